@@ -1,0 +1,215 @@
+using System.Collections.Generic;
+using System.Linq;
+using Fixed.Generator.Model;
+
+namespace Fixed.Generator;
+
+internal static partial class Emitter
+{
+    private const string Span = "global::System.Span<float>";
+    private const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
+    private const string Engine = "global::Fixed.RecurrentEngine<FixedShape>";
+
+    /// <summary>The state_dict tensors in order: (name, offset, shape).</summary>
+    internal static IEnumerable<(string Name, long Offset, int[] Shape)> Tensors(NetworkSpec spec)
+    {
+        int gh = spec.Gates * spec.HiddenSize;
+        long offset = 0;
+        for (int layer = 0; layer < spec.NumLayers; layer++)
+        {
+            int input = layer == 0 ? spec.InputSize : spec.HiddenSize;
+            string suffix = "_l" + Int(layer);
+            yield return ("rnn.weight_ih" + suffix, offset, new[] { gh, input });
+            offset += (long)gh * input;
+            yield return ("rnn.weight_hh" + suffix, offset, new[] { gh, spec.HiddenSize });
+            offset += (long)gh * spec.HiddenSize;
+            if (spec.Bias)
+            {
+                yield return ("rnn.bias_ih" + suffix, offset, new[] { gh });
+                offset += gh;
+                yield return ("rnn.bias_hh" + suffix, offset, new[] { gh });
+                offset += gh;
+            }
+        }
+
+        if (spec.OutputSize > 0)
+        {
+            yield return ("linear.weight", offset, new[] { spec.OutputSize, spec.HiddenSize });
+            offset += (long)spec.OutputSize * spec.HiddenSize;
+            yield return ("linear.bias", offset, new[] { spec.OutputSize });
+        }
+    }
+
+    private static void WriteFieldsAndConstructors(CodeWriter w, NetworkSpec spec)
+    {
+        w.Line("private static readonly global::Fixed.ParameterInfo[] s_layout =");
+        w.Line("[");
+        foreach ((string name, long offset, int[] shape) in Tensors(spec))
+        {
+            w.Line("    new(\"" + name + "\", " + Int(offset) + ", new int[] { " + string.Join(", ", shape.Select(s => Int(s))) + " }),");
+        }
+
+        w.Line("];");
+        w.Line();
+        w.Line("private readonly float[] _parameters = new float[ParameterCount];");
+        w.Line("private readonly float[] _gradients = new float[ParameterCount];");
+        w.Line("private float[]? _tape;");
+        w.Line("private float[]? _work;");
+        w.Line();
+        w.Lines($$"""
+            /// <summary>Creates the network with PyTorch's default initialisation and Fixed's default seed.</summary>
+            public {{spec.ClassName}}()
+                : this(global::Fixed.ParameterInitializer.DefaultSeed)
+            {
+            }
+
+            /// <summary>
+            /// Creates the network with PyTorch's default initialisation distribution, drawn from <paramref name="seed"/>:
+            /// the same seed gives bit-identical weights.
+            /// </summary>
+            public {{spec.ClassName}}(int seed)
+            {
+                global::Fixed.ParameterInitializer.Initialize<FixedShape>(_parameters, seed);
+            }
+
+            /// <summary>Every weight and bias, flat, in state_dict order and PyTorch layout. Writes are seen by the next call.</summary>
+            public {{Span}} Parameters => _parameters;
+
+            /// <summary>The gradients Backward accumulates, same length and layout as <see cref="Parameters"/>.</summary>
+            public {{Span}} Gradients => _gradients;
+
+            /// <summary>Each tensor's state_dict name, offset in <see cref="Parameters"/> and shape.</summary>
+            public static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> Layout => s_layout;
+
+            """);
+    }
+
+    private static void WriteInterfaceStatics(CodeWriter w, NetworkSpec spec)
+    {
+        string self = "global::Fixed.IRecurrentModel<" + spec.ClassName + ">";
+        foreach (string name in new[] { "InputSize", "HiddenSize", "NumLayers", "OutputSize", "ParameterCount", "Window", "StateLength" })
+        {
+            w.Line("static int " + self + "." + name + " => " + name + ";");
+            w.Line();
+        }
+
+        w.Line("static global::Fixed.Cell " + self + ".CellKind => global::Fixed.Cell." + spec.Cell + ";");
+        w.Line();
+        w.Line("static " + spec.ClassName + " " + self + ".Create(int seed) => new(seed);");
+        w.Line();
+    }
+
+    private static void WriteInference(CodeWriter w, NetworkSpec spec)
+    {
+        w.Lines($$"""
+            /// <summary>One time step: advances <paramref name="state"/> and writes <see cref="OutputSize"/> outputs. Allocates nothing; safe on many threads, each with its own state.</summary>
+            public void Step(ref State state, {{ReadOnlySpan}} input, {{Span}} output) => {{Engine}}.Step(_parameters, state.Values, input, output);
+
+            /// <summary>One time step on a state given as <see cref="StateLength"/> floats.</summary>
+            public void Step({{Span}} state, {{ReadOnlySpan}} input, {{Span}} output) => {{Engine}}.Step(_parameters, state, input, output);
+
+            /// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out; the state is carried along.</summary>
+            public void Forward(ref State state, {{ReadOnlySpan}} inputs, {{Span}} outputs) => {{Engine}}.Forward(_parameters, state.Values, inputs, outputs);
+
+            /// <summary>T time steps on a state given as <see cref="StateLength"/> floats.</summary>
+            public void Forward({{Span}} state, {{ReadOnlySpan}} inputs, {{Span}} outputs) => {{Engine}}.Forward(_parameters, state, inputs, outputs);
+
+            /// <summary>Advances the state over <c>[T, InputSize]</c> inputs: no outputs, no gradient.</summary>
+            public void WarmUp(ref State state, {{ReadOnlySpan}} inputs) => {{Engine}}.WarmUp(_parameters, state.Values, inputs);
+
+            /// <summary>Advances a state given as <see cref="StateLength"/> floats.</summary>
+            public void WarmUp({{Span}} state, {{ReadOnlySpan}} inputs) => {{Engine}}.WarmUp(_parameters, state, inputs);
+
+            """);
+    }
+
+    private static void WriteTraining(CodeWriter w, NetworkSpec spec)
+    {
+        w.Lines($$"""
+            /// <summary>
+            /// Truncated BPTT over one sequence (<c>[T, InputSize]</c>, T at most <see cref="Window"/>) from <paramref name="state"/>,
+            /// which is treated as a constant: adds the gradients into <see cref="Gradients"/>, leaves the state at the
+            /// sequence end and returns the loss. The first <paramref name="warmUp"/> steps only advance the state.
+            /// Not thread-safe: the tape belongs to the model.
+            /// </summary>
+            public float Backward(ref State state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets,
+                global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.AllSteps, int warmUp = 0) =>
+                {{Engine}}.Backward(_parameters, _gradients, state.Values, inputs, targets, loss, on, warmUp, Tape, Work);
+
+            /// <summary>Single-sequence Backward on a state given as <see cref="StateLength"/> floats.</summary>
+            public float Backward({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets,
+                global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.AllSteps, int warmUp = 0) =>
+                {{Engine}}.Backward(_parameters, _gradients, state, inputs, targets, loss, on, warmUp, Tape, Work);
+
+            /// <summary>
+            /// BPTT over <paramref name="batchSize"/> sequences, each from the zero state, with the loss reduced by the mean
+            /// over every element of the batch as PyTorch's losses do; adds the gradients and returns the loss.
+            /// </summary>
+            public float Backward({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize,
+                global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0,
+                global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst) =>
+                {{Engine}}.Backward(_parameters, _gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work);
+
+            /// <summary>Sets every gradient to zero (PyTorch's <c>zero_grad</c>).</summary>
+            public void ZeroGrad() => global::System.Array.Clear(_gradients);
+
+            /// <summary>
+            /// <c>torch.nn.utils.clip_grad_norm_</c> over all of <see cref="Gradients"/>: returns the total norm before clipping.
+            /// </summary>
+            public float ClipGradNorm(float maxNorm, float normType = 2f, bool errorIfNonfinite = false) =>
+                global::Fixed.GradientClipping.ClipNorm(_gradients, maxNorm, normType, errorIfNonfinite);
+
+            /// <summary><c>torch.nn.utils.clip_grad_value_</c>: clamps every gradient to [-clipValue, clipValue].</summary>
+            public void ClipGradValue(float clipValue) => global::Fixed.GradientClipping.ClipValue(_gradients, clipValue);
+
+            private {{Span}} Tape => _tape ??= new float[{{Engine}}.TapeLength];
+
+            private {{Span}} Work => _work ??= new float[{{Engine}}.WorkLength];
+
+            """);
+    }
+
+    private static void WriteWeightsIO(CodeWriter w)
+    {
+        w.Lines("""
+            /// <summary>Loads safetensors weights with state_dict names <c>rnn.*</c> and <c>linear.*</c>; on any error the weights are unchanged.</summary>
+            public void Load(string path) => global::Fixed.ModelWeights.Load(path, Layout, "rnn", "linear", _parameters);
+
+            /// <summary>Loads safetensors weights whose names start with the given prefixes (e.g. <c>encoder.rnn</c>).</summary>
+            public void Load(string path, string rnnPrefix, string headPrefix) => global::Fixed.ModelWeights.Load(path, Layout, rnnPrefix, headPrefix, _parameters);
+
+            /// <summary>Loads safetensors weights from a stream.</summary>
+            public void Load(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Load(stream, Layout, "rnn", "linear", _parameters);
+
+            /// <summary>Saves the weights as safetensors with state_dict names, atomically (a temporary file renamed over the target).</summary>
+            public void Save(string path) => global::Fixed.ModelWeights.Save(path, Layout, _parameters);
+
+            /// <summary>Saves the weights as safetensors to a stream.</summary>
+            public void Save(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Save(stream, Layout, _parameters);
+
+            """);
+    }
+
+    private static void WriteShape(CodeWriter w, NetworkSpec spec)
+    {
+        w.Line("/// <summary>This network's sizes as constants: the runtime engine is specialised for them by the JIT.</summary>");
+        using (w.Open("private readonly struct FixedShape : global::Fixed.INetworkShape"))
+        {
+            w.Line("public static int InputSize => " + Int(spec.InputSize) + ";");
+            w.Line();
+            w.Line("public static int HiddenSize => " + Int(spec.HiddenSize) + ";");
+            w.Line();
+            w.Line("public static int NumLayers => " + Int(spec.NumLayers) + ";");
+            w.Line();
+            w.Line("public static int HeadSize => " + Int(spec.OutputSize) + ";");
+            w.Line();
+            w.Line("public static global::Fixed.Cell Cell => global::Fixed.Cell." + spec.Cell + ";");
+            w.Line();
+            w.Line("public static global::Fixed.Nonlinearity Nonlinearity => global::Fixed.Nonlinearity." + (spec.Relu ? "Relu" : "Tanh") + ";");
+            w.Line();
+            w.Line("public static bool Bias => " + (spec.Bias ? "true" : "false") + ";");
+            w.Line();
+            w.Line("public static int Window => " + Int(spec.Window) + ";");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+namespace Fixed.Generator.Model;
+
+/// <summary>The recurrent cell, mirroring <c>Fixed.Cell</c> (the generator cannot reference the runtime).</summary>
+internal enum CellKind
+{
+    Rnn = 0,
+    Gru = 1,
+    Lstm = 2,
+}
+
+/// <summary>A type that contains the model's class, from the outside in, e.g. <c>partial struct Outer</c>.</summary>
+internal sealed record ContainingType(string Keyword, string Name);
+
+/// <summary>
+/// Everything the emitter needs to write one model, as plain values: no symbols or syntax survive past the
+/// first pipeline step, so an edit that does not change these values leaves the output cached.
+/// </summary>
+internal sealed record NetworkSpec(
+    string? Namespace,
+    EquatableArray<ContainingType> ContainingTypes,
+    string ClassName,
+    int InputSize,
+    int HiddenSize,
+    int NumLayers,
+    CellKind Cell,
+    bool Relu,
+    bool Bias,
+    int OutputSize,
+    int Window)
+{
+    public int Gates => Cell switch { CellKind.Gru => 3, CellKind.Lstm => 4, _ => 1 };
+
+    public int EffectiveOutputSize => OutputSize > 0 ? OutputSize : HiddenSize;
+
+    public int StatePerLayer => Cell == CellKind.Lstm ? 2 * HiddenSize : HiddenSize;
+
+    public long StateLength => (long)NumLayers * StatePerLayer;
+
+    public long LayerParameters(int layer)
+    {
+        long gh = (long)Gates * HiddenSize;
+        long input = layer == 0 ? InputSize : HiddenSize;
+        return gh * (input + HiddenSize) + (Bias ? 2 * gh : 0);
+    }
+
+    public long ParameterCount
+    {
+        get
+        {
+            long count = LayerParameters(0) + (NumLayers - 1) * LayerParameters(1);
+            return count + (OutputSize > 0 ? (long)OutputSize * (HiddenSize + 1) : 0);
+        }
+    }
+
+    /// <summary>Floats recorded per step for BPTT; mirrors <c>Shape&lt;TShape&gt;.TapeStride</c> in the runtime.</summary>
+    public long TapeStride
+    {
+        get
+        {
+            long gh = (long)Gates * HiddenSize;
+            long extra = Cell == CellKind.Rnn ? 0 : HiddenSize;
+            long perLayer = StatePerLayer + gh + extra;
+            return InputSize + perLayer + (NumLayers - 1) * (HiddenSize + perLayer) + HiddenSize + EffectiveOutputSize;
+        }
+    }
+
+    public string FullName => Namespace is null ? ClassName : Namespace + "." + ClassName;
+}

@@ -1,0 +1,222 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Fixed.Generator.Diagnostics;
+using Fixed.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Fixed.Generator;
+
+/// <summary>Turns one <c>[Recurrent]</c> class into a <see cref="NetworkSpec"/>, or into the diagnostics that say why not.</summary>
+internal static class Parser
+{
+    /// <summary>State budget: a State lives on the caller's stack (RTNeural #157 overflowed it with two 512-wide GRUs).</summary>
+    public const int StackBudgetBytes = 64 * 1024;
+
+    /// <summary>Largest flat vector (parameters or tape) a model may own, in floats.</summary>
+    public const long MaxFloats = 256L * 1024 * 1024;
+
+    public static (NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics) Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        var syntax = (TypeDeclarationSyntax)context.TargetNode;
+        AttributeData attribute = context.Attributes[0];
+        var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+        Location attributeLocation = attributeSyntax?.GetLocation() ?? syntax.Identifier.GetLocation();
+
+        // Arguments that did not bind (a compile error the user already sees) produce no second complaint and no code.
+        if (attribute.ConstructorArguments.Length != 2 || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error) ||
+            attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error))
+        {
+            return (null, EquatableArray<DiagnosticInfo>.Empty);
+        }
+
+        CheckDeclaration(type, syntax, diagnostics);
+
+        int inputSize = attribute.ConstructorArguments[0].Value is int i ? i : 0;
+        int hiddenSize = attribute.ConstructorArguments[1].Value is int h ? h : 0;
+        int numLayers = 1, outputSize = 0, window = 64, cell = 0, nonlinearity = 0;
+        bool bias = true;
+        foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+        {
+            object? value = named.Value.Value;
+            switch (named.Key)
+            {
+                case "NumLayers": numLayers = value is int n ? n : numLayers; break;
+                case "OutputSize": outputSize = value is int o ? o : outputSize; break;
+                case "Window": window = value is int w ? w : window; break;
+                case "Cell": cell = value is int c ? c : cell; break;
+                case "Nonlinearity": nonlinearity = value is int a ? a : nonlinearity; break;
+                case "Bias": bias = value is not bool b || b; break;
+            }
+        }
+
+        Location ArgumentLocation(string name, int position) => FindArgument(attributeSyntax, name, position) ?? attributeLocation;
+
+        if (inputSize < 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SizeTooSmall, ArgumentLocation("inputSize", 0), "inputSize", inputSize, "input feature"));
+        }
+
+        if (hiddenSize < 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SizeTooSmall, ArgumentLocation("hiddenSize", 1), "hiddenSize", hiddenSize, "hidden unit"));
+        }
+
+        if (numLayers < 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NumLayersTooSmall, ArgumentLocation("NumLayers", -1), numLayers));
+        }
+
+        if (outputSize < 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeNegative, ArgumentLocation("OutputSize", -1), outputSize));
+        }
+
+        if (window < 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WindowTooSmall, ArgumentLocation("Window", -1), window));
+        }
+
+        if (cell is < 0 or > 2)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("Cell", -1), "Cell", cell, "Cell", "Cell.Rnn, Cell.Gru, Cell.Lstm"));
+        }
+
+        if (nonlinearity is < 0 or > 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("Nonlinearity", -1), "Nonlinearity", nonlinearity, "Nonlinearity", "Nonlinearity.Tanh, Nonlinearity.Relu"));
+        }
+        else if (nonlinearity == 1 && cell is 1 or 2)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReluOnGatedCell, ArgumentLocation("Nonlinearity", -1), ((CellKind)cell).ToString()));
+        }
+
+        if (diagnostics.Count > 0)
+        {
+            return (null, diagnostics.ToEquatableArray());
+        }
+
+        var spec = new NetworkSpec(
+            type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+            ContainingTypes(type),
+            type.Name,
+            inputSize,
+            hiddenSize,
+            numLayers,
+            (CellKind)cell,
+            nonlinearity == 1,
+            bias,
+            outputSize,
+            window);
+
+        CheckSizes(spec, attributeLocation, diagnostics);
+        return diagnostics.Count > 0 ? (null, diagnostics.ToEquatableArray()) : (spec, EquatableArray<DiagnosticInfo>.Empty);
+    }
+
+    private static void CheckDeclaration(INamedTypeSymbol type, TypeDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics)
+    {
+        Location identifier = syntax.Identifier.GetLocation();
+        if (syntax is not ClassDeclarationSyntax || type.IsStatic || type.IsAbstract)
+        {
+            string what = syntax is RecordDeclarationSyntax ? "a record" : type.IsStatic ? "static" : type.IsAbstract ? "abstract" : "not a class";
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotAClass, identifier, type.Name, what));
+        }
+
+        if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, identifier, type.Name));
+        }
+
+        if (type.IsGenericType)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, type.Name, "is generic"));
+        }
+
+        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            if (outer.IsGenericType)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, type.Name, "is nested in the generic type '" + outer.Name + "'"));
+            }
+
+            bool outerPartial = outer.DeclaringSyntaxReferences.All(r =>
+                r.GetSyntax() is TypeDeclarationSyntax declaration && declaration.Modifiers.Any(SyntaxKind.PartialKeyword));
+            if (!outerPartial)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, identifier, type.Name, outer.Name));
+            }
+        }
+    }
+
+    private static void CheckSizes(NetworkSpec spec, Location location, List<DiagnosticInfo> diagnostics)
+    {
+        long stateBytes = spec.StateLength * sizeof(float);
+        if (stateBytes > StackBudgetBytes)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StateTooLarge, location, spec.ClassName,
+                N0(stateBytes), spec.NumLayers, spec.StatePerLayer, N0(StackBudgetBytes)));
+        }
+
+        long scratchBytes = 2L * spec.Gates * spec.HiddenSize * sizeof(float);
+        if (scratchBytes > StackBudgetBytes)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ScratchTooLarge, location, spec.ClassName,
+                N0(scratchBytes), spec.Gates, spec.HiddenSize, N0(StackBudgetBytes)));
+        }
+
+        if (spec.ParameterCount > MaxFloats)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, N0(spec.ParameterCount), "parameters", N0(MaxFloats)));
+        }
+        else if (spec.TapeStride * spec.Window > MaxFloats)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, N0(spec.TapeStride * spec.Window), "floats of BPTT tape (Window × per-step record)", N0(MaxFloats)));
+        }
+    }
+
+    private static string N0(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static EquatableArray<ContainingType> ContainingTypes(INamedTypeSymbol type)
+    {
+        var chain = new List<ContainingType>();
+        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            string keyword = outer.IsRecord
+                ? (outer.TypeKind == TypeKind.Struct ? "record struct" : "record")
+                : outer.TypeKind switch { TypeKind.Struct => "struct", TypeKind.Interface => "interface", _ => "class" };
+            chain.Insert(0, new ContainingType(keyword, outer.Name));
+        }
+
+        return chain.ToEquatableArray();
+    }
+
+    /// <summary>The location of a named argument, or of the positional argument at <paramref name="position"/>.</summary>
+    private static Location? FindArgument(AttributeSyntax? attribute, string name, int position)
+    {
+        if (attribute?.ArgumentList is not { } list)
+        {
+            return null;
+        }
+
+        foreach (AttributeArgumentSyntax argument in list.Arguments)
+        {
+            string? argumentName = argument.NameEquals?.Name.Identifier.ValueText ?? argument.NameColon?.Name.Identifier.ValueText;
+            if (argumentName == name)
+            {
+                return argument.GetLocation();
+            }
+        }
+
+        if (position >= 0 && position < list.Arguments.Count && list.Arguments[position].NameEquals is null && list.Arguments[position].NameColon is null)
+        {
+            return list.Arguments[position].GetLocation();
+        }
+
+        return null;
+    }
+}

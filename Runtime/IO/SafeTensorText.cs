@@ -1,0 +1,82 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace Fixed;
+
+/// <summary>
+/// Formatting for the messages of safetensors errors. The text comes from untrusted files, so every piece
+/// quoted from one is cut to a readable length and stripped of control characters: a 100 MB tensor name
+/// must not become a 100 MB exception message, and a name must not be able to forge extra message lines.
+/// </summary>
+internal static class SafeTensorText
+{
+    private const int MaxQuotedLength = 120;
+    private const int MaxListedNames = 12;
+
+    /// <summary><c>'name'</c>, shortened and with control characters shown as <c>?</c>.</summary>
+    public static string Quote(string text)
+    {
+        var builder = new StringBuilder(Math.Min(text.Length, MaxQuotedLength) + 8);
+        builder.Append('\'');
+        int length = Math.Min(text.Length, MaxQuotedLength);
+        for (int i = 0; i < length; i++)
+        {
+            char c = text[i];
+            builder.Append(char.IsControl(c) ? '?' : c);
+        }
+
+        if (text.Length > MaxQuotedLength)
+        {
+            builder.Append(CultureInfo.InvariantCulture, $"... ({text.Length} characters)");
+        }
+
+        return builder.Append('\'').ToString();
+    }
+
+    /// <summary><c>[32, 1]</c>, as PyTorch prints a shape.</summary>
+    public static string Shape(IReadOnlyList<int> shape)
+    {
+        var builder = new StringBuilder("[");
+        for (int i = 0; i < shape.Count; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append(", ");
+            }
+
+            builder.Append(shape[i].ToString(CultureInfo.InvariantCulture));
+        }
+
+        return builder.Append(']').ToString();
+    }
+
+    /// <summary>Quoted names separated by commas, the first few only: <c>'a', 'b' and 3 more</c>.</summary>
+    public static string Names(IReadOnlyList<string> names)
+    {
+        if (names.Count == 0)
+        {
+            return "no tensors";
+        }
+
+        var builder = new StringBuilder();
+        int listed = Math.Min(names.Count, MaxListedNames);
+        for (int i = 0; i < listed; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append(", ");
+            }
+
+            builder.Append(Quote(names[i]));
+        }
+
+        if (names.Count > listed)
+        {
+            builder.Append(CultureInfo.InvariantCulture, $" and {names.Count - listed} more");
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,37 @@
+using System.ComponentModel;
+
+namespace Fixed;
+
+/// <summary>
+/// The compile-time shape of a generated network. The generator emits one <c>struct</c> per model that
+/// implements it with constant-returning static members; the engine is generic over it, so the JIT
+/// specialises every kernel for that shape (sizes fold to constants, dead cell branches vanish), much as
+/// a C++ template would. Not meant to be implemented by hand.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface INetworkShape
+{
+    /// <summary>Features per step.</summary>
+    static abstract int InputSize { get; }
+
+    /// <summary>Hidden units per layer.</summary>
+    static abstract int HiddenSize { get; }
+
+    /// <summary>Stacked layers.</summary>
+    static abstract int NumLayers { get; }
+
+    /// <summary>Size of the Linear head; 0 when there is none.</summary>
+    static abstract int HeadSize { get; }
+
+    /// <summary>The cell.</summary>
+    static abstract Cell Cell { get; }
+
+    /// <summary>The RNN activation.</summary>
+    static abstract Nonlinearity Nonlinearity { get; }
+
+    /// <summary>Whether the recurrent layers have biases.</summary>
+    static abstract bool Bias { get; }
+
+    /// <summary>The longest sequence one Backward call accepts.</summary>
+    static abstract int Window { get; }
+}

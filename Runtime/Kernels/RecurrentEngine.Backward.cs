@@ -1,0 +1,304 @@
+using System;
+
+namespace Fixed;
+
+/// <summary>Backpropagation through time over a tape the model owns (sized by Window at compile time).</summary>
+public static partial class RecurrentEngine<TShape>
+{
+    private static int TapeStride => Shape<TShape>.TapeStride;
+
+    private static int TopOffset => Shape<TShape>.LayerTapeOffset(L);
+
+    private static int OutputOffset => TopOffset + H;
+
+    /// <summary>
+    /// Single-sequence truncated BPTT: runs <paramref name="inputs"/> from <paramref name="state"/> (a constant),
+    /// adds dLoss/dParameters into <paramref name="gradients"/>, leaves the state at the sequence end and
+    /// returns the loss. Every length is checked before anything is written.
+    /// </summary>
+    public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
+        ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Loss loss, LossOn on, int warmUp,
+        Span<float> tape, Span<float> work)
+    {
+        Guard.Length(state, StateLength, StateShape, nameof(state));
+        int steps = Guard.Rows(inputs, I, Format($"[T, InputSize={I}]"), nameof(inputs));
+        Guard.Window(steps, TShape.Window, nameof(inputs));
+        Guard.WarmUp(warmUp, steps);
+        LossFunctions.CheckLoss(loss, on);
+        int width = LossFunctions.TargetWidth(loss, O);
+        int lossSteps = on == LossOn.AllSteps ? steps - warmUp : 1;
+        Guard.Length(targets, lossSteps * width, TargetShape(loss, on, steps - warmUp, batch: 0, SequenceLayout.BatchFirst), nameof(targets));
+        LossFunctions.CheckTargets(loss, targets, O, nameof(targets));
+
+        int count = lossSteps * (loss == Loss.CrossEntropy ? 1 : O);
+        double sum = Sequence(parameters, gradients, state, inputs, 0, I, steps, targets, 0, width,
+            loss, on, warmUp, 1f / count, tape, work);
+        return (float)(sum / count);
+    }
+
+    /// <summary>
+    /// Batched BPTT: <paramref name="batchSize"/> independent sequences from the zero state, the loss reduced by
+    /// the mean over every element of the batch as PyTorch's losses do, gradients added into <paramref name="gradients"/>.
+    /// </summary>
+    public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients,
+        ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
+        SequenceLayout layout, Span<float> tape, Span<float> work)
+    {
+        if (batchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be at least 1.");
+        }
+
+        if (layout is not (SequenceLayout.BatchFirst or SequenceLayout.TimeFirst))
+        {
+            throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown SequenceLayout.");
+        }
+
+        string inputShape = layout == SequenceLayout.BatchFirst
+            ? Format($"[B={batchSize}, T, InputSize={I}]")
+            : Format($"[T, B={batchSize}, InputSize={I}]");
+        int steps = Guard.Rows(inputs, batchSize * I, inputShape, nameof(inputs));
+        Guard.Window(steps, TShape.Window, nameof(inputs));
+        Guard.WarmUp(warmUp, steps);
+        LossFunctions.CheckLoss(loss, on);
+        int width = LossFunctions.TargetWidth(loss, O);
+        int lossSteps = on == LossOn.AllSteps ? steps - warmUp : 1;
+        Guard.Length(targets, batchSize * lossSteps * width, TargetShape(loss, on, steps - warmUp, batchSize, layout), nameof(targets));
+        LossFunctions.CheckTargets(loss, targets, O, nameof(targets));
+
+        int count = batchSize * lossSteps * (loss == Loss.CrossEntropy ? 1 : O);
+        float scale = 1f / count;
+        bool batchFirst = layout == SequenceLayout.BatchFirst;
+        Span<float> state = stackalloc float[StateLength];
+        double sum = 0;
+        for (int b = 0; b < batchSize; b++)
+        {
+            state.Clear();
+            int inputStart = batchFirst ? b * steps * I : b * I;
+            int inputStride = batchFirst ? I : batchSize * I;
+            int targetStart, targetStride;
+            if (on == LossOn.LastStep)
+            {
+                targetStart = b * width;
+                targetStride = 0;
+            }
+            else
+            {
+                targetStart = batchFirst ? b * lossSteps * width : b * width;
+                targetStride = batchFirst ? width : batchSize * width;
+            }
+
+            sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, steps,
+                targets, targetStart, targetStride, loss, on, warmUp, scale, tape, work);
+        }
+
+        return (float)(sum / count);
+    }
+
+    private static string TargetShape(Loss loss, LossOn on, int lossSteps, int batch, SequenceLayout layout)
+    {
+        string item = loss == Loss.CrossEntropy ? string.Empty : Format($", OutputSize={O}");
+        string single = loss == Loss.CrossEntropy ? "[1] (one class index)" : Format($"[OutputSize={O}]");
+        if (batch == 0)
+        {
+            return on == LossOn.LastStep ? single : Format($"[T - warmUp={lossSteps}{item}]");
+        }
+
+        if (on == LossOn.LastStep)
+        {
+            return Format($"[B={batch}{item}]");
+        }
+
+        return layout == SequenceLayout.BatchFirst
+            ? Format($"[B={batch}, T - warmUp={lossSteps}{item}]")
+            : Format($"[T - warmUp={lossSteps}, B={batch}{item}]");
+    }
+
+    /// <summary>Forward with recording, loss, then the backward sweep for one sequence. Returns the summed loss.</summary>
+    private static double Sequence(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
+        ReadOnlySpan<float> inputs, int inputStart, int inputStride, int steps,
+        ReadOnlySpan<float> targets, int targetStart, int targetStride,
+        Loss loss, LossOn on, int warmUp, float scale, Span<float> tape, Span<float> work)
+    {
+        Span<float> gi = stackalloc float[GH];
+        Span<float> gh = stackalloc float[GH];
+        for (int t = 0; t < warmUp; t++)
+        {
+            AdvanceLayers(parameters, state, inputs.Slice(inputStart + t * inputStride, I), gi, gh);
+        }
+
+        int recorded = steps - warmUp;
+        int width = LossFunctions.TargetWidth(loss, O);
+        double sum = 0;
+        for (int s = 0; s < recorded; s++)
+        {
+            Span<float> record = tape.Slice(s * TapeStride, TapeStride);
+            RecordStep(parameters, state, inputs.Slice(inputStart + (warmUp + s) * inputStride, I), record, gi, gh);
+            Span<float> output = record.Slice(OutputOffset, O);
+            if (on == LossOn.AllSteps)
+            {
+                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + s * targetStride, width), scale);
+            }
+            else if (s == recorded - 1)
+            {
+                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart, width), scale);
+            }
+            else
+            {
+                output.Clear();
+            }
+        }
+
+        Sweep(parameters, gradients, tape, recorded, work);
+        return sum;
+    }
+
+    /// <summary>One forward step that records what the backward sweep needs; leaves the output in the tape.</summary>
+    private static void RecordStep(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input,
+        Span<float> record, Span<float> gi, Span<float> gh)
+    {
+        for (int layer = 0; layer < L; layer++)
+        {
+            int inSize = Shape<TShape>.LayerInput(layer);
+            Span<float> layerTape = record.Slice(Shape<TShape>.LayerTapeOffset(layer), Shape<TShape>.LayerTape(layer));
+            Span<float> layerState = state.Slice(layer * StatePerLayer, StatePerLayer);
+            input.CopyTo(layerTape);
+            layerState.CopyTo(layerTape.Slice(inSize));
+            CellStep(parameters, layer, input, layerState, gi, gh);
+            gi.CopyTo(layerTape.Slice(inSize + StatePerLayer));
+            if (TShape.Cell != Cell.Rnn)
+            {
+                gh.Slice(TShape.Cell == Cell.Gru ? 2 * H : 0, H).CopyTo(layerTape.Slice(inSize + StatePerLayer + GH));
+            }
+
+            input = layerState.Slice(0, H);
+        }
+
+        input.CopyTo(record.Slice(TopOffset, H));
+        Head(parameters, input, record.Slice(OutputOffset, O));
+    }
+
+    /// <summary>
+    /// The backward sweep: from the last recorded step to the first, top layer to bottom, accumulating
+    /// parameter gradients. dh and dc flowing into the step before the first recorded one are dropped:
+    /// the starting state is a constant (truncated BPTT).
+    /// </summary>
+    private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> tape, int recorded, Span<float> work)
+    {
+        Span<float> dhCarry = work.Slice(0, L * H);
+        Span<float> dcCarry = work.Slice(L * H, L * H);
+        Span<float> dpi = work.Slice(2 * L * H, GH);
+        Span<float> dph = work.Slice(2 * L * H + GH, GH);
+        Span<float> dh = work.Slice(2 * L * H + 2 * GH, H);
+        dhCarry.Clear();
+        dcCarry.Clear();
+        int headOffset = Shape<TShape>.HeadOffset;
+
+        for (int s = recorded - 1; s >= 0; s--)
+        {
+            ReadOnlySpan<float> record = tape.Slice(s * TapeStride, TapeStride);
+            ReadOnlySpan<float> dy = record.Slice(OutputOffset, O);
+            dhCarry.Slice((L - 1) * H, H).CopyTo(dh);
+            if (Shape<TShape>.HasHead)
+            {
+                ReadOnlySpan<float> top = record.Slice(TopOffset, H);
+                VectorMath.OuterAdd(dy, top, gradients.Slice(headOffset, O * H));
+                VectorMath.Add(dy, gradients.Slice(headOffset + O * H, O));
+                VectorMath.MultiplyTransposedAdd(parameters.Slice(headOffset, O * H), O, H, dy, dh);
+            }
+            else
+            {
+                VectorMath.Add(dy, dh);
+            }
+
+            for (int layer = L - 1; layer >= 0; layer--)
+            {
+                int inSize = Shape<TShape>.LayerInput(layer);
+                ReadOnlySpan<float> layerTape = record.Slice(Shape<TShape>.LayerTapeOffset(layer), Shape<TShape>.LayerTape(layer));
+                Span<float> dhOut = dhCarry.Slice(layer * H, H);
+                CellBackward(layerTape, inSize, dh, dcCarry.Slice(layer * H, H), dpi, dph, dhOut);
+
+                int offset = Shape<TShape>.LayerOffset(layer);
+                ReadOnlySpan<float> x = layerTape.Slice(0, inSize);
+                ReadOnlySpan<float> hPrev = layerTape.Slice(inSize, H);
+                VectorMath.OuterAdd(dpi, x, gradients.Slice(offset, GH * inSize));
+                VectorMath.OuterAdd(dph, hPrev, gradients.Slice(offset + GH * inSize, GH * H));
+                if (TShape.Bias)
+                {
+                    VectorMath.Add(dpi, gradients.Slice(offset + GH * (inSize + H), GH));
+                    VectorMath.Add(dph, gradients.Slice(offset + GH * (inSize + H + 1), GH));
+                }
+
+                VectorMath.MultiplyTransposedAdd(parameters.Slice(offset + GH * inSize, GH * H), GH, H, dph, dhOut);
+                if (layer > 0)
+                {
+                    dhCarry.Slice((layer - 1) * H, H).CopyTo(dh);
+                    VectorMath.MultiplyTransposedAdd(parameters.Slice(offset, GH * inSize), GH, inSize, dpi, dh);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gradients of one cell step. In: dh (dLoss/dh' from above and from the future) and, for the LSTM,
+    /// dc from the future in <paramref name="dc"/>. Out: dLoss/d(pre-activation) for the input projection
+    /// (<paramref name="dpi"/>) and the hidden projection (<paramref name="dph"/>; they differ only in the GRU's
+    /// n block), the part of dLoss/dh_prev that bypasses W_hh (<paramref name="dhDirect"/>), and dc for the past.
+    /// </summary>
+    private static void CellBackward(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
+        Span<float> dpi, Span<float> dph, Span<float> dhDirect)
+    {
+        ReadOnlySpan<float> before = layerTape.Slice(inSize, StatePerLayer);
+        ReadOnlySpan<float> gates = layerTape.Slice(inSize + StatePerLayer, GH);
+        if (TShape.Cell == Cell.Gru)
+        {
+            ReadOnlySpan<float> ghn = layerTape.Slice(inSize + StatePerLayer + GH, H);
+            for (int j = 0; j < H; j++)
+            {
+                float r = gates[j], z = gates[H + j], n = gates[2 * H + j];
+                float dn = dh[j] * (1f - z) * (1f - n * n);
+                float dz = dh[j] * (before[j] - n) * z * (1f - z);
+                float dr = dn * ghn[j] * r * (1f - r);
+                dpi[j] = dr;
+                dph[j] = dr;
+                dpi[H + j] = dz;
+                dph[H + j] = dz;
+                dpi[2 * H + j] = dn;
+                dph[2 * H + j] = dn * r;
+                dhDirect[j] = dh[j] * z;
+            }
+
+            return;
+        }
+
+        if (TShape.Cell == Cell.Lstm)
+        {
+            ReadOnlySpan<float> tanhC = layerTape.Slice(inSize + StatePerLayer + GH, H);
+            for (int j = 0; j < H; j++)
+            {
+                float i = gates[j], f = gates[H + j], g = gates[2 * H + j], o = gates[3 * H + j], tc = tanhC[j];
+                float dcj = dc[j] + dh[j] * o * (1f - tc * tc);
+                dpi[j] = dcj * g * i * (1f - i);
+                dpi[H + j] = dcj * before[H + j] * f * (1f - f);
+                dpi[2 * H + j] = dcj * i * (1f - g * g);
+                dpi[3 * H + j] = dh[j] * tc * o * (1f - o);
+                dc[j] = dcj * f;
+                dhDirect[j] = 0f;
+            }
+
+            dpi.CopyTo(dph);
+            return;
+        }
+
+        for (int j = 0; j < H; j++)
+        {
+            float a = gates[j];
+            dpi[j] = TShape.Nonlinearity == Nonlinearity.Relu
+                ? (a > 0f ? dh[j] : 0f)
+                : dh[j] * (1f - a * a);
+            dhDirect[j] = 0f;
+        }
+
+        dpi.CopyTo(dph);
+    }
+}

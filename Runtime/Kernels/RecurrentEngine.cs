@@ -1,0 +1,209 @@
+using System;
+using System.ComponentModel;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace Fixed;
+
+/// <summary>
+/// The forward pass of every generated model, written once and specialised per shape by the JIT
+/// (<typeparamref name="TShape"/> is a struct whose members are constants). Generated models call into it;
+/// it is public only for that reason.
+/// </summary>
+/// <remarks>
+/// Parameters are read in PyTorch layout straight from the model's flat vector, so anything that writes
+/// <c>Parameters</c> is seen by the next call without any synchronisation step. Scratch vectors live on
+/// the stack; nothing here allocates or keeps state between calls, so one model serves many threads.
+/// </remarks>
+/// <typeparam name="TShape">The generated shape of the network.</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static partial class RecurrentEngine<TShape>
+    where TShape : struct, INetworkShape
+{
+    private static int I => Shape<TShape>.I;
+
+    private static int H => Shape<TShape>.H;
+
+    private static int L => Shape<TShape>.L;
+
+    private static int O => Shape<TShape>.O;
+
+    private static int GH => Shape<TShape>.GH;
+
+    private static int StatePerLayer => Shape<TShape>.StatePerLayer;
+
+    /// <summary>Floats in one state: h (and c) of every layer.</summary>
+    public static int StateLength => Shape<TShape>.StateLength;
+
+    /// <summary>Length of the flat parameter vector.</summary>
+    public static int ParameterCount => Shape<TShape>.ParameterCount;
+
+    /// <summary>Floats of the BPTT tape a model must own.</summary>
+    public static int TapeLength => Shape<TShape>.TapeLength;
+
+    /// <summary>Floats of Backward's working memory a model must own.</summary>
+    public static int WorkLength => Shape<TShape>.WorkLength;
+
+    /// <summary>One time step: advances <paramref name="state"/> and writes <c>OutputSize</c> outputs.</summary>
+    public static void Step(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
+    {
+        Guard.Length(state, StateLength, StateShape, nameof(state));
+        Guard.Length(input, I, Format($"[InputSize={I}]"), nameof(input));
+        Guard.Length(output, O, Format($"[OutputSize={O}]"), nameof(output));
+        Span<float> gi = stackalloc float[GH];
+        Span<float> gh = stackalloc float[GH];
+        AdvanceLayers(parameters, state, input, gi, gh);
+        Head(parameters, state.Slice((L - 1) * StatePerLayer, H), output);
+    }
+
+    /// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out.</summary>
+    public static void Forward(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs)
+    {
+        Guard.Length(state, StateLength, StateShape, nameof(state));
+        int steps = Guard.Rows(inputs, I, Format($"[T, InputSize={I}]"), nameof(inputs));
+        Guard.SameLength(steps, outputs, O, nameof(outputs));
+        Span<float> gi = stackalloc float[GH];
+        Span<float> gh = stackalloc float[GH];
+        Span<float> top = state.Slice((L - 1) * StatePerLayer, H);
+        for (int t = 0; t < steps; t++)
+        {
+            AdvanceLayers(parameters, state, inputs.Slice(t * I, I), gi, gh);
+            Head(parameters, top, outputs.Slice(t * O, O));
+        }
+    }
+
+    /// <summary>Advances the state over <c>[T, InputSize]</c>; computes no outputs.</summary>
+    public static void WarmUp(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs)
+    {
+        Guard.Length(state, StateLength, StateShape, nameof(state));
+        int steps = Guard.Rows(inputs, I, Format($"[T, InputSize={I}]"), nameof(inputs));
+        Span<float> gi = stackalloc float[GH];
+        Span<float> gh = stackalloc float[GH];
+        for (int t = 0; t < steps; t++)
+        {
+            AdvanceLayers(parameters, state, inputs.Slice(t * I, I), gi, gh);
+        }
+    }
+
+    private static string StateShape => Format($"[NumLayers={L}, {(Shape<TShape>.IsLstm ? "h and c, " : string.Empty)}HiddenSize={H}]");
+
+    private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Runs every layer for one step, each layer's new h feeding the next.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AdvanceLayers(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> gi, Span<float> gh)
+    {
+        for (int layer = 0; layer < L; layer++)
+        {
+            Span<float> layerState = state.Slice(layer * StatePerLayer, StatePerLayer);
+            CellStep(parameters, layer, input, layerState, gi, gh);
+            input = layerState.Slice(0, H);
+        }
+    }
+
+    /// <summary>
+    /// One cell update in place. Leaves in <paramref name="gi"/> the activated gates (RNN: h'; GRU: r, z, n;
+    /// LSTM: i, f, g, o) and in <paramref name="gh"/> the one extra vector Backward needs (GRU: W_hn h + b_hn
+    /// in its third block; LSTM: tanh(c') in its first), so that training records exactly what inference computed.
+    /// </summary>
+    private static void CellStep(ReadOnlySpan<float> parameters, int layer, ReadOnlySpan<float> x, Span<float> layerState, Span<float> gi, Span<float> gh)
+    {
+        int inSize = Shape<TShape>.LayerInput(layer);
+        ReadOnlySpan<float> p = parameters.Slice(Shape<TShape>.LayerOffset(layer), Shape<TShape>.LayerParameters(layer));
+        ReadOnlySpan<float> wih = p.Slice(0, GH * inSize);
+        ReadOnlySpan<float> whh = p.Slice(GH * inSize, GH * H);
+        Span<float> h = layerState.Slice(0, H);
+
+        if (TShape.Cell == Cell.Gru)
+        {
+            // The reset gate multiplies the whole hidden projection, bias included, so it is kept apart.
+            if (TShape.Bias)
+            {
+                p.Slice(GH * (inSize + H), GH).CopyTo(gi);
+                p.Slice(GH * (inSize + H + 1), GH).CopyTo(gh);
+            }
+            else
+            {
+                gi.Clear();
+                gh.Clear();
+            }
+
+            VectorMath.MultiplyAdd(wih, GH, inSize, x, gi);
+            VectorMath.MultiplyAdd(whh, GH, H, h, gh);
+            for (int j = 0; j < H; j++)
+            {
+                float r = Activations.Sigmoid(gi[j] + gh[j]);
+                float z = Activations.Sigmoid(gi[H + j] + gh[H + j]);
+                float n = Activations.Tanh(gi[2 * H + j] + r * gh[2 * H + j]);
+                gi[j] = r;
+                gi[H + j] = z;
+                gi[2 * H + j] = n;
+                h[j] = n + z * (h[j] - n);
+            }
+
+            return;
+        }
+
+        if (TShape.Bias)
+        {
+            p.Slice(GH * (inSize + H), GH).CopyTo(gi);
+            VectorMath.Add(p.Slice(GH * (inSize + H + 1), GH), gi);
+        }
+        else
+        {
+            gi.Clear();
+        }
+
+        VectorMath.MultiplyAdd(wih, GH, inSize, x, gi);
+        VectorMath.MultiplyAdd(whh, GH, H, h, gi);
+
+        if (TShape.Cell == Cell.Lstm)
+        {
+            Span<float> c = layerState.Slice(H, H);
+            for (int j = 0; j < H; j++)
+            {
+                float i = Activations.Sigmoid(gi[j]);
+                float f = Activations.Sigmoid(gi[H + j]);
+                float g = Activations.Tanh(gi[2 * H + j]);
+                float o = Activations.Sigmoid(gi[3 * H + j]);
+                float cNew = f * c[j] + i * g;
+                float tc = Activations.Tanh(cNew);
+                gi[j] = i;
+                gi[H + j] = f;
+                gi[2 * H + j] = g;
+                gi[3 * H + j] = o;
+                gh[j] = tc;
+                c[j] = cNew;
+                h[j] = o * tc;
+            }
+
+            return;
+        }
+
+        if (TShape.Nonlinearity == Nonlinearity.Relu)
+        {
+            Activations.Relu(gi);
+        }
+        else
+        {
+            Activations.Tanh(gi);
+        }
+
+        gi.CopyTo(h);
+    }
+
+    /// <summary>The Linear head on the top layer's h, or a copy of h when there is no head.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Head(ReadOnlySpan<float> parameters, ReadOnlySpan<float> top, Span<float> output)
+    {
+        if (!Shape<TShape>.HasHead)
+        {
+            top.CopyTo(output);
+            return;
+        }
+
+        int offset = Shape<TShape>.HeadOffset;
+        parameters.Slice(offset + O * H, O).CopyTo(output);
+        VectorMath.MultiplyAdd(parameters.Slice(offset, O * H), O, H, top, output);
+    }
+}

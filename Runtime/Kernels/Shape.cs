@@ -1,0 +1,65 @@
+using System.Runtime.CompilerServices;
+
+namespace Fixed;
+
+/// <summary>
+/// Everything derived from an <see cref="INetworkShape"/>: parameter offsets, state and tape layout.
+/// All members are pure functions of the shape's constants, so after specialisation they are constants too.
+/// </summary>
+internal static class Shape<TShape>
+    where TShape : struct, INetworkShape
+{
+    public static int I => TShape.InputSize;
+
+    public static int H => TShape.HiddenSize;
+
+    public static int L => TShape.NumLayers;
+
+    public static bool HasHead => TShape.HeadSize > 0;
+
+    /// <summary>Outputs per step: the head's size, or the top layer's hidden size.</summary>
+    public static int O => HasHead ? TShape.HeadSize : TShape.HiddenSize;
+
+    public static bool IsLstm => TShape.Cell == Cell.Lstm;
+
+    public static bool IsGru => TShape.Cell == Cell.Gru;
+
+    /// <summary>Gate rows per hidden unit: 1 (RNN), 3 (GRU: r, z, n), 4 (LSTM: i, f, g, o).</summary>
+    public static int Gates => TShape.Cell switch { Cell.Gru => 3, Cell.Lstm => 4, _ => 1 };
+
+    public static int GH => Gates * H;
+
+    /// <summary>Floats of state per layer: h, and c for the LSTM.</summary>
+    public static int StatePerLayer => IsLstm ? 2 * H : H;
+
+    public static int StateLength => L * StatePerLayer;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int LayerInput(int layer) => layer == 0 ? I : H;
+
+    /// <summary>Parameters of one layer, in state_dict order: weight_ih, weight_hh, bias_ih, bias_hh.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int LayerParameters(int layer) => GH * (LayerInput(layer) + H) + (TShape.Bias ? 2 * GH : 0);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int LayerOffset(int layer) => layer == 0 ? 0 : LayerParameters(0) + (layer - 1) * LayerParameters(1);
+
+    public static int HeadOffset => LayerOffset(L);
+
+    public static int ParameterCount => HeadOffset + (HasHead ? TShape.HeadSize * (H + 1) : 0);
+
+    /// <summary>Tape floats one layer records per step: its input, h (and c) before, activated gates, one extra vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int LayerTape(int layer) => LayerInput(layer) + StatePerLayer + GH + (TShape.Cell == Cell.Rnn ? 0 : H);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int LayerTapeOffset(int layer) => layer == 0 ? 0 : LayerTape(0) + (layer - 1) * LayerTape(1);
+
+    /// <summary>Tape floats per recorded step: every layer, the top layer's new h, and dLoss/dOutput.</summary>
+    public static int TapeStride => LayerTapeOffset(L) + H + O;
+
+    public static int TapeLength => TShape.Window * TapeStride;
+
+    /// <summary>Working floats Backward needs besides the tape: dh and dc carried per layer, and three vectors.</summary>
+    public static int WorkLength => 2 * L * H + 2 * GH + H + O;
+}

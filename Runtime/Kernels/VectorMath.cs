@@ -1,0 +1,202 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Fixed;
+
+/// <summary>
+/// The dense building blocks of every cell: dot products and row updates over row-major matrices in
+/// PyTorch layout. Each loop takes the widest vector the JIT reports as accelerated (the checks are JIT-time
+/// constants, so the other paths are not even compiled), then finishes the remainder with narrower vectors
+/// and finally scalars, so every length from 1 up is handled without reading past the end.
+/// </summary>
+internal static class VectorMath
+{
+    /// <summary>Returns <c>sum(a[i] * b[i])</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(ref float a, ref float b, int length)
+    {
+        int i = 0;
+        float sum = 0f;
+        if (Vector512.IsHardwareAccelerated && length >= Vector512<float>.Count)
+        {
+            Vector512<float> acc = Vector512<float>.Zero;
+            for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a, (nuint)i), Vector512.LoadUnsafe(ref b, (nuint)i), acc);
+            }
+
+            sum = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && length >= Vector256<float>.Count)
+        {
+            Vector256<float> acc = Vector256<float>.Zero;
+            for (; i <= length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i), acc);
+            }
+
+            sum = Vector256.Sum(acc);
+        }
+
+        if (Vector128.IsHardwareAccelerated && length - i >= Vector128<float>.Count)
+        {
+            Vector128<float> acc = Vector128<float>.Zero;
+            for (; i <= length - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                acc = Vector128.FusedMultiplyAdd(Vector128.LoadUnsafe(ref a, (nuint)i), Vector128.LoadUnsafe(ref b, (nuint)i), acc);
+            }
+
+            sum += Vector128.Sum(acc);
+        }
+
+        for (; i < length; i++)
+        {
+            sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i), sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary><c>y[i] += a * x[i]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Axpy(float a, ref float x, ref float y, int length)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> va = Vector512.Create(a);
+            for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref x, (nuint)i), Vector512.LoadUnsafe(ref y, (nuint)i))
+                    .StoreUnsafe(ref y, (nuint)i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> va = Vector256.Create(a);
+            for (; i <= length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref x, (nuint)i), Vector256.LoadUnsafe(ref y, (nuint)i))
+                    .StoreUnsafe(ref y, (nuint)i);
+            }
+        }
+
+        if (Vector128.IsHardwareAccelerated)
+        {
+            Vector128<float> va = Vector128.Create(a);
+            for (; i <= length - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                Vector128.FusedMultiplyAdd(va, Vector128.LoadUnsafe(ref x, (nuint)i), Vector128.LoadUnsafe(ref y, (nuint)i))
+                    .StoreUnsafe(ref y, (nuint)i);
+            }
+        }
+
+        for (; i < length; i++)
+        {
+            Unsafe.Add(ref y, i) = MathF.FusedMultiplyAdd(a, Unsafe.Add(ref x, i), Unsafe.Add(ref y, i));
+        }
+    }
+
+    /// <summary><c>y[i] += x[i]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Add(ReadOnlySpan<float> x, Span<float> y)
+    {
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        int length = y.Length;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                (Vector512.LoadUnsafe(ref rx, (nuint)i) + Vector512.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                (Vector256.LoadUnsafe(ref rx, (nuint)i) + Vector256.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
+            }
+        }
+
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= length - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                (Vector128.LoadUnsafe(ref rx, (nuint)i) + Vector128.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
+            }
+        }
+
+        for (; i < length; i++)
+        {
+            Unsafe.Add(ref ry, i) += Unsafe.Add(ref rx, i);
+        }
+    }
+
+    /// <summary>
+    /// <c>y += W x</c> for row-major <c>W</c> of <paramref name="rows"/> × <paramref name="cols"/>.
+    /// A single column (input size 1, the common sensor case) is one vector update instead of a dot per row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAdd(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
+    {
+        ref float rw = ref MemoryMarshal.GetReference(w);
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        if (cols == 1)
+        {
+            Axpy(rx, ref rw, ref ry, rows);
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            Unsafe.Add(ref ry, r) += Dot(ref Unsafe.Add(ref rw, r * cols), ref rx, cols);
+        }
+    }
+
+    /// <summary><c>y += Wᵀ d</c> for row-major <c>W</c> of <paramref name="rows"/> × <paramref name="cols"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyTransposedAdd(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> d, Span<float> y)
+    {
+        ref float rw = ref MemoryMarshal.GetReference(w);
+        ref float rd = ref MemoryMarshal.GetReference(d);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        if (cols == 1)
+        {
+            ry += Dot(ref rw, ref rd, rows);
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            Axpy(Unsafe.Add(ref rd, r), ref Unsafe.Add(ref rw, r * cols), ref ry, cols);
+        }
+    }
+
+    /// <summary><c>G += d xᵀ</c>: the weight gradient of <c>W x</c> for row-major <c>G</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OuterAdd(ReadOnlySpan<float> d, ReadOnlySpan<float> x, Span<float> g)
+    {
+        int rows = d.Length;
+        int cols = x.Length;
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref float rd = ref MemoryMarshal.GetReference(d);
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        if (cols == 1)
+        {
+            Axpy(rx, ref rd, ref rg, rows);
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            Axpy(Unsafe.Add(ref rd, r), ref rx, ref Unsafe.Add(ref rg, r * cols), cols);
+        }
+    }
+}

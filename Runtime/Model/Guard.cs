@@ -1,0 +1,61 @@
+using System;
+using System.Globalization;
+
+namespace Fixed;
+
+/// <summary>
+/// Span-length checks with messages that name the parameter, the expected length, the shape it implies and
+/// the length received. There is no broadcasting anywhere in Fixed: a length that does not match is an error.
+/// </summary>
+internal static class Guard
+{
+    public static void Length(ReadOnlySpan<float> span, int expected, string shape, string parameterName)
+    {
+        if (span.Length != expected)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{parameterName}: expected {expected} floats (shape {shape}), got {span.Length}."),
+                parameterName);
+        }
+    }
+
+    /// <summary>Checks that <paramref name="span"/> holds a whole number of rows and returns that number (T).</summary>
+    public static int Rows(ReadOnlySpan<float> span, int rowLength, string shape, string parameterName)
+    {
+        if (span.Length == 0 || span.Length % rowLength != 0)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{parameterName}: expected a positive multiple of {rowLength} floats (shape {shape}), got {span.Length}."),
+                parameterName);
+        }
+
+        return span.Length / rowLength;
+    }
+
+    public static void SameLength(int steps, ReadOnlySpan<float> outputs, int outputSize, string parameterName)
+    {
+        Length(outputs, steps * outputSize, string.Create(CultureInfo.InvariantCulture, $"[T={steps}, OutputSize={outputSize}]"), parameterName);
+    }
+
+    public static void Window(int steps, int window, string parameterName)
+    {
+        if (steps > window)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture,
+                    $"{parameterName}: the sequence has {steps} steps but the model's Window is {window}. Raise Window in the [Recurrent] attribute, or split the sequence into chunks of at most {window} steps and call Backward on each, carrying the State from one chunk to the next: that is truncated BPTT, in which no gradient flows across a chunk boundary."),
+                parameterName);
+        }
+    }
+
+    public static void WarmUp(int warmUp, int steps)
+    {
+        if (warmUp < 0 || warmUp >= steps)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(warmUp),
+                warmUp,
+                string.Create(CultureInfo.InvariantCulture, $"warmUp must be in [0, T - 1] = [0, {steps - 1}] so that at least one step carries the loss; the sequence has T = {steps} steps."));
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System;
+using System.ComponentModel;
+
+namespace Fixed;
+
+/// <summary>
+/// PyTorch's default initialisation distribution, drawn from a seeded generator of our own (SplitMix64) so
+/// that the same seed gives bit-identical weights on every machine and .NET version.
+/// Recurrent weights and biases ~ U(-1/√H, 1/√H); the Linear head ~ U(-1/√in, 1/√in) with in = H, as nn.Linear.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class ParameterInitializer
+{
+    /// <summary>The seed the parameterless constructor of a generated model uses.</summary>
+    public const int DefaultSeed = 0;
+
+    /// <summary>Fills <paramref name="parameters"/> for the shape <typeparamref name="TShape"/>.</summary>
+    public static void Initialize<TShape>(Span<float> parameters, int seed)
+        where TShape : struct, INetworkShape
+    {
+        Guard.Length(parameters, Shape<TShape>.ParameterCount, "[ParameterCount]", nameof(parameters));
+        ulong stateBits = unchecked((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + 0x632BE59BD9B4E8B5UL);
+        // Recurrent layers and the head share the bound 1/√H (the head's fan-in is H).
+        float bound = 1f / MathF.Sqrt(TShape.HiddenSize);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            parameters[i] = (2f * NextUnit(ref stateBits) - 1f) * bound;
+        }
+    }
+
+    /// <summary>A uniform float in [0, 1) with 24 random bits.</summary>
+    private static float NextUnit(ref ulong state)
+    {
+        ulong z = state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (z >> 40) * (1f / (1 << 24));
+    }
+}

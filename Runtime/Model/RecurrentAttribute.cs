@@ -1,0 +1,46 @@
+using System;
+
+namespace Fixed;
+
+/// <summary>
+/// Declares a fixed-size recurrent network on a <c>partial class</c>; the Fixed source generator emits
+/// its inference and training code. Named properties default to PyTorch's defaults.
+/// </summary>
+/// <example><code>[Recurrent(inputSize: 1, hiddenSize: 32, OutputSize = 1)] public partial class RnnRegression;</code></example>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RecurrentAttribute : Attribute
+{
+    /// <summary>Declares a network with <paramref name="inputSize"/> features per step and <paramref name="hiddenSize"/> hidden units per layer.</summary>
+    public RecurrentAttribute(int inputSize, int hiddenSize)
+    {
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+    }
+
+    /// <summary>Features per time step (PyTorch's <c>input_size</c>).</summary>
+    public int InputSize { get; }
+
+    /// <summary>Hidden units per layer (PyTorch's <c>hidden_size</c>).</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>Stacked layers (PyTorch's <c>num_layers</c>); default 1.</summary>
+    public int NumLayers { get; set; } = 1;
+
+    /// <summary>The cell; default <see cref="Fixed.Cell.Rnn"/>.</summary>
+    public Cell Cell { get; set; } = Cell.Rnn;
+
+    /// <summary>The activation of an RNN cell; default <see cref="Nonlinearity.Tanh"/>. Other cells accept only Tanh.</summary>
+    public Nonlinearity Nonlinearity { get; set; } = Nonlinearity.Tanh;
+
+    /// <summary>Whether the recurrent layers have biases (PyTorch's <c>bias</c>); default true.</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>Outputs of a <c>nn.Linear(hidden, OutputSize)</c> head applied at every step; 0 (the default) means no head.</summary>
+    public int OutputSize { get; set; }
+
+    /// <summary>The longest sequence one <c>Backward</c> call accepts; sizes the BPTT tape. Default 64.</summary>
+    public int Window { get; set; } = 64;
+
+    /// <summary>A safetensors file listed in <c>AdditionalFiles</c> whose weights are compiled into the assembly.</summary>
+    public string? Weights { get; set; }
+}

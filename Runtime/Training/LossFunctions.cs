@@ -1,0 +1,114 @@
+using System;
+using System.Globalization;
+
+namespace Fixed;
+
+/// <summary>
+/// PyTorch's losses, element by element. <see cref="Apply"/> returns the unreduced sum for one output vector
+/// and overwrites the output with dLoss/dOutput already multiplied by the mean's 1/N.
+/// </summary>
+internal static class LossFunctions
+{
+    /// <summary>Floats per target: one class index for cross-entropy, else one value per output.</summary>
+    public static int TargetWidth(Loss loss, int outputSize) => loss == Loss.CrossEntropy ? 1 : outputSize;
+
+    public static void CheckLoss(Loss loss, LossOn on)
+    {
+        if (loss is not (Loss.Mse or Loss.L1 or Loss.Huber or Loss.CrossEntropy))
+        {
+            throw new ArgumentOutOfRangeException(nameof(loss), loss, "Unknown Loss.");
+        }
+
+        if (on is not (LossOn.AllSteps or LossOn.LastStep))
+        {
+            throw new ArgumentOutOfRangeException(nameof(on), on, "Unknown LossOn.");
+        }
+    }
+
+    /// <summary>Cross-entropy targets must be whole class indices in [0, classes).</summary>
+    public static void CheckTargets(Loss loss, ReadOnlySpan<float> targets, int classes, string parameterName)
+    {
+        if (loss != Loss.CrossEntropy)
+        {
+            return;
+        }
+
+        for (int i = 0; i < targets.Length; i++)
+        {
+            float t = targets[i];
+            if (!(t >= 0f && t < classes && MathF.Truncate(t) == t))
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"{parameterName}[{i}] = {t}: a cross-entropy target is a class index stored as a float, a whole number in [0, {classes - 1}] (OutputSize = {classes} classes)."),
+                    parameterName);
+            }
+        }
+    }
+
+    public static double Apply(Loss loss, Span<float> output, ReadOnlySpan<float> target, float scale)
+    {
+        double sum = 0;
+        switch (loss)
+        {
+            case Loss.Mse:
+                for (int i = 0; i < output.Length; i++)
+                {
+                    float d = output[i] - target[i];
+                    sum += d * d;
+                    output[i] = 2f * d * scale;
+                }
+
+                break;
+            case Loss.L1:
+                for (int i = 0; i < output.Length; i++)
+                {
+                    float d = output[i] - target[i];
+                    sum += MathF.Abs(d);
+                    output[i] = d > 0f ? scale : d < 0f ? -scale : d == 0f ? 0f : d;
+                }
+
+                break;
+            case Loss.Huber:
+                for (int i = 0; i < output.Length; i++)
+                {
+                    float d = output[i] - target[i];
+                    float a = MathF.Abs(d);
+                    sum += a < 1f ? 0.5f * d * d : a - 0.5f;
+                    output[i] = (d < -1f ? -1f : d > 1f ? 1f : d) * scale;
+                }
+
+                break;
+            default:
+                sum = CrossEntropy(output, (int)target[0], scale);
+                break;
+        }
+
+        return sum;
+    }
+
+    /// <summary><c>logsumexp(z) - z[c]</c>, with softmax(z) - onehot(c) as the gradient; max-shifted for stability.</summary>
+    private static double CrossEntropy(Span<float> logits, int target, float scale)
+    {
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            max = MathF.Max(max, logits[i]);
+        }
+
+        double total = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            total += Math.Exp(logits[i] - max);
+        }
+
+        double logSum = Math.Log(total) + max;
+        double loss = logSum - logits[target];
+        for (int i = 0; i < logits.Length; i++)
+        {
+            float softmax = (float)Math.Exp(logits[i] - logSum);
+            logits[i] = (softmax - (i == target ? 1f : 0f)) * scale;
+        }
+
+        return loss;
+    }
+}

@@ -1,0 +1,275 @@
+#!/usr/bin/python3.11
+"""Independent check of the fixtures written by make_fixtures.py.
+
+Re-reads every file with the strict reader, checks tensor names/shapes against the metadata, and
+recomputes forward outputs, states, losses and gradients with a hand-written float64
+implementation of the formulas in docs/CONTRACT (gate order r,z,n / i,f,g,o; GRU reset applied
+to W_hn h + b_hn; warm-up under no grad; mean-reduced losses), using float64 autograd only for
+the gradients. Also checks clip and optimizer fixtures against hand-written float64 formulas.
+Prints the worst absolute error per fixture (float32 PyTorch vs float64 reference) and exits 1
+if any exceeds the tolerance.
+"""
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io as st  # noqa: E402
+
+torch.set_num_threads(1)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIX = os.path.join(ROOT, "Runtime.Tests", "Fixtures")
+D = torch.float64
+TOL = 2e-5
+worst = []
+failed = False
+
+
+def T(a):
+    return torch.from_numpy(np.asarray(a, dtype=np.float64).copy())
+
+
+def expected_keys(md):
+    L = int(md["num_layers"])
+    bias = md["bias"] == "true"
+    keys = []
+    for k in range(L):
+        keys += [f"rnn.weight_ih_l{k}", f"rnn.weight_hh_l{k}"]
+        if bias:
+            keys += [f"rnn.bias_ih_l{k}", f"rnn.bias_hh_l{k}"]
+    if int(md["output_size"]) > 0:
+        keys += ["linear.weight", "linear.bias"]
+    return keys
+
+
+def cell_step(cell, nonlin, p, k, x, h, c, H):
+    """One layer, one step; x [B, in], h/c [B, H]. p: dict of float64 tensors."""
+    gi = x @ p[f"rnn.weight_ih_l{k}"].T
+    gh = h @ p[f"rnn.weight_hh_l{k}"].T
+    if f"rnn.bias_ih_l{k}" in p:
+        gi = gi + p[f"rnn.bias_ih_l{k}"]
+        gh = gh + p[f"rnn.bias_hh_l{k}"]
+    if cell == "rnn":
+        a = gi + gh
+        return (torch.tanh(a) if nonlin == "tanh" else torch.clamp(a, min=0)), None
+    if cell == "gru":
+        r = torch.sigmoid(gi[:, :H] + gh[:, :H])
+        z = torch.sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
+        n = torch.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
+        return (1 - z) * n + z * h, None
+    g = gi + gh
+    i = torch.sigmoid(g[:, :H])
+    f = torch.sigmoid(g[:, H:2 * H])
+    gg = torch.tanh(g[:, 2 * H:3 * H])
+    o = torch.sigmoid(g[:, 3 * H:])
+    c2 = f * c + i * gg
+    return o * torch.tanh(c2), c2
+
+
+def run(md, p, xs, h, c):
+    """xs [B, T, I]; h, c lists of [B, H] per layer. Returns outputs [B, T, Oeff], h, c."""
+    cell, nonlin = md["cell"], md["nonlinearity"]
+    H, L = int(md["hidden_size"]), int(md["num_layers"])
+    ys = []
+    h, c = list(h), list(c)
+    for t in range(xs.shape[1]):
+        inp = xs[:, t]
+        for k in range(L):
+            h[k], c2 = cell_step(cell, nonlin, p, k, inp, h[k], c[k], H)
+            if c2 is not None:
+                c[k] = c2
+            inp = h[k]
+        y = inp @ p["linear.weight"].T + p["linear.bias"] if "linear.weight" in p else inp
+        ys.append(y)
+    return torch.stack(ys, 1), h, c
+
+
+def loss_of(kind, out, tgt):
+    if kind == "cross_entropy":
+        o = out.reshape(-1, out.shape[-1])
+        idx = tgt.reshape(-1).long()
+        return (torch.logsumexp(o, 1) - o[torch.arange(o.shape[0]), idx]).mean()
+    d = out - tgt
+    if kind == "mse":
+        return (d * d).mean()
+    if kind == "l1":
+        return d.abs().mean()
+    ad = d.abs()
+    return torch.where(ad < 1, 0.5 * d * d, ad - 0.5).mean()
+
+
+def report(name, errs):
+    global failed
+    e = max(errs.values()) if errs else 0.0
+    worst.append((e, name))
+    bad = {k: v for k, v in errs.items() if v > TOL}
+    if bad:
+        failed = True
+        print(f"FAIL {name}: {bad}")
+
+
+def check_forward(name):
+    W, _ = st.load(os.path.join(FIX, "forward", name + ".weights.safetensors"))
+    Dt, md = st.load(os.path.join(FIX, "forward", name + ".data.safetensors"))
+    assert list(W.keys()) == expected_keys(md), (name, list(W.keys()))
+    I, H, L, Tn = (int(md[k]) for k in ("input_size", "hidden_size", "num_layers", "seq_len"))
+    O = int(md["output_size"]) or H
+    lstm = md["cell"] == "lstm"
+    want = ["input", "h0"] + (["c0"] if lstm else []) + ["output", "h_n"] + (["c_n"] if lstm else [])
+    assert list(Dt.keys()) == want, (name, list(Dt.keys()))
+    assert Dt["input"].shape == (Tn, I) and Dt["output"].shape == (Tn, O) and Dt["h_n"].shape == (L, H)
+    p = {k: T(v) for k, v in W.items()}
+    h = [T(Dt["h0"][k]).unsqueeze(0) for k in range(L)]
+    c = [T(Dt["c0"][k]).unsqueeze(0) if lstm else None for k in range(L)]
+    y, h, c = run(md, p, T(Dt["input"]).unsqueeze(0), h, c)
+    errs = {"output": (y[0] - T(Dt["output"])).abs().max().item(),
+            "h_n": (torch.stack([x[0] for x in h]) - T(Dt["h_n"])).abs().max().item()}
+    if lstm:
+        errs["c_n"] = (torch.stack([x[0] for x in c]) - T(Dt["c_n"])).abs().max().item()
+    report("forward/" + name, errs)
+
+
+def check_grad(name):
+    W, _ = st.load(os.path.join(FIX, "grad", name + ".weights.safetensors"))
+    Dt, md = st.load(os.path.join(FIX, "grad", name + ".data.safetensors"))
+    keys = expected_keys(md)
+    assert list(W.keys()) == keys
+    assert [k for k in Dt if k.startswith("grad.")] == ["grad." + k for k in keys]
+    for k in keys:
+        assert Dt["grad." + k].shape == W[k].shape
+    I, H, L, Tn, k0 = (int(md[k]) for k in ("input_size", "hidden_size", "num_layers", "seq_len", "warmup"))
+    O = int(md["output_size"]) or H
+    assert Tn <= int(md["window"])
+    lstm = md["cell"] == "lstm"
+    ce = md["loss"] == "cross_entropy"
+    last = md["loss_on"] == "last"
+    p = {kk: T(v).requires_grad_(True) for kk, v in W.items()}
+    if md["mode"] == "single":
+        x = T(Dt["input"]).unsqueeze(0)
+        assert Dt["input"].shape == (Tn, I)
+        h = [T(Dt["h0"][j]).unsqueeze(0) for j in range(L)]
+        c = [T(Dt["c0"][j]).unsqueeze(0) if lstm else None for j in range(L)]
+        tgt = T(Dt["targets"])
+        if last:
+            assert tgt.shape == ((1,) if ce else (O,))
+        else:
+            assert tgt.shape == ((Tn - k0,) if ce else (Tn - k0, O))
+    else:
+        B = int(md["batch"])
+        x = T(Dt["input"])
+        tgt = T(Dt["targets"])
+        tf = md["layout"] == "time_first"
+        assert x.shape == ((Tn, B, I) if tf else (B, Tn, I))
+        if tf:
+            x = x.transpose(0, 1)
+            if not last:
+                tgt = tgt.transpose(0, 1)
+        if last:
+            assert tgt.shape == ((B,) if ce else (B, O))
+        else:
+            assert tgt.shape == ((B, Tn - k0) if ce else (B, Tn - k0, O))
+        h = [torch.zeros(B, H, dtype=D) for _ in range(L)]
+        c = [torch.zeros(B, H, dtype=D) if lstm else None for _ in range(L)]
+    if k0 > 0:
+        with torch.no_grad():
+            _, h, c = run(md, p, x[:, :k0], h, c)
+    y, h, c = run(md, p, x[:, k0:], h, c)
+    if md["mode"] == "single":
+        out = y[0, -1:] if last else y[0]
+        if last and not ce:
+            out = out[0]
+    else:
+        out = y[:, -1] if last else y
+    loss = loss_of(md["loss"], out, tgt)
+    loss.backward()
+    errs = {"loss": abs(loss.item() - float(Dt["loss"][0]))}
+    if md["mode"] == "single":
+        errs["h_n"] = (torch.stack([v[0] for v in h]) - T(Dt["h_n"])).abs().max().item()
+        if lstm:
+            errs["c_n"] = (torch.stack([v[0] for v in c]) - T(Dt["c_n"])).abs().max().item()
+    for kk in keys:
+        errs["grad." + kk] = (p[kk].grad - T(Dt["grad." + kk])).abs().max().item()
+    report("grad/" + name, errs)
+
+
+def check_clip():
+    Dt, md = st.load(os.path.join(FIX, "clip.data.safetensors"))
+    g = T(Dt["grads"])
+    max_norm = float(md["max_norm"])
+    errs = {}
+    for tag, pn in (("p2", 2.0), ("p1", 1.0), ("p3", 3.0), ("pinf", math.inf)):
+        tot = g.abs().max() if pn == math.inf else (g.abs() ** pn).sum() ** (1 / pn)
+        coef = min(1.0, max_norm / (tot.item() + 1e-6))
+        errs["total_" + tag] = abs(tot.item() - float(Dt["total_" + tag][0])) / tot.item()
+        errs["clipped_" + tag] = (g * coef - T(Dt["clipped_" + tag])).abs().max().item()
+    cv = float(md["clip_value"])
+    errs["clipped_value"] = (g.clamp(-cv, cv) - T(Dt["clipped_value"])).abs().max().item()
+    s = T(Dt["grads_small"])
+    tot = s.norm()
+    errs["total_small_p2"] = abs(tot.item() - float(Dt["total_small_p2"][0]))
+    errs["clipped_small_p2"] = (s - T(Dt["clipped_small_p2"])).abs().max().item()
+    assert tot.item() < max_norm < float(Dt["total_p2"][0])
+    report("clip", errs)
+
+
+def check_optim(name):
+    Dt, md = st.load(os.path.join(FIX, "optim", name + ".data.safetensors"))
+    p = T(Dt["p0"])
+    G = T(Dt["grads"])
+    lr, wd = float(md["lr"]), float(md["weight_decay"])
+    m = torch.zeros_like(p)
+    v = torch.zeros_like(p)
+    out = []
+    for s in range(G.shape[0]):
+        g = G[s].clone()
+        if md["optimizer"] == "sgd":
+            mom, nest = float(md["momentum"]), md["nesterov"] == "true"
+            if wd:
+                g = g + wd * p
+            if mom:
+                m = g.clone() if s == 0 else mom * m + g
+                g = g + mom * m if nest else m
+            p = p - lr * g
+        else:
+            b1, b2, eps = float(md["beta1"]), float(md["beta2"]), float(md["eps"])
+            if md["optimizer"] == "adamw":
+                p = p * (1 - lr * wd)
+            elif wd:
+                g = g + wd * p
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            t = s + 1
+            mh = m / (1 - b1 ** t)
+            vh = v / (1 - b2 ** t)
+            p = p - lr * mh / (vh.sqrt() + eps)
+        out.append(p.clone())
+    errs = {"params": (torch.stack(out) - T(Dt["params"])).abs().max().item()}
+    report("optim/" + name, errs)
+
+
+def main():
+    for sub, fn in (("forward", check_forward), ("grad", check_grad)):
+        names = sorted(f[:-len(".data.safetensors")] for f in os.listdir(os.path.join(FIX, sub))
+                       if f.endswith(".data.safetensors"))
+        for n in names:
+            fn(n)
+    check_clip()
+    for f in sorted(os.listdir(os.path.join(FIX, "optim"))):
+        check_optim(f[:-len(".data.safetensors")])
+    sf = os.path.join(FIX, "sine_first20.data.safetensors")
+    if os.path.exists(sf):
+        Dt, _ = st.load(sf)
+        assert Dt["loss"].shape == (20,) and Dt["grad_norm"].shape == (20,)
+    worst.sort(reverse=True)
+    print("worst abs error vs float64 reference (top 8):")
+    for e, n in worst[:8]:
+        print(f"  {e:.3e}  {n}")
+    print(f"{len(worst)} fixtures checked: " + ("FAILED" if failed else "OK"))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
