@@ -58,7 +58,7 @@ internal static partial class Emitter
         w.Line();
         w.Lines($$"""
             /// <summary>Creates the network with PyTorch's default initialisation and Fixed's default seed.</summary>
-            public {{spec.ClassName}}()
+            public {{Identifier(spec.ClassName)}}()
                 : this(global::Fixed.ParameterInitializer.DefaultSeed)
             {
             }
@@ -67,7 +67,7 @@ internal static partial class Emitter
             /// Creates the network with PyTorch's default initialisation distribution, drawn from <paramref name="seed"/>:
             /// the same seed gives bit-identical weights.
             /// </summary>
-            public {{spec.ClassName}}(int seed)
+            public {{Identifier(spec.ClassName)}}(int seed)
             {
                 global::Fixed.ParameterInitializer.Initialize<FixedShape>(_parameters, seed);
             }
@@ -86,7 +86,8 @@ internal static partial class Emitter
 
     private static void WriteInterfaceStatics(CodeWriter w, NetworkSpec spec)
     {
-        string self = "global::Fixed.IRecurrentModel<" + spec.ClassName + ">";
+        string model = Identifier(spec.ClassName);
+        string self = "global::Fixed.IRecurrentModel<" + model + ">";
         foreach (string name in new[] { "InputSize", "HiddenSize", "NumLayers", "OutputSize", "ParameterCount", "Window", "StateLength" })
         {
             w.Line("static int " + self + "." + name + " => " + name + ";");
@@ -95,7 +96,7 @@ internal static partial class Emitter
 
         w.Line("static global::Fixed.Cell " + self + ".CellKind => global::Fixed.Cell." + spec.Cell + ";");
         w.Line();
-        w.Line("static " + spec.ClassName + " " + self + ".Create(int seed) => new(seed);");
+        w.Line("static " + model + " " + self + ".Create(int seed) => new(seed);");
         w.Line();
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Linq;
 using System.Reflection;
 using Fixed.Generator.Model;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Fixed.Generator;
 
@@ -14,6 +15,18 @@ internal static partial class Emitter
 {
     private static readonly string Version =
         typeof(Emitter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>
+    /// Every name the generated part declares in the class. The class itself cannot have one of them (CS0542), so the
+    /// Parser rejects it; a test keeps this list in step with what is emitted.
+    /// </summary>
+    public static readonly System.Collections.Generic.HashSet<string> MemberNames =
+    [
+        "InputSize", "HiddenSize", "NumLayers", "OutputSize", "ParameterCount", "Window", "StateLength",
+        "s_layout", "_parameters", "_gradients", "_tape", "_work", "Parameters", "Gradients", "Layout",
+        "Step", "Forward", "WarmUp", "Backward", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Tape", "Work",
+        "Load", "Save", "State", "FixedShape",
+    ];
 
     public static string HintName(NetworkSpec spec)
     {
@@ -30,16 +43,17 @@ internal static partial class Emitter
         var scopes = new System.Collections.Generic.List<CodeWriter.Block>();
         if (spec.Namespace is not null)
         {
-            scopes.Add(w.Open("namespace " + spec.Namespace));
+            scopes.Add(w.Open("namespace " + string.Join(".", spec.Namespace.Split('.').Select(Identifier))));
         }
 
         foreach (ContainingType outer in spec.ContainingTypes)
         {
-            scopes.Add(w.Open("partial " + outer.Keyword + " " + outer.Name));
+            scopes.Add(w.Open("partial " + outer.Keyword + " " + Identifier(outer.Name)));
         }
 
         w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Fixed\", \"" + Version + "\")]");
-        using (w.Open("partial class " + spec.ClassName + " : global::Fixed.IRecurrentModel<" + spec.ClassName + ">"))
+        string name = Identifier(spec.ClassName);
+        using (w.Open("partial class " + name + " : global::Fixed.IRecurrentModel<" + name + ">"))
         {
             WriteConstants(w, spec);
             WriteFieldsAndConstructors(w, spec);
@@ -115,6 +129,9 @@ internal static partial class Emitter
         w.Line("public const int " + name + " = " + Int(value) + ";");
         w.Line();
     }
+
+    /// <summary>A name as a C# identifier: a keyword used as a name (<c>@class</c>) needs its '@' back.</summary>
+    private static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None ? name : "@" + name;
 
     private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -28,14 +28,16 @@ internal static class Parser
         var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
         Location attributeLocation = attributeSyntax?.GetLocation() ?? syntax.Identifier.GetLocation();
 
-        // Arguments that did not bind (a compile error the user already sees) produce no second complaint and no code.
+        // Arguments that did not bind, or a second [Recurrent] on another part of the class (CS0579), are compile errors
+        // the user already sees: they produce no second complaint and no code (two parts would also add one file twice).
         if (attribute.ConstructorArguments.Length != 2 || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error) ||
-            attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error))
+            attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error) ||
+            type.GetAttributes().Count(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attribute.AttributeClass)) > 1)
         {
             return (null, EquatableArray<DiagnosticInfo>.Empty);
         }
 
-        CheckDeclaration(type, syntax, diagnostics);
+        CheckDeclaration(type, syntax, diagnostics, cancellationToken);
 
         int inputSize = attribute.ConstructorArguments[0].Value is int i ? i : 0;
         int hiddenSize = attribute.ConstructorArguments[1].Value is int h ? h : 0;
@@ -102,7 +104,7 @@ internal static class Parser
         }
 
         var spec = new NetworkSpec(
-            type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+            NamespaceName(type.ContainingNamespace),
             ContainingTypes(type),
             type.Name,
             inputSize,
@@ -118,13 +120,18 @@ internal static class Parser
         return diagnostics.Count > 0 ? (null, diagnostics.ToEquatableArray()) : (spec, EquatableArray<DiagnosticInfo>.Empty);
     }
 
-    private static void CheckDeclaration(INamedTypeSymbol type, TypeDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics)
+    private static void CheckDeclaration(INamedTypeSymbol type, TypeDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
         Location identifier = syntax.Identifier.GetLocation();
-        if (syntax is not ClassDeclarationSyntax || type.IsStatic || type.IsAbstract)
+        bool isClass = syntax is ClassDeclarationSyntax;
+        if (!isClass || type.IsStatic || type.IsAbstract)
         {
-            string what = syntax is RecordDeclarationSyntax ? "a record" : type.IsStatic ? "static" : type.IsAbstract ? "abstract" : "not a class";
+            string what = syntax is RecordDeclarationSyntax ? "a record" : !isClass ? "not a class" : type.IsStatic ? "static" : "abstract";
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotAClass, identifier, type.Name, what));
+        }
+        else
+        {
+            CheckClashes(type, syntax, diagnostics, cancellationToken);
         }
 
         if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
@@ -132,20 +139,21 @@ internal static class Parser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, identifier, type.Name));
         }
 
-        if (type.IsGenericType)
+        // Arity, not IsGenericType: that is also true inside a generic type, which gets its own message below.
+        if (type.Arity > 0)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, type.Name, "is generic"));
         }
 
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
         {
-            if (outer.IsGenericType)
+            if (outer.Arity > 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, type.Name, "is nested in the generic type '" + outer.Name + "'"));
             }
 
             bool outerPartial = outer.DeclaringSyntaxReferences.All(r =>
-                r.GetSyntax() is TypeDeclarationSyntax declaration && declaration.Modifiers.Any(SyntaxKind.PartialKeyword));
+                r.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration && declaration.Modifiers.Any(SyntaxKind.PartialKeyword));
             if (!outerPartial)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, identifier, type.Name, outer.Name));
@@ -153,13 +161,59 @@ internal static class Parser
         }
     }
 
+    /// <summary>
+    /// What a user cannot declare on a [Recurrent] class because the generated part declares it too; the compiler's
+    /// own errors would point into generated code.
+    /// </summary>
+    private static void CheckClashes(INamedTypeSymbol type, TypeDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        Location identifier = syntax.Identifier.GetLocation();
+        string constructors = type.Name + "() and " + type.Name + "(int seed)";
+        for (INamedTypeSymbol? fileLocal = type; fileLocal is not null; fileLocal = fileLocal.ContainingType)
+        {
+            if (fileLocal.IsFileLocal)
+            {
+                string what = SymbolEqualityComparer.Default.Equals(fileLocal, type) ? "is file-local" : "is nested in the file-local type '" + fileLocal.Name + "'";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClashesWithGeneratedCode, identifier, type.Name, what,
+                    "remove the 'file' modifier, because the generated part of the class is in another file"));
+            }
+        }
+
+        if (Emitter.MemberNames.Contains(type.Name))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClashesWithGeneratedCode, identifier, type.Name, "has the name of a generated member",
+                "rename the class (a member cannot be named like its class)"));
+        }
+
+        ParameterListSyntax? primary = type.DeclaringSyntaxReferences
+            .Select(r => (r.GetSyntax(cancellationToken) as TypeDeclarationSyntax)?.ParameterList)
+            .FirstOrDefault(list => list is not null);
+        if (primary is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClashesWithGeneratedCode, primary.GetLocation(), type.Name, "has the primary constructor " + primary,
+                "remove it, because the generated constructors " + constructors + " cannot chain to it"));
+            return;
+        }
+
+        foreach (IMethodSymbol constructor in type.InstanceConstructors)
+        {
+            bool clashes = constructor.Parameters.Length == 0 ||
+                (constructor.Parameters.Length == 1 && constructor.Parameters[0].Type.SpecialType == SpecialType.System_Int32);
+            if (clashes && !constructor.IsImplicitlyDeclared && constructor.Locations.FirstOrDefault() is { IsInSource: true } location)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClashesWithGeneratedCode, location, type.Name,
+                    "declares the constructor " + type.Name + "(" + string.Join(", ", constructor.Parameters.Select(p => p.Type.ToDisplayString())) + ")",
+                    "remove it, because Fixed generates " + constructors));
+            }
+        }
+    }
+
     private static void CheckSizes(NetworkSpec spec, Location location, List<DiagnosticInfo> diagnostics)
     {
-        long stateBytes = spec.StateLength * sizeof(float);
-        if (stateBytes > StackBudgetBytes)
+        if (Exceeds(() => checked(spec.StateLength * sizeof(float)), StackBudgetBytes, out string stateBytes))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StateTooLarge, location, spec.ClassName,
-                N0(stateBytes), spec.NumLayers, spec.StatePerLayer, N0(StackBudgetBytes)));
+                stateBytes, spec.NumLayers, spec.StatePerLayer, N0(StackBudgetBytes)));
         }
 
         long scratchBytes = 2L * spec.Gates * spec.HiddenSize * sizeof(float);
@@ -169,17 +223,45 @@ internal static class Parser
                 N0(scratchBytes), spec.Gates, spec.HiddenSize, N0(StackBudgetBytes)));
         }
 
-        if (spec.ParameterCount > MaxFloats)
+        if (Exceeds(() => spec.ParameterCount, MaxFloats, out string parameters))
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, N0(spec.ParameterCount), "parameters", N0(MaxFloats)));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, parameters, "parameters", N0(MaxFloats)));
         }
-        else if (spec.TapeStride * spec.Window > MaxFloats)
+        else if (Exceeds(() => checked(spec.TapeStride * spec.Window), MaxFloats, out string tape))
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, N0(spec.TapeStride * spec.Window), "floats of BPTT tape (Window × per-step record)", N0(MaxFloats)));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, tape, "floats of BPTT tape (Window × per-step record)", N0(MaxFloats)));
+        }
+    }
+
+    /// <summary>Whether a size exceeds <paramref name="limit"/>; a size too large even for a long counts as exceeding it.</summary>
+    private static bool Exceeds(System.Func<long> size, long limit, out string shown)
+    {
+        try
+        {
+            long value = size();
+            shown = N0(value);
+            return value > limit;
+        }
+        catch (System.OverflowException)
+        {
+            shown = "more than " + N0(long.MaxValue);
+            return true;
         }
     }
 
     private static string N0(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>The namespace as written in C# but without '@' escapes (the emitter adds them back where needed), or null for the global namespace.</summary>
+    private static string? NamespaceName(INamespaceSymbol ns)
+    {
+        var parts = new List<string>();
+        for (INamespaceSymbol? current = ns; current is { IsGlobalNamespace: false }; current = current.ContainingNamespace)
+        {
+            parts.Insert(0, current.Name);
+        }
+
+        return parts.Count == 0 ? null : string.Join(".", parts);
+    }
 
     private static EquatableArray<ContainingType> ContainingTypes(INamedTypeSymbol type)
     {

@@ -60,6 +60,10 @@ internal static class DiagnosticDescriptors
         "FIXED013", "Per-step scratch too large for the stack",
         "One step of '{0}' needs {1} bytes of gate scratch on the stack ({2} gates × {3} hidden × 2 floats), over the {4}-byte budget: reduce HiddenSize");
 
+    public static readonly DiagnosticDescriptor ClashesWithGeneratedCode = Error(
+        "FIXED014", "Declaration clashes with the generated code",
+        "'{0}' {1}: {2}");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
 }

@@ -32,23 +32,32 @@ internal sealed record NetworkSpec(
 
     public int EffectiveOutputSize => OutputSize > 0 ? OutputSize : HiddenSize;
 
-    public int StatePerLayer => Cell == CellKind.Lstm ? 2 * HiddenSize : HiddenSize;
+    // The totals below are computed checked: the Parser builds a spec from unvalidated sizes, where a product of
+    // four ints can overflow even a long, and it counts an OverflowException as "over the limit".
 
-    public long StateLength => (long)NumLayers * StatePerLayer;
+    public long StatePerLayer => Cell == CellKind.Lstm ? 2L * HiddenSize : HiddenSize;
+
+    public long StateLength => checked(NumLayers * StatePerLayer);
 
     public long LayerParameters(int layer)
     {
-        long gh = (long)Gates * HiddenSize;
-        long input = layer == 0 ? InputSize : HiddenSize;
-        return gh * (input + HiddenSize) + (Bias ? 2 * gh : 0);
+        checked
+        {
+            long gh = (long)Gates * HiddenSize;
+            long input = layer == 0 ? InputSize : HiddenSize;
+            return gh * (input + HiddenSize) + (Bias ? 2 * gh : 0);
+        }
     }
 
     public long ParameterCount
     {
         get
         {
-            long count = LayerParameters(0) + (NumLayers - 1) * LayerParameters(1);
-            return count + (OutputSize > 0 ? (long)OutputSize * (HiddenSize + 1) : 0);
+            checked
+            {
+                long count = LayerParameters(0) + (NumLayers - 1) * LayerParameters(1);
+                return count + (OutputSize > 0 ? (long)OutputSize * (HiddenSize + 1L) : 0);
+            }
         }
     }
 
@@ -57,10 +66,13 @@ internal sealed record NetworkSpec(
     {
         get
         {
-            long gh = (long)Gates * HiddenSize;
-            long extra = Cell == CellKind.Rnn ? 0 : HiddenSize;
-            long perLayer = StatePerLayer + gh + extra;
-            return InputSize + perLayer + (NumLayers - 1) * (HiddenSize + perLayer) + HiddenSize + EffectiveOutputSize;
+            checked
+            {
+                long gh = (long)Gates * HiddenSize;
+                long extra = Cell == CellKind.Rnn ? 0 : HiddenSize;
+                long perLayer = StatePerLayer + gh + extra;
+                return InputSize + perLayer + (NumLayers - 1) * (HiddenSize + perLayer) + HiddenSize + (long)EffectiveOutputSize;
+            }
         }
     }
 

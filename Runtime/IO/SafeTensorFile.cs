@@ -462,7 +462,9 @@ public sealed class SafeTensorFile
                 break;
             }
 
-            if (reader.ValueTextEquals("dtype"u8))
+            // GetString rather than ValueTextEquals: the latter throws on a key with a broken escape.
+            string key = GetString(ref reader, "a key");
+            if (key == "dtype")
             {
                 if (dtype is not null)
                 {
@@ -481,7 +483,7 @@ public sealed class SafeTensorFile
                     throw Invalid($"{tensor}: unknown dtype {SafeTensorText.Quote(value)}; expected one of {SafeTensorDType.KnownNames}.");
                 }
             }
-            else if (reader.ValueTextEquals("shape"u8))
+            else if (key == "shape")
             {
                 if (shape is not null)
                 {
@@ -490,7 +492,7 @@ public sealed class SafeTensorFile
 
                 shape = ParseShape(ref reader, tensor, dimensions);
             }
-            else if (reader.ValueTextEquals("data_offsets"u8))
+            else if (key == "data_offsets")
             {
                 if (hasOffsets)
                 {
@@ -502,7 +504,6 @@ public sealed class SafeTensorFile
             }
             else
             {
-                string key = GetString(ref reader, "a key");
                 throw Invalid($"{tensor}: unexpected key {SafeTensorText.Quote(key)}; an entry has exactly dtype, shape and data_offsets.");
             }
         }

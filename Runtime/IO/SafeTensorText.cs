@@ -35,6 +35,27 @@ internal static class SafeTensorText
         return builder.Append('\'').ToString();
     }
 
+    /// <summary>
+    /// Whether <paramref name="text"/> is well-formed UTF-16: no lone surrogates. A JSON writer would escape a lone
+    /// surrogate as <c>\ud800</c>, which no reader can decode to a string: such a name must not reach a file.
+    /// </summary>
+    public static bool IsWellFormed(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary><c>[32, 1]</c>, as PyTorch prints a shape.</summary>
     public static string Shape(IReadOnlyList<int> shape)
     {

@@ -158,6 +158,11 @@ public static class SafeTensorWriter
         {
             string value = metadata[key]
                 ?? throw new ArgumentException($"metadata: the value of {SafeTensorText.Quote(key)} is null; metadata maps strings to strings.", nameof(metadata));
+            if (!SafeTensorText.IsWellFormed(key) || !SafeTensorText.IsWellFormed(value))
+            {
+                throw new ArgumentException($"metadata: the entry {SafeTensorText.Quote(key)} holds a lone surrogate, which a safetensors header cannot store.", nameof(metadata));
+            }
+
             writer.WriteString(key, value);
         }
 
@@ -176,6 +181,11 @@ public static class SafeTensorWriter
         if (tensor.Name == MetadataKey)
         {
             throw new ArgumentException($"{where}: {tensorName} is reserved for the metadata and cannot name a tensor.", "tensors");
+        }
+
+        if (!SafeTensorText.IsWellFormed(tensor.Name))
+        {
+            throw new ArgumentException($"{where}: the name {tensorName} holds a lone surrogate, which a safetensors header cannot store.", "tensors");
         }
 
         if (!names.Add(tensor.Name))
@@ -200,9 +210,12 @@ public static class SafeTensorWriter
 
         if (count != tensor.Data.Length)
         {
+            string elements = count > int.MaxValue
+                ? string.Create(CultureInfo.InvariantCulture, $"more than {int.MaxValue} elements")
+                : string.Create(CultureInfo.InvariantCulture, $"{count} elements");
             throw new ArgumentException(
                 string.Create(CultureInfo.InvariantCulture,
-                    $"{where}: tensor {tensorName} has shape {SafeTensorText.Shape(tensor.Shape)} ({count} elements) but {tensor.Data.Length} floats of data."),
+                    $"{where}: tensor {tensorName} has shape {SafeTensorText.Shape(tensor.Shape)} ({elements}) but {tensor.Data.Length} floats of data."),
                 "tensors");
         }
     }

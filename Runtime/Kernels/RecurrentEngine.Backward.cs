@@ -20,14 +20,18 @@ public static partial class RecurrentEngine<TShape>
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Loss loss, LossOn on, int warmUp,
         Span<float> tape, Span<float> work)
     {
-        Guard.Length(state, StateLength, StateShape, nameof(state));
-        int steps = Guard.Rows(inputs, I, Format($"[T, InputSize={I}]"), nameof(inputs));
+        Guard.Length(state, StateLength, nameof(state), static () => StateShape);
+        int steps = Guard.Rows(inputs, I, nameof(inputs), static () => Format($"[T, InputSize={I}]"));
         Guard.Window(steps, TShape.Window, nameof(inputs));
         Guard.WarmUp(warmUp, steps);
         LossFunctions.CheckLoss(loss, on);
         int width = LossFunctions.TargetWidth(loss, O);
         int lossSteps = on == LossOn.AllSteps ? steps - warmUp : 1;
-        Guard.Length(targets, lossSteps * width, TargetShape(loss, on, steps - warmUp, batch: 0, SequenceLayout.BatchFirst), nameof(targets));
+        if (targets.Length != lossSteps * width)
+        {
+            Guard.ThrowLength(nameof(targets), lossSteps * width, TargetShape(loss, on, steps - warmUp, batch: 0, SequenceLayout.BatchFirst), targets.Length);
+        }
+
         LossFunctions.CheckTargets(loss, targets, O, nameof(targets));
 
         int count = lossSteps * (loss == Loss.CrossEntropy ? 1 : O);
@@ -54,16 +58,24 @@ public static partial class RecurrentEngine<TShape>
             throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown SequenceLayout.");
         }
 
-        string inputShape = layout == SequenceLayout.BatchFirst
-            ? Format($"[B={batchSize}, T, InputSize={I}]")
-            : Format($"[T, B={batchSize}, InputSize={I}]");
-        int steps = Guard.Rows(inputs, batchSize * I, inputShape, nameof(inputs));
+        if (inputs.Length == 0 || inputs.Length % (batchSize * I) != 0)
+        {
+            throw new ArgumentException(
+                Format($"inputs: expected a positive multiple of B × InputSize = {batchSize * I} floats (shape {(layout == SequenceLayout.BatchFirst ? Format($"[B={batchSize}, T, InputSize={I}]") : Format($"[T, B={batchSize}, InputSize={I}]"))}), got {inputs.Length}."),
+                nameof(inputs));
+        }
+
+        int steps = inputs.Length / (batchSize * I);
         Guard.Window(steps, TShape.Window, nameof(inputs));
         Guard.WarmUp(warmUp, steps);
         LossFunctions.CheckLoss(loss, on);
         int width = LossFunctions.TargetWidth(loss, O);
         int lossSteps = on == LossOn.AllSteps ? steps - warmUp : 1;
-        Guard.Length(targets, batchSize * lossSteps * width, TargetShape(loss, on, steps - warmUp, batchSize, layout), nameof(targets));
+        if (targets.Length != batchSize * lossSteps * width)
+        {
+            Guard.ThrowLength(nameof(targets), batchSize * lossSteps * width, TargetShape(loss, on, steps - warmUp, batchSize, layout), targets.Length);
+        }
+
         LossFunctions.CheckTargets(loss, targets, O, nameof(targets));
 
         int count = batchSize * lossSteps * (loss == Loss.CrossEntropy ? 1 : O);

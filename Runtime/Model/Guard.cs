@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace Fixed;
@@ -9,23 +10,24 @@ namespace Fixed;
 /// </summary>
 internal static class Guard
 {
-    public static void Length(ReadOnlySpan<float> span, int expected, string shape, string parameterName)
+    // The shape text is built only when a check fails: the checks run on every call of the hot paths,
+    // which must not allocate.
+
+    public static void Length(ReadOnlySpan<float> span, int expected, string parameterName, Func<string> shape)
     {
         if (span.Length != expected)
         {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"{parameterName}: expected {expected} floats (shape {shape}), got {span.Length}."),
-                parameterName);
+            ThrowLength(parameterName, expected, shape(), span.Length);
         }
     }
 
-    /// <summary>Checks that <paramref name="span"/> holds a whole number of rows and returns that number (T).</summary>
-    public static int Rows(ReadOnlySpan<float> span, int rowLength, string shape, string parameterName)
+    /// <summary>Checks that <paramref name="span"/> holds a positive whole number of rows and returns that number (T).</summary>
+    public static int Rows(ReadOnlySpan<float> span, int rowLength, string parameterName, Func<string> shape)
     {
         if (span.Length == 0 || span.Length % rowLength != 0)
         {
             throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"{parameterName}: expected a positive multiple of {rowLength} floats (shape {shape}), got {span.Length}."),
+                string.Create(CultureInfo.InvariantCulture, $"{parameterName}: expected a positive multiple of {rowLength} floats (shape {shape()}), got {span.Length}."),
                 parameterName);
         }
 
@@ -34,8 +36,17 @@ internal static class Guard
 
     public static void SameLength(int steps, ReadOnlySpan<float> outputs, int outputSize, string parameterName)
     {
-        Length(outputs, steps * outputSize, string.Create(CultureInfo.InvariantCulture, $"[T={steps}, OutputSize={outputSize}]"), parameterName);
+        if (outputs.Length != steps * outputSize)
+        {
+            ThrowLength(parameterName, steps * outputSize, string.Create(CultureInfo.InvariantCulture, $"[T={steps}, OutputSize={outputSize}]"), outputs.Length);
+        }
     }
+
+    [DoesNotReturn]
+    public static void ThrowLength(string parameterName, int expected, string shape, int actual) =>
+        throw new ArgumentException(
+            string.Create(CultureInfo.InvariantCulture, $"{parameterName}: expected {expected} floats (shape {shape}), got {actual}."),
+            parameterName);
 
     public static void Window(int steps, int window, string parameterName)
     {

@@ -1,0 +1,117 @@
+using System;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+using Xunit;
+
+namespace Fixed.Tests.Platform;
+
+/// <summary>
+/// Proves that a test run took the instruction-set path it claims. The CI (.ci/run) runs the whole
+/// suite several times with different DOTNET_Enable* switches (and once for ARM64 under qemu) and sets
+/// FIXED_EXPECTED_ISA to the path each run is meant to exercise:
+/// <list type="bullet">
+/// <item><c>avx512</c>: default on an AVX-512 machine. Vector512, Vector256 and Vector128 accelerated.</item>
+/// <item><c>avx2</c>: DOTNET_EnableAVX512=0 (on .NET 10 DOTNET_EnableAVX512F=0 no longer does this). Vector256 and Vector128 only.</item>
+/// <item><c>sse</c>: DOTNET_EnableAVX2=0. Vector128 only.</item>
+/// <item><c>scalar</c>: DOTNET_EnableHWIntrinsic=0. Nothing accelerated; the kernels take their scalar fallback.</item>
+/// <item><c>neon</c>: linux-arm64 (qemu). AdvSimd, Vector128 only.</item>
+/// </list>
+/// Without the variable (a developer's plain <c>dotnet test</c>) the test still checks that the
+/// hierarchy the kernels rely on holds (512 ⇒ 256 ⇒ 128) and reports which path is active.
+/// </summary>
+public sealed class IsaPathTests
+{
+    public const string Variable = "FIXED_EXPECTED_ISA";
+
+    private readonly ITestOutputHelper _output;
+
+    public IsaPathTests(ITestOutputHelper output) => _output = output;
+
+    /// <summary>The widest vector path the kernels will take in this process.</summary>
+    public static string ActivePath()
+    {
+        if (Vector512.IsHardwareAccelerated) return "avx512";
+        if (Vector256.IsHardwareAccelerated) return Avx2.IsSupported ? "avx2" : "vector256";
+        if (Vector128.IsHardwareAccelerated)
+        {
+            if (AdvSimd.IsSupported) return "neon";
+            if (Sse2.IsSupported) return "sse";
+            return "vector128";
+        }
+        return "scalar";
+    }
+
+    private string Describe() =>
+        $"active={ActivePath()} Vector512={Vector512.IsHardwareAccelerated} Vector256={Vector256.IsHardwareAccelerated} " +
+        $"Vector128={Vector128.IsHardwareAccelerated} Avx512F={Avx512F.IsSupported} Avx2={Avx2.IsSupported} " +
+        $"Avx={Avx.IsSupported} Sse2={Sse2.IsSupported} AdvSimd={AdvSimd.IsSupported} " +
+        $"arch={System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture} " +
+        $"{Variable}={Environment.GetEnvironmentVariable(Variable) ?? "(unset)"}";
+
+    [Fact]
+    public void VectorWidths_AreNested()
+    {
+        _output.WriteLine(Describe());
+
+        if (Vector512.IsHardwareAccelerated)
+            Assert.True(Vector256.IsHardwareAccelerated, "Vector512 accelerated but Vector256 not. " + Describe());
+        if (Vector256.IsHardwareAccelerated)
+            Assert.True(Vector128.IsHardwareAccelerated, "Vector256 accelerated but Vector128 not. " + Describe());
+        // The x86 ISA flags imply each other the same way.
+        if (Avx512F.IsSupported) Assert.True(Avx2.IsSupported, Describe());
+        if (Avx2.IsSupported) Assert.True(Sse2.IsSupported, Describe());
+    }
+
+    [Fact]
+    public void ActivePath_MatchesExpectedIsa()
+    {
+        string? expected = Environment.GetEnvironmentVariable(Variable);
+        _output.WriteLine(Describe());
+        if (string.IsNullOrWhiteSpace(expected))
+        {
+            _output.WriteLine($"{Variable} not set: only the nesting of vector widths is checked (see VectorWidths_AreNested).");
+            return;
+        }
+
+        switch (expected.Trim().ToLowerInvariant())
+        {
+            case "avx512":
+                Expect(v512: true, v256: true, v128: true);
+                Assert.True(Avx512F.IsSupported, "Avx512F.IsSupported. " + Describe());
+                Assert.True(Avx2.IsSupported, "Avx2.IsSupported. " + Describe());
+                break;
+            case "avx2":
+                Expect(v512: false, v256: true, v128: true);
+                Assert.True(Avx2.IsSupported, "Avx2.IsSupported. " + Describe());
+                Assert.False(Avx512F.IsSupported, "Avx512F.IsSupported. " + Describe());
+                break;
+            case "sse":
+                Expect(v512: false, v256: false, v128: true);
+                Assert.True(Sse2.IsSupported, "Sse2.IsSupported. " + Describe());
+                Assert.False(Avx2.IsSupported, "Avx2.IsSupported. " + Describe());
+                Assert.False(Avx512F.IsSupported, "Avx512F.IsSupported. " + Describe());
+                break;
+            case "scalar":
+                Expect(v512: false, v256: false, v128: false);
+                Assert.False(Sse2.IsSupported, "Sse2.IsSupported. " + Describe());
+                Assert.False(AdvSimd.IsSupported, "AdvSimd.IsSupported. " + Describe());
+                break;
+            case "neon":
+                Expect(v512: false, v256: false, v128: true);
+                Assert.True(AdvSimd.IsSupported, "AdvSimd.IsSupported. " + Describe());
+                Assert.False(Sse2.IsSupported, "Sse2.IsSupported. " + Describe());
+                break;
+            default:
+                Assert.Fail($"{Variable}='{expected}' is not one of avx512, avx2, sse, scalar, neon.");
+                break;
+        }
+    }
+
+    private void Expect(bool v512, bool v256, bool v128)
+    {
+        Assert.True(Vector512.IsHardwareAccelerated == v512, $"Vector512.IsHardwareAccelerated should be {v512}. " + Describe());
+        Assert.True(Vector256.IsHardwareAccelerated == v256, $"Vector256.IsHardwareAccelerated should be {v256}. " + Describe());
+        Assert.True(Vector128.IsHardwareAccelerated == v128, $"Vector128.IsHardwareAccelerated should be {v128}. " + Describe());
+    }
+}

@@ -1,0 +1,104 @@
+using System;
+using Xunit;
+
+namespace Fixed.Tests.Training;
+
+/// <summary>
+/// The zero-allocation guarantee, measured: <see cref="GC.GetAllocatedBytesForCurrentThread"/> must not move over
+/// many calls made after one warm call (which may allocate the BPTT tape once).
+/// </summary>
+public sealed class AllocationTests
+{
+    [Fact]
+    public void Inference_100kCallsEach_AllocatesNothing()
+    {
+        AssertInferenceAllocatesNothing<RnnRegression>();
+        AssertInferenceAllocatesNothing<Gru32>();
+        AssertInferenceAllocatesNothing<Lstm32>();
+        AssertInferenceAllocatesNothing<SmallRnn>();
+    }
+
+    [Fact]
+    public void TrainingIteration_10kIterations_AllocatesNothing()
+    {
+        AssertTrainingAllocatesNothing<RnnRegression>(m => new Adam(m, 1e-3f));
+        AssertTrainingAllocatesNothing<Gru32>(m => new AdamW(m));
+        AssertTrainingAllocatesNothing<Lstm32>(m => new Sgd(m, 1e-3f, momentum: 0.9f, nesterov: true));
+    }
+
+    private static void AssertInferenceAllocatesNothing<T>()
+        where T : IRecurrentModel<T>
+    {
+        T model = T.Create(1);
+        Span<float> state = stackalloc float[T.StateLength];
+        float[] input = new float[T.InputSize];
+        float[] output = new float[T.OutputSize];
+        float[] inputs = new float[16 * T.InputSize];
+        float[] outputs = new float[16 * T.OutputSize];
+        input.AsSpan().Fill(0.3f);
+        inputs.AsSpan().Fill(-0.2f);
+
+        model.Step(state, input, output);
+        model.Forward(state, inputs, outputs);
+        model.WarmUp(state, inputs);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100_000; i++)
+        {
+            model.Step(state, input, output);
+        }
+
+        for (int i = 0; i < 100_000; i++)
+        {
+            model.Forward(state, inputs.AsSpan(0, T.InputSize), outputs.AsSpan(0, T.OutputSize));
+        }
+
+        for (int i = 0; i < 100_000; i++)
+        {
+            model.WarmUp(state, inputs.AsSpan(0, T.InputSize));
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"{typeof(T).Name}: inference allocated {allocated} bytes over 300,000 calls.");
+        Assert.True(float.IsFinite(output[0]));
+    }
+
+    private static void AssertTrainingAllocatesNothing<T>(Func<T, Optimizer> createOptimizer)
+        where T : IRecurrentModel<T>
+    {
+        T model = T.Create(2);
+        Optimizer optimizer = createOptimizer(model);
+        int steps = Math.Min(T.Window, 32);
+        float[] inputs = new float[steps * T.InputSize];
+        float[] targets = new float[steps * T.OutputSize];
+        float[] batchInputs = new float[4 * steps * T.InputSize];
+        float[] batchTargets = new float[4 * T.OutputSize];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = MathF.Sin(i * 0.1f);
+        }
+
+        targets.AsSpan().Fill(0.5f);
+        Span<float> state = stackalloc float[T.StateLength];
+
+        void Iteration(Span<float> s)
+        {
+            model.Backward(s, inputs, targets, Loss.Mse, LossOn.AllSteps, warmUp: 0);
+            model.Backward(batchInputs, batchTargets, 4, Loss.Huber, LossOn.LastStep);
+            model.ClipGradNorm(1f);
+            model.ClipGradValue(10f);
+            optimizer.Step();
+            model.ZeroGrad();
+        }
+
+        Iteration(state);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            Iteration(state);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"{typeof(T).Name}: training allocated {allocated} bytes over 10,000 iterations.");
+    }
+}

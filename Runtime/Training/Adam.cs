@@ -1,0 +1,167 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace Fixed;
+
+/// <summary>
+/// <c>torch.optim.Adam</c> (amsgrad off): moments <c>m = β1·m + (1-β1)·g</c>, <c>v = β2·v + (1-β2)·g²</c>, and
+/// <c>p -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + ε)</c>; weight decay is the L2 term added to <c>g</c>.
+/// </summary>
+public sealed class Adam : Optimizer
+{
+    private readonly AdamCore _core;
+
+    /// <summary>Binds Adam to <paramref name="model"/>.</summary>
+    public Adam(IParameters model, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0)
+        : base(model, lr)
+    {
+        _core = new AdamCore(ParameterCount, beta1, beta2, eps, weightDecay);
+    }
+
+    /// <summary>β1.</summary>
+    public float Beta1 => _core.Beta1;
+
+    /// <summary>β2.</summary>
+    public float Beta2 => _core.Beta2;
+
+    /// <summary>ε.</summary>
+    public float Eps => _core.Eps;
+
+    /// <summary>The L2 penalty added to the gradient.</summary>
+    public float WeightDecay => _core.WeightDecay;
+
+    /// <inheritdoc />
+    public override string Name => "Adam";
+
+    internal override IEnumerable<KeyValuePair<string, string>> Hyperparameters => _core.Hyperparameters;
+
+    internal override IReadOnlyList<(string Name, float[] Values)> Buffers => _core.Buffers;
+
+    private protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) =>
+        _core.Update(parameters, gradients, LearningRate, StepCount, decoupled: false);
+}
+
+/// <summary>
+/// <c>torch.optim.AdamW</c>: Adam with decoupled weight decay, <c>p *= 1 - lr·λ</c> before the Adam update;
+/// default λ = 1e-2.
+/// </summary>
+public sealed class AdamW : Optimizer
+{
+    private readonly AdamCore _core;
+
+    /// <summary>Binds AdamW to <paramref name="model"/>.</summary>
+    public AdamW(IParameters model, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 1e-2f)
+        : base(model, lr)
+    {
+        _core = new AdamCore(ParameterCount, beta1, beta2, eps, weightDecay);
+    }
+
+    /// <summary>β1.</summary>
+    public float Beta1 => _core.Beta1;
+
+    /// <summary>β2.</summary>
+    public float Beta2 => _core.Beta2;
+
+    /// <summary>ε.</summary>
+    public float Eps => _core.Eps;
+
+    /// <summary>The decoupled weight decay λ.</summary>
+    public float WeightDecay => _core.WeightDecay;
+
+    /// <inheritdoc />
+    public override string Name => "AdamW";
+
+    internal override IEnumerable<KeyValuePair<string, string>> Hyperparameters => _core.Hyperparameters;
+
+    internal override IReadOnlyList<(string Name, float[] Values)> Buffers => _core.Buffers;
+
+    private protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) =>
+        _core.Update(parameters, gradients, LearningRate, StepCount, decoupled: true);
+}
+
+/// <summary>The arithmetic Adam and AdamW share, in PyTorch's order of operations.</summary>
+internal sealed class AdamCore
+{
+    private readonly float[] _expAvg;
+    private readonly float[] _expAvgSq;
+
+    public AdamCore(int count, float beta1, float beta2, float eps, float weightDecay)
+    {
+        if (!(beta1 >= 0f && beta1 < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "beta1 must be in [0, 1).");
+        }
+
+        if (!(beta2 >= 0f && beta2 < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "beta2 must be in [0, 1).");
+        }
+
+        if (!(eps >= 0f) || float.IsInfinity(eps))
+        {
+            throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps must be a finite number >= 0.");
+        }
+
+        if (!(weightDecay >= 0f) || float.IsInfinity(weightDecay))
+        {
+            throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "weightDecay must be a finite number >= 0.");
+        }
+
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Eps = eps;
+        WeightDecay = weightDecay;
+        _expAvg = new float[count];
+        _expAvgSq = new float[count];
+    }
+
+    public float Beta1 { get; }
+
+    public float Beta2 { get; }
+
+    public float Eps { get; }
+
+    public float WeightDecay { get; }
+
+    public IEnumerable<KeyValuePair<string, string>> Hyperparameters =>
+    [
+        new("beta1", Beta1.ToString("R", CultureInfo.InvariantCulture)),
+        new("beta2", Beta2.ToString("R", CultureInfo.InvariantCulture)),
+        new("eps", Eps.ToString("R", CultureInfo.InvariantCulture)),
+        new("weight_decay", WeightDecay.ToString("R", CultureInfo.InvariantCulture)),
+    ];
+
+    public IReadOnlyList<(string Name, float[] Values)> Buffers => [("exp_avg", _expAvg), ("exp_avg_sq", _expAvgSq)];
+
+    public void Update(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate, long step, bool decoupled)
+    {
+        // PyTorch computes the bias corrections and the step size as Python floats (double), then applies them in float32.
+        double correction1 = 1.0 - Math.Pow(Beta1, step);
+        double correction2Sqrt = Math.Sqrt(1.0 - Math.Pow(Beta2, step));
+        float stepSize = (float)(learningRate / correction1);
+        float correction2 = (float)correction2Sqrt;
+        float beta1 = Beta1, beta2 = Beta2, eps = Eps, decay = WeightDecay;
+        float shrink = 1f - learningRate * decay;
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            float p = parameters[i];
+            float g = gradients[i];
+            if (decoupled)
+            {
+                p *= shrink;
+            }
+            else if (decay != 0f)
+            {
+                g += decay * p;
+            }
+
+            float m = _expAvg[i] + (g - _expAvg[i]) * (1f - beta1);
+            float v = beta2 * _expAvgSq[i] + (1f - beta2) * g * g;
+            _expAvg[i] = m;
+            _expAvgSq[i] = v;
+            p -= stepSize * (m / (MathF.Sqrt(v) / correction2 + eps));
+            parameters[i] = p;
+        }
+    }
+}
