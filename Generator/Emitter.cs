@@ -28,11 +28,8 @@ internal static partial class Emitter
         "Load", "Save", "State", "FixedShape",
     ];
 
-    public static string HintName(NetworkSpec spec)
-    {
-        string containing = string.Concat(spec.ContainingTypes.Select(t => t.Name + "."));
-        return (spec.Namespace is null ? string.Empty : spec.Namespace + ".") + containing + spec.ClassName + ".g.cs";
-    }
+    /// <summary><c>{Namespace}.{ContainingTypes}.{Type}.g.cs</c>, without '@' escapes (not allowed in a hint name).</summary>
+    public static string HintName(NetworkSpec spec) => spec.FullName + ".g.cs";
 
     public static string Emit(NetworkSpec spec)
     {

@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace Fixed.Generator.Model;
 
 /// <summary>The recurrent cell, mirroring <c>Fixed.Cell</c> (the generator cannot reference the runtime).</summary>
@@ -76,5 +78,7 @@ internal sealed record NetworkSpec(
         }
     }
 
-    public string FullName => Namespace is null ? ClassName : Namespace + "." + ClassName;
+    /// <summary>The C# name with namespace and containing types, e.g. <c>Demo.Sensors.ImuClassifier</c>.</summary>
+    public string FullName =>
+        (Namespace is null ? string.Empty : Namespace + ".") + string.Concat(ContainingTypes.Select(t => t.Name + ".")) + ClassName;
 }

@@ -64,9 +64,10 @@ public sealed class IncrementalityTests
         (GeneratorRun first, GeneratorRun second) = RunTwice(
             ModelPath, Models.Replace("hiddenSize: 32", "hiddenSize: 33", System.StringComparison.Ordinal));
 
-        Assert.Equal(
-            [IncrementalStepRunReason.Modified, IncrementalStepRunReason.Unchanged],
-            Reasons(second.Result.TrackedSteps[SpecsStep]));
+        IncrementalStepRunReason[] reasons = Reasons(second.Result.TrackedSteps[SpecsStep]).ToArray();
+        Assert.Equal(2, reasons.Length);
+        Assert.Equal(IncrementalStepRunReason.Modified, reasons[0]);
+        Assert.True(reasons[1] is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, "Untouched's spec was " + reasons[1]);
         Assert.Contains("public const int HiddenSize = 33;", second.Source("Demo.RnnRegression.g.cs"), System.StringComparison.Ordinal);
         Assert.NotEqual(first.Source("Demo.RnnRegression.g.cs"), second.Source("Demo.RnnRegression.g.cs"));
         Assert.Equal(first.Source("Demo.Untouched.g.cs"), second.Source("Demo.Untouched.g.cs"));
