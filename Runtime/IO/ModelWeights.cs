@@ -101,7 +101,14 @@ public static class ModelWeights
         SafeTensorWriter.Write(path, ToTensors(layout, parameters), metadata);
     }
 
-    private static void Load(SafeTensorFile file, ReadOnlySpan<ParameterInfo> layout, string[] fileNames, Span<float> parameters)
+    /// <summary>
+    /// Loads the model's tensors from a file that also holds other tensors under <paramref name="otherPrefix"/>
+    /// (a training checkpoint's optimizer state); anything else extra is still an error.
+    /// </summary>
+    internal static void LoadPart(SafeTensorFile file, ReadOnlySpan<ParameterInfo> layout, string otherPrefix, Span<float> parameters) =>
+        Load(file, layout, FileNames(layout, "rnn", "linear", parameters.Length), parameters, otherPrefix);
+
+    private static void Load(SafeTensorFile file, ReadOnlySpan<ParameterInfo> layout, string[] fileNames, Span<float> parameters, string? otherPrefix = null)
     {
         var scratch = new float[parameters.Length];
         var expected = new HashSet<string>(fileNames, StringComparer.Ordinal);
@@ -129,7 +136,7 @@ public static class ModelWeights
 
         foreach (SafeTensorEntry entry in file.Tensors)
         {
-            if (!expected.Contains(entry.Name))
+            if (!expected.Contains(entry.Name) && !(otherPrefix is not null && entry.Name.StartsWith(otherPrefix, StringComparison.Ordinal)))
             {
                 throw Invalid($"unexpected tensor {SafeTensorText.Quote(entry.Name)}: the model has exactly {SafeTensorText.Names(fileNames)}.");
             }
