@@ -17,8 +17,9 @@ internal static partial class Emitter
         typeof(Emitter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     /// <summary>
-    /// Every name the generated part declares in the class. The class itself cannot have one of them (CS0542), so the
-    /// Parser rejects it; a test keeps this list in step with what is emitted.
+    /// Every name the generated part declares in the class. The class cannot be named like one (CS0542) nor inherit a
+    /// member the generated one would hide (CS0108), so the Parser rejects both; ClashDiagnosticTests keeps this list in
+    /// step with what is emitted.
     /// </summary>
     public static readonly System.Collections.Generic.HashSet<string> MemberNames =
     [
@@ -26,6 +27,12 @@ internal static partial class Emitter
         "s_layout", "_parameters", "_gradients", "_tape", "_work", "Parameters", "Gradients", "Layout",
         "Step", "Forward", "WarmUp", "Backward", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Tape", "Work",
         "Load", "Save", "State", "FixedShape",
+    ];
+
+    /// <summary>The generated methods among <see cref="MemberNames"/>: these overload, rather than hide, inherited methods of another signature.</summary>
+    public static readonly System.Collections.Generic.HashSet<string> MethodNames =
+    [
+        "Step", "Forward", "WarmUp", "Backward", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Load", "Save",
     ];
 
     /// <summary><c>{Namespace}.{ContainingTypes}.{Type}.g.cs</c>, without '@' escapes (not allowed in a hint name).</summary>

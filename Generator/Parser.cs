@@ -37,7 +37,7 @@ internal static class Parser
             return (null, EquatableArray<DiagnosticInfo>.Empty);
         }
 
-        CheckDeclaration(type, syntax, diagnostics, cancellationToken);
+        CheckDeclaration(type, syntax, context.SemanticModel.Compilation, diagnostics, cancellationToken);
 
         int inputSize = attribute.ConstructorArguments[0].Value is int i ? i : 0;
         int hiddenSize = attribute.ConstructorArguments[1].Value is int h ? h : 0;
@@ -120,7 +120,7 @@ internal static class Parser
         return diagnostics.Count > 0 ? (null, diagnostics.ToEquatableArray()) : (spec, EquatableArray<DiagnosticInfo>.Empty);
     }
 
-    private static void CheckDeclaration(INamedTypeSymbol type, TypeDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    private static void CheckDeclaration(INamedTypeSymbol type, TypeDeclarationSyntax syntax, Compilation compilation, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
         Location identifier = syntax.Identifier.GetLocation();
         bool isClass = syntax is ClassDeclarationSyntax;
@@ -131,7 +131,7 @@ internal static class Parser
         }
         else
         {
-            CheckClashes(type, syntax, diagnostics, cancellationToken);
+            CheckClashes(type, syntax, compilation, diagnostics, cancellationToken);
         }
 
         if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
@@ -165,7 +165,7 @@ internal static class Parser
     /// What a user cannot declare on a [Recurrent] class because the generated part declares it too; the compiler's
     /// own errors would point into generated code.
     /// </summary>
-    private static void CheckClashes(INamedTypeSymbol type, TypeDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    private static void CheckClashes(INamedTypeSymbol type, TypeDeclarationSyntax syntax, Compilation compilation, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
         Location identifier = syntax.Identifier.GetLocation();
         string constructors = type.Name + "() and " + type.Name + "(int seed)";
@@ -185,6 +185,8 @@ internal static class Parser
                 "rename the class (a member cannot be named like its class)"));
         }
 
+        CheckBaseClass(type, identifier, compilation, diagnostics);
+
         ParameterListSyntax? primary = type.DeclaringSyntaxReferences
             .Select(r => (r.GetSyntax(cancellationToken) as TypeDeclarationSyntax)?.ParameterList)
             .FirstOrDefault(list => list is not null);
@@ -198,12 +200,58 @@ internal static class Parser
         foreach (IMethodSymbol constructor in type.InstanceConstructors)
         {
             bool clashes = constructor.Parameters.Length == 0 ||
-                (constructor.Parameters.Length == 1 && constructor.Parameters[0].Type.SpecialType == SpecialType.System_Int32);
+                (constructor.Parameters.Length == 1 && constructor.Parameters[0] is { RefKind: RefKind.None, Type.SpecialType: SpecialType.System_Int32 });
             if (clashes && !constructor.IsImplicitlyDeclared && constructor.Locations.FirstOrDefault() is { IsInSource: true } location)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClashesWithGeneratedCode, location, type.Name,
                     "declares the constructor " + type.Name + "(" + string.Join(", ", constructor.Parameters.Select(p => p.Type.ToDisplayString())) + ")",
                     "remove it, because Fixed generates " + constructors));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The generated constructors chain to the base class's parameterless one, and the generated members must not hide
+    /// an inherited one (CS0108, an error under TreatWarningsAsErrors).
+    /// </summary>
+    private static void CheckBaseClass(INamedTypeSymbol type, Location identifier, Compilation compilation, List<DiagnosticInfo> diagnostics)
+    {
+        if (type.BaseType is not { SpecialType: not SpecialType.System_Object } baseType)
+        {
+            return;
+        }
+
+        bool hasParameterless = baseType.InstanceConstructors.Any(c =>
+            c.Parameters.All(p => p.IsOptional || p.IsParams) && compilation.IsSymbolAccessibleWithin(c, type));
+        if (!hasParameterless)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClashesWithGeneratedCode, identifier, type.Name,
+                "derives from '" + baseType.Name + "', which has no accessible parameterless constructor",
+                "give '" + baseType.Name + "' one, because the generated constructors call it"));
+        }
+
+        // A generated property, field or type hides any inherited member of its name; a generated method hides an
+        // inherited property, field or type of its name (an inherited method only if the signature is the same).
+        // A [Recurrent] ancestor's members are generated too, so they are not visible here: its attribute is.
+        for (INamedTypeSymbol? ancestor = baseType; ancestor is { SpecialType: not SpecialType.System_Object }; ancestor = ancestor.BaseType)
+        {
+            if (ancestor.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "Fixed.RecurrentAttribute"))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClashesWithGeneratedCode, identifier, type.Name,
+                    "derives from the [Recurrent] class '" + ancestor.Name + "', whose generated members its own would hide",
+                    "derive from something else, or hold the other model in a field"));
+                return;
+            }
+
+            ISymbol? hidden = ancestor.GetMembers()
+                .Where(m => Emitter.MemberNames.Contains(m.Name) && !m.IsImplicitlyDeclared && compilation.IsSymbolAccessibleWithin(m, type))
+                .FirstOrDefault(m => !Emitter.MethodNames.Contains(m.Name) || m is not IMethodSymbol);
+            if (hidden is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClashesWithGeneratedCode, identifier, type.Name,
+                    "derives from '" + baseType.Name + "', whose member '" + ancestor.Name + "." + hidden.Name + "' a generated member would hide",
+                    "rename that member, or do not derive from '" + baseType.Name + "'"));
+                return;
             }
         }
     }

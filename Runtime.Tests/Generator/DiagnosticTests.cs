@@ -1,78 +1,75 @@
-using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Xunit;
 
 namespace Fixed.Tests.Generator;
 
 /// <summary>
-/// One invalid declaration per diagnostic: each is reported with its ID, on the attribute argument (or the class name)
-/// that is wrong, with a message that names the bad value; no code is generated for it, and nothing else fails to
-/// compile, so the user sees exactly one complaint per mistake.
+/// One invalid declaration per diagnostic FIXED001..FIXED013 (FIXED014 has its own class): each is reported with its
+/// ID, on the attribute argument (or the class name) that is wrong, with a message that names the bad value; no code
+/// is generated for it, and nothing else fails to compile, so the user sees exactly one complaint per mistake.
 /// </summary>
 public sealed class DiagnosticTests
 {
     [Fact]
     public void InputSizeZero_ReportsFIXED001OnTheArgument() =>
-        AssertReports("[Recurrent(0, 32)] public partial class M;", "FIXED001", "0", "inputSize is 0", "at least one input feature");
+        DiagnosticAssert.Reports("[Recurrent(0, 32)] public partial class M;", "FIXED001", "0", "inputSize is 0", "at least one input feature");
 
     [Fact]
     public void HiddenSizeNegative_NamedArgument_ReportsFIXED001OnTheArgument() =>
-        AssertReports("[Recurrent(inputSize: 1, hiddenSize: -3)] public partial class M;", "FIXED001", "hiddenSize: -3", "hiddenSize is -3");
+        DiagnosticAssert.Reports("[Recurrent(inputSize: 1, hiddenSize: -3)] public partial class M;", "FIXED001", "hiddenSize: -3", "hiddenSize is -3");
 
     [Fact]
     public void BothSizesZero_ReportsFIXED001OnEachArgument()
     {
-        GeneratorRun run = RunInvalid("[Recurrent(hiddenSize: 0, inputSize: 0)] public partial class M;");
+        GeneratorRun run = DiagnosticAssert.RunInvalid("[Recurrent(hiddenSize: 0, inputSize: 0)] public partial class M;");
 
         Assert.Equal(["FIXED001", "FIXED001"], run.GeneratorDiagnostics.Select(d => d.Id));
-        Assert.Equal(["hiddenSize: 0", "inputSize: 0"], run.GeneratorDiagnostics.Select(d => LocatedText(run, d)).Order());
+        Assert.Equal(["hiddenSize: 0", "inputSize: 0"], run.GeneratorDiagnostics.Select(d => DiagnosticAssert.LocatedText(run, d)).Order());
     }
 
     [Fact]
     public void NumLayersZero_ReportsFIXED002OnTheArgument() =>
-        AssertReports("[Recurrent(1, 32, NumLayers = 0)] public partial class M;", "FIXED002", "NumLayers = 0", "NumLayers is 0");
+        DiagnosticAssert.Reports("[Recurrent(1, 32, NumLayers = 0)] public partial class M;", "FIXED002", "NumLayers = 0", "NumLayers is 0");
 
     [Fact]
     public void OutputSizeNegative_ReportsFIXED003OnTheArgument() =>
-        AssertReports("[Recurrent(1, 32, OutputSize = -1)] public partial class M;", "FIXED003", "OutputSize = -1", "OutputSize is -1");
+        DiagnosticAssert.Reports("[Recurrent(1, 32, OutputSize = -1)] public partial class M;", "FIXED003", "OutputSize = -1", "OutputSize is -1");
 
     [Fact]
     public void WindowZero_ReportsFIXED004OnTheArgument() =>
-        AssertReports("[Recurrent(1, 32, Window = 0)] public partial class M;", "FIXED004", "Window = 0", "Window is 0");
+        DiagnosticAssert.Reports("[Recurrent(1, 32, Window = 0)] public partial class M;", "FIXED004", "Window = 0", "Window is 0");
 
     [Theory]
     [InlineData("Gru")]
     [InlineData("Lstm")]
     public void ReluOnGatedCell_ReportsFIXED005OnTheArgument(string cell) =>
-        AssertReports($"[Recurrent(1, 32, Cell = Cell.{cell}, Nonlinearity = Nonlinearity.Relu)] public partial class M;",
+        DiagnosticAssert.Reports($"[Recurrent(1, 32, Cell = Cell.{cell}, Nonlinearity = Nonlinearity.Relu)] public partial class M;",
             "FIXED005", "Nonlinearity = Nonlinearity.Relu", "Cell." + cell, "use Cell.Rnn");
 
     [Fact]
     public void ClassNotPartial_ReportsFIXED006OnTheClassName() =>
-        AssertReports("[Recurrent(1, 32)] public class Whole;", "FIXED006", "Whole", "'Whole' must be declared partial");
+        DiagnosticAssert.Reports("[Recurrent(1, 32)] public class Whole;", "FIXED006", "Whole", "'Whole' must be declared partial");
 
     [Fact]
     public void GenericClass_ReportsFIXED007OnTheClassName() =>
-        AssertReports("[Recurrent(1, 32)] public partial class Generic<T>;", "FIXED007", "Generic", "'Generic' is generic");
+        DiagnosticAssert.Reports("[Recurrent(1, 32)] public partial class Generic<T>;", "FIXED007", "Generic", "'Generic' is generic");
 
     [Theory]
     [InlineData("public partial class Outer<T> { [Recurrent(1, 32)] public partial class Inner; }")]
     [InlineData("public partial class Outer<T> { public partial class Mid { [Recurrent(1, 32)] public partial class Inner; } }")]
     public void NestedInGenericType_ReportsFIXED007NamingTheGenericType(string declaration) =>
-        AssertReports(declaration, "FIXED007", "Inner", "'Inner' is nested in the generic type 'Outer'");
+        DiagnosticAssert.Reports(declaration, "FIXED007", "Inner", "'Inner' is nested in the generic type 'Outer'");
 
     [Fact]
     public void StateOver64KiB_ReportsFIXED008OnTheAttribute() =>
-        AssertReports("[Recurrent(1, 4096, NumLayers = 5)] public partial class M;",
+        DiagnosticAssert.Reports("[Recurrent(1, 4096, NumLayers = 5)] public partial class M;",
             "FIXED008", "Recurrent(1, 4096, NumLayers = 5)", "81,920 bytes", "5 layers × 4096 floats", "65,536-byte");
 
     [Fact]
     public void HiddenTenThousandTwoLayers_ReportsFIXED008AmongTheSizeErrors()
     {
-        GeneratorRun run = RunInvalid("[Recurrent(1, 10000, NumLayers = 2)] public partial class M;");
+        GeneratorRun run = DiagnosticAssert.RunInvalid("[Recurrent(1, 10000, NumLayers = 2)] public partial class M;");
 
         Diagnostic state = Assert.Single(run.GeneratorDiagnostics, d => d.Id == "FIXED008");
         Assert.Contains("80,000 bytes (2 layers × 10000 floats)", state.GetMessage(), System.StringComparison.Ordinal);
@@ -81,27 +78,27 @@ public sealed class DiagnosticTests
 
     [Fact]
     public void ContainingTypeNotPartial_ReportsFIXED009NamingTheOuterType() =>
-        AssertReports("public class Outer { [Recurrent(1, 32)] public partial class Inner; }",
+        DiagnosticAssert.Reports("public class Outer { [Recurrent(1, 32)] public partial class Inner; }",
             "FIXED009", "Inner", "nested in 'Outer', which must also be declared partial");
 
     [Fact]
     public void UndefinedCell_ReportsFIXED010OnTheArgument() =>
-        AssertReports("[Recurrent(1, 32, Cell = (Cell)7)] public partial class M;", "FIXED010", "Cell = (Cell)7", "Cell = 7", "Cell.Rnn, Cell.Gru, Cell.Lstm");
+        DiagnosticAssert.Reports("[Recurrent(1, 32, Cell = (Cell)7)] public partial class M;", "FIXED010", "Cell = (Cell)7", "Cell = 7", "Cell.Rnn, Cell.Gru, Cell.Lstm");
 
     [Fact]
     public void UndefinedNonlinearity_ReportsFIXED010OnTheArgument() =>
-        AssertReports("[Recurrent(1, 32, Nonlinearity = (Nonlinearity)(-1))] public partial class M;",
+        DiagnosticAssert.Reports("[Recurrent(1, 32, Nonlinearity = (Nonlinearity)(-1))] public partial class M;",
             "FIXED010", "Nonlinearity = (Nonlinearity)(-1)", "Nonlinearity = -1", "Nonlinearity.Tanh, Nonlinearity.Relu");
 
     [Fact]
     public void TooManyParameters_ReportsFIXED011OnTheAttribute() =>
-        AssertReports("[Recurrent(300000000, 1)] public partial class M;",
+        DiagnosticAssert.Reports("[Recurrent(300000000, 1)] public partial class M;",
             "FIXED011", "Recurrent(300000000, 1)", "300,000,003 parameters", "268,435,456");
 
     [Fact]
     public void HiddenHundredThousand_ReportsFIXED011WithTheParameterCount()
     {
-        GeneratorRun run = RunInvalid("[Recurrent(1, 100000)] public partial class M;");
+        GeneratorRun run = DiagnosticAssert.RunInvalid("[Recurrent(1, 100000)] public partial class M;");
 
         Diagnostic tooLarge = Assert.Single(run.GeneratorDiagnostics, d => d.Id == "FIXED011");
         Assert.Contains("10,000,300,000 parameters", tooLarge.GetMessage(), System.StringComparison.Ordinal);
@@ -109,13 +106,13 @@ public sealed class DiagnosticTests
 
     [Fact]
     public void TapeTooLong_ReportsFIXED011NamingTheTape() =>
-        AssertReports("[Recurrent(1, 32, Window = 100000000)] public partial class M;",
+        DiagnosticAssert.Reports("[Recurrent(1, 32, Window = 100000000)] public partial class M;",
             "FIXED011", "Recurrent(1, 32, Window = 100000000)", "12,900,000,000 floats of BPTT tape");
 
     [Fact]
     public void SizesWhoseProductOverflowsLong_ReportFIXED011WithoutWrappingAround()
     {
-        GeneratorRun run = RunInvalid("[Recurrent(int.MaxValue, int.MaxValue, NumLayers = int.MaxValue, Cell = Cell.Lstm)] public partial class M;");
+        GeneratorRun run = DiagnosticAssert.RunInvalid("[Recurrent(int.MaxValue, int.MaxValue, NumLayers = int.MaxValue, Cell = Cell.Lstm)] public partial class M;");
 
         Diagnostic tooLarge = Assert.Single(run.GeneratorDiagnostics, d => d.Id == "FIXED011");
         Assert.Contains("more than 9,223,372,036,854,775,807 parameters", tooLarge.GetMessage(), System.StringComparison.Ordinal);
@@ -127,49 +124,12 @@ public sealed class DiagnosticTests
     [InlineData("public static partial class M;", "static")]
     [InlineData("public abstract partial class M;", "abstract")]
     public void NotAnInstanceClass_ReportsFIXED012OnTheClassName(string declaration, string what) =>
-        AssertReports("[Recurrent(1, 32)] " + declaration, "FIXED012", "M", "'M' is " + what);
+        DiagnosticAssert.Reports("[Recurrent(1, 32)] " + declaration, "FIXED012", "M", "'M' is " + what);
 
     [Fact]
     public void LstmHidden5000_ReportsFIXED013OnTheAttribute() =>
-        AssertReports("[Recurrent(1, 5000, Cell = Cell.Lstm)] public partial class M;",
+        DiagnosticAssert.Reports("[Recurrent(1, 5000, Cell = Cell.Lstm)] public partial class M;",
             "FIXED013", "Recurrent(1, 5000, Cell = Cell.Lstm)", "160,000 bytes", "4 gates × 5000 hidden");
-
-    [Fact]
-    public void FileLocalClass_ReportsFIXED014OnTheClassName() =>
-        AssertReports("[Recurrent(1, 32)] file partial class M;", "FIXED014", "M", "'M' is file-local", "remove the 'file' modifier");
-
-    [Fact]
-    public void NestedInFileLocalType_ReportsFIXED014NamingTheOuterType() =>
-        AssertReports("file partial class Outer { [Recurrent(1, 32)] partial class M; }",
-            "FIXED014", "M", "nested in the file-local type 'Outer'");
-
-    [Fact]
-    public void PrimaryConstructor_ReportsFIXED014OnTheParameterList() =>
-        AssertReports("[Recurrent(1, 32)] public partial class M(int size) { public int Size => size; }",
-            "FIXED014", "(int size)", "primary constructor (int size)", "M() and M(int seed)");
-
-    [Theory]
-    [InlineData("public M() { }", "M()")]
-    [InlineData("public M(int hidden) { }", "M(int)")]
-    public void ConstructorWithAGeneratedSignature_ReportsFIXED014OnTheConstructor(string constructor, string signature) =>
-        AssertReports("[Recurrent(1, 32)] public partial class M { " + constructor + " }",
-            "FIXED014", "M", "declares the constructor " + signature);
-
-    [Theory]
-    [MemberData(nameof(GeneratedMemberNames))]
-    public void ClassNamedLikeAGeneratedMember_ReportsFIXED014(string name) =>
-        AssertReports($"[Recurrent(1, 32)] public partial class {name};", "FIXED014", name, $"'{name}' has the name of a generated member");
-
-    [Fact]
-    public void ConstructorWithAnotherSignature_IsAllowed()
-    {
-        GeneratorRun run = GeneratorHarness.Run(
-            "using Fixed;\n[Recurrent(1, 32)] public partial class M { public M(string path) : this() => Load(path); }");
-
-        Assert.Empty(run.GeneratorDiagnostics);
-        Assert.Empty(run.CompilationErrors);
-        Assert.Single(run.GeneratedSources);
-    }
 
     [Fact]
     public void RecurrentOnTwoParts_GeneratesNothingBesideTheCompilerError()
@@ -209,7 +169,7 @@ public sealed class DiagnosticTests
     [Fact]
     public void EveryDiagnostic_IsAnErrorWithAHelpLink()
     {
-        GeneratorRun run = RunInvalid("[Recurrent(0, 32, NumLayers = 0, OutputSize = -1, Window = 0, Cell = (Cell)9)] public class M<T>;");
+        GeneratorRun run = DiagnosticAssert.RunInvalid("[Recurrent(0, 32, NumLayers = 0, OutputSize = -1, Window = 0, Cell = (Cell)9)] public class M<T>;");
 
         Assert.Equal(["FIXED001", "FIXED002", "FIXED003", "FIXED004", "FIXED006", "FIXED007", "FIXED010"],
             run.GeneratorDiagnostics.Select(d => d.Id).Order());
@@ -219,47 +179,4 @@ public sealed class DiagnosticTests
             Assert.EndsWith("#" + d.Id.ToLowerInvariant(), d.Descriptor.HelpLinkUri, System.StringComparison.Ordinal);
         });
     }
-
-    /// <summary>The names the generated class declares, read from a generated source: each would clash with the class name.</summary>
-    public static TheoryData<string> GeneratedMemberNames()
-    {
-        string generated = GeneratorHarness.Run("using Fixed;\n[Recurrent(1, 2, Cell = Cell.Lstm, OutputSize = 1)] public partial class M;")
-            .Source("M.g.cs");
-        ClassDeclarationSyntax model = CSharpSyntaxTree.ParseText(generated).GetRoot().DescendantNodes().OfType<ClassDeclarationSyntax>().First();
-        IEnumerable<string> names = model.Members.SelectMany(member => member switch
-        {
-            BaseTypeDeclarationSyntax type => [type.Identifier.ValueText],
-            PropertyDeclarationSyntax { ExplicitInterfaceSpecifier: null } property => [property.Identifier.ValueText],
-            MethodDeclarationSyntax { ExplicitInterfaceSpecifier: null } method => [method.Identifier.ValueText],
-            BaseFieldDeclarationSyntax field => field.Declaration.Variables.Select(v => v.Identifier.ValueText),
-            _ => [],
-        });
-        return new TheoryData<string>(names.Distinct().Order());
-    }
-
-    private static GeneratorRun RunInvalid(string declaration)
-    {
-        GeneratorRun run = GeneratorHarness.Run("using Fixed;\n" + declaration);
-
-        Assert.Empty(run.GeneratedSources);
-        Assert.True(run.CompilationErrors.IsEmpty, "A rejected declaration must not fail to compile otherwise:\n" + GeneratorHarness.Describe(run.CompilationErrors));
-        return run;
-    }
-
-    /// <summary>Exactly one diagnostic, <paramref name="id"/>, located on <paramref name="locatedText"/>, whose message contains every fragment.</summary>
-    private static void AssertReports(string declaration, string id, string locatedText, params string[] messageFragments)
-    {
-        GeneratorRun run = RunInvalid(declaration);
-
-        Diagnostic diagnostic = Assert.Single(run.GeneratorDiagnostics);
-        Assert.Equal(id, diagnostic.Id);
-        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
-        Assert.Equal(GeneratorHarness.SourcePath, diagnostic.Location.GetLineSpan().Path);
-        Assert.Equal(locatedText, LocatedText(run, diagnostic));
-        string message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
-        Assert.All(messageFragments, fragment => Assert.Contains(fragment, message, System.StringComparison.Ordinal));
-    }
-
-    private static string LocatedText(GeneratorRun run, Diagnostic diagnostic) =>
-        run.InputCompilation.SyntaxTrees.Single().GetText().ToString(diagnostic.Location.SourceSpan);
 }

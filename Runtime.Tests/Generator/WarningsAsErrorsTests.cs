@@ -115,6 +115,16 @@ public sealed class WarningsAsErrorsTests
         AssertCompilesCleanly(source);
     }
 
+    /// <summary>Shows the strict options are live: the same check fails on an undocumented public type and on a nullable warning.</summary>
+    [Fact]
+    public void UndocumentedPublicTypeAndNullableWarning_FailTheStrictBuild()
+    {
+        GeneratorRun run = GeneratorHarness.Run("public class Undocumented { internal string Name = null; }", GeneratorHarness.StrictOptions);
+
+        Assert.Equal(["CS1591", "CS8625"], run.CompilationDiagnostics.Select(d => d.Id).Order());
+        Assert.All(run.CompilationDiagnostics, d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+    }
+
     private static void AssertCompilesCleanly(string source)
     {
         GeneratorRun run = GeneratorHarness.Run(source, GeneratorHarness.StrictOptions);

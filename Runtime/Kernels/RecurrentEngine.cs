@@ -130,17 +130,13 @@ public static partial class RecurrentEngine<TShape>
 
             VectorMath.MultiplyAdd(wih, GH, inSize, x, gi);
             VectorMath.MultiplyAdd(whh, GH, H, h, gh);
-            for (int j = 0; j < H; j++)
-            {
-                float r = Activations.Sigmoid(gi[j] + gh[j]);
-                float z = Activations.Sigmoid(gi[H + j] + gh[H + j]);
-                float n = Activations.Tanh(gi[2 * H + j] + r * gh[2 * H + j]);
-                gi[j] = r;
-                gi[H + j] = z;
-                gi[2 * H + j] = n;
-                h[j] = n + z * (h[j] - n);
-            }
-
+            Span<float> rz = gi.Slice(0, 2 * H);
+            Span<float> n = gi.Slice(2 * H, H);
+            VectorMath.Add(gh.Slice(0, 2 * H), rz);
+            Activations.Sigmoid(rz);
+            Elementwise.Apply<MultiplyAddOperator>(n, rz.Slice(0, H), gh.Slice(2 * H, H), n);
+            Activations.Tanh(n);
+            Elementwise.Apply<InterpolateOperator>(n, rz.Slice(H, H), h, h);
             return;
         }
 
@@ -160,23 +156,15 @@ public static partial class RecurrentEngine<TShape>
         if (TShape.Cell == Cell.Lstm)
         {
             Span<float> c = layerState.Slice(H, H);
-            for (int j = 0; j < H; j++)
-            {
-                float i = Activations.Sigmoid(gi[j]);
-                float f = Activations.Sigmoid(gi[H + j]);
-                float g = Activations.Tanh(gi[2 * H + j]);
-                float o = Activations.Sigmoid(gi[3 * H + j]);
-                float cNew = f * c[j] + i * g;
-                float tc = Activations.Tanh(cNew);
-                gi[j] = i;
-                gi[H + j] = f;
-                gi[2 * H + j] = g;
-                gi[3 * H + j] = o;
-                gh[j] = tc;
-                c[j] = cNew;
-                h[j] = o * tc;
-            }
-
+            Span<float> tanhC = gh.Slice(0, H);
+            Activations.Sigmoid(gi.Slice(0, 2 * H));
+            Activations.Tanh(gi.Slice(2 * H, H));
+            Activations.Sigmoid(gi.Slice(3 * H, H));
+            Elementwise.Apply<MultiplyOperator>(gi.Slice(0, H), gi.Slice(2 * H, H), tanhC);
+            Elementwise.Apply<MultiplyAddOperator>(tanhC, gi.Slice(H, H), c, c);
+            c.CopyTo(tanhC);
+            Activations.Tanh(tanhC);
+            Elementwise.Apply<MultiplyOperator>(gi.Slice(3 * H, H), tanhC, h);
             return;
         }
 

@@ -25,7 +25,7 @@ internal static class Shape<TShape>
     public static bool IsGru => TShape.Cell == Cell.Gru;
 
     /// <summary>Gate rows per hidden unit: 1 (RNN), 3 (GRU: r, z, n), 4 (LSTM: i, f, g, o).</summary>
-    public static int Gates => TShape.Cell switch { Cell.Gru => 3, Cell.Lstm => 4, _ => 1 };
+    public static int Gates => TShape.Cell == Cell.Gru ? 3 : TShape.Cell == Cell.Lstm ? 4 : 1;
 
     public static int GH => Gates * H;
 

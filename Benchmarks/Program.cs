@@ -1,0 +1,222 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using BenchmarkDotNet.Running;
+using Fixed.Benchmarks.Latency;
+using Fixed.Benchmarks.Models;
+using Fixed.Benchmarks.Reporting;
+using Fixed.Benchmarks.Suites;
+using Fixed.Benchmarks.Verification;
+
+namespace Fixed.Benchmarks;
+
+/// <summary>
+/// Entry point. Commands:
+/// <list type="bullet">
+/// <item><c>bench [--quick] [BenchmarkDotNet options]</c> — the suites (default: all of them, with the report's job).</item>
+/// <item><c>verify</c> — the self-check of every grid network, and ONNX Runtime against PyTorch.</item>
+/// <item><c>latency [--model gru32]... [--steps N] [--out DIR]</c> — individually timed steps, percentiles, histogram.</item>
+/// <item><c>disasm [--out DIR]</c> — DisassemblyDiagnoser on GRU 1→32's Step.</item>
+/// <item><c>report --artifacts DIR [--out DIR]</c> — the markdown report from the results of the above.</item>
+/// </list>
+/// </summary>
+public static class Program
+{
+    private static readonly Type[] Suites =
+    [
+        typeof(StepBenchmarks), typeof(TargetStepBenchmarks), typeof(OrtStepBenchmarks),
+        typeof(ForwardBenchmarks), typeof(TrainingBenchmarks),
+    ];
+
+    /// <summary>Runs a command.</summary>
+    public static int Main(string[] args)
+    {
+        string command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "bench";
+        string[] rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
+        try
+        {
+            return command switch
+            {
+                "bench" => Bench(rest),
+                "verify" => Verify(),
+                "latency" => RunLatency(rest),
+                "disasm" => Disassembly(rest),
+                "report" => Report(rest),
+                "help" or "--help" or "-h" => Help(),
+                _ => throw new ArgumentException($"Unknown command '{command}'."),
+            };
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            Help();
+            return 2;
+        }
+    }
+
+    private static int Help()
+    {
+        Console.WriteLine("""
+            Fixed benchmarks. dotnet run -c Release --project Benchmarks -- COMMAND
+              bench [--quick] [BenchmarkDotNet options, e.g. --filter *Step* --artifacts DIR --job short]
+              verify
+              latency [--model gru32]... [--steps 1000000] [--out Benchmarks/report]
+              disasm [--out Benchmarks/report]
+              report --artifacts DIR [--out Benchmarks/report]
+            The whole report: scripts/bench/report.sh
+            """);
+        return 0;
+    }
+
+    private static int Bench(string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        args = [.. args.Where(a => a != "--quick")];
+        if (!args.Any(a => a is "--filter" or "-f"))
+        {
+            args = [.. args, "--filter", "*"];
+        }
+
+        var job = BenchConfig.ChoosesJob(args) ? null : quick ? BenchConfig.QuickJob : BenchConfig.ReportJob;
+        var summaries = BenchmarkSwitcher.FromTypes(Suites).Run(args, BenchConfig.Create(job));
+        return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    }
+
+    private static int Verify()
+    {
+        Console.WriteLine($"Largest difference from the generated model, scaled by max(1, |value|); tolerance {SelfCheck.Tolerance}:");
+        foreach (NetworkId network in NetworkId.All)
+        {
+            float worst = SelfCheck.Check(network);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {network.Display,-14} scalar and TensorPrimitives: step, forward, gradients, Adam: {worst:G3}"));
+        }
+
+        Console.WriteLine("ONNX Runtime (RunWithBinding, state fed back) against PyTorch eager, 10 steps:");
+        foreach ((NetworkId network, float worst) in SelfCheck.CheckOnnx(OrtStepBenchmarks.OnnxDirectory))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {network.Display,-14} {worst:G3}"));
+        }
+
+        Console.WriteLine("All implementations agree.");
+        return 0;
+    }
+
+    private static int RunLatency(string[] args)
+    {
+        var models = new List<NetworkId>();
+        int steps = LatencyHarness.DefaultSteps;
+        string output = DefaultReportDirectory();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--model":
+                    models.AddRange(Value(args, ref i).Split(',').Select(NetworkId.Parse));
+                    break;
+                case "--steps":
+                    steps = int.Parse(Value(args, ref i), CultureInfo.InvariantCulture);
+                    break;
+                case "--out":
+                    output = Value(args, ref i);
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown latency option '{args[i]}'.");
+            }
+        }
+
+        if (models.Count == 0)
+        {
+            models.AddRange(NetworkId.Targets.Select(t => t.Network));
+        }
+
+        Directory.CreateDirectory(output);
+        var results = new List<LatencyResult>();
+        Console.WriteLine("network          p50 ns   p90 ns   p99 ns  p99.9 ns     max ns  GCs  allocated  (timer overhead p50, resolution)");
+        foreach (NetworkId network in models)
+        {
+            LatencyResult r = LatencyHarness.Run(network, steps);
+            results.Add(r);
+            LatencyPlot.Save(r, Path.Combine(output, $"latency-{network.Key}.png"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{network.Display,-14} {r.P50,8:F0} {r.P90,8:F0} {r.P99,8:F0} {r.P999,9:F0} {r.Max,10:F0} {r.Collections,4} {r.AllocatedBytes,10}  ({r.TimerOverheadP50:F0} ns, {r.TimerResolution:F0} ns)"));
+        }
+
+        LatencyHarness.WriteCsv(Path.Combine(output, "latency.csv"), results);
+        return results.Any(r => r.Collections != 0 || r.AllocatedBytes != 0) ? 1 : 0;
+    }
+
+    private static int Disassembly(string[] args)
+    {
+        string output = DefaultReportDirectory();
+        string artifacts = Path.Combine(Path.GetTempPath(), "fixed-disasm");
+        for (int i = 0; i < args.Length; i++)
+        {
+            output = args[i] == "--out" ? Value(args, ref i) : throw new ArgumentException($"Unknown disasm option '{args[i]}'.");
+        }
+
+        var config = BenchmarkDotNet.Configs.ManualConfig.Create(BenchConfig.CreateDisassembly()).WithArtifactsPath(artifacts);
+        var summary = BenchmarkRunner.Run<StepDisassembly>(config);
+        string? listing = Directory.Exists(artifacts)
+            ? Directory.EnumerateFiles(artifacts, "*asm.md", SearchOption.AllDirectories).FirstOrDefault()
+            : null;
+        if (listing is null || !summary.Reports.All(r => r.Success))
+        {
+            Console.Error.WriteLine("No disassembly was produced.");
+            return 1;
+        }
+
+        Directory.CreateDirectory(output);
+        string target = Path.Combine(output, "disasm-gru1to32-step.md");
+        File.Copy(listing, target, overwrite: true);
+        Console.WriteLine($"Disassembly: {target}");
+        return 0;
+    }
+
+    private static int Report(string[] args)
+    {
+        string? artifacts = null;
+        string output = DefaultReportDirectory();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--artifacts":
+                    artifacts = Value(args, ref i);
+                    break;
+                case "--out":
+                    output = Value(args, ref i);
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown report option '{args[i]}'.");
+            }
+        }
+
+        if (artifacts is null)
+        {
+            throw new ArgumentException("report needs --artifacts DIR (BenchmarkDotNet's artifacts folder of the bench run).");
+        }
+
+        ReportWriter.Write(artifacts, output);
+        Console.WriteLine($"Report: {Path.Combine(output, "README.md")}");
+        return 0;
+    }
+
+    private static string Value(string[] args, ref int i) =>
+        i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+
+    /// <summary>Benchmarks/report of the repository this binary was built from (found by walking up to Fixed.sln).</summary>
+    private static string DefaultReportDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Fixed.sln")))
+            {
+                return Path.Combine(dir.FullName, "Benchmarks", "report");
+            }
+        }
+
+        return Path.Combine(Directory.GetCurrentDirectory(), "report");
+    }
+}

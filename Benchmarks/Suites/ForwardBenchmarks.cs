@@ -1,0 +1,51 @@
+using BenchmarkDotNet.Attributes;
+using Fixed.Benchmarks.Models;
+
+namespace Fixed.Benchmarks.Suites;
+
+/// <summary>A whole sequence of T = 1000 steps in one call (<c>[T, I]</c> in, <c>[T, 1]</c> out), state carried.</summary>
+public class ForwardBenchmarks : GridBenchmark
+{
+    /// <summary>Steps per Forward call.</summary>
+    public const int Steps = 1000;
+
+    private float[] _inputs = [];
+    private readonly float[] _outputs = new float[Steps];
+
+    /// <summary>The generated model.</summary>
+    [GlobalSetup(Target = nameof(Generated))]
+    public void SetupGenerated() => Setup(Implementation.Generated);
+
+    /// <summary>The scalar reference.</summary>
+    [GlobalSetup(Target = nameof(Scalar))]
+    public void SetupScalar() => Setup(Implementation.Scalar);
+
+    /// <summary>The TensorPrimitives implementation.</summary>
+    [GlobalSetup(Target = nameof(TensorPrimitives))]
+    public void SetupTensorPrimitives() => Setup(Implementation.TensorPrimitives);
+
+    /// <summary>Generated model, 1000 steps.</summary>
+    [Benchmark]
+    public float Generated() => Forward();
+
+    /// <summary>Scalar reference, 1000 steps.</summary>
+    [Benchmark(Baseline = true)]
+    public float Scalar() => Forward();
+
+    /// <summary>TensorPrimitives, 1000 steps.</summary>
+    [Benchmark]
+    public float TensorPrimitives() => Forward();
+
+    /// <inheritdoc />
+    protected override void AfterSetup()
+    {
+        _inputs = RandomVector(Steps * Input, 11);
+        Forward();
+    }
+
+    private float Forward()
+    {
+        Net.Forward(_inputs, _outputs);
+        return _outputs[Steps - 1];
+    }
+}
