@@ -25,6 +25,8 @@ public interface IFixtureCase
 
     float[] Forward(string weights, float[] state, float[] inputs);
 
+    void LoadThenSave(string weights, string path);
+
     float[] Steps(string weights, float[] state, float[] inputs);
 
     float[] WarmUpThenForward(string weights, float[] state, float[] inputs, int warmUp);
@@ -53,6 +55,8 @@ public sealed class FixtureCase<T> : IFixtureCase
     public IReadOnlyList<ParameterInfo> Layout => T.Layout.ToArray();
 
     public float[] Load(string path) => Loaded(path).Parameters.ToArray();
+
+    public void LoadThenSave(string weights, string path) => Loaded(weights).Save(path);
 
     public float[] Forward(string weights, float[] state, float[] inputs)
     {
