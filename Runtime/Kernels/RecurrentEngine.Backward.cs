@@ -233,19 +233,22 @@ public static partial class RecurrentEngine<TShape>
                 int offset = Shape<TShape>.LayerOffset(layer);
                 ReadOnlySpan<float> x = layerTape.Slice(0, inSize);
                 ReadOnlySpan<float> hPrev = layerTape.Slice(inSize, H);
-                VectorMath.OuterAdd(dpi, x, gradients.Slice(offset, GH * inSize));
-                VectorMath.OuterAdd(dph, hPrev, gradients.Slice(offset + GH * inSize, GH * H));
                 if (TShape.Bias)
                 {
                     VectorMath.Add(dpi, gradients.Slice(offset + GH * (inSize + H), GH));
                     VectorMath.Add(dph, gradients.Slice(offset + GH * (inSize + H + 1), GH));
                 }
 
-                VectorMath.MultiplyTransposedAdd(parameters.Slice(offset + GH * inSize, GH * H), GH, H, dph, dhOut);
+                VectorMath.OuterAndTransposedAdd(parameters.Slice(offset + GH * inSize, GH * H), dph, hPrev, gradients.Slice(offset + GH * inSize, GH * H), dhOut);
                 if (layer > 0)
                 {
+                    // The gradient flowing down into the layer below at this step: its own carry plus W_ihᵀ dpi.
                     dhCarry.Slice((layer - 1) * H, H).CopyTo(dh);
-                    VectorMath.MultiplyTransposedAdd(parameters.Slice(offset, GH * inSize), GH, inSize, dpi, dh);
+                    VectorMath.OuterAndTransposedAdd(parameters.Slice(offset, GH * inSize), dpi, x, gradients.Slice(offset, GH * inSize), dh);
+                }
+                else
+                {
+                    VectorMath.OuterAdd(dpi, x, gradients.Slice(offset, GH * inSize));
                 }
             }
         }

@@ -292,6 +292,71 @@ internal static class VectorMath
         }
     }
 
+    /// <summary>
+    /// Both gradients of <c>W x</c> in one pass over the rows: <c>G += d xᵀ</c> and <c>y += Wᵀ d</c>
+    /// (the rows of G and W are read together, each broadcast of d[r] serving both).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OuterAndTransposedAdd(ReadOnlySpan<float> w, ReadOnlySpan<float> d, ReadOnlySpan<float> x, Span<float> g, Span<float> y)
+    {
+        int rows = d.Length;
+        int cols = x.Length;
+        if (cols == 1)
+        {
+            OuterAdd(d, x, g);
+            MultiplyTransposedAdd(w, rows, cols, d, y);
+            return;
+        }
+
+        ref float rw = ref MemoryMarshal.GetReference(w);
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref float rd = ref MemoryMarshal.GetReference(d);
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        for (int r = 0; r < rows; r++)
+        {
+            float a = Unsafe.Add(ref rd, r);
+            ref float wr = ref Unsafe.Add(ref rw, r * cols);
+            ref float gr = ref Unsafe.Add(ref rg, r * cols);
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<float> va = Vector512.Create(a);
+                for (; i <= cols - Vector512<float>.Count; i += Vector512<float>.Count)
+                {
+                    Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref rx, (nuint)i), Vector512.LoadUnsafe(ref gr, (nuint)i)).StoreUnsafe(ref gr, (nuint)i);
+                    Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref wr, (nuint)i), Vector512.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
+                }
+            }
+
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> va = Vector256.Create(a);
+                for (; i <= cols - Vector256<float>.Count; i += Vector256<float>.Count)
+                {
+                    Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref rx, (nuint)i), Vector256.LoadUnsafe(ref gr, (nuint)i)).StoreUnsafe(ref gr, (nuint)i);
+                    Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref wr, (nuint)i), Vector256.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
+                }
+            }
+
+            if (Vector128.IsHardwareAccelerated)
+            {
+                Vector128<float> va = Vector128.Create(a);
+                for (; i <= cols - Vector128<float>.Count; i += Vector128<float>.Count)
+                {
+                    Vector128.FusedMultiplyAdd(va, Vector128.LoadUnsafe(ref rx, (nuint)i), Vector128.LoadUnsafe(ref gr, (nuint)i)).StoreUnsafe(ref gr, (nuint)i);
+                    Vector128.FusedMultiplyAdd(va, Vector128.LoadUnsafe(ref wr, (nuint)i), Vector128.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
+                }
+            }
+
+            for (; i < cols; i++)
+            {
+                Unsafe.Add(ref gr, i) = MathF.FusedMultiplyAdd(a, Unsafe.Add(ref rx, i), Unsafe.Add(ref gr, i));
+                Unsafe.Add(ref ry, i) = MathF.FusedMultiplyAdd(a, Unsafe.Add(ref wr, i), Unsafe.Add(ref ry, i));
+            }
+        }
+    }
+
     /// <summary><c>G += d xᵀ</c>: the weight gradient of <c>W x</c> for row-major <c>G</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void OuterAdd(ReadOnlySpan<float> d, ReadOnlySpan<float> x, Span<float> g)
