@@ -6,7 +6,7 @@ using Fixed;
 // step, scores four gestures. Batched BPTT with cross-entropy on the last step, AdamW, a cosine learning-rate
 // schedule and gradient clipping, as one would write it in PyTorch.
 const int Steps = GestureGenerator.Steps, Features = GestureGenerator.Axes;
-const int BatchSize = 32, Epochs = 12;
+const int BatchSize = 16, Epochs = 20;
 const int SequenceLength = Steps * Features;
 
 var generator = new GestureGenerator(seed: 5);
@@ -15,8 +15,8 @@ var generator = new GestureGenerator(seed: 5);
 int trainCount = trainLabels.Length;
 
 var model = new GestureClassifier(seed: 1);
-var optimizer = new AdamW(model, lr: 1e-2f, weightDecay: 1e-2f);
-var schedule = new CosineAnnealing(1e-2f, tMax: Epochs, minimum: 1e-4f);
+var optimizer = new AdamW(model, lr: 2e-3f, weightDecay: 1e-2f);
+var schedule = new CosineAnnealing(2e-3f, tMax: Epochs, minimum: 1e-4f);
 
 int[] order = new int[trainCount];
 for (int i = 0; i < trainCount; i++)
@@ -77,8 +77,8 @@ Console.WriteLine();
 Console.WriteLine($"inference: {Evaluation.NanosecondsPerSequence(model, validInputs):N0} ns per 64-step sequence " +
                   "(median of 5 runs over the validation set, one thread)");
 
-history.Plot("out/gesture_training.png");
-Console.WriteLine("wrote out/gesture_training.png");
+history.Plot("out/gesturelstm.png");
+Console.WriteLine("wrote out/gesturelstm.png");
 
 /// <summary>nn.LSTM(3, 32) + nn.Linear(32, 4): four logits at every step; BPTT over up to 64 steps.</summary>
 [Recurrent(3, 32, Cell = Cell.Lstm, OutputSize = 4, Window = 64)]

@@ -100,8 +100,8 @@ Console.WriteLine($"GC collections during the run: gen0 {gen0Runs}, gen1 {gen1Ru
 Console.WriteLine($"bytes allocated: {allocatedAfter - allocatedAfterFirstUpdate} after the first update; " +
                   $"{allocatedAfterFirstUpdate - allocatedAtStart} before it (first calls: one-time setup)");
 
-Report.Plot(modelError, lastValueError, SimulatedSensor.SampleRate, SimulatedSensor.NoiseStd, "out/sensor_stream.png");
-Console.WriteLine("wrote out/sensor_stream.png");
+Report.Plot(modelError, lastValueError, SimulatedSensor.SampleRate, SimulatedSensor.NoiseStd, "out/sensorstream.png");
+Console.WriteLine("wrote out/sensorstream.png");
 
 /// <summary>A GRU with 32 hidden units and a linear head: nn.GRU(1, 32) + nn.Linear(32, 1); BPTT over at most 32 steps.</summary>
 [Recurrent(1, 32, Cell = Cell.Gru, OutputSize = 1, Window = 32)]

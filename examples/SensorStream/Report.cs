@@ -46,7 +46,7 @@ internal static class Report
         floor.LegendText = "sensor noise (std)";
         floor.Color = Colors.Black;
         floor.LinePattern = LinePattern.Dashed;
-        plot.Axes.SetLimitsY(0, 0.15);
+        plot.Axes.SetLimitsY(0, 0.1);
         plot.Title("SensorStream: next-sample prediction error, RMSE per second");
         plot.XLabel("time in the stream (s)");
         plot.YLabel("RMSE");

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -22,7 +23,7 @@ var optimizer = new Adam(model, lr: 0.01f);
 // Training: many-to-one, batch 16 (the last batch of an epoch has 8), MSE on the last step, clip_grad_norm_(5).
 var inputs = new float[BatchSize * Tau];                // [B, T = 4, I = 1], BatchFirst
 var targets = new float[BatchSize];                     // [B, OutputSize = 1]
-var losses = new System.Collections.Generic.List<float>();
+var losses = new List<float>();
 int skipped = 0;
 var clock = Stopwatch.StartNew();
 for (int epoch = 0; epoch < Epochs; epoch++)
@@ -103,8 +104,8 @@ using (var csv = new StreamWriter("out/sine.csv"))
     }
 }
 
-Plot.Save(x, oneStep, multiStep, Tau, firstHeldOut, "out/sine.png");
-Console.WriteLine("wrote out/sine.csv, out/sine.png");
+Plot.Save(x, oneStep, multiStep, Tau, firstHeldOut, "out/sinewave.png");
+Console.WriteLine("wrote out/sine.csv, out/sinewave.png");
 
 // Many-to-one: run the 4 steps from the zero state, keep the last output.
 static float Predict(RnnRegression model, ReadOnlySpan<float> window)
