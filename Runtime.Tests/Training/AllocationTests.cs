@@ -19,6 +19,24 @@ public sealed class AllocationTests
     }
 
     [Fact]
+    public void Inference_VeryFirstCallOfAFreshShape_AllocatesNothing()
+    {
+        // A shape no other test runs, so this is the first call ever: no lazily created delegate or cache either.
+        var model = new FirstCallOnly(seed: 1);
+        var state = default(FirstCallOnly.State);
+        Span<float> input = stackalloc float[FirstCallOnly.InputSize];
+        Span<float> output = stackalloc float[FirstCallOnly.OutputSize];
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        model.Step(ref state, input, output);
+        model.Forward(ref state, input, output);
+        model.WarmUp(ref state, input);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void TrainingIteration_10kIterations_AllocatesNothing()
     {
         AssertTrainingAllocatesNothing<RnnRegression>(m => new Adam(m, 1e-3f));
@@ -102,3 +120,6 @@ public sealed class AllocationTests
         Assert.True(allocated == 0, $"{typeof(T).Name}: training allocated {allocated} bytes over 10,000 iterations.");
     }
 }
+
+[Recurrent(2, 3, Cell = Cell.Gru, OutputSize = 2)]
+public partial class FirstCallOnly;

@@ -20,8 +20,8 @@ public static partial class RecurrentEngine<TShape>
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Loss loss, LossOn on, int warmUp,
         Span<float> tape, Span<float> work)
     {
-        Guard.Length(state, StateLength, nameof(state), static () => StateShape);
-        int steps = Guard.Rows(inputs, I, nameof(inputs), static () => Format($"[T, InputSize={I}]"));
+        CheckState(state);
+        int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
         Guard.Window(steps, TShape.Window, nameof(inputs));
         Guard.WarmUp(warmUp, steps);
         LossFunctions.CheckLoss(loss, on);

@@ -47,9 +47,9 @@ public static partial class RecurrentEngine<TShape>
     /// <summary>One time step: advances <paramref name="state"/> and writes <c>OutputSize</c> outputs.</summary>
     public static void Step(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
     {
-        Guard.Length(state, StateLength, nameof(state), static () => StateShape);
-        Guard.Length(input, I, nameof(input), static () => Format($"[InputSize={I}]"));
-        Guard.Length(output, O, nameof(output), static () => Format($"[OutputSize={O}]"));
+        CheckState(state);
+        Guard.Length(input, I, nameof(input), "[InputSize={0}]", I);
+        Guard.Length(output, O, nameof(output), "[OutputSize={0}]", O);
         Span<float> gi = stackalloc float[GH];
         Span<float> gh = stackalloc float[GH];
         AdvanceLayers(parameters, state, input, gi, gh);
@@ -59,8 +59,8 @@ public static partial class RecurrentEngine<TShape>
     /// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out.</summary>
     public static void Forward(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs)
     {
-        Guard.Length(state, StateLength, nameof(state), static () => StateShape);
-        int steps = Guard.Rows(inputs, I, nameof(inputs), static () => Format($"[T, InputSize={I}]"));
+        CheckState(state);
+        int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
         Guard.SameLength(steps, outputs, O, nameof(outputs));
         Span<float> gi = stackalloc float[GH];
         Span<float> gh = stackalloc float[GH];
@@ -75,8 +75,8 @@ public static partial class RecurrentEngine<TShape>
     /// <summary>Advances the state over <c>[T, InputSize]</c>; computes no outputs.</summary>
     public static void WarmUp(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs)
     {
-        Guard.Length(state, StateLength, nameof(state), static () => StateShape);
-        int steps = Guard.Rows(inputs, I, nameof(inputs), static () => Format($"[T, InputSize={I}]"));
+        CheckState(state);
+        int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
         Span<float> gi = stackalloc float[GH];
         Span<float> gh = stackalloc float[GH];
         for (int t = 0; t < steps; t++)
@@ -85,7 +85,13 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
-    private static string StateShape => Format($"[NumLayers={L}, {(Shape<TShape>.IsLstm ? "h and c, " : string.Empty)}HiddenSize={H}]");
+    private static void CheckState(ReadOnlySpan<float> state)
+    {
+        if (state.Length != StateLength)
+        {
+            Guard.ThrowLength(nameof(state), StateLength, Format($"[NumLayers={L}, {(Shape<TShape>.IsLstm ? "h and c, " : string.Empty)}HiddenSize={H}]"), state.Length);
+        }
+    }
 
     private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

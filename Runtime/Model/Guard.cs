@@ -10,24 +10,24 @@ namespace Fixed;
 /// </summary>
 internal static class Guard
 {
-    // The shape text is built only when a check fails: the checks run on every call of the hot paths,
-    // which must not allocate.
+    // The shape text is a composite format filled in only when a check fails: the checks run on every call of
+    // the hot paths, which must not allocate, not even once.
 
-    public static void Length(ReadOnlySpan<float> span, int expected, string parameterName, Func<string> shape)
+    public static void Length(ReadOnlySpan<float> span, int expected, string parameterName, string shapeFormat, int size = 0, int size2 = 0)
     {
         if (span.Length != expected)
         {
-            ThrowLength(parameterName, expected, shape(), span.Length);
+            ThrowLength(parameterName, expected, string.Format(CultureInfo.InvariantCulture, shapeFormat, size, size2), span.Length);
         }
     }
 
     /// <summary>Checks that <paramref name="span"/> holds a positive whole number of rows and returns that number (T).</summary>
-    public static int Rows(ReadOnlySpan<float> span, int rowLength, string parameterName, Func<string> shape)
+    public static int Rows(ReadOnlySpan<float> span, int rowLength, string parameterName, string shapeFormat)
     {
         if (span.Length == 0 || span.Length % rowLength != 0)
         {
             throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"{parameterName}: expected a positive multiple of {rowLength} floats (shape {shape()}), got {span.Length}."),
+                string.Create(CultureInfo.InvariantCulture, $"{parameterName}: expected a positive multiple of {rowLength} floats (shape {string.Format(CultureInfo.InvariantCulture, shapeFormat, rowLength)}), got {span.Length}."),
                 parameterName);
         }
 

@@ -18,7 +18,7 @@ public static class ParameterInitializer
     public static void Initialize<TShape>(Span<float> parameters, int seed)
         where TShape : struct, INetworkShape
     {
-        Guard.Length(parameters, Shape<TShape>.ParameterCount, nameof(parameters), static () => "[ParameterCount]");
+        Guard.Length(parameters, Shape<TShape>.ParameterCount, nameof(parameters), "[ParameterCount={0}]", Shape<TShape>.ParameterCount);
         ulong stateBits = unchecked((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + 0x632BE59BD9B4E8B5UL);
         // Recurrent layers and the head share the bound 1/√H (the head's fan-in is H).
         float bound = 1f / MathF.Sqrt(TShape.HiddenSize);
