@@ -40,7 +40,7 @@ internal static partial class Emitter
         }
     }
 
-    private static void WriteFieldsAndConstructors(CodeWriter w, NetworkSpec spec)
+    private static void WriteFieldsAndConstructors(CodeWriter w, NetworkSpec spec, bool embedded)
     {
         w.Line("private static readonly global::Fixed.ParameterInfo[] s_layout =");
         w.Line("[");
@@ -56,13 +56,23 @@ internal static partial class Emitter
         w.Line("private float[]? _tape;");
         w.Line("private float[]? _work;");
         w.Line();
-        w.Lines($$"""
-            /// <summary>Creates the network with PyTorch's default initialisation and Fixed's default seed.</summary>
-            public {{Identifier(spec.ClassName)}}()
-                : this(global::Fixed.ParameterInitializer.DefaultSeed)
-            {
-            }
+        if (embedded)
+        {
+            WriteEmbeddedConstructor(w, spec);
+        }
+        else
+        {
+            w.Lines($$"""
+                /// <summary>Creates the network with PyTorch's default initialisation and Fixed's default seed.</summary>
+                public {{Identifier(spec.ClassName)}}()
+                    : this(global::Fixed.ParameterInitializer.DefaultSeed)
+                {
+                }
 
+                """);
+        }
+
+        w.Lines($$"""
             /// <summary>
             /// Creates the network with PyTorch's default initialisation distribution, drawn from <paramref name="seed"/>:
             /// the same seed gives bit-identical weights.

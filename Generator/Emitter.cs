@@ -26,7 +26,7 @@ internal static partial class Emitter
         "InputSize", "HiddenSize", "NumLayers", "OutputSize", "ParameterCount", "Window", "StateLength",
         "s_layout", "_parameters", "_gradients", "_tape", "_work", "Parameters", "Gradients", "Layout",
         "Step", "Forward", "WarmUp", "Backward", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Tape", "Work",
-        "Load", "Save", "State", "FixedShape",
+        "Load", "Save", "State", "FixedShape", "EmbeddedWeights",
     ];
 
     /// <summary>The generated methods among <see cref="MemberNames"/>: these overload, rather than hide, inherited methods of another signature.</summary>
@@ -38,10 +38,11 @@ internal static partial class Emitter
     /// <summary><c>{Namespace}.{ContainingTypes}.{Type}.g.cs</c>, without '@' escapes (not allowed in a hint name).</summary>
     public static string HintName(NetworkSpec spec) => spec.FullName + ".g.cs";
 
-    public static string Emit(NetworkSpec spec)
+    public static string Emit(ModelToEmit model)
     {
+        NetworkSpec spec = model.Spec;
         var w = new CodeWriter();
-        WriteHeader(w, spec);
+        WriteHeader(w, spec, model.Weights);
         w.Line("#nullable enable");
         w.Line();
         var scopes = new System.Collections.Generic.List<CodeWriter.Block>();
@@ -60,13 +61,17 @@ internal static partial class Emitter
         using (w.Open("partial class " + name + " : global::Fixed.IRecurrentModel<" + name + ">"))
         {
             WriteConstants(w, spec);
-            WriteFieldsAndConstructors(w, spec);
+            WriteFieldsAndConstructors(w, spec, model.Weights is not null);
             WriteInterfaceStatics(w, spec);
             WriteInference(w, spec);
             WriteTraining(w, spec);
             WriteWeightsIO(w);
             WriteState(w, spec);
             WriteShape(w, spec);
+            if (model.Weights is { } weights)
+            {
+                WriteEmbeddedWeights(w, spec, weights);
+            }
         }
 
         for (int i = scopes.Count - 1; i >= 0; i--)
@@ -77,7 +82,7 @@ internal static partial class Emitter
         return w.ToString();
     }
 
-    private static void WriteHeader(CodeWriter w, NetworkSpec spec)
+    private static void WriteHeader(CodeWriter w, NetworkSpec spec, EquatableArray<byte>? weights)
     {
         long parameters = spec.ParameterCount;
         long tape = spec.TapeStride * spec.Window;
@@ -89,6 +94,10 @@ internal static partial class Emitter
         w.Line("//   gradients   " + Pad(parameters) + " floats (" + Bytes(parameters) + "), in the object");
         w.Line("//   state       " + Pad(spec.StateLength) + " floats (" + Bytes(spec.StateLength) + "), a struct on the caller's stack");
         w.Line("//   BPTT tape   " + Pad(tape) + " floats (" + Bytes(tape) + "), Window " + Int(spec.Window) + " x " + Int(spec.TapeStride) + " per step, allocated by the first Backward");
+        if (weights is { } bytes)
+        {
+            w.Line("//   weights     compiled in from \"" + CommentText(spec.Weights!) + "\" (" + Bytes(bytes.Count / 4) + " of constant data): the parameterless constructor starts from them");
+        }
     }
 
     private static string PyTorchModule(NetworkSpec spec)

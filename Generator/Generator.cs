@@ -1,4 +1,7 @@
+using System;
+using System.Linq;
 using Fixed.Generator.Model;
+using Fixed.Generator.Weights;
 using Microsoft.CodeAnalysis;
 
 namespace Fixed.Generator;
@@ -14,6 +17,8 @@ public sealed class RecurrentGenerator : IIncrementalGenerator
     internal static class Steps
     {
         public const string Parsed = nameof(Parsed);
+        public const string WeightsFiles = nameof(WeightsFiles);
+        public const string Resolved = nameof(Resolved);
         public const string Specs = nameof(Specs);
     }
 
@@ -22,7 +27,7 @@ public sealed class RecurrentGenerator : IIncrementalGenerator
     {
         // Find the attributed classes through the compiler's attribute index, and turn each into plain values
         // at once: nothing that holds on to a Compilation goes further down the pipeline.
-        IncrementalValuesProvider<(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics)> parsed = context.SyntaxProvider
+        IncrementalValuesProvider<ParsedModel> parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 "Fixed.RecurrentAttribute",
                 static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
@@ -33,12 +38,45 @@ public sealed class RecurrentGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(parsed.SelectMany(static (item, _) => item.Diagnostics), static (spc, diagnostic) =>
             spc.ReportDiagnostic(diagnostic.ToDiagnostic()));
 
-        IncrementalValuesProvider<NetworkSpec> specs = parsed
-            .Where(static item => item.Spec is not null)
-            .Select(static (item, _) => item.Spec!)
+        IncrementalValuesProvider<ParsedModel> valid = parsed.Where(static item => item.Spec is not null);
+
+        // The Weights names in use, sorted: the only AdditionalFiles worth reading are those they name.
+        IncrementalValueProvider<EquatableArray<string>> requested = valid
+            .Select(static (item, _) => item.Spec!.Weights)
+            .Collect()
+            .Select(static (names, _) => names.OfType<string>().Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray());
+
+        // Each named file is read, decoded and validated once, into values: an edit elsewhere leaves it cached, and an
+        // edit to the file's content changes the value, which is what re-emits the models that embed it.
+        IncrementalValueProvider<EquatableArray<WeightsFile>> files = context.AdditionalTextsProvider
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (pair, _) => (Text: pair.Left, MatchPath: WeightsFileReader.MatchPath(pair.Left, pair.Right)))
+            .Combine(requested)
+            .Where(static pair => pair.Right.Any(name => WeightsFileReader.Matches(pair.Left.MatchPath, name)))
+            .Select(static (pair, cancellationToken) => WeightsFileReader.Read(pair.Left.Text, pair.Left.MatchPath, cancellationToken))
+            .WithTrackingName(Steps.WeightsFiles)
+            .Collect()
+            .Select(static (items, _) => items.ToEquatableArray());
+
+        // Each model with the file it names, checked tensor by tensor against the model's layout.
+        IncrementalValuesProvider<(NetworkSpec Spec, EquatableArray<byte>? Weights, EquatableArray<DiagnosticInfo> Diagnostics)> resolved = valid
+            .Combine(files)
+            .Select(static (pair, _) =>
+            {
+                (EquatableArray<byte>? weights, EquatableArray<DiagnosticInfo> diagnostics) = WeightsResolver.Resolve(pair.Left.Spec!, pair.Left.WeightsLocation, pair.Right);
+                return (pair.Left.Spec!, weights, diagnostics);
+            })
+            .WithTrackingName(Steps.Resolved);
+
+        context.RegisterSourceOutput(resolved.SelectMany(static (item, _) => item.Diagnostics), static (spc, diagnostic) =>
+            spc.ReportDiagnostic(diagnostic.ToDiagnostic()));
+
+        IncrementalValuesProvider<ModelToEmit> models = resolved
+            .Where(static item => item.Diagnostics.Count == 0)
+            .Select(static (item, _) => new ModelToEmit(item.Spec, item.Weights))
             .WithTrackingName(Steps.Specs);
 
-        context.RegisterSourceOutput(specs, static (spc, spec) =>
-            spc.AddSource(Emitter.HintName(spec), Emitter.Emit(spec)));
+        context.RegisterSourceOutput(models, static (spc, model) =>
+            spc.AddSource(Emitter.HintName(model.Spec), Emitter.Emit(model)));
     }
 }

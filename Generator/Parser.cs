@@ -19,7 +19,7 @@ internal static class Parser
     /// <summary>Largest flat vector (parameters or tape) a model may own, in floats.</summary>
     public const long MaxFloats = 256L * 1024 * 1024;
 
-    public static (NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics) Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    public static ParsedModel Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
         var type = (INamedTypeSymbol)context.TargetSymbol;
@@ -34,7 +34,7 @@ internal static class Parser
             attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error) ||
             type.GetAttributes().Count(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attribute.AttributeClass)) > 1)
         {
-            return (null, EquatableArray<DiagnosticInfo>.Empty);
+            return new ParsedModel(null, EquatableArray<DiagnosticInfo>.Empty, null);
         }
 
         CheckDeclaration(type, syntax, context.SemanticModel.Compilation, diagnostics, cancellationToken);
@@ -43,6 +43,7 @@ internal static class Parser
         int hiddenSize = attribute.ConstructorArguments[1].Value is int h ? h : 0;
         int numLayers = 1, outputSize = 0, window = 64, cell = 0, nonlinearity = 0;
         bool bias = true;
+        string? weights = null;
         foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
         {
             object? value = named.Value.Value;
@@ -54,6 +55,7 @@ internal static class Parser
                 case "Cell": cell = value is int c ? c : cell; break;
                 case "Nonlinearity": nonlinearity = value is int a ? a : nonlinearity; break;
                 case "Bias": bias = value is not bool b || b; break;
+                case "Weights": weights = value as string; break;
             }
         }
 
@@ -100,7 +102,7 @@ internal static class Parser
 
         if (diagnostics.Count > 0)
         {
-            return (null, diagnostics.ToEquatableArray());
+            return new ParsedModel(null, diagnostics.ToEquatableArray(), null);
         }
 
         var spec = new NetworkSpec(
@@ -114,10 +116,13 @@ internal static class Parser
             nonlinearity == 1,
             bias,
             outputSize,
-            window);
+            window,
+            weights);
 
         CheckSizes(spec, attributeLocation, diagnostics);
-        return diagnostics.Count > 0 ? (null, diagnostics.ToEquatableArray()) : (spec, EquatableArray<DiagnosticInfo>.Empty);
+        return diagnostics.Count > 0
+            ? new ParsedModel(null, diagnostics.ToEquatableArray(), null)
+            : new ParsedModel(spec, EquatableArray<DiagnosticInfo>.Empty, weights is null ? null : LocationInfo.From(ArgumentLocation("Weights", -1)));
     }
 
     private static void CheckDeclaration(INamedTypeSymbol type, TypeDeclarationSyntax syntax, Compilation compilation, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)

@@ -64,6 +64,34 @@ internal static class DiagnosticDescriptors
         "FIXED014", "Declaration clashes with the generated code",
         "'{0}' {1}: {2}");
 
+    public static readonly DiagnosticDescriptor WeightsFileNotFound = Error(
+        "FIXED015", "Weights file not in AdditionalFiles",
+        "Weights = \"{0}\" names no AdditionalFiles item: add <AdditionalFiles Include=\"{0}\" /> to the project (Weights is matched against the end of each item's path: a file name or a relative path)");
+
+    public static readonly DiagnosticDescriptor WeightsFileAmbiguous = Error(
+        "FIXED016", "Weights names more than one file",
+        "Weights = \"{0}\" matches {1} AdditionalFiles items ({2}): give more of the path, enough to name one of them");
+
+    public static readonly DiagnosticDescriptor WeightsFileUnreadable = Error(
+        "FIXED017", "Weights file cannot be read",
+        "The weights file '{0}' cannot be compiled in: {1}");
+
+    public static readonly DiagnosticDescriptor WeightsTensorMissing = Error(
+        "FIXED018", "Weights file lacks a tensor",
+        "The weights file '{0}' has no tensor '{1}' (shape {2}), which '{3}' needs; the file has {4}");
+
+    public static readonly DiagnosticDescriptor WeightsTensorUnexpected = Error(
+        "FIXED019", "Weights file has an extra tensor",
+        "The weights file '{0}' has the tensor {1}, which '{2}' does not have: the model has exactly {3}; check the attribute's sizes, or save only this module's state_dict");
+
+    public static readonly DiagnosticDescriptor WeightsTensorWrongDType = Error(
+        "FIXED020", "Weights tensor is not F32",
+        "Tensor '{1}' in the weights file '{0}' has dtype {2}, but weights are compiled in as F32: in PyTorch, save model.float().state_dict()");
+
+    public static readonly DiagnosticDescriptor WeightsTensorWrongShape = Error(
+        "FIXED021", "Weights tensor has the wrong shape",
+        "Tensor '{1}' in the weights file '{0}' has shape {2}, but '{3}' needs {4}: make the attribute's sizes match the PyTorch module the file was saved from");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
 }

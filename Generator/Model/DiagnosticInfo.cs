@@ -11,12 +11,12 @@ namespace Fixed.Generator.Model;
 /// </summary>
 internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, string FilePath, TextSpan Span, LinePositionSpan LineSpan, EquatableArray<string> Arguments)
 {
-    public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, Location location, params object[] arguments)
-    {
-        FileLinePositionSpan lines = location.GetLineSpan();
-        return new DiagnosticInfo(descriptor, lines.Path ?? string.Empty, location.SourceSpan, lines.Span,
+    public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, Location location, params object[] arguments) =>
+        Create(descriptor, LocationInfo.From(location), arguments);
+
+    public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo location, params object[] arguments) =>
+        new(descriptor, location.FilePath, location.Span, location.LineSpan,
             arguments.Select(a => Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty).ToEquatableArray());
-    }
 
     public Diagnostic ToDiagnostic() =>
         Diagnostic.Create(Descriptor, Location.Create(FilePath, Span, LineSpan), Arguments.Select(a => (object)a).ToArray());

@@ -28,7 +28,8 @@ internal sealed record NetworkSpec(
     bool Relu,
     bool Bias,
     int OutputSize,
-    int Window)
+    int Window,
+    string? Weights)
 {
     public int Gates => Cell switch { CellKind.Gru => 3, CellKind.Lstm => 4, _ => 1 };
 

@@ -67,14 +67,20 @@ internal static class GeneratorHarness
             References,
             options ?? DefaultOptions);
 
-    public static GeneratorDriver CreateDriver() =>
+    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText>? additionalTexts = null) =>
         CSharpGeneratorDriver.Create(
             [new RecurrentGenerator().AsSourceGenerator()],
+            additionalTexts: additionalTexts,
             parseOptions: ParseOptions,
+            optionsProvider: TestAnalyzerConfigOptionsProvider.For(additionalTexts),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     public static GeneratorRun Run(string source, CSharpCompilationOptions? options = null) =>
         Run(CreateDriver(), Compile(source, options));
+
+    /// <summary>Runs the generator over <paramref name="source"/> with <paramref name="additionalTexts"/> as the project's AdditionalFiles.</summary>
+    public static GeneratorRun Run(string source, IEnumerable<AdditionalText> additionalTexts, CSharpCompilationOptions? options = null) =>
+        Run(CreateDriver(additionalTexts), Compile(source, options));
 
     /// <summary>Runs <paramref name="driver"/> (fresh, or holding a previous run's state) over <paramref name="compilation"/>.</summary>
     public static GeneratorRun Run(GeneratorDriver driver, CSharpCompilation compilation)

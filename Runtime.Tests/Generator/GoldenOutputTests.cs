@@ -48,6 +48,22 @@ public sealed class GoldenOutputTests
     public void TwoLayerLstm_NestedWithoutNamespace_MatchesGoldenFile() =>
         AssertMatchesGolden(NestedLstmSource, "Sensors.ImuClassifier.g.cs");
 
+    /// <summary>Compiled-in weights: the constant data, a comment per tensor, and the constructor that copies it.</summary>
+    [Fact]
+    public void EmbeddedWeights_MatchesGoldenFile() =>
+        AssertMatchesGolden(
+            """
+            using Fixed;
+
+            namespace Demo;
+
+            /// <summary>A small RNN with its weights compiled in.</summary>
+            [Recurrent(2, 3, OutputSize = 1, Weights = "model.safetensors")]
+            public partial class EmbeddedRnn;
+            """,
+            "Demo.EmbeddedRnn.g.cs",
+            TestAdditionalText.Encoded("/p/model.safetensors", WeightsFiles.ValidFile()));
+
     [Fact]
     public void SameDeclarations_GeneratedTwice_AreByteIdentical()
     {
@@ -85,9 +101,9 @@ public sealed class GoldenOutputTests
         Assert.Equal(invariant, underOdd);
     }
 
-    private static void AssertMatchesGolden(string source, string hintName, [CallerFilePath] string testFile = "")
+    private static void AssertMatchesGolden(string source, string hintName, TestAdditionalText? weights = null, [CallerFilePath] string testFile = "")
     {
-        GeneratorRun run = GeneratorHarness.Run(source, GeneratorHarness.StrictOptions);
+        GeneratorRun run = GeneratorHarness.Run(source, weights is null ? [] : [weights], GeneratorHarness.StrictOptions);
         Assert.True(run.CompilationDiagnostics.IsEmpty, GeneratorHarness.Describe(run.CompilationDiagnostics));
         string generated = run.Source(hintName);
 
