@@ -35,14 +35,14 @@ internal static class Activations
     {
         x = Math.Clamp(x, -Limit, Limit);
         float n = MathF.Round(x * Log2E);
-        float r = MathF.FusedMultiplyAdd(n, -Ln2High, x);
-        r = MathF.FusedMultiplyAdd(n, -Ln2Low, r);
-        float p = MathF.FusedMultiplyAdd(P0, r, P1);
-        p = MathF.FusedMultiplyAdd(p, r, P2);
-        p = MathF.FusedMultiplyAdd(p, r, P3);
-        p = MathF.FusedMultiplyAdd(p, r, P4);
-        p = MathF.FusedMultiplyAdd(p, r, P5);
-        p = MathF.FusedMultiplyAdd(p, r * r, r + 1f);
+        float r = float.MultiplyAddEstimate(n, -Ln2High, x);
+        r = float.MultiplyAddEstimate(n, -Ln2Low, r);
+        float p = float.MultiplyAddEstimate(P0, r, P1);
+        p = float.MultiplyAddEstimate(p, r, P2);
+        p = float.MultiplyAddEstimate(p, r, P3);
+        p = float.MultiplyAddEstimate(p, r, P4);
+        p = float.MultiplyAddEstimate(p, r, P5);
+        p = float.MultiplyAddEstimate(p, r * r, r + 1f);
         return p * BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
     }
 
@@ -51,14 +51,14 @@ internal static class Activations
     {
         x = Vector128.Clamp(x, Vector128.Create(-Limit), Vector128.Create(Limit));
         Vector128<float> n = Vector128.Round(x * Log2E);
-        Vector128<float> r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-Ln2High), x);
-        r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-Ln2Low), r);
-        Vector128<float> p = Vector128.FusedMultiplyAdd(Vector128.Create(P0), r, Vector128.Create(P1));
-        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P2));
-        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P3));
-        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P4));
-        p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P5));
-        p = Vector128.FusedMultiplyAdd(p, r * r, r + Vector128<float>.One);
+        Vector128<float> r = Vector128.MultiplyAddEstimate(n, Vector128.Create(-Ln2High), x);
+        r = Vector128.MultiplyAddEstimate(n, Vector128.Create(-Ln2Low), r);
+        Vector128<float> p = Vector128.MultiplyAddEstimate(Vector128.Create(P0), r, Vector128.Create(P1));
+        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(P2));
+        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(P3));
+        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(P4));
+        p = Vector128.MultiplyAddEstimate(p, r, Vector128.Create(P5));
+        p = Vector128.MultiplyAddEstimate(p, r * r, r + Vector128<float>.One);
         Vector128<float> scale = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
         return p * scale;
     }
@@ -68,14 +68,14 @@ internal static class Activations
     {
         x = Vector256.Clamp(x, Vector256.Create(-Limit), Vector256.Create(Limit));
         Vector256<float> n = Vector256.Round(x * Log2E);
-        Vector256<float> r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2High), x);
-        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Low), r);
-        Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P2));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P3));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P4));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P5));
-        p = Vector256.FusedMultiplyAdd(p, r * r, r + Vector256<float>.One);
+        Vector256<float> r = Vector256.MultiplyAddEstimate(n, Vector256.Create(-Ln2High), x);
+        r = Vector256.MultiplyAddEstimate(n, Vector256.Create(-Ln2Low), r);
+        Vector256<float> p = Vector256.MultiplyAddEstimate(Vector256.Create(P0), r, Vector256.Create(P1));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(P2));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(P3));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(P4));
+        p = Vector256.MultiplyAddEstimate(p, r, Vector256.Create(P5));
+        p = Vector256.MultiplyAddEstimate(p, r * r, r + Vector256<float>.One);
         Vector256<float> scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
         return p * scale;
     }
@@ -85,14 +85,14 @@ internal static class Activations
     {
         x = Vector512.Clamp(x, Vector512.Create(-Limit), Vector512.Create(Limit));
         Vector512<float> n = Vector512.Round(x * Log2E);
-        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2High), x);
-        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Low), r);
-        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P2));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P3));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P4));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
-        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
+        Vector512<float> r = Vector512.MultiplyAddEstimate(n, Vector512.Create(-Ln2High), x);
+        r = Vector512.MultiplyAddEstimate(n, Vector512.Create(-Ln2Low), r);
+        Vector512<float> p = Vector512.MultiplyAddEstimate(Vector512.Create(P0), r, Vector512.Create(P1));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(P2));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(P3));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(P4));
+        p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(P5));
+        p = Vector512.MultiplyAddEstimate(p, r * r, r + Vector512<float>.One);
         Vector512<float> scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
         return p * scale;
     }

@@ -175,32 +175,32 @@ internal static class Elementwise
 internal readonly struct MultiplyAddOperator : ITernaryOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Invoke(float a, float b, float c) => MathF.FusedMultiplyAdd(b, c, a);
+    public static float Invoke(float a, float b, float c) => float.MultiplyAddEstimate(b, c, a);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(b, c, a);
+    public static Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(b, c, a);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(b, c, a);
+    public static Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.MultiplyAddEstimate(b, c, a);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Invoke(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(b, c, a);
+    public static Vector512<float> Invoke(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.MultiplyAddEstimate(b, c, a);
 }
 
 /// <summary><c>a + b·(c - a)</c>: the GRU's <c>(1 - z)·n + z·h</c> with a = n, b = z, c = h.</summary>
 internal readonly struct InterpolateOperator : ITernaryOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Invoke(float a, float b, float c) => MathF.FusedMultiplyAdd(b, c - a, a);
+    public static float Invoke(float a, float b, float c) => float.MultiplyAddEstimate(b, c - a, a);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(b, c - a, a);
+    public static Vector128<float> Invoke(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(b, c - a, a);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(b, c - a, a);
+    public static Vector256<float> Invoke(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.MultiplyAddEstimate(b, c - a, a);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Invoke(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(b, c - a, a);
+    public static Vector512<float> Invoke(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.MultiplyAddEstimate(b, c - a, a);
 }
 
 /// <summary><c>a·b</c>.</summary>
