@@ -3,11 +3,13 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using Fixed.Benchmarks.Latency;
 using Fixed.Benchmarks.Models;
 using Fixed.Benchmarks.Reporting;
 using Fixed.Benchmarks.Suites;
+using Fixed.Benchmarks.Timing;
 using Fixed.Benchmarks.Verification;
 
 namespace Fixed.Benchmarks;
@@ -15,9 +17,11 @@ namespace Fixed.Benchmarks;
 /// <summary>
 /// Entry point. Commands:
 /// <list type="bullet">
-/// <item><c>bench [--quick] [BenchmarkDotNet options]</c> — the suites (default: all of them, with the report's job).</item>
+/// <item><c>bench [--quick] [--iteration-time MS] [BenchmarkDotNet options]</c> — the suites (default: all of them, with the report's job).</item>
 /// <item><c>verify</c> — the self-check of every grid network, and ONNX Runtime against PyTorch.</item>
-/// <item><c>latency [--model gru32]... [--steps N] [--out DIR]</c> — individually timed steps, percentiles, histogram.</item>
+/// <item><c>latency [--model gru32]... [--impl generated,scalar,tensorprimitives] [--steps N] [--baseline-steps N] [--out DIR]</c> —
+/// individually timed steps, percentiles, histogram (of the generated model).</item>
+/// <item><c>timed [--out FILE] | timed --network gru32 --impl scalar</c> — per-call medians of every suite (load-robust).</item>
 /// <item><c>disasm [--out DIR]</c> — DisassemblyDiagnoser on GRU 1→32's Step.</item>
 /// <item><c>report --artifacts DIR [--out DIR]</c> — the markdown report from the results of the above.</item>
 /// </list>
@@ -42,6 +46,7 @@ public static class Program
                 "bench" => Bench(rest),
                 "verify" => Verify(),
                 "latency" => RunLatency(rest),
+                "timed" => Timed(rest),
                 "disasm" => Disassembly(rest),
                 "report" => Report(rest),
                 "help" or "--help" or "-h" => Help(),
@@ -60,9 +65,12 @@ public static class Program
     {
         Console.WriteLine("""
             Fixed benchmarks. dotnet run -c Release --project Benchmarks -- COMMAND
-              bench [--quick] [BenchmarkDotNet options, e.g. --filter *Step* --artifacts DIR --job short]
+              bench [--quick] [--iteration-time MS] [BenchmarkDotNet options, e.g. --filter *Step* --artifacts DIR --job short]
               verify
-              latency [--model gru32]... [--steps 1000000] [--out Benchmarks/report]
+              latency [--model gru32,lstm64] [--impl generated,scalar,tensorprimitives] [--steps 1000000]
+                      [--baseline-steps 100000] [--out Benchmarks/report]
+              timed [--out Benchmarks/report/timed.csv]      (one child process per network and implementation)
+              timed --network gru32 --impl scalar|generated|tensorprimitives|onnxruntime
               disasm [--out Benchmarks/report]
               report --artifacts DIR [--out Benchmarks/report]
             The whole report: scripts/bench/report.sh
@@ -72,14 +80,36 @@ public static class Program
 
     private static int Bench(string[] args)
     {
-        bool quick = args.Contains("--quick");
-        args = [.. args.Where(a => a != "--quick")];
+        bool quick = false;
+        int? iterationMilliseconds = null;
+        var passOn = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--quick")
+            {
+                quick = true;
+            }
+            else if (args[i] == "--iteration-time")
+            {
+                iterationMilliseconds = int.Parse(Value(args, ref i), CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                passOn.Add(args[i]);
+            }
+        }
+
+        args = [.. passOn];
         if (!args.Any(a => a is "--filter" or "-f"))
         {
             args = [.. args, "--filter", "*"];
         }
 
         var job = BenchConfig.ChoosesJob(args) ? null : quick ? BenchConfig.QuickJob : BenchConfig.ReportJob;
+        if (job is not null && iterationMilliseconds is { } milliseconds)
+        {
+            job = job.WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(milliseconds));
+        }
         var summaries = BenchmarkSwitcher.FromTypes(Suites).Run(args, BenchConfig.Create(job));
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
@@ -106,7 +136,9 @@ public static class Program
     private static int RunLatency(string[] args)
     {
         var models = new List<NetworkId>();
+        var implementations = new List<Implementation>();
         int steps = LatencyHarness.DefaultSteps;
+        int baselineSteps = 100_000;
         string output = DefaultReportDirectory();
         for (int i = 0; i < args.Length; i++)
         {
@@ -115,8 +147,14 @@ public static class Program
                 case "--model":
                     models.AddRange(Value(args, ref i).Split(',').Select(NetworkId.Parse));
                     break;
+                case "--impl":
+                    implementations.AddRange(Value(args, ref i).Split(',').Select(name => Enum.Parse<Implementation>(name, ignoreCase: true)));
+                    break;
                 case "--steps":
                     steps = int.Parse(Value(args, ref i), CultureInfo.InvariantCulture);
+                    break;
+                case "--baseline-steps":
+                    baselineSteps = int.Parse(Value(args, ref i), CultureInfo.InvariantCulture);
                     break;
                 case "--out":
                     output = Value(args, ref i);
@@ -131,20 +169,66 @@ public static class Program
             models.AddRange(NetworkId.Targets.Select(t => t.Network));
         }
 
+        if (implementations.Count == 0)
+        {
+            implementations.Add(Implementation.Generated);
+        }
+
         Directory.CreateDirectory(output);
         var results = new List<LatencyResult>();
-        Console.WriteLine("network          p50 ns   p90 ns   p99 ns  p99.9 ns     max ns  GCs  allocated  (timer overhead p50, resolution)");
+        Console.WriteLine("network        implementation      calls   p50 ns   p90 ns   p99 ns  p99.9 ns     max ns  GCs  allocated  (timer overhead p50, resolution)");
         foreach (NetworkId network in models)
         {
-            LatencyResult r = LatencyHarness.Run(network, steps);
-            results.Add(r);
-            LatencyPlot.Save(r, Path.Combine(output, $"latency-{network.Key}.png"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{network.Display,-14} {r.P50,8:F0} {r.P90,8:F0} {r.P99,8:F0} {r.P999,9:F0} {r.Max,10:F0} {r.Collections,4} {r.AllocatedBytes,10}  ({r.TimerOverheadP50:F0} ns, {r.TimerResolution:F0} ns)"));
+            foreach (Implementation implementation in implementations)
+            {
+                bool generated = implementation == Implementation.Generated;
+                LatencyResult r = LatencyHarness.Run(network, implementation, generated ? steps : baselineSteps);
+                results.Add(r);
+                if (generated)
+                {
+                    LatencyPlot.Save(r, Path.Combine(output, $"latency-{network.Key}.png"));
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{network.Display,-14} {implementation,-16} {r.Steps,9} {r.P50,8:F0} {r.P90,8:F0} {r.P99,8:F0} {r.P999,9:F0} {r.Max,10:F0} {r.Collections,4} {r.AllocatedBytes,10}  ({r.TimerOverheadP50:F0} ns, {r.TimerResolution:F0} ns)"));
+            }
         }
 
         LatencyHarness.WriteCsv(Path.Combine(output, "latency.csv"), results);
-        return results.Any(r => r.Collections != 0 || r.AllocatedBytes != 0) ? 1 : 0;
+        // The zero-GC, zero-allocation guarantee is the generated model's; the baselines are only timed.
+        return results.Any(r => r.Implementation == Implementation.Generated && (r.Collections != 0 || r.AllocatedBytes != 0)) ? 1 : 0;
+    }
+
+    private static int Timed(string[] args)
+    {
+        string output = Path.Combine(DefaultReportDirectory(), "timed.csv");
+        NetworkId? network = null;
+        string? implementation = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--network":
+                    network = NetworkId.Parse(Value(args, ref i));
+                    break;
+                case "--impl":
+                    implementation = Value(args, ref i);
+                    break;
+                case "--out":
+                    output = Value(args, ref i);
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown timed option '{args[i]}'.");
+            }
+        }
+
+        if (network is { } one)
+        {
+            return TimedRunner.RunOne(one, implementation ?? nameof(Implementation.Generated));
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        return TimedRunner.RunAll(output);
     }
 
     private static int Disassembly(string[] args)
@@ -156,12 +240,24 @@ public static class Program
             output = args[i] == "--out" ? Value(args, ref i) : throw new ArgumentException($"Unknown disasm option '{args[i]}'.");
         }
 
-        var config = BenchmarkDotNet.Configs.ManualConfig.Create(BenchConfig.CreateDisassembly()).WithArtifactsPath(artifacts);
-        var summary = BenchmarkRunner.Run<StepDisassembly>(config);
-        string? listing = Directory.Exists(artifacts)
-            ? Directory.EnumerateFiles(artifacts, "*asm.md", SearchOption.AllDirectories).FirstOrDefault()
-            : null;
-        if (listing is null || !summary.Reports.All(r => r.Success))
+        // The disassembler attaches to the benchmark process after its run; on a loaded machine it sometimes gets
+        // nothing ("No benchmarks were disassembled"), so an empty listing is retried.
+        string? listing = null;
+        for (int attempt = 1; attempt <= 3 && listing is null; attempt++)
+        {
+            if (Directory.Exists(artifacts))
+            {
+                Directory.Delete(artifacts, recursive: true);
+            }
+
+            var config = BenchmarkDotNet.Configs.ManualConfig.Create(BenchConfig.CreateDisassembly()).WithArtifactsPath(artifacts);
+            BenchmarkRunner.Run<StepDisassembly>(config);
+            listing = Directory.Exists(artifacts)
+                ? Directory.EnumerateFiles(artifacts, "*asm.md", SearchOption.AllDirectories).FirstOrDefault(f => new FileInfo(f).Length > 0)
+                : null;
+        }
+
+        if (listing is null)
         {
             Console.Error.WriteLine("No disassembly was produced.");
             return 1;

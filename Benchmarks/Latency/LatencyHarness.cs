@@ -11,7 +11,7 @@ namespace Fixed.Benchmarks.Latency;
 
 /// <summary>What one latency run measured, in nanoseconds.</summary>
 public sealed record LatencyResult(
-    NetworkId Network, int Steps, double P50, double P90, double P99, double P999, double Max, double Mean,
+    NetworkId Network, Implementation Implementation, int Steps, double P50, double P90, double P99, double P999, double Max, double Mean,
     double TimerOverheadP50, double TimerResolution, int Collections, long AllocatedBytes, double[] Samples);
 
 /// <summary>
@@ -26,10 +26,10 @@ public static class LatencyHarness
     /// <summary>The default number of timed steps.</summary>
     public const int DefaultSteps = 1_000_000;
 
-    /// <summary>Warms the model to its final JIT tier, then times <paramref name="steps"/> steps.</summary>
-    public static LatencyResult Run(NetworkId network, int steps)
+    /// <summary>Warms <paramref name="implementation"/> of the network to its final JIT tier, then times <paramref name="steps"/> steps.</summary>
+    public static LatencyResult Run(NetworkId network, Implementation implementation, int steps)
     {
-        BenchNetwork net = NetworkCatalog.CreateGenerated(network);
+        BenchNetwork net = NetworkCatalog.Create(implementation, network);
         float[] inputs = new float[1024 * network.Input];
         var random = new Random(5);
         for (int i = 0; i < inputs.Length; i++)
@@ -74,7 +74,7 @@ public static class LatencyHarness
 
         double[] sorted = (double[])samples.Clone();
         Array.Sort(sorted);
-        return new LatencyResult(network, steps,
+        return new LatencyResult(network, implementation, steps,
             Percentile(sorted, 0.50), Percentile(sorted, 0.90), Percentile(sorted, 0.99), Percentile(sorted, 0.999),
             sorted[^1], sum / steps, timerOverhead, resolution, collections, allocated, samples);
     }
@@ -83,11 +83,11 @@ public static class LatencyHarness
     public static void WriteCsv(string path, System.Collections.Generic.IEnumerable<LatencyResult> results)
     {
         using var writer = new StreamWriter(path);
-        writer.WriteLine("network,key,steps,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,mean_ns,timer_overhead_p50_ns,timer_resolution_ns,gc_collections,allocated_bytes");
+        writer.WriteLine("network,key,implementation,steps,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,mean_ns,timer_overhead_p50_ns,timer_resolution_ns,gc_collections,allocated_bytes");
         foreach (LatencyResult r in results)
         {
             writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Network.Display},{r.Network.Key},{r.Steps},{r.P50:F1},{r.P90:F1},{r.P99:F1},{r.P999:F1},{r.Max:F1},{r.Mean:F1},{r.TimerOverheadP50:F1},{r.TimerResolution:F1},{r.Collections},{r.AllocatedBytes}"));
+                $"{r.Network.Display},{r.Network.Key},{r.Implementation.ToString().ToLowerInvariant()},{r.Steps},{r.P50:F1},{r.P90:F1},{r.P99:F1},{r.P999:F1},{r.Max:F1},{r.Mean:F1},{r.TimerOverheadP50:F1},{r.TimerResolution:F1},{r.Collections},{r.AllocatedBytes}"));
         }
     }
 

@@ -10,9 +10,16 @@ public static class LatencyPlot
     /// <summary>Writes the histogram of <paramref name="result"/> to <paramref name="path"/>.</summary>
     public static void Save(LatencyResult result, string path)
     {
-        double low = Math.Floor(result.Samples.Min());
-        double high = Math.Ceiling(result.P999) + 1;
-        int bins = (int)Math.Clamp(high - low, 20, 200);
+        // Bins no narrower than the clock's granularity, or every other bin would be empty.
+        double width = Math.Max(1, result.TimerResolution);
+        double low = Math.Floor(result.Samples.Min() / width) * width - width / 2;
+        double high = Math.Max(low + 20 * width, Math.Ceiling(result.P999 / width) * width + width / 2);
+        if ((high - low) / width > 200)
+        {
+            width = (high - low) / 200;
+        }
+
+        int bins = (int)Math.Round((high - low) / width);
         var histogram = ScottPlot.Statistics.Histogram.WithBinCount(bins, low, high);
         histogram.AddRange(result.Samples.Where(s => s < high));
 
@@ -20,7 +27,7 @@ public static class LatencyPlot
         var bars = plot.Add.Bars(histogram.Bins, histogram.Counts);
         foreach (Bar bar in bars.Bars)
         {
-            bar.Size = (high - low) / bins;
+            bar.Size = width * 0.9;
             bar.LineWidth = 0;
         }
 

@@ -1,0 +1,235 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using Fixed.Benchmarks.Baselines;
+using Fixed.Benchmarks.Models;
+using Fixed.Benchmarks.Suites;
+
+namespace Fixed.Benchmarks.Timing;
+
+/// <summary>
+/// Load-robust timings of the same work the BenchmarkDotNet suites measure: every call is timed on its own and the
+/// median of the calls is reported. A BenchmarkDotNet iteration averages ~100 ms of wall time, so on a shared
+/// machine every iteration absorbs whatever time the scheduler gave to other processes; a single call (a step is
+/// 0.1–100 µs, a Forward or training iteration up to a few ms) is usually shorter than a time slice, so most calls
+/// run undisturbed and their median is the undisturbed cost.
+/// </summary>
+/// <remarks>
+/// Each (network, implementation) pair runs in a child process of its own, as BenchmarkDotNet does, so that JIT
+/// profile data of one model never shapes the code of another.
+/// </remarks>
+public static class TimedRunner
+{
+    /// <summary>The suites, as named in the CSV.</summary>
+    public static readonly string[] Suites = ["step", "forward", "training"];
+
+    private const string Header = "suite,network,key,implementation,calls,median_ns,p25_ns,p75_ns";
+    private static readonly TimeSpan WarmTime = TimeSpan.FromMilliseconds(150);
+    private static readonly TimeSpan MeasureTime = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Runs every pair in child processes and writes the CSV to <paramref name="path"/>.</summary>
+    public static int RunAll(string path)
+    {
+        var lines = new List<string> { Header };
+        var pairs = NetworkId.All.SelectMany(n => Enum.GetValues<Implementation>().Select(i => (n, i.ToString())))
+            .Concat(NetworkId.All.Where(n => File.Exists(OrtNetwork.ModelPath(n, OrtStepBenchmarks.OnnxDirectory))).Select(n => (n, "OnnxRuntime")))
+            .ToList();
+        int failures = 0;
+        foreach ((NetworkId network, string implementation) in pairs)
+        {
+            var start = new ProcessStartInfo(Environment.ProcessPath!)
+            {
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            if (!Environment.ProcessPath!.EndsWith("Fixed.Benchmarks", StringComparison.Ordinal))
+            {
+                start.ArgumentList.Add(typeof(TimedRunner).Assembly.Location);
+            }
+
+            foreach (string arg in new[] { "timed", "--network", network.Key, "--impl", implementation })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            // Promote to tier 1 as soon as a method has been called 30 times: the warm-up can then be short.
+            start.Environment["DOTNET_TC_CallCountingDelayMs"] = "0";
+            using Process child = Process.Start(start)!;
+            string output = child.StandardOutput.ReadToEnd();
+            child.WaitForExit();
+            if (child.ExitCode != 0)
+            {
+                failures++;
+                Console.Error.WriteLine($"timed {network.Key} {implementation}: exit code {child.ExitCode}");
+            }
+
+            foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                lines.Add(line);
+                Console.WriteLine(line);
+            }
+        }
+
+        File.WriteAllLines(path, lines);
+        return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>One pair, in this process: prints one CSV row per suite.</summary>
+    public static int RunOne(NetworkId network, string implementation)
+    {
+        if (implementation.Equals("OnnxRuntime", StringComparison.OrdinalIgnoreCase))
+        {
+            using var ort = new OrtNetwork(network, OrtStepBenchmarks.OnnxDirectory);
+            float[] inputs = RandomVector(1024, 7);
+            Print("step", network, "onnxruntime", Measure(chunk => TimeOrt(ort, inputs, chunk), 1000, 40, subtractTimer: true));
+            return 0;
+        }
+
+        var kind = Enum.Parse<Implementation>(implementation, ignoreCase: true);
+        BenchNetwork net = NetworkCatalog.Create(kind, network);
+        string name = kind.ToString().ToLowerInvariant();
+        float[] stepInputs = RandomVector(1024 * network.Input, 7);
+        Print("step", network, name, Measure(chunk => TimeSteps(net, stepInputs, network.Input, chunk), 1000, 40, subtractTimer: true));
+
+        float[] sequence = RandomVector(ForwardBenchmarks.Steps * network.Input, 11);
+        float[] outputs = new float[ForwardBenchmarks.Steps];
+        Print("forward", network, name, Measure(chunk => TimeForward(net, sequence, outputs, chunk), 1, 3, subtractTimer: false));
+
+        float[] window = RandomVector(NetworkCatalog.Window * network.Input, 13);
+        float[] targets = RandomVector(NetworkCatalog.Window, 17);
+        Print("training", network, name, Measure(chunk => TimeTraining(net, window, targets, chunk), 1, 3, subtractTimer: false));
+        return 0;
+    }
+
+    /// <summary>
+    /// Warms up in chunks until <see cref="WarmTime"/> has passed (and at least <paramref name="warmRounds"/> chunks: the
+    /// timing loop itself must reach tier 1), then times calls for <see cref="MeasureTime"/> (at least 9 calls).
+    /// </summary>
+    private static (int Calls, double Median, double P25, double P75) Measure(Action<Span<long>> time, int chunk, int warmRounds, bool subtractTimer)
+    {
+        long[] samples = new long[200_000];
+        var clock = Stopwatch.StartNew();
+        int rounds = 0;
+        while (clock.Elapsed < WarmTime || rounds < warmRounds)
+        {
+            time(samples.AsSpan(0, chunk));
+            rounds++;
+        }
+
+        double timer = 0;
+        if (subtractTimer)
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                TimeNothing(samples.AsSpan(0, 1000));
+            }
+
+            timer = Percentile(Sorted(samples.AsSpan(0, 1000)), 0.5);
+        }
+
+        int count = 0;
+        clock.Restart();
+        while ((clock.Elapsed < MeasureTime || count < 9) && count + chunk <= samples.Length)
+        {
+            time(samples.AsSpan(count, chunk));
+            count += chunk;
+        }
+
+        double[] sorted = Sorted(samples.AsSpan(0, count));
+        return (count, Math.Max(0, Percentile(sorted, 0.5) - timer), Math.Max(0, Percentile(sorted, 0.25) - timer), Math.Max(0, Percentile(sorted, 0.75) - timer));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TimeSteps(BenchNetwork net, float[] inputs, int inputSize, Span<long> ticks)
+    {
+        float[] output = new float[1];
+        int cycle = inputs.Length / inputSize;
+        for (int i = 0; i < ticks.Length; i++)
+        {
+            ReadOnlySpan<float> x = inputs.AsSpan((i % cycle) * inputSize, inputSize);
+            long start = Stopwatch.GetTimestamp();
+            net.Step(x, output);
+            ticks[i] = Stopwatch.GetTimestamp() - start;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TimeOrt(OrtNetwork ort, float[] inputs, Span<long> ticks)
+    {
+        for (int i = 0; i < ticks.Length; i++)
+        {
+            ort.Input[0] = inputs[i & 1023];
+            long start = Stopwatch.GetTimestamp();
+            ort.Step();
+            ticks[i] = Stopwatch.GetTimestamp() - start;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TimeForward(BenchNetwork net, float[] inputs, float[] outputs, Span<long> ticks)
+    {
+        for (int i = 0; i < ticks.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            net.Forward(inputs, outputs);
+            ticks[i] = Stopwatch.GetTimestamp() - start;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TimeTraining(BenchNetwork net, float[] inputs, float[] targets, Span<long> ticks)
+    {
+        for (int i = 0; i < ticks.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            net.TrainingIteration(inputs, targets);
+            ticks[i] = Stopwatch.GetTimestamp() - start;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TimeNothing(Span<long> ticks)
+    {
+        for (int i = 0; i < ticks.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            ticks[i] = Stopwatch.GetTimestamp() - start;
+        }
+    }
+
+    private static void Print(string suite, NetworkId network, string implementation, (int Calls, double Median, double P25, double P75) r) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{suite},{network.Display},{network.Key},{implementation},{r.Calls},{r.Median:F1},{r.P25:F1},{r.P75:F1}"));
+
+    private static double[] Sorted(ReadOnlySpan<long> ticks)
+    {
+        double[] values = new double[ticks.Length];
+        double scale = 1e9 / Stopwatch.Frequency;
+        for (int i = 0; i < ticks.Length; i++)
+        {
+            values[i] = ticks[i] * scale;
+        }
+
+        Array.Sort(values);
+        return values;
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    private static float[] RandomVector(int length, int seed)
+    {
+        var random = new Random(seed);
+        float[] values = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            values[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+
+        return values;
+    }
+}

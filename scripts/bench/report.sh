@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Regenerates the whole benchmark report (issue 5) into Benchmarks/report/:
+#   self-check of every implementation, the latency harness, per-call medians of every suite (`timed`), PyTorch eager,
+#   BenchmarkDotNet (step, target networks, ONNX Runtime, forward, training), the disassembly of GRU 1→32's Step,
+#   then README.md with the tables and plots.
+# About 16 minutes on the 2-core machine. The machine is shared: the report records the load average before and
+# after, leads with per-call medians (robust to preemption), and compares only numbers of this one run.
+#
+# Usage: scripts/bench/report.sh [--quick] [--no-disasm] [--export-onnx]
+#   --quick        smoke test: short BenchmarkDotNet job, fewer PyTorch repeats and latency samples (numbers not quotable)
+#   --no-disasm    skip DisassemblyDiagnoser (about 30 s)
+#   --export-onnx  re-export Benchmarks/onnx/*.onnx with PyTorch first (they are committed; only needed after changing the script)
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+report="$root/Benchmarks/report"
+artifacts="$root/Benchmarks/artifacts/bdn"
+python=/usr/bin/python3.11
+quick=()
+pytorch_args=()
+latency_steps=1000000
+disasm=1
+export_onnx=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=(--quick); pytorch_args=(--quick); latency_steps=100000 ;;
+    --no-disasm) disasm=0 ;;
+    --export-onnx) export_onnx=1 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+load_before=$(load)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain -- Runtime Generator Benchmarks 2>/dev/null | grep -v '^?? Benchmarks/report/' || true)" ]; then
+  commit="$commit+changes"
+fi
+echo "== report started $started, load $load_before"
+
+if [ "$export_onnx" = 1 ]; then
+  "$python" scripts/bench/export_onnx.py
+fi
+
+dotnet build -c Release Benchmarks/Fixed.Benchmarks.csproj -nologo -v q
+bench=(dotnet Benchmarks/bin/Release/net10.0/Fixed.Benchmarks.dll)
+
+status=0
+echo "== self-check"
+"${bench[@]}" verify
+
+mkdir -p "$report"
+rm -rf "$artifacts"
+rm -f "$report"/bdn-*.csv "$report"/latency-*.png "$report"/disasm-*.md
+
+echo "== latency harness"
+"${bench[@]}" latency --steps "$latency_steps" --out "$report" \
+  || { echo "!! the generated model collected garbage or allocated during the latency run" >&2; status=1; }
+
+echo "== per-call medians (one process per network and implementation)"
+"${bench[@]}" timed --out "$report/timed.csv" > /dev/null || { echo "!! some timed runs failed" >&2; status=1; }
+
+echo "== PyTorch eager"
+"$python" scripts/bench/pytorch_bench.py "${pytorch_args[@]}" --out "$report/pytorch.csv"
+
+echo "== BenchmarkDotNet: per-step suites (100 ms iterations)"
+"${bench[@]}" bench "${quick[@]}" --artifacts "$artifacts" \
+  --filter '*.StepBenchmarks.*' '*.TargetStepBenchmarks.*' '*.OrtStepBenchmarks.*' \
+  || { echo "!! some per-step benchmarks failed (n/a in the report)" >&2; status=1; }
+
+echo "== BenchmarkDotNet: forward and training (50 ms iterations)"
+"${bench[@]}" bench "${quick[@]}" --iteration-time 50 --artifacts "$artifacts" \
+  --filter '*.ForwardBenchmarks.*' '*.TrainingBenchmarks.*' \
+  || { echo "!! some forward/training benchmarks failed (n/a in the report)" >&2; status=1; }
+
+if [ "$disasm" = 1 ]; then
+  echo "== disassembly of GRU 1→32 Step"
+  "${bench[@]}" disasm --out "$report" || { echo "!! no disassembly" >&2; status=1; }
+fi
+
+finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+{
+  echo "started,finished,commit,load_before,load_after"
+  echo "$started,$finished,$commit,$load_before,$(load)"
+} > "$report/run-info.csv"
+
+"${bench[@]}" report --artifacts "$artifacts" --out "$report"
+echo "== done $finished (started $started), status $status"
+exit "$status"
