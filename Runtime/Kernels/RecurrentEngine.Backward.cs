@@ -1,15 +1,28 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Fixed;
 
 /// <summary>Backpropagation through time over a tape the model owns (sized by Window at compile time).</summary>
 public static partial class RecurrentEngine<TShape>
 {
-    private static int TapeStride => Shape<TShape>.TapeStride;
+    private static int TapeStride
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.TapeStride;
+    }
 
-    private static int TopOffset => Shape<TShape>.LayerTapeOffset(L);
+    private static int TopOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.LayerTapeOffset(L);
+    }
 
-    private static int OutputOffset => TopOffset + H;
+    private static int OutputOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TopOffset + H;
+    }
 
     /// <summary>
     /// Single-sequence truncated BPTT: runs <paramref name="inputs"/> from <paramref name="state"/> (a constant),

@@ -20,29 +20,69 @@ namespace Fixed;
 public static partial class RecurrentEngine<TShape>
     where TShape : struct, INetworkShape
 {
-    private static int I => Shape<TShape>.I;
+    private static int I
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.I;
+    }
 
-    private static int H => Shape<TShape>.H;
+    private static int H
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.H;
+    }
 
-    private static int L => Shape<TShape>.L;
+    private static int L
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.L;
+    }
 
-    private static int O => Shape<TShape>.O;
+    private static int O
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.O;
+    }
 
-    private static int GH => Shape<TShape>.GH;
+    private static int GH
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.GH;
+    }
 
-    private static int StatePerLayer => Shape<TShape>.StatePerLayer;
+    private static int StatePerLayer
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.StatePerLayer;
+    }
 
     /// <summary>Floats in one state: h (and c) of every layer.</summary>
-    public static int StateLength => Shape<TShape>.StateLength;
+    public static int StateLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.StateLength;
+    }
 
     /// <summary>Length of the flat parameter vector.</summary>
-    public static int ParameterCount => Shape<TShape>.ParameterCount;
+    public static int ParameterCount
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.ParameterCount;
+    }
 
     /// <summary>Floats of the BPTT tape a model must own.</summary>
-    public static int TapeLength => Shape<TShape>.TapeLength;
+    public static int TapeLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.TapeLength;
+    }
 
     /// <summary>Floats of Backward's working memory a model must own.</summary>
-    public static int WorkLength => Shape<TShape>.WorkLength;
+    public static int WorkLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.WorkLength;
+    }
 
     /// <summary>One time step: advances <paramref name="state"/> and writes <c>OutputSize</c> outputs.</summary>
     public static void Step(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)

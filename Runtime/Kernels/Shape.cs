@@ -9,30 +9,74 @@ namespace Fixed;
 internal static class Shape<TShape>
     where TShape : struct, INetworkShape
 {
-    public static int I => TShape.InputSize;
+    public static int I
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.InputSize;
+    }
 
-    public static int H => TShape.HiddenSize;
+    public static int H
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.HiddenSize;
+    }
 
-    public static int L => TShape.NumLayers;
+    public static int L
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.NumLayers;
+    }
 
-    public static bool HasHead => TShape.HeadSize > 0;
+    public static bool HasHead
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.HeadSize > 0;
+    }
 
     /// <summary>Outputs per step: the head's size, or the top layer's hidden size.</summary>
-    public static int O => HasHead ? TShape.HeadSize : TShape.HiddenSize;
+    public static int O
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => HasHead ? TShape.HeadSize : TShape.HiddenSize;
+    }
 
-    public static bool IsLstm => TShape.Cell == Cell.Lstm;
+    public static bool IsLstm
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Cell == Cell.Lstm;
+    }
 
-    public static bool IsGru => TShape.Cell == Cell.Gru;
+    public static bool IsGru
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Cell == Cell.Gru;
+    }
 
     /// <summary>Gate rows per hidden unit: 1 (RNN), 3 (GRU: r, z, n), 4 (LSTM: i, f, g, o).</summary>
-    public static int Gates => TShape.Cell == Cell.Gru ? 3 : TShape.Cell == Cell.Lstm ? 4 : 1;
+    public static int Gates
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Cell == Cell.Gru ? 3 : TShape.Cell == Cell.Lstm ? 4 : 1;
+    }
 
-    public static int GH => Gates * H;
+    public static int GH
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Gates * H;
+    }
 
     /// <summary>Floats of state per layer: h, and c for the LSTM.</summary>
-    public static int StatePerLayer => IsLstm ? 2 * H : H;
+    public static int StatePerLayer
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => IsLstm ? 2 * H : H;
+    }
 
-    public static int StateLength => L * StatePerLayer;
+    public static int StateLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => L * StatePerLayer;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int LayerInput(int layer) => layer == 0 ? I : H;
@@ -44,9 +88,17 @@ internal static class Shape<TShape>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int LayerOffset(int layer) => layer == 0 ? 0 : LayerParameters(0) + (layer - 1) * LayerParameters(1);
 
-    public static int HeadOffset => LayerOffset(L);
+    public static int HeadOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => LayerOffset(L);
+    }
 
-    public static int ParameterCount => HeadOffset + (HasHead ? TShape.HeadSize * (H + 1) : 0);
+    public static int ParameterCount
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => HeadOffset + (HasHead ? TShape.HeadSize * (H + 1) : 0);
+    }
 
     /// <summary>Tape floats one layer records per step: its input, h (and c) before, activated gates, one extra vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -56,10 +108,22 @@ internal static class Shape<TShape>
     public static int LayerTapeOffset(int layer) => layer == 0 ? 0 : LayerTape(0) + (layer - 1) * LayerTape(1);
 
     /// <summary>Tape floats per recorded step: every layer, the top layer's new h, and dLoss/dOutput.</summary>
-    public static int TapeStride => LayerTapeOffset(L) + H + O;
+    public static int TapeStride
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => LayerTapeOffset(L) + H + O;
+    }
 
-    public static int TapeLength => TShape.Window * TapeStride;
+    public static int TapeLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Window * TapeStride;
+    }
 
     /// <summary>Working floats Backward needs besides the tape: dh and dc carried per layer, and three vectors.</summary>
-    public static int WorkLength => 2 * L * H + 2 * GH + H + O;
+    public static int WorkLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => 2 * L * H + 2 * GH + H + O;
+    }
 }
