@@ -158,24 +158,15 @@ public static partial class RecurrentEngine<TShape>
         ReadOnlySpan<float> p = parameters.Slice(Shape<TShape>.LayerOffset(layer), Shape<TShape>.LayerParameters(layer));
         ReadOnlySpan<float> wih = p.Slice(0, GH * inSize);
         ReadOnlySpan<float> whh = p.Slice(GH * inSize, GH * H);
+        ReadOnlySpan<float> bih = TShape.Bias ? p.Slice(GH * (inSize + H), GH) : default;
+        ReadOnlySpan<float> bhh = TShape.Bias ? p.Slice(GH * (inSize + H + 1), GH) : default;
         Span<float> h = layerState.Slice(0, H);
 
         if (TShape.Cell == Cell.Gru)
         {
             // The reset gate multiplies the whole hidden projection, bias included, so it is kept apart.
-            if (TShape.Bias)
-            {
-                p.Slice(GH * (inSize + H), GH).CopyTo(gi);
-                p.Slice(GH * (inSize + H + 1), GH).CopyTo(gh);
-            }
-            else
-            {
-                gi.Clear();
-                gh.Clear();
-            }
-
-            VectorMath.MultiplyAdd(wih, GH, inSize, x, gi);
-            VectorMath.MultiplyAdd(whh, GH, H, h, gh);
+            VectorMath.Project(wih, GH, inSize, x, bih, gi, TShape.Bias, accumulate: false);
+            VectorMath.Project(whh, GH, H, h, bhh, gh, TShape.Bias, accumulate: false);
             Span<float> rz = gi.Slice(0, 2 * H);
             Span<float> n = gi.Slice(2 * H, H);
             VectorMath.Add(gh.Slice(0, 2 * H), rz);
@@ -186,18 +177,8 @@ public static partial class RecurrentEngine<TShape>
             return;
         }
 
-        if (TShape.Bias)
-        {
-            p.Slice(GH * (inSize + H), GH).CopyTo(gi);
-            VectorMath.Add(p.Slice(GH * (inSize + H + 1), GH), gi);
-        }
-        else
-        {
-            gi.Clear();
-        }
-
-        VectorMath.MultiplyAdd(wih, GH, inSize, x, gi);
-        VectorMath.MultiplyAdd(whh, GH, H, h, gi);
+        VectorMath.Project(wih, GH, inSize, x, bih, gi, TShape.Bias, accumulate: false);
+        VectorMath.Project(whh, GH, H, h, bhh, gi, TShape.Bias, accumulate: true);
 
         if (TShape.Cell == Cell.Lstm)
         {
@@ -237,7 +218,6 @@ public static partial class RecurrentEngine<TShape>
         }
 
         int offset = Shape<TShape>.HeadOffset;
-        parameters.Slice(offset + O * H, O).CopyTo(output);
-        VectorMath.MultiplyAdd(parameters.Slice(offset, O * H), O, H, top, output);
+        VectorMath.Project(parameters.Slice(offset, O * H), O, H, top, parameters.Slice(offset + O * H, O), output, hasBias: true, accumulate: false);
     }
 }

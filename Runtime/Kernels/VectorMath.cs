@@ -143,36 +143,91 @@ internal static class VectorMath
         }
     }
 
+    /// <summary><c>y += W x</c> for row-major <c>W</c> of <paramref name="rows"/> × <paramref name="cols"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAdd(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y) =>
+        Project(w, rows, cols, x, default, y, hasBias: false, accumulate: true);
+
     /// <summary>
-    /// <c>y += W x</c> for row-major <c>W</c> of <paramref name="rows"/> × <paramref name="cols"/>.
+    /// <c>y = W x + b</c>, or <c>y += W x + b</c> with <paramref name="accumulate"/>; the bias is skipped without
+    /// <paramref name="hasBias"/>. Callers pass constants for both flags, so the JIT keeps one straight path, and
+    /// the bias is added in the same pass instead of being copied in first.
     /// A single column (input size 1, the common sensor case) is one vector update instead of a dot per row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void MultiplyAdd(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
+    public static void Project(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y,
+        bool hasBias, bool accumulate)
     {
         ref float rw = ref MemoryMarshal.GetReference(w);
         ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float rb = ref MemoryMarshal.GetReference(bias);
         ref float ry = ref MemoryMarshal.GetReference(y);
+        int r = 0;
         if (cols == 1)
         {
-            Axpy(rx, ref rw, ref ry, rows);
+            float x0 = rx;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<float> vx = Vector512.Create(x0);
+                for (; r <= rows - Vector512<float>.Count; r += Vector512<float>.Count)
+                {
+                    Vector512<float> v = Vector512.LoadUnsafe(ref rw, (nuint)r) * vx;
+                    v = hasBias ? v + Vector512.LoadUnsafe(ref rb, (nuint)r) : v;
+                    v = accumulate ? v + Vector512.LoadUnsafe(ref ry, (nuint)r) : v;
+                    v.StoreUnsafe(ref ry, (nuint)r);
+                }
+            }
+
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> vx = Vector256.Create(x0);
+                for (; r <= rows - Vector256<float>.Count; r += Vector256<float>.Count)
+                {
+                    Vector256<float> v = Vector256.LoadUnsafe(ref rw, (nuint)r) * vx;
+                    v = hasBias ? v + Vector256.LoadUnsafe(ref rb, (nuint)r) : v;
+                    v = accumulate ? v + Vector256.LoadUnsafe(ref ry, (nuint)r) : v;
+                    v.StoreUnsafe(ref ry, (nuint)r);
+                }
+            }
+
+            if (Vector128.IsHardwareAccelerated)
+            {
+                Vector128<float> vx = Vector128.Create(x0);
+                for (; r <= rows - Vector128<float>.Count; r += Vector128<float>.Count)
+                {
+                    Vector128<float> v = Vector128.LoadUnsafe(ref rw, (nuint)r) * vx;
+                    v = hasBias ? v + Vector128.LoadUnsafe(ref rb, (nuint)r) : v;
+                    v = accumulate ? v + Vector128.LoadUnsafe(ref ry, (nuint)r) : v;
+                    v.StoreUnsafe(ref ry, (nuint)r);
+                }
+            }
+
+            for (; r < rows; r++)
+            {
+                float v = Unsafe.Add(ref rw, r) * x0;
+                v = hasBias ? v + Unsafe.Add(ref rb, r) : v;
+                Unsafe.Add(ref ry, r) = accumulate ? v + Unsafe.Add(ref ry, r) : v;
+            }
+
             return;
         }
 
-        int r = 0;
         if (Vector128.IsHardwareAccelerated && cols >= Vector128<float>.Count)
         {
             for (; r <= rows - 4; r += 4)
             {
-                ref float row = ref Unsafe.Add(ref rw, r * cols);
-                Vector128<float> sums = Dot4(ref row, cols, ref rx);
-                (Vector128.LoadUnsafe(ref ry, (nuint)r) + sums).StoreUnsafe(ref ry, (nuint)r);
+                Vector128<float> v = Dot4(ref Unsafe.Add(ref rw, r * cols), cols, ref rx);
+                v = hasBias ? v + Vector128.LoadUnsafe(ref rb, (nuint)r) : v;
+                v = accumulate ? v + Vector128.LoadUnsafe(ref ry, (nuint)r) : v;
+                v.StoreUnsafe(ref ry, (nuint)r);
             }
         }
 
         for (; r < rows; r++)
         {
-            Unsafe.Add(ref ry, r) += Dot(ref Unsafe.Add(ref rw, r * cols), ref rx, cols);
+            float v = Dot(ref Unsafe.Add(ref rw, r * cols), ref rx, cols);
+            v = hasBias ? v + Unsafe.Add(ref rb, r) : v;
+            Unsafe.Add(ref ry, r) = accumulate ? v + Unsafe.Add(ref ry, r) : v;
         }
     }
 
