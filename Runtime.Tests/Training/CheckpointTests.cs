@@ -95,7 +95,7 @@ public sealed class CheckpointTests
 
         InvalidDataException error = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(stream, model, new Adam(model)));
 
-        Assert.Contains("beta1 = 0.8", error.Message);
+        Assert.Contains("beta1 = '0.8'", error.Message);
     }
 
     [Fact]

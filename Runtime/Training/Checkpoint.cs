@@ -101,14 +101,15 @@ public static class Checkpoint
             ? value
             : throw new InvalidDataException($"not a Fixed checkpoint: metadata '{key}' is missing (a weights-only file loads with model.Load).");
 
+        // Metadata values come from an untrusted file: quoted cut short, as the safetensors reader quotes names.
         if (Required("format") != Format)
         {
-            throw new InvalidDataException($"checkpoint format '{Required("format")}' is not '{Format}'.");
+            throw new InvalidDataException($"checkpoint format {SafeTensorText.Quote(Required("format"))} is not '{Format}'.");
         }
 
         if (Required("optimizer") != optimizer.Name)
         {
-            throw new InvalidDataException($"the checkpoint holds {Required("optimizer")} state, but the optimizer is {optimizer.Name}.");
+            throw new InvalidDataException($"the checkpoint holds {SafeTensorText.Quote(Required("optimizer"))} state, but the optimizer is {optimizer.Name}.");
         }
 
         foreach (KeyValuePair<string, string> hyperparameter in optimizer.Hyperparameters)
@@ -116,14 +117,14 @@ public static class Checkpoint
             if (Required(hyperparameter.Key) != hyperparameter.Value)
             {
                 throw new InvalidDataException(
-                    $"the checkpoint was saved with {hyperparameter.Key} = {Required(hyperparameter.Key)}, but this optimizer has {hyperparameter.Value}: construct it with the saved value to resume.");
+                    $"the checkpoint was saved with {hyperparameter.Key} = {SafeTensorText.Quote(Required(hyperparameter.Key))}, but this optimizer has {hyperparameter.Value}: construct it with the saved value to resume.");
             }
         }
 
         if (!long.TryParse(Required("step"), NumberStyles.None, CultureInfo.InvariantCulture, out long step) ||
             !float.TryParse(Required("lr"), NumberStyles.Float, CultureInfo.InvariantCulture, out float lr) || !(lr >= 0f) || float.IsInfinity(lr))
         {
-            throw new InvalidDataException($"metadata step '{Required("step")}' or lr '{Required("lr")}' is not a valid value.");
+            throw new InvalidDataException($"metadata step {SafeTensorText.Quote(Required("step"))} or lr {SafeTensorText.Quote(Required("lr"))} is not a valid value.");
         }
 
         // Read and check the optimizer's buffers into scratch copies first; the model's weights are committed by
@@ -148,7 +149,7 @@ public static class Checkpoint
         {
             if (entry.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !expected.Contains(entry.Name))
             {
-                throw new InvalidDataException($"unexpected tensor '{entry.Name}': {optimizer.Name} has no such state.");
+                throw new InvalidDataException($"unexpected tensor {SafeTensorText.Quote(entry.Name)}: {optimizer.Name} has no such state.");
             }
         }
 
