@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Fixed;
 
@@ -143,7 +145,38 @@ internal sealed class AdamCore
         float correction2 = (float)correction2Sqrt;
         float beta1 = Beta1, beta2 = Beta2, eps = Eps, decay = WeightDecay;
         float shrink = 1f - learningRate * decay;
-        for (int i = 0; i < parameters.Length; i++)
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // The same arithmetic as the scalar loop below, eight parameters at a time.
+            ref float rp = ref MemoryMarshal.GetReference(parameters);
+            ref float rg = ref MemoryMarshal.GetReference(gradients);
+            ref float rm = ref MemoryMarshal.GetArrayDataReference(_expAvg);
+            ref float rv = ref MemoryMarshal.GetArrayDataReference(_expAvgSq);
+            for (; i <= parameters.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> p = Vector256.LoadUnsafe(ref rp, (nuint)i);
+                Vector256<float> g = Vector256.LoadUnsafe(ref rg, (nuint)i);
+                if (decoupled)
+                {
+                    p *= shrink;
+                }
+                else if (decay != 0f)
+                {
+                    g += decay * p;
+                }
+
+                Vector256<float> m0 = Vector256.LoadUnsafe(ref rm, (nuint)i);
+                Vector256<float> m = m0 + (g - m0) * (1f - beta1);
+                Vector256<float> v = beta2 * Vector256.LoadUnsafe(ref rv, (nuint)i) + (1f - beta2) * g * g;
+                m.StoreUnsafe(ref rm, (nuint)i);
+                v.StoreUnsafe(ref rv, (nuint)i);
+                p -= stepSize * (m / (Vector256.Sqrt(v) / correction2 + Vector256.Create(eps)));
+                p.StoreUnsafe(ref rp, (nuint)i);
+            }
+        }
+
+        for (; i < parameters.Length; i++)
         {
             float p = parameters[i];
             float g = gradients[i];
