@@ -58,7 +58,7 @@ else
 fi
 
 # 3. The sysroot. Rebuilt only when its inputs changed (stamp = list of debs + cross glibc version).
-stamp_want="$(ls "$debs"/*.deb | xargs -n1 basename | sort | tr '\n' ' ')$(dpkg-query -W -f='${Version}' libc6-arm64-cross)"
+stamp_want="$(cd "$debs" && printf '%s ' *.deb)$(dpkg-query -W -f='${Version}' libc6-arm64-cross)"
 if [ -f "$sysroot/.stamp" ] && [ "$(cat "$sysroot/.stamp")" = "$stamp_want" ]; then
     log "sysroot up to date: $sysroot"
 else
