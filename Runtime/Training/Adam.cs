@@ -10,53 +10,45 @@ namespace Fixed;
 /// <c>torch.optim.Adam</c> (amsgrad off): moments <c>m = β1·m + (1-β1)·g</c>, <c>v = β2·v + (1-β2)·g²</c>, and
 /// <c>p -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + ε)</c>; weight decay is the L2 term added to <c>g</c>.
 /// </summary>
-public sealed class Adam : Optimizer
+public sealed class Adam : AdamOptimizer
 {
-    private readonly AdamCore _core;
-
     /// <summary>Binds Adam to <paramref name="model"/>.</summary>
     public Adam(IParameters model, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0)
-        : base(model, lr)
+        : base(model, lr, beta1, beta2, eps, weightDecay, decoupled: false)
     {
-        _core = new AdamCore(ParameterCount, beta1, beta2, eps, weightDecay);
     }
-
-    /// <summary>β1.</summary>
-    public float Beta1 => _core.Beta1;
-
-    /// <summary>β2.</summary>
-    public float Beta2 => _core.Beta2;
-
-    /// <summary>ε.</summary>
-    public float Eps => _core.Eps;
-
-    /// <summary>The L2 penalty added to the gradient.</summary>
-    public float WeightDecay => _core.WeightDecay;
 
     /// <inheritdoc />
     public override string Name => "Adam";
-
-    internal override IEnumerable<KeyValuePair<string, string>> Hyperparameters => _core.Hyperparameters;
-
-    internal override IReadOnlyList<(string Name, float[] Values)> Buffers => _core.Buffers;
-
-    private protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) =>
-        _core.Update(parameters, gradients, LearningRate, StepCount, decoupled: false);
 }
 
 /// <summary>
 /// <c>torch.optim.AdamW</c>: Adam with decoupled weight decay, <c>p *= 1 - lr·λ</c> before the Adam update;
 /// default λ = 1e-2.
 /// </summary>
-public sealed class AdamW : Optimizer
+public sealed class AdamW : AdamOptimizer
 {
-    private readonly AdamCore _core;
-
     /// <summary>Binds AdamW to <paramref name="model"/>.</summary>
     public AdamW(IParameters model, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 1e-2f)
+        : base(model, lr, beta1, beta2, eps, weightDecay, decoupled: true)
+    {
+    }
+
+    /// <inheritdoc />
+    public override string Name => "AdamW";
+}
+
+/// <summary>What <see cref="Adam"/> and <see cref="AdamW"/> share: hyperparameters, moment buffers, the update.</summary>
+public abstract class AdamOptimizer : Optimizer
+{
+    private readonly AdamCore _core;
+    private readonly bool _decoupled;
+
+    private protected AdamOptimizer(IParameters model, float lr, float beta1, float beta2, float eps, float weightDecay, bool decoupled)
         : base(model, lr)
     {
         _core = new AdamCore(ParameterCount, beta1, beta2, eps, weightDecay);
+        _decoupled = decoupled;
     }
 
     /// <summary>β1.</summary>
@@ -68,18 +60,15 @@ public sealed class AdamW : Optimizer
     /// <summary>ε.</summary>
     public float Eps => _core.Eps;
 
-    /// <summary>The decoupled weight decay λ.</summary>
+    /// <summary>The weight decay λ: an L2 term added to the gradient (Adam), or decoupled (AdamW).</summary>
     public float WeightDecay => _core.WeightDecay;
-
-    /// <inheritdoc />
-    public override string Name => "AdamW";
 
     internal override IEnumerable<KeyValuePair<string, string>> Hyperparameters => _core.Hyperparameters;
 
     internal override IReadOnlyList<(string Name, float[] Values)> Buffers => _core.Buffers;
 
     private protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) =>
-        _core.Update(parameters, gradients, LearningRate, StepCount, decoupled: true);
+        _core.Update(parameters, gradients, LearningRate, StepCount, _decoupled);
 }
 
 /// <summary>The arithmetic Adam and AdamW share, in PyTorch's order of operations.</summary>
