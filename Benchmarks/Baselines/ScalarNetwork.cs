@@ -8,62 +8,13 @@ namespace Fixed.Benchmarks.Baselines;
 /// plain loops, <see cref="MathF"/> activations. Forward, BPTT, clipping and Adam exactly as the formulas read,
 /// with no attempt at speed — this is what "no generator, no SIMD" costs.
 /// </summary>
-public sealed class ScalarNetwork : BenchNetwork
+public sealed class ScalarNetwork : RuntimeSizedNetwork
 {
-    private const float Beta1 = 0.9f, Beta2 = 0.999f, Eps = 1e-8f;
-
-    private readonly RuntimeLayout _l;
-    private readonly float[] _p, _g, _state;
-    private readonly float[] _gi, _gh, _gates, _extra;
-
-    // The BPTT tape, one row per step of the window.
-    private readonly float[] _xs, _hPrev, _cPrev, _tapeGates, _tapeExtra, _hOut, _dy;
-
-    // Backward's working vectors.
-    private readonly float[] _dh, _dhNext, _dc, _dpi, _dph;
-
-    private readonly float[] _m, _v;
-    private int _step;
-
     /// <summary>Creates a zero-weight network; copy weights in with <see cref="BenchNetwork.CopyParametersFrom"/>.</summary>
     public ScalarNetwork(NetworkId network, int window)
+        : base(network, window)
     {
-        _l = new RuntimeLayout(network, window);
-        int h = _l.H, gh = _l.GH;
-        _p = new float[_l.ParameterCount];
-        _g = new float[_l.ParameterCount];
-        _m = new float[_l.ParameterCount];
-        _v = new float[_l.ParameterCount];
-        _state = new float[_l.StateLength];
-        _gi = new float[gh];
-        _gh = new float[gh];
-        _gates = new float[gh];
-        _extra = new float[h];
-        _xs = new float[window * _l.I];
-        _hPrev = new float[window * h];
-        _cPrev = new float[window * h];
-        _tapeGates = new float[window * gh];
-        _tapeExtra = new float[window * h];
-        _hOut = new float[window * h];
-        _dy = new float[window];
-        _dh = new float[h];
-        _dhNext = new float[h];
-        _dc = new float[h];
-        _dpi = new float[gh];
-        _dph = new float[gh];
     }
-
-    /// <inheritdoc />
-    public override NetworkId Network => _l.Network;
-
-    /// <inheritdoc />
-    public override Span<float> Parameters => _p;
-
-    /// <inheritdoc />
-    public override Span<float> Gradients => _g;
-
-    /// <inheritdoc />
-    public override Span<float> State => _state;
 
     /// <inheritdoc />
     public override void Step(ReadOnlySpan<float> input, Span<float> output)

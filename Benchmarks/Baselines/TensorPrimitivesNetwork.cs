@@ -11,60 +11,18 @@ namespace Fixed.Benchmarks.Baselines;
 /// makes <c>weight_ih</c> a contiguous column, which is one <c>MultiplyAdd</c>. Gradients of the weights are one
 /// <c>MultiplyAdd</c> (axpy) per row; clipping uses <c>Norm</c> and Adam is written with whole-vector operations.
 /// </summary>
-public sealed class TensorPrimitivesNetwork : BenchNetwork
+public sealed class TensorPrimitivesNetwork : RuntimeSizedNetwork
 {
-    private const float Beta1 = 0.9f, Beta2 = 0.999f, Eps = 1e-8f;
-
-    private readonly RuntimeLayout _l;
-    private readonly float[] _p, _g, _state;
-    private readonly float[] _gi, _gh, _gates, _extra, _tmpA, _tmpB;
-    private readonly float[] _xs, _hPrev, _cPrev, _tapeGates, _tapeExtra, _hOut, _dy;
-    private readonly float[] _dh, _dhNext, _dc, _dpi, _dph;
-    private readonly float[] _m, _v, _adamTmp;
-    private int _step;
+    private readonly float[] _tmpA, _tmpB, _adamTmp;
 
     /// <summary>Creates a zero-weight network; copy weights in with <see cref="BenchNetwork.CopyParametersFrom"/>.</summary>
     public TensorPrimitivesNetwork(NetworkId network, int window)
+        : base(network, window)
     {
-        _l = new RuntimeLayout(network, window);
-        int h = _l.H, gh = _l.GH, count = _l.ParameterCount;
-        _p = new float[count];
-        _g = new float[count];
-        _m = new float[count];
-        _v = new float[count];
-        _adamTmp = new float[count];
-        _state = new float[_l.StateLength];
-        _gi = new float[gh];
-        _gh = new float[gh];
-        _gates = new float[gh];
-        _extra = new float[h];
-        _tmpA = new float[h];
-        _tmpB = new float[h];
-        _xs = new float[window * _l.I];
-        _hPrev = new float[window * h];
-        _cPrev = new float[window * h];
-        _tapeGates = new float[window * gh];
-        _tapeExtra = new float[window * h];
-        _hOut = new float[window * h];
-        _dy = new float[window];
-        _dh = new float[h];
-        _dhNext = new float[h];
-        _dc = new float[h];
-        _dpi = new float[gh];
-        _dph = new float[gh];
+        _adamTmp = new float[_l.ParameterCount];
+        _tmpA = new float[_l.H];
+        _tmpB = new float[_l.H];
     }
-
-    /// <inheritdoc />
-    public override NetworkId Network => _l.Network;
-
-    /// <inheritdoc />
-    public override Span<float> Parameters => _p;
-
-    /// <inheritdoc />
-    public override Span<float> Gradients => _g;
-
-    /// <inheritdoc />
-    public override Span<float> State => _state;
 
     /// <inheritdoc />
     public override void Step(ReadOnlySpan<float> input, Span<float> output)

@@ -2,10 +2,10 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
-using System.Runtime.CompilerServices;
 using System.Threading;
 using Fixed.Benchmarks.Baselines;
 using Fixed.Benchmarks.Models;
+using static Fixed.Benchmarks.Timing.TickTiming;
 
 namespace Fixed.Benchmarks.Latency;
 
@@ -64,11 +64,10 @@ public static class LatencyHarness
         int collections = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2) - collectionsBefore;
 
         double[] samples = new double[steps];
-        double scale = 1e9 / Stopwatch.Frequency;
         double sum = 0;
         for (int i = 0; i < steps; i++)
         {
-            samples[i] = ticks[i] * scale;
+            samples[i] = ticks[i] * NanosecondsPerTick;
             sum += samples[i];
         }
 
@@ -91,29 +90,6 @@ public static class LatencyHarness
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void TimeSteps(BenchNetwork net, float[] inputs, int inputSize, float[] output, Span<long> ticks)
-    {
-        int cycle = inputs.Length / inputSize;
-        for (int i = 0; i < ticks.Length; i++)
-        {
-            ReadOnlySpan<float> x = inputs.AsSpan((i % cycle) * inputSize, inputSize);
-            long start = Stopwatch.GetTimestamp();
-            net.Step(x, output);
-            ticks[i] = Stopwatch.GetTimestamp() - start;
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void TimeNothing(Span<long> ticks)
-    {
-        for (int i = 0; i < ticks.Length; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            ticks[i] = Stopwatch.GetTimestamp() - start;
-        }
-    }
-
     /// <summary>The smallest non-zero difference between two timestamp reads, in ns.</summary>
     private static double TimerResolution(long[] ticks)
     {
@@ -126,21 +102,6 @@ public static class LatencyHarness
             }
         }
 
-        return smallest * 1e9 / Stopwatch.Frequency;
+        return smallest * NanosecondsPerTick;
     }
-
-    private static double[] Sorted(long[] ticks)
-    {
-        double[] values = new double[ticks.Length];
-        for (int i = 0; i < ticks.Length; i++)
-        {
-            values[i] = ticks[i] * 1e9 / Stopwatch.Frequency;
-        }
-
-        Array.Sort(values);
-        return values;
-    }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }

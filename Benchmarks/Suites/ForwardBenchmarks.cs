@@ -12,18 +12,6 @@ public class ForwardBenchmarks : GridBenchmark
     private float[] _inputs = [];
     private readonly float[] _outputs = new float[Steps];
 
-    /// <summary>The generated model.</summary>
-    [GlobalSetup(Target = nameof(Generated))]
-    public void SetupGenerated() => Setup(Implementation.Generated);
-
-    /// <summary>The scalar reference.</summary>
-    [GlobalSetup(Target = nameof(Scalar))]
-    public void SetupScalar() => Setup(Implementation.Scalar);
-
-    /// <summary>The TensorPrimitives implementation.</summary>
-    [GlobalSetup(Target = nameof(TensorPrimitives))]
-    public void SetupTensorPrimitives() => Setup(Implementation.TensorPrimitives);
-
     /// <summary>Generated model, 1000 steps.</summary>
     [Benchmark]
     public float Generated() => Forward();

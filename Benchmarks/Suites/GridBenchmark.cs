@@ -8,7 +8,8 @@ namespace Fixed.Benchmarks.Suites;
 
 /// <summary>
 /// The parameter grid shared by the suites: every cell × input {1, 8} × hidden {8 … 128}. Each case builds only
-/// the implementation it times, after the self-check has shown all three agree on this network.
+/// the implementation it times, after the self-check has shown all three agree on this network. Every suite on the
+/// grid names its benchmarks <c>Generated</c>, <c>Scalar</c> and <c>TensorPrimitives</c>, after <see cref="Implementation"/>.
 /// </summary>
 public abstract class GridBenchmark
 {
@@ -33,6 +34,18 @@ public abstract class GridBenchmark
     /// <summary>The implementation under test in this case.</summary>
     protected BenchNetwork Net { get; private set; } = null!;
 
+    /// <summary>The generated model (for the suite's <c>Generated</c> benchmark).</summary>
+    [GlobalSetup(Target = nameof(Implementation.Generated))]
+    public void SetupGenerated() => Setup(Implementation.Generated);
+
+    /// <summary>The scalar reference (for the suite's <c>Scalar</c> benchmark).</summary>
+    [GlobalSetup(Target = nameof(Implementation.Scalar))]
+    public void SetupScalar() => Setup(Implementation.Scalar);
+
+    /// <summary>The TensorPrimitives implementation (for the suite's <c>TensorPrimitives</c> benchmark).</summary>
+    [GlobalSetup(Target = nameof(Implementation.TensorPrimitives))]
+    public void SetupTensorPrimitives() => Setup(Implementation.TensorPrimitives);
+
     /// <summary>Self-checks the network, then builds <paramref name="implementation"/> of it.</summary>
     protected void Setup(Implementation implementation)
     {
@@ -45,7 +58,7 @@ public abstract class GridBenchmark
     protected abstract void AfterSetup();
 
     /// <summary>Uniform values in [-1, 1) from a fixed seed.</summary>
-    protected static float[] RandomVector(int length, int seed)
+    internal static float[] RandomVector(int length, int seed)
     {
         var random = new Random(seed);
         float[] values = new float[length];

@@ -11,18 +11,6 @@ public class StepBenchmarks : GridBenchmark
     private readonly float[] _output = new float[1];
     private int _t;
 
-    /// <summary>The generated model.</summary>
-    [GlobalSetup(Target = nameof(Generated))]
-    public void SetupGenerated() => Setup(Implementation.Generated);
-
-    /// <summary>The scalar reference.</summary>
-    [GlobalSetup(Target = nameof(Scalar))]
-    public void SetupScalar() => Setup(Implementation.Scalar);
-
-    /// <summary>The TensorPrimitives implementation.</summary>
-    [GlobalSetup(Target = nameof(TensorPrimitives))]
-    public void SetupTensorPrimitives() => Setup(Implementation.TensorPrimitives);
-
     /// <summary>Generated model, one step.</summary>
     [Benchmark]
     public float Generated() => Step();

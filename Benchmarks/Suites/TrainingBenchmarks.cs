@@ -12,18 +12,6 @@ public class TrainingBenchmarks : GridBenchmark
     private float[] _inputs = [];
     private float[] _targets = [];
 
-    /// <summary>The generated model.</summary>
-    [GlobalSetup(Target = nameof(Generated))]
-    public void SetupGenerated() => Setup(Implementation.Generated);
-
-    /// <summary>The scalar reference.</summary>
-    [GlobalSetup(Target = nameof(Scalar))]
-    public void SetupScalar() => Setup(Implementation.Scalar);
-
-    /// <summary>The TensorPrimitives implementation.</summary>
-    [GlobalSetup(Target = nameof(TensorPrimitives))]
-    public void SetupTensorPrimitives() => Setup(Implementation.TensorPrimitives);
-
     /// <summary>Generated model (engine BPTT, runtime clipping and Adam).</summary>
     [Benchmark]
     public float Generated() => Net.TrainingIteration(_inputs, _targets);

@@ -8,6 +8,7 @@ using System.Runtime.CompilerServices;
 using Fixed.Benchmarks.Baselines;
 using Fixed.Benchmarks.Models;
 using Fixed.Benchmarks.Suites;
+using static Fixed.Benchmarks.Timing.TickTiming;
 
 namespace Fixed.Benchmarks.Timing;
 
@@ -84,7 +85,7 @@ public static class TimedRunner
         if (implementation.Equals("OnnxRuntime", StringComparison.OrdinalIgnoreCase))
         {
             using var ort = new OrtNetwork(network, OrtStepBenchmarks.OnnxDirectory);
-            float[] inputs = RandomVector(1024, 7);
+            float[] inputs = GridBenchmark.RandomVector(1024, 7);
             Print("step", network, "onnxruntime", Measure(chunk => TimeOrt(ort, inputs, chunk), 1000, 40, subtractTimer: true));
             return 0;
         }
@@ -92,15 +93,16 @@ public static class TimedRunner
         var kind = Enum.Parse<Implementation>(implementation, ignoreCase: true);
         BenchNetwork net = NetworkCatalog.Create(kind, network);
         string name = kind.ToString().ToLowerInvariant();
-        float[] stepInputs = RandomVector(1024 * network.Input, 7);
-        Print("step", network, name, Measure(chunk => TimeSteps(net, stepInputs, network.Input, chunk), 1000, 40, subtractTimer: true));
+        float[] stepInputs = GridBenchmark.RandomVector(1024 * network.Input, 7);
+        float[] stepOutput = new float[1];
+        Print("step", network, name, Measure(chunk => TimeSteps(net, stepInputs, network.Input, stepOutput, chunk), 1000, 40, subtractTimer: true));
 
-        float[] sequence = RandomVector(ForwardBenchmarks.Steps * network.Input, 11);
+        float[] sequence = GridBenchmark.RandomVector(ForwardBenchmarks.Steps * network.Input, 11);
         float[] outputs = new float[ForwardBenchmarks.Steps];
         Print("forward", network, name, Measure(chunk => TimeForward(net, sequence, outputs, chunk), 1, 3, subtractTimer: false));
 
-        float[] window = RandomVector(NetworkCatalog.Window * network.Input, 13);
-        float[] targets = RandomVector(NetworkCatalog.Window, 17);
+        float[] window = GridBenchmark.RandomVector(NetworkCatalog.Window * network.Input, 13);
+        float[] targets = GridBenchmark.RandomVector(NetworkCatalog.Window, 17);
         Print("training", network, name, Measure(chunk => TimeTraining(net, window, targets, chunk), 1, 3, subtractTimer: false));
         return 0;
     }
@@ -144,20 +146,6 @@ public static class TimedRunner
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void TimeSteps(BenchNetwork net, float[] inputs, int inputSize, Span<long> ticks)
-    {
-        float[] output = new float[1];
-        int cycle = inputs.Length / inputSize;
-        for (int i = 0; i < ticks.Length; i++)
-        {
-            ReadOnlySpan<float> x = inputs.AsSpan((i % cycle) * inputSize, inputSize);
-            long start = Stopwatch.GetTimestamp();
-            net.Step(x, output);
-            ticks[i] = Stopwatch.GetTimestamp() - start;
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void TimeOrt(OrtNetwork ort, float[] inputs, Span<long> ticks)
     {
         for (int i = 0; i < ticks.Length; i++)
@@ -191,45 +179,7 @@ public static class TimedRunner
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void TimeNothing(Span<long> ticks)
-    {
-        for (int i = 0; i < ticks.Length; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            ticks[i] = Stopwatch.GetTimestamp() - start;
-        }
-    }
-
     private static void Print(string suite, NetworkId network, string implementation, (int Calls, double Median, double P25, double P75) r) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{suite},{network.Display},{network.Key},{implementation},{r.Calls},{r.Median:F1},{r.P25:F1},{r.P75:F1}"));
-
-    private static double[] Sorted(ReadOnlySpan<long> ticks)
-    {
-        double[] values = new double[ticks.Length];
-        double scale = 1e9 / Stopwatch.Frequency;
-        for (int i = 0; i < ticks.Length; i++)
-        {
-            values[i] = ticks[i] * scale;
-        }
-
-        Array.Sort(values);
-        return values;
-    }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
-
-    private static float[] RandomVector(int length, int seed)
-    {
-        var random = new Random(seed);
-        float[] values = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 2 - 1);
-        }
-
-        return values;
-    }
 }
