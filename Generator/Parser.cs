@@ -192,6 +192,15 @@ internal static class Parser
 
         CheckBaseClass(type, identifier, compilation, diagnostics);
 
+        // A field, property, event or nested type of the class itself named like a generated member is a duplicate
+        // definition (CS0102); a method of that name is an overload, and only an identical signature would clash.
+        ISymbol? own = type.GetMembers().FirstOrDefault(m => !m.IsImplicitlyDeclared && m is not IMethodSymbol && Emitter.MemberNames.Contains(m.Name));
+        if (own is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClashesWithGeneratedCode, own.Locations.FirstOrDefault() ?? identifier, type.Name,
+                "declares '" + own.Name + "', a name the generated code uses", "rename '" + own.Name + "'"));
+        }
+
         ParameterListSyntax? primary = type.DeclaringSyntaxReferences
             .Select(r => (r.GetSyntax(cancellationToken) as TypeDeclarationSyntax)?.ParameterList)
             .FirstOrDefault(list => list is not null);

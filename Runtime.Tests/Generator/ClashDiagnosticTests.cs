@@ -17,6 +17,13 @@ public sealed class ClashDiagnosticTests
     public void FileLocalClass_ReportsFIXED014OnTheClassName() =>
         DiagnosticAssert.Reports("[Recurrent(1, 32)] file partial class M;", "FIXED014", "M", "'M' is file-local", "remove the 'file' modifier");
 
+    [Theory]
+    [InlineData("public struct State { }", "State")]
+    [InlineData("public int Step;", "Step")]
+    [InlineData("private float[] _parameters = new float[1];", "_parameters")]
+    public void OwnMemberNamedLikeAGeneratedOne_ReportsFIXED014OnThatMember(string member, string name) =>
+        DiagnosticAssert.Reports("[Recurrent(1, 32)] public partial class M { " + member + " }", "FIXED014", name, $"declares '{name}'");
+
     [Fact]
     public void NestedInFileLocalType_ReportsFIXED014NamingTheOuterType() =>
         DiagnosticAssert.Reports("file partial class Outer { [Recurrent(1, 32)] partial class M; }",
