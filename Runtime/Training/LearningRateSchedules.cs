@@ -39,7 +39,8 @@ public sealed class StepDecay : ILearningRateSchedule
 
 /// <summary>
 /// <c>torch.optim.lr_scheduler.CosineAnnealingLR</c> in closed form:
-/// <c>lr = min + (base - min)(1 + cos(π·epoch/tMax))/2</c>, held at <c>min</c> after <c>tMax</c> epochs.
+/// <c>lr = min + (base - min)(1 + cos(π·epoch/tMax))/2</c>. As in PyTorch, the cosine goes on past <c>tMax</c>
+/// (back up to <c>base</c> at 2·tMax); stop calling it, or use warm restarts of your own, if that is not wanted.
 /// </summary>
 public sealed class CosineAnnealing : ILearningRateSchedule
 {
@@ -59,7 +60,7 @@ public sealed class CosineAnnealing : ILearningRateSchedule
     /// <inheritdoc />
     public float At(int epoch)
     {
-        int t = Math.Clamp(epoch, 0, _tMax);
+        int t = Math.Max(0, epoch);
         return (float)(_minimum + (_baseLearningRate - _minimum) * (1 + Math.Cos(Math.PI * t / _tMax)) / 2);
     }
 }
