@@ -37,6 +37,11 @@ internal static class Parser
             return new ParsedModel(null, EquatableArray<DiagnosticInfo>.Empty, null);
         }
 
+        if (AlreadyRejectedByTheCompiler(type, cancellationToken))
+        {
+            return new ParsedModel(null, EquatableArray<DiagnosticInfo>.Empty, null);
+        }
+
         CheckDeclaration(type, syntax, context.SemanticModel.Compilation, diagnostics, cancellationToken);
 
         int inputSize = attribute.ConstructorArguments[0].Value is int i ? i : 0;
@@ -123,6 +128,34 @@ internal static class Parser
         return diagnostics.Count > 0
             ? new ParsedModel(null, diagnostics.ToEquatableArray(), null)
             : new ParsedModel(spec, EquatableArray<DiagnosticInfo>.Empty, weights is null ? null : LocationInfo.From(ArgumentLocation("Weights", -1)));
+    }
+
+    /// <summary>
+    /// Declarations the C# compiler already rejects, where generated code could only add errors (or, for two symbols of
+    /// one name, two files of one hint name): partial parts of different kinds (CS0261) on the class or a containing type,
+    /// a second type of the same name in the same scope (CS0101), a nested type named like its class (CS0542), a
+    /// top-level class declared private or protected (CS1527).
+    /// The user sees the compiler's error; Fixed generates nothing for that class.
+    /// </summary>
+    private static bool AlreadyRejectedByTheCompiler(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)
+        {
+            if (t.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken).Kind()).Distinct().Count() > 1)
+            {
+                return true;
+            }
+        }
+
+        if (type.ContainingType is null && type.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.NotApplicable))
+        {
+            return true;
+        }
+
+        System.Collections.Immutable.ImmutableArray<INamedTypeSymbol> namesakes = type.ContainingType is { } outer
+            ? outer.GetTypeMembers(type.Name)
+            : type.ContainingNamespace.GetTypeMembers(type.Name);
+        return namesakes.Count(t => t.Arity == type.Arity) > 1 || !type.GetTypeMembers(type.Name).IsEmpty;
     }
 
     private static void CheckDeclaration(INamedTypeSymbol type, TypeDeclarationSyntax syntax, Compilation compilation, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
