@@ -80,6 +80,29 @@ if [ "$disasm" = 1 ]; then
   "${bench[@]}" disasm --out "$report" || { echo "!! no disassembly" >&2; status=1; }
 fi
 
+# NativeAOT beside the JIT (issue 6): the same program built both ways, bit-identical outputs, each timing its Step.
+append_aot_section() {
+  echo "== NativeAOT vs JIT (scripts/package/aot-check.sh)"
+  local out
+  if ! out="$(bash scripts/package/aot-check.sh 2>&1)"; then
+    echo "$out" >&2
+    echo "!! NativeAOT check failed" >&2
+    status=1
+    return
+  fi
+  {
+    echo
+    echo "## NativeAOT vs JIT: \`Step\` of the 32-unit RNN"
+    echo
+    echo "\`scripts/package/aot-check.sh\` builds \`examples/AotStream\` both ways (NativeAOT with \`IlcInstructionSet=native\`),"
+    echo "checks that every output is bit-identical, and each build times its own \`Step\` (best of 7 runs of 10⁶ steps):"
+    echo
+    echo '```'
+    grep -E '^timing:|^native binary|^outputs:' <<< "$out"
+    echo '```'
+  } >> "$report/README.md"
+}
+
 finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 {
   echo "started,finished,commit,load_before,load_after"
@@ -87,5 +110,6 @@ finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 } > "$report/run-info.csv"
 
 "${bench[@]}" report --artifacts "$artifacts" --out "$report"
+append_aot_section
 echo "== done $finished (started $started), status $status"
 exit "$status"
