@@ -14,7 +14,7 @@ public sealed class VectorMathTests
 
     [Theory]
     [MemberData(nameof(Rows))]
-    public void MultiplyAdd_EveryColumnCount_MatchesReference(int rows)
+    public void Project_Accumulating_EveryColumnCount_MatchesReference(int rows)
     {
         var random = new Random(rows);
         for (int cols = 1; cols <= 70; cols++)
@@ -35,7 +35,7 @@ public sealed class VectorMathTests
                 expected[r] = (float)sum;
             }
 
-            VectorMath.MultiplyAdd(w, rows, cols, x, y);
+            VectorMath.Project(w, rows, cols, x, default, y, hasBias: false, accumulate: true);
 
             for (int r = 0; r < rows; r++)
             {

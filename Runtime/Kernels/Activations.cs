@@ -102,10 +102,6 @@ internal static class Activations
     public static void Tanh(Span<float> values) => Elementwise.Apply<TanhOperator>(values);
 
     public static void Relu(Span<float> values) => Elementwise.Apply<ReluOperator>(values);
-
-    public static float Sigmoid(float x) => SigmoidOperator.Invoke(x);
-
-    public static float Tanh(float x) => TanhOperator.Invoke(x);
 }
 
 /// <summary><c>σ(x) = 1 / (1 + e^-x)</c>.</summary>

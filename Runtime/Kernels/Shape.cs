@@ -46,12 +46,6 @@ internal static class Shape<TShape>
         get => TShape.Cell == Cell.Lstm;
     }
 
-    public static bool IsGru
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => TShape.Cell == Cell.Gru;
-    }
-
     /// <summary>Gate rows per hidden unit: 1 (RNN), 3 (GRU: r, z, n), 4 (LSTM: i, f, g, o).</summary>
     public static int Gates
     {

@@ -143,11 +143,6 @@ internal static class VectorMath
         }
     }
 
-    /// <summary><c>y += W x</c> for row-major <c>W</c> of <paramref name="rows"/> × <paramref name="cols"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void MultiplyAdd(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y) =>
-        Project(w, rows, cols, x, default, y, hasBias: false, accumulate: true);
-
     /// <summary>
     /// <c>y = W x + b</c>, or <c>y += W x + b</c> with <paramref name="accumulate"/>; the bias is skipped without
     /// <paramref name="hasBias"/>. Callers pass constants for both flags, so the JIT keeps one straight path, and

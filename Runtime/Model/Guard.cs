@@ -13,11 +13,11 @@ internal static class Guard
     // The shape text is a composite format filled in only when a check fails: the checks run on every call of
     // the hot paths, which must not allocate, not even once.
 
-    public static void Length(ReadOnlySpan<float> span, int expected, string parameterName, string shapeFormat, int size = 0, int size2 = 0)
+    public static void Length(ReadOnlySpan<float> span, int expected, string parameterName, string shapeFormat, int size)
     {
         if (span.Length != expected)
         {
-            ThrowLength(parameterName, expected, string.Format(CultureInfo.InvariantCulture, shapeFormat, size, size2), span.Length);
+            ThrowLength(parameterName, expected, string.Format(CultureInfo.InvariantCulture, shapeFormat, size), span.Length);
         }
     }
 
