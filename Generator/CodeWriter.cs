@@ -20,6 +20,13 @@ internal sealed class CodeWriter
         return this;
     }
 
+    /// <summary>A preprocessor directive, at the start of the line as C# formatting puts them.</summary>
+    public CodeWriter Directive(string directive)
+    {
+        _text.Append(directive).Append('\n');
+        return this;
+    }
+
     public CodeWriter Lines(string block)
     {
         foreach (string line in block.Replace("\r\n", "\n").Split('\n'))

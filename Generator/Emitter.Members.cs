@@ -51,7 +51,7 @@ internal static partial class Emitter
 
         w.Line("];");
         w.Line();
-        w.Line("private readonly float[] _parameters = new float[ParameterCount];");
+        w.Line("private readonly global::Fixed.ParameterStore<FixedShape> _parameters = new();");
         w.Line("private readonly float[] _gradients = new float[ParameterCount];");
         w.Line("private float[]? _tape;");
         w.Line("private float[]? _work;");
@@ -79,11 +79,15 @@ internal static partial class Emitter
             /// </summary>
             public {{Identifier(spec.ClassName)}}(int seed)
             {
-                global::Fixed.ParameterInitializer.Initialize<FixedShape>(_parameters, seed);
+                global::Fixed.ParameterInitializer.Initialize<FixedShape>(_parameters.Writable, seed);
             }
 
-            /// <summary>Every weight and bias, flat, in state_dict order and PyTorch layout. Writes are seen by the next call.</summary>
-            public {{Span}} Parameters => _parameters;
+            /// <summary>
+            /// Every weight and bias, flat, in state_dict order and PyTorch layout: the source of truth. Writes through the
+            /// span this returns are seen by the next Step, Forward, WarmUp or Backward (the kernels' packed copy is rebuilt
+            /// once, on that call). Get the span again after an inference call before writing through it; Debug builds check.
+            /// </summary>
+            public {{Span}} Parameters => _parameters.Writable;
 
             /// <summary>The gradients Backward accumulates, same length and layout as <see cref="Parameters"/>.</summary>
             public {{Span}} Gradients => _gradients;
@@ -110,57 +114,65 @@ internal static partial class Emitter
         w.Line();
     }
 
-    private static void WriteInference(CodeWriter w, NetworkSpec spec)
+    private static void WriteInference(CodeWriter w)
     {
-        w.Lines($$"""
-            /// <summary>One time step: advances <paramref name="state"/> and writes <see cref="OutputSize"/> outputs. Allocates nothing; safe on many threads, each with its own state.</summary>
-            public void Step(ref State state, {{ReadOnlySpan}} input, {{Span}} output) => {{Engine}}.Step(_parameters, state.Values, input, output);
-
-            /// <summary>One time step on a state given as <see cref="StateLength"/> floats.</summary>
-            public void Step({{Span}} state, {{ReadOnlySpan}} input, {{Span}} output) => {{Engine}}.Step(_parameters, state, input, output);
-
-            /// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out; the state is carried along.</summary>
-            public void Forward(ref State state, {{ReadOnlySpan}} inputs, {{Span}} outputs) => {{Engine}}.Forward(_parameters, state.Values, inputs, outputs);
-
-            /// <summary>T time steps on a state given as <see cref="StateLength"/> floats.</summary>
-            public void Forward({{Span}} state, {{ReadOnlySpan}} inputs, {{Span}} outputs) => {{Engine}}.Forward(_parameters, state, inputs, outputs);
-
-            /// <summary>Advances the state over <c>[T, InputSize]</c> inputs: no outputs, no gradient.</summary>
-            public void WarmUp(ref State state, {{ReadOnlySpan}} inputs) => {{Engine}}.WarmUp(_parameters, state.Values, inputs);
-
-            /// <summary>Advances a state given as <see cref="StateLength"/> floats.</summary>
-            public void WarmUp({{Span}} state, {{ReadOnlySpan}} inputs) => {{Engine}}.WarmUp(_parameters, state, inputs);
-
-            """);
+        Checked(w, "/// <summary>One time step: advances <paramref name=\"state\"/> and writes <see cref=\"OutputSize\"/> outputs. Allocates nothing; safe on many threads, each with its own state.</summary>",
+            $"public void Step(ref State state, {ReadOnlySpan} input, {Span} output)", $"{Engine}.Step(_parameters, state.Values, input, output)");
+        Checked(w, "/// <summary>One time step on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+            $"public void Step({Span} state, {ReadOnlySpan} input, {Span} output)", $"{Engine}.Step(_parameters, state, input, output)");
+        Checked(w, "/// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out; the state is carried along.</summary>",
+            $"public void Forward(ref State state, {ReadOnlySpan} inputs, {Span} outputs)", $"{Engine}.Forward(_parameters, state.Values, inputs, outputs)");
+        Checked(w, "/// <summary>T time steps on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+            $"public void Forward({Span} state, {ReadOnlySpan} inputs, {Span} outputs)", $"{Engine}.Forward(_parameters, state, inputs, outputs)");
+        Checked(w, "/// <summary>Advances the state over <c>[T, InputSize]</c> inputs: no outputs, no gradient.</summary>",
+            $"public void WarmUp(ref State state, {ReadOnlySpan} inputs)", $"{Engine}.WarmUp(_parameters, state.Values, inputs)");
+        Checked(w, "/// <summary>Advances a state given as <see cref=\"StateLength\"/> floats.</summary>",
+            $"public void WarmUp({Span} state, {ReadOnlySpan} inputs)", $"{Engine}.WarmUp(_parameters, state, inputs)");
     }
 
-    private static void WriteTraining(CodeWriter w, NetworkSpec spec)
+    /// <summary>
+    /// A member that reads the weights: in the user's Debug builds it first checks that the packed copy is in step with
+    /// <c>Parameters</c> and that nobody asks for the weights for writing while it runs (see <c>ParameterStore</c>).
+    /// </summary>
+    private static void Checked(CodeWriter w, string documentation, string signature, string call, bool returns = false)
     {
-        w.Lines($$"""
+        w.Lines(documentation);
+        w.Line(signature);
+        w.Line("{");
+        w.Directive("#if DEBUG");
+        w.Line("    using var check = _parameters.BeginChecked();");
+        w.Directive("#endif");
+        w.Line("    " + (returns ? "return " : string.Empty) + call + ";");
+        w.Line("}");
+        w.Line();
+    }
+
+    private static void WriteTraining(CodeWriter w)
+    {
+        const string Loss = "global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.AllSteps, int warmUp = 0";
+        Checked(w, """
             /// <summary>
             /// Truncated BPTT over one sequence (<c>[T, InputSize]</c>, T at most <see cref="Window"/>) from <paramref name="state"/>,
             /// which is treated as a constant: adds the gradients into <see cref="Gradients"/>, leaves the state at the
             /// sequence end and returns the loss. The first <paramref name="warmUp"/> steps only advance the state.
             /// Not thread-safe: the tape belongs to the model.
             /// </summary>
-            public float Backward(ref State state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets,
-                global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.AllSteps, int warmUp = 0) =>
-                {{Engine}}.Backward(_parameters, _gradients, state.Values, inputs, targets, loss, on, warmUp, Tape, Work);
-
-            /// <summary>Single-sequence Backward on a state given as <see cref="StateLength"/> floats.</summary>
-            public float Backward({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets,
-                global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.AllSteps, int warmUp = 0) =>
-                {{Engine}}.Backward(_parameters, _gradients, state, inputs, targets, loss, on, warmUp, Tape, Work);
-
+            """,
+            $"public float Backward(ref State state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
+            $"{Engine}.Backward(_parameters, _gradients, state.Values, inputs, targets, loss, on, warmUp, Tape, Work)", returns: true);
+        Checked(w, "/// <summary>Single-sequence Backward on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+            $"public float Backward({Span} state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
+            $"{Engine}.Backward(_parameters, _gradients, state, inputs, targets, loss, on, warmUp, Tape, Work)", returns: true);
+        Checked(w, """
             /// <summary>
             /// BPTT over <paramref name="batchSize"/> sequences, each from the zero state, with the loss reduced by the mean
             /// over every element of the batch as PyTorch's losses do; adds the gradients and returns the loss.
             /// </summary>
-            public float Backward({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize,
-                global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0,
-                global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst) =>
-                {{Engine}}.Backward(_parameters, _gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work);
-
+            """,
+            $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
+            "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
+            $"{Engine}.Backward(_parameters, _gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work)", returns: true);
+        w.Lines($$"""
             /// <summary>Sets every gradient to zero (PyTorch's <c>zero_grad</c>).</summary>
             public void ZeroGrad() => global::System.Array.Clear(_gradients);
 
@@ -184,19 +196,19 @@ internal static partial class Emitter
     {
         w.Lines("""
             /// <summary>Loads safetensors weights with state_dict names <c>rnn.*</c> and <c>linear.*</c>; on any error the weights are unchanged.</summary>
-            public void Load(string path) => global::Fixed.ModelWeights.Load(path, Layout, "rnn", "linear", _parameters);
+            public void Load(string path) => global::Fixed.ModelWeights.Load(path, Layout, "rnn", "linear", _parameters.Writable);
 
             /// <summary>Loads safetensors weights whose names start with the given prefixes (e.g. <c>encoder.rnn</c>).</summary>
-            public void Load(string path, string rnnPrefix, string headPrefix) => global::Fixed.ModelWeights.Load(path, Layout, rnnPrefix, headPrefix, _parameters);
+            public void Load(string path, string rnnPrefix, string headPrefix) => global::Fixed.ModelWeights.Load(path, Layout, rnnPrefix, headPrefix, _parameters.Writable);
 
             /// <summary>Loads safetensors weights from a stream.</summary>
-            public void Load(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Load(stream, Layout, "rnn", "linear", _parameters);
+            public void Load(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Load(stream, Layout, "rnn", "linear", _parameters.Writable);
 
             /// <summary>Saves the weights as safetensors with state_dict names, atomically (a temporary file renamed over the target).</summary>
-            public void Save(string path) => global::Fixed.ModelWeights.Save(path, Layout, _parameters);
+            public void Save(string path) => global::Fixed.ModelWeights.Save(path, Layout, _parameters.Values);
 
             /// <summary>Saves the weights as safetensors to a stream.</summary>
-            public void Save(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Save(stream, Layout, _parameters);
+            public void Save(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Save(stream, Layout, _parameters.Values);
 
             """);
     }

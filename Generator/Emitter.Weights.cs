@@ -21,7 +21,7 @@ internal static partial class Emitter
             /// </summary>
             public {{Identifier(spec.ClassName)}}()
             {
-                global::System.Span<float> parameters = _parameters;
+                global::System.Span<float> parameters = _parameters.Writable;
                 if (global::System.BitConverter.IsLittleEndian)
                 {
                     EmbeddedWeights.CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters));

@@ -63,8 +63,8 @@ internal static partial class Emitter
             WriteConstants(w, spec);
             WriteFieldsAndConstructors(w, spec, model.Weights is not null);
             WriteInterfaceStatics(w, spec);
-            WriteInference(w, spec);
-            WriteTraining(w, spec);
+            WriteInference(w);
+            WriteTraining(w);
             WriteWeightsIO(w);
             WriteState(w, spec);
             WriteShape(w, spec);

@@ -74,15 +74,16 @@ public sealed class FiniteDifferenceTests
         float[] tail = inputs[(warmUp * T.InputSize)..];
         float Evaluate() => model.Backward((float[])warmed.Clone(), tail, targets, loss, on, warmUp: 0);
 
-        Span<float> parameters = model.Parameters;
-        for (int i = 0; i < parameters.Length; i++)
+        // Each write goes through a fresh model.Parameters, as documented: a span kept across an inference call
+        // would write behind the kernels' packed copy (Debug builds throw; ParameterStoreTests covers it).
+        for (int i = 0; i < T.ParameterCount; i++)
         {
-            float saved = parameters[i];
-            parameters[i] = saved + epsilon;
+            float saved = model.Parameters[i];
+            model.Parameters[i] = saved + epsilon;
             double plus = Evaluate();
-            parameters[i] = saved - epsilon;
+            model.Parameters[i] = saved - epsilon;
             double minus = Evaluate();
-            parameters[i] = saved;
+            model.Parameters[i] = saved;
             double numeric = (plus - minus) / (2 * epsilon);
             double tolerance = 1e-3 + 1e-2 * Math.Abs(analytic[i]);
             Assert.True(Math.Abs(numeric - analytic[i]) <= tolerance,

@@ -29,7 +29,7 @@ public static partial class RecurrentEngine<TShape>
     /// adds dLoss/dParameters into <paramref name="gradients"/>, leaves the state at the sequence end and
     /// returns the loss. Every length is checked before anything is written.
     /// </summary>
-    public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
+    public static float Backward(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Loss loss, LossOn on, int warmUp,
         Span<float> tape, Span<float> work)
     {
@@ -57,7 +57,7 @@ public static partial class RecurrentEngine<TShape>
     /// Batched BPTT: <paramref name="batchSize"/> independent sequences from the zero state, the loss reduced by
     /// the mean over every element of the batch as PyTorch's losses do, gradients added into <paramref name="gradients"/>.
     /// </summary>
-    public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients,
+    public static float Backward(ParameterStore<TShape> parameters, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
         SequenceLayout layout, Span<float> tape, Span<float> work)
     {
@@ -140,16 +140,17 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>Forward with recording, loss, then the backward sweep for one sequence. Returns the summed loss.</summary>
-    private static double Sequence(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
+    private static double Sequence(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, int inputStart, int inputStride, int steps,
         ReadOnlySpan<float> targets, int targetStart, int targetStride,
         Loss loss, LossOn on, int warmUp, float scale, Span<float> tape, Span<float> work)
     {
-        Span<float> gi = stackalloc float[GH];
-        Span<float> gh = stackalloc float[GH];
+        Span<float> scratch = stackalloc float[ScratchLength];
+        ReadOnlySpan<float> packed = parameters.Packed;
+        ReadOnlySpan<float> values = parameters.Values;
         for (int t = 0; t < warmUp; t++)
         {
-            AdvanceLayers(parameters, state, inputs.Slice(inputStart + t * inputStride, I), gi, gh);
+            AdvanceLayers(packed, state, inputs.Slice(inputStart + t * inputStride, I), scratch);
         }
 
         int recorded = steps - warmUp;
@@ -158,7 +159,7 @@ public static partial class RecurrentEngine<TShape>
         for (int s = 0; s < recorded; s++)
         {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
-            RecordStep(parameters, state, inputs.Slice(inputStart + (warmUp + s) * inputStride, I), record, gi, gh);
+            RecordStep(packed, values, state, inputs.Slice(inputStart + (warmUp + s) * inputStride, I), record, scratch);
             Span<float> output = record.Slice(OutputOffset, O);
             if (on == LossOn.AllSteps)
             {
@@ -174,13 +175,13 @@ public static partial class RecurrentEngine<TShape>
             }
         }
 
-        Sweep(parameters, gradients, tape, recorded, work);
+        Sweep(values, gradients, tape, recorded, work);
         return sum;
     }
 
     /// <summary>One forward step that records what the backward sweep needs; leaves the output in the tape.</summary>
-    private static void RecordStep(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input,
-        Span<float> record, Span<float> gi, Span<float> gh)
+    private static void RecordStep(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> state, ReadOnlySpan<float> input,
+        Span<float> record, Span<float> scratch)
     {
         for (int layer = 0; layer < L; layer++)
         {
@@ -189,18 +190,23 @@ public static partial class RecurrentEngine<TShape>
             Span<float> layerState = state.Slice(layer * StatePerLayer, StatePerLayer);
             input.CopyTo(layerTape);
             layerState.CopyTo(layerTape.Slice(inSize));
-            CellStep(parameters, layer, input, layerState, gi, gh);
-            gi.CopyTo(layerTape.Slice(inSize + StatePerLayer));
+            CellStep(packed, layer, input, layerState, scratch);
+            Span<float> gates = layerTape.Slice(inSize + StatePerLayer, GH);
+            for (int gate = 0; gate < Shape<TShape>.Gates; gate++)
+            {
+                scratch.Slice(GateOffset(gate), H).CopyTo(gates.Slice(gate * H, H));
+            }
+
             if (TShape.Cell != Cell.Rnn)
             {
-                gh.Slice(TShape.Cell == Cell.Gru ? 2 * H : 0, H).CopyTo(layerTape.Slice(inSize + StatePerLayer + GH));
+                scratch.Slice(ExtraOffset, H).CopyTo(layerTape.Slice(inSize + StatePerLayer + GH));
             }
 
             input = layerState.Slice(0, H);
         }
 
         input.CopyTo(record.Slice(TopOffset, H));
-        Head(parameters, input, record.Slice(OutputOffset, O));
+        Head(values, input, record.Slice(OutputOffset, O));
     }
 
     /// <summary>

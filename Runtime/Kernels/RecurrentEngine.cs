@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Fixed;
 
@@ -11,9 +12,10 @@ namespace Fixed;
 /// it is public only for that reason.
 /// </summary>
 /// <remarks>
-/// Parameters are read in PyTorch layout straight from the model's flat vector, so anything that writes
-/// <c>Parameters</c> is seen by the next call without any synchronisation step. Scratch vectors live on
-/// the stack; nothing here allocates or keeps state between calls, so one model serves many threads.
+/// The recurrent layers read the packed copy of the weights (<see cref="PackedLayout{TShape}"/>) that
+/// <see cref="ParameterStore{TShape}"/> keeps in step with <c>Parameters</c>; the head and Backward's gradient
+/// formulas read <c>Parameters</c> itself. Scratch vectors live on the stack; nothing here allocates or keeps
+/// state between calls (the store repacks at most once after a write), so one model serves many threads.
 /// </remarks>
 /// <typeparam name="TShape">The generated shape of the network.</typeparam>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -85,43 +87,43 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>One time step: advances <paramref name="state"/> and writes <c>OutputSize</c> outputs.</summary>
-    public static void Step(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
+    public static void Step(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
     {
         CheckState(state);
         Guard.Length(input, I, nameof(input), "[InputSize={0}]", I);
         Guard.Length(output, O, nameof(output), "[OutputSize={0}]", O);
-        Span<float> gi = stackalloc float[GH];
-        Span<float> gh = stackalloc float[GH];
-        AdvanceLayers(parameters, state, input, gi, gh);
-        Head(parameters, state.Slice((L - 1) * StatePerLayer, H), output);
+        Span<float> scratch = stackalloc float[ScratchLength];
+        AdvanceLayers(parameters.Packed, state, input, scratch);
+        Head(parameters.Values, state.Slice((L - 1) * StatePerLayer, H), output);
     }
 
     /// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out.</summary>
-    public static void Forward(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs)
+    public static void Forward(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs)
     {
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
         Guard.SameLength(steps, outputs, O, nameof(outputs));
-        Span<float> gi = stackalloc float[GH];
-        Span<float> gh = stackalloc float[GH];
+        Span<float> scratch = stackalloc float[ScratchLength];
+        ReadOnlySpan<float> packed = parameters.Packed;
+        ReadOnlySpan<float> values = parameters.Values;
         Span<float> top = state.Slice((L - 1) * StatePerLayer, H);
         for (int t = 0; t < steps; t++)
         {
-            AdvanceLayers(parameters, state, inputs.Slice(t * I, I), gi, gh);
-            Head(parameters, top, outputs.Slice(t * O, O));
+            AdvanceLayers(packed, state, inputs.Slice(t * I, I), scratch);
+            Head(values, top, outputs.Slice(t * O, O));
         }
     }
 
     /// <summary>Advances the state over <c>[T, InputSize]</c>; computes no outputs.</summary>
-    public static void WarmUp(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs)
+    public static void WarmUp(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs)
     {
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
-        Span<float> gi = stackalloc float[GH];
-        Span<float> gh = stackalloc float[GH];
+        Span<float> scratch = stackalloc float[ScratchLength];
+        ReadOnlySpan<float> packed = parameters.Packed;
         for (int t = 0; t < steps; t++)
         {
-            AdvanceLayers(parameters, state, inputs.Slice(t * I, I), gi, gh);
+            AdvanceLayers(packed, state, inputs.Slice(t * I, I), scratch);
         }
     }
 
@@ -135,76 +137,128 @@ public static partial class RecurrentEngine<TShape>
 
     private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
+    private static int PaddedHidden
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => PackedLayout<TShape>.PaddedHidden;
+    }
+
+    private static int ScratchLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => PackedLayout<TShape>.ScratchLength;
+    }
+
     /// <summary>Runs every layer for one step, each layer's new h feeding the next.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AdvanceLayers(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> gi, Span<float> gh)
+    private static void AdvanceLayers(ReadOnlySpan<float> packed, Span<float> state, ReadOnlySpan<float> input, Span<float> scratch)
     {
         for (int layer = 0; layer < L; layer++)
         {
             Span<float> layerState = state.Slice(layer * StatePerLayer, StatePerLayer);
-            CellStep(parameters, layer, input, layerState, gi, gh);
+            CellStep(packed, layer, input, layerState, scratch);
             input = layerState.Slice(0, H);
         }
     }
 
     /// <summary>
-    /// One cell update in place. Leaves in <paramref name="gi"/> the activated gates (RNN: h'; GRU: r, z, n;
-    /// LSTM: i, f, g, o) and in <paramref name="gh"/> the one extra vector Backward needs (GRU: W_hn h + b_hn
-    /// in its third block; LSTM: tanh(c') in its first), so that training records exactly what inference computed.
+    /// One cell update in place, from the packed weights. The gate pre-activations are the packed bias plus
+    /// the input columns plus the hidden columns (<see cref="PackedMath"/>); the activations then run over
+    /// whole padded vectors, and only the final update touches the state's H floats. Leaves in
+    /// <paramref name="scratch"/> what Backward records (<see cref="GateOffset"/>, <see cref="ExtraOffset"/>), so
+    /// that training records exactly what inference computed.
     /// </summary>
-    private static void CellStep(ReadOnlySpan<float> parameters, int layer, ReadOnlySpan<float> x, Span<float> layerState, Span<float> gi, Span<float> gh)
+    private static void CellStep(ReadOnlySpan<float> packed, int layer, ReadOnlySpan<float> x, Span<float> layerState, Span<float> scratch)
     {
         int inSize = Shape<TShape>.LayerInput(layer);
-        ReadOnlySpan<float> p = parameters.Slice(Shape<TShape>.LayerOffset(layer), Shape<TShape>.LayerParameters(layer));
-        ReadOnlySpan<float> wih = p.Slice(0, GH * inSize);
-        ReadOnlySpan<float> whh = p.Slice(GH * inSize, GH * H);
-        ReadOnlySpan<float> bih = TShape.Bias ? p.Slice(GH * (inSize + H), GH) : default;
-        ReadOnlySpan<float> bhh = TShape.Bias ? p.Slice(GH * (inSize + H + 1), GH) : default;
+        int rows = PackedLayout<TShape>.Rows;
+        int ph = PaddedHidden;
+        ReadOnlySpan<float> q = packed.Slice(PackedLayout<TShape>.LayerOffset(layer), PackedLayout<TShape>.LayerLength(layer));
         Span<float> h = layerState.Slice(0, H);
+        Span<float> y = scratch.Slice(0, PackedLayout<TShape>.BiasLength);
+        q.Slice((inSize + H) * rows, y.Length).CopyTo(y);
+        ref float weights = ref MemoryMarshal.GetReference(q);
+        ref float sums = ref MemoryMarshal.GetReference(y);
+        MultiplyAdd(ref weights, inSize, ref MemoryMarshal.GetReference(x), ref sums);
+        MultiplyAdd(ref Unsafe.Add(ref weights, inSize * rows), H, ref MemoryMarshal.GetReference(h),
+            ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset));
 
         if (TShape.Cell == Cell.Gru)
         {
-            // The reset gate multiplies the whole hidden projection, bias included, so it is kept apart.
-            VectorMath.Project(wih, GH, inSize, x, bih, gi, TShape.Bias, accumulate: false);
-            VectorMath.Project(whh, GH, H, h, bhh, gh, TShape.Bias, accumulate: false);
-            Span<float> rz = gi.Slice(0, 2 * H);
-            Span<float> n = gi.Slice(2 * H, H);
-            VectorMath.Add(gh.Slice(0, 2 * H), rz);
-            Activations.Sigmoid(rz);
-            Elementwise.Apply<MultiplyAddOperator>(n, rz.Slice(0, H), gh.Slice(2 * H, H), n);
+            // y = [n_x | r | z | n_h]: n = tanh(n_x + r * n_h), h' = n + z * (h - n).
+            Span<float> n = y.Slice(0, ph);
+            Activations.Sigmoid(y.Slice(ph, 2 * ph));
+            Elementwise.Apply<MultiplyAddOperator>(n, y.Slice(ph, ph), y.Slice(3 * ph, ph), n);
             Activations.Tanh(n);
-            Elementwise.Apply<InterpolateOperator>(n, rz.Slice(H, H), h, h);
+            Elementwise.Apply<InterpolateOperator>(n.Slice(0, H), y.Slice(2 * ph, H), h, h);
             return;
         }
 
-        VectorMath.Project(wih, GH, inSize, x, bih, gi, TShape.Bias, accumulate: false);
-        VectorMath.Project(whh, GH, H, h, bhh, gi, TShape.Bias, accumulate: true);
-
         if (TShape.Cell == Cell.Lstm)
         {
+            // y = [i | f | g | o], then tanh(c') in the vector after them.
             Span<float> c = layerState.Slice(H, H);
-            Span<float> tanhC = gh.Slice(0, H);
-            Activations.Sigmoid(gi.Slice(0, 2 * H));
-            Activations.Tanh(gi.Slice(2 * H, H));
-            Activations.Sigmoid(gi.Slice(3 * H, H));
-            Elementwise.Apply<MultiplyOperator>(gi.Slice(0, H), gi.Slice(2 * H, H), tanhC);
-            Elementwise.Apply<MultiplyAddOperator>(tanhC, gi.Slice(H, H), c, c);
+            Span<float> tanhC = scratch.Slice(4 * ph, H);
+            Activations.Sigmoid(y.Slice(0, 2 * ph));
+            Activations.Tanh(y.Slice(2 * ph, ph));
+            Activations.Sigmoid(y.Slice(3 * ph, ph));
+            Elementwise.Apply<MultiplyOperator>(y.Slice(0, H), y.Slice(2 * ph, H), tanhC);
+            Elementwise.Apply<MultiplyAddOperator>(tanhC, y.Slice(ph, H), c, c);
             c.CopyTo(tanhC);
             Activations.Tanh(tanhC);
-            Elementwise.Apply<MultiplyOperator>(gi.Slice(3 * H, H), tanhC, h);
+            Elementwise.Apply<MultiplyOperator>(y.Slice(3 * ph, H), tanhC, h);
             return;
         }
 
         if (TShape.Nonlinearity == Nonlinearity.Relu)
         {
-            Activations.Relu(gi);
+            Activations.Relu(y);
         }
         else
         {
-            Activations.Tanh(gi);
+            Activations.Tanh(y);
         }
 
-        gi.CopyTo(h);
+        y.Slice(0, H).CopyTo(h);
+    }
+
+    /// <summary>Where PyTorch's gate <paramref name="gate"/> (r, z, n / i, f, g, o) sits in the scratch after a cell step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int GateOffset(int gate) =>
+        TShape.Cell == Cell.Gru ? (gate == 2 ? 0 : gate + 1) * PaddedHidden : gate * PaddedHidden;
+
+    /// <summary>Where the extra vector Backward needs sits: the GRU's W_hn h + b_hn, the LSTM's tanh(c').</summary>
+    private static int ExtraOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Cell == Cell.Gru ? 3 * PaddedHidden : 4 * PaddedHidden;
+    }
+
+    /// <summary>
+    /// <c>y += W x</c> over packed columns, at the vector width chosen for this shape (a JIT-time constant).
+    /// Kept out of line on purpose: compiled on its own, it gets the JIT's whole inlining budget, so every
+    /// vector operation and block guard inside folds into straight-line register code.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void MultiplyAdd(ref float w, int cols, ref float x, ref float y)
+    {
+        int rows = PackedLayout<TShape>.Rows;
+        if (PackedLayout<TShape>.Lanes == 16)
+        {
+            PackedMath.MultiplyAdd<Simd512>(ref w, rows, cols, ref x, ref y);
+        }
+        else if (PackedLayout<TShape>.Lanes == 8)
+        {
+            PackedMath.MultiplyAdd<Simd256>(ref w, rows, cols, ref x, ref y);
+        }
+        else if (PackedLayout<TShape>.Lanes == 4)
+        {
+            PackedMath.MultiplyAdd<Simd128>(ref w, rows, cols, ref x, ref y);
+        }
+        else
+        {
+            PackedMath.MultiplyAdd<Simd1>(ref w, rows, cols, ref x, ref y);
+        }
     }
 
     /// <summary>The Linear head on the top layer's h, or a copy of h when there is no head.</summary>

@@ -1,0 +1,203 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Fixed;
+
+/// <summary>
+/// The inference layout of the weights: a copy of <c>Parameters</c> arranged so that a cell's gate
+/// pre-activations are a sum of broadcast-FMA columns into register-resident accumulators, with no
+/// horizontal reductions. Per layer, in order:
+/// <list type="bullet">
+/// <item><c>Wx</c>: <c>weight_ih</c> as <see cref="Rows"/> rows by the layer's inputs;</item>
+/// <item><c>Wh</c>: <c>weight_hh</c> as <see cref="Rows"/> rows by H;</item>
+/// <item>the bias, <c>b_ih + b_hh</c> folded where the formula allows it (<see cref="BiasLength"/>).</item>
+/// </list>
+/// Each matrix is stored block by block as <see cref="PackedMath"/> walks it (<see cref="Index"/>): the rows are cut
+/// into blocks of as many vectors as the register file holds accumulators for, and each block is stored column
+/// after column, so a matrix-vector product reads its weights as one sequential stream.
+/// Every gate block is padded from H to <see cref="PaddedHidden"/>, a whole number of vectors, with zero
+/// weights, so each gate starts on a vector boundary and the padding lanes compute harmless zeros.
+/// The GRU keeps <c>W_in x + b_in</c> apart from <c>W_hn h + b_hn</c> (the reset gate multiplies only the
+/// latter), so its accumulator vector is <c>[n_x | r | z | n_h]</c>: the input columns cover the first three
+/// blocks and the hidden columns the last three, each a contiguous range.
+/// </summary>
+internal static class PackedLayout<TShape>
+    where TShape : struct, INetworkShape
+{
+    /// <summary>
+    /// Floats per vector for this network: the widest accelerated vector that is not wider than the hidden
+    /// size (so a hidden size of 8 does not pay for a 16-lane register of padding), or 1 without SIMD.
+    /// A JIT-time constant.
+    /// </summary>
+    public static int Lanes
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.IsHardwareAccelerated && TShape.HiddenSize >= 16 ? 16
+            : Vector256.IsHardwareAccelerated && TShape.HiddenSize >= 8 ? 8
+            : Vector128.IsHardwareAccelerated && TShape.HiddenSize >= 4 ? 4
+            : 1;
+    }
+
+    /// <summary>The hidden size rounded up to whole vectors.</summary>
+    public static int PaddedHidden
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (TShape.HiddenSize + Lanes - 1) / Lanes * Lanes;
+    }
+
+    private static int Gates
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.Gates;
+    }
+
+    private static bool IsGru
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Cell == Cell.Gru;
+    }
+
+    /// <summary>Rows of one input column (and of one hidden column): every gate, padded.</summary>
+    public static int Rows
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Gates * PaddedHidden;
+    }
+
+    /// <summary>
+    /// Where the hidden columns' rows start in the accumulator vector: after <c>n_x</c> for the GRU, at 0
+    /// otherwise (input and hidden columns then add into the same rows).
+    /// </summary>
+    public static int HiddenRowsOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => IsGru ? PaddedHidden : 0;
+    }
+
+    /// <summary>Floats of the packed bias, which is also the accumulator vector's length before activation.</summary>
+    public static int BiasLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => IsGru ? 4 * PaddedHidden : Rows;
+    }
+
+    /// <summary>Scratch a cell step needs: the accumulators, plus one vector for the LSTM's tanh(c').</summary>
+    public static int ScratchLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => BiasLength + (TShape.Cell == Cell.Lstm ? PaddedHidden : 0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int LayerLength(int layer) => (Shape<TShape>.LayerInput(layer) + TShape.HiddenSize) * Rows + BiasLength;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int LayerOffset(int layer) => layer == 0 ? 0 : LayerLength(0) + (layer - 1) * LayerLength(1);
+
+    /// <summary>Floats of the whole packed copy.</summary>
+    public static int Length
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => LayerOffset(TShape.NumLayers);
+    }
+
+    /// <summary>
+    /// Where element (<paramref name="row"/>, <paramref name="col"/>) of a packed <c>[Rows, cols]</c> matrix is stored:
+    /// in its row block (full blocks of <c>PackedMath.BlockVectors</c> vectors, then the remainder), column-major.
+    /// </summary>
+    public static int Index(int row, int col, int cols)
+    {
+        int blockRows = PackedMath.BlockVectors * Lanes;
+        int fullRows = Rows - Rows / Lanes % PackedMath.BlockVectors * Lanes;
+        int start = row < fullRows ? row / blockRows * blockRows : fullRows;
+        int rows = row < fullRows ? blockRows : Rows - fullRows;
+        return start * cols + col * rows + (row - start);
+    }
+
+    /// <summary>The row of an input column that PyTorch's gate <paramref name="gate"/>, unit <paramref name="unit"/> lands on.</summary>
+    private static int InputRow(int gate, int unit) =>
+        IsGru ? (gate == 2 ? 0 : gate + 1) * PaddedHidden + unit : gate * PaddedHidden + unit;
+
+    /// <summary>Rewrites <paramref name="packed"/> from <paramref name="parameters"/> (PyTorch layout). Padding stays zero.</summary>
+    public static void Pack(ReadOnlySpan<float> parameters, Span<float> packed)
+    {
+        packed.Clear();
+        Walk(parameters, packed, write: true);
+    }
+
+    /// <summary>Whether <paramref name="packed"/> holds exactly (bit for bit) what <see cref="Pack"/> would write.</summary>
+    public static bool Matches(ReadOnlySpan<float> parameters, Span<float> packed) => Walk(parameters, packed, write: false);
+
+    /// <summary>Visits every weight once with its packed position: stores it, or compares it and stops at the first difference.</summary>
+    private static bool Walk(ReadOnlySpan<float> parameters, Span<float> packed, bool write)
+    {
+        int h = TShape.HiddenSize;
+        int ph = PaddedHidden;
+        int rows = Rows;
+        for (int layer = 0; layer < TShape.NumLayers; layer++)
+        {
+            int inSize = Shape<TShape>.LayerInput(layer);
+            ReadOnlySpan<float> p = parameters.Slice(Shape<TShape>.LayerOffset(layer), Shape<TShape>.LayerParameters(layer));
+            Span<float> q = packed.Slice(LayerOffset(layer), LayerLength(layer));
+            int gh = Gates * h;
+            ReadOnlySpan<float> wih = p.Slice(0, gh * inSize);
+            ReadOnlySpan<float> whh = p.Slice(gh * inSize, gh * h);
+            Span<float> wx = q.Slice(0, inSize * rows);
+            Span<float> wh = q.Slice(inSize * rows, h * rows);
+            Span<float> bias = q.Slice((inSize + h) * rows, BiasLength);
+            for (int gate = 0; gate < Gates; gate++)
+            {
+                for (int unit = 0; unit < h; unit++)
+                {
+                    int source = gate * h + unit;
+                    int inputRow = InputRow(gate, unit);
+                    int hiddenRow = gate * ph + unit;
+                    for (int k = 0; k < inSize; k++)
+                    {
+                        if (!Visit(ref wx[Index(inputRow, k, inSize)], wih[source * inSize + k], write))
+                        {
+                            return false;
+                        }
+                    }
+
+                    for (int j = 0; j < h; j++)
+                    {
+                        if (!Visit(ref wh[Index(hiddenRow, j, h)], whh[source * h + j], write))
+                        {
+                            return false;
+                        }
+                    }
+
+                    if (!TShape.Bias)
+                    {
+                        continue;
+                    }
+
+                    float bih = p[gh * (inSize + h) + source];
+                    float bhh = p[gh * (inSize + h + 1) + source];
+                    bool same = IsGru && gate == 2
+                        ? Visit(ref bias[unit], bih, write) && Visit(ref bias[3 * ph + unit], bhh, write)
+                        : Visit(ref bias[inputRow], bih + bhh, write);
+                    if (!same)
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static bool Visit(ref float slot, float value, bool write)
+    {
+        if (write)
+        {
+            slot = value;
+            return true;
+        }
+
+        return BitConverter.SingleToInt32Bits(slot) == BitConverter.SingleToInt32Bits(value);
+    }
+}

@@ -1,0 +1,291 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace Fixed;
+
+/// <summary>
+/// Matrix-vector products over the packed layout (<see cref="PackedLayout{TShape}"/>): <c>y += W x</c> as a
+/// sum of columns, each column a run of whole vectors scaled by one broadcast element of <c>x</c>.
+/// The rows are split into blocks that fit the register file (each block's columns stored contiguously); within a block every vector of <c>y</c> has
+/// two or four accumulators fed by alternating columns, so that enough independent FMA chains are in flight
+/// to hide the FMA latency (a single chain per row block runs at a quarter of the machine's FMA rate).
+/// The sizes are JIT-time constants at every call site, so the block shapes and the <c>nv &gt; k</c> guards
+/// fold away and only straight-line code with register accumulators is left.
+/// </summary>
+internal static class PackedMath
+{
+    /// <summary>Vectors of <c>y</c> per block: 8 where there are 32 vector registers (AVX-512, ARM64), else 4.</summary>
+    public static int BlockVectors
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 8 : 4;
+    }
+
+    /// <summary>
+    /// <c>y[0..rows) += W x</c> for a <c>[rows, cols]</c> matrix stored block by block
+    /// (<see cref="PackedLayout{TShape}.Index"/>): the rows of each block, column after column, so the kernel reads
+    /// the weights in one sequential stream. <paramref name="rows"/> is a multiple of <c>TVec.Count</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAdd<TVec>(ref float w, int rows, int cols, ref float x, ref float y)
+        where TVec : struct, ISimd<TVec>
+    {
+        int vectors = rows / TVec.Count;
+        int tail = vectors % BlockVectors;
+        int full = vectors - tail;
+        int blockRows = BlockVectors * TVec.Count;
+        for (int v = 0; v < full; v += BlockVectors)
+        {
+            int offset = v * TVec.Count;
+            if (BlockVectors == 8)
+            {
+                Wide<TVec, Eight>(ref Unsafe.Add(ref w, offset * cols), blockRows, cols, ref x, ref Unsafe.Add(ref y, offset));
+            }
+            else
+            {
+                Wide<TVec, Four>(ref Unsafe.Add(ref w, offset * cols), blockRows, cols, ref x, ref Unsafe.Add(ref y, offset));
+            }
+        }
+
+        // The tail's size is a constant too, so exactly one of these calls is compiled.
+        ref float tw = ref Unsafe.Add(ref w, full * TVec.Count * cols);
+        ref float ty = ref Unsafe.Add(ref y, full * TVec.Count);
+        int tailRows = tail * TVec.Count;
+        if (tail == 1)
+        {
+            Narrow<TVec, One>(ref tw, tailRows, cols, ref x, ref ty);
+        }
+        else if (tail == 2)
+        {
+            Narrow<TVec, Two>(ref tw, tailRows, cols, ref x, ref ty);
+        }
+        else if (tail == 3)
+        {
+            Wide<TVec, Three>(ref tw, tailRows, cols, ref x, ref ty);
+        }
+        else if (tail == 4)
+        {
+            Wide<TVec, Four>(ref tw, tailRows, cols, ref x, ref ty);
+        }
+        else if (tail == 5)
+        {
+            Wide<TVec, Five>(ref tw, tailRows, cols, ref x, ref ty);
+        }
+        else if (tail == 6)
+        {
+            Wide<TVec, Six>(ref tw, tailRows, cols, ref x, ref ty);
+        }
+        else if (tail == 7)
+        {
+            Wide<TVec, Seven>(ref tw, tailRows, cols, ref x, ref ty);
+        }
+    }
+
+    /// <summary>A block of 3 to 8 vectors: two accumulators each, even columns into <c>a</c>, odd into <c>b</c>.</summary>
+    /// <remarks>
+    /// Each block shape is a method of its own (the vector count is a type argument), compiled separately: inlined
+    /// into one caller, the sixteen accumulators' operations would exhaust the JIT's inlining budget and leave calls
+    /// in the hot loop.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Wide<TVec, TCount>(ref float w, int rows, int cols, ref float x, ref float y)
+        where TVec : struct, ISimd<TVec>
+        where TCount : struct, IConstant
+    {
+        int nv = TCount.Value;
+        nuint n = (nuint)TVec.Count;
+        nuint stride = (nuint)rows;
+        TVec a0 = TVec.Load(ref y, 0);
+        TVec a1 = TVec.Load(ref y, n);
+        TVec a2 = TVec.Load(ref y, 2 * n);
+        TVec a3 = nv > 3 ? TVec.Load(ref y, 3 * n) : default;
+        TVec a4 = nv > 4 ? TVec.Load(ref y, 4 * n) : default;
+        TVec a5 = nv > 5 ? TVec.Load(ref y, 5 * n) : default;
+        TVec a6 = nv > 6 ? TVec.Load(ref y, 6 * n) : default;
+        TVec a7 = nv > 7 ? TVec.Load(ref y, 7 * n) : default;
+        TVec b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        int j = 0;
+        for (; j < cols - 1; j += 2)
+        {
+            ref float c = ref Unsafe.Add(ref w, (nuint)j * stride);
+            ref float d = ref Unsafe.Add(ref c, stride);
+            TVec x0 = TVec.Broadcast(Unsafe.Add(ref x, j));
+            TVec x1 = TVec.Broadcast(Unsafe.Add(ref x, j + 1));
+            a0 = TVec.MultiplyAdd(TVec.Load(ref c, 0), x0, a0);
+            b0 = TVec.MultiplyAdd(TVec.Load(ref d, 0), x1, b0);
+            a1 = TVec.MultiplyAdd(TVec.Load(ref c, n), x0, a1);
+            b1 = TVec.MultiplyAdd(TVec.Load(ref d, n), x1, b1);
+            a2 = TVec.MultiplyAdd(TVec.Load(ref c, 2 * n), x0, a2);
+            b2 = TVec.MultiplyAdd(TVec.Load(ref d, 2 * n), x1, b2);
+            if (nv > 3)
+            {
+                a3 = TVec.MultiplyAdd(TVec.Load(ref c, 3 * n), x0, a3);
+                b3 = TVec.MultiplyAdd(TVec.Load(ref d, 3 * n), x1, b3);
+            }
+
+            if (nv > 4)
+            {
+                a4 = TVec.MultiplyAdd(TVec.Load(ref c, 4 * n), x0, a4);
+                b4 = TVec.MultiplyAdd(TVec.Load(ref d, 4 * n), x1, b4);
+            }
+
+            if (nv > 5)
+            {
+                a5 = TVec.MultiplyAdd(TVec.Load(ref c, 5 * n), x0, a5);
+                b5 = TVec.MultiplyAdd(TVec.Load(ref d, 5 * n), x1, b5);
+            }
+
+            if (nv > 6)
+            {
+                a6 = TVec.MultiplyAdd(TVec.Load(ref c, 6 * n), x0, a6);
+                b6 = TVec.MultiplyAdd(TVec.Load(ref d, 6 * n), x1, b6);
+            }
+
+            if (nv > 7)
+            {
+                a7 = TVec.MultiplyAdd(TVec.Load(ref c, 7 * n), x0, a7);
+                b7 = TVec.MultiplyAdd(TVec.Load(ref d, 7 * n), x1, b7);
+            }
+        }
+
+        if (j < cols)
+        {
+            ref float c = ref Unsafe.Add(ref w, (nuint)j * stride);
+            TVec x0 = TVec.Broadcast(Unsafe.Add(ref x, j));
+            a0 = TVec.MultiplyAdd(TVec.Load(ref c, 0), x0, a0);
+            a1 = TVec.MultiplyAdd(TVec.Load(ref c, n), x0, a1);
+            a2 = TVec.MultiplyAdd(TVec.Load(ref c, 2 * n), x0, a2);
+            a3 = nv > 3 ? TVec.MultiplyAdd(TVec.Load(ref c, 3 * n), x0, a3) : a3;
+            a4 = nv > 4 ? TVec.MultiplyAdd(TVec.Load(ref c, 4 * n), x0, a4) : a4;
+            a5 = nv > 5 ? TVec.MultiplyAdd(TVec.Load(ref c, 5 * n), x0, a5) : a5;
+            a6 = nv > 6 ? TVec.MultiplyAdd(TVec.Load(ref c, 6 * n), x0, a6) : a6;
+            a7 = nv > 7 ? TVec.MultiplyAdd(TVec.Load(ref c, 7 * n), x0, a7) : a7;
+        }
+
+        TVec.Store(TVec.Add(a0, b0), ref y, 0);
+        TVec.Store(TVec.Add(a1, b1), ref y, n);
+        TVec.Store(TVec.Add(a2, b2), ref y, 2 * n);
+        if (nv > 3)
+        {
+            TVec.Store(TVec.Add(a3, b3), ref y, 3 * n);
+        }
+
+        if (nv > 4)
+        {
+            TVec.Store(TVec.Add(a4, b4), ref y, 4 * n);
+        }
+
+        if (nv > 5)
+        {
+            TVec.Store(TVec.Add(a5, b5), ref y, 5 * n);
+        }
+
+        if (nv > 6)
+        {
+            TVec.Store(TVec.Add(a6, b6), ref y, 6 * n);
+        }
+
+        if (nv > 7)
+        {
+            TVec.Store(TVec.Add(a7, b7), ref y, 7 * n);
+        }
+    }
+
+    /// <summary>A block of 1 or 2 vectors: four accumulators each, fed by columns j, j+1, j+2, j+3.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Narrow<TVec, TCount>(ref float w, int rows, int cols, ref float x, ref float y)
+        where TVec : struct, ISimd<TVec>
+        where TCount : struct, IConstant
+    {
+        int nv = TCount.Value;
+        nuint n = (nuint)TVec.Count;
+        nuint stride = (nuint)rows;
+        TVec a0 = TVec.Load(ref y, 0);
+        TVec a1 = nv > 1 ? TVec.Load(ref y, n) : default;
+        TVec b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
+        int j = 0;
+        for (; j < cols - 3; j += 4)
+        {
+            ref float p = ref Unsafe.Add(ref w, (nuint)j * stride);
+            ref float q = ref Unsafe.Add(ref p, stride);
+            ref float r = ref Unsafe.Add(ref q, stride);
+            ref float s = ref Unsafe.Add(ref r, stride);
+            TVec x0 = TVec.Broadcast(Unsafe.Add(ref x, j));
+            TVec x1 = TVec.Broadcast(Unsafe.Add(ref x, j + 1));
+            TVec x2 = TVec.Broadcast(Unsafe.Add(ref x, j + 2));
+            TVec x3 = TVec.Broadcast(Unsafe.Add(ref x, j + 3));
+            a0 = TVec.MultiplyAdd(TVec.Load(ref p, 0), x0, a0);
+            b0 = TVec.MultiplyAdd(TVec.Load(ref q, 0), x1, b0);
+            c0 = TVec.MultiplyAdd(TVec.Load(ref r, 0), x2, c0);
+            d0 = TVec.MultiplyAdd(TVec.Load(ref s, 0), x3, d0);
+            if (nv > 1)
+            {
+                a1 = TVec.MultiplyAdd(TVec.Load(ref p, n), x0, a1);
+                b1 = TVec.MultiplyAdd(TVec.Load(ref q, n), x1, b1);
+                c1 = TVec.MultiplyAdd(TVec.Load(ref r, n), x2, c1);
+                d1 = TVec.MultiplyAdd(TVec.Load(ref s, n), x3, d1);
+            }
+        }
+
+        for (; j < cols; j++)
+        {
+            ref float p = ref Unsafe.Add(ref w, (nuint)j * stride);
+            TVec x0 = TVec.Broadcast(Unsafe.Add(ref x, j));
+            a0 = TVec.MultiplyAdd(TVec.Load(ref p, 0), x0, a0);
+            a1 = nv > 1 ? TVec.MultiplyAdd(TVec.Load(ref p, n), x0, a1) : a1;
+        }
+
+        TVec.Store(TVec.Add(TVec.Add(a0, b0), TVec.Add(c0, d0)), ref y, 0);
+        if (nv > 1)
+        {
+            TVec.Store(TVec.Add(TVec.Add(a1, b1), TVec.Add(c1, d1)), ref y, n);
+        }
+    }
+}
+
+/// <summary>An integer as a type argument, so that a generic method is compiled once per value with it folded in.</summary>
+internal interface IConstant
+{
+    static abstract int Value { get; }
+}
+
+internal readonly struct One : IConstant
+{
+    public static int Value => 1;
+}
+
+internal readonly struct Two : IConstant
+{
+    public static int Value => 2;
+}
+
+internal readonly struct Three : IConstant
+{
+    public static int Value => 3;
+}
+
+internal readonly struct Four : IConstant
+{
+    public static int Value => 4;
+}
+
+internal readonly struct Five : IConstant
+{
+    public static int Value => 5;
+}
+
+internal readonly struct Six : IConstant
+{
+    public static int Value => 6;
+}
+
+internal readonly struct Seven : IConstant
+{
+    public static int Value => 7;
+}
+
+internal readonly struct Eight : IConstant
+{
+    public static int Value => 8;
+}

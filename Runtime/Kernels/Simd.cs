@@ -1,0 +1,125 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Fixed;
+
+/// <summary>
+/// One SIMD register of floats, as a type parameter: lets a kernel be written once and instantiated for
+/// <see cref="Vector512{T}"/>, <see cref="Vector256{T}"/>, <see cref="Vector128{T}"/> (NEON on ARM64) and a
+/// plain float. Every implementation is a struct holding one vector, so the JIT keeps it in a register
+/// and inlines each operation to one instruction.
+/// </summary>
+internal interface ISimd<TSelf>
+    where TSelf : struct, ISimd<TSelf>
+{
+    /// <summary>Floats per register.</summary>
+    static abstract int Count { get; }
+
+    static abstract TSelf Load(ref float source, nuint offset);
+
+    static abstract void Store(TSelf value, ref float destination, nuint offset);
+
+    static abstract TSelf Broadcast(float value);
+
+    /// <summary><c>a·b + c</c>, fused where the hardware has FMA.</summary>
+    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+
+    static abstract TSelf Add(TSelf a, TSelf b);
+}
+
+internal readonly struct Simd512 : ISimd<Simd512>
+{
+    private readonly Vector512<float> _value;
+
+    private Simd512(Vector512<float> value) => _value = value;
+
+    public static int Count => Vector512<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Load(ref float source, nuint offset) => new(Vector512.LoadUnsafe(ref source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Simd512 value, ref float destination, nuint offset) => value._value.StoreUnsafe(ref destination, offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Broadcast(float value) => new(Vector512.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 MultiplyAdd(Simd512 a, Simd512 b, Simd512 c) => new(Vector512.MultiplyAddEstimate(a._value, b._value, c._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Add(Simd512 a, Simd512 b) => new(a._value + b._value);
+}
+
+internal readonly struct Simd256 : ISimd<Simd256>
+{
+    private readonly Vector256<float> _value;
+
+    private Simd256(Vector256<float> value) => _value = value;
+
+    public static int Count => Vector256<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Load(ref float source, nuint offset) => new(Vector256.LoadUnsafe(ref source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Simd256 value, ref float destination, nuint offset) => value._value.StoreUnsafe(ref destination, offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Broadcast(float value) => new(Vector256.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 MultiplyAdd(Simd256 a, Simd256 b, Simd256 c) => new(Vector256.MultiplyAddEstimate(a._value, b._value, c._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Add(Simd256 a, Simd256 b) => new(a._value + b._value);
+}
+
+internal readonly struct Simd128 : ISimd<Simd128>
+{
+    private readonly Vector128<float> _value;
+
+    private Simd128(Vector128<float> value) => _value = value;
+
+    public static int Count => Vector128<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Load(ref float source, nuint offset) => new(Vector128.LoadUnsafe(ref source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Simd128 value, ref float destination, nuint offset) => value._value.StoreUnsafe(ref destination, offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Broadcast(float value) => new(Vector128.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 MultiplyAdd(Simd128 a, Simd128 b, Simd128 c) => new(Vector128.MultiplyAddEstimate(a._value, b._value, c._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Add(Simd128 a, Simd128 b) => new(a._value + b._value);
+}
+
+/// <summary>The scalar "register": the path taken when the JIT reports no vector acceleration.</summary>
+internal readonly struct Simd1 : ISimd<Simd1>
+{
+    private readonly float _value;
+
+    private Simd1(float value) => _value = value;
+
+    public static int Count => 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 Load(ref float source, nuint offset) => new(Unsafe.Add(ref source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Simd1 value, ref float destination, nuint offset) => Unsafe.Add(ref destination, offset) = value._value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 Broadcast(float value) => new(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 MultiplyAdd(Simd1 a, Simd1 b, Simd1 c) => new(float.MultiplyAddEstimate(a._value, b._value, c._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 Add(Simd1 a, Simd1 b) => new(a._value + b._value);
+}

@@ -1,0 +1,140 @@
+using System;
+using System.ComponentModel;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Threading;
+
+namespace Fixed;
+
+/// <summary>
+/// A generated model's weights: the flat vector in PyTorch layout (<c>Parameters</c>, the source of truth)
+/// and the packed copy the inference kernels read (<see cref="PackedLayout{TShape}"/>). Generated models
+/// own one; it is public only for that reason.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Keeping the copy in step costs nothing per step: every request for the writable span
+/// (<see cref="Writable"/>, which is what <c>model.Parameters</c>, <c>Load</c>, the optimizers and the
+/// checkpoint code all go through) bumps a version, and the next inference call that finds the copy out of
+/// date repacks it once (a transpose of the weights, about as costly as one step) before it starts.
+/// So a write is seen by the next call exactly when it was made through a span obtained after the previous
+/// inference call: <c>model.Parameters[i] = v</c>, <c>model.Parameters.CopyTo(...)</c> /
+/// <c>source.CopyTo(model.Parameters)</c>, <c>Load</c>, an optimizer's <c>Step</c>.
+/// </para>
+/// <para>
+/// The one pattern it cannot see is a span kept in a local across an inference call and written after it.
+/// Debug builds of the calling project catch that pattern, and writes racing with inference on another
+/// thread, at the next call (<see cref="BeginChecked"/>), with an <see cref="InvalidOperationException"/>.
+/// </para>
+/// <para>
+/// Thread safety: many threads may infer at once. A thread that finds the copy stale repacks it; two doing so
+/// at once write the same values, and the version is published only after the copy is complete.
+/// </para>
+/// </remarks>
+/// <typeparam name="TShape">The generated shape of the network.</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class ParameterStore<TShape>
+    where TShape : struct, INetworkShape
+{
+    private readonly float[] _values = new float[Shape<TShape>.ParameterCount];
+    private readonly float[] _packed = new float[PackedLayout<TShape>.Length];
+    private int _version;
+    private int _packedVersion = -1;
+    private int _checkedCalls;
+
+    /// <summary>The weights for writing: marks the packed copy stale, so the next inference call repacks.</summary>
+    public Span<float> Writable
+    {
+        get
+        {
+            if (Volatile.Read(ref _checkedCalls) != 0)
+            {
+                ThrowWriteDuringInference();
+            }
+
+            Interlocked.Increment(ref _version);
+            return _values;
+        }
+    }
+
+    /// <summary>The weights for reading (Save, Backward's gradient formulas): does not mark the copy stale.</summary>
+    public ReadOnlySpan<float> Values => _values;
+
+    /// <summary>The packed copy, brought up to date first if anything asked for <see cref="Writable"/> since the last pack.</summary>
+    internal ReadOnlySpan<float> Packed
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            int version = Volatile.Read(ref _version);
+            if (version != Volatile.Read(ref _packedVersion))
+            {
+                Repack(version);
+            }
+
+            return _packed;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Repack(int version)
+    {
+        PackedLayout<TShape>.Pack(_values, _packed);
+        Volatile.Write(ref _packedVersion, version);
+    }
+
+    /// <summary>
+    /// Debug builds only (generated code calls it under <c>#if DEBUG</c>): verifies that the packed copy still
+    /// matches <c>Parameters</c>, i.e. that nothing wrote through a span kept across an inference call, and
+    /// counts the call as running until the returned scope is disposed, so that a request for the writable
+    /// span on another thread meanwhile throws instead of tearing the weights under the running call.
+    /// </summary>
+    public CheckedCall BeginChecked()
+    {
+        int version = Volatile.Read(ref _version);
+        if (version == Volatile.Read(ref _packedVersion) && !PackedLayout<TShape>.Matches(_values, _packed))
+        {
+            throw new InvalidOperationException(
+                "Parameters changed without the model being told: something wrote through a Span<float> obtained from " +
+                "model.Parameters before an earlier Step/Forward/WarmUp/Backward call, so the packed copy the kernels read is stale. " +
+                "Read model.Parameters again after each inference call before writing through it (this check runs in Debug builds only).");
+        }
+
+        Interlocked.Increment(ref _checkedCalls);
+        return new CheckedCall(this, version);
+    }
+
+    private void EndChecked(int version)
+    {
+        Interlocked.Decrement(ref _checkedCalls);
+        if (Volatile.Read(ref _version) != version)
+        {
+            throw new InvalidOperationException(
+                "Parameters was requested for writing on another thread while this inference call ran: its result may mix old and new weights. " +
+                "Stop inference (or give each thread its own model) while training or loading (this check runs in Debug builds only).");
+        }
+    }
+
+    private void ThrowWriteDuringInference() =>
+        throw new InvalidOperationException(string.Format(
+            CultureInfo.InvariantCulture,
+            "model.Parameters was requested for writing while {0} inference call(s) were running on other threads: the running calls would read torn weights. " +
+            "Stop inference (or give each thread its own model) while training or loading (this check runs in Debug builds only).",
+            Volatile.Read(ref _checkedCalls)));
+
+    /// <summary>The scope of one checked inference call; see <see cref="BeginChecked"/>.</summary>
+    public readonly struct CheckedCall : IDisposable
+    {
+        private readonly ParameterStore<TShape> _store;
+        private readonly int _version;
+
+        internal CheckedCall(ParameterStore<TShape> store, int version)
+        {
+            _store = store;
+            _version = version;
+        }
+
+        /// <summary>Ends the call; throws if the weights were requested for writing meanwhile.</summary>
+        public void Dispose() => _store?.EndChecked(_version);
+    }
+}
