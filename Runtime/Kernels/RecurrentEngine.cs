@@ -172,7 +172,6 @@ public static partial class RecurrentEngine<TShape>
     {
         int inSize = Shape<TShape>.LayerInput(layer);
         int rows = PackedLayout<TShape>.Rows;
-        int ph = PaddedHidden;
         ReadOnlySpan<float> q = packed.Slice(PackedLayout<TShape>.LayerOffset(layer), PackedLayout<TShape>.LayerLength(layer));
         Span<float> h = layerState.Slice(0, H);
         Span<float> y = scratch.Slice(0, PackedLayout<TShape>.BiasLength);
@@ -183,43 +182,48 @@ public static partial class RecurrentEngine<TShape>
         MultiplyAdd(ref Unsafe.Add(ref weights, inSize * rows), H, ref MemoryMarshal.GetReference(h),
             ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset));
 
-        if (TShape.Cell == Cell.Gru)
-        {
-            // y = [n_x | r | z | n_h]: n = tanh(n_x + r * n_h), h' = n + z * (h - n).
-            Span<float> n = y.Slice(0, ph);
-            Activations.Sigmoid(y.Slice(ph, 2 * ph));
-            Elementwise.Apply<MultiplyAddOperator>(n, y.Slice(ph, ph), y.Slice(3 * ph, ph), n);
-            Activations.Tanh(n);
-            Elementwise.Apply<InterpolateOperator>(n.Slice(0, H), y.Slice(2 * ph, H), h, h);
-            return;
-        }
+        Update(ref sums, layerState);
+    }
 
-        if (TShape.Cell == Cell.Lstm)
+    /// <summary>The fused activations and state update (<see cref="CellUpdate"/>) at this shape's vector width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Update(ref float y, Span<float> layerState)
+    {
+        if (PackedLayout<TShape>.Lanes == 16)
         {
-            // y = [i | f | g | o], then tanh(c') in the vector after them.
-            Span<float> c = layerState.Slice(H, H);
-            Span<float> tanhC = scratch.Slice(4 * ph, H);
-            Activations.Sigmoid(y.Slice(0, 2 * ph));
-            Activations.Tanh(y.Slice(2 * ph, ph));
-            Activations.Sigmoid(y.Slice(3 * ph, ph));
-            Elementwise.Apply<MultiplyOperator>(y.Slice(0, H), y.Slice(2 * ph, H), tanhC);
-            Elementwise.Apply<MultiplyAddOperator>(tanhC, y.Slice(ph, H), c, c);
-            c.CopyTo(tanhC);
-            Activations.Tanh(tanhC);
-            Elementwise.Apply<MultiplyOperator>(y.Slice(3 * ph, H), tanhC, h);
-            return;
+            Update<Simd512>(ref y, layerState);
         }
-
-        if (TShape.Nonlinearity == Nonlinearity.Relu)
+        else if (PackedLayout<TShape>.Lanes == 8)
         {
-            Activations.Relu(y);
+            Update<Simd256>(ref y, layerState);
+        }
+        else if (PackedLayout<TShape>.Lanes == 4)
+        {
+            Update<Simd128>(ref y, layerState);
         }
         else
         {
-            Activations.Tanh(y);
+            Update<Simd1>(ref y, layerState);
         }
+    }
 
-        y.Slice(0, H).CopyTo(h);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Update<TVec>(ref float y, Span<float> layerState)
+        where TVec : struct, ISimd<TVec>
+    {
+        ref float h = ref MemoryMarshal.GetReference(layerState);
+        if (TShape.Cell == Cell.Gru)
+        {
+            CellUpdate.Gru<TVec>(ref y, PaddedHidden, ref h, H);
+        }
+        else if (TShape.Cell == Cell.Lstm)
+        {
+            CellUpdate.Lstm<TVec>(ref y, PaddedHidden, ref h, ref Unsafe.Add(ref h, H), H);
+        }
+        else
+        {
+            CellUpdate.Rnn<TVec>(ref y, ref h, H, TShape.Nonlinearity == Nonlinearity.Relu);
+        }
     }
 
     /// <summary>Where PyTorch's gate <paramref name="gate"/> (r, z, n / i, f, g, o) sits in the scratch after a cell step.</summary>

@@ -25,6 +25,19 @@ internal interface ISimd<TSelf>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
 
     static abstract TSelf Add(TSelf a, TSelf b);
+
+    static abstract TSelf Subtract(TSelf a, TSelf b);
+
+    static abstract TSelf Multiply(TSelf a, TSelf b);
+
+    /// <summary>The logistic function, as <see cref="SigmoidOperator"/> computes it at this width.</summary>
+    static abstract TSelf Sigmoid(TSelf x);
+
+    /// <summary>tanh, as <see cref="TanhOperator"/> computes it at this width.</summary>
+    static abstract TSelf Tanh(TSelf x);
+
+    /// <summary>max(x, 0), as <see cref="ReluOperator"/> computes it at this width.</summary>
+    static abstract TSelf Relu(TSelf x);
 }
 
 internal readonly struct Simd512 : ISimd<Simd512>
@@ -49,6 +62,21 @@ internal readonly struct Simd512 : ISimd<Simd512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512 Add(Simd512 a, Simd512 b) => new(a._value + b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Subtract(Simd512 a, Simd512 b) => new(a._value - b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Multiply(Simd512 a, Simd512 b) => new(a._value * b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Sigmoid(Simd512 x) => new(SigmoidOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Tanh(Simd512 x) => new(TanhOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Relu(Simd512 x) => new(ReluOperator.Invoke(x._value));
 }
 
 internal readonly struct Simd256 : ISimd<Simd256>
@@ -73,6 +101,21 @@ internal readonly struct Simd256 : ISimd<Simd256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256 Add(Simd256 a, Simd256 b) => new(a._value + b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Subtract(Simd256 a, Simd256 b) => new(a._value - b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Multiply(Simd256 a, Simd256 b) => new(a._value * b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Sigmoid(Simd256 x) => new(SigmoidOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Tanh(Simd256 x) => new(TanhOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Relu(Simd256 x) => new(ReluOperator.Invoke(x._value));
 }
 
 internal readonly struct Simd128 : ISimd<Simd128>
@@ -97,6 +140,21 @@ internal readonly struct Simd128 : ISimd<Simd128>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128 Add(Simd128 a, Simd128 b) => new(a._value + b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Subtract(Simd128 a, Simd128 b) => new(a._value - b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Multiply(Simd128 a, Simd128 b) => new(a._value * b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Sigmoid(Simd128 x) => new(SigmoidOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Tanh(Simd128 x) => new(TanhOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Relu(Simd128 x) => new(ReluOperator.Invoke(x._value));
 }
 
 /// <summary>The scalar "register": the path taken when the JIT reports no vector acceleration.</summary>
@@ -122,4 +180,19 @@ internal readonly struct Simd1 : ISimd<Simd1>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd1 Add(Simd1 a, Simd1 b) => new(a._value + b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 Subtract(Simd1 a, Simd1 b) => new(a._value - b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 Multiply(Simd1 a, Simd1 b) => new(a._value * b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 Sigmoid(Simd1 x) => new(SigmoidOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 Tanh(Simd1 x) => new(TanhOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 Relu(Simd1 x) => new(ReluOperator.Invoke(x._value));
 }

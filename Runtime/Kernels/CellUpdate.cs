@@ -1,0 +1,114 @@
+using System.Runtime.CompilerServices;
+
+namespace Fixed;
+
+/// <summary>
+/// The element-wise half of a cell step, fused into one pass: from the gate pre-activations the packed
+/// projections left in the scratch vector, every activation and the state update for one vector of hidden units
+/// at a time, in registers. The activated gates are written back over their pre-activations, because Backward
+/// records them. Whole vectors first, then the last <c>H mod TVec.Count</c> units one at a time with the same
+/// formulas (the scratch is padded, the state is not).
+/// </summary>
+internal static class CellUpdate
+{
+    /// <summary>
+    /// GRU, scratch <c>[n_x | r | z | n_h]</c> (each <paramref name="stride"/> floats):
+    /// <c>r = σ(r)</c>, <c>z = σ(z)</c>, <c>n = tanh(n_x + r·n_h)</c>, <c>h' = n + z·(h - n)</c>.
+    /// Leaves r, z, n activated (n over n_x) and n_h as it was.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Gru<TVec>(ref float y, int stride, ref float h, int hidden)
+        where TVec : struct, ISimd<TVec>
+    {
+        int i = 0;
+        for (; i <= hidden - TVec.Count; i += TVec.Count)
+        {
+            Gru<TVec>(ref y, (nuint)stride, ref h, (nuint)i);
+        }
+
+        for (; i < hidden; i++)
+        {
+            Gru<Simd1>(ref y, (nuint)stride, ref h, (nuint)i);
+        }
+    }
+
+    /// <summary>
+    /// LSTM, scratch <c>[i | f | g | o | tanh(c')]</c>: <c>c' = σ(f)·c + σ(i)·tanh(g)</c>, <c>h' = σ(o)·tanh(c')</c>.
+    /// Leaves the four gates activated and tanh(c') in the fifth block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Lstm<TVec>(ref float y, int stride, ref float h, ref float c, int hidden)
+        where TVec : struct, ISimd<TVec>
+    {
+        int i = 0;
+        for (; i <= hidden - TVec.Count; i += TVec.Count)
+        {
+            Lstm<TVec>(ref y, (nuint)stride, ref h, ref c, (nuint)i);
+        }
+
+        for (; i < hidden; i++)
+        {
+            Lstm<Simd1>(ref y, (nuint)stride, ref h, ref c, (nuint)i);
+        }
+    }
+
+    /// <summary>RNN: <c>h' = tanh(y)</c> or <c>relu(y)</c>, also left in the scratch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rnn<TVec>(ref float y, ref float h, int hidden, bool relu)
+        where TVec : struct, ISimd<TVec>
+    {
+        int i = 0;
+        for (; i <= hidden - TVec.Count; i += TVec.Count)
+        {
+            Rnn<TVec>(ref y, ref h, (nuint)i, relu);
+        }
+
+        for (; i < hidden; i++)
+        {
+            Rnn<Simd1>(ref y, ref h, (nuint)i, relu);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Gru<TVec>(ref float y, nuint stride, ref float h, nuint k)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec r = TVec.Sigmoid(TVec.Load(ref y, stride + k));
+        TVec z = TVec.Sigmoid(TVec.Load(ref y, (2 * stride) + k));
+        TVec n = TVec.Tanh(TVec.MultiplyAdd(r, TVec.Load(ref y, (3 * stride) + k), TVec.Load(ref y, k)));
+        TVec previous = TVec.Load(ref h, k);
+        TVec.Store(r, ref y, stride + k);
+        TVec.Store(z, ref y, (2 * stride) + k);
+        TVec.Store(n, ref y, k);
+        TVec.Store(TVec.MultiplyAdd(z, TVec.Subtract(previous, n), n), ref h, k);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lstm<TVec>(ref float y, nuint stride, ref float h, ref float c, nuint k)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec i = TVec.Sigmoid(TVec.Load(ref y, k));
+        TVec f = TVec.Sigmoid(TVec.Load(ref y, stride + k));
+        TVec g = TVec.Tanh(TVec.Load(ref y, (2 * stride) + k));
+        TVec o = TVec.Sigmoid(TVec.Load(ref y, (3 * stride) + k));
+        TVec cell = TVec.MultiplyAdd(f, TVec.Load(ref c, k), TVec.Multiply(i, g));
+        TVec tanhC = TVec.Tanh(cell);
+        TVec.Store(i, ref y, k);
+        TVec.Store(f, ref y, stride + k);
+        TVec.Store(g, ref y, (2 * stride) + k);
+        TVec.Store(o, ref y, (3 * stride) + k);
+        TVec.Store(tanhC, ref y, (4 * stride) + k);
+        TVec.Store(cell, ref c, k);
+        TVec.Store(TVec.Multiply(o, tanhC), ref h, k);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rnn<TVec>(ref float y, ref float h, nuint k, bool relu)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec pre = TVec.Load(ref y, k);
+        TVec a = relu ? TVec.Relu(pre) : TVec.Tanh(pre);
+        TVec.Store(a, ref y, k);
+        TVec.Store(a, ref h, k);
+    }
+}
