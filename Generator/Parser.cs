@@ -37,6 +37,20 @@ internal static class Parser
             return new ParsedModel(null, EquatableArray<DiagnosticInfo>.Empty, null);
         }
 
+        // Only the part that carries the attribute speaks for the class. Another part can reach here too when it has the
+        // attribute with a target that does not apply ([return: Recurrent], CS0657, ignored by the compiler): it must not
+        // emit the class a second time.
+        if (attributeSyntax is null || !syntax.Span.Contains(attributeSyntax.Span) || attributeSyntax.SyntaxTree != syntax.SyntaxTree)
+        {
+            return new ParsedModel(null, EquatableArray<DiagnosticInfo>.Empty, null);
+        }
+
+        if (ShadowedName(context.SemanticModel.Compilation) is { } shadow)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NameShadowed, shadow.Location, shadow.Name, shadow.Needed));
+            return new ParsedModel(null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()), null);
+        }
+
         if (AlreadyRejectedByTheCompiler(type, cancellationToken))
         {
             return new ParsedModel(null, EquatableArray<DiagnosticInfo>.Empty, null);
@@ -137,6 +151,47 @@ internal static class Parser
     /// top-level class declared private or protected (CS1527).
     /// The user sees the compiler's error; Fixed generates nothing for that class.
     /// </summary>
+    /// <summary>The runtime types the generated code names as <c>global::Fixed.X</c> (metadata names).</summary>
+    private static readonly string[] RuntimeTypes =
+    [
+        "Fixed.RecurrentAttribute", "Fixed.Cell", "Fixed.Nonlinearity", "Fixed.Loss", "Fixed.LossOn", "Fixed.SequenceLayout",
+        "Fixed.ParameterInfo", "Fixed.ParameterInitializer", "Fixed.ParameterStore`1", "Fixed.RecurrentEngine`1",
+        "Fixed.INetworkShape", "Fixed.IRecurrentModel`1", "Fixed.ModelWeights", "Fixed.GradientClipping",
+    ];
+
+    /// <summary>
+    /// A user type that takes over a name the generated code depends on: a type called <c>System</c> or <c>Fixed</c> in
+    /// the global namespace (then <c>global::System</c> / <c>global::Fixed</c> name it, not the namespace), or a source
+    /// type with the full name of a runtime type (<c>namespace Fixed { enum Cell }</c>). Either would break every
+    /// generated file with errors the user cannot act on, so it is reported once, plainly, instead.
+    /// </summary>
+    private static (string Name, string Needed, Location Location)? ShadowedName(Compilation compilation)
+    {
+        foreach (string name in new[] { "System", "Fixed" })
+        {
+            foreach (INamedTypeSymbol type in compilation.GlobalNamespace.GetTypeMembers(name))
+            {
+                if (type.Locations.FirstOrDefault(l => l.IsInSource) is { } location)
+                {
+                    return (name, "the namespace " + name, location);
+                }
+            }
+        }
+
+        foreach (string metadataName in RuntimeTypes)
+        {
+            INamedTypeSymbol? own = compilation.Assembly.GetTypeByMetadataName(metadataName);
+            if (own is not null && own.Locations.FirstOrDefault(l => l.IsInSource) is { } location &&
+                compilation.References.Any(r => compilation.GetAssemblyOrModuleSymbol(r) is IAssemblySymbol a && a.GetTypeByMetadataName(metadataName) is not null))
+            {
+                string display = metadataName.Replace("`1", "<T>");
+                return (display, "the runtime type " + display, location);
+            }
+        }
+
+        return null;
+    }
+
     private static bool AlreadyRejectedByTheCompiler(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
         for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)

@@ -92,6 +92,10 @@ internal static class DiagnosticDescriptors
         "FIXED021", "Weights tensor has the wrong shape",
         "Tensor '{1}' in the weights file '{0}' has shape {2}, but '{3}' needs {4}: make the attribute's sizes match the PyTorch module the file was saved from");
 
+    public static readonly DiagnosticDescriptor NameShadowed = Error(
+        "FIXED022", "A user type hides a name the generated code needs",
+        "The type '{0}' declared here hides {1}, which every generated model refers to: rename it or move it into a namespace of your own");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
 }

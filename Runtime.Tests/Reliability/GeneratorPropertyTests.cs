@@ -35,7 +35,6 @@ public sealed class GeneratorPropertyTests(ITestOutputHelper output)
     {
         long iterations = ConsoleEntry.Number(IterationsVariable, 800);
         s_cases = s_generated = s_withFixedDiagnostic = s_withUserErrors = s_clean = s_declarations = 0;
-        s_known.Clear();
         s_survey.Clear();
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -61,14 +60,9 @@ public sealed class GeneratorPropertyTests(ITestOutputHelper output)
             Figures.Write(output, "SURVEY " + problem + Environment.NewLine + example);
         }
 
-        foreach ((string issue, int count) in s_known)
-        {
-            Figures.Write(output, $"KNOWN ISSUE x{count}: {issue}");
-        }
-
         Figures.Write(output, $"generator property test: {s_cases} compilations holding {s_declarations} [Recurrent] declarations in {clock.Elapsed.TotalSeconds:F1} s; " +
                               $"{s_generated} generated files; {s_clean} compilations without errors, {s_withFixedDiagnostic} with a FIXED diagnostic, " +
-                              $"{s_withUserErrors} with only C# errors in the user's source, {s_known.Values.Sum()} with a known issue (above); no other generator exception, no other diagnostic in generated code");
+                              $"{s_withUserErrors} with only C# errors in the user's source; no generator exception, no diagnostic in generated code");
     }
 
     /// <summary>Set to list every kind of failure (first line of each, with its smallest source) instead of stopping at the first.</summary>
@@ -89,62 +83,6 @@ public sealed class GeneratorPropertyTests(ITestOutputHelper output)
         s_survey.AddOrUpdate(key, entry, (_, old) => old.Length <= entry.Length ? old : entry);
     }
 
-    /// <summary>Set to fail on the known generator issues below too.</summary>
-    public const string StrictVariable = "FIXED_GENERATOR_STRICT";
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> s_known = new();
-
-    /// <summary>
-    /// Generator bugs this test found and reported (docs/reliability.md), tolerated until fixed so that CI stays green;
-    /// each is recognised narrowly, by the user's own declaration that triggers it. FIXED_GENERATOR_STRICT=1 fails on them.
-    /// </summary>
-    private static string? KnownIssue(string source, IEnumerable<Diagnostic> all, Diagnostic[] inGenerated)
-    {
-        if (Environment.GetEnvironmentVariable(StrictVariable) is not null)
-        {
-            return null;
-        }
-
-        // 1. A top-level class declared private or protected (CS1527 in the user's code): the generator still emits its
-        //    part, which then cannot name it (CS0122, CS0051...), instead of staying silent as for other user errors.
-        if (all.Any(d => d.Id == "CS1527"))
-        {
-            return "diagnostics in generated code after the user's CS1527 (a top-level private or protected [Recurrent] class)";
-        }
-
-        // 2. The user's part declares a member the generated part declares too (a struct State, a field or a nested
-        //    class named Step, a const InputSize...): CS0102 or CS0111 located in generated code, not a FIXED014 on the
-        //    user's member.
-        if (inGenerated.All(d => d.Id is "CS0102" or "CS0111" or "CS0229" or "CS0121"))
-        {
-            return "CS0102/CS0111 in generated code for a member the user's part declares (no FIXED014)";
-        }
-
-        // 3. A user type shadows a name the generated code binds to: a type named System or Fixed (then global::System
-        //    and global::Fixed name it: CS0437, CS0118, CS0426), or a type in namespace Fixed named like a runtime type
-        //    (global::Fixed.Cell binds to the user's Cell: CS0436). Every [Recurrent] class in the compilation breaks.
-        if (System.Text.RegularExpressions.Regex.IsMatch(source, @"(class|struct|interface|record|enum|void) (System|Fixed)\b") ||
-            (source.Contains("namespace Fixed", StringComparison.Ordinal) &&
-             System.Text.RegularExpressions.Regex.IsMatch(source, @"(class|struct|interface|record|enum|void) (Cell|Nonlinearity|RecurrentAttribute|Loss|LossOn|SequenceLayout)\b")))
-        {
-            return "diagnostics in generated code when a user type named System or Fixed, or Fixed.Cell etc., shadows what the generated code names";
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// 4. The one exception seen escaping the generator: a class with two partial parts, one carrying the attribute
-    ///    with an invalid target (<c>[return: Recurrent(1, 2)]</c>, ignored by the compiler with CS0657) and the other a
-    ///    normal <c>[Recurrent(1, 2)]</c>: both parts are parsed, both emit "M.g.cs", and AddSource throws
-    ///    ArgumentException (the user sees CS8785 and gets no code).
-    /// </summary>
-    private static string? KnownCrash(string source, string message) =>
-        Environment.GetEnvironmentVariable(StrictVariable) is null && message.Contains("must be unique within a generator", StringComparison.Ordinal) &&
-        source.Contains("[return: ", StringComparison.Ordinal)
-            ? "generator exception (CS8785, duplicate hint name) for a class whose other part has [return: Recurrent(...)]"
-            : null;
-
     /// <summary>The property, for one compilation.</summary>
     private static void Check(string source)
     {
@@ -156,13 +94,6 @@ public sealed class GeneratorPropertyTests(ITestOutputHelper output)
         GeneratorRunResult result = driver.GetRunResult().Results.Single();
         ImmutableArray<Diagnostic> diagnostics = compiled.GetDiagnostics(TestContext.Current.CancellationToken);
         Diagnostic? crash = driverDiagnostics.Concat(diagnostics).Concat(result.Diagnostics).FirstOrDefault(d => d.Id is "CS8785" or "AD0001");
-        string? knownCrash = result.Exception is not null || crash is not null ? KnownCrash(source, result.Exception?.Message ?? crash!.GetMessage(System.Globalization.CultureInfo.InvariantCulture)) : null;
-        if (knownCrash is not null)
-        {
-            s_known.AddOrUpdate(knownCrash, 1, (_, n) => n + 1);
-            return;
-        }
-
         if (result.Exception is not null)
         {
             Fail(source, "the generator threw:\n" + result.Exception);
@@ -179,13 +110,6 @@ public sealed class GeneratorPropertyTests(ITestOutputHelper output)
         Diagnostic[] inGenerated = diagnostics
             .Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree is { } tree && generatedTrees.Contains(tree))
             .ToArray();
-        string? known = inGenerated.Length > 0 ? KnownIssue(source, diagnostics, inGenerated) : null;
-        if (known is not null)
-        {
-            s_known.AddOrUpdate(known, 1, (_, n) => n + 1);
-            return;
-        }
-
         if (inGenerated.Length > 0)
         {
             Fail(source, "diagnostics in generated code (" + string.Join(", ", inGenerated.Select(d => d.Id).Distinct()) + "; the user's: " +
