@@ -9,7 +9,7 @@ namespace Fixed;
 /// pre-activations are a sum of broadcast-FMA columns into register-resident accumulators, with no
 /// horizontal reductions. Per layer, in order:
 /// <list type="bullet">
-/// <item><c>Wx</c>: <c>weight_ih</c> as <see cref="Rows"/> rows by the layer's inputs;</item>
+/// <item><c>Wx</c>: <c>weight_ih</c> as <see cref="InputRows"/> rows by the layer's inputs;</item>
 /// <item><c>Wh</c>: <c>weight_hh</c> as <see cref="Rows"/> rows by H;</item>
 /// <item>the bias, <c>b_ih + b_hh</c> folded where the formula allows it (<see cref="BiasLength"/>).</item>
 /// </list>
@@ -58,7 +58,18 @@ internal static class PackedLayout<TShape>
         get => TShape.Cell == Cell.Gru;
     }
 
-    /// <summary>Rows of one input column (and of one hidden column): every gate, padded.</summary>
+    /// <summary>
+    /// Rows of the input matrix: every gate, padded; the input columns start from the bias, so they leave the sums
+    /// initialised (all of them but the GRU's <c>n_h</c> block, which the engine starts from its bias: zero input weights
+    /// there would turn an infinite input into NaN, where PyTorch keeps <c>W_hn h + b_hn</c> finite).
+    /// </summary>
+    public static int InputRows
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Rows;
+    }
+
+    /// <summary>Rows of the hidden matrix: every gate, padded.</summary>
     public static int Rows
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -90,7 +101,7 @@ internal static class PackedLayout<TShape>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int LayerLength(int layer) => (Shape<TShape>.LayerInput(layer) + TShape.HiddenSize) * Rows + BiasLength;
+    public static int LayerLength(int layer) => (Shape<TShape>.LayerInput(layer) * InputRows) + (TShape.HiddenSize * Rows) + BiasLength;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int LayerOffset(int layer) => layer == 0 ? 0 : LayerLength(0) + (layer - 1) * LayerLength(1);
@@ -103,16 +114,16 @@ internal static class PackedLayout<TShape>
     }
 
     /// <summary>
-    /// Where element (<paramref name="row"/>, <paramref name="col"/>) of a packed <c>[Rows, cols]</c> matrix is stored:
+    /// Where element (<paramref name="row"/>, <paramref name="col"/>) of a packed <c>[rows, cols]</c> matrix is stored:
     /// in its row block (full blocks of <c>PackedMath.BlockVectors</c> vectors, then the remainder), column-major.
     /// </summary>
-    public static int Index(int row, int col, int cols)
+    public static int Index(int row, int col, int rows, int cols)
     {
         int blockRows = PackedMath.BlockVectors * Lanes;
-        int fullRows = Rows - Rows / Lanes % PackedMath.BlockVectors * Lanes;
+        int fullRows = rows - (rows / Lanes % PackedMath.BlockVectors * Lanes);
         int start = row < fullRows ? row / blockRows * blockRows : fullRows;
-        int rows = row < fullRows ? blockRows : Rows - fullRows;
-        return start * cols + col * rows + (row - start);
+        int height = row < fullRows ? blockRows : rows - fullRows;
+        return (start * cols) + (col * height) + (row - start);
     }
 
     /// <summary>The row of an input column that PyTorch's gate <paramref name="gate"/>, unit <paramref name="unit"/> lands on.</summary>
@@ -143,9 +154,9 @@ internal static class PackedLayout<TShape>
             int gh = Gates * h;
             ReadOnlySpan<float> wih = p.Slice(0, gh * inSize);
             ReadOnlySpan<float> whh = p.Slice(gh * inSize, gh * h);
-            Span<float> wx = q.Slice(0, inSize * rows);
-            Span<float> wh = q.Slice(inSize * rows, h * rows);
-            Span<float> bias = q.Slice((inSize + h) * rows, BiasLength);
+            Span<float> wx = q.Slice(0, inSize * InputRows);
+            Span<float> wh = q.Slice(inSize * InputRows, h * rows);
+            Span<float> bias = q.Slice((inSize * InputRows) + (h * rows), BiasLength);
             for (int gate = 0; gate < Gates; gate++)
             {
                 for (int unit = 0; unit < h; unit++)
@@ -155,7 +166,7 @@ internal static class PackedLayout<TShape>
                     int hiddenRow = gate * ph + unit;
                     for (int k = 0; k < inSize; k++)
                     {
-                        if (!Visit(ref wx[Index(inputRow, k, inSize)], wih[source * inSize + k], write))
+                        if (!Visit(ref wx[Index(inputRow, k, InputRows, inSize)], wih[source * inSize + k], write))
                         {
                             return false;
                         }
@@ -163,7 +174,7 @@ internal static class PackedLayout<TShape>
 
                     for (int j = 0; j < h; j++)
                     {
-                        if (!Visit(ref wh[Index(hiddenRow, j, h)], whh[source * h + j], write))
+                        if (!Visit(ref wh[Index(hiddenRow, j, rows, h)], whh[source * h + j], write))
                         {
                             return false;
                         }

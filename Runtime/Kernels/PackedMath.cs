@@ -23,12 +23,12 @@ internal static class PackedMath
     }
 
     /// <summary>
-    /// <c>y[0..rows) += W x</c> for a <c>[rows, cols]</c> matrix stored block by block
+    /// <c>y[0..rows) = init[0..rows) + W x</c> (<paramref name="init"/> may be <paramref name="y"/>) for a <c>[rows, cols]</c> matrix stored block by block
     /// (<see cref="PackedLayout{TShape}.Index"/>): the rows of each block, column after column, so the kernel reads
     /// the weights in one sequential stream. <paramref name="rows"/> is a multiple of <c>TVec.Count</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void MultiplyAdd<TVec>(ref float w, int rows, int cols, ref float x, ref float y)
+    public static void MultiplyAdd<TVec>(ref float w, int rows, int cols, ref float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
     {
         int vectors = rows / TVec.Count;
@@ -40,45 +40,46 @@ internal static class PackedMath
             int offset = v * TVec.Count;
             if (BlockVectors == 8)
             {
-                Wide<TVec, Eight>(ref Unsafe.Add(ref w, offset * cols), blockRows, cols, ref x, ref Unsafe.Add(ref y, offset));
+                Wide<TVec, Eight>(ref Unsafe.Add(ref w, offset * cols), blockRows, cols, ref x, ref Unsafe.Add(ref init, offset), ref Unsafe.Add(ref y, offset));
             }
             else
             {
-                Wide<TVec, Four>(ref Unsafe.Add(ref w, offset * cols), blockRows, cols, ref x, ref Unsafe.Add(ref y, offset));
+                Wide<TVec, Four>(ref Unsafe.Add(ref w, offset * cols), blockRows, cols, ref x, ref Unsafe.Add(ref init, offset), ref Unsafe.Add(ref y, offset));
             }
         }
 
         // The tail's size is a constant too, so exactly one of these calls is compiled.
         ref float tw = ref Unsafe.Add(ref w, full * TVec.Count * cols);
+        ref float ti = ref Unsafe.Add(ref init, full * TVec.Count);
         ref float ty = ref Unsafe.Add(ref y, full * TVec.Count);
         int tailRows = tail * TVec.Count;
         if (tail == 1)
         {
-            Narrow<TVec, One>(ref tw, tailRows, cols, ref x, ref ty);
+            Narrow<TVec, One>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
         }
         else if (tail == 2)
         {
-            Narrow<TVec, Two>(ref tw, tailRows, cols, ref x, ref ty);
+            Narrow<TVec, Two>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
         }
         else if (tail == 3)
         {
-            Wide<TVec, Three>(ref tw, tailRows, cols, ref x, ref ty);
+            Wide<TVec, Three>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
         }
         else if (tail == 4)
         {
-            Wide<TVec, Four>(ref tw, tailRows, cols, ref x, ref ty);
+            Wide<TVec, Four>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
         }
         else if (tail == 5)
         {
-            Wide<TVec, Five>(ref tw, tailRows, cols, ref x, ref ty);
+            Wide<TVec, Five>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
         }
         else if (tail == 6)
         {
-            Wide<TVec, Six>(ref tw, tailRows, cols, ref x, ref ty);
+            Wide<TVec, Six>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
         }
         else if (tail == 7)
         {
-            Wide<TVec, Seven>(ref tw, tailRows, cols, ref x, ref ty);
+            Wide<TVec, Seven>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
         }
     }
 
@@ -89,21 +90,21 @@ internal static class PackedMath
     /// in the hot loop.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Wide<TVec, TCount>(ref float w, int rows, int cols, ref float x, ref float y)
+    private static void Wide<TVec, TCount>(ref float w, int rows, int cols, ref float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
         where TCount : struct, IConstant
     {
         int nv = TCount.Value;
         nuint n = (nuint)TVec.Count;
         nuint stride = (nuint)rows;
-        TVec a0 = TVec.Load(ref y, 0);
-        TVec a1 = TVec.Load(ref y, n);
-        TVec a2 = TVec.Load(ref y, 2 * n);
-        TVec a3 = nv > 3 ? TVec.Load(ref y, 3 * n) : default;
-        TVec a4 = nv > 4 ? TVec.Load(ref y, 4 * n) : default;
-        TVec a5 = nv > 5 ? TVec.Load(ref y, 5 * n) : default;
-        TVec a6 = nv > 6 ? TVec.Load(ref y, 6 * n) : default;
-        TVec a7 = nv > 7 ? TVec.Load(ref y, 7 * n) : default;
+        TVec a0 = TVec.Load(ref init, 0);
+        TVec a1 = TVec.Load(ref init, n);
+        TVec a2 = TVec.Load(ref init, 2 * n);
+        TVec a3 = nv > 3 ? TVec.Load(ref init, 3 * n) : default;
+        TVec a4 = nv > 4 ? TVec.Load(ref init, 4 * n) : default;
+        TVec a5 = nv > 5 ? TVec.Load(ref init, 5 * n) : default;
+        TVec a6 = nv > 6 ? TVec.Load(ref init, 6 * n) : default;
+        TVec a7 = nv > 7 ? TVec.Load(ref init, 7 * n) : default;
         TVec b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
         int j = 0;
         for (; j < cols - 1; j += 2)
@@ -194,15 +195,15 @@ internal static class PackedMath
 
     /// <summary>A block of 1 or 2 vectors: four accumulators each, fed by columns j, j+1, j+2, j+3.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Narrow<TVec, TCount>(ref float w, int rows, int cols, ref float x, ref float y)
+    private static void Narrow<TVec, TCount>(ref float w, int rows, int cols, ref float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
         where TCount : struct, IConstant
     {
         int nv = TCount.Value;
         nuint n = (nuint)TVec.Count;
         nuint stride = (nuint)rows;
-        TVec a0 = TVec.Load(ref y, 0);
-        TVec a1 = nv > 1 ? TVec.Load(ref y, n) : default;
+        TVec a0 = TVec.Load(ref init, 0);
+        TVec a1 = nv > 1 ? TVec.Load(ref init, n) : default;
         TVec b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
         int j = 0;
         for (; j < cols - 3; j += 4)

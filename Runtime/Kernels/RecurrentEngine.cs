@@ -92,7 +92,7 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         Guard.Length(input, I, nameof(input), "[InputSize={0}]", I);
         Guard.Length(output, O, nameof(output), "[OutputSize={0}]", O);
-        Span<float> scratch = stackalloc float[ScratchLength];
+        Span<float> scratch = Aligned(stackalloc float[ScratchLength + AlignmentFloats]);
         AdvanceLayers(parameters.Packed, state, input, scratch);
         Head(parameters.Values, state.Slice((L - 1) * StatePerLayer, H), output);
     }
@@ -103,7 +103,7 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
         Guard.SameLength(steps, outputs, O, nameof(outputs));
-        Span<float> scratch = stackalloc float[ScratchLength];
+        Span<float> scratch = Aligned(stackalloc float[ScratchLength + AlignmentFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         ReadOnlySpan<float> values = parameters.Values;
         Span<float> top = state.Slice((L - 1) * StatePerLayer, H);
@@ -119,7 +119,7 @@ public static partial class RecurrentEngine<TShape>
     {
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
-        Span<float> scratch = stackalloc float[ScratchLength];
+        Span<float> scratch = Aligned(stackalloc float[ScratchLength + AlignmentFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         for (int t = 0; t < steps; t++)
         {
@@ -141,6 +141,20 @@ public static partial class RecurrentEngine<TShape>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => PackedLayout<TShape>.PaddedHidden;
+    }
+
+    private const int AlignmentFloats = 16;
+
+    /// <summary>
+    /// The part of a stack buffer <see cref="AlignmentFloats"/> floats longer than needed that starts on a 64-byte
+    /// boundary, so that no vector load or store of the gate sums straddles two cache lines.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Span<float> Aligned(Span<float> stackBuffer)
+    {
+        nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(stackBuffer));
+        int offset = (int)((0u - address) % (AlignmentFloats * sizeof(float))) / sizeof(float);
+        return stackBuffer.Slice(offset, stackBuffer.Length - AlignmentFloats);
     }
 
     private static int ScratchLength
@@ -171,16 +185,21 @@ public static partial class RecurrentEngine<TShape>
     private static void CellStep(ReadOnlySpan<float> packed, int layer, ReadOnlySpan<float> x, Span<float> layerState, Span<float> scratch)
     {
         int inSize = Shape<TShape>.LayerInput(layer);
-        int rows = PackedLayout<TShape>.Rows;
+        int inputWeights = inSize * PackedLayout<TShape>.InputRows;
         ReadOnlySpan<float> q = packed.Slice(PackedLayout<TShape>.LayerOffset(layer), PackedLayout<TShape>.LayerLength(layer));
-        Span<float> h = layerState.Slice(0, H);
-        Span<float> y = scratch.Slice(0, PackedLayout<TShape>.BiasLength);
-        q.Slice((inSize + H) * rows, y.Length).CopyTo(y);
         ref float weights = ref MemoryMarshal.GetReference(q);
-        ref float sums = ref MemoryMarshal.GetReference(y);
-        MultiplyAdd(ref weights, inSize, ref MemoryMarshal.GetReference(x), ref sums);
-        MultiplyAdd(ref Unsafe.Add(ref weights, inSize * rows), H, ref MemoryMarshal.GetReference(h),
-            ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset));
+        ref float bias = ref Unsafe.Add(ref weights, inputWeights + (H * PackedLayout<TShape>.Rows));
+        ref float sums = ref MemoryMarshal.GetReference(scratch);
+        ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
+        MultiplyAdd(ref weights, PackedLayout<TShape>.InputRows, inSize, ref MemoryMarshal.GetReference(x), ref bias, ref sums);
+        if (TShape.Cell == Cell.Gru)
+        {
+            // n_h = b_hn + W_hn h: the one block the input columns do not reach.
+            int nh = 3 * PaddedHidden;
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref bias, nh), PaddedHidden).CopyTo(scratch.Slice(nh, PaddedHidden));
+        }
+
+        MultiplyAdd(ref Unsafe.Add(ref weights, inputWeights), PackedLayout<TShape>.Rows, H, ref MemoryMarshal.GetReference(layerState), ref hiddenSums, ref hiddenSums);
 
         Update(ref sums, layerState);
     }
@@ -239,29 +258,27 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>
-    /// <c>y += W x</c> over packed columns, at the vector width chosen for this shape (a JIT-time constant).
-    /// Kept out of line on purpose: compiled on its own, it gets the JIT's whole inlining budget, so every
-    /// vector operation and block guard inside folds into straight-line register code.
+    /// <c>y = init + W x</c> over packed columns, at the vector width chosen for this shape (a JIT-time constant).
+    /// The block kernels it calls are compiled on their own (see <see cref="PackedMath"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void MultiplyAdd(ref float w, int cols, ref float x, ref float y)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAdd(ref float w, int rows, int cols, ref float x, ref float init, ref float y)
     {
-        int rows = PackedLayout<TShape>.Rows;
         if (PackedLayout<TShape>.Lanes == 16)
         {
-            PackedMath.MultiplyAdd<Simd512>(ref w, rows, cols, ref x, ref y);
+            PackedMath.MultiplyAdd<Simd512>(ref w, rows, cols, ref x, ref init, ref y);
         }
         else if (PackedLayout<TShape>.Lanes == 8)
         {
-            PackedMath.MultiplyAdd<Simd256>(ref w, rows, cols, ref x, ref y);
+            PackedMath.MultiplyAdd<Simd256>(ref w, rows, cols, ref x, ref init, ref y);
         }
         else if (PackedLayout<TShape>.Lanes == 4)
         {
-            PackedMath.MultiplyAdd<Simd128>(ref w, rows, cols, ref x, ref y);
+            PackedMath.MultiplyAdd<Simd128>(ref w, rows, cols, ref x, ref init, ref y);
         }
         else
         {
-            PackedMath.MultiplyAdd<Simd1>(ref w, rows, cols, ref x, ref y);
+            PackedMath.MultiplyAdd<Simd1>(ref w, rows, cols, ref x, ref init, ref y);
         }
     }
 
