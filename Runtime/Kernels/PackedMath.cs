@@ -83,6 +83,21 @@ internal static class PackedMath
         }
     }
 
+    /// <summary>
+    /// <c>y = init + x·w</c> for a single column (input size 1, the common sensor case): one pass of multiply-adds,
+    /// inlined into the cell instead of a call to a block kernel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAddColumn<TVec>(ref float w, int rows, float x, ref float init, ref float y)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec scale = TVec.Broadcast(x);
+        for (int r = 0; r < rows; r += TVec.Count)
+        {
+            TVec.Store(TVec.MultiplyAdd(TVec.Load(ref w, (nuint)r), scale, TVec.Load(ref init, (nuint)r)), ref y, (nuint)r);
+        }
+    }
+
     /// <summary>A block of 3 to 8 vectors: two accumulators each, even columns into <c>a</c>, odd into <c>b</c>.</summary>
     /// <remarks>
     /// Each block shape is a method of its own (the vector count is a type argument), compiled separately: inlined
