@@ -131,17 +131,69 @@ internal static class PackedLayout<TShape>
         IsGru ? (gate == 2 ? 0 : gate + 1) * PaddedHidden + unit : gate * PaddedHidden + unit;
 
     /// <summary>Rewrites <paramref name="packed"/> from <paramref name="parameters"/> (PyTorch layout). Padding stays zero.</summary>
+    /// <remarks>
+    /// Runs after every write to <c>Parameters</c> that inference then sees (each optimizer step, in training), so it is a
+    /// plain strided copy: every PyTorch row is contiguous, and lands on one packed row whose consecutive columns are a
+    /// fixed distance apart (its block's height).
+    /// </remarks>
     public static void Pack(ReadOnlySpan<float> parameters, Span<float> packed)
     {
+        int h = TShape.HiddenSize;
+        int gh = Gates * h;
         packed.Clear();
-        Walk(parameters, packed, write: true);
+        for (int layer = 0; layer < TShape.NumLayers; layer++)
+        {
+            int inSize = Shape<TShape>.LayerInput(layer);
+            ReadOnlySpan<float> p = parameters.Slice(Shape<TShape>.LayerOffset(layer), Shape<TShape>.LayerParameters(layer));
+            Span<float> q = packed.Slice(LayerOffset(layer), LayerLength(layer));
+            Span<float> wx = q.Slice(0, inSize * InputRows);
+            Span<float> wh = q.Slice(inSize * InputRows, h * Rows);
+            Span<float> bias = q.Slice((inSize * InputRows) + (h * Rows), BiasLength);
+            for (int source = 0; source < gh; source++)
+            {
+                int gate = source / h;
+                int unit = source - (gate * h);
+                int inputRow = InputRow(gate, unit);
+                Scatter(p.Slice(source * inSize, inSize), wx, inputRow, InputRows);
+                Scatter(p.Slice((gh * inSize) + (source * h), h), wh, (gate * PaddedHidden) + unit, Rows);
+                if (TShape.Bias)
+                {
+                    float bih = p[(gh * (inSize + h)) + source];
+                    float bhh = p[(gh * (inSize + h + 1)) + source];
+                    if (IsGru && gate == 2)
+                    {
+                        bias[unit] = bih;
+                        bias[(3 * PaddedHidden) + unit] = bhh;
+                    }
+                    else
+                    {
+                        bias[inputRow] = bih + bhh;
+                    }
+                }
+            }
+        }
     }
 
-    /// <summary>Whether <paramref name="packed"/> holds exactly (bit for bit) what <see cref="Pack"/> would write.</summary>
-    public static bool Matches(ReadOnlySpan<float> parameters, Span<float> packed) => Walk(parameters, packed, write: false);
+    /// <summary>Writes one PyTorch row (all its columns) to packed row <paramref name="row"/> of a <c>[rows, row.Length]</c> matrix.</summary>
+    private static void Scatter(ReadOnlySpan<float> source, Span<float> matrix, int row, int rows)
+    {
+        int cols = source.Length;
+        int first = Index(row, 0, rows, cols);
+        int step = cols > 1 ? Index(row, 1, rows, cols) - first : 0;
+        for (int j = 0; j < cols; j++)
+        {
+            matrix[first + (j * step)] = source[j];
+        }
+    }
 
-    /// <summary>Visits every weight once with its packed position: stores it, or compares it and stops at the first difference.</summary>
-    private static bool Walk(ReadOnlySpan<float> parameters, Span<float> packed, bool write)
+    /// <summary>
+    /// Whether <paramref name="packed"/> holds exactly (bit for bit) what <see cref="Pack"/> writes. An independent walk
+    /// (element by element through <see cref="Index"/>), used by the Debug-build check and the tests.
+    /// </summary>
+    public static bool Matches(ReadOnlySpan<float> parameters, ReadOnlySpan<float> packed) => Walk(parameters, packed);
+
+    /// <summary>Visits every weight once with its packed position and stops at the first difference.</summary>
+    private static bool Walk(ReadOnlySpan<float> parameters, ReadOnlySpan<float> packed)
     {
         int h = TShape.HiddenSize;
         int ph = PaddedHidden;
@@ -150,13 +202,13 @@ internal static class PackedLayout<TShape>
         {
             int inSize = Shape<TShape>.LayerInput(layer);
             ReadOnlySpan<float> p = parameters.Slice(Shape<TShape>.LayerOffset(layer), Shape<TShape>.LayerParameters(layer));
-            Span<float> q = packed.Slice(LayerOffset(layer), LayerLength(layer));
+            ReadOnlySpan<float> q = packed.Slice(LayerOffset(layer), LayerLength(layer));
             int gh = Gates * h;
             ReadOnlySpan<float> wih = p.Slice(0, gh * inSize);
             ReadOnlySpan<float> whh = p.Slice(gh * inSize, gh * h);
-            Span<float> wx = q.Slice(0, inSize * InputRows);
-            Span<float> wh = q.Slice(inSize * InputRows, h * rows);
-            Span<float> bias = q.Slice((inSize * InputRows) + (h * rows), BiasLength);
+            ReadOnlySpan<float> wx = q.Slice(0, inSize * InputRows);
+            ReadOnlySpan<float> wh = q.Slice(inSize * InputRows, h * rows);
+            ReadOnlySpan<float> bias = q.Slice((inSize * InputRows) + (h * rows), BiasLength);
             for (int gate = 0; gate < Gates; gate++)
             {
                 for (int unit = 0; unit < h; unit++)
@@ -166,7 +218,7 @@ internal static class PackedLayout<TShape>
                     int hiddenRow = gate * ph + unit;
                     for (int k = 0; k < inSize; k++)
                     {
-                        if (!Visit(ref wx[Index(inputRow, k, InputRows, inSize)], wih[source * inSize + k], write))
+                        if (!Same(wx[Index(inputRow, k, InputRows, inSize)], wih[source * inSize + k]))
                         {
                             return false;
                         }
@@ -174,7 +226,7 @@ internal static class PackedLayout<TShape>
 
                     for (int j = 0; j < h; j++)
                     {
-                        if (!Visit(ref wh[Index(hiddenRow, j, rows, h)], whh[source * h + j], write))
+                        if (!Same(wh[Index(hiddenRow, j, rows, h)], whh[source * h + j]))
                         {
                             return false;
                         }
@@ -188,8 +240,8 @@ internal static class PackedLayout<TShape>
                     float bih = p[gh * (inSize + h) + source];
                     float bhh = p[gh * (inSize + h + 1) + source];
                     bool same = IsGru && gate == 2
-                        ? Visit(ref bias[unit], bih, write) && Visit(ref bias[3 * ph + unit], bhh, write)
-                        : Visit(ref bias[inputRow], bih + bhh, write);
+                        ? Same(bias[unit], bih) && Same(bias[3 * ph + unit], bhh)
+                        : Same(bias[inputRow], bih + bhh);
                     if (!same)
                     {
                         return false;
@@ -201,14 +253,5 @@ internal static class PackedLayout<TShape>
         return true;
     }
 
-    private static bool Visit(ref float slot, float value, bool write)
-    {
-        if (write)
-        {
-            slot = value;
-            return true;
-        }
-
-        return BitConverter.SingleToInt32Bits(slot) == BitConverter.SingleToInt32Bits(value);
-    }
+    private static bool Same(float packed, float value) => BitConverter.SingleToInt32Bits(packed) == BitConverter.SingleToInt32Bits(value);
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Fixed;
 
@@ -278,61 +279,59 @@ public static partial class RecurrentEngine<TShape>
     /// dc from the future in <paramref name="dc"/>. Out: dLoss/d(pre-activation) for the input projection
     /// (<paramref name="dpi"/>) and the hidden projection (<paramref name="dph"/>; they differ only in the GRU's
     /// n block), the part of dLoss/dh_prev that bypasses W_hh (<paramref name="dhDirect"/>), and dc for the past.
+    /// Vectorised at this shape's width (<see cref="CellGradient"/>).
     /// </summary>
     private static void CellBackward(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
         Span<float> dpi, Span<float> dph, Span<float> dhDirect)
     {
+        if (PackedLayout<TShape>.Lanes == 16)
+        {
+            CellBackward<Simd512>(layerTape, inSize, dh, dc, dpi, dph, dhDirect);
+        }
+        else if (PackedLayout<TShape>.Lanes == 8)
+        {
+            CellBackward<Simd256>(layerTape, inSize, dh, dc, dpi, dph, dhDirect);
+        }
+        else if (PackedLayout<TShape>.Lanes == 4)
+        {
+            CellBackward<Simd128>(layerTape, inSize, dh, dc, dpi, dph, dhDirect);
+        }
+        else
+        {
+            CellBackward<Simd1>(layerTape, inSize, dh, dc, dpi, dph, dhDirect);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CellBackward<TVec>(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
+        Span<float> dpi, Span<float> dph, Span<float> dhDirect)
+        where TVec : struct, ISimd<TVec>
+    {
         ReadOnlySpan<float> before = layerTape.Slice(inSize, StatePerLayer);
         ReadOnlySpan<float> gates = layerTape.Slice(inSize + StatePerLayer, GH);
+        ref float rGates = ref MemoryMarshal.GetReference(gates);
+        ref float rDh = ref MemoryMarshal.GetReference(dh);
+        ref float rDpi = ref MemoryMarshal.GetReference(dpi);
         if (TShape.Cell == Cell.Gru)
         {
             ReadOnlySpan<float> ghn = layerTape.Slice(inSize + StatePerLayer + GH, H);
-            for (int j = 0; j < H; j++)
-            {
-                float r = gates[j], z = gates[H + j], n = gates[2 * H + j];
-                float dn = dh[j] * (1f - z) * (1f - n * n);
-                float dz = dh[j] * (before[j] - n) * z * (1f - z);
-                float dr = dn * ghn[j] * r * (1f - r);
-                dpi[j] = dr;
-                dph[j] = dr;
-                dpi[H + j] = dz;
-                dph[H + j] = dz;
-                dpi[2 * H + j] = dn;
-                dph[2 * H + j] = dn * r;
-                dhDirect[j] = dh[j] * z;
-            }
-
+            CellGradient.Gru<TVec>(ref rGates, ref MemoryMarshal.GetReference(ghn), ref MemoryMarshal.GetReference(before), ref rDh,
+                ref rDpi, ref MemoryMarshal.GetReference(dph), ref MemoryMarshal.GetReference(dhDirect), H);
             return;
         }
 
         if (TShape.Cell == Cell.Lstm)
         {
             ReadOnlySpan<float> tanhC = layerTape.Slice(inSize + StatePerLayer + GH, H);
-            for (int j = 0; j < H; j++)
-            {
-                float i = gates[j], f = gates[H + j], g = gates[2 * H + j], o = gates[3 * H + j], tc = tanhC[j];
-                float dcj = dc[j] + dh[j] * o * (1f - tc * tc);
-                dpi[j] = dcj * g * i * (1f - i);
-                dpi[H + j] = dcj * before[H + j] * f * (1f - f);
-                dpi[2 * H + j] = dcj * i * (1f - g * g);
-                dpi[3 * H + j] = dh[j] * tc * o * (1f - o);
-                dc[j] = dcj * f;
-                dhDirect[j] = 0f;
-            }
-
-            dpi.CopyTo(dph);
-            return;
+            CellGradient.Lstm<TVec>(ref rGates, ref MemoryMarshal.GetReference(tanhC), ref MemoryMarshal.GetReference(before.Slice(H, H)), ref rDh,
+                ref MemoryMarshal.GetReference(dc), ref rDpi, H);
         }
-
-        for (int j = 0; j < H; j++)
+        else
         {
-            float a = gates[j];
-            dpi[j] = TShape.Nonlinearity == Nonlinearity.Relu
-                ? (a > 0f ? dh[j] : 0f)
-                : dh[j] * (1f - a * a);
-            dhDirect[j] = 0f;
+            CellGradient.Rnn<TVec>(ref rGates, ref rDh, ref rDpi, H, TShape.Nonlinearity == Nonlinearity.Relu);
         }
 
+        dhDirect.Slice(0, H).Clear();
         dpi.CopyTo(dph);
     }
 }

@@ -38,6 +38,9 @@ internal interface ISimd<TSelf>
 
     /// <summary>max(x, 0), as <see cref="ReluOperator"/> computes it at this width.</summary>
     static abstract TSelf Relu(TSelf x);
+
+    /// <summary><c>d</c> where <c>a &gt; 0</c>, else 0 (NaN counts as not positive): the gradient through ReLU.</summary>
+    static abstract TSelf WherePositive(TSelf a, TSelf d);
 }
 
 internal readonly struct Simd512 : ISimd<Simd512>
@@ -77,6 +80,10 @@ internal readonly struct Simd512 : ISimd<Simd512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512 Relu(Simd512 x) => new(ReluOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 WherePositive(Simd512 a, Simd512 d) =>
+        new(Vector512.ConditionalSelect(Vector512.GreaterThan(a._value, Vector512<float>.Zero), d._value, Vector512<float>.Zero));
 }
 
 internal readonly struct Simd256 : ISimd<Simd256>
@@ -116,6 +123,10 @@ internal readonly struct Simd256 : ISimd<Simd256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256 Relu(Simd256 x) => new(ReluOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 WherePositive(Simd256 a, Simd256 d) =>
+        new(Vector256.ConditionalSelect(Vector256.GreaterThan(a._value, Vector256<float>.Zero), d._value, Vector256<float>.Zero));
 }
 
 internal readonly struct Simd128 : ISimd<Simd128>
@@ -155,6 +166,10 @@ internal readonly struct Simd128 : ISimd<Simd128>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128 Relu(Simd128 x) => new(ReluOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 WherePositive(Simd128 a, Simd128 d) =>
+        new(Vector128.ConditionalSelect(Vector128.GreaterThan(a._value, Vector128<float>.Zero), d._value, Vector128<float>.Zero));
 }
 
 /// <summary>The scalar "register": the path taken when the JIT reports no vector acceleration.</summary>
@@ -195,4 +210,7 @@ internal readonly struct Simd1 : ISimd<Simd1>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd1 Relu(Simd1 x) => new(ReluOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 WherePositive(Simd1 a, Simd1 d) => new(a._value > 0f ? d._value : 0f);
 }

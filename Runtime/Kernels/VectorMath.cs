@@ -366,48 +366,86 @@ internal static class VectorMath
         ref float rd = ref MemoryMarshal.GetReference(d);
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float ry = ref MemoryMarshal.GetReference(y);
-        for (int r = 0; r < rows; r++)
+        int done = 0;
+        if (Vector512.IsHardwareAccelerated && cols >= Vector512<float>.Count)
         {
-            float a = Unsafe.Add(ref rd, r);
-            ref float wr = ref Unsafe.Add(ref rw, r * cols);
-            ref float gr = ref Unsafe.Add(ref rg, r * cols);
-            int i = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                Vector512<float> va = Vector512.Create(a);
-                for (; i <= cols - Vector512<float>.Count; i += Vector512<float>.Count)
-                {
-                    Vector512.MultiplyAddEstimate(va, Vector512.LoadUnsafe(ref rx, (nuint)i), Vector512.LoadUnsafe(ref gr, (nuint)i)).StoreUnsafe(ref gr, (nuint)i);
-                    Vector512.MultiplyAddEstimate(va, Vector512.LoadUnsafe(ref wr, (nuint)i), Vector512.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
-                }
-            }
-
-            if (Vector256.IsHardwareAccelerated)
-            {
-                Vector256<float> va = Vector256.Create(a);
-                for (; i <= cols - Vector256<float>.Count; i += Vector256<float>.Count)
-                {
-                    Vector256.MultiplyAddEstimate(va, Vector256.LoadUnsafe(ref rx, (nuint)i), Vector256.LoadUnsafe(ref gr, (nuint)i)).StoreUnsafe(ref gr, (nuint)i);
-                    Vector256.MultiplyAddEstimate(va, Vector256.LoadUnsafe(ref wr, (nuint)i), Vector256.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
-                }
-            }
-
-            if (Vector128.IsHardwareAccelerated)
-            {
-                Vector128<float> va = Vector128.Create(a);
-                for (; i <= cols - Vector128<float>.Count; i += Vector128<float>.Count)
-                {
-                    Vector128.MultiplyAddEstimate(va, Vector128.LoadUnsafe(ref rx, (nuint)i), Vector128.LoadUnsafe(ref gr, (nuint)i)).StoreUnsafe(ref gr, (nuint)i);
-                    Vector128.MultiplyAddEstimate(va, Vector128.LoadUnsafe(ref wr, (nuint)i), Vector128.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
-                }
-            }
-
-            for (; i < cols; i++)
-            {
-                Unsafe.Add(ref gr, i) = float.MultiplyAddEstimate(a, Unsafe.Add(ref rx, i), Unsafe.Add(ref gr, i));
-                Unsafe.Add(ref ry, i) = float.MultiplyAddEstimate(a, Unsafe.Add(ref wr, i), Unsafe.Add(ref ry, i));
-            }
+            done = OuterAndTransposedAdd<Simd512>(ref rw, ref rd, ref rx, ref rg, ref ry, rows, cols);
         }
+        else if (Vector256.IsHardwareAccelerated && cols >= Vector256<float>.Count)
+        {
+            done = OuterAndTransposedAdd<Simd256>(ref rw, ref rd, ref rx, ref rg, ref ry, rows, cols);
+        }
+        else if (Vector128.IsHardwareAccelerated && cols >= Vector128<float>.Count)
+        {
+            done = OuterAndTransposedAdd<Simd128>(ref rw, ref rd, ref rx, ref rg, ref ry, rows, cols);
+        }
+
+        // The columns left over after whole vectors, one at a time, the y sum in a register.
+        for (int c = done; c < cols; c++)
+        {
+            float xc = Unsafe.Add(ref rx, c);
+            float sum = Unsafe.Add(ref ry, c);
+            for (int r = 0; r < rows; r++)
+            {
+                float a = Unsafe.Add(ref rd, r);
+                ref float gc = ref Unsafe.Add(ref rg, (r * cols) + c);
+                gc = float.MultiplyAddEstimate(a, xc, gc);
+                sum = float.MultiplyAddEstimate(a, Unsafe.Add(ref rw, (r * cols) + c), sum);
+            }
+
+            Unsafe.Add(ref ry, c) = sum;
+        }
+    }
+
+    /// <summary>
+    /// The whole-vector columns of <see cref="OuterAndTransposedAdd"/>, one vector of columns at a time: the gradient
+    /// rows are updated in place, and <c>y</c>'s vector is summed over the rows in four register accumulators (rows
+    /// taken four at a time) instead of being loaded and stored per row, which chained every row's multiply-add
+    /// behind the previous row's store. Returns the number of columns done.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int OuterAndTransposedAdd<TVec>(ref float w, ref float d, ref float x, ref float g, ref float y, int rows, int cols)
+        where TVec : struct, ISimd<TVec>
+    {
+        int full = cols - (cols % TVec.Count);
+        nuint stride = (nuint)cols;
+        for (int c = 0; c < full; c += TVec.Count)
+        {
+            ref float wc = ref Unsafe.Add(ref w, c);
+            ref float gc = ref Unsafe.Add(ref g, c);
+            TVec xc = TVec.Load(ref x, (nuint)c);
+            TVec s0 = TVec.Load(ref y, (nuint)c);
+            TVec s1 = default, s2 = default, s3 = default;
+            int r = 0;
+            for (; r <= rows - 4; r += 4)
+            {
+                nuint o = (nuint)r * stride;
+                TVec a0 = TVec.Broadcast(Unsafe.Add(ref d, r));
+                TVec a1 = TVec.Broadcast(Unsafe.Add(ref d, r + 1));
+                TVec a2 = TVec.Broadcast(Unsafe.Add(ref d, r + 2));
+                TVec a3 = TVec.Broadcast(Unsafe.Add(ref d, r + 3));
+                TVec.Store(TVec.MultiplyAdd(a0, xc, TVec.Load(ref gc, o)), ref gc, o);
+                TVec.Store(TVec.MultiplyAdd(a1, xc, TVec.Load(ref gc, o + stride)), ref gc, o + stride);
+                TVec.Store(TVec.MultiplyAdd(a2, xc, TVec.Load(ref gc, o + (2 * stride))), ref gc, o + (2 * stride));
+                TVec.Store(TVec.MultiplyAdd(a3, xc, TVec.Load(ref gc, o + (3 * stride))), ref gc, o + (3 * stride));
+                s0 = TVec.MultiplyAdd(a0, TVec.Load(ref wc, o), s0);
+                s1 = TVec.MultiplyAdd(a1, TVec.Load(ref wc, o + stride), s1);
+                s2 = TVec.MultiplyAdd(a2, TVec.Load(ref wc, o + (2 * stride)), s2);
+                s3 = TVec.MultiplyAdd(a3, TVec.Load(ref wc, o + (3 * stride)), s3);
+            }
+
+            for (; r < rows; r++)
+            {
+                nuint o = (nuint)r * stride;
+                TVec a = TVec.Broadcast(Unsafe.Add(ref d, r));
+                TVec.Store(TVec.MultiplyAdd(a, xc, TVec.Load(ref gc, o)), ref gc, o);
+                s0 = TVec.MultiplyAdd(a, TVec.Load(ref wc, o), s0);
+            }
+
+            TVec.Store(TVec.Add(TVec.Add(s0, s1), TVec.Add(s2, s3)), ref y, (nuint)c);
+        }
+
+        return full;
     }
 
     /// <summary><c>G += d xᵀ</c>: the weight gradient of <c>W x</c> for row-major <c>G</c>.</summary>
