@@ -14,17 +14,8 @@ public sealed class ShadowingDiagnosticTests
     [Theory]
     [InlineData("public class System { }", "System", "the namespace System")]
     [InlineData("public enum System { A }", "System", "the namespace System")]
-    public void GlobalTypeNamedLikeANamespace_ReportsFIXED022OnIt(string shadow, string name, string needed)
-    {
-        GeneratorRun run = GeneratorHarness.Run("[global::Fixed.Recurrent(1, 8)] public partial class M;\n" + shadow);
-
-        Assert.Empty(run.GeneratedSources);
-        Diagnostic diagnostic = Assert.Single(run.GeneratorDiagnostics);
-        Assert.Equal("FIXED022", diagnostic.Id);
-        Assert.Equal(name, DiagnosticAssert.LocatedText(run, diagnostic));
-        Assert.Contains(needed, diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), System.StringComparison.Ordinal);
-        Assert.DoesNotContain(run.CompilationErrors, d => d.Location.SourceTree?.FilePath != GeneratorHarness.SourcePath);
-    }
+    public void GlobalTypeNamedLikeANamespace_ReportsFIXED022OnIt(string shadow, string name, string needed) =>
+        AssertReportedOnce(shadow, name, needed);
 
     [Fact]
     public void GlobalTypeNamedFixed_LeavesOnlyTheUsersOwnError()
@@ -41,16 +32,8 @@ public sealed class ShadowingDiagnosticTests
     [Theory]
     [InlineData("namespace Fixed { public enum Cell { Rnn } }", "Cell", "Fixed.Cell")]
     [InlineData("namespace Fixed { public class ParameterStore<T> { } }", "ParameterStore", "Fixed.ParameterStore<T>")]
-    public void SourceTypeWithARuntimeTypesFullName_ReportsFIXED022OnIt(string shadow, string name, string needed)
-    {
-        GeneratorRun run = GeneratorHarness.Run("[global::Fixed.Recurrent(1, 8)] public partial class M;\n" + shadow);
-
-        Assert.Empty(run.GeneratedSources);
-        Diagnostic diagnostic = Assert.Single(run.GeneratorDiagnostics);
-        Assert.Equal("FIXED022", diagnostic.Id);
-        Assert.Equal(name, DiagnosticAssert.LocatedText(run, diagnostic));
-        Assert.Contains(needed, diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), System.StringComparison.Ordinal);
-    }
+    public void SourceTypeWithARuntimeTypesFullName_ReportsFIXED022OnIt(string shadow, string name, string needed) =>
+        AssertReportedOnce(shadow, name, needed);
 
     [Fact]
     public void TypesNamedSystemOrFixedInsideANamespace_AreFine()
@@ -73,5 +56,18 @@ public sealed class ShadowingDiagnosticTests
         Assert.Single(run.GeneratedSources);
         Assert.Empty(run.CompilationErrors);
         Assert.Contains(run.InputCompilation.GetDiagnostics(TestContext.Current.CancellationToken), d => d.Id == "CS0657");
+    }
+
+    /// <summary>One FIXED022, on the shadowing type's name, saying what it hides; no code, and no error in generated code.</summary>
+    private static void AssertReportedOnce(string shadow, string name, string needed)
+    {
+        GeneratorRun run = GeneratorHarness.Run("[global::Fixed.Recurrent(1, 8)] public partial class M;\n" + shadow);
+
+        Assert.Empty(run.GeneratedSources);
+        Diagnostic diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("FIXED022", diagnostic.Id);
+        Assert.Equal(name, DiagnosticAssert.LocatedText(run, diagnostic));
+        Assert.Contains(needed, diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), System.StringComparison.Ordinal);
+        Assert.DoesNotContain(run.CompilationErrors, d => d.Location.SourceTree?.FilePath != GeneratorHarness.SourcePath);
     }
 }
