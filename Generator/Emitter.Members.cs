@@ -142,7 +142,15 @@ internal static partial class Emitter
         w.Directive("#if DEBUG");
         w.Line("    using var check = _parameters.BeginChecked();");
         w.Directive("#endif");
-        w.Line("    " + (returns ? "return " : string.Empty) + call + ";");
+        w.Line("    " + (returns ? "float result = " : string.Empty) + call + ";");
+        w.Directive("#if DEBUG");
+        w.Line("    check.Complete();");
+        w.Directive("#endif");
+        if (returns)
+        {
+            w.Line("    return result;");
+        }
+
         w.Line("}");
         w.Line();
     }

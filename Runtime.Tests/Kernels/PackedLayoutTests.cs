@@ -233,7 +233,7 @@ public sealed class PackedLayoutTests
                 {
                     for (int col = 0; col < cols; col++)
                     {
-                        int index = PackedLayout<TShape>.Index(row, col, cols);
+                        int index = PackedLayout<TShape>.Index(row, col, rows, cols);
                         Assert.True(index >= 0 && index < rows * cols, $"{shape}: ({row}, {col}) -> {index}, outside the matrix");
                         Assert.False(hit[index], $"{shape}: ({row}, {col}) -> {index}, which another element already has");
                         hit[index] = true;

@@ -27,8 +27,8 @@ namespace Fixed;
 /// thread, at the next call (<see cref="BeginChecked"/>), with an <see cref="InvalidOperationException"/>.
 /// </para>
 /// <para>
-/// Thread safety: many threads may infer at once. A thread that finds the copy stale repacks it; two doing so
-/// at once write the same values, and the version is published only after the copy is complete.
+/// Thread safety: many threads may infer at once. The first call after a write repacks under a lock (the others wait
+/// for it), and the version is published only after the copy is complete.
 /// </para>
 /// </remarks>
 /// <typeparam name="TShape">The generated shape of the network.</typeparam>
@@ -45,6 +45,7 @@ public sealed class ParameterStore<TShape>
     private int _version;
     private int _packedVersion = -1;
     private int _checkedCalls;
+    private readonly Lock _repackLock = new();
 
     private const int AlignmentFloats = 16;
 
@@ -88,18 +89,31 @@ public sealed class ParameterStore<TShape>
             int version = Volatile.Read(ref _version);
             if (version != Volatile.Read(ref _packedVersion))
             {
-                Repack(version);
+                Repack();
             }
 
             return PackedSpan;
         }
     }
 
+    /// <summary>
+    /// Rebuilds the packed copy, one thread at a time: <see cref="PackedLayout{TShape}.Pack"/> clears the buffer before
+    /// writing it, so a second thread repacking while the first had already published the copy and started computing
+    /// would zero weights under it (ParameterStoreRepackRaceTests caught exactly that). The thread that gets the lock
+    /// second finds the copy current and leaves it alone. Only the first call after a write gets here.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Repack(int version)
+    private void Repack()
     {
-        PackedLayout<TShape>.Pack(_values, PackedSpan);
-        Volatile.Write(ref _packedVersion, version);
+        lock (_repackLock)
+        {
+            int version = Volatile.Read(ref _version);
+            if (version != Volatile.Read(ref _packedVersion))
+            {
+                PackedLayout<TShape>.Pack(_values, PackedSpan);
+                Volatile.Write(ref _packedVersion, version);
+            }
+        }
     }
 
     /// <summary>
@@ -123,9 +137,10 @@ public sealed class ParameterStore<TShape>
         return new CheckedCall(this, version);
     }
 
-    private void EndChecked(int version)
+    private void EndChecked() => Interlocked.Decrement(ref _checkedCalls);
+
+    private void CompleteChecked(int version)
     {
-        Interlocked.Decrement(ref _checkedCalls);
         if (Volatile.Read(ref _version) != version)
         {
             throw new InvalidOperationException(
@@ -141,7 +156,11 @@ public sealed class ParameterStore<TShape>
             "Stop inference (or give each thread its own model) while training or loading (this check runs in Debug builds only).",
             Volatile.Read(ref _checkedCalls)));
 
-    /// <summary>The scope of one checked inference call; see <see cref="BeginChecked"/>.</summary>
+    /// <summary>
+    /// The scope of one checked inference call; see <see cref="BeginChecked"/>. The generated code calls
+    /// <see cref="Complete"/> after the call returns normally and disposes the scope in any case, so an exception from the
+    /// call itself is never replaced by one from the check.
+    /// </summary>
     public readonly struct CheckedCall : IDisposable
     {
         private readonly ParameterStore<TShape> _store;
@@ -153,7 +172,10 @@ public sealed class ParameterStore<TShape>
             _version = version;
         }
 
-        /// <summary>Ends the call; throws if the weights were requested for writing meanwhile.</summary>
-        public void Dispose() => _store?.EndChecked(_version);
+        /// <summary>Throws if the weights were requested for writing while the call ran.</summary>
+        public void Complete() => _store?.CompleteChecked(_version);
+
+        /// <summary>Ends the call.</summary>
+        public void Dispose() => _store?.EndChecked();
     }
 }
