@@ -48,6 +48,7 @@ public static class Program
                 "latency" => RunLatency(rest),
                 "timed" => Timed(rest),
                 "disasm" => Disassembly(rest),
+                JitDisassembly.ChildCommand => JitDisassembly.RunChild(),
                 "report" => Report(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => throw new ArgumentException($"Unknown command '{command}'."),
@@ -234,38 +235,22 @@ public static class Program
     private static int Disassembly(string[] args)
     {
         string output = DefaultReportDirectory();
-        string artifacts = Path.Combine(Path.GetTempPath(), "fixed-disasm");
         for (int i = 0; i < args.Length; i++)
         {
             output = args[i] == "--out" ? Value(args, ref i) : throw new ArgumentException($"Unknown disasm option '{args[i]}'.");
         }
 
-        // The disassembler attaches to the benchmark process after its run; on a loaded machine it sometimes gets
-        // nothing ("No benchmarks were disassembled"), so an empty listing is retried.
-        string? listing = null;
-        for (int attempt = 1; attempt <= 3 && listing is null; attempt++)
-        {
-            if (Directory.Exists(artifacts))
-            {
-                Directory.Delete(artifacts, recursive: true);
-            }
-
-            var config = BenchmarkDotNet.Configs.ManualConfig.Create(BenchConfig.CreateDisassembly()).WithArtifactsPath(artifacts);
-            BenchmarkRunner.Run<StepDisassembly>(config);
-            listing = Directory.Exists(artifacts)
-                ? Directory.EnumerateFiles(artifacts, "*asm.md", SearchOption.AllDirectories).FirstOrDefault(f => new FileInfo(f).Length > 0)
-                : null;
-        }
-
-        if (listing is null)
+        // The JIT's own listing of the tier-1 code (DOTNET_JitDisasm), not DisassemblyDiagnoser: the diagnoser attaches
+        // to the finished benchmark process and, on this VM, often gets nothing or stops at the first indirect call,
+        // which left the engine's methods out of the listing.
+        Directory.CreateDirectory(output);
+        string target = Path.Combine(output, "disasm-gru1to32-step.md");
+        if (!JitDisassembly.Write(target))
         {
             Console.Error.WriteLine("No disassembly was produced.");
             return 1;
         }
 
-        Directory.CreateDirectory(output);
-        string target = Path.Combine(output, "disasm-gru1to32-step.md");
-        File.Copy(listing, target, overwrite: true);
         Console.WriteLine($"Disassembly: {target}");
         return 0;
     }

@@ -239,9 +239,11 @@ public static class ReportWriter
 
         md.AppendLine("## Disassembly: GRU 1→32 `Step`");
         md.AppendLine();
-        md.AppendLine("Counted in [the listing](disasm-gru1to32-step.md) (DisassemblyDiagnoser, depth 6): calls that remain, bounds-check");
-        md.AppendLine("failure paths (`CORINFO_HELP_RNGCHKFAIL`), vector registers stored to / reloaded from the stack frame, and `movsxd`");
-        md.AppendLine("(an `int` index sign-extended on use). Cold paths (argument errors) are counted too: read the listing.");
+        md.AppendLine("Counted in [the listing](disasm-gru1to32-step.md) (the JIT's own tier-1 code, `DOTNET_JitDisasm`, of every method the step");
+        md.AppendLine("runs through): calls that remain, bounds-check failure paths (`CORINFO_HELP_RNGCHKFAIL`), vector registers stored to /");
+        md.AppendLine("reloaded from the stack frame, and `movsxd` (an `int` index sign-extended on use). Cold paths (argument errors) are");
+        md.AppendLine("counted too: read the listing. By design the cell calls one block kernel per projection (`PackedMath.Wide`/`Narrow`,");
+        md.AppendLine("compiled on their own so that the JIT's inlining budget covers their sixteen accumulators); the kernels' loops call nothing.");
         md.AppendLine();
         Table(md, ["method", "bytes", "calls", "bounds checks", "vector spills / reloads", "movsxd"],
             methods.Select(m => new[]

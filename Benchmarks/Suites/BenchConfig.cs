@@ -49,18 +49,6 @@ public static class BenchConfig
         return config;
     }
 
-    /// <summary>
-    /// The configuration of the <c>disasm</c> command: the disassembler, deep enough to reach the kernels, after a run
-    /// long enough that the code it reads is the final tier-1 code with PGO.
-    /// </summary>
-    public static IConfig CreateDisassembly() =>
-        ManualConfig.Create(DefaultConfig.Instance)
-            .AddJob(Job.Default.WithId("Disassembly").WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(5)
-                .WithIterationTime(TimeInterval.FromMilliseconds(100)))
-            .AddDiagnoser(new DisassemblyDiagnoser(new DisassemblyDiagnoserConfig(
-                maxDepth: 6, printSource: true, printInstructionAddresses: false, exportGithubMarkdown: true, exportHtml: false)))
-            .WithOptions(ConfigOptions.DisableLogFile);
-
     /// <summary>Whether BenchmarkDotNet's own arguments already choose a job.</summary>
     public static bool ChoosesJob(string[] args) =>
         Array.Exists(args, a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
