@@ -19,8 +19,8 @@ public sealed class ActivationTests
         float[] sigmoid = (float[])inputs.Clone();
         float[] tanh = (float[])inputs.Clone();
 
-        Activations.Sigmoid(sigmoid);
-        Activations.Tanh(tanh);
+        ActivationLoop.Apply<SigmoidOperator>(sigmoid);
+        ActivationLoop.Apply<TanhOperator>(tanh);
 
         for (int i = 0; i < inputs.Length; i++)
         {
@@ -68,8 +68,8 @@ public sealed class ActivationTests
         float[] sigmoid = [x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x];
         float[] tanh = (float[])sigmoid.Clone();
 
-        Activations.Sigmoid(sigmoid);
-        Activations.Tanh(tanh);
+        ActivationLoop.Apply<SigmoidOperator>(sigmoid);
+        ActivationLoop.Apply<TanhOperator>(tanh);
 
         Assert.All(sigmoid, s => Assert.Equal(sigmoidLimit, s, 1e-30));
         Assert.All(tanh, t => Assert.Equal(tanhLimit, t));
@@ -82,8 +82,8 @@ public sealed class ActivationTests
         values.AsSpan().Fill(float.NaN);
         float[] tanh = (float[])values.Clone();
 
-        Activations.Sigmoid(values);
-        Activations.Tanh(tanh);
+        ActivationLoop.Apply<SigmoidOperator>(values);
+        ActivationLoop.Apply<TanhOperator>(tanh);
 
         Assert.All(values, v => Assert.True(float.IsNaN(v)));
         Assert.All(tanh, v => Assert.True(float.IsNaN(v)));

@@ -83,28 +83,6 @@ public sealed class VectorMathTests
         }
     }
 
-    [Fact]
-    public void ElementwiseOperators_EveryLength_MatchScalarFormulas()
-    {
-        var random = new Random(7);
-        for (int length = 1; length <= 70; length++)
-        {
-            float[] a = Values(random, length), b = Values(random, length), c = Values(random, length);
-            float[] fma = new float[length], lerp = new float[length], product = new float[length];
-
-            Elementwise.Apply<MultiplyAddOperator>(a, b, c, fma);
-            Elementwise.Apply<InterpolateOperator>(a, b, c, lerp);
-            Elementwise.Apply<MultiplyOperator>(a, b, product);
-
-            for (int i = 0; i < length; i++)
-            {
-                Assert.Equal(a[i] + b[i] * c[i], fma[i], 1e-6);
-                Assert.Equal(a[i] + b[i] * (c[i] - a[i]), lerp[i], 1e-6);
-                Assert.Equal(a[i] * b[i], product[i], 1e-7);
-            }
-        }
-    }
-
     private static float[] Values(Random random, int count)
     {
         var values = new float[count];

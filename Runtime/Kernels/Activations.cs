@@ -141,11 +141,6 @@ internal static class Activations
         return Vector256.MultiplyAddEstimate(r, Vector256.MultiplyAddEstimate(-d, r, Vector256<float>.One), r);
     }
 
-    public static void Sigmoid(Span<float> values) => Elementwise.Apply<SigmoidOperator>(values);
-
-    public static void Tanh(Span<float> values) => Elementwise.Apply<TanhOperator>(values);
-
-    public static void Relu(Span<float> values) => Elementwise.Apply<ReluOperator>(values);
 }
 
 /// <summary><c>σ(x) = 1 / (1 + e^-x)</c>.</summary>
