@@ -89,6 +89,9 @@ internal static partial class Emitter
             /// </summary>
             public {{Span}} Parameters => _parameters.Writable;
 
+            /// <summary><see cref="Parameters"/> for reading only: does not mark the kernels' packed copy stale.</summary>
+            public global::System.ReadOnlySpan<float> ParameterValues => _parameters.Values;
+
             /// <summary>The gradients Backward accumulates, same length and layout as <see cref="Parameters"/>.</summary>
             public {{Span}} Gradients => _gradients;
 

@@ -24,7 +24,7 @@ internal static partial class Emitter
     public static readonly System.Collections.Generic.HashSet<string> MemberNames =
     [
         "InputSize", "HiddenSize", "NumLayers", "OutputSize", "ParameterCount", "Window", "StateLength",
-        "s_layout", "_parameters", "_gradients", "_tape", "_work", "Parameters", "Gradients", "Layout",
+        "s_layout", "_parameters", "_gradients", "_tape", "_work", "Parameters", "ParameterValues", "Gradients", "Layout",
         "Step", "Forward", "WarmUp", "Backward", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Tape", "Work",
         "Load", "Save", "State", "FixedShape", "EmbeddedWeights",
     ];

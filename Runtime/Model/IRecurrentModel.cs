@@ -11,6 +11,13 @@ public interface IParameters
 
     /// <summary>The accumulated gradient of every entry of <see cref="Parameters"/>, same layout.</summary>
     Span<float> Gradients { get; }
+
+    /// <summary>
+    /// <see cref="Parameters"/> for reading only. Generated models keep a packed copy of the weights for their kernels,
+    /// and every access to <see cref="Parameters"/> marks it stale (the next call repacks, and a Debug build treats the
+    /// access as a write); reading through this property does neither.
+    /// </summary>
+    ReadOnlySpan<float> ParameterValues => Parameters;
 }
 
 /// <summary>

@@ -66,7 +66,7 @@ public static class Checkpoint
         where TModel : IRecurrentModel<TModel>
     {
         CheckPair(model, optimizer);
-        float[] parameters = model.Parameters.ToArray();
+        float[] parameters = model.ParameterValues.ToArray();
         var tensors = new List<FloatTensor>();
         foreach (ParameterInfo info in TModel.Layout)
         {

@@ -13,16 +13,16 @@ public abstract class Optimizer
     private protected Optimizer(IParameters model, float learningRate)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (model.Parameters.Length != model.Gradients.Length)
+        if (model.ParameterValues.Length != model.Gradients.Length)
         {
             throw new ArgumentException(
-                $"model: Parameters has {model.Parameters.Length} floats but Gradients has {model.Gradients.Length}; they must have the same layout.",
+                $"model: Parameters has {model.ParameterValues.Length} floats but Gradients has {model.Gradients.Length}; they must have the same layout.",
                 nameof(model));
         }
 
         CheckLearningRate(learningRate, nameof(learningRate));
         Model = model;
-        ParameterCount = model.Parameters.Length;
+        ParameterCount = model.ParameterValues.Length;
         LearningRate = learningRate;
     }
 
