@@ -191,14 +191,7 @@ public static partial class RecurrentEngine<TShape>
         ref float bias = ref Unsafe.Add(ref weights, inputWeights + (H * PackedLayout<TShape>.Rows));
         ref float sums = ref MemoryMarshal.GetReference(scratch);
         ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
-        if (inSize == 1)
-        {
-            MultiplyAddColumn(ref weights, x[0], ref bias, ref sums);
-        }
-        else
-        {
-            MultiplyAdd(ref weights, PackedLayout<TShape>.InputRows, inSize, ref MemoryMarshal.GetReference(x), ref bias, ref sums);
-        }
+        MultiplyAdd(ref weights, PackedLayout<TShape>.InputRows, inSize, ref MemoryMarshal.GetReference(x), ref bias, ref sums);
 
         if (TShape.Cell == Cell.Gru)
         {
@@ -263,29 +256,6 @@ public static partial class RecurrentEngine<TShape>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => TShape.Cell == Cell.Gru ? 3 * PaddedHidden : 4 * PaddedHidden;
-    }
-
-    /// <summary><c>y = init + x·w</c> for a single input column, at this shape's vector width.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MultiplyAddColumn(ref float w, float x, ref float init, ref float y)
-    {
-        int rows = PackedLayout<TShape>.InputRows;
-        if (PackedLayout<TShape>.Lanes == 16)
-        {
-            PackedMath.MultiplyAddColumn<Simd512>(ref w, rows, x, ref init, ref y);
-        }
-        else if (PackedLayout<TShape>.Lanes == 8)
-        {
-            PackedMath.MultiplyAddColumn<Simd256>(ref w, rows, x, ref init, ref y);
-        }
-        else if (PackedLayout<TShape>.Lanes == 4)
-        {
-            PackedMath.MultiplyAddColumn<Simd128>(ref w, rows, x, ref init, ref y);
-        }
-        else
-        {
-            PackedMath.MultiplyAddColumn<Simd1>(ref w, rows, x, ref init, ref y);
-        }
     }
 
     /// <summary>

@@ -146,8 +146,8 @@ internal static class VectorMath
     /// <summary>
     /// <c>y = W x + b</c>, or <c>y += W x + b</c> with <paramref name="accumulate"/>; the bias is skipped without
     /// <paramref name="hasBias"/>. Callers pass constants for both flags, so the JIT keeps one straight path, and
-    /// the bias is added in the same pass instead of being copied in first.
-    /// A single column (input size 1, the common sensor case) is one vector update instead of a dot per row.
+    /// the bias is added in the same pass instead of being copied in first. Serves the Linear head (the cells use
+    /// <see cref="PackedMath"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Project(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y,
@@ -158,55 +158,6 @@ internal static class VectorMath
         ref float rb = ref MemoryMarshal.GetReference(bias);
         ref float ry = ref MemoryMarshal.GetReference(y);
         int r = 0;
-        if (cols == 1)
-        {
-            float x0 = rx;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                Vector512<float> vx = Vector512.Create(x0);
-                for (; r <= rows - Vector512<float>.Count; r += Vector512<float>.Count)
-                {
-                    Vector512<float> v = Vector512.LoadUnsafe(ref rw, (nuint)r) * vx;
-                    v = hasBias ? v + Vector512.LoadUnsafe(ref rb, (nuint)r) : v;
-                    v = accumulate ? v + Vector512.LoadUnsafe(ref ry, (nuint)r) : v;
-                    v.StoreUnsafe(ref ry, (nuint)r);
-                }
-            }
-
-            if (Vector256.IsHardwareAccelerated)
-            {
-                Vector256<float> vx = Vector256.Create(x0);
-                for (; r <= rows - Vector256<float>.Count; r += Vector256<float>.Count)
-                {
-                    Vector256<float> v = Vector256.LoadUnsafe(ref rw, (nuint)r) * vx;
-                    v = hasBias ? v + Vector256.LoadUnsafe(ref rb, (nuint)r) : v;
-                    v = accumulate ? v + Vector256.LoadUnsafe(ref ry, (nuint)r) : v;
-                    v.StoreUnsafe(ref ry, (nuint)r);
-                }
-            }
-
-            if (Vector128.IsHardwareAccelerated)
-            {
-                Vector128<float> vx = Vector128.Create(x0);
-                for (; r <= rows - Vector128<float>.Count; r += Vector128<float>.Count)
-                {
-                    Vector128<float> v = Vector128.LoadUnsafe(ref rw, (nuint)r) * vx;
-                    v = hasBias ? v + Vector128.LoadUnsafe(ref rb, (nuint)r) : v;
-                    v = accumulate ? v + Vector128.LoadUnsafe(ref ry, (nuint)r) : v;
-                    v.StoreUnsafe(ref ry, (nuint)r);
-                }
-            }
-
-            for (; r < rows; r++)
-            {
-                float v = Unsafe.Add(ref rw, r) * x0;
-                v = hasBias ? v + Unsafe.Add(ref rb, r) : v;
-                Unsafe.Add(ref ry, r) = accumulate ? v + Unsafe.Add(ref ry, r) : v;
-            }
-
-            return;
-        }
-
         if (Vector128.IsHardwareAccelerated && cols >= Vector128<float>.Count)
         {
             for (; r <= rows - 4; r += 4)
