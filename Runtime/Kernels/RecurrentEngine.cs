@@ -92,7 +92,7 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         Guard.Length(input, I, nameof(input), "[InputSize={0}]", I);
         Guard.Length(output, O, nameof(output), "[OutputSize={0}]", O);
-        Span<float> scratch = Aligned(stackalloc float[ScratchLength + AlignmentFloats]);
+        Span<float> scratch = Alignment.Aligned(stackalloc float[ScratchLength + Alignment.SlackFloats]);
         AdvanceLayers(parameters.Packed, state, input, scratch);
         Head(parameters.Values, state.Slice((L - 1) * StatePerLayer, H), output);
     }
@@ -103,7 +103,7 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
         Guard.SameLength(steps, outputs, O, nameof(outputs));
-        Span<float> scratch = Aligned(stackalloc float[ScratchLength + AlignmentFloats]);
+        Span<float> scratch = Alignment.Aligned(stackalloc float[ScratchLength + Alignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         ReadOnlySpan<float> values = parameters.Values;
         Span<float> top = state.Slice((L - 1) * StatePerLayer, H);
@@ -119,7 +119,7 @@ public static partial class RecurrentEngine<TShape>
     {
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
-        Span<float> scratch = Aligned(stackalloc float[ScratchLength + AlignmentFloats]);
+        Span<float> scratch = Alignment.Aligned(stackalloc float[ScratchLength + Alignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         for (int t = 0; t < steps; t++)
         {
@@ -141,20 +141,6 @@ public static partial class RecurrentEngine<TShape>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => PackedLayout<TShape>.PaddedHidden;
-    }
-
-    private const int AlignmentFloats = 16;
-
-    /// <summary>
-    /// The part of a stack buffer <see cref="AlignmentFloats"/> floats longer than needed that starts on a 64-byte
-    /// boundary, so that no vector load or store of the gate sums straddles two cache lines.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Span<float> Aligned(Span<float> stackBuffer)
-    {
-        nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(stackBuffer));
-        int offset = (int)((0u - address) % (AlignmentFloats * sizeof(float))) / sizeof(float);
-        return stackBuffer.Slice(offset, stackBuffer.Length - AlignmentFloats);
     }
 
     private static int ScratchLength

@@ -37,30 +37,19 @@ public sealed class ParameterStore<TShape>
     where TShape : struct, INetworkShape
 {
     private readonly float[] _values = new float[Shape<TShape>.ParameterCount];
-    // The packed copy starts on a 64-byte boundary: a vector load that straddles two cache lines costs two, and an
-    // unaligned copy halved the speed of the matrix-vector kernels (measured: 60 ns vs 33 ns for a 96×32 block). The
-    // array is pinned (allocated once, on the pinned object heap), so the offset found here stays valid.
-    private readonly float[] _packedBuffer = GC.AllocateArray<float>(PackedLayout<TShape>.Length + AlignmentFloats, pinned: true);
+    // The packed copy starts on a 64-byte boundary (Alignment); the array is pinned (allocated once, on the pinned
+    // object heap), so the offset found at construction stays valid.
+    private readonly float[] _packedBuffer = GC.AllocateArray<float>(PackedLayout<TShape>.Length + Alignment.SlackFloats, pinned: true);
     private readonly int _packedOffset;
     private int _version;
     private int _packedVersion = -1;
     private int _checkedCalls;
     private readonly Lock _repackLock = new();
 
-    private const int AlignmentFloats = 16;
-
     /// <summary>Creates the store: zero weights, and a packed copy that the first inference call fills.</summary>
-    public ParameterStore() => _packedOffset = AlignedOffset(_packedBuffer);
+    public ParameterStore() => _packedOffset = Alignment.Offset(_packedBuffer);
 
     private Span<float> PackedSpan => _packedBuffer.AsSpan(_packedOffset, PackedLayout<TShape>.Length);
-
-    private static unsafe int AlignedOffset(float[] pinned)
-    {
-        fixed (float* start = pinned)
-        {
-            return (int)((AlignmentFloats * sizeof(float) - ((nuint)start % (AlignmentFloats * sizeof(float)))) % (AlignmentFloats * sizeof(float))) / sizeof(float);
-        }
-    }
 
     /// <summary>The weights for writing: marks the packed copy stale, so the next inference call repacks.</summary>
     public Span<float> Writable

@@ -1,0 +1,32 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Fixed;
+
+/// <summary>
+/// 64-byte alignment for the buffers the kernels stream through with vector loads: a load that straddles two cache
+/// lines costs two, and a <c>float[]</c> or a stack buffer starts wherever it starts (an unaligned packed copy made
+/// the 96×32 matrix kernel 60 ns instead of 33 ns). A buffer is given one cache line of slack and used from its
+/// first aligned float.
+/// </summary>
+internal static class Alignment
+{
+    /// <summary>The slack, in floats, a buffer needs beyond the floats it must hold: one 64-byte cache line.</summary>
+    public const int SlackFloats = 16;
+
+    /// <summary>
+    /// Floats from the start of <paramref name="buffer"/> to its first 64-byte boundary. The buffer must not move
+    /// afterwards (stack memory, or an array on the pinned object heap) for the answer to stay true.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe int Offset(ReadOnlySpan<float> buffer)
+    {
+        nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(buffer));
+        return (int)((0u - address) % (SlackFloats * sizeof(float))) / sizeof(float);
+    }
+
+    /// <summary>The aligned part of a stack buffer <see cref="SlackFloats"/> longer than needed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Span<float> Aligned(Span<float> stackBuffer) => stackBuffer.Slice(Offset(stackBuffer), stackBuffer.Length - SlackFloats);
+}
