@@ -167,9 +167,10 @@ internal static class Parser
     /// </summary>
     private static (string Name, string Needed, Location Location)? ShadowedName(Compilation compilation)
     {
+        // Only the compilation's own (source) assembly is searched, not every reference: this runs for each model.
         foreach (string name in new[] { "System", "Fixed" })
         {
-            foreach (INamedTypeSymbol type in compilation.GlobalNamespace.GetTypeMembers(name))
+            foreach (INamedTypeSymbol type in compilation.Assembly.GlobalNamespace.GetTypeMembers(name))
             {
                 if (type.Locations.FirstOrDefault(l => l.IsInSource) is { } location)
                 {
@@ -180,9 +181,9 @@ internal static class Parser
 
         foreach (string metadataName in RuntimeTypes)
         {
-            INamedTypeSymbol? own = compilation.Assembly.GetTypeByMetadataName(metadataName);
-            if (own is not null && own.Locations.FirstOrDefault(l => l.IsInSource) is { } location &&
-                compilation.References.Any(r => compilation.GetAssemblyOrModuleSymbol(r) is IAssemblySymbol a && a.GetTypeByMetadataName(metadataName) is not null))
+            System.Collections.Immutable.ImmutableArray<INamedTypeSymbol> types = compilation.GetTypesByMetadataName(metadataName);
+            if (types.Length > 1 && types.FirstOrDefault(t => SymbolEqualityComparer.Default.Equals(t.ContainingAssembly, compilation.Assembly)) is { } own &&
+                own.Locations.FirstOrDefault(l => l.IsInSource) is { } location)
             {
                 string display = metadataName.Replace("`1", "<T>");
                 return (display, "the runtime type " + display, location);
