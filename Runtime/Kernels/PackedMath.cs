@@ -31,18 +31,6 @@ internal static class PackedMath
     public static void MultiplyAdd<TVec>(ref float w, int rows, int cols, ref float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
     {
-        if (cols == 1)
-        {
-            // A single column (input size 1, the common sensor case): one pass of multiply-adds, no block kernel call.
-            TVec scale = TVec.Broadcast(x);
-            for (int r = 0; r < rows; r += TVec.Count)
-            {
-                TVec.Store(TVec.MultiplyAdd(TVec.Load(ref w, (nuint)r), scale, TVec.Load(ref init, (nuint)r)), ref y, (nuint)r);
-            }
-
-            return;
-        }
-
         int vectors = rows / TVec.Count;
         int tail = vectors % BlockVectors;
         int full = vectors - tail;
@@ -92,6 +80,21 @@ internal static class PackedMath
         else if (tail == 7)
         {
             Wide<TVec, Seven>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
+        }
+    }
+
+    /// <summary>
+    /// <c>y = init + x·w</c> for a single column (input size 1, the common sensor case): one pass of multiply-adds,
+    /// inlined into the cell instead of a call to a block kernel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAddColumn<TVec>(ref float w, int rows, float x, ref float init, ref float y)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec scale = TVec.Broadcast(x);
+        for (int r = 0; r < rows; r += TVec.Count)
+        {
+            TVec.Store(TVec.MultiplyAdd(TVec.Load(ref w, (nuint)r), scale, TVec.Load(ref init, (nuint)r)), ref y, (nuint)r);
         }
     }
 

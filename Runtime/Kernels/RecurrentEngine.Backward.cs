@@ -146,7 +146,7 @@ public static partial class RecurrentEngine<TShape>
         ReadOnlySpan<float> targets, int targetStart, int targetStride,
         Loss loss, LossOn on, int warmUp, float scale, Span<float> tape, Span<float> work)
     {
-        Span<float> scratch = Alignment.Aligned(stackalloc float[ScratchLength + Alignment.SlackFloats]);
+        Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         ReadOnlySpan<float> values = parameters.Values;
         for (int t = 0; t < warmUp; t++)

@@ -92,7 +92,7 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         Guard.Length(input, I, nameof(input), "[InputSize={0}]", I);
         Guard.Length(output, O, nameof(output), "[OutputSize={0}]", O);
-        Span<float> scratch = Alignment.Aligned(stackalloc float[ScratchLength + Alignment.SlackFloats]);
+        Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         AdvanceLayers(parameters.Packed, state, input, scratch);
         Head(parameters.Values, state.Slice((L - 1) * StatePerLayer, H), output);
     }
@@ -103,7 +103,7 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
         Guard.SameLength(steps, outputs, O, nameof(outputs));
-        Span<float> scratch = Alignment.Aligned(stackalloc float[ScratchLength + Alignment.SlackFloats]);
+        Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         ReadOnlySpan<float> values = parameters.Values;
         Span<float> top = state.Slice((L - 1) * StatePerLayer, H);
@@ -119,7 +119,7 @@ public static partial class RecurrentEngine<TShape>
     {
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
-        Span<float> scratch = Alignment.Aligned(stackalloc float[ScratchLength + Alignment.SlackFloats]);
+        Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         for (int t = 0; t < steps; t++)
         {
@@ -177,7 +177,17 @@ public static partial class RecurrentEngine<TShape>
         ref float bias = ref Unsafe.Add(ref weights, inputWeights + (H * PackedLayout<TShape>.Rows));
         ref float sums = ref MemoryMarshal.GetReference(scratch);
         ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
-        MultiplyAdd(ref weights, PackedLayout<TShape>.InputRows, inSize, ref MemoryMarshal.GetReference(x), ref bias, ref sums);
+        if (inSize == 1)
+        {
+            // Kept out of MultiplyAdd on purpose: there it would be inlined at the hidden projection's call site too, and
+            // that pushed the cell past the JIT's inlining budget: GRU 1->8's latency p50 went from 70 to 130-140 ns, and
+            // calls to every Simd256 operation appeared in the listing.
+            MultiplyAddColumn(ref weights, x[0], ref bias, ref sums);
+        }
+        else
+        {
+            MultiplyAdd(ref weights, PackedLayout<TShape>.InputRows, inSize, ref MemoryMarshal.GetReference(x), ref bias, ref sums);
+        }
 
         if (TShape.Cell == Cell.Gru)
         {
@@ -242,6 +252,29 @@ public static partial class RecurrentEngine<TShape>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => TShape.Cell == Cell.Gru ? 3 * PaddedHidden : 4 * PaddedHidden;
+    }
+
+    /// <summary><c>y = init + x·w</c> for a single input column, at this shape's vector width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAddColumn(ref float w, float x, ref float init, ref float y)
+    {
+        int rows = PackedLayout<TShape>.InputRows;
+        if (PackedLayout<TShape>.Lanes == 16)
+        {
+            PackedMath.MultiplyAddColumn<Simd512>(ref w, rows, x, ref init, ref y);
+        }
+        else if (PackedLayout<TShape>.Lanes == 8)
+        {
+            PackedMath.MultiplyAddColumn<Simd256>(ref w, rows, x, ref init, ref y);
+        }
+        else if (PackedLayout<TShape>.Lanes == 4)
+        {
+            PackedMath.MultiplyAddColumn<Simd128>(ref w, rows, x, ref init, ref y);
+        }
+        else
+        {
+            PackedMath.MultiplyAddColumn<Simd1>(ref w, rows, x, ref init, ref y);
+        }
     }
 
     /// <summary>

@@ -37,9 +37,9 @@ public sealed class ParameterStore<TShape>
     where TShape : struct, INetworkShape
 {
     private readonly float[] _values = new float[Shape<TShape>.ParameterCount];
-    // The packed copy starts on a 64-byte boundary (Alignment); the array is pinned (allocated once, on the pinned
+    // The packed copy starts on a 64-byte boundary (CacheLineAlignment); the array is pinned (allocated once, on the pinned
     // object heap), so the offset found at construction stays valid.
-    private readonly float[] _packedBuffer = GC.AllocateArray<float>(PackedLayout<TShape>.Length + Alignment.SlackFloats, pinned: true);
+    private readonly float[] _packedBuffer = GC.AllocateArray<float>(PackedLayout<TShape>.Length + CacheLineAlignment.SlackFloats, pinned: true);
     private readonly int _packedOffset;
     private int _version;
     private int _packedVersion = -1;
@@ -47,7 +47,7 @@ public sealed class ParameterStore<TShape>
     private readonly Lock _repackLock = new();
 
     /// <summary>Creates the store: zero weights, and a packed copy that the first inference call fills.</summary>
-    public ParameterStore() => _packedOffset = Alignment.Offset(_packedBuffer);
+    public ParameterStore() => _packedOffset = CacheLineAlignment.Offset(_packedBuffer);
 
     private Span<float> PackedSpan => _packedBuffer.AsSpan(_packedOffset, PackedLayout<TShape>.Length);
 

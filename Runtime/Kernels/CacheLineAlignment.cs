@@ -10,7 +10,7 @@ namespace Fixed;
 /// the 96×32 matrix kernel 60 ns instead of 33 ns). A buffer is given one cache line of slack and used from its
 /// first aligned float.
 /// </summary>
-internal static class Alignment
+internal static class CacheLineAlignment
 {
     /// <summary>The slack, in floats, a buffer needs beyond the floats it must hold: one 64-byte cache line.</summary>
     public const int SlackFloats = 16;
