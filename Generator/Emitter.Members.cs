@@ -13,6 +13,16 @@ internal static partial class Emitter
     /// <summary>The state_dict tensors in order: (name, offset, shape).</summary>
     internal static IEnumerable<(string Name, long Offset, int[] Shape)> Tensors(NetworkSpec spec)
     {
+        if (spec.IsStack)
+        {
+            return StackTensors(spec).Select(t => (t.Name, t.Offset, t.Shape));
+        }
+
+        return SingleTensors(spec);
+    }
+
+    private static IEnumerable<(string Name, long Offset, int[] Shape)> SingleTensors(NetworkSpec spec)
+    {
         int gh = spec.Gates * spec.HiddenSize;
         long offset = 0;
         for (int layer = 0; layer < spec.NumLayers; layer++)

@@ -26,7 +26,7 @@ internal static partial class Emitter
         "InputSize", "HiddenSize", "NumLayers", "OutputSize", "ParameterCount", "Window", "StateLength",
         "s_layout", "_parameters", "_gradients", "_tape", "_work", "Parameters", "ParameterValues", "Gradients", "Layout",
         "Step", "Forward", "WarmUp", "Backward", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Tape", "Work",
-        "Load", "Save", "State", "FixedShape", "EmbeddedWeights",
+        "Load", "Save", "State", "FixedShape", "EmbeddedWeights", "StateLayout", "s_stateLayout", "_network", "FixedNetwork",
     ];
 
     /// <summary>The generated methods among <see cref="MemberNames"/>: these overload, rather than hide, inherited methods of another signature.</summary>
@@ -41,6 +41,11 @@ internal static partial class Emitter
     public static string Emit(ModelToEmit model)
     {
         NetworkSpec spec = model.Spec;
+        if (spec.IsStack)
+        {
+            return EmitStack(model);
+        }
+
         var w = new CodeWriter();
         WriteHeader(w, spec, model.Weights);
         w.Line("#nullable enable");

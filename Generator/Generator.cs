@@ -20,19 +20,32 @@ public sealed class RecurrentGenerator : IIncrementalGenerator
         public const string WeightsFiles = nameof(WeightsFiles);
         public const string Resolved = nameof(Resolved);
         public const string Specs = nameof(Specs);
+
+        /// <summary>Suffix of the same steps on the [Linear] route (layer stacks without a recurrent layer).</summary>
+        public const string LinearRoute = "ViaLinear";
     }
 
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        // Find the attributed classes through the compiler's attribute index, and turn each into plain values
-        // at once: nothing that holds on to a Compilation goes further down the pipeline.
-        IncrementalValuesProvider<ParsedModel> parsed = context.SyntaxProvider
+        // Find the attributed classes through the compiler's attribute index, and turn each into plain values at once:
+        // nothing that holds on to a Compilation goes further down the pipeline. A class with a recurrent layer is found
+        // through [Recurrent]; a layer stack without one (a per-step MLP) through [Linear]. Each route runs the same steps.
+        Register(context, context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 "Fixed.RecurrentAttribute",
                 static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
-                static (context, cancellationToken) => Parser.Parse(context, cancellationToken))
-            .WithTrackingName(Steps.Parsed);
+                static (context, cancellationToken) => Parser.Parse(context, cancellationToken)), string.Empty);
+        Register(context, context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                "Fixed.LinearAttribute",
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
+                static (context, cancellationToken) => Parser.ParseLinear(context, cancellationToken)), Steps.LinearRoute);
+    }
+
+    private static void Register(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<ParsedModel> found, string route)
+    {
+        IncrementalValuesProvider<ParsedModel> parsed = found.WithTrackingName(Steps.Parsed + route);
 
         // Diagnostics travel apart from the source, so that moving a line re-reports them without re-emitting code.
         context.RegisterSourceOutput(parsed.SelectMany(static (item, _) => item.Diagnostics), static (spc, diagnostic) =>
@@ -54,7 +67,7 @@ public sealed class RecurrentGenerator : IIncrementalGenerator
             .Combine(requested)
             .Where(static pair => pair.Right.Any(name => WeightsFileReader.Matches(pair.Left.MatchPath, name)))
             .Select(static (pair, cancellationToken) => WeightsFileReader.Read(pair.Left.Text, pair.Left.MatchPath, cancellationToken))
-            .WithTrackingName(Steps.WeightsFiles)
+            .WithTrackingName(Steps.WeightsFiles + route)
             .Collect()
             .Select(static (items, _) => items.ToEquatableArray());
 
@@ -66,7 +79,7 @@ public sealed class RecurrentGenerator : IIncrementalGenerator
                 (EquatableArray<byte>? weights, EquatableArray<DiagnosticInfo> diagnostics) = WeightsResolver.Resolve(pair.Left.Spec!, pair.Left.WeightsLocation, pair.Right);
                 return (pair.Left.Spec!, weights, diagnostics);
             })
-            .WithTrackingName(Steps.Resolved);
+            .WithTrackingName(Steps.Resolved + route);
 
         context.RegisterSourceOutput(resolved.SelectMany(static (item, _) => item.Diagnostics), static (spc, diagnostic) =>
             spc.ReportDiagnostic(diagnostic.ToDiagnostic()));
@@ -74,7 +87,7 @@ public sealed class RecurrentGenerator : IIncrementalGenerator
         IncrementalValuesProvider<ModelToEmit> models = resolved
             .Where(static item => item.Diagnostics.Count == 0)
             .Select(static (item, _) => new ModelToEmit(item.Spec, item.Weights))
-            .WithTrackingName(Steps.Specs);
+            .WithTrackingName(Steps.Specs + route);
 
         context.RegisterSourceOutput(models, static (spc, model) =>
             spc.AddSource(Emitter.HintName(model.Spec), Emitter.Emit(model)));

@@ -19,7 +19,15 @@ internal static class Parser
     /// <summary>Largest flat vector (parameters or tape) a model may own, in floats.</summary>
     public const long MaxFloats = 256L * 1024 * 1024;
 
-    public static ParsedModel Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    /// <summary>A class found through its <c>[Recurrent]</c> attribute(s).</summary>
+    public static ParsedModel Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        Parse(context, viaLinear: false, cancellationToken);
+
+    /// <summary>A class found through a <c>[Linear]</c> attribute: only a stack with no recurrent layer is parsed here.</summary>
+    public static ParsedModel ParseLinear(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        Parse(context, viaLinear: true, cancellationToken);
+
+    private static ParsedModel Parse(GeneratorAttributeSyntaxContext context, bool viaLinear, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
         var type = (INamedTypeSymbol)context.TargetSymbol;
@@ -27,20 +35,24 @@ internal static class Parser
         AttributeData attribute = context.Attributes[0];
         var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
         Location attributeLocation = attributeSyntax?.GetLocation() ?? syntax.Identifier.GetLocation();
+        List<AttributeData> layers = StackParser.LayerAttributes(type);
 
-        // Arguments that did not bind, or a second [Recurrent] on another part of the class (CS0579), are compile errors
-        // the user already sees: they produce no second complaint and no code (two parts would also add one file twice).
-        if (attribute.ConstructorArguments.Length != 2 || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error) ||
-            attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error) ||
-            type.GetAttributes().Count(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attribute.AttributeClass)) > 1)
+        // Arguments that did not bind are compile errors the user already sees: they produce no second complaint and no
+        // code. A class with a recurrent layer is parsed where its first [Recurrent] is; the [Linear] route only takes
+        // stacks without one, so that each class is parsed once.
+        if (layers.Any(a => a.AttributeClass?.Name == "RecurrentAttribute" && a.ConstructorArguments.Length != 2) ||
+            layers.Any(a => a.ConstructorArguments.Any(c => c.Kind == TypedConstantKind.Error) || a.NamedArguments.Any(n => n.Value.Kind == TypedConstantKind.Error)) ||
+            (viaLinear && layers.Any(a => a.AttributeClass?.Name == "RecurrentAttribute")))
         {
             return new ParsedModel(null, EquatableArray<DiagnosticInfo>.Empty, null);
         }
 
-        // Only the part that carries the attribute speaks for the class. Another part can reach here too when it has the
-        // attribute with a target that does not apply ([return: Recurrent], CS0657, ignored by the compiler): it must not
-        // emit the class a second time.
-        if (attributeSyntax is null || !syntax.Span.Contains(attributeSyntax.Span) || attributeSyntax.SyntaxTree != syntax.SyntaxTree)
+        // Only the part that carries the class's first attribute of this kind speaks for the class. Another part can reach
+        // here too: one with more layer attributes (reported once, below), or one with the attribute under a target that
+        // does not apply ([return: Recurrent], CS0657, ignored by the compiler): it must not emit the class a second time.
+        AttributeData? first = layers.FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attribute.AttributeClass));
+        if (attributeSyntax is null || !syntax.Span.Contains(attributeSyntax.Span) || attributeSyntax.SyntaxTree != syntax.SyntaxTree ||
+            first?.ApplicationSyntaxReference is not { } firstReference || firstReference.SyntaxTree != syntax.SyntaxTree || !syntax.Span.Contains(firstReference.Span))
         {
             return new ParsedModel(null, EquatableArray<DiagnosticInfo>.Empty, null);
         }
@@ -58,27 +70,67 @@ internal static class Parser
 
         CheckDeclaration(type, syntax, context.SemanticModel.Compilation, diagnostics, cancellationToken);
 
+        if (StackParser.IsStack(layers))
+        {
+            return StackParser.Parse(type, syntax, layers, diagnostics, cancellationToken);
+        }
+
+        RecurrentArguments arguments = ReadRecurrent(attribute, attributeSyntax, attributeLocation, diagnostics);
+        if (diagnostics.Count > 0)
+        {
+            return new ParsedModel(null, diagnostics.ToEquatableArray(), null);
+        }
+
+        var spec = new NetworkSpec(
+            NamespaceName(type.ContainingNamespace),
+            ContainingTypes(type),
+            type.Name,
+            arguments.InputSize,
+            arguments.HiddenSize,
+            arguments.NumLayers,
+            arguments.Cell,
+            arguments.Relu,
+            arguments.Bias,
+            arguments.OutputSize,
+            arguments.Window,
+            arguments.Weights);
+
+        CheckSizes(spec, attributeLocation, diagnostics);
+        return diagnostics.Count > 0
+            ? new ParsedModel(null, diagnostics.ToEquatableArray(), null)
+            : new ParsedModel(spec, EquatableArray<DiagnosticInfo>.Empty, arguments.WeightsLocation);
+    }
+
+    /// <summary>One <c>[Recurrent]</c> attribute's arguments, checked (each problem a diagnostic on its argument).</summary>
+    internal sealed record RecurrentArguments(
+        int InputSize, int HiddenSize, int NumLayers, CellKind Cell, bool Relu, bool Bias, int OutputSize, int Window,
+        string? Weights, string? Name, LocationInfo? WeightsLocation, Location? OutputSizeLocation, Location? NameLocation);
+
+    internal static RecurrentArguments ReadRecurrent(AttributeData attribute, AttributeSyntax? attributeSyntax, Location attributeLocation, List<DiagnosticInfo> diagnostics)
+    {
         int inputSize = attribute.ConstructorArguments[0].Value is int i ? i : 0;
         int hiddenSize = attribute.ConstructorArguments[1].Value is int h ? h : 0;
         int numLayers = 1, outputSize = 0, window = 64, cell = 0, nonlinearity = 0;
         bool bias = true;
-        string? weights = null;
+        string? weights = null, name = null;
+        bool hasOutputSize = false, hasName = false;
         foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
         {
             object? value = named.Value.Value;
             switch (named.Key)
             {
                 case "NumLayers": numLayers = value is int n ? n : numLayers; break;
-                case "OutputSize": outputSize = value is int o ? o : outputSize; break;
+                case "OutputSize": outputSize = value is int o ? o : outputSize; hasOutputSize = true; break;
                 case "Window": window = value is int w ? w : window; break;
                 case "Cell": cell = value is int c ? c : cell; break;
                 case "Nonlinearity": nonlinearity = value is int a ? a : nonlinearity; break;
                 case "Bias": bias = value is not bool b || b; break;
                 case "Weights": weights = value as string; break;
+                case "Name": name = value as string; hasName = true; break;
             }
         }
 
-        Location ArgumentLocation(string name, int position) => FindArgument(attributeSyntax, name, position) ?? attributeLocation;
+        Location ArgumentLocation(string argument, int position) => FindArgument(attributeSyntax, argument, position) ?? attributeLocation;
 
         if (inputSize < 1)
         {
@@ -119,29 +171,15 @@ internal static class Parser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReluOnGatedCell, ArgumentLocation("Nonlinearity", -1), ((CellKind)cell).ToString()));
         }
 
-        if (diagnostics.Count > 0)
+        if (hasName)
         {
-            return new ParsedModel(null, diagnostics.ToEquatableArray(), null);
+            StackParser.CheckName(name, ArgumentLocation("Name", -1), diagnostics);
         }
 
-        var spec = new NetworkSpec(
-            NamespaceName(type.ContainingNamespace),
-            ContainingTypes(type),
-            type.Name,
-            inputSize,
-            hiddenSize,
-            numLayers,
-            (CellKind)cell,
-            nonlinearity == 1,
-            bias,
-            outputSize,
-            window,
-            weights);
-
-        CheckSizes(spec, attributeLocation, diagnostics);
-        return diagnostics.Count > 0
-            ? new ParsedModel(null, diagnostics.ToEquatableArray(), null)
-            : new ParsedModel(spec, EquatableArray<DiagnosticInfo>.Empty, weights is null ? null : LocationInfo.From(ArgumentLocation("Weights", -1)));
+        return new RecurrentArguments(inputSize, hiddenSize, numLayers, (CellKind)cell, nonlinearity == 1, bias, outputSize, window, weights, name,
+            weights is null ? null : LocationInfo.From(ArgumentLocation("Weights", -1)),
+            hasOutputSize ? ArgumentLocation("OutputSize", -1) : null,
+            hasName ? ArgumentLocation("Name", -1) : null);
     }
 
     /// <summary>
@@ -157,6 +195,7 @@ internal static class Parser
         "Fixed.RecurrentAttribute", "Fixed.Cell", "Fixed.Nonlinearity", "Fixed.Loss", "Fixed.LossOn", "Fixed.SequenceLayout",
         "Fixed.ParameterInfo", "Fixed.ParameterInitializer", "Fixed.ParameterStore`1", "Fixed.RecurrentEngine`1",
         "Fixed.INetworkShape", "Fixed.IRecurrentModel`1", "Fixed.ModelWeights", "Fixed.GradientClipping",
+        "Fixed.LinearAttribute", "Fixed.LayerKernels", "Fixed.TrainingSupport",
     ];
 
     /// <summary>
@@ -338,7 +377,7 @@ internal static class Parser
         // A [Recurrent] ancestor's members are generated too, so they are not visible here: its attribute is.
         for (INamedTypeSymbol? ancestor = baseType; ancestor is { SpecialType: not SpecialType.System_Object }; ancestor = ancestor.BaseType)
         {
-            if (ancestor.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "Fixed.RecurrentAttribute"))
+            if (StackParser.LayerAttributes(ancestor).Count > 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClashesWithGeneratedCode, identifier, type.Name,
                     "derives from the [Recurrent] class '" + ancestor.Name + "', whose generated members its own would hide",
@@ -359,7 +398,7 @@ internal static class Parser
         }
     }
 
-    private static void CheckSizes(NetworkSpec spec, Location location, List<DiagnosticInfo> diagnostics)
+    internal static void CheckSizes(NetworkSpec spec, Location location, List<DiagnosticInfo> diagnostics)
     {
         if (Exceeds(() => checked(spec.StateLength * sizeof(float)), StackBudgetBytes, out string stateBytes))
         {
@@ -385,7 +424,7 @@ internal static class Parser
     }
 
     /// <summary>Whether a size exceeds <paramref name="limit"/>; a size too large even for a long counts as exceeding it.</summary>
-    private static bool Exceeds(System.Func<long> size, long limit, out string shown)
+    internal static bool Exceeds(System.Func<long> size, long limit, out string shown)
     {
         try
         {
@@ -400,10 +439,10 @@ internal static class Parser
         }
     }
 
-    private static string N0(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+    internal static string N0(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>The namespace as written in C# but without '@' escapes (the emitter adds them back where needed), or null for the global namespace.</summary>
-    private static string? NamespaceName(INamespaceSymbol ns)
+    internal static string? NamespaceName(INamespaceSymbol ns)
     {
         var parts = new List<string>();
         for (INamespaceSymbol? current = ns; current is { IsGlobalNamespace: false }; current = current.ContainingNamespace)
@@ -414,7 +453,7 @@ internal static class Parser
         return parts.Count == 0 ? null : string.Join(".", parts);
     }
 
-    private static EquatableArray<ContainingType> ContainingTypes(INamedTypeSymbol type)
+    internal static EquatableArray<ContainingType> ContainingTypes(INamedTypeSymbol type)
     {
         var chain = new List<ContainingType>();
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
@@ -429,7 +468,7 @@ internal static class Parser
     }
 
     /// <summary>The location of a named argument, or of the positional argument at <paramref name="position"/>.</summary>
-    private static Location? FindArgument(AttributeSyntax? attribute, string name, int position)
+    internal static Location? FindArgument(AttributeSyntax? attribute, string name, int position)
     {
         if (attribute?.ArgumentList is not { } list)
         {

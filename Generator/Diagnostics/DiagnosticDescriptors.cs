@@ -96,6 +96,42 @@ internal static class DiagnosticDescriptors
         "FIXED022", "A user type hides a name the generated code needs",
         "The type '{0}' declared here hides {1}, which every generated model refers to: rename it or move it into a namespace of your own");
 
+    public static readonly DiagnosticDescriptor SizesDoNotChain = Error(
+        "FIXED023", "Layer sizes do not chain",
+        "{0} takes {1} features per step, but the layer before it, {2}, gives {3}: set {4} to {3} (a layer's input size is the previous layer's output size)");
+
+    public static readonly DiagnosticDescriptor DuplicateLayerName = Error(
+        "FIXED024", "Two layers have one name",
+        "{0} and {1} are both named '{2}', so their state_dict tensors would clash: give one of them its own Name, e.g. Name = \"{3}\"");
+
+    public static readonly DiagnosticDescriptor OutputSizeInStack = Error(
+        "FIXED025", "OutputSize inside a layer stack",
+        "OutputSize = {0} adds a Linear head only when [Recurrent] is the class's only layer attribute: remove OutputSize and add [Linear({1}, {0})] after the [Recurrent] instead");
+
+    public static readonly DiagnosticDescriptor LayersOnSeveralParts = Error(
+        "FIXED026", "Layer attributes on several partial declarations",
+        "'{0}' has layer attributes on more than one partial declaration, so their order is ambiguous: put every [Recurrent], [Linear] and activation attribute of '{0}' on one declaration");
+
+    public static readonly DiagnosticDescriptor BadActivationArgument = Error(
+        "FIXED027", "Activation argument must be finite",
+        "{0} is {1}, but it must be a finite number: {2}");
+
+    public static readonly DiagnosticDescriptor ActivationFirst = Error(
+        "FIXED028", "Activation layer before any sized layer",
+        "{0} is the first layer of '{1}', so its width is unknown: put a [Recurrent] or [Linear] layer before it");
+
+    public static readonly DiagnosticDescriptor WeightsOnSeveralLayers = Error(
+        "FIXED029", "Weights given more than once",
+        "Weights is given on more than one [Recurrent] of '{0}' ('{1}' and '{2}'): name the one safetensors file that holds the whole stack's state_dict on the first [Recurrent] only");
+
+    public static readonly DiagnosticDescriptor StackTooLarge = Error(
+        "FIXED030", "Layer stack too large for the stack",
+        "'{0}' needs {1} bytes on the caller's stack ({2}), over the {3}-byte budget: make the layers narrower or fewer");
+
+    public static readonly DiagnosticDescriptor BadLayerName = Error(
+        "FIXED031", "Invalid layer name",
+        "Name is {0}, which cannot be a state_dict prefix: use letters, digits and '_', with '.' only between parts, e.g. \"encoder\" or \"encoder.rnn\"");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
 }

@@ -29,8 +29,16 @@ internal sealed record NetworkSpec(
     bool Bias,
     int OutputSize,
     int Window,
-    string? Weights)
+    string? Weights,
+    EquatableArray<LayerSpec> Layers = default)
 {
+    /// <summary>
+    /// Whether the class is a layer stack (several layer attributes, a <c>Linear</c> or an activation, or a named
+    /// <c>Recurrent</c>): its layers are <see cref="Layers"/>, and the single-layer fields above summarise it (InputSize
+    /// the first layer's, OutputSize the last's, HiddenSize/Cell the last recurrent layer's, NumLayers every recurrent layer).
+    /// </summary>
+    public bool IsStack => Layers.Count > 0;
+
     public int Gates => Cell switch { CellKind.Gru => 3, CellKind.Lstm => 4, _ => 1 };
 
     public int EffectiveOutputSize => OutputSize > 0 ? OutputSize : HiddenSize;
@@ -40,7 +48,7 @@ internal sealed record NetworkSpec(
 
     public long StatePerLayer => Cell == CellKind.Lstm ? 2L * HiddenSize : HiddenSize;
 
-    public long StateLength => checked(NumLayers * StatePerLayer);
+    public long StateLength => IsStack ? Layers.Sum(l => l.StateLength) : checked(NumLayers * StatePerLayer);
 
     public long LayerParameters(int layer)
     {
@@ -58,6 +66,17 @@ internal sealed record NetworkSpec(
         {
             checked
             {
+                if (IsStack)
+                {
+                    long total = 0;
+                    foreach (LayerSpec layer in Layers)
+                    {
+                        total += layer.ParameterCount;
+                    }
+
+                    return total;
+                }
+
                 long count = LayerParameters(0) + (NumLayers - 1) * LayerParameters(1);
                 return count + (OutputSize > 0 ? (long)OutputSize * (HiddenSize + 1L) : 0);
             }
@@ -71,6 +90,11 @@ internal sealed record NetworkSpec(
         {
             checked
             {
+                if (IsStack)
+                {
+                    return Layers.Where(l => l.IsRecurrent).Select(l => l.TapeStride).DefaultIfEmpty(0).Max();
+                }
+
                 long gh = (long)Gates * HiddenSize;
                 long extra = Cell == CellKind.Rnn ? 0 : HiddenSize;
                 long perLayer = StatePerLayer + gh + extra;

@@ -163,7 +163,7 @@ public static class ModelWeights
             string name = layout[i].Name;
             names[i] = name.StartsWith(RnnModule, StringComparison.Ordinal) ? rnn + name[RnnModule.Length..]
                 : name.StartsWith(HeadModule, StringComparison.Ordinal) ? head + name[HeadModule.Length..]
-                : throw new ArgumentException($"layout: {SafeTensorText.Quote(name)} starts with neither '{RnnModule}' nor '{HeadModule}'.", nameof(layout));
+                : name; // a layer stack's other layers keep their own names
             if (!seen.Add(names[i]))
             {
                 throw new ArgumentException(

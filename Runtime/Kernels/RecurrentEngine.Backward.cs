@@ -35,20 +35,9 @@ public static partial class RecurrentEngine<TShape>
         Span<float> tape, Span<float> work)
     {
         CheckState(state);
-        int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
-        Guard.Window(steps, TShape.Window, nameof(inputs));
-        Guard.WarmUp(warmUp, steps);
-        LossFunctions.CheckLoss(loss, on);
+        int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
-        int lossSteps = on == LossOn.AllSteps ? steps - warmUp : 1;
-        if (targets.Length != lossSteps * width)
-        {
-            Guard.ThrowLength(nameof(targets), lossSteps * width, TargetShape(loss, on, steps - warmUp, batch: 0, SequenceLayout.BatchFirst), targets.Length);
-        }
-
-        LossFunctions.CheckTargets(loss, targets, O, nameof(targets));
-
-        int count = lossSteps * (loss == Loss.CrossEntropy ? 1 : O);
+        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1);
         double sum = Sequence(parameters, gradients, state, inputs, 0, I, steps, targets, 0, width,
             loss, on, warmUp, 1f / count, tape, work);
         return (float)(sum / count);
@@ -62,82 +51,21 @@ public static partial class RecurrentEngine<TShape>
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
         SequenceLayout layout, Span<float> tape, Span<float> work)
     {
-        if (batchSize < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be at least 1.");
-        }
-
-        if (layout is not (SequenceLayout.BatchFirst or SequenceLayout.TimeFirst))
-        {
-            throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown SequenceLayout.");
-        }
-
-        if (inputs.Length == 0 || inputs.Length % (batchSize * I) != 0)
-        {
-            throw new ArgumentException(
-                Format($"inputs: expected a positive multiple of B × InputSize = {batchSize * I} floats (shape {(layout == SequenceLayout.BatchFirst ? Format($"[B={batchSize}, T, InputSize={I}]") : Format($"[T, B={batchSize}, InputSize={I}]"))}), got {inputs.Length}."),
-                nameof(inputs));
-        }
-
-        int steps = inputs.Length / (batchSize * I);
-        Guard.Window(steps, TShape.Window, nameof(inputs));
-        Guard.WarmUp(warmUp, steps);
-        LossFunctions.CheckLoss(loss, on);
+        int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
         int width = LossFunctions.TargetWidth(loss, O);
-        int lossSteps = on == LossOn.AllSteps ? steps - warmUp : 1;
-        if (targets.Length != batchSize * lossSteps * width)
-        {
-            Guard.ThrowLength(nameof(targets), batchSize * lossSteps * width, TargetShape(loss, on, steps - warmUp, batchSize, layout), targets.Length);
-        }
-
-        LossFunctions.CheckTargets(loss, targets, O, nameof(targets));
-
-        int count = batchSize * lossSteps * (loss == Loss.CrossEntropy ? 1 : O);
+        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize);
         float scale = 1f / count;
-        bool batchFirst = layout == SequenceLayout.BatchFirst;
         Span<float> state = stackalloc float[StateLength];
         double sum = 0;
         for (int b = 0; b < batchSize; b++)
         {
             state.Clear();
-            int inputStart = batchFirst ? b * steps * I : b * I;
-            int inputStride = batchFirst ? I : batchSize * I;
-            int targetStart, targetStride;
-            if (on == LossOn.LastStep)
-            {
-                targetStart = b * width;
-                targetStride = 0;
-            }
-            else
-            {
-                targetStart = batchFirst ? b * lossSteps * width : b * width;
-                targetStride = batchFirst ? width : batchSize * width;
-            }
-
+            (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, batchSize, steps, warmUp, I, width, on, layout);
             sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, steps,
                 targets, targetStart, targetStride, loss, on, warmUp, scale, tape, work);
         }
 
         return (float)(sum / count);
-    }
-
-    private static string TargetShape(Loss loss, LossOn on, int lossSteps, int batch, SequenceLayout layout)
-    {
-        string item = loss == Loss.CrossEntropy ? string.Empty : Format($", OutputSize={O}");
-        string single = loss == Loss.CrossEntropy ? "[1] (one class index)" : Format($"[OutputSize={O}]");
-        if (batch == 0)
-        {
-            return on == LossOn.LastStep ? single : Format($"[T - warmUp={lossSteps}{item}]");
-        }
-
-        if (on == LossOn.LastStep)
-        {
-            return Format($"[B={batch}{item}]");
-        }
-
-        return layout == SequenceLayout.BatchFirst
-            ? Format($"[B={batch}, T - warmUp={lossSteps}{item}]")
-            : Format($"[T - warmUp={lossSteps}, B={batch}{item}]");
     }
 
     /// <summary>Forward with recording, loss, then the backward sweep for one sequence. Returns the summed loss.</summary>
@@ -176,8 +104,45 @@ public static partial class RecurrentEngine<TShape>
             }
         }
 
-        Sweep(values, gradients, tape, recorded, work);
+        Sweep(values, gradients, tape, recorded, work, default);
         return sum;
+    }
+
+    /// <summary>
+    /// Training inside a layer stack, forward half: runs <paramref name="inputs"/> (<c>[n, InputSize]</c>) from
+    /// <paramref name="state"/>, recording each step on <paramref name="tape"/>, writes the top layer's h per step to
+    /// <paramref name="outputs"/> (<c>[n, HiddenSize]</c>) and leaves the state at the end. The generated stack checks
+    /// every length before it calls; a stack's recurrent layer has no head.
+    /// </summary>
+    public static void Record(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape)
+    {
+        int steps = inputs.Length / I;
+        Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
+        ReadOnlySpan<float> packed = parameters.Packed;
+        ReadOnlySpan<float> values = parameters.Values;
+        for (int s = 0; s < steps; s++)
+        {
+            Span<float> record = tape.Slice(s * TapeStride, TapeStride);
+            RecordStep(packed, values, state, inputs.Slice(s * I, I), record, scratch);
+            record.Slice(OutputOffset, O).CopyTo(outputs.Slice(s * O, O));
+        }
+    }
+
+    /// <summary>
+    /// Training inside a layer stack, backward half: given dLoss/dOutput per recorded step (<c>[n, HiddenSize]</c>),
+    /// adds this layer's gradients into <paramref name="gradients"/> (its own slice of the stack's) and, unless
+    /// <paramref name="dInputs"/> is empty (the bottom layer), writes dLoss/dInput per step (<c>[n, InputSize]</c>).
+    /// </summary>
+    public static void Sweep(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
+        Span<float> dInputs, Span<float> work)
+    {
+        int steps = dOutputs.Length / O;
+        for (int s = 0; s < steps; s++)
+        {
+            dOutputs.Slice(s * O, O).CopyTo(tape.Slice(s * TapeStride + OutputOffset, O));
+        }
+
+        Sweep(parameters.Values, gradients, tape, steps, work, dInputs);
     }
 
     /// <summary>One forward step that records what the backward sweep needs; leaves the output in the tape.</summary>
@@ -215,7 +180,8 @@ public static partial class RecurrentEngine<TShape>
     /// parameter gradients. dh and dc flowing into the step before the first recorded one are dropped:
     /// the starting state is a constant (truncated BPTT).
     /// </summary>
-    private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> tape, int recorded, Span<float> work)
+    private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> tape, int recorded, Span<float> work,
+        Span<float> dInputs)
     {
         Span<float> dhCarry = work.Slice(0, L * H);
         Span<float> dcCarry = work.Slice(L * H, L * H);
@@ -265,6 +231,13 @@ public static partial class RecurrentEngine<TShape>
                     // The gradient flowing down into the layer below at this step: its own carry plus W_ihᵀ dpi.
                     dhCarry.Slice((layer - 1) * H, H).CopyTo(dh);
                     VectorMath.OuterAndTransposedAdd(parameters.Slice(offset, GH * inSize), dpi, x, gradients.Slice(offset, GH * inSize), dh);
+                }
+                else if (!dInputs.IsEmpty)
+                {
+                    // In a layer stack the layer below needs dLoss/dx: W_ihᵀ dpi.
+                    Span<float> dx = dInputs.Slice(s * inSize, inSize);
+                    dx.Clear();
+                    VectorMath.OuterAndTransposedAdd(parameters.Slice(offset, GH * inSize), dpi, x, gradients.Slice(offset, GH * inSize), dx);
                 }
                 else
                 {

@@ -55,6 +55,14 @@ public interface IRecurrentModel<TSelf> : IParameters
     /// <summary>Each tensor's state_dict name, offset and shape.</summary>
     static abstract ReadOnlySpan<ParameterInfo> Layout { get; }
 
+    /// <summary>
+    /// Where each recurrent layer's state sits in the flat state (<see cref="StateLength"/> floats): one entry per layer,
+    /// <c>{name}.h_l{k}</c> with shape <c>[H]</c>, and <c>{name}.c_l{k}</c> for an LSTM, in stack order (for a layer stack,
+    /// the recurrent layers in source order, each of a <c>Recurrent</c>'s <c>NumLayers</c> in turn). Empty when the model
+    /// has no recurrent layer.
+    /// </summary>
+    static virtual ReadOnlySpan<ParameterInfo> StateLayout => SingleLayerStateLayout<TSelf>.Entries;
+
     /// <summary>Creates a model with PyTorch's default initialisation from <paramref name="seed"/>.</summary>
     static abstract TSelf Create(int seed);
 
@@ -99,4 +107,32 @@ public interface IRecurrentModel<TSelf> : IParameters
 
     /// <summary>Saves the weights as safetensors to a stream.</summary>
     void Save(Stream stream);
+}
+
+/// <summary>The state layout of a one-<c>Recurrent</c> model: per layer h, then c for the LSTM, under <c>rnn</c>.</summary>
+internal static class SingleLayerStateLayout<TSelf>
+    where TSelf : IRecurrentModel<TSelf>
+{
+    public static readonly ParameterInfo[] Entries = Build();
+
+    private static ParameterInfo[] Build()
+    {
+        bool lstm = TSelf.CellKind == Cell.Lstm;
+        int hidden = TSelf.HiddenSize;
+        var entries = new ParameterInfo[TSelf.NumLayers * (lstm ? 2 : 1)];
+        int offset = 0, index = 0;
+        for (int layer = 0; layer < TSelf.NumLayers; layer++)
+        {
+            string suffix = layer.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            entries[index++] = new ParameterInfo("rnn.h_l" + suffix, offset, [hidden]);
+            offset += hidden;
+            if (lstm)
+            {
+                entries[index++] = new ParameterInfo("rnn.c_l" + suffix, offset, [hidden]);
+                offset += hidden;
+            }
+        }
+
+        return entries;
+    }
 }

@@ -19,12 +19,26 @@ public static class ParameterInitializer
         where TShape : struct, INetworkShape
     {
         Guard.Length(parameters, Shape<TShape>.ParameterCount, nameof(parameters), "[ParameterCount={0}]", Shape<TShape>.ParameterCount);
-        ulong stateBits = unchecked((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + 0x632BE59BD9B4E8B5UL);
+        ulong stateBits = Start(seed);
         // Recurrent layers and the head share the bound 1/√H (the head's fan-in is H).
-        float bound = 1f / MathF.Sqrt(TShape.HiddenSize);
-        for (int i = 0; i < parameters.Length; i++)
+        Uniform(parameters, 1f / MathF.Sqrt(TShape.HiddenSize), ref stateBits);
+    }
+
+    /// <summary>
+    /// The generator state a layer stack starts from for <paramref name="seed"/>; its layers then draw in stack order
+    /// (<see cref="Uniform"/>), so the same seed gives bit-identical weights.
+    /// </summary>
+    public static ulong Start(int seed) => unchecked((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + 0x632BE59BD9B4E8B5UL);
+
+    /// <summary>
+    /// Fills <paramref name="values"/> from U(-bound, bound), advancing <paramref name="state"/>: a recurrent layer's
+    /// tensors with bound 1/√hidden_size, a Linear layer's weight and bias with 1/√in_features, as PyTorch does.
+    /// </summary>
+    public static void Uniform(Span<float> values, float bound, ref ulong state)
+    {
+        for (int i = 0; i < values.Length; i++)
         {
-            parameters[i] = (2f * NextUnit(ref stateBits) - 1f) * bound;
+            values[i] = (2f * NextUnit(ref state) - 1f) * bound;
         }
     }
 

@@ -36,7 +36,10 @@ namespace Fixed;
 public sealed class ParameterStore<TShape>
     where TShape : struct, INetworkShape
 {
-    private readonly float[] _values = new float[Shape<TShape>.ParameterCount];
+    // The flat weights: this store's own array, or, for one recurrent layer of a layer stack, a slice of the stack's array
+    // (the stack's Parameters covers every layer, and tells each layer's store when it is written: MarkWritten).
+    private readonly float[] _values;
+    private readonly int _valuesOffset;
     // The packed copy starts on a 64-byte boundary (CacheLineAlignment); the array is pinned (allocated once, on the pinned
     // object heap), so the offset found at construction stays valid.
     private readonly float[] _packedBuffer = GC.AllocateArray<float>(PackedLayout<TShape>.Length + CacheLineAlignment.SlackFloats, pinned: true);
@@ -47,7 +50,25 @@ public sealed class ParameterStore<TShape>
     private readonly Lock _repackLock = new();
 
     /// <summary>Creates the store: zero weights, and a packed copy that the first inference call fills.</summary>
-    public ParameterStore() => _packedOffset = CacheLineAlignment.Offset(_packedBuffer);
+    public ParameterStore()
+        : this(new float[Shape<TShape>.ParameterCount], 0)
+    {
+    }
+
+    /// <summary>
+    /// Creates a store over <c>ParameterCount</c> floats of <paramref name="values"/> from <paramref name="offset"/>: one
+    /// recurrent layer of a layer stack, whose flat vector holds every layer. The stack calls <see cref="MarkWritten"/>
+    /// whenever it hands out the whole vector for writing.
+    /// </summary>
+    public ParameterStore(float[] values, int offset)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, values.Length - Shape<TShape>.ParameterCount);
+        _values = values;
+        _valuesOffset = offset;
+        _packedOffset = CacheLineAlignment.Offset(_packedBuffer);
+    }
 
     private Span<float> PackedSpan => _packedBuffer.AsSpan(_packedOffset, PackedLayout<TShape>.Length);
 
@@ -62,12 +83,32 @@ public sealed class ParameterStore<TShape>
             }
 
             Interlocked.Increment(ref _version);
-            return _values;
+            return ValueSpan;
         }
     }
 
+    /// <summary>
+    /// Marks the packed copy stale without handing out the span: the layer stack that owns the array calls it for each of
+    /// its recurrent layers whenever its own <c>Parameters</c> is requested (with the same Debug-build check as <see cref="Writable"/>).
+    /// </summary>
+    public void MarkWritten()
+    {
+        if (Volatile.Read(ref _checkedCalls) != 0)
+        {
+            ThrowWriteDuringInference();
+        }
+
+        Interlocked.Increment(ref _version);
+    }
+
     /// <summary>The weights for reading (Save, Backward's gradient formulas): does not mark the copy stale.</summary>
-    public ReadOnlySpan<float> Values => _values;
+    public ReadOnlySpan<float> Values => ValueSpan;
+
+    private Span<float> ValueSpan
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _values.AsSpan(_valuesOffset, Shape<TShape>.ParameterCount);
+    }
 
     /// <summary>The packed copy, brought up to date first if anything asked for <see cref="Writable"/> since the last pack.</summary>
     internal ReadOnlySpan<float> Packed
@@ -99,7 +140,7 @@ public sealed class ParameterStore<TShape>
             int version = Volatile.Read(ref _version);
             if (version != Volatile.Read(ref _packedVersion))
             {
-                PackedLayout<TShape>.Pack(_values, PackedSpan);
+                PackedLayout<TShape>.Pack(ValueSpan, PackedSpan);
                 Volatile.Write(ref _packedVersion, version);
             }
         }
@@ -114,7 +155,7 @@ public sealed class ParameterStore<TShape>
     public CheckedCall BeginChecked()
     {
         int version = Volatile.Read(ref _version);
-        if (version == Volatile.Read(ref _packedVersion) && !PackedLayout<TShape>.Matches(_values, PackedSpan))
+        if (version == Volatile.Read(ref _packedVersion) && !PackedLayout<TShape>.Matches(ValueSpan, PackedSpan))
         {
             throw new InvalidOperationException(
                 "Parameters changed without the model being told: something wrote through a Span<float> obtained from " +

@@ -6,8 +6,13 @@ namespace Fixed;
 /// Declares a fixed-size recurrent network on a <c>partial class</c>; the Fixed source generator emits
 /// its inference and training code. Named properties default to PyTorch's defaults.
 /// </summary>
+/// <remarks>
+/// Several layer attributes on one class (<see cref="RecurrentAttribute"/>, <see cref="LinearAttribute"/> and the
+/// activation attributes such as <see cref="ReluAttribute"/>) make a layer stack, run in source order as
+/// <c>nn.Sequential</c> would: each layer's per-step output feeds the next.
+/// </remarks>
 /// <example><code>[Recurrent(inputSize: 1, hiddenSize: 32, OutputSize = 1)] public partial class RnnRegression;</code></example>
-[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class RecurrentAttribute : Attribute
 {
     /// <summary>Declares a network with <paramref name="inputSize"/> features per step and <paramref name="hiddenSize"/> hidden units per layer.</summary>
@@ -43,4 +48,10 @@ public sealed class RecurrentAttribute : Attribute
 
     /// <summary>A safetensors file listed in <c>AdditionalFiles</c> whose weights are compiled into the assembly.</summary>
     public string? Weights { get; set; }
+
+    /// <summary>
+    /// The layer's <c>state_dict</c> prefix (its attribute name in a PyTorch module); default <c>"rnn"</c>. In a layer
+    /// stack every layer needs its own name.
+    /// </summary>
+    public string? Name { get; set; }
 }

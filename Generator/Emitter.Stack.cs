@@ -1,0 +1,915 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Fixed.Generator.Model;
+
+namespace Fixed.Generator;
+
+/// <summary>
+/// A layer stack's source: the same public surface as a one-layer model, with the network written out layer by layer —
+/// each layer a call with its sizes, offsets and state slice as constants, in the order the attributes were written.
+/// The recurrent layers run on the runtime engine specialised for each layer's own shape (a nested struct per layer);
+/// Linear layers and activations call <c>LayerKernels</c>.
+/// </summary>
+internal static partial class Emitter
+{
+    private const string Kernels = "global::Fixed.LayerKernels";
+    private const string Support = "global::Fixed.TrainingSupport";
+
+    /// <summary>Where one layer's numbers live: parameters, state, and the training buffers of its output.</summary>
+    private sealed class Placed
+    {
+        public Placed(LayerSpec layer, int index)
+        {
+            Layer = layer;
+            Index = index;
+        }
+
+        public LayerSpec Layer { get; }
+
+        public int Index { get; }
+
+        public long ParameterOffset { get; set; }
+
+        public long StateOffset { get; set; }
+
+        /// <summary>Offset of this layer's input sequence in the training activations, <c>[Window, InputSize]</c>.</summary>
+        public long InputActivations { get; set; }
+
+        /// <summary>Offset of this layer's output sequence in the training activations, <c>[Window, OutputSize]</c>.</summary>
+        public long OutputActivations { get; set; }
+
+        public string ShapeName => "Layer" + Int(Index);
+
+        public string StoreName => "Store" + Int(Index);
+
+        public string Engine => "global::Fixed.RecurrentEngine<" + ShapeName + ">";
+    }
+
+    private static List<Placed> Place(NetworkSpec spec)
+    {
+        var placed = new List<Placed>();
+        long parameters = 0, state = 0, activations = (long)spec.Window * spec.InputSize;
+        long input = 0;
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            LayerSpec layer = spec.Layers[i];
+            var p = new Placed(layer, i)
+            {
+                ParameterOffset = parameters,
+                StateOffset = state,
+                InputActivations = input,
+                OutputActivations = activations,
+            };
+            parameters += layer.ParameterCount;
+            state += layer.StateLength;
+            input = activations;
+            activations += (long)spec.Window * layer.OutputSize;
+            placed.Add(p);
+        }
+
+        return placed;
+    }
+
+    private static IEnumerable<(string Name, long Offset, int[] Shape)> StackTensors(NetworkSpec spec)
+    {
+        long offset = 0;
+        foreach (LayerSpec layer in spec.Layers)
+        {
+            if (layer.Kind == LayerKind.Linear)
+            {
+                yield return (layer.Name + ".weight", offset, new[] { layer.OutputSize, layer.InputSize });
+                offset += (long)layer.OutputSize * layer.InputSize;
+                if (layer.Bias)
+                {
+                    yield return (layer.Name + ".bias", offset, new[] { layer.OutputSize });
+                    offset += layer.OutputSize;
+                }
+            }
+            else if (layer.IsRecurrent)
+            {
+                int gh = layer.Gates * layer.HiddenSize;
+                for (int k = 0; k < layer.NumLayers; k++)
+                {
+                    int input = k == 0 ? layer.InputSize : layer.HiddenSize;
+                    string suffix = "_l" + Int(k);
+                    yield return (layer.Name + ".weight_ih" + suffix, offset, new[] { gh, input });
+                    offset += (long)gh * input;
+                    yield return (layer.Name + ".weight_hh" + suffix, offset, new[] { gh, layer.HiddenSize });
+                    offset += (long)gh * layer.HiddenSize;
+                    if (layer.Bias)
+                    {
+                        yield return (layer.Name + ".bias_ih" + suffix, offset, new[] { gh });
+                        offset += gh;
+                        yield return (layer.Name + ".bias_hh" + suffix, offset, new[] { gh });
+                        offset += gh;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>(name, offset, length) of every recurrent layer's h and c in the flat state.</summary>
+    private static IEnumerable<(string Name, long Offset, int Length)> StateTensors(NetworkSpec spec)
+    {
+        long offset = 0;
+        foreach (LayerSpec layer in spec.Layers.Where(l => l.IsRecurrent))
+        {
+            for (int k = 0; k < layer.NumLayers; k++)
+            {
+                yield return (layer.Name + ".h_l" + Int(k), offset, layer.HiddenSize);
+                offset += layer.HiddenSize;
+                if (layer.Cell == CellKind.Lstm)
+                {
+                    yield return (layer.Name + ".c_l" + Int(k), offset, layer.HiddenSize);
+                    offset += layer.HiddenSize;
+                }
+            }
+        }
+    }
+
+    private static string EmitStack(ModelToEmit model)
+    {
+        NetworkSpec spec = model.Spec;
+        List<Placed> layers = Place(spec);
+        var w = new CodeWriter();
+        WriteStackHeader(w, spec, model.Weights);
+        w.Line("#nullable enable");
+        w.Line();
+        var scopes = new List<CodeWriter.Block>();
+        if (spec.Namespace is not null)
+        {
+            scopes.Add(w.Open("namespace " + string.Join(".", spec.Namespace.Split('.').Select(Identifier))));
+        }
+
+        foreach (ContainingType outer in spec.ContainingTypes)
+        {
+            scopes.Add(w.Open("partial " + outer.Keyword + " " + Identifier(outer.Name)));
+        }
+
+        w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Fixed\", \"" + Version + "\")]");
+        string name = Identifier(spec.ClassName);
+        using (w.Open("partial class " + name + " : global::Fixed.IRecurrentModel<" + name + ">"))
+        {
+            WriteStackConstants(w, spec);
+            WriteStackFields(w, spec, model.Weights is not null);
+            WriteInterfaceStatics(w, spec);
+            w.Line("static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> global::Fixed.IRecurrentModel<" + name + ">.StateLayout => s_stateLayout;");
+            w.Line();
+            bool recurrent = layers.Any(l => l.Layer.IsRecurrent);
+            WriteStackMembers(w, recurrent);
+            WriteStackState(w, spec);
+            WriteNetwork(w, spec, layers, model.Weights is not null);
+            if (model.Weights is { } weights)
+            {
+                WriteEmbeddedWeights(w, spec, weights);
+            }
+        }
+
+        for (int i = scopes.Count - 1; i >= 0; i--)
+        {
+            scopes[i].Dispose();
+        }
+
+        return w.ToString();
+    }
+
+    private static void WriteStackHeader(CodeWriter w, NetworkSpec spec, EquatableArray<byte>? weights)
+    {
+        long parameters = spec.ParameterCount;
+        w.Line("// <auto-generated/>");
+        w.Line("// Generated by Fixed " + Version + " from the layer attributes on " + spec.FullName + ". Do not edit: change the attributes.");
+        w.Line("//");
+        w.Line("// PyTorch equivalent, run in this order on every step (recurrent modules with batch_first=True, passing on their output):");
+        foreach (LayerSpec layer in spec.Layers)
+        {
+            w.Line("//   " + PyTorchLayer(layer));
+        }
+
+        w.Line("//");
+        w.Line("//   parameters  " + Pad(parameters) + " floats (" + Bytes(parameters) + "), in the object, PyTorch state_dict layout");
+        w.Line("//   gradients   " + Pad(parameters) + " floats (" + Bytes(parameters) + "), in the object");
+        w.Line("//   state       " + Pad(spec.StateLength) + " floats (" + Bytes(spec.StateLength) + "), a struct on the caller's stack");
+        if (weights is { } bytes)
+        {
+            w.Line("//   weights     compiled in from \"" + CommentText(spec.Weights!) + "\" (" + Bytes(bytes.Count / 4) + " of constant data): the parameterless constructor starts from them");
+        }
+    }
+
+    private static string PyTorchLayer(LayerSpec layer)
+    {
+        string F(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+        switch (layer.Kind)
+        {
+            case LayerKind.Recurrent:
+                string module = layer.Cell switch { CellKind.Gru => "nn.GRU", CellKind.Lstm => "nn.LSTM", _ => "nn.RNN" };
+                string arguments = Int(layer.InputSize) + ", " + Int(layer.HiddenSize);
+                arguments += layer.NumLayers != 1 ? ", num_layers=" + Int(layer.NumLayers) : string.Empty;
+                arguments += layer.Relu ? ", nonlinearity='relu'" : string.Empty;
+                arguments += layer.Bias ? string.Empty : ", bias=False";
+                return layer.Name + " = " + module + "(" + arguments + ", batch_first=True)";
+            case LayerKind.Linear:
+                return layer.Name + " = nn.Linear(" + Int(layer.InputSize) + ", " + Int(layer.OutputSize) + (layer.Bias ? string.Empty : ", bias=False") + ")";
+            case LayerKind.LeakyRelu:
+                return "nn.LeakyReLU(" + F(layer.Argument) + ")";
+            case LayerKind.Elu:
+                return "nn.ELU(" + F(layer.Argument) + ")";
+            case LayerKind.Relu:
+                return "nn.ReLU()";
+            case LayerKind.Gelu:
+                return "nn.GELU()";
+            case LayerKind.Softmax:
+                return "nn.Softmax(dim=-1)";
+            default:
+                return "nn." + layer.Kind + "()";
+        }
+    }
+
+    private static void WriteStackConstants(CodeWriter w, NetworkSpec spec)
+    {
+        Constant(w, "InputSize", spec.InputSize, "Features per time step: the first layer's input size.");
+        Constant(w, "HiddenSize", spec.HiddenSize, "Hidden units of the last recurrent layer (0 when the stack has none); <c>State.Hidden(k)</c> gives each layer's own.");
+        Constant(w, "NumLayers", spec.NumLayers, "Recurrent layers in the stack, each of a Recurrent's NumLayers counted once: <c>State.Hidden(k)</c> takes k in [0, NumLayers).");
+        Constant(w, "OutputSize", spec.OutputSize, "Outputs per step: the last layer's output size.");
+        Constant(w, "ParameterCount", spec.ParameterCount, "Floats in <see cref=\"Parameters\"/>: every layer's weights and biases.");
+        Constant(w, "Window", spec.Window, "The longest sequence one <c>Backward</c> call accepts.");
+        Constant(w, "StateLength", spec.StateLength, "Floats in one <see cref=\"State\"/>: h (and c for an LSTM) of every recurrent layer.");
+    }
+
+    private static void WriteStackFields(CodeWriter w, NetworkSpec spec, bool embedded)
+    {
+        w.Line("private static readonly global::Fixed.ParameterInfo[] s_layout =");
+        w.Line("[");
+        foreach ((string name, long offset, int[] shape) in Tensors(spec))
+        {
+            w.Line("    new(\"" + name + "\", " + Int(offset) + ", new int[] { " + string.Join(", ", shape.Select(s => Int(s))) + " }),");
+        }
+
+        w.Line("];");
+        w.Line();
+        w.Line("private static readonly global::Fixed.ParameterInfo[] s_stateLayout =");
+        w.Line("[");
+        foreach ((string name, long offset, int length) in StateTensors(spec))
+        {
+            w.Line("    new(\"" + name + "\", " + Int(offset) + ", new int[] { " + Int(length) + " }),");
+        }
+
+        w.Line("];");
+        w.Line();
+        w.Line("private readonly FixedNetwork _network = new();");
+        w.Line("private readonly float[] _gradients = new float[ParameterCount];");
+        w.Line();
+        string className = Identifier(spec.ClassName);
+        if (embedded)
+        {
+            w.Lines($$"""
+                /// <summary>
+                /// Creates the network with the weights compiled in from <c>{{XmlText(spec.Weights!)}}</c> (the attribute's <c>Weights</c>):
+                /// nothing is read at run time. <c>new {{className}}(seed)</c> still gives PyTorch's default initialisation.
+                /// </summary>
+                public {{className}}()
+                {
+                    global::System.Span<float> parameters = _network.Writable;
+                    if (global::System.BitConverter.IsLittleEndian)
+                    {
+                        EmbeddedWeights.CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters));
+                    }
+                    else
+                    {
+                        for (int i = 0; i < parameters.Length; i++)
+                        {
+                            parameters[i] = global::System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(EmbeddedWeights.Slice(4 * i));
+                        }
+                    }
+                }
+
+                """);
+        }
+        else
+        {
+            w.Lines($$"""
+                /// <summary>Creates the network with PyTorch's default initialisation and Fixed's default seed.</summary>
+                public {{className}}()
+                    : this(global::Fixed.ParameterInitializer.DefaultSeed)
+                {
+                }
+
+                """);
+        }
+
+        w.Lines($$"""
+            /// <summary>
+            /// Creates the network with PyTorch's default initialisation distribution for each layer (recurrent layers
+            /// U(±1/√hidden_size), Linear layers U(±1/√in_features)), drawn from <paramref name="seed"/> in layer order:
+            /// the same seed gives bit-identical weights.
+            /// </summary>
+            public {{className}}(int seed) => _network.Initialize(seed);
+
+            /// <summary>
+            /// Every weight and bias of every layer, flat, in state_dict order and PyTorch layout: the source of truth. Writes
+            /// through the span this returns are seen by the next Step, Forward, WarmUp or Backward (the recurrent kernels'
+            /// packed copies are rebuilt once, on that call). Get the span again after an inference call before writing
+            /// through it; Debug builds check.
+            /// </summary>
+            public {{Span}} Parameters => _network.Writable;
+
+            /// <summary><see cref="Parameters"/> for reading only: does not mark the kernels' packed copies stale.</summary>
+            public {{ReadOnlySpan}} ParameterValues => _network.Values;
+
+            /// <summary>The gradients Backward accumulates, same length and layout as <see cref="Parameters"/>.</summary>
+            public {{Span}} Gradients => _gradients;
+
+            /// <summary>Each tensor's state_dict name (under its layer's Name), offset in <see cref="Parameters"/> and shape.</summary>
+            public static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> Layout => s_layout;
+
+            /// <summary>Where each recurrent layer's h (and c) sits in <see cref="State.Values"/>: <c>{name}.h_l{k}</c>, <c>{name}.c_l{k}</c>.</summary>
+            public static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> StateLayout => s_stateLayout;
+
+            """);
+    }
+
+    /// <summary>The public members: each checks what it needs and calls the network (Debug builds add the packed-copy checks).</summary>
+    private static void WriteStackMembers(CodeWriter w, bool recurrent)
+    {
+        void Member(string documentation, string signature, string call, bool returns = false)
+        {
+            w.Lines(documentation);
+            w.Line(signature);
+            w.Line("{");
+            if (recurrent)
+            {
+                w.Directive("#if DEBUG");
+                w.Line("    using var check = _network.BeginChecked();");
+                w.Directive("#endif");
+            }
+
+            w.Line("    " + (returns ? "float result = " : string.Empty) + call + ";");
+            if (recurrent)
+            {
+                w.Directive("#if DEBUG");
+                w.Line("    check.Complete();");
+                w.Directive("#endif");
+            }
+
+            if (returns)
+            {
+                w.Line("    return result;");
+            }
+
+            w.Line("}");
+            w.Line();
+        }
+
+        Member("/// <summary>One time step through every layer: advances <paramref name=\"state\"/> and writes <see cref=\"OutputSize\"/> outputs. Allocates nothing; safe on many threads, each with its own state.</summary>",
+            $"public void Step(ref State state, {ReadOnlySpan} input, {Span} output)", "_network.Step(state.Values, input, output)");
+        Member("/// <summary>One time step on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+            $"public void Step({Span} state, {ReadOnlySpan} input, {Span} output)", "_network.Step(state, input, output)");
+        Member("/// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out; the state is carried along.</summary>",
+            $"public void Forward(ref State state, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(state.Values, inputs, outputs)");
+        Member("/// <summary>T time steps on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+            $"public void Forward({Span} state, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(state, inputs, outputs)");
+        Member("/// <summary>Advances the state over <c>[T, InputSize]</c> inputs: no outputs, no gradient.</summary>",
+            $"public void WarmUp(ref State state, {ReadOnlySpan} inputs)", "_network.WarmUp(state.Values, inputs)");
+        Member("/// <summary>Advances a state given as <see cref=\"StateLength\"/> floats.</summary>",
+            $"public void WarmUp({Span} state, {ReadOnlySpan} inputs)", "_network.WarmUp(state, inputs)");
+
+        const string Loss = "global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.AllSteps, int warmUp = 0";
+        Member("""
+            /// <summary>
+            /// Truncated BPTT through every layer over one sequence (<c>[T, InputSize]</c>, T at most <see cref="Window"/>) from
+            /// <paramref name="state"/>, which is treated as a constant: adds the gradients into <see cref="Gradients"/>, leaves
+            /// the state at the sequence end and returns the loss. The first <paramref name="warmUp"/> steps only advance the state.
+            /// Not thread-safe: the training buffers belong to the model.
+            /// </summary>
+            """,
+            $"public float Backward(ref State state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
+            "_network.Backward(_gradients, state.Values, inputs, targets, loss, on, warmUp)", returns: true);
+        Member("/// <summary>Single-sequence Backward on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+            $"public float Backward({Span} state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
+            "_network.Backward(_gradients, state, inputs, targets, loss, on, warmUp)", returns: true);
+        Member("""
+            /// <summary>
+            /// BPTT over <paramref name="batchSize"/> sequences, each from the zero state, with the loss reduced by the mean
+            /// over every element of the batch as PyTorch's losses do; adds the gradients and returns the loss.
+            /// </summary>
+            """,
+            $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
+            "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
+            "_network.Backward(_gradients, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
+
+        w.Lines("""
+            /// <summary>Sets every gradient to zero (PyTorch's <c>zero_grad</c>).</summary>
+            public void ZeroGrad() => global::System.Array.Clear(_gradients);
+
+            /// <summary>
+            /// <c>torch.nn.utils.clip_grad_norm_</c> over all of <see cref="Gradients"/>: returns the total norm before clipping.
+            /// </summary>
+            public float ClipGradNorm(float maxNorm, float normType = 2f, bool errorIfNonfinite = false) =>
+                global::Fixed.GradientClipping.ClipNorm(_gradients, maxNorm, normType, errorIfNonfinite);
+
+            /// <summary><c>torch.nn.utils.clip_grad_value_</c>: clamps every gradient to [-clipValue, clipValue].</summary>
+            public void ClipGradValue(float clipValue) => global::Fixed.GradientClipping.ClipValue(_gradients, clipValue);
+
+            /// <summary>Loads safetensors weights with this stack's state_dict names; on any error the weights are unchanged.</summary>
+            public void Load(string path) => global::Fixed.ModelWeights.Load(path, Layout, "rnn", "linear", _network.Writable);
+
+            /// <summary>
+            /// Loads safetensors weights in which the layers named <c>rnn</c> and <c>linear</c> (the defaults) are called
+            /// <paramref name="rnnPrefix"/> and <paramref name="headPrefix"/>; every other layer keeps its own name.
+            /// </summary>
+            public void Load(string path, string rnnPrefix, string headPrefix) => global::Fixed.ModelWeights.Load(path, Layout, rnnPrefix, headPrefix, _network.Writable);
+
+            /// <summary>Loads safetensors weights from a stream.</summary>
+            public void Load(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Load(stream, Layout, "rnn", "linear", _network.Writable);
+
+            /// <summary>Saves the weights as safetensors with state_dict names, atomically (a temporary file renamed over the target).</summary>
+            public void Save(string path) => global::Fixed.ModelWeights.Save(path, Layout, _network.Values);
+
+            /// <summary>Saves the weights as safetensors to a stream.</summary>
+            public void Save(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Save(stream, Layout, _network.Values);
+
+            """);
+    }
+
+    private static void WriteStackState(CodeWriter w, NetworkSpec spec)
+    {
+        var rows = new List<(long Offset, int Hidden, bool Lstm, string Name)>();
+        long offset = 0;
+        foreach (LayerSpec layer in spec.Layers.Where(l => l.IsRecurrent))
+        {
+            bool lstm = layer.Cell == CellKind.Lstm;
+            for (int k = 0; k < layer.NumLayers; k++)
+            {
+                rows.Add((offset, layer.HiddenSize, lstm, layer.Name + " layer " + Int(k)));
+                offset += lstm ? 2 * layer.HiddenSize : layer.HiddenSize;
+            }
+        }
+
+        w.Lines($$"""
+            /// <summary>
+            /// The recurrent state of every recurrent layer ({{Int(spec.StateLength)}} floats, see <see cref="StateLayout"/>) in a value
+            /// type with no references, so it lives on the caller's stack. <c>default</c> is the zero state (PyTorch's <c>h0 = 0</c>).
+            /// </summary>
+            public struct State
+            {
+            """);
+        if (spec.StateLength == 0)
+        {
+            w.Lines($$"""
+                    /// <summary>The stack has no recurrent layer: its state is empty.</summary>
+                    public {{Span}} Values => default;
+
+                    /// <summary>There is no recurrent layer: always throws.</summary>
+                    public {{Span}} Hidden(int layer) => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, "this layer stack has no recurrent layer.");
+
+                    /// <summary>Nothing to reset.</summary>
+                    public void Reset()
+                    {
+                    }
+                }
+
+                """);
+            return;
+        }
+
+        w.Lines($$"""
+                private Buffer _values;
+
+                /// <summary>All {{Int(spec.StateLength)}} floats, recurrent layer after recurrent layer: h (then c for an LSTM).</summary>
+                [global::System.Diagnostics.CodeAnalysis.UnscopedRef]
+                public {{Span}} Values => _values;
+
+                /// <summary>The hidden state h of recurrent layer <paramref name="layer"/>, counted through the stack (0 is the bottom one).</summary>
+                [global::System.Diagnostics.CodeAnalysis.UnscopedRef]
+                public {{Span}} Hidden(int layer) => layer switch
+                {
+            """);
+        for (int k = 0; k < rows.Count; k++)
+        {
+            w.Line("        " + Int(k) + " => Values.Slice(" + Int(rows[k].Offset) + ", " + Int(rows[k].Hidden) + "), // " + rows[k].Name);
+        }
+
+        w.Line("        _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"layer must be in [0, NumLayers - 1] = [0, " + Int(rows.Count - 1) + "].\"),");
+        w.Line("    };");
+        w.Line();
+        if (rows.Any(r => r.Lstm))
+        {
+            w.Line("    /// <summary>The cell state c of recurrent layer <paramref name=\"layer\"/>, which must be an LSTM layer.</summary>");
+            w.Line("    [global::System.Diagnostics.CodeAnalysis.UnscopedRef]");
+            w.Line("    public " + Span + " Cell(int layer) => layer switch");
+            w.Line("    {");
+            for (int k = 0; k < rows.Count; k++)
+            {
+                w.Line(rows[k].Lstm
+                    ? "        " + Int(k) + " => Values.Slice(" + Int(rows[k].Offset + rows[k].Hidden) + ", " + Int(rows[k].Hidden) + "), // " + rows[k].Name
+                    : "        " + Int(k) + " => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"recurrent layer " + Int(k) + " (" + rows[k].Name + ") is not an LSTM: it has no cell state.\"),");
+            }
+
+            w.Line("        _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"layer must be in [0, NumLayers - 1] = [0, " + Int(rows.Count - 1) + "].\"),");
+            w.Line("    };");
+            w.Line();
+        }
+
+        w.Lines("""
+                /// <summary>Sets the state back to zero.</summary>
+                public void Reset() => Values.Clear();
+
+                [global::System.Runtime.CompilerServices.InlineArray(StateLength)]
+                private struct Buffer
+                {
+                    private float _element;
+                }
+            }
+
+            """);
+    }
+
+    /// <summary>The network itself: the weights and the recurrent layers' packed copies, and the layers written out in order.</summary>
+    private static void WriteNetwork(CodeWriter w, NetworkSpec spec, List<Placed> layers, bool embedded)
+    {
+        List<Placed> recurrent = layers.Where(l => l.Layer.IsRecurrent).ToList();
+        int maxWidth = (int)layers.Max(l => (long)l.Layer.OutputSize);
+        long activations = layers.Count == 0 ? 0 : layers[layers.Count - 1].OutputActivations + (long)spec.Window * spec.OutputSize;
+        long gradientBuffer = (long)spec.Window * System.Math.Max(maxWidth, spec.InputSize);
+        _ = embedded;
+
+        w.Line("/// <summary>The layers in order, each with its sizes, offsets and state slice as constants.</summary>");
+        using (w.Open("private sealed class FixedNetwork"))
+        {
+            w.Line("/// <summary>The flat weights of every layer: <c>Parameters</c>.</summary>");
+            w.Line("public readonly float[] Array = new float[ParameterCount];");
+            w.Line();
+            foreach (Placed p in recurrent)
+            {
+                w.Line("/// <summary>Layer " + Int(p.Index) + "'s weights as its kernels read them (a packed copy of its slice of <see cref=\"Array\"/>).</summary>");
+                w.Line("public readonly global::Fixed.ParameterStore<" + p.ShapeName + "> " + p.StoreName + ";");
+                w.Line();
+            }
+
+            w.Line("private Workspace? _workspace;");
+            w.Line();
+            using (w.Open("public FixedNetwork()"))
+            {
+                foreach (Placed p in recurrent)
+                {
+                    w.Line(p.StoreName + " = new(Array, " + Int(p.ParameterOffset) + ");");
+                }
+            }
+
+            w.Line();
+            w.Line("/// <summary>The weights for writing: every recurrent layer's packed copy is marked stale.</summary>");
+            using (w.Open("public " + Span + " Writable"))
+            {
+                using (w.Open("get"))
+                {
+                    foreach (Placed p in recurrent)
+                    {
+                        w.Line(p.StoreName + ".MarkWritten();");
+                    }
+
+                    w.Line("return Array;");
+                }
+            }
+
+            w.Line();
+            w.Line("public " + ReadOnlySpan + " Values => Array;");
+            w.Line();
+            w.Line("private " + Span + " All => Array;");
+            w.Line();
+            using (w.Open("public void Initialize(int seed)"))
+            {
+                w.Line(Span + " parameters = Writable;");
+                w.Line("ulong random = global::Fixed.ParameterInitializer.Start(seed);");
+                foreach (Placed p in layers.Where(l => l.Layer.HasParameters))
+                {
+                    string bound = p.Layer.IsRecurrent ? Int(p.Layer.HiddenSize) : Int(p.Layer.InputSize);
+                    w.Line("global::Fixed.ParameterInitializer.Uniform(parameters.Slice(" + Int(p.ParameterOffset) + ", " + Int(p.Layer.ParameterCount) + "), 1f / global::System.MathF.Sqrt(" + bound + "), ref random); // " + PyTorchLayer(p.Layer));
+                }
+            }
+
+            w.Line();
+            if (recurrent.Count > 0)
+            {
+                WriteCheckedCalls(w, recurrent);
+            }
+
+            WriteNetworkInference(w, spec, layers, maxWidth);
+            WriteNetworkTraining(w, spec, layers, recurrent, maxWidth);
+            WriteShapesAndWorkspace(w, spec, layers, recurrent, activations, gradientBuffer);
+        }
+    }
+
+    private static void WriteCheckedCalls(CodeWriter w, List<Placed> recurrent)
+    {
+        w.Line("/// <summary>Debug builds: every recurrent layer's packed-copy check, begun together (see <c>ParameterStore.BeginChecked</c>).</summary>");
+        w.Line("public CheckedCalls BeginChecked() => new(" + string.Join(", ", recurrent.Select(p => p.StoreName + ".BeginChecked()")) + ");");
+        w.Line();
+        using (w.Open("public readonly struct CheckedCalls : global::System.IDisposable"))
+        {
+            foreach (Placed p in recurrent)
+            {
+                w.Line("private readonly global::Fixed.ParameterStore<" + p.ShapeName + ">.CheckedCall _check" + Int(p.Index) + ";");
+            }
+
+            w.Line();
+            w.Line("public CheckedCalls(" + string.Join(", ", recurrent.Select(p => "global::Fixed.ParameterStore<" + p.ShapeName + ">.CheckedCall check" + Int(p.Index))) + ")");
+            w.Line("{");
+            foreach (Placed p in recurrent)
+            {
+                w.Line("    _check" + Int(p.Index) + " = check" + Int(p.Index) + ";");
+            }
+
+            w.Line("}");
+            w.Line();
+            w.Line("public void Complete()");
+            w.Line("{");
+            foreach (Placed p in recurrent)
+            {
+                w.Line("    _check" + Int(p.Index) + ".Complete();");
+            }
+
+            w.Line("}");
+            w.Line();
+            w.Line("public void Dispose()");
+            w.Line("{");
+            foreach (Placed p in recurrent)
+            {
+                w.Line("    _check" + Int(p.Index) + ".Dispose();");
+            }
+
+            w.Line("}");
+        }
+
+        w.Line();
+    }
+
+    private static string Slice(string span, long offset, long length) => span + ".Slice(" + Int(offset) + ", " + Int(length) + ")";
+
+    private static void WriteNetworkInference(CodeWriter w, NetworkSpec spec, List<Placed> layers, int maxWidth)
+    {
+        w.Lines($$"""
+            public void Step({{Span}} state, {{ReadOnlySpan}} input, {{Span}} output)
+            {
+                CheckState(state);
+                {{Kernels}}.CheckLength(input, InputSize, nameof(input), "[InputSize={0}]", InputSize);
+                {{Kernels}}.CheckLength(output, OutputSize, nameof(output), "[OutputSize={0}]", OutputSize);
+                {{Span}} a = stackalloc float[{{Int(maxWidth)}}];
+                {{Span}} b = stackalloc float[{{Int(maxWidth)}}];
+                Advance(state, input, output, a, b);
+            }
+
+            public void Forward({{Span}} state, {{ReadOnlySpan}} inputs, {{Span}} outputs)
+            {
+                CheckState(state);
+                int steps = {{Kernels}}.CheckRows(inputs, InputSize, nameof(inputs), "[T, InputSize={0}]");
+                {{Kernels}}.CheckLength(outputs, steps * OutputSize, nameof(outputs), "[T={0}, OutputSize={{Int(spec.OutputSize)}}]", steps);
+                {{Span}} a = stackalloc float[{{Int(maxWidth)}}];
+                {{Span}} b = stackalloc float[{{Int(maxWidth)}}];
+                for (int t = 0; t < steps; t++)
+                {
+                    Advance(state, inputs.Slice(t * InputSize, InputSize), outputs.Slice(t * OutputSize, OutputSize), a, b);
+                }
+            }
+
+            public void WarmUp({{Span}} state, {{ReadOnlySpan}} inputs)
+            {
+                CheckState(state);
+                int steps = {{Kernels}}.CheckRows(inputs, InputSize, nameof(inputs), "[T, InputSize={0}]");
+                {{Span}} a = stackalloc float[{{Int(maxWidth)}}];
+                {{Span}} b = stackalloc float[{{Int(maxWidth)}}];
+                {{Span}} output = stackalloc float[OutputSize];
+                for (int t = 0; t < steps; t++)
+                {
+                    Advance(state, inputs.Slice(t * InputSize, InputSize), output, a, b);
+                }
+            }
+
+            private static void CheckState({{ReadOnlySpan}} state) => {{Kernels}}.CheckLength(state, StateLength, nameof(state), "[StateLength={0}]", StateLength);
+
+            """);
+        w.Line("/// <summary>One step through every layer, in order; <paramref name=\"a\"/> and <paramref name=\"b\"/> hold the layers' outputs in between.</summary>");
+        using (w.Open("private void Advance(" + Span + " state, " + ReadOnlySpan + " input, " + Span + " output, " + Span + " a, " + Span + " b)"))
+        {
+            string current = "input";
+            for (int i = 0; i < layers.Count; i++)
+            {
+                Placed p = layers[i];
+                LayerSpec layer = p.Layer;
+                bool last = i == layers.Count - 1;
+                string source = current == "input" ? "input" : Slice(current, 0, layer.InputSize);
+                string next = last ? "output" : layer.HasParameters ? (current == "a" ? "b" : "a") : current;
+                string destination = last ? "output" : Slice(next, 0, layer.OutputSize);
+                w.Line("// " + Int(i) + ": " + PyTorchLayer(layer));
+                switch (layer.Kind)
+                {
+                    case LayerKind.Recurrent:
+                        w.Line(p.Engine + ".Step(" + p.StoreName + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + source + ", " + destination + ");");
+                        break;
+                    case LayerKind.Linear:
+                        w.Line(Kernels + ".Linear(" + Slice("All", p.ParameterOffset, layer.ParameterCount) + ", " + Int(layer.InputSize) + ", " + Int(layer.OutputSize) + ", " + (layer.Bias ? "true" : "false") + ", " + source + ", " + destination + ");");
+                        break;
+                    default:
+                        w.Line(ActivationCall(layer, source, destination) + ";");
+                        break;
+                }
+
+                current = next;
+            }
+        }
+
+        w.Line();
+    }
+
+    private static string ActivationCall(LayerSpec layer, string x, string y)
+    {
+        string F(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+        return layer.Kind switch
+        {
+            LayerKind.LeakyRelu => Kernels + ".LeakyRelu(" + F(layer.Argument) + ", " + x + ", " + y + ")",
+            LayerKind.Elu => Kernels + ".Elu(" + F(layer.Argument) + ", " + x + ", " + y + ")",
+            LayerKind.Softmax => Kernels + ".Softmax(" + Int(layer.OutputSize) + ", " + x + ", " + y + ")",
+            _ => Kernels + "." + layer.Kind + "(" + x + ", " + y + ")",
+        };
+    }
+
+    /// <summary>An activation's backward: from its input (ReLU, LeakyReLU, ELU, GELU) or its output (Tanh, Sigmoid, Softmax).</summary>
+    private static string ActivationBackwardCall(LayerSpec layer, string x, string y, string dy, string dx)
+    {
+        string F(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+        return layer.Kind switch
+        {
+            LayerKind.LeakyRelu => Kernels + ".LeakyReluBackward(" + F(layer.Argument) + ", " + x + ", " + dy + ", " + dx + ")",
+            LayerKind.Elu => Kernels + ".EluBackward(" + F(layer.Argument) + ", " + x + ", " + dy + ", " + dx + ")",
+            LayerKind.Softmax => Kernels + ".SoftmaxBackward(" + Int(layer.OutputSize) + ", " + y + ", " + dy + ", " + dx + ")",
+            LayerKind.Tanh or LayerKind.Sigmoid => Kernels + "." + layer.Kind + "Backward(" + y + ", " + dy + ", " + dx + ")",
+            _ => Kernels + "." + layer.Kind + "Backward(" + x + ", " + dy + ", " + dx + ")",
+        };
+    }
+
+    private static void WriteNetworkTraining(CodeWriter w, NetworkSpec spec, List<Placed> layers, List<Placed> recurrent, int maxWidth)
+    {
+        w.Lines($$"""
+            public float Backward({{Span}} gradients, {{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp)
+            {
+                CheckState(state);
+                int steps = {{Support}}.CheckSingle(InputSize, OutputSize, Window, inputs, targets, loss, on, warmUp);
+                int count = {{Support}}.LossCount(loss, on, steps, warmUp, OutputSize, batchSize: 1);
+                double sum = Sequence(gradients, state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, 1f / count);
+                return (float)(sum / count);
+            }
+
+            public float Backward({{Span}} gradients, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, global::Fixed.SequenceLayout layout)
+            {
+                int steps = {{Support}}.CheckBatched(InputSize, OutputSize, Window, inputs, targets, batchSize, loss, on, warmUp, layout);
+                int width = {{Support}}.TargetWidth(loss, OutputSize);
+                int count = {{Support}}.LossCount(loss, on, steps, warmUp, OutputSize, batchSize);
+                {{Span}} state = stackalloc float[StateLength];
+                double sum = 0;
+                for (int b = 0; b < batchSize; b++)
+                {
+                    state.Clear();
+                    (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, batchSize, steps, warmUp, InputSize, width, on, layout);
+                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, 1f / count);
+                }
+
+                return (float)(sum / count);
+            }
+
+            """);
+        w.Lines("""
+            /// <summary>
+            /// One sequence: warm-up steps, then every layer over the recorded steps in turn (a layer's whole output sequence
+            /// feeds the next), the loss, and the layers' backward passes from the top down. Returns the summed loss.
+            /// </summary>
+            """);
+        using (w.Open("private double Sequence(" + Span + " gradients, " + Span + " state, " + ReadOnlySpan + " inputs, int inputStart, int inputStride, int steps, " +
+            ReadOnlySpan + " targets, int targetStart, int targetStride, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, float scale)"))
+        {
+            w.Line(Span + " a = stackalloc float[" + Int(maxWidth) + "];");
+            w.Line(Span + " b = stackalloc float[" + Int(maxWidth) + "];");
+            w.Line(Span + " output = stackalloc float[OutputSize];");
+            using (w.Open("for (int t = 0; t < warmUp; t++)"))
+            {
+                w.Line("Advance(state, inputs.Slice(inputStart + t * inputStride, InputSize), output, a, b);");
+            }
+
+            w.Line();
+            w.Line("int n = steps - warmUp;");
+            w.Line("Workspace work = _workspace ??= new Workspace();");
+            w.Line(Span + " x = work.Activations;");
+            w.Line(Support + ".Gather(inputs, inputStart + warmUp * inputStride, inputStride, InputSize, n, x.Slice(0, n * InputSize));");
+            w.Line();
+            w.Line("// Forward, layer after layer, each over the n recorded steps.");
+            foreach (Placed p in layers)
+            {
+                LayerSpec layer = p.Layer;
+                string input = "x.Slice(" + Int(p.InputActivations) + ", n * " + Int(layer.InputSize) + ")";
+                string output = "x.Slice(" + Int(p.OutputActivations) + ", n * " + Int(layer.OutputSize) + ")";
+                w.Line("// " + Int(p.Index) + ": " + PyTorchLayer(layer));
+                switch (layer.Kind)
+                {
+                    case LayerKind.Recurrent:
+                        w.Line(p.Engine + ".Record(" + p.StoreName + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + input + ", " + output + ", work.Tape" + Int(p.Index) + ");");
+                        break;
+                    case LayerKind.Linear:
+                        w.Line(Kernels + ".LinearSequence(" + Slice("All", p.ParameterOffset, layer.ParameterCount) + ", " + Int(layer.InputSize) + ", " + Int(layer.OutputSize) + ", " + (layer.Bias ? "true" : "false") + ", " + input + ", " + output + ");");
+                        break;
+                    default:
+                        w.Line(ActivationCall(layer, input, output) + ";");
+                        break;
+                }
+            }
+
+            Placed top = layers[layers.Count - 1];
+            w.Line();
+            w.Line("// The loss on the last layer's outputs; dLoss/dOutput goes to the first gradient buffer.");
+            w.Line(Span + " gradients0 = work.Gradients0;");
+            w.Line(Span + " gradients1 = work.Gradients1;");
+            w.Line(Span + " dy = gradients0.Slice(0, n * OutputSize);");
+            w.Line("x.Slice(" + Int(top.OutputActivations) + ", n * OutputSize).CopyTo(dy);");
+            w.Line("double sum = " + Support + ".ApplyLoss(loss, on, dy, OutputSize, targets, targetStart, targetStride, scale);");
+            w.Line();
+            w.Line("// Backward, from the top layer down: each turns dLoss/dOutput into its gradients and dLoss/dInput.");
+            for (int i = layers.Count - 1; i >= 0; i--)
+            {
+                Placed p = layers[i];
+                LayerSpec layer = p.Layer;
+                bool bottom = i == 0;
+                // The gradient buffers alternate: layer i reads buffer (L-1-i)%2 and writes the other.
+                string from = ((layers.Count - 1 - i) % 2 == 0) ? "gradients0" : "gradients1";
+                string to = from == "gradients0" ? "gradients1" : "gradients0";
+                string dOut = from + ".Slice(0, n * " + Int(layer.OutputSize) + ")";
+                string dIn = bottom ? "default" : to + ".Slice(0, n * " + Int(layer.InputSize) + ")";
+                string input = "x.Slice(" + Int(p.InputActivations) + ", n * " + Int(layer.InputSize) + ")";
+                string output = "x.Slice(" + Int(p.OutputActivations) + ", n * " + Int(layer.OutputSize) + ")";
+                w.Line("// " + Int(p.Index) + ": " + PyTorchLayer(layer));
+                switch (layer.Kind)
+                {
+                    case LayerKind.Recurrent:
+                        w.Line(p.Engine + ".Sweep(" + p.StoreName + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) + ");");
+                        break;
+                    case LayerKind.Linear:
+                        w.Line(Kernels + ".LinearBackward(" + Slice("All", p.ParameterOffset, layer.ParameterCount) + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", " +
+                            Int(layer.InputSize) + ", " + Int(layer.OutputSize) + ", " + (layer.Bias ? "true" : "false") + ", " + input + ", " + dOut + ", " + dIn + ");");
+                        break;
+                    default:
+                        w.Line(ActivationBackwardCall(layer, input, output, dOut, dIn) + ";");
+                        break;
+                }
+            }
+
+            w.Line();
+            w.Line("return sum;");
+        }
+
+        w.Line();
+    }
+
+    private static void WriteShapesAndWorkspace(CodeWriter w, NetworkSpec spec, List<Placed> layers, List<Placed> recurrent, long activations, long gradientBuffer)
+    {
+        w.Lines($$"""
+            /// <summary>Training memory, allocated by the first Backward: every layer's input and output over Window steps, two gradient buffers, and each recurrent layer's tape.</summary>
+            private sealed class Workspace
+            {
+                public readonly float[] Activations = new float[{{Int(activations)}}];
+
+                public readonly float[] Gradients0 = new float[{{Int(gradientBuffer)}}];
+
+                public readonly float[] Gradients1 = new float[{{Int(gradientBuffer)}}];
+
+            """);
+        foreach (Placed p in recurrent)
+        {
+            w.Line("    public readonly float[] Tape" + Int(p.Index) + " = new float[" + p.Engine + ".TapeLength];");
+            w.Line();
+            w.Line("    public readonly float[] Work" + Int(p.Index) + " = new float[" + p.Engine + ".WorkLength];");
+            w.Line();
+        }
+
+        w.Line("}");
+        foreach (Placed p in recurrent)
+        {
+            LayerSpec layer = p.Layer;
+            w.Line();
+            w.Line("/// <summary>Layer " + Int(p.Index) + "'s sizes as constants (" + PyTorchLayer(layer) + "): the engine is specialised for them by the JIT.</summary>");
+            using (w.Open("public readonly struct " + p.ShapeName + " : global::Fixed.INetworkShape"))
+            {
+                w.Line("public static int InputSize => " + Int(layer.InputSize) + ";");
+                w.Line();
+                w.Line("public static int HiddenSize => " + Int(layer.HiddenSize) + ";");
+                w.Line();
+                w.Line("public static int NumLayers => " + Int(layer.NumLayers) + ";");
+                w.Line();
+                w.Line("public static int HeadSize => 0;");
+                w.Line();
+                w.Line("public static global::Fixed.Cell Cell => global::Fixed.Cell." + layer.Cell + ";");
+                w.Line();
+                w.Line("public static global::Fixed.Nonlinearity Nonlinearity => global::Fixed.Nonlinearity." + (layer.Relu ? "Relu" : "Tanh") + ";");
+                w.Line();
+                w.Line("public static bool Bias => " + (layer.Bias ? "true" : "false") + ";");
+                w.Line();
+                w.Line("public static int Window => " + Int(spec.Window) + ";");
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Fixed;
+
+namespace Fixed.Tests.Stacks;
+
+// The layer stacks of the contract's examples, and a few more shapes the stack tests need.
+
+[Recurrent(3, 16, Cell = Cell.Gru, Name = "enc")]
+[Recurrent(16, 8, Cell = Cell.Gru, Name = "dec")]
+[Linear(8, 12, Name = "fc1")]
+[Relu]
+[Linear(12, 2, Name = "fc2")]
+public partial class Stack;
+
+[Linear(2, 6, Name = "pre")]
+[Tanh]
+[Recurrent(6, 20, Cell = Cell.Lstm, NumLayers = 2, Name = "lstm")]
+[Linear(20, 1, Name = "out")]
+public partial class FrontEnd;
+
+[Linear(3, 9)]
+[Gelu]
+[Linear(9, 4, Name = "head", Bias = false)]
+[Softmax]
+public partial class PerStepMlp;
+
+[Recurrent(2, 5, Nonlinearity = Nonlinearity.Relu, Window = 16)]
+[LeakyRelu(NegativeSlope = 0.2f)]
+[Recurrent(5, 4, Cell = Cell.Lstm, Name = "top", Window = 16)]
+[Elu(Alpha = 0.5f)]
+[Sigmoid]
+public partial class MixedStack;

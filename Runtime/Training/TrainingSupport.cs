@@ -1,0 +1,162 @@
+using System;
+using System.ComponentModel;
+using System.Globalization;
+
+namespace Fixed;
+
+/// <summary>
+/// What every <c>Backward</c> does around the network itself, written once for the single-layer engine and the
+/// generated layer stacks alike: the argument checks (every length before anything is written), the loss over a
+/// recorded sequence, and where each sequence of a batch starts. Public only because generated code calls it.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class TrainingSupport
+{
+    /// <summary>Checks a single-sequence Backward's arguments; returns T, the number of steps.</summary>
+    public static int CheckSingle(int inputSize, int outputSize, int window, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
+        Loss loss, LossOn on, int warmUp)
+    {
+        int steps = Guard.Rows(inputs, inputSize, nameof(inputs), "[T, InputSize={0}]");
+        Guard.Window(steps, window, nameof(inputs));
+        Guard.WarmUp(warmUp, steps);
+        LossFunctions.CheckLoss(loss, on);
+        int width = LossFunctions.TargetWidth(loss, outputSize);
+        int lossSteps = on == LossOn.AllSteps ? steps - warmUp : 1;
+        if (targets.Length != lossSteps * width)
+        {
+            Guard.ThrowLength(nameof(targets), lossSteps * width, TargetShape(loss, on, outputSize, steps - warmUp, batch: 0, SequenceLayout.BatchFirst), targets.Length);
+        }
+
+        LossFunctions.CheckTargets(loss, targets, outputSize, nameof(targets));
+        return steps;
+    }
+
+    /// <summary>Checks a batched Backward's arguments; returns T, the number of steps of every sequence.</summary>
+    public static int CheckBatched(int inputSize, int outputSize, int window, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
+        int batchSize, Loss loss, LossOn on, int warmUp, SequenceLayout layout)
+    {
+        if (batchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be at least 1.");
+        }
+
+        if (layout is not (SequenceLayout.BatchFirst or SequenceLayout.TimeFirst))
+        {
+            throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown SequenceLayout.");
+        }
+
+        if (inputs.Length == 0 || inputs.Length % (batchSize * inputSize) != 0)
+        {
+            string shape = layout == SequenceLayout.BatchFirst
+                ? Format($"[B={batchSize}, T, InputSize={inputSize}]")
+                : Format($"[T, B={batchSize}, InputSize={inputSize}]");
+            throw new ArgumentException(
+                Format($"inputs: expected a positive multiple of B × InputSize = {batchSize * inputSize} floats (shape {shape}), got {inputs.Length}."),
+                nameof(inputs));
+        }
+
+        int steps = inputs.Length / (batchSize * inputSize);
+        Guard.Window(steps, window, nameof(inputs));
+        Guard.WarmUp(warmUp, steps);
+        LossFunctions.CheckLoss(loss, on);
+        int width = LossFunctions.TargetWidth(loss, outputSize);
+        int lossSteps = on == LossOn.AllSteps ? steps - warmUp : 1;
+        if (targets.Length != batchSize * lossSteps * width)
+        {
+            Guard.ThrowLength(nameof(targets), batchSize * lossSteps * width, TargetShape(loss, on, outputSize, steps - warmUp, batchSize, layout), targets.Length);
+        }
+
+        LossFunctions.CheckTargets(loss, targets, outputSize, nameof(targets));
+        return steps;
+    }
+
+    /// <summary>Floats per target: one class index for cross-entropy, else one value per output.</summary>
+    public static int TargetWidth(Loss loss, int outputSize) => LossFunctions.TargetWidth(loss, outputSize);
+
+    /// <summary>The number of elements the loss is the mean of, for one sequence (<paramref name="batchSize"/> 1) or a batch.</summary>
+    public static int LossCount(Loss loss, LossOn on, int steps, int warmUp, int outputSize, int batchSize) =>
+        batchSize * (on == LossOn.AllSteps ? steps - warmUp : 1) * (loss == Loss.CrossEntropy ? 1 : outputSize);
+
+    /// <summary>
+    /// Where sequence <paramref name="b"/> of a batch starts and how far apart its steps are, in the inputs and in the
+    /// targets, for either layout.
+    /// </summary>
+    public static (int InputStart, int InputStride, int TargetStart, int TargetStride) BatchItem(int b, int batchSize, int steps, int warmUp,
+        int inputSize, int targetWidth, LossOn on, SequenceLayout layout)
+    {
+        bool batchFirst = layout == SequenceLayout.BatchFirst;
+        int inputStart = batchFirst ? b * steps * inputSize : b * inputSize;
+        int inputStride = batchFirst ? inputSize : batchSize * inputSize;
+        if (on == LossOn.LastStep)
+        {
+            return (inputStart, inputStride, b * targetWidth, 0);
+        }
+
+        int lossSteps = steps - warmUp;
+        return batchFirst
+            ? (inputStart, inputStride, b * lossSteps * targetWidth, targetWidth)
+            : (inputStart, inputStride, b * targetWidth, batchSize * targetWidth);
+    }
+
+    /// <summary>Copies <paramref name="rows"/> rows of <paramref name="width"/> floats, <paramref name="stride"/> apart from <paramref name="start"/>, into a dense <c>[rows, width]</c>.</summary>
+    public static void Gather(ReadOnlySpan<float> source, int start, int stride, int width, int rows, Span<float> into)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            source.Slice(start + r * stride, width).CopyTo(into.Slice(r * width, width));
+        }
+    }
+
+    /// <summary>
+    /// The loss over a recorded sequence's outputs (<c>[n, OutputSize]</c>): returns the unreduced sum and overwrites the
+    /// outputs with dLoss/dOutput already scaled by <paramref name="scale"/> (the mean's 1/N); with
+    /// <see cref="LossOn.LastStep"/> every step but the last gets a zero gradient.
+    /// </summary>
+    public static double ApplyLoss(Loss loss, LossOn on, Span<float> outputs, int outputSize, ReadOnlySpan<float> targets, int targetStart,
+        int targetStride, float scale)
+    {
+        int steps = outputs.Length / outputSize;
+        int width = LossFunctions.TargetWidth(loss, outputSize);
+        double sum = 0;
+        for (int s = 0; s < steps; s++)
+        {
+            Span<float> output = outputs.Slice(s * outputSize, outputSize);
+            if (on == LossOn.AllSteps)
+            {
+                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + s * targetStride, width), scale);
+            }
+            else if (s == steps - 1)
+            {
+                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart, width), scale);
+            }
+            else
+            {
+                output.Clear();
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>The shape the targets must have, for the error message.</summary>
+    internal static string TargetShape(Loss loss, LossOn on, int outputSize, int lossSteps, int batch, SequenceLayout layout)
+    {
+        string item = loss == Loss.CrossEntropy ? string.Empty : Format($", OutputSize={outputSize}");
+        string single = loss == Loss.CrossEntropy ? "[1] (one class index)" : Format($"[OutputSize={outputSize}]");
+        if (batch == 0)
+        {
+            return on == LossOn.LastStep ? single : Format($"[T - warmUp={lossSteps}{item}]");
+        }
+
+        if (on == LossOn.LastStep)
+        {
+            return Format($"[B={batch}{item}]");
+        }
+
+        return layout == SequenceLayout.BatchFirst
+            ? Format($"[B={batch}, T - warmUp={lossSteps}{item}]")
+            : Format($"[T - warmUp={lossSteps}, B={batch}{item}]");
+    }
+
+    private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
