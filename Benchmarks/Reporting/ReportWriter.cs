@@ -117,7 +117,7 @@ public static class ReportWriter
             md.AppendLine($"- BenchmarkDotNet job: {job} for {string.Join(", ", bench.Jobs.Where(j => j.Value == job).Select(j => j.Key))}");
         }
 
-        md.AppendLine(Invariant($"- Run: {Get(runInfo, "started")} → {Get(runInfo, "finished")}, commit {Get(runInfo, "commit")}, CPU {Get(runInfo, "cpu")}; load average before {Get(runInfo, "load_before")}, after {Get(runInfo, "load_after")} ({Get(runInfo, "cores")} cores: above ~{Get(runInfo, "cores")}/2, other work shared the machine)"));
+        md.AppendLine(Invariant($"- Run: {Get(runInfo, "started")} → {Get(runInfo, "finished")}, commit {Get(runInfo, "commit")}, CPU {Get(runInfo, "cpu")}; load average before {Get(runInfo, "load_before")}, after {Get(runInfo, "load_after")} ({Get(runInfo, "cores")} cores: above ~{HalfOf(Get(runInfo, "cores"))}, other work shared the machine)"));
 
         md.AppendLine();
     }
@@ -344,6 +344,9 @@ public static class ReportWriter
 
     private static string Get(IReadOnlyDictionary<string, string> row, string name) =>
         row.TryGetValue(name, out string? value) ? value : string.Empty;
+
+    private static string HalfOf(string count) =>
+        int.TryParse(count, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? Invariant($"{n / 2.0:0.#}") : "half of them";
 
     private static string Accelerated(bool value) => value ? "accelerated" : "not accelerated";
 
