@@ -21,7 +21,8 @@ namespace Fixed.Benchmarks;
 /// <item><c>verify</c> — the self-check of every grid network, and ONNX Runtime against PyTorch.</item>
 /// <item><c>latency [--model gru32]... [--impl generated,scalar,tensorprimitives] [--steps N] [--baseline-steps N] [--out DIR]</c> —
 /// individually timed steps, percentiles, histogram (of the generated model).</item>
-/// <item><c>timed [--out FILE] | timed --network gru32 --impl scalar</c> — per-call medians of every suite (load-robust).</item>
+/// <item><c>timed [--quick] [--out FILE] | timed --network gru32 --impl scalar</c> — per-call medians of every suite (load-robust;
+/// <c>--quick</c>: the six target networks only).</item>
 /// <item><c>disasm [--out DIR]</c> — DisassemblyDiagnoser on GRU 1→32's Step.</item>
 /// <item><c>report --artifacts DIR [--out DIR]</c> — the markdown report from the results of the above.</item>
 /// </list>
@@ -70,7 +71,8 @@ public static class Program
               verify
               latency [--model gru32,lstm64] [--impl generated,scalar,tensorprimitives] [--steps 1000000]
                       [--baseline-steps 100000] [--out Benchmarks/report]
-              timed [--out Benchmarks/report/timed.csv]      (one child process per network and implementation)
+              timed [--quick] [--out Benchmarks/report/timed.csv]   (one child process per network and implementation;
+                      --quick: only the six target networks)
               timed --network gru32 --impl scalar|generated|tensorprimitives|onnxruntime
               disasm [--out Benchmarks/report]
               report --artifacts DIR [--out Benchmarks/report]
@@ -205,10 +207,14 @@ public static class Program
         string output = Path.Combine(DefaultReportDirectory(), "timed.csv");
         NetworkId? network = null;
         string? implementation = null;
+        bool quick = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
+                case "--quick":
+                    quick = true;
+                    break;
                 case "--network":
                     network = NetworkId.Parse(Value(args, ref i));
                     break;
@@ -229,7 +235,7 @@ public static class Program
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-        return TimedRunner.RunAll(output);
+        return TimedRunner.RunAll(output, quick ? [.. NetworkId.Targets.Select(t => t.Network)] : null);
     }
 
     private static int Disassembly(string[] args)

@@ -10,7 +10,9 @@ Writes (relative to the repository root):
   Runtime.Tests/Fixtures/optim/<name>.data.safetensors               torch.optim SGD/Adam/AdamW
   Runtime.Tests/Parity/FixtureModels.cs                               C# declarations of every model
 
-Deterministic: one torch.manual_seed per config, one thread, float32 throughout.
+Deterministic: one torch.manual_seed per config, one thread, float32 throughout: rerunning it rewrites every file
+byte for byte. Every gradient case is checked before anything is written (check_grads): no gradient tensor is zero
+or nearly so, and cutting the recurrence changes each weight_hh gradient wherever backward spans two steps or more.
 (Runtime.Tests/Fixtures/sine_first20.data.safetensors is written by scripts/sine_pytorch.py.)
 """
 import math
@@ -183,14 +185,15 @@ def make_forward(c, seed):
 # b) gradient fixtures
 # ----------------------------------------------------------------------------------------------
 def G(cell, I, H, L, O, T, W, loss, on, k, nonlin="tanh", bias=True, h0=False, mode="single",
-      layout=None, B=None):
+      layout=None, B=None, seed=None):
+    """seed: None for the default (2000 + the case's index); set only where the default draw fails check_grads."""
     assert T <= W and 0 <= k < T
     if loss == "cross_entropy":
         assert O >= 2
     if mode == "batched":
         assert layout in ("batch_first", "time_first") and B
     return dict(cell=cell, I=I, H=H, L=L, O=O, T=T, window=W, loss=loss, on=on, k=k, nonlin=nonlin,
-                bias=bias, h0=h0, mode=mode, layout=layout, B=B)
+                bias=bias, h0=h0, mode=mode, layout=layout, B=B, seed=seed)
 
 
 def S(*a, **kw):
@@ -208,7 +211,9 @@ def Tf(*a, B, **kw):
 GRAD = [
     # rnn                                        T   W   loss             on      k
     S("rnn", 1, 8, 1, 1,                         10, 16, "mse",           "all",  0, h0=True),
-    S("rnn", 2, 5, 2, 3,                          8,  8, "l1",            "last", 2, nonlin="relu", h0=True),
+    # seed: the default (2001) left every unit of both layers dead at the loss's step, so both weight_hh gradients were
+    # zero; 6001 is the first of 2001 + 1000 j whose every gradient tensor is at least half nonzero.
+    S("rnn", 2, 5, 2, 3,                          8,  8, "l1",            "last", 2, nonlin="relu", h0=True, seed=6001),
     S("rnn", 3, 7, 1, 0,                         12, 20, "huber",         "all",  3, bias=False),
     Bf("rnn", 1, 32, 1, 1,                        4,  4, "mse",           "last", 0, B=16),
     Tf("rnn", 4, 13, 3, 4,                        9, 12, "cross_entropy", "all",  2, B=3),
@@ -282,6 +287,56 @@ def compute_loss(c, out, tgt):
     return fn(out, tgt)
 
 
+# A gradient fixture must be able to catch a wrong gradient, above all a wrong BPTT: every gradient tensor must be
+# far from zero (dead ReLU units once gave all-zero weight_hh gradients, which any recurrence bug reproduces), and
+# where backward spans two steps or more, cutting the recurrence (the state detached between steps, i.e. BPTT
+# truncated to one step) must change every layer's weight_hh gradient by a clear margin. The one exception: when
+# backward spans a single step from the zero state, weight_hh multiplies zeros and its gradient must be exactly zero.
+MIN_NONZERO_FRACTION = 0.25  # of a gradient tensor's entries (ReLU cases have some dead units, so not all)
+MIN_NORM = 1e-3              # 2-norm of a gradient tensor
+MIN_CUT_CHANGE = 0.1         # |g - g_cut| / |g| for weight_hh, when backward spans >= 2 steps
+
+
+def cut_recurrence_grads(m, x, s, loss_of):
+    """The gradients of loss_of(y) when the recurrence is cut: x [B, n, I] is run one step at a time from state s
+    (None: zeros) with the state detached before every step, so no gradient flows from a step into the previous one
+    (between layers within a step it still does). Returns {name: gradient}; leaves every p.grad alone."""
+    ys = []
+    for t in range(x.shape[1]):
+        if s is not None:
+            s = tuple(v.detach() for v in s) if isinstance(s, tuple) else s.detach()
+        y, s = m(x[:, t:t + 1], s)
+        ys.append(y)
+    names, params = zip(*m.named_parameters())
+    grads = torch.autograd.grad(loss_of(torch.cat(ys, dim=1)), params, allow_unused=True)
+    return {n: (torch.zeros_like(p) if g is None else g) for n, p, g in zip(names, params, grads)}
+
+
+def check_grads(c, data, cut):
+    """Asserts what the comment above MIN_NONZERO_FRACTION says; returns a one-line summary."""
+    name = grad_name(c)
+    worst_fraction, worst_norm, worst_cut = 1.0, math.inf, math.inf
+    for key, g in data.items():
+        if not key.startswith("grad."):
+            continue
+        fraction = (g != 0).float().mean().item()
+        norm = g.norm().item()
+        assert torch.isfinite(g).all(), f"{name}: {key} is not finite"
+        if ".weight_hh_" in key and c["T"] - c["k"] == 1 and c["k"] == 0 and not c["h0"]:
+            assert norm == 0, f"{name}: {key} must be zero (one step from the zero state), has norm {norm:.3g}"
+            continue
+        assert fraction >= MIN_NONZERO_FRACTION, f"{name}: {key} has only {fraction:.0%} nonzero entries"
+        assert norm >= MIN_NORM, f"{name}: {key} has norm {norm:.3g} < {MIN_NORM}"
+        worst_fraction, worst_norm = min(worst_fraction, fraction), min(worst_norm, norm)
+        if ".weight_hh_" in key and c["T"] - c["k"] >= 2:
+            change = (g - cut[key[len("grad."):]]).norm().item() / max(norm, 1e-30)
+            assert change >= MIN_CUT_CHANGE, \
+                f"{name}: {key} changes by only {change:.3g} (relative) when the recurrence is cut"
+            worst_cut = min(worst_cut, change)
+    cut_text = f"{worst_cut:6.3f}" if worst_cut < math.inf else "   n/a"
+    return f"nonzero>={worst_fraction:4.0%} |g|>={worst_norm:8.4f} cut>={cut_text}"
+
+
 def make_grad(c, seed):
     torch.manual_seed(seed)
     m = build(c)
@@ -305,6 +360,14 @@ def make_grad(c, seed):
             with torch.no_grad():
                 _, s = m.rnn(xb[:, :k], s)
         s = tuple(t.detach() for t in s) if cell == "lstm" else s.detach()
+
+        def single_loss(y):
+            out = y[0] if c["on"] == "all" else y[0, -1]
+            if c["loss"] == "cross_entropy" and c["on"] == "last":
+                out = out.unsqueeze(0)
+            return compute_loss(c, out, tgt)
+
+        cut = cut_recurrence_grads(m, xb[:, k:], s, single_loss)
         m.zero_grad(set_to_none=False)
         y, sn = m(xb[:, k:], s)
         y = y[0]  # [T-k, Oeff]
@@ -335,6 +398,8 @@ def make_grad(c, seed):
         if k > 0:
             with torch.no_grad():
                 _, s = m.rnn(xbf[:, :k], None)
+        cut = cut_recurrence_grads(m, xbf[:, k:], s,
+                                   lambda y: compute_loss(c, y if c["on"] == "all" else y[:, -1], tgt_bf))
         m.zero_grad(set_to_none=False)
         y, _ = m(xbf[:, k:], s)  # [B, T-k, Oeff]
         out = y if c["on"] == "all" else y[:, -1]
@@ -356,11 +421,12 @@ def make_grad(c, seed):
     for name, p in m.named_parameters():
         data["grad." + name] = p.grad.detach().clone()
     assert [n for n, _ in m.named_parameters()] == list(m.state_dict().keys())
+    summary = check_grads(c, data, cut)
     md = cfg_meta(c)
     md.update(mode=c["mode"], loss=c["loss"], loss_on=c["on"], warmup=str(k), window=str(c["window"]))
     if c["mode"] == "batched":
         md.update(layout=c["layout"], batch=str(c["B"]))
-    return m, data, md
+    return m, data, md, summary
 
 
 # ----------------------------------------------------------------------------------------------
@@ -511,20 +577,11 @@ def write_cs(fwd, grad):
 
 # ----------------------------------------------------------------------------------------------
 def main():
-    for sub in ("forward", "grad", "optim"):
-        d = os.path.join(FIX, sub)
-        if os.path.isdir(d):
-            shutil.rmtree(d)
-        os.makedirs(d)
-    clip_path = os.path.join(FIX, "clip.data.safetensors")
-    if os.path.exists(clip_path):
-        os.remove(clip_path)
-    os.makedirs(os.path.dirname(CS_OUT), exist_ok=True)
-
     def rel(p):
         return os.path.relpath(p, ROOT)
 
-    fwd, grad = [], []
+    # Everything is computed (and checked) before anything is deleted: a failed check leaves the fixtures as they were.
+    fwd, grad, files, log = [], [], [], []
     names = set()
     for i, c in enumerate(FORWARD):
         name = fwd_name(c)
@@ -533,33 +590,44 @@ def main():
         m, data, md = make_forward(c, 1000 + i)
         w = os.path.join(FIX, "forward", name + ".weights.safetensors")
         d = os.path.join(FIX, "forward", name + ".data.safetensors")
-        st.save(w, m.state_dict())
-        st.save(d, data, md)
+        files += [(w, m.state_dict(), None), (d, data, md)]
         fwd.append((name, c))
-        print(f"forward  {name:40s} max|y|={data['output'].abs().max().item():8.3f}  {rel(d)}")
+        log.append(f"forward  {name:40s} max|y|={data['output'].abs().max().item():8.3f}  {rel(d)}")
     names = set()
     for i, c in enumerate(GRAD):
         name = grad_name(c)
         assert name not in names, name
         names.add(name)
-        m, data, md = make_grad(c, 2000 + i)
+        m, data, md, summary = make_grad(c, 2000 + i if c["seed"] is None else c["seed"])
         w = os.path.join(FIX, "grad", name + ".weights.safetensors")
         d = os.path.join(FIX, "grad", name + ".data.safetensors")
-        st.save(w, m.state_dict())
-        st.save(d, data, md)
+        files += [(w, m.state_dict(), None), (d, data, md)]
         grad.append((name, c))
         gmax = max(v.abs().max().item() for kk, v in data.items() if kk.startswith("grad."))
-        print(f"grad     {name:60s} loss={data['loss'].item():9.5f} max|g|={gmax:8.4f}")
+        log.append(f"grad     {name:60s} loss={data['loss'].item():9.5f} max|g|={gmax:8.4f} {summary}")
+    clip_path = os.path.join(FIX, "clip.data.safetensors")
     data, md = make_clip()
-    st.save(clip_path, data, md)
-    print(f"clip     {rel(clip_path)}  total_p2={data['total_p2'].item():.5f} "
-          f"total_p1={data['total_p1'].item():.5f} total_p3={data['total_p3'].item():.5f} "
-          f"total_pinf={data['total_pinf'].item():.5f} total_small_p2={data['total_small_p2'].item():.5f}")
+    files.append((clip_path, data, md))
+    log.append(f"clip     {rel(clip_path)}  total_p2={data['total_p2'].item():.5f} "
+               f"total_p1={data['total_p1'].item():.5f} total_p3={data['total_p3'].item():.5f} "
+               f"total_pinf={data['total_pinf'].item():.5f} total_small_p2={data['total_small_p2'].item():.5f}")
     for i, (name, kind, kw) in enumerate(OPTIM):
         data, md = make_optim(i, kind, kw)
         p = os.path.join(FIX, "optim", name + ".data.safetensors")
-        st.save(p, data, md)
-        print(f"optim    {name:20s} {kind:6s} {kw}  {rel(p)}")
+        files.append((p, data, md))
+        log.append(f"optim    {name:20s} {kind:6s} {kw}  {rel(p)}")
+
+    for sub in ("forward", "grad", "optim"):
+        d = os.path.join(FIX, sub)
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+    if os.path.exists(clip_path):
+        os.remove(clip_path)
+    os.makedirs(os.path.dirname(CS_OUT), exist_ok=True)
+    for path, tensors, md in files:
+        st.save(path, tensors, md)
+    print("\n".join(log))
     write_cs(fwd, grad)
     print(f"wrote    {rel(CS_OUT)} ({len(fwd)} forward, {len(grad)} grad models)")
     total = 0

@@ -2,7 +2,7 @@ using Fixed;
 
 namespace Fixed.Benchmarks.Models;
 
-// The benchmark grid of issue 5: RNN (tanh) / GRU / LSTM x hidden {8, 16, 32, 64, 128} x input {1, 8},
+// The benchmark grid: RNN (tanh) / GRU / LSTM x hidden {8, 16, 32, 64, 128} x input {1, 8},
 // one layer, a Linear(hidden, 1) head at every step, a BPTT window of 32. Names read Cell{Input}To{Hidden}.
 
 [Recurrent(1, 8, OutputSize = 1, Window = 32)]

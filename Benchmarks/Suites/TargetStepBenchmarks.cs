@@ -5,8 +5,8 @@ using Fixed.Benchmarks.Models;
 namespace Fixed.Benchmarks.Suites;
 
 /// <summary>
-/// The six networks of issue 5's target table, called exactly as a user writes it: a concrete model, its
-/// <c>State</c> struct by ref, no interface or generic indirection. These medians fill the target table.
+/// The six networks of the target table (<see cref="NetworkId.Targets"/>), called exactly as a user writes it: a
+/// concrete model, its <c>State</c> struct by ref, no interface or generic indirection. These medians fill the target table.
 /// </summary>
 public class TargetStepBenchmarks
 {

@@ -32,12 +32,13 @@ public static class TimedRunner
     private static readonly TimeSpan WarmTime = TimeSpan.FromMilliseconds(150);
     private static readonly TimeSpan MeasureTime = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Runs every pair in child processes and writes the CSV to <paramref name="path"/>.</summary>
-    public static int RunAll(string path)
+    /// <summary>Runs every pair of <paramref name="networks"/> (default: the whole grid) in child processes and writes the CSV to <paramref name="path"/>.</summary>
+    public static int RunAll(string path, IReadOnlyList<NetworkId>? networks = null)
     {
         var lines = new List<string> { Header };
-        var pairs = NetworkId.All.SelectMany(n => Enum.GetValues<Implementation>().Select(i => (n, i.ToString())))
-            .Concat(NetworkId.All.Where(n => File.Exists(OrtNetwork.ModelPath(n, OrtStepBenchmarks.OnnxDirectory))).Select(n => (n, "OnnxRuntime")))
+        networks ??= [.. NetworkId.All];
+        var pairs = networks.SelectMany(n => Enum.GetValues<Implementation>().Select(i => (n, i.ToString())))
+            .Concat(networks.Where(n => File.Exists(OrtNetwork.ModelPath(n, OrtStepBenchmarks.OnnxDirectory))).Select(n => (n, "OnnxRuntime")))
             .ToList();
         int failures = 0;
         foreach ((NetworkId network, string implementation) in pairs)

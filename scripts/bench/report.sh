@@ -1,44 +1,73 @@
 #!/usr/bin/env bash
-# Regenerates the whole benchmark report (issue 5) into Benchmarks/report/:
+# Regenerates the whole benchmark report into Benchmarks/report/:
 #   self-check of every implementation, the latency harness, per-call medians of every suite (`timed`), PyTorch eager,
 #   BenchmarkDotNet (step, target networks, ONNX Runtime, forward, training), the disassembly of GRU 1→32's Step,
-#   then README.md with the tables and plots.
+#   NativeAOT vs JIT, then README.md with the tables and plots.
 # About 16 minutes on the 2-core machine. The machine is shared: the report records the load average before and
 # after, leads with per-call medians (robust to preemption), and compares only numbers of this one run.
 #
-# Usage: scripts/bench/report.sh [--quick] [--no-disasm] [--export-onnx]
-#   --quick        smoke test: short BenchmarkDotNet job, fewer PyTorch repeats and latency samples (numbers not quotable)
-#   --no-disasm    skip DisassemblyDiagnoser (about 30 s)
+# Every old result file is deleted first and any failed step stops the script, so the report is never written from
+# stale or partial results. The report is stamped with the commit it measured (with "-dirty" if the tree had
+# changes outside the report folder), the date and the machine's CPU.
+#
+# Usage: scripts/bench/report.sh [--quick] [--no-disasm] [--no-aot] [--export-onnx] [--out DIR]
+#   --quick        smoke test of the pipeline: the six target networks only, short BenchmarkDotNet job, fewer PyTorch
+#                  repeats and latency samples. Numbers not quotable; written to Benchmarks/artifacts/quick-report
+#                  unless --out is given, so that the committed report is left alone
+#   --no-disasm    skip the JIT disassembly (about 30 s)
+#   --no-aot       skip the NativeAOT vs JIT section (publishes a native binary: a few minutes)
 #   --export-onnx  re-export Benchmarks/onnx/*.onnx with PyTorch first (they are committed; only needed after changing the script)
+#   --out DIR      where to write the report (default Benchmarks/report, or Benchmarks/artifacts/quick-report with --quick)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-report="$root/Benchmarks/report"
+report=""
 artifacts="$root/Benchmarks/artifacts/bdn"
 python=/usr/bin/python3.11
 quick=()
-pytorch_args=()
+mode=full
 latency_steps=1000000
 disasm=1
+aot=1
 export_onnx=0
-for arg in "$@"; do
-  case "$arg" in
-    --quick) quick=(--quick); pytorch_args=(--quick); latency_steps=100000 ;;
+while (( $# )); do
+  case "$1" in
+    --quick) quick=(--quick); mode=quick; latency_steps=100000 ;;
     --no-disasm) disasm=0 ;;
+    --no-aot) aot=0 ;;
     --export-onnx) export_onnx=1 ;;
-    *) echo "unknown option: $arg" >&2; exit 2 ;;
+    --out) [ $# -ge 2 ] || { echo "--out needs a directory" >&2; exit 2; }; report="$2"; shift ;;
+    *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
+  shift
 done
+if [ -z "$report" ]; then
+  if [ "$mode" = quick ]; then report="$root/Benchmarks/artifacts/quick-report"; else report="$root/Benchmarks/report"; fi
+fi
+mkdir -p "$report"
+report=$(cd "$report" && pwd)
+
+# What the numbers will be stamped with: the commit, "-dirty" if anything but the report folder differs from it
+# (the report folder is this script's output, deleted below), the CPU model and the number of logical cores.
+commit=$(git rev-parse --short HEAD)
+excludes=(":(exclude)Benchmarks/artifacts")
+case "$report/" in "$root"/*) excludes+=(":(exclude)${report#"$root"/}") ;; esac
+if [ -n "$(git status --porcelain --untracked-files=normal -- . "${excludes[@]}")" ]; then
+  commit="$commit-dirty"
+fi
+cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/,/;/g')
+cores=$(nproc)
+[ -n "$cpu" ] || { echo "no CPU model in /proc/cpuinfo" >&2; exit 1; }
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_before=$(load)
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain -- Runtime Generator Benchmarks 2>/dev/null | grep -v '^?? Benchmarks/report/' || true)" ]; then
-  commit="$commit+changes"
-fi
-echo "== report started $started, load $load_before"
+echo "== report ($mode) started $started at $commit on $cpu ($cores cores), load $load_before, into $report"
+
+# No result of an earlier run may survive into this one.
+rm -rf "$artifacts"
+find "$report" -mindepth 1 -delete
 
 if [ "$export_onnx" = 1 ]; then
   "$python" scripts/bench/export_onnx.py
@@ -47,69 +76,75 @@ fi
 dotnet build -c Release Benchmarks/Fixed.Benchmarks.csproj -nologo -v q
 bench=(dotnet Benchmarks/bin/Release/net10.0/Fixed.Benchmarks.dll)
 
-status=0
-echo "== self-check"
-"${bench[@]}" verify
+step() { echo "== $1"; }
+fail() { echo "!! $1: stopping, no report written" >&2; exit 1; }
 
-mkdir -p "$report"
-rm -rf "$artifacts"
-rm -f "$report"/bdn-*.csv "$report"/latency-*.png "$report"/disasm-*.md
+step "self-check"
+"${bench[@]}" verify || fail "the implementations disagree"
 
-echo "== latency harness"
+step "latency harness"
 "${bench[@]}" latency --steps "$latency_steps" --out "$report" \
-  || { echo "!! the generated model collected garbage or allocated during the latency run" >&2; status=1; }
+  || fail "the latency run failed, or the generated model collected garbage or allocated"
 
-echo "== per-call medians (one process per network and implementation)"
-"${bench[@]}" timed --out "$report/timed.csv" > /dev/null || { echo "!! some timed runs failed" >&2; status=1; }
+step "per-call medians (one process per network and implementation)"
+"${bench[@]}" timed "${quick[@]}" --out "$report/timed.csv" > /dev/null || fail "some timed runs failed"
 
-echo "== PyTorch eager"
-"$python" scripts/bench/pytorch_bench.py "${pytorch_args[@]}" --out "$report/pytorch.csv"
+step "PyTorch eager"
+"$python" scripts/bench/pytorch_bench.py "${quick[@]}" --out "$report/pytorch.csv" || fail "the PyTorch benchmark failed"
 
-echo "== BenchmarkDotNet: per-step suites (100 ms iterations)"
-"${bench[@]}" bench "${quick[@]}" --artifacts "$artifacts" \
-  --filter '*.StepBenchmarks.*' '*.TargetStepBenchmarks.*' '*.OrtStepBenchmarks.*' \
-  || { echo "!! some per-step benchmarks failed (n/a in the report)" >&2; status=1; }
+if [ "$mode" = quick ]; then
+  step "BenchmarkDotNet: target networks only (smoke test)"
+  "${bench[@]}" bench --quick --artifacts "$artifacts" --filter '*.TargetStepBenchmarks.*' \
+    || fail "some benchmarks failed"
+else
+  step "BenchmarkDotNet: per-step suites (100 ms iterations)"
+  "${bench[@]}" bench --artifacts "$artifacts" \
+    --filter '*.StepBenchmarks.*' '*.TargetStepBenchmarks.*' '*.OrtStepBenchmarks.*' \
+    || fail "some per-step benchmarks failed"
 
-echo "== BenchmarkDotNet: forward and training (50 ms iterations)"
-"${bench[@]}" bench "${quick[@]}" --iteration-time 50 --artifacts "$artifacts" \
-  --filter '*.ForwardBenchmarks.*' '*.TrainingBenchmarks.*' \
-  || { echo "!! some forward/training benchmarks failed (n/a in the report)" >&2; status=1; }
-
-if [ "$disasm" = 1 ]; then
-  echo "== disassembly of GRU 1→32 Step"
-  "${bench[@]}" disasm --out "$report" || { echo "!! no disassembly" >&2; status=1; }
+  step "BenchmarkDotNet: forward and training (50 ms iterations)"
+  "${bench[@]}" bench --iteration-time 50 --artifacts "$artifacts" \
+    --filter '*.ForwardBenchmarks.*' '*.TrainingBenchmarks.*' \
+    || fail "some forward/training benchmarks failed"
 fi
 
-# NativeAOT beside the JIT (issue 6): the same program built both ways, bit-identical outputs, each timing its Step.
-append_aot_section() {
-  echo "== NativeAOT vs JIT (scripts/package/aot-check.sh)"
-  local out
-  if ! out="$(bash scripts/package/aot-check.sh 2>&1)"; then
-    echo "$out" >&2
-    echo "!! NativeAOT check failed" >&2
-    status=1
-    return
+if [ "$disasm" = 1 ]; then
+  step "disassembly of GRU 1→32 Step"
+  "${bench[@]}" disasm --out "$report" || fail "no disassembly"
+fi
+
+# NativeAOT beside the JIT: the same program built both ways, bit-identical outputs, each timing its Step.
+aot_lines=""
+if [ "$aot" = 1 ]; then
+  step "NativeAOT vs JIT (scripts/package/aot-check.sh)"
+  if ! aot_out="$(bash scripts/package/aot-check.sh 2>&1)"; then
+    echo "$aot_out" >&2
+    fail "the NativeAOT check failed"
   fi
+  aot_lines=$(grep -E '^timing:|^native binary|^outputs:' <<< "$aot_out") || fail "the NativeAOT check printed no timing"
+fi
+
+finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+{
+  echo "started,finished,commit,cpu,cores,mode,load_before,load_after"
+  echo "$started,$finished,$commit,$cpu,$cores,$mode,$load_before,$(load)"
+} > "$report/run-info.csv"
+
+step "report"
+"${bench[@]}" report --artifacts "$artifacts" --out "$report" || fail "the report writer failed"
+
+if [ -n "$aot_lines" ]; then
   {
     echo
     echo "## NativeAOT vs JIT: \`Step\` of the 32-unit RNN"
     echo
     echo "\`scripts/package/aot-check.sh\` builds \`examples/AotStream\` both ways (NativeAOT with \`IlcInstructionSet=native\`),"
-    echo "checks that every output is bit-identical, and each build times its own \`Step\` (best of 7 runs of 10⁶ steps):"
+    echo "checks that every output is bit-identical, and each build times its own \`Step\` (best of 7 runs of 10⁶ steps),"
+    echo "in this run, at commit \`$commit\`:"
     echo
     echo '```'
-    grep -E '^timing:|^native binary|^outputs:' <<< "$out"
+    echo "$aot_lines"
     echo '```'
   } >> "$report/README.md"
-}
-
-finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-{
-  echo "started,finished,commit,load_before,load_after"
-  echo "$started,$finished,$commit,$load_before,$(load)"
-} > "$report/run-info.csv"
-
-"${bench[@]}" report --artifacts "$artifacts" --out "$report"
-append_aot_section
-echo "== done $finished (started $started), status $status"
-exit "$status"
+fi
+echo "== done $finished (started $started) at $commit: $report/README.md"
