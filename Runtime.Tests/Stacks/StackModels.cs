@@ -29,3 +29,29 @@ public partial class PerStepMlp;
 [Elu(Alpha = 0.5f)]
 [Sigmoid]
 public partial class MixedStack;
+
+// The FrontEnd stack with the PyTorch fixture's weights compiled in (an AdditionalFiles item of this project).
+[Linear(2, 6, Name = "pre")]
+[Tanh]
+[Recurrent(6, 20, Cell = Cell.Lstm, NumLayers = 2, Name = "lstm", Window = 16, Weights = "stack/frontend.weights.safetensors")]
+[Linear(20, 1, Name = "out")]
+public partial class EmbeddedFrontEnd;
+
+// The one-attribute head and the same network written as a two-layer stack: their tensors are named alike.
+[Recurrent(2, 5, Cell = Cell.Gru, OutputSize = 3)]
+public partial class HeadForm;
+
+[Recurrent(2, 5, Cell = Cell.Gru)]
+[Linear(5, 3)]
+public partial class PairForm;
+
+// Smooth everywhere (no ReLU kink), so that central differences are exact to second order: for the finite-difference oracle.
+[Recurrent(2, 6, Cell = Cell.Gru, Name = "gru", Window = 12)]
+[Linear(6, 5, Name = "fc1")]
+[Gelu]
+[Linear(5, 4, Name = "fc2", Bias = false)]
+[Sigmoid]
+[Recurrent(4, 3, Name = "rnn2", Window = 12)]
+[Linear(3, 3, Name = "fc3")]
+[Softmax]
+public partial class SmoothStack;
