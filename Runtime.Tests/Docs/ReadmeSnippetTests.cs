@@ -12,8 +12,8 @@ using Xunit;
 namespace Fixed.Tests.Docs;
 
 /// <summary>
-/// Every <c>```csharp</c> block of the repository's README.md, compiled with the Fixed generator (issue 6: the guide's
-/// snippets are compiled by the tests). The README is read from the source tree, found by walking up from this file.
+/// Every <c>```csharp</c> block of the repository's README.md, compiled with the Fixed generator, so that every snippet
+/// a reader pastes compiles. The README is read from the source tree, found by walking up from this file.
 /// </summary>
 public sealed partial class ReadmeSnippetTests
 {

@@ -237,4 +237,45 @@ public sealed class StackTests
         Assert.Equal(before, state.Values.ToArray());
         Assert.All(model.Gradients.ToArray(), g => Assert.Equal(0f, g));
     }
+
+    [Fact]
+    public void Checkpoint_ResumedStackTraining_IsBitIdenticalToNotStopping()
+    {
+        float[] inputs = Random(4 * 10 * Stack.InputSize, 20);
+        float[] targets = [0, 1, 1, 0];
+
+        static void Train(Stack model, Optimizer optimizer, float[] inputs, float[] targets)
+        {
+            model.ZeroGrad();
+            model.Backward(inputs, targets, 4, Loss.CrossEntropy, LossOn.LastStep);
+            model.ClipGradNorm(1f);
+            optimizer.Step();
+        }
+
+        var straight = new Stack(seed: 21);
+        var straightAdam = new Adam(straight, 1e-2f);
+        var first = new Stack(seed: 21);
+        var firstAdam = new Adam(first, 1e-2f);
+        for (int i = 0; i < 6; i++)
+        {
+            Train(straight, straightAdam, inputs, targets);
+            if (i < 3)
+            {
+                Train(first, firstAdam, inputs, targets);
+            }
+        }
+
+        var stream = new System.IO.MemoryStream();
+        Checkpoint.Save(stream, first, firstAdam);
+        var resumed = new Stack(seed: 22);
+        var resumedAdam = new Adam(resumed, 1e-2f);
+        stream.Position = 0;
+        Checkpoint.Load(stream, resumed, resumedAdam);
+        for (int i = 3; i < 6; i++)
+        {
+            Train(resumed, resumedAdam, inputs, targets);
+        }
+
+        Assert.Equal(straight.ParameterValues.ToArray(), resumed.ParameterValues.ToArray());
+    }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/python3.11
-"""Export the benchmark networks' single step to ONNX for the ONNX Runtime baseline (issue 5).
+"""Export the benchmark networks' single step to ONNX for the ONNX Runtime baseline.
 
 Each network is `nn.RNN/GRU/LSTM(I, H)` + `nn.Linear(H, 1)`, exported as one step with explicit state:
 inputs  x [1, 1, I], h0 [1, 1, H] (and c0 for the LSTM);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3.11
-"""PyTorch eager baseline for the benchmark report (issue 5), one thread.
+"""PyTorch eager baseline for the benchmark report, one thread.
 
 step:  ns per step, batch 1, state carried, under torch.no_grad(), for RNN/GRU/LSTM x hidden {8..128} x input {1, 8}
        (nn.RNN/GRU/LSTM(I, H) + nn.Linear(H, 1), one call of each per step, as a real-time loop would do it);
