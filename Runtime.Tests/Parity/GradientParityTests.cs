@@ -1,5 +1,5 @@
 using System;
-using System.Globalization;
+using System.Linq;
 using Xunit;
 
 namespace Fixed.Tests.Parity;
@@ -19,14 +19,7 @@ public sealed class GradientParityTests
     {
         Fixture fixture = Fixture.Grad(name);
         IFixtureCase model = FixtureModels.Grad(name);
-        Loss loss = fixture.Text("loss") switch
-        {
-            "mse" => Loss.Mse,
-            "l1" => Loss.L1,
-            "huber" => Loss.Huber,
-            "cross_entropy" => Loss.CrossEntropy,
-            string other => throw new InvalidOperationException("unknown loss " + other),
-        };
+        Loss loss = LossOf(fixture);
         LossOn on = fixture.Text("loss_on") == "all" ? LossOn.AllSteps : LossOn.LastStep;
         int warmUp = fixture.Int("warmup");
         float[] inputs = fixture.Tensor("input");
@@ -44,27 +37,30 @@ public sealed class GradientParityTests
         }
     }
 
+    /// <summary>The single-sequence fixtures: batched Backward starts each sequence from zeros and keeps no state.</summary>
+    public static TheoryData<string> SingleSequenceNames => new(FixtureModels.GradNames.Where(name => Fixture.Grad(name).Text("mode") == "single"));
+
     [Theory]
-    [MemberData(nameof(Names))]
+    [MemberData(nameof(SingleSequenceNames))]
     public void Backward_SingleSequence_LeavesStateAtTheSequenceEnd(string name)
     {
         Fixture fixture = Fixture.Grad(name);
-        if (fixture.Text("mode") != "single")
-        {
-            return;
-        }
-
+        Assert.Equal("single", fixture.Text("mode"));
         IFixtureCase model = FixtureModels.Grad(name);
         float[] state = fixture.InitialState(model.StateLength, model.NumLayers, model.HiddenSize, model.IsLstm);
-        Loss loss = fixture.Text("loss") == "cross_entropy" ? Loss.CrossEntropy : Loss.Mse;
-        if (loss == Loss.Mse && fixture.Text("loss") != "mse")
-        {
-            loss = fixture.Text("loss") == "l1" ? Loss.L1 : Loss.Huber;
-        }
 
-        model.BackwardSingle(fixture.WeightsPath, state, fixture.Tensor("input"), fixture.Tensor("targets"), loss,
-            fixture.Text("loss_on") == "all" ? LossOn.AllSteps : LossOn.LastStep, int.Parse(fixture.Text("warmup"), CultureInfo.InvariantCulture));
+        model.BackwardSingle(fixture.WeightsPath, state, fixture.Tensor("input"), fixture.Tensor("targets"), LossOf(fixture),
+            fixture.Text("loss_on") == "all" ? LossOn.AllSteps : LossOn.LastStep, fixture.Int("warmup"));
 
         Close.Elementwise(fixture.FinalState(model.StateLength, model.NumLayers, model.HiddenSize, model.IsLstm), state, 1e-5, name + " final state");
     }
+
+    private static Loss LossOf(Fixture fixture) => fixture.Text("loss") switch
+    {
+        "mse" => Loss.Mse,
+        "l1" => Loss.L1,
+        "huber" => Loss.Huber,
+        "cross_entropy" => Loss.CrossEntropy,
+        string other => throw new InvalidOperationException("unknown loss " + other),
+    };
 }

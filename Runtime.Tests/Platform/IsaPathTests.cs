@@ -17,8 +17,10 @@ namespace Fixed.Tests.Platform;
 /// <item><c>scalar</c>: DOTNET_EnableHWIntrinsic=0. Nothing accelerated; the kernels take their scalar fallback.</item>
 /// <item><c>neon</c>: linux-arm64 (qemu). AdvSimd, Vector128 only.</item>
 /// </list>
-/// Without the variable (a developer's plain <c>dotnet test</c>) the test still checks that the
-/// hierarchy the kernels rely on holds (512 ⇒ 256 ⇒ 128) and reports which path is active.
+/// With or without the variable (a developer's plain <c>dotnet test</c>), the tests check that the hierarchy the
+/// kernels rely on holds (512 ⇒ 256 ⇒ 128), that the instruction set the active path is named after is really
+/// there, and that the kernels' packed layout picks the vector width of that path; the variable adds which path
+/// it must be.
 /// </summary>
 public sealed class IsaPathTests
 {
@@ -42,7 +44,7 @@ public sealed class IsaPathTests
         return "scalar";
     }
 
-    private string Describe() =>
+    private static string Describe() =>
         $"active={ActivePath()} Vector512={Vector512.IsHardwareAccelerated} Vector256={Vector256.IsHardwareAccelerated} " +
         $"Vector128={Vector128.IsHardwareAccelerated} Avx512F={Avx512F.IsSupported} Avx2={Avx2.IsSupported} " +
         $"Avx={Avx.IsSupported} Sse2={Sse2.IsSupported} AdvSimd={AdvSimd.IsSupported} " +
@@ -64,14 +66,59 @@ public sealed class IsaPathTests
     }
 
     [Fact]
-    public void ActivePath_MatchesExpectedIsa()
+    public void ActivePath_IsBackedByItsInstructionSetAndTakenByTheKernels()
+    {
+        string path = ActivePath();
+        _output.WriteLine(Describe());
+
+        // The instruction set each path is named after must be reported, or the name is a guess.
+        switch (path)
+        {
+            case "avx512":
+                Assert.True(Avx512F.IsSupported, "Vector512 accelerated without Avx512F. " + Describe());
+                break;
+            case "avx2":
+                Assert.True(Avx2.IsSupported, Describe());
+                break;
+            case "sse":
+                Assert.True(Sse2.IsSupported, Describe());
+                break;
+            case "neon":
+                Assert.True(AdvSimd.IsSupported, Describe());
+                break;
+            case "scalar":
+                Assert.False(Vector128.IsHardwareAccelerated || Vector256.IsHardwareAccelerated || Vector512.IsHardwareAccelerated, Describe());
+                break;
+        }
+
+        // The packed layout's vector width is the one place the kernels choose theirs: the widest accelerated vector
+        // that fits the hidden size. For each hidden size it must be the one the active path provides.
+        int widest = path switch
+        {
+            "avx512" => 16,
+            "avx2" or "vector256" => 8,
+            "sse" or "neon" or "vector128" => 4,
+            _ => 1,
+        };
+        Assert.True(PackedLayout<IsaShape16>.Lanes == Math.Min(widest, 16), $"hidden size 16: the kernels use {PackedLayout<IsaShape16>.Lanes} lanes, the {path} path {Math.Min(widest, 16)}. " + Describe());
+        Assert.True(PackedLayout<IsaShape8>.Lanes == Math.Min(widest, 8), $"hidden size 8: the kernels use {PackedLayout<IsaShape8>.Lanes} lanes, the {path} path {Math.Min(widest, 8)}. " + Describe());
+        Assert.True(PackedLayout<IsaShape4>.Lanes == Math.Min(widest, 4), $"hidden size 4: the kernels use {PackedLayout<IsaShape4>.Lanes} lanes, the {path} path {Math.Min(widest, 4)}. " + Describe());
+        Assert.True(PackedLayout<IsaShape3>.Lanes == 1, $"hidden size 3 is narrower than any vector, yet the kernels use {PackedLayout<IsaShape3>.Lanes} lanes. " + Describe());
+    }
+
+    [Fact]
+    public void ActivePath_MatchesExpectedIsa_WhenTheRunNamesOne()
     {
         string? expected = Environment.GetEnvironmentVariable(Variable);
         _output.WriteLine(Describe());
         if (string.IsNullOrWhiteSpace(expected))
         {
-            _output.WriteLine($"{Variable} not set: only the nesting of vector widths is checked (see VectorWidths_AreNested).");
-            return;
+            // A developer's run names no path: the one this process takes must still be one of the paths the CI
+            // names, each with exactly the vector widths documented above (on x64 or arm64, where the suite runs).
+            string path = ActivePath();
+            Assert.True(path is "avx512" or "avx2" or "sse" or "scalar" or "neon",
+                $"the active path '{path}' is none of avx512, avx2, sse, scalar, neon: the CI could not name it. " + Describe());
+            expected = path;
         }
 
         // The kernels dispatch on VectorNNN.IsHardwareAccelerated, so those flags define the path; the
@@ -110,10 +157,90 @@ public sealed class IsaPathTests
         }
     }
 
-    private void Expect(bool v512, bool v256, bool v128)
+    private static void Expect(bool v512, bool v256, bool v128)
     {
         Assert.True(Vector512.IsHardwareAccelerated == v512, $"Vector512.IsHardwareAccelerated should be {v512}. " + Describe());
         Assert.True(Vector256.IsHardwareAccelerated == v256, $"Vector256.IsHardwareAccelerated should be {v256}. " + Describe());
         Assert.True(Vector128.IsHardwareAccelerated == v128, $"Vector128.IsHardwareAccelerated should be {v128}. " + Describe());
     }
+}
+
+/// <summary>Shapes whose hidden sizes sit at each vector width, to read the width the packed layout picks.</summary>
+internal readonly struct IsaShape16 : INetworkShape
+{
+    public static int InputSize => 2;
+
+    public static int HiddenSize => 16;
+
+    public static int NumLayers => 1;
+
+    public static int HeadSize => 0;
+
+    public static Cell Cell => Cell.Rnn;
+
+    public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+
+    public static bool Bias => true;
+
+    public static int Window => 1;
+}
+
+/// <inheritdoc cref="IsaShape16"/>
+internal readonly struct IsaShape8 : INetworkShape
+{
+    public static int InputSize => 2;
+
+    public static int HiddenSize => 8;
+
+    public static int NumLayers => 1;
+
+    public static int HeadSize => 0;
+
+    public static Cell Cell => Cell.Rnn;
+
+    public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+
+    public static bool Bias => true;
+
+    public static int Window => 1;
+}
+
+/// <inheritdoc cref="IsaShape16"/>
+internal readonly struct IsaShape4 : INetworkShape
+{
+    public static int InputSize => 2;
+
+    public static int HiddenSize => 4;
+
+    public static int NumLayers => 1;
+
+    public static int HeadSize => 0;
+
+    public static Cell Cell => Cell.Rnn;
+
+    public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+
+    public static bool Bias => true;
+
+    public static int Window => 1;
+}
+
+/// <inheritdoc cref="IsaShape16"/>
+internal readonly struct IsaShape3 : INetworkShape
+{
+    public static int InputSize => 2;
+
+    public static int HiddenSize => 3;
+
+    public static int NumLayers => 1;
+
+    public static int HeadSize => 0;
+
+    public static Cell Cell => Cell.Rnn;
+
+    public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+
+    public static bool Bias => true;
+
+    public static int Window => 1;
 }

@@ -12,6 +12,9 @@ namespace Fixed.Tests.Reliability;
 /// <list type="bullet">
 /// <item><c>save-loop</c>, <c>save-once</c>: the children of <see cref="AtomicSaveTests"/>, run from the module
 /// initializer, before xunit's generated Main, so that they start in a fraction of a second.</item>
+/// <item><c>generator-explore</c>, <c>generator-survey</c>: <see cref="GeneratorPropertyTests"/> over fresh random
+/// declarations (<see cref="GeneratorPropertyTests.IterationsVariable"/> of them, default 10,000), stopping at the first
+/// failure with CsCheck's shrinking, or listing every kind of failure; run like fuzz and soak, below.</item>
 /// <item><c>fuzz</c>, <c>soak</c>: scripts/reliability/fuzz.sh and soak.sh, run from the xunit pipeline startup
 /// (<see cref="ReliabilityStartup"/>), once the module initializer has returned: code running inside the module
 /// initializer is compiled with class-initialization checks the JIT cannot remove, and the soak measured 20 times
@@ -35,7 +38,7 @@ internal static class ConsoleEntry
             return;
         }
 
-        if (mode is "fuzz" or "soak")
+        if (mode is "fuzz" or "soak" or "generator-explore" or "generator-survey")
         {
             return;   // ReliabilityStartup runs these.
         }
@@ -59,6 +62,14 @@ internal static class ConsoleEntry
         else if (mode is "soak")
         {
             Exit(Soak.Run);
+        }
+        else if (mode is "generator-explore")
+        {
+            Exit(() => GeneratorPropertyTests.Explore(Number(GeneratorPropertyTests.IterationsVariable, 10_000), Console.Out));
+        }
+        else if (mode is "generator-survey")
+        {
+            Exit(() => GeneratorPropertyTests.Survey(Number(GeneratorPropertyTests.IterationsVariable, 10_000), Console.Out));
         }
     }
 
@@ -97,7 +108,7 @@ internal static class ConsoleEntry
 
     private static int Unknown(string mode)
     {
-        Console.Error.WriteLine($"unknown {ModeVariable} '{mode}': expected save-loop, save-once, fuzz or soak.");
+        Console.Error.WriteLine($"unknown {ModeVariable} '{mode}': expected save-loop, save-once, fuzz, soak, generator-explore or generator-survey.");
         return 2;
     }
 }

@@ -25,85 +25,127 @@ public sealed class GeneratorPropertyTests(ITestOutputHelper output)
 {
     public const string IterationsVariable = "FIXED_GENERATOR_CASES";
 
-    /// <summary>Set to 1 to draw new random declarations (CsCheck Sample with shrinking) instead of the fixed CI set.</summary>
-    public const string ExploreVariable = "FIXED_GENERATOR_EXPLORE";
-
-    private static int s_cases, s_generated, s_withFixedDiagnostic, s_withUserErrors, s_clean, s_declarations;
-
+    /// <summary>
+    /// The CI property: the same declarations every run (a fixed generator seed), so that the suite is deterministic
+    /// and a failure reproduces. It stops at the first violation. New cases are drawn, and every kind of failure
+    /// listed, by the console modes (<see cref="Explore"/>, <see cref="Survey"/>), not by this test.
+    /// </summary>
     [Fact]
     public void RandomDeclarations_GeneratorNeverThrowsAndNeverEmitsBrokenCode()
     {
         long iterations = ConsoleEntry.Number(IterationsVariable, 800);
-        s_cases = s_generated = s_withFixedDiagnostic = s_withUserErrors = s_clean = s_declarations = 0;
-        s_survey.Clear();
+        Assert.True(iterations > 0, $"{IterationsVariable}={iterations}: the property needs at least one case.");
+        var tally = new Tally();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-
-        if (Environment.GetEnvironmentVariable(ExploreVariable) == "1")
+        var random = new PCG(1, 20261127);
+        for (long i = 0; i < iterations; i++)
         {
-            // Fresh random cases each run, with CsCheck's shrinking: for hunting, not for CI.
-            Declarations.Source.Sample(Check, iter: iterations, print: source => Environment.NewLine + source);
-        }
-        else
-        {
-            // CI: the same declarations every run (a fixed generator seed), so that the suite is deterministic and a
-            // failure reproduces; the explore mode above is how new cases are found.
-            var random = new PCG(1, 20261127);
-            for (long i = 0; i < iterations; i++)
+            string source = Declarations.Source.Generate(random, null, out _);
+            string? problem = Check(source, tally, TestContext.Current.CancellationToken);
+            if (problem is not null)
             {
-                Check(Declarations.Source.Generate(random, null, out _));
+                Assert.Fail($"case {i}: {problem}{Environment.NewLine}{source}");
             }
         }
 
-        foreach ((string problem, string example) in s_survey)
-        {
-            output.WriteLine("SURVEY " + problem + Environment.NewLine + example);
-            Figures.Write(output, "SURVEY " + problem + Environment.NewLine + example);
-        }
-
-        Figures.Write(output, $"generator property test: {s_cases} compilations holding {s_declarations} [Recurrent] declarations in {clock.Elapsed.TotalSeconds:F1} s; " +
-                              $"{s_generated} generated files; {s_clean} compilations without errors, {s_withFixedDiagnostic} with a FIXED diagnostic, " +
-                              $"{s_withUserErrors} with only C# errors in the user's source; no generator exception, no diagnostic in generated code");
+        Assert.Equal(iterations, tally.Cases);
+        Figures.Write(output, tally.Format(clock.Elapsed));
     }
 
-    /// <summary>Set to list every kind of failure (first line of each, with its smallest source) instead of stopping at the first.</summary>
-    public const string SurveyVariable = "FIXED_GENERATOR_SURVEY";
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> s_survey = new();
-
-    private static void Fail(string source, string problem)
+    /// <summary>
+    /// Console mode <c>generator-explore</c> (<see cref="ConsoleEntry"/>): fresh random declarations each run, with
+    /// CsCheck's shrinking; stops at the first failure and prints its smallest source. For hunting, not for CI.
+    /// </summary>
+    internal static int Explore(long iterations, System.IO.TextWriter console)
     {
-        if (Environment.GetEnvironmentVariable(SurveyVariable) is null)
+        var tally = new Tally();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
         {
-            throw new InvalidOperationException(problem);
+            Declarations.Source.Sample(
+                source =>
+                {
+                    if (Check(source, tally, CancellationToken.None) is { } problem)
+                    {
+                        throw new InvalidOperationException(problem);
+                    }
+                },
+                iter: iterations,
+                print: source => Environment.NewLine + source);
+        }
+        catch (Exception e)
+        {
+            console.WriteLine(e.Message);
+            return 1;
         }
 
-        string key = System.Text.RegularExpressions.Regex.Replace(problem.Split('\n').Skip(1).FirstOrDefault() ?? problem, @"^[^:]*\(\d+,\d+\): ", "");
-        key = System.Text.RegularExpressions.Regex.Replace(key, "'[^']*'", "'_'");
-        string entry = problem + "\n" + source;
-        s_survey.AddOrUpdate(key, entry, (_, old) => old.Length <= entry.Length ? old : entry);
+        console.WriteLine(tally.Format(clock.Elapsed));
+        return 0;
     }
 
-    /// <summary>The property, for one compilation.</summary>
-    private static void Check(string source)
+    /// <summary>
+    /// Console mode <c>generator-survey</c> (<see cref="ConsoleEntry"/>): fresh random declarations, every kind of failure
+    /// listed (first line of each, with its smallest source) instead of stopping at the first. Exits 1 if there was any.
+    /// </summary>
+    internal static int Survey(long iterations, System.IO.TextWriter console)
+    {
+        var tally = new Tally();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var survey = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        Declarations.Source.Sample(
+            source =>
+            {
+                if (Check(source, tally, CancellationToken.None) is not { } problem)
+                {
+                    return;
+                }
+
+                string key = System.Text.RegularExpressions.Regex.Replace(problem.Split('\n').Skip(1).FirstOrDefault() ?? problem, @"^[^:]*\(\d+,\d+\): ", "");
+                key = System.Text.RegularExpressions.Regex.Replace(key, "'[^']*'", "'_'");
+                string entry = problem + "\n" + source;
+                survey.AddOrUpdate(key, entry, (_, old) => old.Length <= entry.Length ? old : entry);
+            },
+            iter: iterations);
+
+        foreach ((string problem, string example) in survey)
+        {
+            console.WriteLine("SURVEY " + problem + Environment.NewLine + example);
+        }
+
+        console.WriteLine(tally.Format(clock.Elapsed) + $"; {survey.Count} kinds of failure");
+        return survey.IsEmpty ? 0 : 1;
+    }
+
+    /// <summary>What the checked compilations held.</summary>
+    private sealed class Tally
+    {
+        public long Cases, Generated, WithFixedDiagnostic, WithUserErrors, Clean, Declarations;
+
+        public string Format(TimeSpan elapsed) =>
+            $"generator property test: {Cases} compilations holding {Declarations} [Recurrent] declarations in {elapsed.TotalSeconds:F1} s; " +
+            $"{Generated} generated files; {Clean} compilations without errors, {WithFixedDiagnostic} with a FIXED diagnostic, " +
+            $"{WithUserErrors} with only C# errors in the user's source; no generator exception, no diagnostic in generated code";
+    }
+
+    /// <summary>The property, for one compilation: null when it holds, else what broke.</summary>
+    private static string? Check(string source, Tally tally, CancellationToken cancel)
     {
         // A quarter of the cases build as strictly as a user can: every warning at every level is an error.
         bool strict = (source.Length & 3) == 0;
         CSharpCompilation input = GeneratorHarness.Compile(source, strict ? GeneratorHarness.StrictOptions : GeneratorHarness.DefaultOptions);
         GeneratorDriver driver = GeneratorHarness.CreateDriver()
-            .RunGeneratorsAndUpdateCompilation(input, out Compilation compiled, out ImmutableArray<Diagnostic> driverDiagnostics, TestContext.Current.CancellationToken);
+            .RunGeneratorsAndUpdateCompilation(input, out Compilation compiled, out ImmutableArray<Diagnostic> driverDiagnostics, cancel);
         GeneratorRunResult result = driver.GetRunResult().Results.Single();
-        ImmutableArray<Diagnostic> diagnostics = compiled.GetDiagnostics(TestContext.Current.CancellationToken);
+        ImmutableArray<Diagnostic> diagnostics = compiled.GetDiagnostics(cancel);
         Diagnostic? crash = driverDiagnostics.Concat(diagnostics).Concat(result.Diagnostics).FirstOrDefault(d => d.Id is "CS8785" or "AD0001");
         if (result.Exception is not null)
         {
-            Fail(source, "the generator threw:\n" + result.Exception);
-            return;
+            return "the generator threw:\n" + result.Exception;
         }
 
         if (crash is not null)
         {
-            Fail(source, "the generator failed:\n" + crash);
-            return;
+            return "the generator failed:\n" + crash;
         }
 
         var generatedTrees = new HashSet<SyntaxTree>(compiled.SyntaxTrees.Except(input.SyntaxTrees));
@@ -112,10 +154,9 @@ public sealed class GeneratorPropertyTests(ITestOutputHelper output)
             .ToArray();
         if (inGenerated.Length > 0)
         {
-            Fail(source, "diagnostics in generated code (" + string.Join(", ", inGenerated.Select(d => d.Id).Distinct()) + "; the user's: " +
+            return "diagnostics in generated code (" + string.Join(", ", inGenerated.Select(d => d.Id).Distinct()) + "; the user's: " +
                 string.Join(", ", diagnostics.Concat(result.Diagnostics).Where(d => d.Severity == DiagnosticSeverity.Error && !generatedTrees.Contains(d.Location.SourceTree!)).Select(d => d.Id).Distinct()) +
-                "):\n" + GeneratorHarness.Describe(inGenerated.Take(5)));
-            return;
+                "):\n" + GeneratorHarness.Describe(inGenerated.Take(5));
         }
 
         // The generator's own diagnostics (FIXED0xx) are reported beside the compilation's, not inside it.
@@ -124,33 +165,33 @@ public sealed class GeneratorPropertyTests(ITestOutputHelper output)
         Diagnostic[] nowhere = errors.Where(d => d.Location.SourceTree is null && !d.Id.StartsWith("FIXED", StringComparison.Ordinal)).ToArray();
         if (nowhere.Length > 0 && !hasFixed)
         {
-            Fail(source, "errors outside the user's source:\n" + GeneratorHarness.Describe(nowhere));
-            return;
+            return "errors outside the user's source:\n" + GeneratorHarness.Describe(nowhere);
         }
 
         // No silence: with no error at all, every attributed class got its code.
         int attributed = AttributedClasses(compiled);
         if (errors.Length == 0 && result.GeneratedSources.Length < attributed)
         {
-            Fail(source, $"silence:\nno error, but {attributed} [Recurrent] classes and only {result.GeneratedSources.Length} generated files");
-            return;
+            return $"silence:\nno error, but {attributed} [Recurrent] classes and only {result.GeneratedSources.Length} generated files";
         }
 
-        Interlocked.Increment(ref s_cases);
-        Interlocked.Add(ref s_generated, result.GeneratedSources.Length);
-        Interlocked.Add(ref s_declarations, CountOccurrences(source, "[Recurrent") + CountOccurrences(source, "[R(") + CountOccurrences(source, "[Fixed.Recurrent") + CountOccurrences(source, "[global::Fixed.Recurrent"));
+        Interlocked.Increment(ref tally.Cases);
+        Interlocked.Add(ref tally.Generated, result.GeneratedSources.Length);
+        Interlocked.Add(ref tally.Declarations, CountOccurrences(source, "[Recurrent") + CountOccurrences(source, "[R(") + CountOccurrences(source, "[Fixed.Recurrent") + CountOccurrences(source, "[global::Fixed.Recurrent"));
         if (errors.Length == 0)
         {
-            Interlocked.Increment(ref s_clean);
+            Interlocked.Increment(ref tally.Clean);
         }
         else if (hasFixed)
         {
-            Interlocked.Increment(ref s_withFixedDiagnostic);
+            Interlocked.Increment(ref tally.WithFixedDiagnostic);
         }
         else
         {
-            Interlocked.Increment(ref s_withUserErrors);
+            Interlocked.Increment(ref tally.WithUserErrors);
         }
+
+        return null;
     }
 
     private static int CountOccurrences(string text, string needle)

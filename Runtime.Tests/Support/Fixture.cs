@@ -90,7 +90,12 @@ public sealed class Fixture
     }
 }
 
-/// <summary>Comparisons with the tolerance stated where they are used.</summary>
+/// <summary>
+/// Comparisons with the tolerance stated where they are used. Neither reference nor result may hold a NaN, and
+/// an infinity matches only the same infinity: a comparison that involves one is not a small error but a
+/// different kind of value, so it fails on its own, wherever it sits in the tensor (a running maximum would
+/// forget it at the next finite element).
+/// </summary>
 public static class Close
 {
     /// <summary>
@@ -99,13 +104,18 @@ public static class Close
     /// </summary>
     public static void Elementwise(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double tolerance, string what)
     {
-        Assert.Equal(expected.Length, actual.Length);
+        CheckShapeAndKinds(expected, actual, what);
         double worst = 0;
         int at = -1;
         for (int i = 0; i < expected.Length; i++)
         {
+            if (float.IsInfinity(expected[i]))
+            {
+                continue; // CheckShapeAndKinds saw the same infinity in actual.
+            }
+
             double error = Math.Abs((double)expected[i] - actual[i]) / Math.Max(1.0, Math.Abs(expected[i]));
-            if (!(error <= worst))
+            if (error > worst)
             {
                 worst = error;
                 at = i;
@@ -119,19 +129,27 @@ public static class Close
     /// <summary>The largest deviation relative to the tensor's largest magnitude (its scale), at most <paramref name="tolerance"/>.</summary>
     public static void Tensor(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double tolerance, string what)
     {
-        Assert.Equal(expected.Length, actual.Length);
+        CheckShapeAndKinds(expected, actual, what);
         double scale = 0, worst = 0;
         int at = -1;
         for (int i = 0; i < expected.Length; i++)
         {
-            scale = Math.Max(scale, Math.Abs(expected[i]));
+            if (float.IsFinite(expected[i]))
+            {
+                scale = Math.Max(scale, Math.Abs(expected[i]));
+            }
         }
 
         scale = Math.Max(scale, 1e-6);
         for (int i = 0; i < expected.Length; i++)
         {
+            if (float.IsInfinity(expected[i]))
+            {
+                continue;
+            }
+
             double error = Math.Abs((double)expected[i] - actual[i]) / scale;
-            if (!(error <= worst))
+            if (error > worst)
             {
                 worst = error;
                 at = i;
@@ -140,5 +158,25 @@ public static class Close
 
         Assert.True(worst <= tolerance,
             string.Create(CultureInfo.InvariantCulture, $"{what}: element {at} expected {(at >= 0 ? expected[at] : 0)}, got {(at >= 0 ? actual[at] : 0)} (error {worst:E2} of the tensor's scale {scale:E2} > {tolerance:E0})."));
+    }
+
+    /// <summary>Same length; no NaN on either side; an infinity on either side only against the same infinity.</summary>
+    private static void CheckShapeAndKinds(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.True(expected.Length == actual.Length,
+            string.Create(CultureInfo.InvariantCulture, $"{what}: expected {expected.Length} elements, got {actual.Length}."));
+        for (int i = 0; i < expected.Length; i++)
+        {
+            float e = expected[i], a = actual[i];
+            if (float.IsNaN(e) || float.IsNaN(a))
+            {
+                Assert.Fail(string.Create(CultureInfo.InvariantCulture, $"{what}: element {i} expected {e}, got {a}: a NaN never matches."));
+            }
+
+            if ((float.IsInfinity(e) || float.IsInfinity(a)) && e != a)
+            {
+                Assert.Fail(string.Create(CultureInfo.InvariantCulture, $"{what}: element {i} expected {e}, got {a}: an infinity matches only the same infinity."));
+            }
+        }
     }
 }

@@ -10,13 +10,20 @@ namespace Fixed.Tests.Training;
 /// </summary>
 public sealed class AllocationTests
 {
+    /// <summary>Steps per multi-step call: longer than any window, as inference is not bounded by one.</summary>
+    private const int LongSequence = 64;
+
     [Fact]
-    public void Inference_100kCallsEach_AllocatesNothing()
+    public void Inference_OneStepAndSixtyFourStepCalls_AllocatesNothing()
     {
+        // One layer (the three cells at H = 32) and two layers (each cell).
         AssertInferenceAllocatesNothing<RnnRegression>();
         AssertInferenceAllocatesNothing<Gru32>();
         AssertInferenceAllocatesNothing<Lstm32>();
         AssertInferenceAllocatesNothing<SmallRnn>();
+        AssertInferenceAllocatesNothing<SmallGru>();
+        AssertInferenceAllocatesNothing<SmallLstm>();
+        AssertInferenceAllocatesNothing<DeepLstm64>();
     }
 
     [Fact]
@@ -40,9 +47,14 @@ public sealed class AllocationTests
     [Fact]
     public void TrainingIteration_10kIterations_AllocatesNothing()
     {
+        // One layer (the three cells at H = 32), two layers (each cell, window 12) and three (an LSTM over a 64-step window).
         AssertTrainingAllocatesNothing<RnnRegression>(m => new Adam(m, 1e-3f));
         AssertTrainingAllocatesNothing<Gru32>(m => new AdamW(m));
         AssertTrainingAllocatesNothing<Lstm32>(m => new Sgd(m, 1e-3f, momentum: 0.9f, nesterov: true));
+        AssertTrainingAllocatesNothing<SmallRnn>(m => new Sgd(m, 1e-3f, momentum: 0.9f));
+        AssertTrainingAllocatesNothing<SmallGru>(m => new Adam(m, 1e-3f));
+        AssertTrainingAllocatesNothing<SmallLstm>(m => new AdamW(m));
+        AssertTrainingAllocatesNothing<DeepLstm64>(m => new Adam(m, 1e-3f), longest: 64);
     }
 
     private static void AssertInferenceAllocatesNothing<T>()
@@ -52,8 +64,8 @@ public sealed class AllocationTests
         Span<float> state = stackalloc float[T.StateLength];
         float[] input = new float[T.InputSize];
         float[] output = new float[T.OutputSize];
-        float[] inputs = new float[16 * T.InputSize];
-        float[] outputs = new float[16 * T.OutputSize];
+        float[] inputs = new float[LongSequence * T.InputSize];
+        float[] outputs = new float[LongSequence * T.OutputSize];
         input.AsSpan().Fill(0.3f);
         inputs.AsSpan().Fill(-0.2f);
 
@@ -63,8 +75,8 @@ public sealed class AllocationTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         RunInference(model, state, input, output, inputs, outputs);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated == 0, $"{typeof(T).Name}: inference allocated {allocated} bytes over 300,000 calls.");
-        Assert.True(float.IsFinite(output[0]));
+        Assert.True(allocated == 0, $"{typeof(T).Name}: inference allocated {allocated} bytes over 300,000 one-step and 4,000 {LongSequence}-step calls.");
+        Assert.True(float.IsFinite(output[0]) && float.IsFinite(outputs[^1]));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -85,14 +97,24 @@ public sealed class AllocationTests
         {
             model.WarmUp(state, inputs.AsSpan(0, T.InputSize));
         }
+
+        for (int i = 0; i < 2_000; i++)
+        {
+            model.Forward(state, inputs, outputs);
+        }
+
+        for (int i = 0; i < 2_000; i++)
+        {
+            model.WarmUp(state, inputs);
+        }
     }
 
-    private static void AssertTrainingAllocatesNothing<T>(Func<T, Optimizer> createOptimizer)
+    private static void AssertTrainingAllocatesNothing<T>(Func<T, Optimizer> createOptimizer, int longest = 32)
         where T : IRecurrentModel<T>
     {
         T model = T.Create(2);
         Optimizer optimizer = createOptimizer(model);
-        int steps = Math.Min(T.Window, 32);
+        int steps = Math.Min(T.Window, longest);
         float[] inputs = new float[steps * T.InputSize];
         float[] targets = new float[steps * T.OutputSize];
         float[] batchInputs = new float[4 * steps * T.InputSize];
@@ -137,3 +159,7 @@ public sealed class AllocationTests
 
 [Recurrent(2, 3, Cell = Cell.Gru, OutputSize = 2)]
 public partial class FirstCallOnly;
+
+/// <summary>Three layers and a window of 64 steps: the deepest and longest tape the allocation tests train.</summary>
+[Recurrent(3, 16, Cell = Cell.Lstm, NumLayers = 3, OutputSize = 2, Window = 64)]
+public partial class DeepLstm64;

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using Xunit;
 
@@ -41,13 +42,19 @@ public sealed class CheckpointTests
         Assert.Equal(straight.Parameters.ToArray(), resumed.Parameters.ToArray());
     }
 
+    /// <summary>
+    /// A checkpoint holds the model under its state_dict names, so that <c>Load</c> reads it once the optimizer's tensors
+    /// are dropped (no renaming, nothing else removed). <c>Load</c> itself keeps its contract of nothing extra: on the
+    /// whole checkpoint it names the first optimizer tensor and changes nothing.
+    /// </summary>
     [Fact]
-    public void Save_ToPath_ModelPartLoadsWithModelLoadAfterRemovingNothing()
+    public void Save_ToPath_ModelPartLoadsWithModelLoadAfterRemovingOnlyTheOptimizerTensors()
     {
         var model = new SmallLstm(seed: 1);
         var optimizer = new Adam(model);
         Train(model, optimizer, 0);
         string path = Path.Combine(Path.GetTempPath(), "fixed-checkpoint-" + Guid.NewGuid().ToString("N") + ".safetensors");
+        string modelPart = Path.ChangeExtension(path, ".model.safetensors");
         try
         {
             Checkpoint.Save(path, model, optimizer);
@@ -57,10 +64,33 @@ public sealed class CheckpointTests
             Assert.Equal("1", file.Metadata["step"]);
             Assert.True(file.TryGetTensor("optimizer.exp_avg", out _));
             Assert.True(file.TryGetTensor("rnn.weight_ih_l1", out _));
+
+            var fresh = new SmallLstm(seed: 2);
+            float[] before = fresh.Parameters.ToArray();
+            Assert.NotEqual(model.Parameters.ToArray(), before);
+            InvalidDataException error = Assert.Throws<InvalidDataException>(() => fresh.Load(path));
+            Assert.Contains("unexpected tensor 'optimizer.", error.Message, StringComparison.Ordinal);
+            Assert.Equal(before, fresh.Parameters.ToArray());
+
+            var kept = new List<FloatTensor>();
+            foreach (SafeTensorEntry entry in file.Tensors)
+            {
+                if (!entry.Name.StartsWith("optimizer.", StringComparison.Ordinal))
+                {
+                    kept.Add(new FloatTensor(entry.Name, entry.Shape, file.ReadFloats(entry.Name)));
+                }
+            }
+
+            Assert.Equal(SmallLstm.Layout.Length, kept.Count);
+            SafeTensorWriter.Write(modelPart, kept);
+            fresh.Load(modelPart);
+
+            Assert.Equal(model.Parameters.ToArray(), fresh.Parameters.ToArray());
         }
         finally
         {
             File.Delete(path);
+            File.Delete(modelPart);
         }
     }
 

@@ -6,7 +6,8 @@ using System.IO;
 namespace Fixed;
 
 /// <summary>
-/// A training checkpoint: the model's weights (state_dict names, loadable by PyTorch and by <c>Load</c>) and its
+/// A training checkpoint: the model's weights (state_dict names, loadable by PyTorch and by <c>Load</c> once the
+/// <c>optimizer.*</c> tensors are left out: <c>Load</c> accepts nothing extra) and its
 /// optimizer's state (<c>optimizer.*</c> tensors, and metadata naming the optimizer, its step count, learning rate
 /// and hyperparameters) in one safetensors file. Resuming from it continues bit-identically.
 /// </summary>
