@@ -30,12 +30,18 @@ def trace(make_scheduler, lr):
     return torch.tensor(np.array(rates, dtype=np.float32))
 
 
-def main():
+def compute():
+    """(tensors, metadata) of schedules.data.safetensors; scripts/verify_fixtures.py compares them with the file."""
     tensors = {
         "step_decay": trace(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.5), 0.1),
         "cosine": trace(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10, eta_min=1e-4), 0.01),
     }
     metadata = {"step_decay": "StepLR(lr=0.1, step_size=4, gamma=0.5)", "cosine": "CosineAnnealingLR(lr=0.01, T_max=10, eta_min=1e-4); periodic past T_max, as PyTorch's", "epochs": str(EPOCHS)}
+    return tensors, metadata
+
+
+def main():
+    tensors, metadata = compute()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     path = os.path.join(root, "Runtime.Tests", "Fixtures", "schedules.data.safetensors")
     st.save(path, tensors, metadata=metadata)

@@ -31,7 +31,9 @@ FIX = os.path.join(ROOT, "Runtime.Tests", "Fixtures")
 BATCH, LR, CLIP = 16, 0.01, 5.0
 
 
-def main():
+def compute(log=print):
+    """Trains as described above; returns (rows [(step, loss, grad_norm)], the sine_first20 (tensors, metadata)).
+    scripts/verify_fixtures.py compares both with the committed files."""
     torch.set_num_threads(1)
     data, md = st.load_torch(os.path.join(EX, "sine_data.safetensors"))
     x, perm = data["x"], data["perm"].long()
@@ -65,23 +67,28 @@ def main():
             rows.append((step, loss.item(), gn.item()))
             losses.append(loss.item())
             step += 1
-        print(f"epoch {epoch + 1:2d}: {len(losses)} steps, mean loss {sum(losses) / len(losses):.6f}")
+        log(f"epoch {epoch + 1:2d}: {len(losses)} steps, mean loss {sum(losses) / len(losses):.6f}")
 
     with torch.no_grad():
         train_mse = loss_fn(predict(torch.arange(n_train)), labels[:n_train]).item()
         hold_mse = loss_fn(predict(torch.arange(n_train, n)), labels[n_train:]).item()
-    print(f"final train MSE {train_mse:.6f}, holdout MSE {hold_mse:.6f} ({n - n_train} samples)")
+    log(f"final train MSE {train_mse:.6f}, holdout MSE {hold_mse:.6f} ({n - n_train} samples)")
 
+    first = rows[:20]
+    first20 = ({"loss": torch.tensor([r[1] for r in first]), "grad_norm": torch.tensor([r[2] for r in first])},
+               {"lr": repr(LR), "batch": str(BATCH), "clip": repr(CLIP), "optimizer": "adam",
+                "loss": "mse", "loss_on": "last", "layout": "batch_first",
+                "description": "first 20 steps of scripts/sine_pytorch.py; grad_norm = clip_grad_norm_ return value"})
+    return rows, first20
+
+
+def main():
+    rows, (tensors, metadata) = compute()
     with open(os.path.join(EX, "pytorch_losses.csv"), "w", newline="\n") as f:
         f.write("step,loss,grad_norm\n")
         for s, l, g in rows:
             f.write(f"{s},{l!r},{g!r}\n")
-    first = rows[:20]
-    st.save(os.path.join(FIX, "sine_first20.data.safetensors"),
-            {"loss": torch.tensor([r[1] for r in first]), "grad_norm": torch.tensor([r[2] for r in first])},
-            {"lr": repr(LR), "batch": str(BATCH), "clip": repr(CLIP), "optimizer": "adam",
-             "loss": "mse", "loss_on": "last", "layout": "batch_first",
-             "description": "first 20 steps of scripts/sine_pytorch.py; grad_norm = clip_grad_norm_ return value"})
+    st.save(os.path.join(FIX, "sine_first20.data.safetensors"), tensors, metadata)
     print(f"wrote examples/SineWave/pytorch_losses.csv ({len(rows)} steps), "
           f"Runtime.Tests/Fixtures/sine_first20.data.safetensors")
     print("first 5 steps (loss, grad_norm): " + ", ".join(f"({l:.6f}, {g:.6f})" for _, l, g in rows[:5]))

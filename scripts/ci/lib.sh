@@ -6,9 +6,15 @@
 #   run_stage NAME CMD...                  any command; fails the run if it exits non-zero
 #   run_test_stage NAME FORMAT CMD...      a test run; FORMAT = mtp | xunit (see the parsers below);
 #                                          adds its counts to the totals and fails the run if the command
-#                                          exits non-zero, prints no summary, runs zero tests or has failures
-#   record_counts NAME PASSED FAILED       add counts from a stage that parsed its own results
+#                                          exits non-zero, prints no summary, runs zero tests, has failures
+#                                          or skipped tests (a skipped test left in the suite is a defect)
+#   record_counts NAME PASSED FAILED [SKIPPED]   add counts from a test stage that parsed its own results
 #   skip_stage NAME REASON                 note a stage that was not run (shown in the final table)
+#   skip_test_stage NAME REASON            the same for a test stage: also listed under "test stages not
+#                                          run" at the end
+#   ci_finish SECONDS                      the summary; fails the run if any stage failed, if no test stage
+#                                          ran or the test stages ran zero tests in total (e.g. CI_ONLY=build),
+#                                          or if any test was skipped
 #
 # Optional per call: STAGE_TIMEOUT=SECONDS run_stage ...  (killed -> counted as failed, exit 124);
 # CMD must then be an executable, not a shell function (timeout(1) runs it).
@@ -17,6 +23,10 @@
 CI_LOG_DIR="${CI_LOG_DIR:-artifacts/ci}"
 CI_TOTAL_PASSED=0
 CI_TOTAL_FAILED=0
+CI_TOTAL_SKIPPED=0
+CI_TOTAL_TESTS=0
+CI_TEST_STAGES_RUN=0
+CI_TEST_STAGES_NOT_RUN=()
 CI_FAILURES=()
 CI_TABLE=()
 CI_LAST_RC=0
@@ -39,6 +49,12 @@ stage_enabled() {
 skip_stage() {
     echo "=== [$1] skipped: $2"
     CI_TABLE+=("$(printf '%-22s %-8s %s' "$1" "skipped" "$2")")
+}
+
+skip_test_stage() {
+    echo "=== [$1] TEST STAGE NOT RUN: $2"
+    CI_TABLE+=("$(printf '%-22s %-8s %s' "$1" "NOT RUN" "test stage: $2")")
+    CI_TEST_STAGES_NOT_RUN+=("$1 ($2)")
 }
 
 # run_stage NAME CMD... -> sets CI_LAST_RC and CI_LAST_LOG; always returns 0.
@@ -88,22 +104,24 @@ run_stage() {
 #     duration: 801ms
 # A run that went wrong outside any test (zero tests ran, test host crashed) also has "  error: N"
 # right after the first line (then a blank line); those count as failed.
-# Prints "TOTAL PASSED FAILED" from the last summary block, or nothing if there is none.
+# Prints "TOTAL PASSED FAILED SKIPPED" from the last summary block, or nothing if there is none.
 parse_mtp_summary() {
     sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$1" | awk '
-        /^Test run summary:/ { found = 1; total = ""; failed = 0; errors = 0; succeeded = 0; next }
+        /^Test run summary:/ { found = 1; total = ""; failed = 0; errors = 0; succeeded = 0; skipped = 0; next }
         found && /^[[:space:]]+total:[[:space:]]*[0-9]+[[:space:]]*$/     { total = $2 }
         found && /^[[:space:]]+failed:[[:space:]]*[0-9]+[[:space:]]*$/    { failed = $2 }
         found && /^[[:space:]]+error:[[:space:]]*[0-9]+[[:space:]]*$/     { errors = $2 }
         found && /^[[:space:]]+succeeded:[[:space:]]*[0-9]+[[:space:]]*$/ { succeeded = $2 }
-        END { if (found && total != "") print total, succeeded, failed + errors }'
+        found && /^[[:space:]]+skipped:[[:space:]]*[0-9]+[[:space:]]*$/   { skipped = $2 }
+        END { if (found && total != "") print total, succeeded, failed + errors, skipped }'
 }
 
 # xunit.v3 in-process runner summary (the test executable run directly, e.g. under qemu):
 #   === TEST EXECUTION SUMMARY ===
 #      Fixed.Tests  Total: 395, Errors: 0, Failed: 0, Skipped: 0, Not Run: 0, Time: 60.591s
 # Passed = Total - Failed - Skipped - Not Run; failed = Failed + Errors (errors are fixture/cleanup
-# failures that belong to no single test). Uses the last such line.
+# failures that belong to no single test); skipped = Skipped + Not Run. Uses the last such line.
+# Prints "TOTAL PASSED FAILED SKIPPED", or nothing if there is no such line.
 parse_xunit_summary() {
     sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$1" | awk '
         /Total: [0-9]+, Errors: [0-9]+, Failed: [0-9]+, Skipped: [0-9]+, Not Run: [0-9]+/ {
@@ -113,20 +131,33 @@ parse_xunit_summary() {
             split(line, v, ",")
             total = v[1]; errors = v[2]; failed = v[3]; skipped = v[4]; notrun = v[5]; found = 1
         }
-        END { if (found) print total, total - failed - skipped - notrun, failed + errors }'
+        END { if (found) print total, total - failed - skipped - notrun, failed + errors, skipped + notrun }'
 }
 
+# record_counts NAME PASSED FAILED [SKIPPED]: a test stage that ran; adds to the totals.
 record_counts() {
+    local skipped="${4:-0}"
     CI_TOTAL_PASSED=$((CI_TOTAL_PASSED + $2))
     CI_TOTAL_FAILED=$((CI_TOTAL_FAILED + $3))
+    CI_TOTAL_SKIPPED=$((CI_TOTAL_SKIPPED + skipped))
+    CI_TOTAL_TESTS=$((CI_TOTAL_TESTS + $2 + $3 + skipped))
+    CI_TEST_STAGES_RUN=$((CI_TEST_STAGES_RUN + 1))
+    if [ "$skipped" -gt 0 ]; then
+        echo "=== [$1] $skipped TEST(S) SKIPPED: a skipped test is a defect; remove the skip or the test"
+        CI_FAILURES+=("$1 ($skipped skipped)")
+    fi
 }
 
 # run_test_stage NAME FORMAT CMD...
 run_test_stage() {
     local name="$1" format="$2"; shift 2
+    if ! stage_enabled "$name"; then
+        skip_test_stage "$name" "CI_ONLY/CI_SKIP"
+        CI_LAST_RC=skip
+        return 0
+    fi
     _CI_IN_TEST_STAGE=1 run_stage "$name" "$@"
-    [ "$CI_LAST_RC" = skip ] && return 0
-    local counts total passed failed status
+    local counts total passed failed skipped status
     case "$format" in
         mtp) counts=$(parse_mtp_summary "$CI_LAST_LOG") ;;
         xunit) counts=$(parse_xunit_summary "$CI_LAST_LOG") ;;
@@ -135,12 +166,14 @@ run_test_stage() {
     if [ -z "$counts" ]; then
         echo "=== [$name] no test summary found in the output"
         CI_FAILURES+=("$name (no test summary)")
+        CI_TEST_STAGES_RUN=$((CI_TEST_STAGES_RUN + 1))
         status="FAILED (no summary, exit $CI_LAST_RC)"
     else
-        read -r total passed failed <<<"$counts"
-        record_counts "$name" "$passed" "$failed"
-        echo "=== [$name] $total tests: $passed passed, $failed failed"
+        read -r total passed failed skipped <<<"$counts"
+        record_counts "$name" "$passed" "$failed" "$skipped"
+        echo "=== [$name] $total tests: $passed passed, $failed failed, $skipped skipped"
         status="$passed passed, $failed failed"
+        [ "$skipped" -gt 0 ] && status="$status, $skipped SKIPPED"
         if [ "$total" -eq 0 ]; then
             CI_FAILURES+=("$name (zero tests ran)")
             status="FAILED (zero tests)"
@@ -153,17 +186,29 @@ run_test_stage() {
     return 0
 }
 
-# Prints the stage table, then the final count line as the very last line; returns 1 on any failure.
+# Prints the stage table, then the final count line as the very last line; returns 1 on any failure,
+# and also when no test stage ran or the test stages ran zero tests in total: CI that tested nothing
+# is not green.
 ci_finish() {
     local total_elapsed="$1" row f
+    if [ "$CI_TEST_STAGES_RUN" -eq 0 ]; then
+        CI_FAILURES+=("no test stage ran")
+    elif [ "$CI_TOTAL_TESTS" -eq 0 ]; then
+        CI_FAILURES+=("the test stages ran zero tests in total")
+    fi
     echo
     echo "=== stages"
     for row in "${CI_TABLE[@]}"; do echo "  $row"; done
     echo "  $(printf '%-22s %-8s' total "$(_ci_fmt "$total_elapsed")")"
+    if [ "${#CI_TEST_STAGES_NOT_RUN[@]}" -gt 0 ]; then
+        echo "=== TEST STAGES NOT RUN (${#CI_TEST_STAGES_NOT_RUN[@]}):"
+        for f in "${CI_TEST_STAGES_NOT_RUN[@]}"; do echo "  $f"; done
+    fi
     if [ "${#CI_FAILURES[@]}" -gt 0 ]; then
         echo "=== FAILED:"
         for f in "${CI_FAILURES[@]}"; do echo "  $f"; done
     fi
+    echo "=== $CI_TEST_STAGES_RUN test stage(s), $CI_TOTAL_TESTS tests: $CI_TOTAL_PASSED passed, $CI_TOTAL_FAILED failed, $CI_TOTAL_SKIPPED skipped"
     echo "$CI_TOTAL_PASSED passed, $CI_TOTAL_FAILED failed"
     [ "${#CI_FAILURES[@]}" -eq 0 ]
 }
