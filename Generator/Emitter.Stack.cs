@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using Fixed.Generator.Model;
+using Fixed.Generator.Shared;
 
 namespace Fixed.Generator;
 
@@ -119,7 +120,7 @@ internal static partial class Emitter
             {
                 yield return (layer.Name + ".h_l" + Int(k), offset, layer.HiddenSize);
                 offset += layer.HiddenSize;
-                if (layer.Cell == CellKind.Lstm)
+                if (layer.Cell == Cell.Lstm)
                 {
                     yield return (layer.Name + ".c_l" + Int(k), offset, layer.HiddenSize);
                     offset += layer.HiddenSize;
@@ -202,7 +203,7 @@ internal static partial class Emitter
         switch (layer.Kind)
         {
             case LayerKind.Recurrent:
-                string module = layer.Cell switch { CellKind.Gru => "nn.GRU", CellKind.Lstm => "nn.LSTM", _ => "nn.RNN" };
+                string module = layer.Cell switch { Cell.Gru => "nn.GRU", Cell.Lstm => "nn.LSTM", _ => "nn.RNN" };
                 string arguments = Int(layer.InputSize) + ", " + Int(layer.HiddenSize);
                 arguments += layer.NumLayers != 1 ? ", num_layers=" + Int(layer.NumLayers) : string.Empty;
                 arguments += layer.Relu ? ", nonlinearity='relu'" : string.Empty;
@@ -437,7 +438,7 @@ internal static partial class Emitter
         long offset = 0;
         foreach (LayerSpec layer in spec.Layers.Where(l => l.IsRecurrent))
         {
-            bool lstm = layer.Cell == CellKind.Lstm;
+            bool lstm = layer.Cell == Cell.Lstm;
             for (int k = 0; k < layer.NumLayers; k++)
             {
                 rows.Add((offset, layer.HiddenSize, lstm, layer.Name + " layer " + Int(k)));

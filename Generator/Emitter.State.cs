@@ -1,4 +1,5 @@
 using Fixed.Generator.Model;
+using Fixed.Generator.Shared;
 
 namespace Fixed.Generator;
 
@@ -6,7 +7,7 @@ internal static partial class Emitter
 {
     private static void WriteState(CodeWriter w, NetworkSpec spec)
     {
-        bool lstm = spec.Cell == CellKind.Lstm;
+        bool lstm = spec.Cell == Cell.Lstm;
         w.Lines($$"""
             /// <summary>
             /// The recurrent state: h{{(lstm ? " and c" : string.Empty)}} of every layer, {{Int(spec.StateLength)}} floats in a value type with no

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Linq;
 using System.Reflection;
 using Fixed.Generator.Model;
+using Fixed.Generator.Shared;
 using Microsoft.CodeAnalysis.CSharp;
 
 namespace Fixed.Generator;
@@ -107,7 +108,7 @@ internal static partial class Emitter
 
     private static string PyTorchModule(NetworkSpec spec)
     {
-        string module = spec.Cell switch { CellKind.Gru => "nn.GRU", CellKind.Lstm => "nn.LSTM", _ => "nn.RNN" };
+        string module = spec.Cell switch { Cell.Gru => "nn.GRU", Cell.Lstm => "nn.LSTM", _ => "nn.RNN" };
         string arguments = Int(spec.InputSize) + ", " + Int(spec.HiddenSize);
         if (spec.NumLayers != 1)
         {
@@ -138,7 +139,7 @@ internal static partial class Emitter
             : "Outputs per step: the top layer's hidden state (there is no head).");
         Constant(w, "ParameterCount", spec.ParameterCount, "Floats in <see cref=\"Parameters\"/>: every weight and bias, head included.");
         Constant(w, "Window", spec.Window, "The longest sequence one <c>Backward</c> call accepts.");
-        Constant(w, "StateLength", spec.StateLength, "Floats in one <see cref=\"State\"/>: h" + (spec.Cell == CellKind.Lstm ? " and c" : string.Empty) + " of every layer.");
+        Constant(w, "StateLength", spec.StateLength, "Floats in one <see cref=\"State\"/>: h" + (spec.Cell == Cell.Lstm ? " and c" : string.Empty) + " of every layer.");
     }
 
     private static void Constant(CodeWriter w, string name, long value, string doc)

@@ -4,9 +4,10 @@ using System.Linq;
 using System.Threading;
 using Fixed.Generator.Diagnostics;
 using Fixed.Generator.Model;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
+using Fixed.Generator.Shared;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis;
 
 namespace Fixed.Generator;
 
@@ -101,9 +102,12 @@ internal static class Parser
             : new ParsedModel(spec, EquatableArray<DiagnosticInfo>.Empty, arguments.WeightsLocation);
     }
 
+    /// <summary>The values of one of the runtime's enums as C# writes them: <c>Cell.Rnn, Cell.Gru, Cell.Lstm</c>.</summary>
+    private static string EnumValues(System.Type type) => string.Join(", ", System.Enum.GetNames(type).Select(name => type.Name + "." + name));
+
     /// <summary>One <c>[Recurrent]</c> attribute's arguments, checked (each problem a diagnostic on its argument).</summary>
     internal sealed record RecurrentArguments(
-        int InputSize, int HiddenSize, int NumLayers, CellKind Cell, bool Relu, bool Bias, int OutputSize, int Window,
+        int InputSize, int HiddenSize, int NumLayers, Cell Cell, bool Relu, bool Bias, int OutputSize, int Window,
         string? Weights, string? Name, LocationInfo? WeightsLocation, Location? OutputSizeLocation, Location? NameLocation);
 
     internal static RecurrentArguments ReadRecurrent(AttributeData attribute, AttributeSyntax? attributeSyntax, Location attributeLocation, List<DiagnosticInfo> diagnostics)
@@ -157,18 +161,18 @@ internal static class Parser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WindowTooSmall, ArgumentLocation("Window", -1), window));
         }
 
-        if (cell is < 0 or > 2)
+        if (!System.Enum.IsDefined(typeof(Cell), cell))
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("Cell", -1), "Cell", cell, "Cell", "Cell.Rnn, Cell.Gru, Cell.Lstm"));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("Cell", -1), "Cell", cell, "Cell", EnumValues(typeof(Cell))));
         }
 
-        if (nonlinearity is < 0 or > 1)
+        if (!System.Enum.IsDefined(typeof(Nonlinearity), nonlinearity))
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("Nonlinearity", -1), "Nonlinearity", nonlinearity, "Nonlinearity", "Nonlinearity.Tanh, Nonlinearity.Relu"));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("Nonlinearity", -1), "Nonlinearity", nonlinearity, "Nonlinearity", EnumValues(typeof(Nonlinearity))));
         }
-        else if (nonlinearity == 1 && cell is 1 or 2)
+        else if ((Nonlinearity)nonlinearity == Nonlinearity.Relu && (Cell)cell is Cell.Gru or Cell.Lstm)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReluOnGatedCell, ArgumentLocation("Nonlinearity", -1), ((CellKind)cell).ToString()));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReluOnGatedCell, ArgumentLocation("Nonlinearity", -1), ((Cell)cell).ToString()));
         }
 
         if (hasName)
@@ -176,7 +180,7 @@ internal static class Parser
             StackParser.CheckName(name, ArgumentLocation("Name", -1), diagnostics);
         }
 
-        return new RecurrentArguments(inputSize, hiddenSize, numLayers, (CellKind)cell, nonlinearity == 1, bias, outputSize, window, weights, name,
+        return new RecurrentArguments(inputSize, hiddenSize, numLayers, (Cell)cell, (Nonlinearity)nonlinearity == Nonlinearity.Relu, bias, outputSize, window, weights, name,
             weights is null ? null : LocationInfo.From(ArgumentLocation("Weights", -1)),
             hasOutputSize ? ArgumentLocation("OutputSize", -1) : null,
             hasName ? ArgumentLocation("Name", -1) : null);
@@ -406,11 +410,15 @@ internal static class Parser
                 stateBytes, spec.NumLayers, spec.StatePerLayer, N0(StackBudgetBytes)));
         }
 
-        long scratchBytes = 2L * spec.Gates * spec.HiddenSize * sizeof(float);
+        // What the runtime's engine stackallocs per step (PackedLayout's ScratchLength and the cache-line slack), at the
+        // widest vector a user's machine can have. HiddenSize is an int, so this long cannot overflow.
+        long scratchBytes = spec.ScratchBytes;
         if (scratchBytes > StackBudgetBytes)
         {
+            long padded = NetworkArithmetic.PaddedHidden(spec.HiddenSize, NetworkArithmetic.WidestLanes);
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ScratchTooLarge, location, spec.ClassName,
-                N0(scratchBytes), spec.Gates, spec.HiddenSize, N0(StackBudgetBytes)));
+                N0(scratchBytes), NetworkArithmetic.ScratchLength(spec.Cell, spec.HiddenSize, NetworkArithmetic.WidestLanes) / padded, N0(padded),
+                spec.HiddenSize, NetworkArithmetic.WidestLanes, NetworkArithmetic.CacheLineSlackFloats, N0(StackBudgetBytes)));
         }
 
         if (Exceeds(() => spec.ParameterCount, MaxFloats, out string parameters))

@@ -4,8 +4,9 @@ using System.Linq;
 using System.Threading;
 using Fixed.Generator.Diagnostics;
 using Fixed.Generator.Model;
-using Microsoft.CodeAnalysis;
+using Fixed.Generator.Shared;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis;
 
 namespace Fixed.Generator;
 
@@ -140,7 +141,7 @@ internal static class StackParser
                         CheckName(name, ArgumentLocation("Name", -1), diagnostics);
                     }
 
-                    layer = new LayerSpec(LayerKind.Linear, name ?? "linear", inFeatures, outFeatures, 0, CellKind.Rnn, false, bias, 0, 0f);
+                    layer = new LayerSpec(LayerKind.Linear, name ?? "linear", inFeatures, outFeatures, 0, Cell.Rnn, false, bias, 0, 0f);
                     CheckChain(layer, previous, ArgumentLocation("inFeatures", 0), "inFeatures", diagnostics);
                     AddName(layer, ordinal, hasName ? ArgumentLocation("Name", -1) : location, names, diagnostics);
                     break;
@@ -171,7 +172,7 @@ internal static class StackParser
                     }
                     else
                     {
-                        layer = new LayerSpec(kind, null, previous.OutputSize, previous.OutputSize, 0, CellKind.Rnn, false, false, 0, kind is LayerKind.LeakyRelu or LayerKind.Elu ? argument : 0f);
+                        layer = new LayerSpec(kind, null, previous.OutputSize, previous.OutputSize, 0, Cell.Rnn, false, false, 0, kind is LayerKind.LeakyRelu or LayerKind.Elu ? argument : 0f);
                     }
 
                     break;
@@ -200,7 +201,7 @@ internal static class StackParser
             layers[0].InputSize,
             lastRecurrent?.HiddenSize ?? 0,
             layers.Where(l => l.IsRecurrent).Sum(l => l.NumLayers),
-            lastRecurrent?.Cell ?? CellKind.Rnn,
+            lastRecurrent?.Cell ?? Cell.Rnn,
             lastRecurrent?.Relu ?? false,
             lastRecurrent?.Bias ?? true,
             layers[layers.Count - 1].OutputSize,
@@ -253,7 +254,7 @@ internal static class StackParser
         {
             long state = checked(spec.StateLength * sizeof(float));
             long widths = checked(2L * spec.Layers.Max(l => (long)l.OutputSize) * sizeof(float));
-            long scratch = checked(spec.Layers.Where(l => l.IsRecurrent).Select(l => 2L * l.Gates * l.HiddenSize * sizeof(float)).DefaultIfEmpty(0).Max());
+            long scratch = spec.ScratchBytes;
             long total = checked(state + widths + scratch);
             if (total > Parser.StackBudgetBytes)
             {

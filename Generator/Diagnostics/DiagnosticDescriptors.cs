@@ -58,7 +58,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ScratchTooLarge = Error(
         "FIXED013", "Per-step scratch too large for the stack",
-        "One step of '{0}' needs {1} bytes of gate scratch on the stack ({2} gates × {3} hidden × 2 floats), over the {4}-byte budget: reduce HiddenSize");
+        "One step of '{0}' needs up to {1} bytes of gate scratch on the stack ({2} vectors × {3} floats, HiddenSize {4} padded to {5}-float SIMD vectors, plus {6} floats of cache-line alignment), over the {7}-byte budget: reduce HiddenSize");
 
     public static readonly DiagnosticDescriptor ClashesWithGeneratedCode = Error(
         "FIXED014", "Declaration clashes with the generated code",

@@ -6,7 +6,7 @@ using System.Linq;
 namespace Fixed.Generator.Model;
 
 /// <summary>An immutable array compared by its elements, so pipeline models stay value-equatable and cacheable.</summary>
-internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IEnumerable<T>
+internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadOnlyList<T>
     where T : IEquatable<T>
 {
     private readonly T[]? _items;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fixed.Generator.Shared;
 
 namespace Fixed.Generator.Model;
 
@@ -27,7 +28,7 @@ internal sealed record LayerSpec(
     int InputSize,
     int OutputSize,
     int NumLayers,
-    CellKind Cell,
+    Cell Cell,
     bool Relu,
     bool Bias,
     int Window,
@@ -39,49 +40,21 @@ internal sealed record LayerSpec(
 
     public int HiddenSize => IsRecurrent ? OutputSize : 0;
 
-    public int Gates => Cell switch { CellKind.Gru => 3, CellKind.Lstm => 4, _ => 1 };
+    public int Gates => NetworkArithmetic.Gates(Cell);
 
     /// <summary>State floats of the recurrent layer: h (and c) per stacked layer.</summary>
-    public long StateLength => IsRecurrent ? checked((long)NumLayers * (Cell == CellKind.Lstm ? 2L : 1L) * HiddenSize) : 0;
+    public long StateLength => IsRecurrent ? NetworkArithmetic.StateLength(Cell, HiddenSize, NumLayers) : 0;
 
-    public long ParameterCount
-    {
-        get
-        {
-            checked
-            {
-                if (Kind == LayerKind.Linear)
-                {
-                    return (long)OutputSize * InputSize + (Bias ? OutputSize : 0);
-                }
+    /// <summary>A Linear layer's weight and bias; a recurrent layer's, as the runtime counts a headless network's.</summary>
+    public long ParameterCount => Kind == LayerKind.Linear
+        ? checked(((long)OutputSize * InputSize) + (Bias ? OutputSize : 0))
+        : IsRecurrent ? NetworkArithmetic.ParameterCount(Cell, InputSize, HiddenSize, NumLayers, 0, Bias) : 0;
 
-                if (!IsRecurrent)
-                {
-                    return 0;
-                }
+    /// <summary>Floats the recurrent layer's BPTT records per step: the runtime's tape stride of a headless network.</summary>
+    public long TapeStride => NetworkArithmetic.TapeStride(Cell, InputSize, HiddenSize, NumLayers, 0);
 
-                long gh = (long)Gates * HiddenSize;
-                long first = gh * (InputSize + HiddenSize) + (Bias ? 2 * gh : 0);
-                long rest = gh * (HiddenSize + HiddenSize) + (Bias ? 2 * gh : 0);
-                return first + (NumLayers - 1) * rest;
-            }
-        }
-    }
-
-    /// <summary>Floats the recurrent layer's BPTT records per step (mirrors the runtime's tape stride for a headless layer).</summary>
-    public long TapeStride
-    {
-        get
-        {
-            checked
-            {
-                long gh = (long)Gates * HiddenSize;
-                long extra = Cell == CellKind.Rnn ? 0 : HiddenSize;
-                long perLayer = (Cell == CellKind.Lstm ? 2L : 1L) * HiddenSize + gh + extra;
-                return InputSize + perLayer + (NumLayers - 1) * (HiddenSize + perLayer) + HiddenSize + HiddenSize;
-            }
-        }
-    }
+    /// <summary>The most stack bytes one step of the recurrent layer takes for its gate scratch, on any machine.</summary>
+    public long ScratchBytes => IsRecurrent ? NetworkArithmetic.WorstCaseScratchBytes(Cell, HiddenSize) : 0;
 
     /// <summary>The attribute as written, for comments and messages: <c>[Linear(8, 12)]</c>.</summary>
     public string Display => Kind switch

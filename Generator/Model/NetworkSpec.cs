@@ -1,14 +1,7 @@
 using System.Linq;
+using Fixed.Generator.Shared;
 
 namespace Fixed.Generator.Model;
-
-/// <summary>The recurrent cell, mirroring <c>Fixed.Cell</c> (the generator cannot reference the runtime).</summary>
-internal enum CellKind
-{
-    Rnn = 0,
-    Gru = 1,
-    Lstm = 2,
-}
 
 /// <summary>A type that contains the model's class, from the outside in, e.g. <c>partial struct Outer</c>.</summary>
 internal sealed record ContainingType(string Keyword, string Name);
@@ -24,7 +17,7 @@ internal sealed record NetworkSpec(
     int InputSize,
     int HiddenSize,
     int NumLayers,
-    CellKind Cell,
+    Cell Cell,
     bool Relu,
     bool Bias,
     int OutputSize,
@@ -39,69 +32,34 @@ internal sealed record NetworkSpec(
     /// </summary>
     public bool IsStack => Layers.Count > 0;
 
-    public int Gates => Cell switch { CellKind.Gru => 3, CellKind.Lstm => 4, _ => 1 };
+    public int Gates => NetworkArithmetic.Gates(Cell);
 
-    public int EffectiveOutputSize => OutputSize > 0 ? OutputSize : HiddenSize;
+    public int EffectiveOutputSize => NetworkArithmetic.Outputs(HiddenSize, OutputSize);
 
-    // The totals below are computed checked: the Parser builds a spec from unvalidated sizes, where a product of
-    // four ints can overflow even a long, and it counts an OverflowException as "over the limit".
+    // The sizes are the runtime's own arithmetic (NetworkArithmetic, shared with Shape<TShape>/PackedLayout<TShape>),
+    // computed checked: the Parser builds a spec from unvalidated sizes, where a product of four ints can overflow even
+    // a long, and it counts an OverflowException as "over the limit". A stack sums (or takes the widest of) its layers'.
 
-    public long StatePerLayer => Cell == CellKind.Lstm ? 2L * HiddenSize : HiddenSize;
+    public long StatePerLayer => NetworkArithmetic.StatePerLayer(Cell, HiddenSize);
 
-    public long StateLength => IsStack ? Layers.Sum(l => l.StateLength) : checked(NumLayers * StatePerLayer);
+    public long StateLength => IsStack ? Layers.Sum(l => l.StateLength) : NetworkArithmetic.StateLength(Cell, HiddenSize, NumLayers);
 
-    public long LayerParameters(int layer)
-    {
-        checked
-        {
-            long gh = (long)Gates * HiddenSize;
-            long input = layer == 0 ? InputSize : HiddenSize;
-            return gh * (input + HiddenSize) + (Bias ? 2 * gh : 0);
-        }
-    }
+    public long ParameterCount => IsStack
+        ? Layers.Aggregate(0L, (total, layer) => checked(total + layer.ParameterCount))
+        : NetworkArithmetic.ParameterCount(Cell, InputSize, HiddenSize, NumLayers, OutputSize, Bias);
 
-    public long ParameterCount
-    {
-        get
-        {
-            checked
-            {
-                if (IsStack)
-                {
-                    long total = 0;
-                    foreach (LayerSpec layer in Layers)
-                    {
-                        total += layer.ParameterCount;
-                    }
+    /// <summary>Floats recorded per step for BPTT: the runtime's <c>Shape&lt;TShape&gt;.TapeStride</c> (a stack's widest recurrent layer's).</summary>
+    public long TapeStride => IsStack
+        ? Layers.Where(l => l.IsRecurrent).Select(l => l.TapeStride).DefaultIfEmpty(0).Max()
+        : NetworkArithmetic.TapeStride(Cell, InputSize, HiddenSize, NumLayers, OutputSize);
 
-                    return total;
-                }
-
-                long count = LayerParameters(0) + (NumLayers - 1) * LayerParameters(1);
-                return count + (OutputSize > 0 ? (long)OutputSize * (HiddenSize + 1L) : 0);
-            }
-        }
-    }
-
-    /// <summary>Floats recorded per step for BPTT; mirrors <c>Shape&lt;TShape&gt;.TapeStride</c> in the runtime.</summary>
-    public long TapeStride
-    {
-        get
-        {
-            checked
-            {
-                if (IsStack)
-                {
-                    return Layers.Where(l => l.IsRecurrent).Select(l => l.TapeStride).DefaultIfEmpty(0).Max();
-                }
-
-                long gh = (long)Gates * HiddenSize;
-                long extra = Cell == CellKind.Rnn ? 0 : HiddenSize;
-                long perLayer = StatePerLayer + gh + extra;
-                return InputSize + perLayer + (NumLayers - 1) * (HiddenSize + perLayer) + HiddenSize + (long)EffectiveOutputSize;
-            }
-        }
-    }
+    /// <summary>
+    /// The most stack bytes one step's gate scratch takes on any machine: the runtime's <c>PackedLayout&lt;TShape&gt;.ScratchLength</c>
+    /// at 16 lanes, plus its cache-line slack (a stack's widest recurrent layer's).
+    /// </summary>
+    public long ScratchBytes => IsStack
+        ? Layers.Where(l => l.IsRecurrent).Select(l => l.ScratchBytes).DefaultIfEmpty(0).Max()
+        : NetworkArithmetic.WorstCaseScratchBytes(Cell, HiddenSize);
 
     /// <summary>The C# name with namespace and containing types, e.g. <c>Demo.Sensors.ImuClassifier</c>.</summary>
     public string FullName =>

@@ -3,22 +3,21 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 using Fixed.Generator.Model;
+using Fixed.Generator.Shared;
 
 namespace Fixed.Generator.Weights;
 
 /// <summary>
-/// Reads and validates a safetensors file for embedding, with the rules of the runtime's <c>SafeTensorFile</c>: the
-/// header length, strict JSON (no comments, no trailing commas, no repeated keys), every entry with exactly dtype,
+/// Reads and validates a safetensors file for embedding, with the runtime's rules (<see cref="SafeTensorRules"/>, the
+/// same source file as the runtime's <c>SafeTensorFile</c> uses): the header length, every entry with exactly dtype,
 /// shape and data_offsets, a known dtype, offsets in bounds whose byte count matches the shape, and tensors that tile
-/// the data buffer with no holes or overlaps. A small reader of its own, because an analyzer cannot bring
-/// System.Text.Json into every compiler process, and the header's grammar is four kinds of value deep.
+/// the data buffer with no holes or overlaps. The JSON itself (strict: no comments, no trailing commas) is read by a
+/// small reader of its own, because an analyzer cannot bring System.Text.Json into every compiler process, and the
+/// header's grammar is four kinds of value deep.
 /// </summary>
 internal static class SafeTensorsReader
 {
-    /// <summary>The largest header accepted, in bytes, as in the reference implementation and the runtime.</summary>
-    public const int MaxHeaderLength = 100_000_000;
-
-    private const string MetadataKey = "__metadata__";
+    private const string MetadataKey = SafeTensorRules.MetadataKey;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -42,38 +41,13 @@ internal static class SafeTensorsReader
 
     private static List<SafeTensorsEntry> Read(byte[] file, out int dataStart)
     {
-        if (file.Length < 8)
-        {
-            throw Invalid("the file is " + N(file.Length) + " bytes: too short for the 8-byte header length");
-        }
-
-        ulong headerLength = 0;
-        for (int i = 7; i >= 0; i--)
-        {
-            headerLength = (headerLength << 8) | file[i];
-        }
-
-        if (headerLength > MaxHeaderLength)
-        {
-            throw Invalid("header length " + N(headerLength) + " exceeds the limit of " + N(MaxHeaderLength) + " bytes");
-        }
-
-        if (headerLength > (ulong)(file.Length - 8))
-        {
-            throw Invalid("header length " + N(headerLength) + " runs past the end of the file: only " + N(file.Length - 8) + " bytes follow the length field");
-        }
-
-        dataStart = 8 + (int)headerLength;
+        Check(SafeTensorRules.CheckPrefix(file, out int headerLength));
+        dataStart = 8 + headerLength;
         long dataLength = file.Length - dataStart;
-        if (headerLength == 0 || file[8] != (byte)'{')
-        {
-            throw Invalid("the header does not start with '{': it must be a JSON object");
-        }
-
         string json;
         try
         {
-            json = StrictUtf8.GetString(file, 8, (int)headerLength);
+            json = StrictUtf8.GetString(file, 8, headerLength);
         }
         catch (DecoderFallbackException)
         {
@@ -81,62 +55,18 @@ internal static class SafeTensorsReader
         }
 
         List<SafeTensorsEntry> entries = new HeaderParser(json, dataLength).Parse();
-        CheckTiling(entries, dataLength);
+        Check(SafeTensorRules.CheckTiling(entries, static e => e.Name, static e => e.Begin, static e => e.End, dataLength));
         return entries;
     }
 
-    /// <summary>Sorted by where they begin, the tensors must cover the data buffer exactly, end to end.</summary>
-    private static void CheckTiling(List<SafeTensorsEntry> entries, long dataLength)
+    /// <summary>Throws the defect a <see cref="SafeTensorRules"/> check found, if any.</summary>
+    private static void Check(string? defect)
     {
-        var order = new List<int>(entries.Count);
-        for (int i = 0; i < entries.Count; i++)
+        if (defect is not null)
         {
-            order.Add(i);
-        }
-
-        // The index breaks ties so that which tensor a message names does not depend on the sort.
-        order.Sort((a, b) =>
-        {
-            int byBegin = entries[a].Begin.CompareTo(entries[b].Begin);
-            int byEnd = byBegin != 0 ? byBegin : entries[a].End.CompareTo(entries[b].End);
-            return byEnd != 0 ? byEnd : a.CompareTo(b);
-        });
-
-        long covered = 0;
-        SafeTensorsEntry? previous = null;
-        foreach (int index in order)
-        {
-            SafeTensorsEntry entry = entries[index];
-            if (entry.Begin < covered)
-            {
-                throw Invalid("tensor " + MessageText.Quote(entry.Name) + " (data_offsets [" + N(entry.Begin) + ", " + N(entry.End) + "]) overlaps tensor " +
-                    MessageText.Quote(previous!.Name) + " (data_offsets [" + N(previous.Begin) + ", " + N(previous.End) + "])");
-            }
-
-            if (entry.Begin > covered)
-            {
-                throw Invalid("bytes [" + N(covered) + ", " + N(entry.Begin) + ") of the data buffer belong to no tensor: a hole before tensor " + MessageText.Quote(entry.Name));
-            }
-
-            covered = entry.End;
-            previous = entry;
-        }
-
-        if (covered != dataLength)
-        {
-            throw Invalid("bytes [" + N(covered) + ", " + N(dataLength) + ") of the data buffer belong to no tensor: the tensors cover " + N(covered) + " of its " + N(dataLength) + " bytes");
+            throw Invalid(defect);
         }
     }
-
-    /// <summary>The safetensors dtypes and their sizes; sub-byte types are rejected, as by the runtime.</summary>
-    private static int DTypeSize(string name) => name switch
-    {
-        "BOOL" or "U8" or "I8" or "F8_E4M3" or "F8_E5M2" => 1,
-        "I16" or "U16" or "F16" or "BF16" => 2,
-        "I32" or "U32" or "F32" => 4,
-        "I64" or "U64" or "F64" => 8,
-        _ => 0,
-    };
 
     private static FormatException Invalid(string message) => new(message);
 
@@ -160,24 +90,15 @@ internal static class SafeTensorsReader
                 do
                 {
                     string name = ReadString("a tensor name");
-                    Expect(':', "expected ':' after the key " + MessageText.Quote(name));
+                    Expect(':', "expected ':' after the key " + SafeTensorText.Quote(name));
+                    Check(SafeTensorRules.CheckNewName(name, sawMetadata, names));
                     if (name == MetadataKey)
                     {
-                        if (sawMetadata)
-                        {
-                            throw Invalid("the header has \"" + MetadataKey + "\" twice");
-                        }
-
                         sawMetadata = true;
                         ReadMetadata();
                     }
                     else
                     {
-                        if (!names.Add(name))
-                        {
-                            throw Invalid("tensor " + MessageText.Quote(name) + " appears twice in the header");
-                        }
-
                         entries.Add(ReadEntry(name));
                     }
                 }
@@ -213,18 +134,15 @@ internal static class SafeTensorsReader
             do
             {
                 string key = ReadString("a metadata key");
-                Expect(':', "expected ':' after the metadata key " + MessageText.Quote(key));
+                Expect(':', "expected ':' after the metadata key " + SafeTensorText.Quote(key));
                 SkipWhitespace();
                 if (Peek() != '"')
                 {
-                    throw Invalid("\"" + MetadataKey + "\" entry " + MessageText.Quote(key) + " must be a string");
+                    throw Invalid(SafeTensorRules.MetadataValueNotString(key));
                 }
 
                 ReadString("a metadata value");
-                if (!keys.Add(key))
-                {
-                    throw Invalid("\"" + MetadataKey + "\" has the key " + MessageText.Quote(key) + " twice");
-                }
+                Check(SafeTensorRules.CheckNewMetadataKey(key, keys));
             }
             while (TryConsume(','));
             Expect('}', "expected ',' or '}' in \"" + MetadataKey + "\"");
@@ -232,7 +150,7 @@ internal static class SafeTensorsReader
 
         private SafeTensorsEntry ReadEntry(string name)
         {
-            string tensor = "tensor " + MessageText.Quote(name);
+            string tensor = SafeTensorRules.Tensor(name);
             Expect('{', tensor + ": expected an object with dtype, shape and data_offsets");
             string? dtype = null;
             int elementSize = 0;
@@ -244,43 +162,24 @@ internal static class SafeTensorsReader
                 do
                 {
                     string key = ReadString("a key");
-                    Expect(':', tensor + ": expected ':' after " + MessageText.Quote(key));
+                    Expect(':', tensor + ": expected ':' after " + SafeTensorText.Quote(key));
+                    Check(SafeTensorRules.CheckKey(tensor, key, key switch { "dtype" => dtype is not null, "shape" => shape is not null, _ => hasOffsets }));
                     switch (key)
                     {
                         case "dtype":
-                            if (dtype is not null)
-                            {
-                                throw Invalid(tensor + ": \"dtype\" appears twice");
-                            }
-
                             SkipWhitespace();
                             if (Peek() != '"')
                             {
                                 throw Invalid(tensor + ": \"dtype\" must be a string");
                             }
 
-                            dtype = ReadString("a dtype");
-                            elementSize = DTypeSize(dtype);
-                            if (elementSize == 0)
-                            {
-                                throw Invalid(tensor + ": unknown dtype " + MessageText.Quote(dtype) + "; expected one of BOOL, U8, I8, F8_E4M3, F8_E5M2, I16, U16, F16, BF16, I32, U32, F32, I64, U64, F64");
-                            }
-
+                            Check(SafeTensorRules.CheckDType(tensor, ReadString("a dtype"), out string known, out elementSize));
+                            dtype = known;
                             break;
                         case "shape":
-                            if (shape is not null)
-                            {
-                                throw Invalid(tensor + ": \"shape\" appears twice");
-                            }
-
                             shape = ReadShape(tensor);
                             break;
-                        case "data_offsets":
-                            if (hasOffsets)
-                            {
-                                throw Invalid(tensor + ": \"data_offsets\" appears twice");
-                            }
-
+                        default:
                             Expect('[', tensor + ": \"data_offsets\" must be [begin, end]");
                             begin = ReadUnsigned(tensor + ": \"data_offsets\" must be [begin, end], two non-negative integers", ulong.MaxValue);
                             Expect(',', tensor + ": \"data_offsets\" must be [begin, end], two numbers");
@@ -288,59 +187,15 @@ internal static class SafeTensorsReader
                             Expect(']', tensor + ": \"data_offsets\" must be [begin, end], two numbers");
                             hasOffsets = true;
                             break;
-                        default:
-                            throw Invalid(tensor + ": unexpected key " + MessageText.Quote(key) + "; an entry has exactly dtype, shape and data_offsets");
                     }
                 }
                 while (TryConsume(','));
                 Expect('}', tensor + ": expected ',' or '}'");
             }
 
-            if (dtype is null || shape is null || !hasOffsets)
-            {
-                string missing = dtype is null ? "dtype" : shape is null ? "shape" : "data_offsets";
-                throw Invalid(tensor + ": missing \"" + missing + "\"; an entry has exactly dtype, shape and data_offsets");
-            }
-
-            string offsets = "data_offsets [" + N(begin) + ", " + N(end) + "]";
-            if (begin > end)
-            {
-                throw Invalid(tensor + ": " + offsets + " begins after it ends");
-            }
-
-            if (end > (ulong)dataLength)
-            {
-                throw Invalid(tensor + ": " + offsets + " runs past the end of the " + N(dataLength) + "-byte data buffer");
-            }
-
-            long byteLength = (long)(end - begin);
-            long needed = elementSize;
-            bool overflow = false;
-            if (!shape.Contains(0))
-            {
-                foreach (int dimension in shape)
-                {
-                    if (needed > long.MaxValue / dimension)
-                    {
-                        overflow = true;
-                        break;
-                    }
-
-                    needed *= dimension;
-                }
-            }
-            else
-            {
-                needed = 0;
-            }
-
-            if (overflow || needed != byteLength)
-            {
-                throw Invalid(tensor + ": " + offsets + " span " + N(byteLength) + " bytes but shape " + MessageText.Shape(shape) + " of " + dtype +
-                    " needs " + (overflow ? "more than 2^63" : N(needed)));
-            }
-
-            return new SafeTensorsEntry(name, dtype, shape.ToEquatableArray(), (long)begin, (long)end);
+            Check(SafeTensorRules.CheckComplete(tensor, dtype is not null, shape is not null, hasOffsets));
+            Check(SafeTensorRules.CheckExtent(tensor, dtype!, elementSize, shape!, begin, end, dataLength));
+            return new SafeTensorsEntry(name, dtype!, shape!.ToEquatableArray(), (long)begin, (long)end);
         }
 
         private List<int> ReadShape(string tensor)
@@ -410,7 +265,7 @@ internal static class SafeTensorsReader
             string number = json.Substring(start, _position - start);
             if (!integral || number[0] == '-' || !ulong.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) || value > max)
             {
-                throw Invalid(what + "; " + MessageText.Quote(number) + " is not an integer in [0, " + N(max) + "]");
+                throw Invalid(what + "; " + SafeTensorText.Quote(number) + " is not an integer in [0, " + N(max) + "]");
             }
 
             return value;
@@ -484,7 +339,7 @@ internal static class SafeTensorsReader
             }
 
             string value = builder.ToString();
-            if (!IsWellFormed(value))
+            if (!SafeTensorText.IsWellFormed(value))
             {
                 // An escape such as "\ud800" that decodes to a lone surrogate: no valid string, as for the runtime.
                 throw Invalid(what + " in the header is not a valid string: it has a lone surrogate");
@@ -503,23 +358,6 @@ internal static class SafeTensorsReader
 
             _position += 4;
             return (char)code;
-        }
-
-        private static bool IsWellFormed(string text)
-        {
-            for (int i = 0; i < text.Length; i++)
-            {
-                if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-                {
-                    i++;
-                }
-                else if (char.IsSurrogate(text[i]))
-                {
-                    return false;
-                }
-            }
-
-            return true;
         }
 
         private void Expect(char expected, string what)
@@ -567,6 +405,6 @@ internal static class SafeTensorsReader
         private char Peek() => _position < json.Length ? json[_position] : '\0';
 
         private string Describe(int position) =>
-            position >= json.Length ? "the end of the header" : MessageText.Quote(json.Substring(position, Math.Min(12, json.Length - position))) + " at header offset " + N(position);
+            position >= json.Length ? "the end of the header" : SafeTensorText.Quote(json.Substring(position, Math.Min(12, json.Length - position))) + " at header offset " + N(position);
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Fixed.Generator.Diagnostics;
 using Fixed.Generator.Model;
+using Fixed.Generator.Shared;
 
 namespace Fixed.Generator.Weights;
 
@@ -63,8 +64,8 @@ internal static class WeightsResolver
         {
             if (!byName.TryGetValue(name, out SafeTensorsEntry? entry))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsTensorMissing, at, weights, name, MessageText.Shape(shape), spec.ClassName,
-                    MessageText.Names(file.Entries.Select(e => e.Name).ToList())));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsTensorMissing, at, weights, name, SafeTensorText.Shape(shape), spec.ClassName,
+                    SafeTensorText.Names(file.Entries.Select(e => e.Name).ToList())));
                 continue;
             }
 
@@ -77,7 +78,7 @@ internal static class WeightsResolver
             if (!sameShape)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsTensorWrongShape, at, weights, name,
-                    MessageText.Shape(entry.Shape), spec.ClassName, MessageText.Shape(shape)));
+                    SafeTensorText.Shape(entry.Shape), spec.ClassName, SafeTensorText.Shape(shape)));
             }
 
             if (entry.DType == F32 && sameShape)
@@ -91,8 +92,8 @@ internal static class WeightsResolver
         {
             if (!expected.Contains(entry.Name))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsTensorUnexpected, at, weights, MessageText.Quote(entry.Name), spec.ClassName,
-                    MessageText.Names(tensors.Select(t => t.Name).ToList())));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsTensorUnexpected, at, weights, SafeTensorText.Quote(entry.Name), spec.ClassName,
+                    SafeTensorText.Names(tensors.Select(t => t.Name).ToList())));
             }
         }
 

@@ -73,7 +73,8 @@ public sealed class DiagnosticTests
 
         Diagnostic state = Assert.Single(run.GeneratorDiagnostics, d => d.Id == "FIXED008");
         Assert.Contains("80,000 bytes (2 layers × 10000 floats)", state.GetMessage(), System.StringComparison.Ordinal);
-        Assert.Equal(["FIXED008", "FIXED011", "FIXED013"], run.GeneratorDiagnostics.Select(d => d.Id).Order());
+        // The RNN's scratch, one vector of 10000 floats and the alignment slack (40,064 bytes), fits: no FIXED013.
+        Assert.Equal(["FIXED008", "FIXED011"], run.GeneratorDiagnostics.Select(d => d.Id).Order());
     }
 
     [Fact]
@@ -129,7 +130,7 @@ public sealed class DiagnosticTests
     [Fact]
     public void LstmHidden5000_ReportsFIXED013OnTheAttribute() =>
         DiagnosticAssert.Reports("[Recurrent(1, 5000, Cell = Cell.Lstm)] public partial class M;",
-            "FIXED013", "Recurrent(1, 5000, Cell = Cell.Lstm)", "160,000 bytes", "4 gates × 5000 hidden");
+            "FIXED013", "Recurrent(1, 5000, Cell = Cell.Lstm)", "100,224 bytes", "5 vectors × 5,008 floats", "HiddenSize 5000 padded to 16-float SIMD vectors");
 
     [Fact]
     public void RecurrentOnTwoParts_ReportsFIXED026OnceAndGeneratesNothing() =>

@@ -26,12 +26,12 @@ namespace Fixed;
 public sealed class SafeTensorFile
 {
     /// <summary>The largest header accepted, in bytes, as in the reference implementation.</summary>
-    public const int MaxHeaderLength = 100_000_000;
+    public const int MaxHeaderLength = SafeTensorRules.MaxHeaderLength;
 
     /// <summary>The largest file accepted, in bytes: just under 2 GB, the most one .NET array holds.</summary>
     public const int MaxFileLength = 0x7FFFFFC7;
 
-    private const string MetadataKey = "__metadata__";
+    private const string MetadataKey = SafeTensorRules.MetadataKey;
 
     private static readonly IReadOnlyDictionary<string, string> NoMetadata =
         new ReadOnlyDictionary<string, string>(new Dictionary<string, string>());
@@ -298,29 +298,10 @@ public sealed class SafeTensorFile
 
     private static Header ParseHeader(ReadOnlySpan<byte> file, out int dataStart)
     {
-        if (file.Length < 8)
-        {
-            throw Invalid($"the file is {file.Length} bytes: too short for the 8-byte header length.");
-        }
-
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
-        if (headerLength > MaxHeaderLength)
-        {
-            throw Invalid($"header length {headerLength} exceeds the limit of {MaxHeaderLength} bytes.");
-        }
-
-        if (headerLength > (ulong)(file.Length - 8))
-        {
-            throw Invalid($"header length {headerLength} runs past the end of the file: only {file.Length - 8} bytes follow the length field.");
-        }
-
-        ReadOnlySpan<byte> header = file.Slice(8, (int)headerLength);
+        Check(SafeTensorRules.CheckPrefix(file, out int headerLength));
+        ReadOnlySpan<byte> header = file.Slice(8, headerLength);
         dataStart = 8 + header.Length;
         long dataLength = file.Length - dataStart;
-        if (header.IsEmpty || header[0] != (byte)'{')
-        {
-            throw Invalid($"the header does not start with '{{': it must be a JSON object.");
-        }
 
         if (!Utf8.IsValid(header))
         {
@@ -337,7 +318,7 @@ public sealed class SafeTensorFile
             throw Invalid($"the header is not valid JSON: {e.Message}");
         }
 
-        CheckTiling(parsed.Tensors, dataLength);
+        Check(SafeTensorRules.CheckTiling(parsed.Tensors, static t => t.Name, static t => t.Begin, static t => t.End, dataLength));
         return parsed;
     }
 
@@ -373,23 +354,14 @@ public sealed class SafeTensorFile
 
             // JsonDocument would keep both copies of a repeated key; the set catches them, escapes included.
             string name = GetString(ref reader, "a tensor name");
+            Check(SafeTensorRules.CheckNewName(name, sawMetadata, names));
             if (name == MetadataKey)
             {
-                if (sawMetadata)
-                {
-                    throw Invalid($"the header has \"{MetadataKey}\" twice.");
-                }
-
                 sawMetadata = true;
                 metadata = ParseMetadata(ref reader);
             }
             else
             {
-                if (!names.Add(name))
-                {
-                    throw Invalid($"tensor {SafeTensorText.Quote(name)} appears twice in the header.");
-                }
-
                 tensors.Add(ParseEntry(ref reader, name, dataLength, dimensions));
             }
         }
@@ -417,6 +389,7 @@ public sealed class SafeTensorFile
         }
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var keys = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
             Next(ref reader);
@@ -429,20 +402,18 @@ public sealed class SafeTensorFile
             Next(ref reader);
             if (reader.TokenType != JsonTokenType.String)
             {
-                throw Invalid($"\"{MetadataKey}\" entry {SafeTensorText.Quote(key)} must be a string, found {Describe(reader.TokenType)}.");
+                throw Invalid($"{SafeTensorRules.MetadataValueNotString(key)}, found {Describe(reader.TokenType)}.");
             }
 
             string value = GetString(ref reader, "a metadata value");
-            if (!metadata.TryAdd(key, value))
-            {
-                throw Invalid($"\"{MetadataKey}\" has the key {SafeTensorText.Quote(key)} twice.");
-            }
+            Check(SafeTensorRules.CheckNewMetadataKey(key, keys));
+            metadata.Add(key, value);
         }
     }
 
     private static SafeTensorEntry ParseEntry(ref Utf8JsonReader reader, string name, long dataLength, List<int> dimensions)
     {
-        string tensor = "tensor " + SafeTensorText.Quote(name);
+        string tensor = SafeTensorRules.Tensor(name);
         Next(ref reader);
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -464,104 +435,32 @@ public sealed class SafeTensorFile
 
             // GetString rather than ValueTextEquals: the latter throws on a key with a broken escape.
             string key = GetString(ref reader, "a key");
+            Check(SafeTensorRules.CheckKey(tensor, key, key switch { "dtype" => dtype is not null, "shape" => shape is not null, _ => hasOffsets }));
             if (key == "dtype")
             {
-                if (dtype is not null)
-                {
-                    throw Invalid($"{tensor}: \"dtype\" appears twice.");
-                }
-
                 Next(ref reader);
                 if (reader.TokenType != JsonTokenType.String)
                 {
                     throw Invalid($"{tensor}: \"dtype\" must be a string, found {Describe(reader.TokenType)}.");
                 }
 
-                string value = GetString(ref reader, "a dtype");
-                if (!SafeTensorDType.TryGetSize(value, out dtype, out elementSize))
-                {
-                    throw Invalid($"{tensor}: unknown dtype {SafeTensorText.Quote(value)}; expected one of {SafeTensorDType.KnownNames}.");
-                }
+                Check(SafeTensorRules.CheckDType(tensor, GetString(ref reader, "a dtype"), out string known, out elementSize));
+                dtype = known;
             }
             else if (key == "shape")
             {
-                if (shape is not null)
-                {
-                    throw Invalid($"{tensor}: \"shape\" appears twice.");
-                }
-
                 shape = ParseShape(ref reader, tensor, dimensions);
-            }
-            else if (key == "data_offsets")
-            {
-                if (hasOffsets)
-                {
-                    throw Invalid($"{tensor}: \"data_offsets\" appears twice.");
-                }
-
-                (begin, end) = ParseOffsets(ref reader, tensor);
-                hasOffsets = true;
             }
             else
             {
-                throw Invalid($"{tensor}: unexpected key {SafeTensorText.Quote(key)}; an entry has exactly dtype, shape and data_offsets.");
+                (begin, end) = ParseOffsets(ref reader, tensor);
+                hasOffsets = true;
             }
         }
 
-        if (dtype is null || shape is null || !hasOffsets)
-        {
-            string missing = dtype is null ? "dtype" : shape is null ? "shape" : "data_offsets";
-            throw Invalid($"{tensor}: missing \"{missing}\"; an entry has exactly dtype, shape and data_offsets.");
-        }
-
-        string offsets = string.Create(CultureInfo.InvariantCulture, $"data_offsets [{begin}, {end}]");
-        if (begin > end)
-        {
-            throw Invalid($"{tensor}: {offsets} begins after it ends.");
-        }
-
-        if (end > (ulong)dataLength)
-        {
-            throw Invalid($"{tensor}: {offsets} runs past the end of the {dataLength}-byte data buffer.");
-        }
-
-        long byteLength = (long)(end - begin);
-        if (!TryGetByteLength(shape, elementSize, out long needed))
-        {
-            throw Invalid($"{tensor}: {offsets} span {byteLength} bytes but shape {SafeTensorText.Shape(shape)} of {dtype} needs more than 2^63.");
-        }
-
-        if (needed != byteLength)
-        {
-            throw Invalid($"{tensor}: {offsets} span {byteLength} bytes but shape {SafeTensorText.Shape(shape)} of {dtype} needs {needed}.");
-        }
-
-        return new SafeTensorEntry(name, dtype, Array.AsReadOnly(shape), (long)begin, (long)end);
-    }
-
-    /// <summary>The product of the shape and the element size, or false when it does not fit in a long.</summary>
-    private static bool TryGetByteLength(int[] shape, int elementSize, out long byteLength)
-    {
-        byteLength = 0;
-        if (Array.IndexOf(shape, 0) >= 0)
-        {
-            // Checked before multiplying: [huge, huge, huge, 0] is empty, not an overflow.
-            return true;
-        }
-
-        long product = elementSize;
-        foreach (int dimension in shape)
-        {
-            if (product > long.MaxValue / dimension)
-            {
-                return false;
-            }
-
-            product *= dimension;
-        }
-
-        byteLength = product;
-        return true;
+        Check(SafeTensorRules.CheckComplete(tensor, dtype is not null, shape is not null, hasOffsets));
+        Check(SafeTensorRules.CheckExtent(tensor, dtype!, elementSize, shape!, begin, end, dataLength));
+        return new SafeTensorEntry(name, dtype!, Array.AsReadOnly(shape!), (long)begin, (long)end);
     }
 
     private static int[] ParseShape(ref Utf8JsonReader reader, string tensor, List<int> dimensions)
@@ -635,48 +534,6 @@ public sealed class SafeTensorFile
         return offset;
     }
 
-    /// <summary>Sorted by where they begin, the tensors must cover the data buffer exactly, end to end.</summary>
-    private static void CheckTiling(List<SafeTensorEntry> tensors, long dataLength)
-    {
-        int[] order = new int[tensors.Count];
-        for (int i = 0; i < order.Length; i++)
-        {
-            order[i] = i;
-        }
-
-        // The index breaks ties so that the message (which tensor is named) does not depend on the sort.
-        Array.Sort(order, (a, b) =>
-        {
-            int byBegin = tensors[a].Begin.CompareTo(tensors[b].Begin);
-            int byEnd = byBegin != 0 ? byBegin : tensors[a].End.CompareTo(tensors[b].End);
-            return byEnd != 0 ? byEnd : a.CompareTo(b);
-        });
-
-        long covered = 0;
-        SafeTensorEntry previous = default;
-        foreach (int index in order)
-        {
-            SafeTensorEntry entry = tensors[index];
-            if (entry.Begin < covered)
-            {
-                throw Invalid($"tensor {SafeTensorText.Quote(entry.Name)} (data_offsets [{entry.Begin}, {entry.End}]) overlaps tensor {SafeTensorText.Quote(previous.Name)} (data_offsets [{previous.Begin}, {previous.End}]).");
-            }
-
-            if (entry.Begin > covered)
-            {
-                throw Invalid($"bytes [{covered}, {entry.Begin}) of the data buffer belong to no tensor: a hole before tensor {SafeTensorText.Quote(entry.Name)}.");
-            }
-
-            covered = entry.End;
-            previous = entry;
-        }
-
-        if (covered != dataLength)
-        {
-            throw Invalid($"bytes [{covered}, {dataLength}) of the data buffer belong to no tensor: the tensors cover {covered} of its {dataLength} bytes.");
-        }
-    }
-
     private static void Next(ref Utf8JsonReader reader)
     {
         // The reader is given the whole header as its final block, so it throws on truncated JSON rather than
@@ -721,4 +578,13 @@ public sealed class SafeTensorFile
     };
 
     private static InvalidDataException Invalid(FormattableString message) => new(FormattableString.Invariant(message));
+
+    /// <summary>Throws the defect a <see cref="SafeTensorRules"/> check found, if any.</summary>
+    private static void Check(string? defect)
+    {
+        if (defect is not null)
+        {
+            throw new InvalidDataException(defect + ".");
+        }
+    }
 }

@@ -22,7 +22,7 @@ namespace Fixed;
 /// </remarks>
 public static class SafeTensorWriter
 {
-    private const string MetadataKey = "__metadata__";
+    private const string MetadataKey = SafeTensorRules.MetadataKey;
 
     // Names are written as they are (no \u escapes for non-ASCII or for characters that matter only in HTML),
     // as Python's json.dumps(ensure_ascii=False) does; the header is never embedded in HTML.

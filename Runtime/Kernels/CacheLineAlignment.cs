@@ -13,7 +13,7 @@ namespace Fixed;
 internal static class CacheLineAlignment
 {
     /// <summary>The slack, in floats, a buffer needs beyond the floats it must hold: one 64-byte cache line.</summary>
-    public const int SlackFloats = 16;
+    public const int SlackFloats = NetworkArithmetic.CacheLineSlackFloats;
 
     /// <summary>
     /// Floats from the start of <paramref name="buffer"/> to its first 64-byte boundary. The buffer must not move

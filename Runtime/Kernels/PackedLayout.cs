@@ -33,17 +33,15 @@ internal static class PackedLayout<TShape>
     public static int Lanes
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Vector512.IsHardwareAccelerated && TShape.HiddenSize >= 16 ? 16
-            : Vector256.IsHardwareAccelerated && TShape.HiddenSize >= 8 ? 8
-            : Vector128.IsHardwareAccelerated && TShape.HiddenSize >= 4 ? 4
-            : 1;
+        get => NetworkArithmetic.Lanes(
+            TShape.HiddenSize, Vector512.IsHardwareAccelerated, Vector256.IsHardwareAccelerated, Vector128.IsHardwareAccelerated);
     }
 
     /// <summary>The hidden size rounded up to whole vectors.</summary>
     public static int PaddedHidden
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => (TShape.HiddenSize + Lanes - 1) / Lanes * Lanes;
+        get => (int)NetworkArithmetic.PaddedHidden(TShape.HiddenSize, Lanes);
     }
 
     private static int Gates
@@ -73,7 +71,7 @@ internal static class PackedLayout<TShape>
     public static int Rows
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Gates * PaddedHidden;
+        get => (int)NetworkArithmetic.PackedRows(TShape.Cell, TShape.HiddenSize, Lanes);
     }
 
     /// <summary>
@@ -90,27 +88,27 @@ internal static class PackedLayout<TShape>
     public static int BiasLength
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => IsGru ? 4 * PaddedHidden : Rows;
+        get => (int)NetworkArithmetic.PackedBiasLength(TShape.Cell, TShape.HiddenSize, Lanes);
     }
 
     /// <summary>Scratch a cell step needs: the accumulators, plus one vector for the LSTM's tanh(c').</summary>
     public static int ScratchLength
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => BiasLength + (TShape.Cell == Cell.Lstm ? PaddedHidden : 0);
+        get => (int)NetworkArithmetic.ScratchLength(TShape.Cell, TShape.HiddenSize, Lanes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int LayerLength(int layer) => (Shape<TShape>.LayerInput(layer) * InputRows) + (TShape.HiddenSize * Rows) + BiasLength;
+    public static int LayerLength(int layer) => (int)NetworkArithmetic.PackedLayerLength(TShape.Cell, Shape<TShape>.LayerInput(layer), TShape.HiddenSize, Lanes);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int LayerOffset(int layer) => layer == 0 ? 0 : LayerLength(0) + (layer - 1) * LayerLength(1);
+    public static int LayerOffset(int layer) => (int)NetworkArithmetic.PackedLayerOffset(TShape.Cell, TShape.InputSize, TShape.HiddenSize, Lanes, layer);
 
     /// <summary>Floats of the whole packed copy.</summary>
     public static int Length
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => LayerOffset(TShape.NumLayers);
+        get => (int)NetworkArithmetic.PackedLength(TShape.Cell, TShape.InputSize, TShape.HiddenSize, TShape.NumLayers, Lanes);
     }
 
     /// <summary>

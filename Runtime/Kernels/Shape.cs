@@ -4,7 +4,8 @@ namespace Fixed;
 
 /// <summary>
 /// Everything derived from an <see cref="INetworkShape"/>: parameter offsets, state and tape layout.
-/// All members are pure functions of the shape's constants, so after specialisation they are constants too.
+/// All members are pure functions of the shape's constants, so after specialisation they are constants too: each calls
+/// <see cref="NetworkArithmetic"/> (the sizes the generator computes too) with those constants, and the JIT folds it.
 /// </summary>
 internal static class Shape<TShape>
     where TShape : struct, INetworkShape
@@ -37,7 +38,7 @@ internal static class Shape<TShape>
     public static int O
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => HasHead ? TShape.HeadSize : TShape.HiddenSize;
+        get => NetworkArithmetic.Outputs(TShape.HiddenSize, TShape.HeadSize);
     }
 
     public static bool IsLstm
@@ -50,37 +51,37 @@ internal static class Shape<TShape>
     public static int Gates
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => TShape.Cell == Cell.Gru ? 3 : TShape.Cell == Cell.Lstm ? 4 : 1;
+        get => NetworkArithmetic.Gates(TShape.Cell);
     }
 
     public static int GH
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Gates * H;
+        get => (int)NetworkArithmetic.GateRows(TShape.Cell, H);
     }
 
     /// <summary>Floats of state per layer: h, and c for the LSTM.</summary>
     public static int StatePerLayer
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => IsLstm ? 2 * H : H;
+        get => (int)NetworkArithmetic.StatePerLayer(TShape.Cell, H);
     }
 
     public static int StateLength
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => L * StatePerLayer;
+        get => (int)NetworkArithmetic.StateLength(TShape.Cell, H, L);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int LayerInput(int layer) => layer == 0 ? I : H;
+    public static int LayerInput(int layer) => NetworkArithmetic.LayerInput(layer, I, H);
 
     /// <summary>Parameters of one layer, in state_dict order: weight_ih, weight_hh, bias_ih, bias_hh.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int LayerParameters(int layer) => GH * (LayerInput(layer) + H) + (TShape.Bias ? 2 * GH : 0);
+    public static int LayerParameters(int layer) => (int)NetworkArithmetic.LayerParameters(TShape.Cell, LayerInput(layer), H, TShape.Bias);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int LayerOffset(int layer) => layer == 0 ? 0 : LayerParameters(0) + (layer - 1) * LayerParameters(1);
+    public static int LayerOffset(int layer) => (int)NetworkArithmetic.LayerOffset(TShape.Cell, I, H, TShape.Bias, layer);
 
     public static int HeadOffset
     {
@@ -91,21 +92,21 @@ internal static class Shape<TShape>
     public static int ParameterCount
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => HeadOffset + (HasHead ? TShape.HeadSize * (H + 1) : 0);
+        get => (int)NetworkArithmetic.ParameterCount(TShape.Cell, I, H, L, TShape.HeadSize, TShape.Bias);
     }
 
     /// <summary>Tape floats one layer records per step: its input, h (and c) before, activated gates, one extra vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int LayerTape(int layer) => LayerInput(layer) + StatePerLayer + GH + (TShape.Cell == Cell.Rnn ? 0 : H);
+    public static int LayerTape(int layer) => (int)NetworkArithmetic.LayerTape(TShape.Cell, LayerInput(layer), H);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int LayerTapeOffset(int layer) => layer == 0 ? 0 : LayerTape(0) + (layer - 1) * LayerTape(1);
+    public static int LayerTapeOffset(int layer) => (int)NetworkArithmetic.LayerTapeOffset(TShape.Cell, I, H, layer);
 
     /// <summary>Tape floats per recorded step: every layer, the top layer's new h, and dLoss/dOutput.</summary>
     public static int TapeStride
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => LayerTapeOffset(L) + H + O;
+        get => (int)NetworkArithmetic.TapeStride(TShape.Cell, I, H, L, TShape.HeadSize);
     }
 
     public static int TapeLength
@@ -118,6 +119,6 @@ internal static class Shape<TShape>
     public static int WorkLength
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => 2 * L * H + 2 * GH + H + O;
+        get => (int)NetworkArithmetic.WorkLength(TShape.Cell, H, L, TShape.HeadSize);
     }
 }

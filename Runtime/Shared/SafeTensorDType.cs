@@ -1,4 +1,11 @@
+// Compiled into the runtime (namespace Fixed) and, linked, into the source generator (namespace Fixed.Generator.Shared),
+// which validates the weights files it embeds by the runtime's rules. Keep it netstandard2.0-compatible C#: see
+// Runtime/Shared/README.md.
+#if FIXED_GENERATOR
+namespace Fixed.Generator.Shared;
+#else
 namespace Fixed;
+#endif
 
 /// <summary>
 /// The safetensors dtype names and their element sizes. Matching is case-sensitive, as in the reference

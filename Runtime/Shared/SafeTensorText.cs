@@ -1,9 +1,16 @@
+// Compiled into the runtime (namespace Fixed) and, linked, into the source generator (namespace Fixed.Generator.Shared),
+// which validates the weights files it embeds by the runtime's rules. Keep it netstandard2.0-compatible C#: see
+// Runtime/Shared/README.md.
 using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 
+#if FIXED_GENERATOR
+namespace Fixed.Generator.Shared;
+#else
 namespace Fixed;
+#endif
 
 /// <summary>
 /// Formatting for the messages of safetensors errors. The text comes from untrusted files, so every piece
@@ -29,7 +36,7 @@ internal static class SafeTensorText
 
         if (text.Length > MaxQuotedLength)
         {
-            builder.Append(CultureInfo.InvariantCulture, $"... ({text.Length} characters)");
+            builder.Append("... (").Append(text.Length.ToString(CultureInfo.InvariantCulture)).Append(" characters)");
         }
 
         return builder.Append('\'').ToString();
@@ -95,7 +102,7 @@ internal static class SafeTensorText
 
         if (names.Count > listed)
         {
-            builder.Append(CultureInfo.InvariantCulture, $" and {names.Count - listed} more");
+            builder.Append(" and ").Append((names.Count - listed).ToString(CultureInfo.InvariantCulture)).Append(" more");
         }
 
         return builder.ToString();
