@@ -245,7 +245,7 @@ internal static partial class Emitter
             w.Line();
             w.Line("public static int NumLayers => " + Int(spec.NumLayers) + ";");
             w.Line();
-            w.Line("public static int HeadSize => " + Int(spec.OutputSize) + ";");
+            w.Line("public static int OutputSize => " + Int(spec.OutputSize) + ";");
             w.Line();
             w.Line("public static global::Fixed.Cell Cell => global::Fixed.Cell." + spec.Cell + ";");
             w.Line();

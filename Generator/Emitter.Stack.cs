@@ -901,7 +901,7 @@ internal static partial class Emitter
                 w.Line();
                 w.Line("public static int NumLayers => " + Int(layer.NumLayers) + ";");
                 w.Line();
-                w.Line("public static int HeadSize => 0;");
+                w.Line("public static int OutputSize => 0;");
                 w.Line();
                 w.Line("public static global::Fixed.Cell Cell => global::Fixed.Cell." + layer.Cell + ";");
                 w.Line();

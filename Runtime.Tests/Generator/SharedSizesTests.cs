@@ -180,7 +180,7 @@ public sealed class SharedSizesTests
             T Get<T>(Type type, string name) => (T)type.GetProperty(name, BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
             return new RuntimeSizes(
                 Get<int>(shape, nameof(INetworkShape.InputSize)), Get<int>(shape, nameof(INetworkShape.HiddenSize)), Get<int>(shape, nameof(INetworkShape.NumLayers)),
-                Get<int>(shape, nameof(INetworkShape.HeadSize)), Get<Cell>(shape, nameof(INetworkShape.Cell)),
+                Get<int>(shape, nameof(INetworkShape.OutputSize)), Get<Cell>(shape, nameof(INetworkShape.Cell)),
                 Get<Nonlinearity>(shape, nameof(INetworkShape.Nonlinearity)) == Nonlinearity.Relu, Get<bool>(shape, nameof(INetworkShape.Bias)), Get<int>(shape, nameof(INetworkShape.Window)),
                 Get<int>(s, "Gates"), Get<int>(s, "ParameterCount"), Get<int>(s, "StateLength"), Get<int>(s, "StatePerLayer"), Get<int>(s, "TapeStride"),
                 Get<int>(s, "O"), Get<int>(s, "WorkLength"), Get<int>(p, "Lanes"), Get<int>(p, "Length"), Get<int>(p, "ScratchLength"));
@@ -222,7 +222,7 @@ public readonly struct GridShape<TCell, TInput, THidden, TLayers, THead, TBias> 
 
     public static int NumLayers => TLayers.Value;
 
-    public static int HeadSize => THead.Value;
+    public static int OutputSize => THead.Value;
 
     public static Cell Cell => (Cell)TCell.Value;
 

@@ -17,7 +17,7 @@ internal readonly struct StoreTestGruShape : INetworkShape
 
     public static int NumLayers => 2;
 
-    public static int HeadSize => 2;
+    public static int OutputSize => 2;
 
     public static Cell Cell => Cell.Gru;
 
@@ -37,7 +37,7 @@ internal readonly struct StoreTestWideLstmShape : INetworkShape
 
     public static int NumLayers => 2;
 
-    public static int HeadSize => 0;
+    public static int OutputSize => 0;
 
     public static Cell Cell => Cell.Lstm;
 

@@ -456,7 +456,7 @@ internal static class LayoutShapes
 
         public static int NumLayers => TLayers.Value;
 
-        public static int HeadSize => 0;
+        public static int OutputSize => 0;
 
         public static Cell Cell => TCell.Value;
 

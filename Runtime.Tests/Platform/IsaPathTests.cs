@@ -174,7 +174,7 @@ internal readonly struct IsaShape16 : INetworkShape
 
     public static int NumLayers => 1;
 
-    public static int HeadSize => 0;
+    public static int OutputSize => 0;
 
     public static Cell Cell => Cell.Rnn;
 
@@ -194,7 +194,7 @@ internal readonly struct IsaShape8 : INetworkShape
 
     public static int NumLayers => 1;
 
-    public static int HeadSize => 0;
+    public static int OutputSize => 0;
 
     public static Cell Cell => Cell.Rnn;
 
@@ -214,7 +214,7 @@ internal readonly struct IsaShape4 : INetworkShape
 
     public static int NumLayers => 1;
 
-    public static int HeadSize => 0;
+    public static int OutputSize => 0;
 
     public static Cell Cell => Cell.Rnn;
 
@@ -234,7 +234,7 @@ internal readonly struct IsaShape3 : INetworkShape
 
     public static int NumLayers => 1;
 
-    public static int HeadSize => 0;
+    public static int OutputSize => 0;
 
     public static Cell Cell => Cell.Rnn;
 

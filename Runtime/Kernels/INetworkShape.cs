@@ -20,8 +20,11 @@ public interface INetworkShape
     /// <summary>Stacked layers.</summary>
     static abstract int NumLayers { get; }
 
-    /// <summary>Size of the Linear head; 0 when there is none.</summary>
-    static abstract int HeadSize { get; }
+    /// <summary>
+    /// The attribute's <c>OutputSize</c>: the size of the Linear head, 0 when there is none (the model's own
+    /// <c>OutputSize</c> constant is then the hidden size, which <c>Shape&lt;TShape&gt;.O</c> gives).
+    /// </summary>
+    static abstract int OutputSize { get; }
 
     /// <summary>The cell.</summary>
     static abstract Cell Cell { get; }

@@ -31,14 +31,14 @@ internal static class Shape<TShape>
     public static bool HasHead
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => TShape.HeadSize > 0;
+        get => TShape.OutputSize > 0;
     }
 
     /// <summary>Outputs per step: the head's size, or the top layer's hidden size.</summary>
     public static int O
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => NetworkArithmetic.Outputs(TShape.HiddenSize, TShape.HeadSize);
+        get => NetworkArithmetic.Outputs(TShape.HiddenSize, TShape.OutputSize);
     }
 
     public static bool IsLstm
@@ -92,7 +92,7 @@ internal static class Shape<TShape>
     public static int ParameterCount
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => (int)NetworkArithmetic.ParameterCount(TShape.Cell, I, H, L, TShape.HeadSize, TShape.Bias);
+        get => (int)NetworkArithmetic.ParameterCount(TShape.Cell, I, H, L, TShape.OutputSize, TShape.Bias);
     }
 
     /// <summary>Tape floats one layer records per step: its input, h (and c) before, activated gates, one extra vector.</summary>
@@ -106,7 +106,7 @@ internal static class Shape<TShape>
     public static int TapeStride
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => (int)NetworkArithmetic.TapeStride(TShape.Cell, I, H, L, TShape.HeadSize);
+        get => (int)NetworkArithmetic.TapeStride(TShape.Cell, I, H, L, TShape.OutputSize);
     }
 
     public static int TapeLength
@@ -119,6 +119,6 @@ internal static class Shape<TShape>
     public static int WorkLength
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => (int)NetworkArithmetic.WorkLength(TShape.Cell, H, L, TShape.HeadSize);
+        get => (int)NetworkArithmetic.WorkLength(TShape.Cell, H, L, TShape.OutputSize);
     }
 }
