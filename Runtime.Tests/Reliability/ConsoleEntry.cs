@@ -12,7 +12,8 @@ namespace Fixed.Tests.Reliability;
 /// <list type="bullet">
 /// <item><c>save-loop</c>, <c>save-once</c>: the children of <see cref="AtomicSaveTests"/>, run from the module
 /// initializer, before xunit's generated Main, so that they start in a fraction of a second.</item>
-/// <item><c>fuzz</c>, <c>soak</c>: scripts/reliability/fuzz.sh and soak.sh, run from the xunit pipeline startup
+/// <item><c>fuzz</c>, <c>soak</c>: scripts/reliability/fuzz.sh and soak.sh, and <c>stack-disasm</c>, the child of
+/// <see cref="Stacks.StackDisassemblyTests"/>, run from the xunit pipeline startup
 /// (<see cref="ReliabilityStartup"/>), once the module initializer has returned: code running inside the module
 /// initializer is compiled with class-initialization checks the JIT cannot remove, and the soak measured 20 times
 /// slower there (4 µs per Step instead of 0.2 µs).</item>
@@ -35,7 +36,7 @@ internal static class ConsoleEntry
             return;
         }
 
-        if (mode is "fuzz" or "soak")
+        if (mode is "fuzz" or "soak" or Stacks.StackDisassembly.Mode)
         {
             return;   // ReliabilityStartup runs these.
         }
@@ -59,6 +60,10 @@ internal static class ConsoleEntry
         else if (mode is "soak")
         {
             Exit(Soak.Run);
+        }
+        else if (mode is Stacks.StackDisassembly.Mode)
+        {
+            Exit(Stacks.StackDisassembly.RunChild);
         }
     }
 
@@ -97,7 +102,7 @@ internal static class ConsoleEntry
 
     private static int Unknown(string mode)
     {
-        Console.Error.WriteLine($"unknown {ModeVariable} '{mode}': expected save-loop, save-once, fuzz or soak.");
+        Console.Error.WriteLine($"unknown {ModeVariable} '{mode}': expected save-loop, save-once, fuzz, soak or {Stacks.StackDisassembly.Mode}.");
         return 2;
     }
 }
