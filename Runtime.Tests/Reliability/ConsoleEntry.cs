@@ -15,7 +15,8 @@ namespace Fixed.Tests.Reliability;
 /// <item><c>generator-explore</c>, <c>generator-survey</c>: <see cref="GeneratorPropertyTests"/> over fresh random
 /// declarations (<see cref="GeneratorPropertyTests.IterationsVariable"/> of them, default 10,000), stopping at the first
 /// failure with CsCheck's shrinking, or listing every kind of failure; run like fuzz and soak, below.</item>
-/// <item><c>fuzz</c>, <c>soak</c>: scripts/reliability/fuzz.sh and soak.sh, run from the xunit pipeline startup
+/// <item><c>fuzz</c>, <c>soak</c>: scripts/reliability/fuzz.sh and soak.sh, and <c>stack-disasm</c>, the child of
+/// <see cref="Stacks.StackDisassemblyTests"/>, run from the xunit pipeline startup
 /// (<see cref="ReliabilityStartup"/>), once the module initializer has returned: code running inside the module
 /// initializer is compiled with class-initialization checks the JIT cannot remove, and the soak measured 20 times
 /// slower there (4 µs per Step instead of 0.2 µs).</item>
@@ -38,7 +39,7 @@ internal static class ConsoleEntry
             return;
         }
 
-        if (mode is "fuzz" or "soak" or "generator-explore" or "generator-survey")
+        if (mode is "fuzz" or "soak" or "generator-explore" or "generator-survey" or Stacks.StackDisassembly.Mode)
         {
             return;   // ReliabilityStartup runs these.
         }
@@ -70,6 +71,10 @@ internal static class ConsoleEntry
         else if (mode is "generator-survey")
         {
             Exit(() => GeneratorPropertyTests.Survey(Number(GeneratorPropertyTests.IterationsVariable, 10_000), Console.Out));
+        }
+        else if (mode is Stacks.StackDisassembly.Mode)
+        {
+            Exit(Stacks.StackDisassembly.RunChild);
         }
     }
 
@@ -108,7 +113,7 @@ internal static class ConsoleEntry
 
     private static int Unknown(string mode)
     {
-        Console.Error.WriteLine($"unknown {ModeVariable} '{mode}': expected save-loop, save-once, fuzz, soak, generator-explore or generator-survey.");
+        Console.Error.WriteLine($"unknown {ModeVariable} '{mode}': expected save-loop, save-once, fuzz, soak, generator-explore, generator-survey or {Stacks.StackDisassembly.Mode}.");
         return 2;
     }
 }

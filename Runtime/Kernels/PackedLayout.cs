@@ -37,6 +37,33 @@ internal static class PackedLayout<TShape>
             TShape.HiddenSize, Vector512.IsHardwareAccelerated, Vector256.IsHardwareAccelerated, Vector128.IsHardwareAccelerated);
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> at <see cref="Lanes"/>' width: the one place that maps the width to a vector type
+    /// (Vector512, Vector256, Vector128 or a plain float). Every branch but one is dead at JIT time, and the action's
+    /// <c>Run</c> is inlined into the caller, so this costs no call and no test.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dispatch<TAction>(TAction action)
+        where TAction : struct, ISimdAction, allows ref struct
+    {
+        if (Lanes == 16)
+        {
+            action.Run<Simd512>();
+        }
+        else if (Lanes == 8)
+        {
+            action.Run<Simd256>();
+        }
+        else if (Lanes == 4)
+        {
+            action.Run<Simd128>();
+        }
+        else
+        {
+            action.Run<Simd1>();
+        }
+    }
+
     /// <summary>The hidden size rounded up to whole vectors.</summary>
     public static int PaddedHidden
     {

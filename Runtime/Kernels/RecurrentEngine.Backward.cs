@@ -257,22 +257,8 @@ public static partial class RecurrentEngine<TShape>
     private static void CellBackward(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
         Span<float> dpi, Span<float> dph, Span<float> dhDirect)
     {
-        if (PackedLayout<TShape>.Lanes == 16)
-        {
-            CellBackward<Simd512>(layerTape, inSize, dh, dc, dpi, dph, dhDirect);
-        }
-        else if (PackedLayout<TShape>.Lanes == 8)
-        {
-            CellBackward<Simd256>(layerTape, inSize, dh, dc, dpi, dph, dhDirect);
-        }
-        else if (PackedLayout<TShape>.Lanes == 4)
-        {
-            CellBackward<Simd128>(layerTape, inSize, dh, dc, dpi, dph, dhDirect);
-        }
-        else
-        {
-            CellBackward<Simd1>(layerTape, inSize, dh, dc, dpi, dph, dhDirect);
-        }
+        var action = new CellBackwardAction(layerTape, inSize, dh, dc, dpi, dph, dhDirect);
+        PackedLayout<TShape>.Dispatch(action);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -306,5 +292,35 @@ public static partial class RecurrentEngine<TShape>
 
         dhDirect.Slice(0, H).Clear();
         dpi.CopyTo(dph);
+    }
+
+    /// <summary><see cref="CellBackward{TVec}"/>'s arguments, for <see cref="PackedLayout{TShape}.Dispatch{TAction}"/>.</summary>
+    private readonly ref struct CellBackwardAction : ISimdAction
+    {
+        private readonly ReadOnlySpan<float> _layerTape;
+        private readonly int _inSize;
+        private readonly ReadOnlySpan<float> _dh;
+        private readonly Span<float> _dc;
+        private readonly Span<float> _dpi;
+        private readonly Span<float> _dph;
+        private readonly Span<float> _dhDirect;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public CellBackwardAction(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
+            Span<float> dpi, Span<float> dph, Span<float> dhDirect)
+        {
+            _layerTape = layerTape;
+            _inSize = inSize;
+            _dh = dh;
+            _dc = dc;
+            _dpi = dpi;
+            _dph = dph;
+            _dhDirect = dhDirect;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Run<TVec>()
+            where TVec : struct, ISimd<TVec> =>
+            CellBackward<TVec>(_layerTape, _inSize, _dh, _dc, _dpi, _dph, _dhDirect);
     }
 }

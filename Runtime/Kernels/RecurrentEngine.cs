@@ -161,6 +161,14 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
+    /// <summary>One cell update in place, at the vector width chosen for this shape (<see cref="CellStep{TVec}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CellStep(ReadOnlySpan<float> packed, int layer, ReadOnlySpan<float> x, Span<float> layerState, Span<float> scratch)
+    {
+        var action = new CellStepAction(packed, layer, x, layerState, scratch);
+        PackedLayout<TShape>.Dispatch(action);
+    }
+
     /// <summary>
     /// One cell update in place, from the packed weights. The gate pre-activations are the packed bias plus
     /// the input columns plus the hidden columns (<see cref="PackedMath"/>); the activations then run over
@@ -168,7 +176,13 @@ public static partial class RecurrentEngine<TShape>
     /// <paramref name="scratch"/> what Backward records (<see cref="GateOffset"/>, <see cref="ExtraOffset"/>), so
     /// that training records exactly what inference computed.
     /// </summary>
-    private static void CellStep(ReadOnlySpan<float> packed, int layer, ReadOnlySpan<float> x, Span<float> layerState, Span<float> scratch)
+    /// <remarks>
+    /// Compiled on its own, once per shape (its callers run it once per layer); everything it calls but the block kernels is
+    /// inlined into it, so the width is chosen once, here, rather than at each of its three kernels.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CellStep<TVec>(ReadOnlySpan<float> packed, int layer, ReadOnlySpan<float> x, Span<float> layerState, Span<float> scratch)
+        where TVec : struct, ISimd<TVec>
     {
         int inSize = Shape<TShape>.LayerInput(layer);
         int inputWeights = inSize * PackedLayout<TShape>.InputRows;
@@ -182,11 +196,11 @@ public static partial class RecurrentEngine<TShape>
             // Kept out of MultiplyAdd on purpose: there it would be inlined at the hidden projection's call site too, and
             // that pushed the cell past the JIT's inlining budget: GRU 1->8's latency p50 went from 70 to 130-140 ns, and
             // calls to every Simd256 operation appeared in the listing.
-            MultiplyAddColumn(ref weights, x[0], ref bias, ref sums);
+            PackedMath.MultiplyAddColumn<TVec>(ref weights, PackedLayout<TShape>.InputRows, x[0], ref bias, ref sums);
         }
         else
         {
-            MultiplyAdd(ref weights, PackedLayout<TShape>.InputRows, inSize, ref MemoryMarshal.GetReference(x), ref bias, ref sums);
+            PackedMath.MultiplyAdd<TVec>(ref weights, PackedLayout<TShape>.InputRows, inSize, ref MemoryMarshal.GetReference(x), ref bias, ref sums);
         }
 
         if (TShape.Cell == Cell.Gru)
@@ -196,33 +210,13 @@ public static partial class RecurrentEngine<TShape>
             MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref bias, nh), PaddedHidden).CopyTo(scratch.Slice(nh, PaddedHidden));
         }
 
-        MultiplyAdd(ref Unsafe.Add(ref weights, inputWeights), PackedLayout<TShape>.Rows, H, ref MemoryMarshal.GetReference(layerState), ref hiddenSums, ref hiddenSums);
+        PackedMath.MultiplyAdd<TVec>(ref Unsafe.Add(ref weights, inputWeights), PackedLayout<TShape>.Rows, H, ref MemoryMarshal.GetReference(layerState),
+            ref hiddenSums, ref hiddenSums);
 
-        Update(ref sums, layerState);
+        Update<TVec>(ref sums, layerState);
     }
 
-    /// <summary>The fused activations and state update (<see cref="CellUpdate"/>) at this shape's vector width.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Update(ref float y, Span<float> layerState)
-    {
-        if (PackedLayout<TShape>.Lanes == 16)
-        {
-            Update<Simd512>(ref y, layerState);
-        }
-        else if (PackedLayout<TShape>.Lanes == 8)
-        {
-            Update<Simd256>(ref y, layerState);
-        }
-        else if (PackedLayout<TShape>.Lanes == 4)
-        {
-            Update<Simd128>(ref y, layerState);
-        }
-        else
-        {
-            Update<Simd1>(ref y, layerState);
-        }
-    }
-
+    /// <summary>The fused activations and state update (<see cref="CellUpdate"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Update<TVec>(ref float y, Span<float> layerState)
         where TVec : struct, ISimd<TVec>
@@ -242,6 +236,44 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
+    /// <summary>
+    /// <see cref="CellStep{TVec}"/>'s arguments, for <see cref="PackedLayout{TShape}.Dispatch{TAction}"/>. Held as
+    /// references and lengths, not as spans: the JIT then keeps every field in a register and builds the spans at the
+    /// call as it did before the dispatch existed, where span fields were spilled and block-copied onto the stack.
+    /// </summary>
+    private readonly ref struct CellStepAction : ISimdAction
+    {
+        private readonly ref float _packed;
+        private readonly ref float _x;
+        private readonly ref float _layerState;
+        private readonly ref float _scratch;
+        private readonly int _packedLength;
+        private readonly int _xLength;
+        private readonly int _layerStateLength;
+        private readonly int _scratchLength;
+        private readonly int _layer;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public CellStepAction(ReadOnlySpan<float> packed, int layer, ReadOnlySpan<float> x, Span<float> layerState, Span<float> scratch)
+        {
+            _packed = ref MemoryMarshal.GetReference(packed);
+            _packedLength = packed.Length;
+            _layer = layer;
+            _x = ref MemoryMarshal.GetReference(x);
+            _xLength = x.Length;
+            _layerState = ref MemoryMarshal.GetReference(layerState);
+            _layerStateLength = layerState.Length;
+            _scratch = ref MemoryMarshal.GetReference(scratch);
+            _scratchLength = scratch.Length;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Run<TVec>()
+            where TVec : struct, ISimd<TVec> =>
+            CellStep<TVec>(MemoryMarshal.CreateReadOnlySpan(ref _packed, _packedLength), _layer, MemoryMarshal.CreateReadOnlySpan(ref _x, _xLength),
+                MemoryMarshal.CreateSpan(ref _layerState, _layerStateLength), MemoryMarshal.CreateSpan(ref _scratch, _scratchLength));
+    }
+
     /// <summary>Where PyTorch's gate <paramref name="gate"/> (r, z, n / i, f, g, o) sits in the scratch after a cell step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int GateOffset(int gate) =>
@@ -252,54 +284,6 @@ public static partial class RecurrentEngine<TShape>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => TShape.Cell == Cell.Gru ? 3 * PaddedHidden : 4 * PaddedHidden;
-    }
-
-    /// <summary><c>y = init + x·w</c> for a single input column, at this shape's vector width.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MultiplyAddColumn(ref float w, float x, ref float init, ref float y)
-    {
-        int rows = PackedLayout<TShape>.InputRows;
-        if (PackedLayout<TShape>.Lanes == 16)
-        {
-            PackedMath.MultiplyAddColumn<Simd512>(ref w, rows, x, ref init, ref y);
-        }
-        else if (PackedLayout<TShape>.Lanes == 8)
-        {
-            PackedMath.MultiplyAddColumn<Simd256>(ref w, rows, x, ref init, ref y);
-        }
-        else if (PackedLayout<TShape>.Lanes == 4)
-        {
-            PackedMath.MultiplyAddColumn<Simd128>(ref w, rows, x, ref init, ref y);
-        }
-        else
-        {
-            PackedMath.MultiplyAddColumn<Simd1>(ref w, rows, x, ref init, ref y);
-        }
-    }
-
-    /// <summary>
-    /// <c>y = init + W x</c> over packed columns, at the vector width chosen for this shape (a JIT-time constant).
-    /// The block kernels it calls are compiled on their own (see <see cref="PackedMath"/>).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MultiplyAdd(ref float w, int rows, int cols, ref float x, ref float init, ref float y)
-    {
-        if (PackedLayout<TShape>.Lanes == 16)
-        {
-            PackedMath.MultiplyAdd<Simd512>(ref w, rows, cols, ref x, ref init, ref y);
-        }
-        else if (PackedLayout<TShape>.Lanes == 8)
-        {
-            PackedMath.MultiplyAdd<Simd256>(ref w, rows, cols, ref x, ref init, ref y);
-        }
-        else if (PackedLayout<TShape>.Lanes == 4)
-        {
-            PackedMath.MultiplyAdd<Simd128>(ref w, rows, cols, ref x, ref init, ref y);
-        }
-        else
-        {
-            PackedMath.MultiplyAdd<Simd1>(ref w, rows, cols, ref x, ref init, ref y);
-        }
     }
 
     /// <summary>The Linear head on the top layer's h, or a copy of h when there is no head.</summary>

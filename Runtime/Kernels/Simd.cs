@@ -43,6 +43,19 @@ internal interface ISimd<TSelf>
     static abstract TSelf WherePositive(TSelf a, TSelf d);
 }
 
+/// <summary>
+/// Work written once over <see cref="ISimd{TSelf}"/> and run at one vector width, chosen by
+/// <see cref="PackedLayout{TShape}.Dispatch{TAction}"/>: a struct that carries its arguments, so that the width
+/// ladder exists once. The calls are constrained calls on a struct type argument, which the JIT resolves and inlines.
+/// On a hot path, hold references and lengths rather than spans (see <c>RecurrentEngine.CellStepAction</c>).
+/// </summary>
+internal interface ISimdAction
+{
+    /// <summary>Runs the work at the width of <typeparamref name="TVec"/>.</summary>
+    void Run<TVec>()
+        where TVec : struct, ISimd<TVec>;
+}
+
 internal readonly struct Simd512 : ISimd<Simd512>
 {
     private readonly Vector512<float> _value;
