@@ -8,7 +8,7 @@ internal static partial class Emitter
 {
     private const string Span = "global::System.Span<float>";
     private const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
-    private const string Engine = "global::Fixed.RecurrentEngine<FixedShape>";
+    private const string Engine = "global::Fixed.Engine.RecurrentEngine<FixedShape>";
 
     /// <summary>The state_dict tensors in order: (name, offset, shape).</summary>
     internal static IEnumerable<(string Name, long Offset, int[] Shape)> Tensors(NetworkSpec spec)
@@ -61,7 +61,7 @@ internal static partial class Emitter
 
         w.Line("];");
         w.Line();
-        w.Line("private readonly global::Fixed.ParameterStore<FixedShape> _parameters = new();");
+        w.Line("private readonly global::Fixed.Engine.ParameterStore<FixedShape> _parameters = new();");
         w.Line("private readonly float[] _gradients = new float[ParameterCount];");
         w.Line("private float[]? _tape;");
         w.Line("private float[]? _work;");
@@ -75,7 +75,7 @@ internal static partial class Emitter
             w.Lines($$"""
                 /// <summary>Creates the network with PyTorch's default initialisation and Fixed's default seed.</summary>
                 public {{Identifier(spec.ClassName)}}()
-                    : this(global::Fixed.ParameterInitializer.DefaultSeed)
+                    : this(global::Fixed.Engine.ParameterInitializer.DefaultSeed)
                 {
                 }
 
@@ -89,7 +89,7 @@ internal static partial class Emitter
             /// </summary>
             public {{Identifier(spec.ClassName)}}(int seed)
             {
-                global::Fixed.ParameterInitializer.Initialize<FixedShape>(_parameters.Writable, seed);
+                global::Fixed.Engine.ParameterInitializer.Initialize<FixedShape>(_parameters.Writable, seed);
             }
 
             /// <summary>
@@ -217,19 +217,19 @@ internal static partial class Emitter
     {
         w.Lines("""
             /// <summary>Loads safetensors weights with state_dict names <c>rnn.*</c> and <c>linear.*</c>; on any error the weights are unchanged.</summary>
-            public void Load(string path) => global::Fixed.ModelWeights.Load(path, Layout, "rnn", "linear", _parameters.Writable);
+            public void Load(string path) => global::Fixed.Engine.ModelWeights.Load(path, Layout, "rnn", "linear", _parameters.Writable);
 
             /// <summary>Loads safetensors weights whose names start with the given prefixes (e.g. <c>encoder.rnn</c>).</summary>
-            public void Load(string path, string rnnPrefix, string headPrefix) => global::Fixed.ModelWeights.Load(path, Layout, rnnPrefix, headPrefix, _parameters.Writable);
+            public void Load(string path, string rnnPrefix, string headPrefix) => global::Fixed.Engine.ModelWeights.Load(path, Layout, rnnPrefix, headPrefix, _parameters.Writable);
 
             /// <summary>Loads safetensors weights from a stream.</summary>
-            public void Load(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Load(stream, Layout, "rnn", "linear", _parameters.Writable);
+            public void Load(global::System.IO.Stream stream) => global::Fixed.Engine.ModelWeights.Load(stream, Layout, "rnn", "linear", _parameters.Writable);
 
             /// <summary>Saves the weights as safetensors with state_dict names, atomically (a temporary file renamed over the target).</summary>
-            public void Save(string path) => global::Fixed.ModelWeights.Save(path, Layout, _parameters.Values);
+            public void Save(string path) => global::Fixed.Engine.ModelWeights.Save(path, Layout, _parameters.Values);
 
             /// <summary>Saves the weights as safetensors to a stream.</summary>
-            public void Save(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Save(stream, Layout, _parameters.Values);
+            public void Save(global::System.IO.Stream stream) => global::Fixed.Engine.ModelWeights.Save(stream, Layout, _parameters.Values);
 
             """);
     }
@@ -237,7 +237,7 @@ internal static partial class Emitter
     private static void WriteShape(CodeWriter w, NetworkSpec spec)
     {
         w.Line("/// <summary>This network's sizes as constants: the runtime engine is specialised for them by the JIT.</summary>");
-        using (w.Open("private readonly struct FixedShape : global::Fixed.INetworkShape"))
+        using (w.Open("private readonly struct FixedShape : global::Fixed.Engine.INetworkShape"))
         {
             w.Line("public static int InputSize => " + Int(spec.InputSize) + ";");
             w.Line();

@@ -14,8 +14,8 @@ namespace Fixed.Generator;
 /// </summary>
 internal static partial class Emitter
 {
-    private const string Kernels = "global::Fixed.LayerKernels";
-    private const string Support = "global::Fixed.TrainingSupport";
+    private const string Kernels = "global::Fixed.Engine.LayerKernels";
+    private const string Support = "global::Fixed.Engine.TrainingSupport";
 
     /// <summary>Where one layer's numbers live: parameters, state, and the training buffers of its output.</summary>
     private sealed class Placed
@@ -44,7 +44,7 @@ internal static partial class Emitter
 
         public string StoreName => "Store" + Int(Index);
 
-        public string Engine => "global::Fixed.RecurrentEngine<" + ShapeName + ">";
+        public string Engine => "global::Fixed.Engine.RecurrentEngine<" + ShapeName + ">";
     }
 
     private static List<Placed> Place(NetworkSpec spec)
@@ -291,7 +291,7 @@ internal static partial class Emitter
             w.Lines($$"""
                 /// <summary>Creates the network with PyTorch's default initialisation and Fixed's default seed.</summary>
                 public {{className}}()
-                    : this(global::Fixed.ParameterInitializer.DefaultSeed)
+                    : this(global::Fixed.Engine.ParameterInitializer.DefaultSeed)
                 {
                 }
 
@@ -412,22 +412,22 @@ internal static partial class Emitter
             public void ClipGradValue(float clipValue) => global::Fixed.GradientClipping.ClipValue(_gradients, clipValue);
 
             /// <summary>Loads safetensors weights with this stack's state_dict names; on any error the weights are unchanged.</summary>
-            public void Load(string path) => global::Fixed.ModelWeights.Load(path, Layout, "rnn", "linear", _network.Writable);
+            public void Load(string path) => global::Fixed.Engine.ModelWeights.Load(path, Layout, "rnn", "linear", _network.Writable);
 
             /// <summary>
             /// Loads safetensors weights in which the layers named <c>rnn</c> and <c>linear</c> (the defaults) are called
             /// <paramref name="rnnPrefix"/> and <paramref name="headPrefix"/>; every other layer keeps its own name.
             /// </summary>
-            public void Load(string path, string rnnPrefix, string headPrefix) => global::Fixed.ModelWeights.Load(path, Layout, rnnPrefix, headPrefix, _network.Writable);
+            public void Load(string path, string rnnPrefix, string headPrefix) => global::Fixed.Engine.ModelWeights.Load(path, Layout, rnnPrefix, headPrefix, _network.Writable);
 
             /// <summary>Loads safetensors weights from a stream.</summary>
-            public void Load(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Load(stream, Layout, "rnn", "linear", _network.Writable);
+            public void Load(global::System.IO.Stream stream) => global::Fixed.Engine.ModelWeights.Load(stream, Layout, "rnn", "linear", _network.Writable);
 
             /// <summary>Saves the weights as safetensors with state_dict names, atomically (a temporary file renamed over the target).</summary>
-            public void Save(string path) => global::Fixed.ModelWeights.Save(path, Layout, _network.Values);
+            public void Save(string path) => global::Fixed.Engine.ModelWeights.Save(path, Layout, _network.Values);
 
             /// <summary>Saves the weights as safetensors to a stream.</summary>
-            public void Save(global::System.IO.Stream stream) => global::Fixed.ModelWeights.Save(stream, Layout, _network.Values);
+            public void Save(global::System.IO.Stream stream) => global::Fixed.Engine.ModelWeights.Save(stream, Layout, _network.Values);
 
             """);
     }
@@ -543,7 +543,7 @@ internal static partial class Emitter
             foreach (Placed p in recurrent)
             {
                 w.Line("/// <summary>Layer " + Int(p.Index) + "'s weights as its kernels read them (a packed copy of its slice of <see cref=\"Array\"/>).</summary>");
-                w.Line("public readonly global::Fixed.ParameterStore<" + p.ShapeName + "> " + p.StoreName + ";");
+                w.Line("public readonly global::Fixed.Engine.ParameterStore<" + p.ShapeName + "> " + p.StoreName + ";");
                 w.Line();
             }
 
@@ -580,11 +580,11 @@ internal static partial class Emitter
             using (w.Open("public void Initialize(int seed)"))
             {
                 w.Line(Span + " parameters = Writable;");
-                w.Line("ulong random = global::Fixed.ParameterInitializer.Start(seed);");
+                w.Line("ulong random = global::Fixed.Engine.ParameterInitializer.Start(seed);");
                 foreach (Placed p in layers.Where(l => l.Layer.HasParameters))
                 {
                     string bound = p.Layer.IsRecurrent ? Int(p.Layer.HiddenSize) : Int(p.Layer.InputSize);
-                    w.Line("global::Fixed.ParameterInitializer.Uniform(parameters.Slice(" + Int(p.ParameterOffset) + ", " + Int(p.Layer.ParameterCount) + "), 1f / global::System.MathF.Sqrt(" + bound + "), ref random); // " + PyTorchLayer(p.Layer));
+                    w.Line("global::Fixed.Engine.ParameterInitializer.Uniform(parameters.Slice(" + Int(p.ParameterOffset) + ", " + Int(p.Layer.ParameterCount) + "), 1f / global::System.MathF.Sqrt(" + bound + "), ref random); // " + PyTorchLayer(p.Layer));
                 }
             }
 
@@ -609,11 +609,11 @@ internal static partial class Emitter
         {
             foreach (Placed p in recurrent)
             {
-                w.Line("private readonly global::Fixed.ParameterStore<" + p.ShapeName + ">.CheckedCall _check" + Int(p.Index) + ";");
+                w.Line("private readonly global::Fixed.Engine.ParameterStore<" + p.ShapeName + ">.CheckedCall _check" + Int(p.Index) + ";");
             }
 
             w.Line();
-            w.Line("public CheckedCalls(" + string.Join(", ", recurrent.Select(p => "global::Fixed.ParameterStore<" + p.ShapeName + ">.CheckedCall check" + Int(p.Index))) + ")");
+            w.Line("public CheckedCalls(" + string.Join(", ", recurrent.Select(p => "global::Fixed.Engine.ParameterStore<" + p.ShapeName + ">.CheckedCall check" + Int(p.Index))) + ")");
             w.Line("{");
             foreach (Placed p in recurrent)
             {
@@ -893,7 +893,7 @@ internal static partial class Emitter
             LayerSpec layer = p.Layer;
             w.Line();
             w.Line("/// <summary>Layer " + Int(p.Index) + "'s sizes as constants (" + PyTorchLayer(layer) + "): the engine is specialised for them by the JIT.</summary>");
-            using (w.Open("public readonly struct " + p.ShapeName + " : global::Fixed.INetworkShape"))
+            using (w.Open("public readonly struct " + p.ShapeName + " : global::Fixed.Engine.INetworkShape"))
             {
                 w.Line("public static int InputSize => " + Int(layer.InputSize) + ";");
                 w.Line();

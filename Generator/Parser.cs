@@ -197,9 +197,9 @@ internal static class Parser
     private static readonly string[] RuntimeTypes =
     [
         "Fixed.RecurrentAttribute", "Fixed.Cell", "Fixed.Nonlinearity", "Fixed.Loss", "Fixed.LossOn", "Fixed.SequenceLayout",
-        "Fixed.ParameterInfo", "Fixed.ParameterInitializer", "Fixed.ParameterStore`1", "Fixed.RecurrentEngine`1",
-        "Fixed.INetworkShape", "Fixed.IRecurrentModel`1", "Fixed.ModelWeights", "Fixed.GradientClipping",
-        "Fixed.LinearAttribute", "Fixed.LayerKernels", "Fixed.TrainingSupport",
+        "Fixed.ParameterInfo", "Fixed.Engine.ParameterInitializer", "Fixed.Engine.ParameterStore`1", "Fixed.Engine.RecurrentEngine`1",
+        "Fixed.Engine.INetworkShape", "Fixed.IRecurrentModel`1", "Fixed.Engine.ModelWeights", "Fixed.GradientClipping",
+        "Fixed.LinearAttribute", "Fixed.Engine.LayerKernels", "Fixed.Engine.TrainingSupport",
     ];
 
     /// <summary>

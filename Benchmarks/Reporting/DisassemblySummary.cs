@@ -85,7 +85,7 @@ public static partial class DisassemblySummary
         return methods;
     }
 
-    /// <summary><c>Fixed.RecurrentEngine`1[[…]].CellStep(…)</c> → <c>RecurrentEngine.CellStep</c>.</summary>
+    /// <summary><c>Fixed.Engine.RecurrentEngine`1[[…]].CellStep(…)</c> → <c>RecurrentEngine.CellStep</c>.</summary>
     private static string Shorten(string signature)
     {
         string text = Generic().Replace(signature, string.Empty);

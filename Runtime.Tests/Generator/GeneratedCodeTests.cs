@@ -57,7 +57,7 @@ public sealed class GeneratedCodeTests
                 Assert.False(container is not null && (container.StartsWith("System.Reflection", System.StringComparison.Ordinal) ||
                     container is "System.Activator" or "System.Type" || container.StartsWith("System.Linq.Expressions", System.StringComparison.Ordinal)),
                     symbol + " at " + node.GetLocation());
-                runtimeReferences += container?.StartsWith("Fixed.RecurrentEngine<", System.StringComparison.Ordinal) == true ? 1 : 0;
+                runtimeReferences += container?.StartsWith("Fixed.Engine.RecurrentEngine<", System.StringComparison.Ordinal) == true ? 1 : 0;
             }
         }
 

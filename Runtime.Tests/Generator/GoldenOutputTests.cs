@@ -40,6 +40,28 @@ public sealed class GoldenOutputTests
         }
         """;
 
+    /// <summary>A layer stack: a Linear front-end, two recurrent layers of different cells, an MLP head.</summary>
+    internal const string StackSource = """
+        using Fixed;
+
+        namespace Demo;
+
+        /// <summary>A front-end, a GRU and an LSTM, and an MLP head.</summary>
+        [Linear(2, 6, Name = "pre")]
+        [Tanh]
+        [Recurrent(6, 16, Cell = Cell.Gru, Name = "enc")]
+        [Recurrent(16, 8, Cell = Cell.Lstm, Name = "dec", Window = 32)]
+        [Linear(8, 12, Name = "fc1")]
+        [LeakyRelu(NegativeSlope = 0.2f)]
+        [Linear(12, 3, Name = "fc2", Bias = false)]
+        [Softmax]
+        public partial class Stack;
+        """;
+
+    [Fact]
+    public void LayerStack_MatchesGoldenFile() =>
+        AssertMatchesGolden(StackSource, "Demo.Stack.g.cs");
+
     [Fact]
     public void RnnRegression_InNamespace_MatchesGoldenFile() =>
         AssertMatchesGolden(RnnRegressionSource, "Demo.RnnRegression.g.cs");

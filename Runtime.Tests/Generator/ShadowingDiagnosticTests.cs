@@ -31,7 +31,7 @@ public sealed class ShadowingDiagnosticTests
 
     [Theory]
     [InlineData("namespace Fixed { public enum Cell { Rnn } }", "Cell", "Fixed.Cell")]
-    [InlineData("namespace Fixed { public class ParameterStore<T> { } }", "ParameterStore", "Fixed.ParameterStore<T>")]
+    [InlineData("namespace Fixed.Engine { public class ParameterStore<T> { } }", "ParameterStore", "Fixed.Engine.ParameterStore<T>")]
     public void SourceTypeWithARuntimeTypesFullName_ReportsFIXED022OnIt(string shadow, string name, string needed) =>
         AssertReportedOnce(shadow, name, needed);
 

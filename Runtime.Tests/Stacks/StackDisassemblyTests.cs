@@ -22,8 +22,8 @@ namespace Fixed.Tests.Stacks;
 public class StackDisassemblyTests
 {
     private const string Network = "Fixed.Tests.Stacks.Stack+FixedNetwork";
-    private static readonly string Engine0 = "Fixed.RecurrentEngine`1[" + Network + "+Layer0]";
-    private static readonly string Engine1 = "Fixed.RecurrentEngine`1[" + Network + "+Layer1]";
+    private static readonly string Engine0 = "Fixed.Engine.RecurrentEngine`1[" + Network + "+Layer0]";
+    private static readonly string Engine1 = "Fixed.Engine.RecurrentEngine`1[" + Network + "+Layer1]";
 
     /// <summary>A call that would fetch a size at run time: a property getter, or the shape and layout helpers left un-inlined.</summary>
     private static readonly Regex SizeCall = new(@":get_|INetworkShape|Fixed\.Shape`1|PackedLayout`1", RegexOptions.CultureInvariant);

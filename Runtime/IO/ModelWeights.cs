@@ -4,7 +4,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.IO;
 
-namespace Fixed;
+namespace Fixed.Engine;
 
 /// <summary>
 /// Loads and saves a model's flat parameter vector as safetensors with PyTorch state_dict names: the

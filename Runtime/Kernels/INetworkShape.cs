@@ -1,6 +1,6 @@
 using System.ComponentModel;
 
-namespace Fixed;
+namespace Fixed.Engine;
 
 /// <summary>
 /// The compile-time shape of a generated network. The generator emits one <c>struct</c> per model that

@@ -2,7 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 
-namespace Fixed;
+namespace Fixed.Engine;
 
 /// <summary>
 /// The per-step layers of a layer stack — <c>nn.Linear</c> and the activation modules — forward and backward, as

@@ -2,7 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Fixed;
+namespace Fixed.Engine;
 
 /// <summary>Backpropagation through time over a tape the model owns (sized by Window at compile time).</summary>
 public static partial class RecurrentEngine<TShape>

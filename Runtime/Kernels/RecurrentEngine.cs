@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Fixed;
+namespace Fixed.Engine;
 
 /// <summary>
 /// The forward pass of every generated model, written once and specialised per shape by the JIT

@@ -1,7 +1,7 @@
 using System;
 using System.ComponentModel;
 
-namespace Fixed;
+namespace Fixed.Engine;
 
 /// <summary>
 /// PyTorch's default initialisation distribution, drawn from a seeded generator of our own (SplitMix64) so

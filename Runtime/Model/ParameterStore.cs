@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
-namespace Fixed;
+namespace Fixed.Engine;
 
 /// <summary>
 /// A generated model's weights: the flat vector in PyTorch layout (<c>Parameters</c>, the source of truth)

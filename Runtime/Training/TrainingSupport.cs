@@ -2,7 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Globalization;
 
-namespace Fixed;
+namespace Fixed.Engine;
 
 /// <summary>
 /// What every <c>Backward</c> does around the network itself, written once for the single-layer engine and the
