@@ -291,8 +291,24 @@ public sealed class GeneratorPropertyTests(ITestOutputHelper output)
             (30, Gen.Const("Recurrent")),
             (1, Gen.OneOf<string>("RecurrentAttribute", "Fixed.Recurrent", "global::Fixed.RecurrentAttribute", "R")));
 
-        private static readonly Gen<string> Attribute = Gen.Select(AttributeName, Arguments, Gen.Int[0, 39]).Select((name, arguments, odd) => odd switch
+        private static readonly Gen<string> LayerName = Gen.OneOf<string>(
+            "", "", ", Name = \"a\"", ", Name = \"b\"", ", Name = \"a\"", ", Name = \"\"", ", Name = null", ", Name = \"enc.rnn\"", ", Name = \"a b\"", ", Name = \".a\"");
+
+        /// <summary>One layer of a layer stack: a Recurrent (named or not), a Linear, or an activation, well formed or not.</summary>
+        private static readonly Gen<string> Layer = Gen.Frequency(
+            (6, Gen.Select(Arguments, LayerName).Select((arguments, name) => "[Recurrent(" + arguments + name + ")]")),
+            (6, Gen.Select(Size, Size, BoolValue, LayerName).Select((input, output, bias, name) => "[Linear(" + input + ", " + output + ", Bias = " + bias + name + ")]")),
+            (4, Gen.OneOf<string>("[Relu]", "[Gelu]", "[Tanh]", "[Sigmoid]", "[Softmax]", "[LeakyRelu]", "[Elu]")),
+            (2, Gen.OneOf<string>(
+                "[LeakyRelu(NegativeSlope = 0.2f)]", "[LeakyRelu(NegativeSlope = float.NaN)]", "[Elu(Alpha = float.PositiveInfinity)]",
+                "[Elu(Alpha = -1f)]", "[Relu(1)]", "[Linear(3)]", "[Linear]", "[Linear(2, 3), Relu]", "[return: Linear(2, 3)]")));
+
+        /// <summary>A layer stack of one to five layers, in one attribute list or several.</summary>
+        private static readonly Gen<string> Stack = Layer.Array[1, 5].Select(layers => string.Concat(layers));
+
+        private static readonly Gen<string> Attribute = Gen.Select(AttributeName, Arguments, Gen.Int[0, 39], Stack).Select((name, arguments, odd, stack) => odd switch
         {
+            >= 30 => stack,
             0 => $"[{name}({arguments})][{name}({arguments})]",
             1 => $"[{name}]",
             2 => $"[{name}()]",
