@@ -137,6 +137,18 @@ internal static partial class Emitter
             $"public void Forward(ref State state, {ReadOnlySpan} inputs, {Span} outputs)", $"{Engine}.Forward(_parameters, state.Values, inputs, outputs)");
         Checked(w, "/// <summary>T time steps on a state given as <see cref=\"StateLength\"/> floats.</summary>",
             $"public void Forward({Span} state, {ReadOnlySpan} inputs, {Span} outputs)", $"{Engine}.Forward(_parameters, state, inputs, outputs)");
+        Checked(w, """
+            /// <summary>
+            /// One time step of <c>N = states.Length</c> independent streams, each advancing exactly as
+            /// <c>Step(ref states[i], ...)</c> would: <c>[N, InputSize]</c> in, <c>[N, OutputSize]</c> out, stream-major. The
+            /// streams go through each layer together, so every weight loaded serves several of them. Allocates nothing.
+            /// </summary>
+            """,
+            $"public void Step(global::System.Span<State> states, {ReadOnlySpan} inputs, {Span} outputs)",
+            $"{Engine}.Step(_parameters, global::System.Runtime.InteropServices.MemoryMarshal.Cast<State, float>(states), inputs, outputs, states.Length)");
+        Checked(w, "/// <summary>T time steps of <c>N = states.Length</c> streams: <c>[T, N, InputSize]</c> in, <c>[T, N, OutputSize]</c> out.</summary>",
+            $"public void Forward(global::System.Span<State> states, {ReadOnlySpan} inputs, {Span} outputs)",
+            $"{Engine}.Forward(_parameters, global::System.Runtime.InteropServices.MemoryMarshal.Cast<State, float>(states), inputs, outputs, states.Length)");
         Checked(w, "/// <summary>Advances the state over <c>[T, InputSize]</c> inputs: no outputs, no gradient.</summary>",
             $"public void WarmUp(ref State state, {ReadOnlySpan} inputs)", $"{Engine}.WarmUp(_parameters, state.Values, inputs)");
         Checked(w, "/// <summary>Advances a state given as <see cref=\"StateLength\"/> floats.</summary>",

@@ -369,6 +369,15 @@ internal static partial class Emitter
             $"public void Forward(ref State state, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(state.Values, inputs, outputs)");
         Member("/// <summary>T time steps on a state given as <see cref=\"StateLength\"/> floats.</summary>",
             $"public void Forward({Span} state, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(state, inputs, outputs)");
+        Member("""
+            /// <summary>
+            /// One time step of <c>N = states.Length</c> independent streams, each advancing exactly as
+            /// <c>Step(ref states[i], ...)</c> would: <c>[N, InputSize]</c> in, <c>[N, OutputSize]</c> out, stream-major. Allocates nothing.
+            /// </summary>
+            """,
+            $"public void Step(global::System.Span<State> states, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Step(states, inputs, outputs)");
+        Member("/// <summary>T time steps of <c>N = states.Length</c> streams: <c>[T, N, InputSize]</c> in, <c>[T, N, OutputSize]</c> out.</summary>",
+            $"public void Forward(global::System.Span<State> states, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(states, inputs, outputs)");
         Member("/// <summary>Advances the state over <c>[T, InputSize]</c> inputs: no outputs, no gradient.</summary>",
             $"public void WarmUp(ref State state, {ReadOnlySpan} inputs)", "_network.WarmUp(state.Values, inputs)");
         Member("/// <summary>Advances a state given as <see cref=\"StateLength\"/> floats.</summary>",
@@ -684,6 +693,39 @@ internal static partial class Emitter
                     Advance(state, inputs.Slice(t * InputSize, InputSize), output, a, b);
                 }
             }
+
+            public void Step(global::System.Span<State> states, {{ReadOnlySpan}} inputs, {{Span}} outputs)
+            {
+                int streams = CheckStreams(states.Length);
+                {{Kernels}}.CheckLength(inputs, streams * InputSize, nameof(inputs), "[N={0}, InputSize={{Int(spec.InputSize)}}]", streams);
+                {{Kernels}}.CheckLength(outputs, streams * OutputSize, nameof(outputs), "[N={0}, OutputSize={{Int(spec.OutputSize)}}]", streams);
+                {{Span}} a = stackalloc float[{{Int(maxWidth)}}];
+                {{Span}} b = stackalloc float[{{Int(maxWidth)}}];
+                for (int s = 0; s < streams; s++)
+                {
+                    Advance(states[s].Values, inputs.Slice(s * InputSize, InputSize), outputs.Slice(s * OutputSize, OutputSize), a, b);
+                }
+            }
+
+            public void Forward(global::System.Span<State> states, {{ReadOnlySpan}} inputs, {{Span}} outputs)
+            {
+                int streams = CheckStreams(states.Length);
+                int steps = {{Kernels}}.CheckRows(inputs, streams * InputSize, nameof(inputs), "[T, N, InputSize] = [T, {0} floats]");
+                {{Kernels}}.CheckLength(outputs, steps * streams * OutputSize, nameof(outputs), "[T={0}, N, OutputSize]", steps);
+                {{Span}} a = stackalloc float[{{Int(maxWidth)}}];
+                {{Span}} b = stackalloc float[{{Int(maxWidth)}}];
+                for (int t = 0; t < steps; t++)
+                {
+                    for (int s = 0; s < streams; s++)
+                    {
+                        int row = t * streams + s;
+                        Advance(states[s].Values, inputs.Slice(row * InputSize, InputSize), outputs.Slice(row * OutputSize, OutputSize), a, b);
+                    }
+                }
+            }
+
+            private static int CheckStreams(int streams) =>
+                streams >= 1 ? streams : throw new global::System.ArgumentException("states: expected at least one stream (one State per stream), got none.", "states");
 
             private static void CheckState({{ReadOnlySpan}} state) => {{Kernels}}.CheckLength(state, StateLength, nameof(state), "[StateLength={0}]", StateLength);
 

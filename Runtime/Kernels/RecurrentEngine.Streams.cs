@@ -1,0 +1,165 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Fixed.Engine;
+
+/// <summary>
+/// Many independent streams per call: each stream advances exactly as one single-stream <c>Step</c> would, but the streams of a
+/// group go through every layer together, so that each weight the hidden projection loads serves several streams
+/// (<see cref="StreamMath"/>). States are <c>[N, StateLength]</c>, inputs <c>[N, InputSize]</c>, outputs
+/// <c>[N, OutputSize]</c>, stream-major.
+/// </summary>
+public static partial class RecurrentEngine<TShape>
+{
+    /// <summary>Streams that go through the layers together; their scratch vectors live on the stack.</summary>
+    private const int StreamGroup = 8;
+
+    /// <summary>One time step of <paramref name="streams"/> streams.</summary>
+    public static void Step(ParameterStore<TShape> parameters, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs, int streams)
+    {
+        CheckStreams(states, streams);
+        if (inputs.Length != streams * I)
+        {
+            Guard.ThrowLength(nameof(inputs), streams * I, Shape("InputSize", I, streams), inputs.Length);
+        }
+
+        if (outputs.Length != streams * O)
+        {
+            Guard.ThrowLength(nameof(outputs), streams * O, Shape("OutputSize", O, streams), outputs.Length);
+        }
+
+        Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[StreamGroup * ScratchLength + CacheLineAlignment.SlackFloats]);
+        StepStreams(parameters.Packed, parameters.Values, states, inputs, outputs, streams, scratch);
+    }
+
+    /// <summary>T time steps of <paramref name="streams"/> streams: <c>[T, N, InputSize]</c> in, <c>[T, N, OutputSize]</c> out.</summary>
+    public static void Forward(ParameterStore<TShape> parameters, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs, int streams)
+    {
+        CheckStreams(states, streams);
+        int steps = streams == 0 ? 0 : Guard.Rows(inputs, streams * I, nameof(inputs), "[T, N, InputSize] = [T, {0} floats]");
+        Guard.SameLength(steps, outputs, streams * O, nameof(outputs));
+        Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[StreamGroup * ScratchLength + CacheLineAlignment.SlackFloats]);
+        ReadOnlySpan<float> packed = parameters.Packed;
+        ReadOnlySpan<float> values = parameters.Values;
+        for (int t = 0; t < steps; t++)
+        {
+            StepStreams(packed, values, states, inputs.Slice(t * streams * I, streams * I), outputs.Slice(t * streams * O, streams * O), streams, scratch);
+        }
+    }
+
+    private static void CheckStreams(ReadOnlySpan<float> states, int streams)
+    {
+        if (streams < 1)
+        {
+            throw new ArgumentException("states: expected at least one stream (one State per stream), got none.", nameof(states));
+        }
+
+        if (states.Length != streams * StateLength)
+        {
+            Guard.ThrowLength(nameof(states), streams * StateLength, Shape("StateLength", StateLength, streams), states.Length);
+        }
+    }
+
+    /// <summary><c>[N=n, What=size]</c>, built only for an error message.</summary>
+    private static string Shape(string what, int size, int streams) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"[N={streams}, {what}={size}]");
+
+    private static void StepStreams(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs,
+        int streams, Span<float> scratch)
+    {
+        for (int first = 0; first < streams; first += StreamGroup)
+        {
+            int group = Math.Min(StreamGroup, streams - first);
+            Span<float> groupStates = states.Slice(first * StateLength, group * StateLength);
+            for (int layer = 0; layer < L; layer++)
+            {
+                // Layer 0 reads the inputs, every other layer the h of the layer below, in each stream's own state.
+                ReadOnlySpan<float> x = layer == 0
+                    ? inputs.Slice(first * I, group * I)
+                    : groupStates.Slice((layer - 1) * StatePerLayer, (group - 1) * StateLength + H);
+                int xStride = layer == 0 ? I : StateLength;
+                var action = new CellStepStreamsAction(packed, layer, x, xStride, groupStates.Slice(layer * StatePerLayer), scratch, group);
+                PackedLayout<TShape>.Dispatch(action);
+            }
+
+            for (int s = 0; s < group; s++)
+            {
+                Head(values, groupStates.Slice(s * StateLength + (L - 1) * StatePerLayer, H), outputs.Slice((first + s) * O, O));
+            }
+        }
+    }
+
+    /// <summary>
+    /// One layer's cell update for a group of streams: each stream's input projection, then the hidden projection of the
+    /// whole group at once, then each stream's activations and state update — the same arithmetic as <see cref="CellStep{TVec}"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CellStepStreams<TVec>(ReadOnlySpan<float> packed, int layer, ref float x, int xStride, ref float state, ref float scratch, int group)
+        where TVec : struct, ISimd<TVec>
+    {
+        int inSize = Shape<TShape>.LayerInput(layer);
+        int inputWeights = inSize * PackedLayout<TShape>.InputRows;
+        ReadOnlySpan<float> q = packed.Slice(PackedLayout<TShape>.LayerOffset(layer), PackedLayout<TShape>.LayerLength(layer));
+        ref float weights = ref MemoryMarshal.GetReference(q);
+        ref float bias = ref Unsafe.Add(ref weights, inputWeights + (H * PackedLayout<TShape>.Rows));
+        for (int s = 0; s < group; s++)
+        {
+            ref float sums = ref Unsafe.Add(ref scratch, s * ScratchLength);
+            ref float xs = ref Unsafe.Add(ref x, s * xStride);
+            if (inSize == 1)
+            {
+                PackedMath.MultiplyAddColumn<TVec>(ref weights, PackedLayout<TShape>.InputRows, xs, ref bias, ref sums);
+            }
+            else
+            {
+                PackedMath.MultiplyAdd<TVec>(ref weights, PackedLayout<TShape>.InputRows, inSize, ref xs, ref bias, ref sums);
+            }
+
+            if (TShape.Cell == Cell.Gru)
+            {
+                int nh = 3 * PaddedHidden;
+                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref bias, nh), PaddedHidden).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref sums, nh), PaddedHidden));
+            }
+        }
+
+        StreamMath.MultiplyAdd<TVec>(ref Unsafe.Add(ref weights, inputWeights), PackedLayout<TShape>.Rows, H, ref state, StateLength,
+            ref Unsafe.Add(ref scratch, PackedLayout<TShape>.HiddenRowsOffset), ScratchLength, group);
+
+        for (int s = 0; s < group; s++)
+        {
+            Update<TVec>(ref Unsafe.Add(ref scratch, s * ScratchLength), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, s * StateLength), StatePerLayer));
+        }
+    }
+
+    /// <summary><see cref="CellStepStreams{TVec}"/>'s arguments, for <see cref="PackedLayout{TShape}.Dispatch{TAction}"/>.</summary>
+    private readonly ref struct CellStepStreamsAction : ISimdAction
+    {
+        private readonly ref float _packed;
+        private readonly ref float _x;
+        private readonly ref float _state;
+        private readonly ref float _scratch;
+        private readonly int _packedLength;
+        private readonly int _layer;
+        private readonly int _xStride;
+        private readonly int _group;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public CellStepStreamsAction(ReadOnlySpan<float> packed, int layer, ReadOnlySpan<float> x, int xStride, Span<float> state, Span<float> scratch, int group)
+        {
+            _packed = ref MemoryMarshal.GetReference(packed);
+            _packedLength = packed.Length;
+            _layer = layer;
+            _x = ref MemoryMarshal.GetReference(x);
+            _xStride = xStride;
+            _state = ref MemoryMarshal.GetReference(state);
+            _scratch = ref MemoryMarshal.GetReference(scratch);
+            _group = group;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Run<TVec>()
+            where TVec : struct, ISimd<TVec> =>
+            CellStepStreams<TVec>(MemoryMarshal.CreateReadOnlySpan(ref _packed, _packedLength), _layer, ref _x, _xStride, ref _state, ref _scratch, _group);
+    }
+}
