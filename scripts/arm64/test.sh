@@ -70,7 +70,7 @@ filter=()
 if [ "$#" -eq 0 ] && [ "${ARM64_FULL:-0}" != 1 ]; then
     filter=(-namespace Fixed.Tests.Parity -namespace Fixed.Tests.Kernels -namespace Fixed.Tests.Training
         -namespace Fixed.Tests.Inference -namespace Fixed.Tests.Platform -namespace Fixed.Tests.Stacks
-        -class- Fixed.Tests.Training.AllocationTests -class- Fixed.Tests.Stacks.StackAllocationTests
+        -class- Fixed.Tests.Training.AllocationTests -class- Fixed.Tests.Stacks.StackAllocationTests -class- Fixed.Tests.Inference.StreamAllocationTests
         -class- Fixed.Tests.Stacks.StackDisassemblyTests)
 fi
 
