@@ -132,8 +132,16 @@ public static class ReportWriter
         md.AppendLine();
         md.AppendLine("\"Ours\" is the generated model's `Step`: per-call median (`timed`), and BenchmarkDotNet's median of");
         md.AppendLine("`model.Step(ref state, input, output)` on the concrete class (`TargetStepBenchmarks`). The targets are the project's");
-        md.AppendLine("goals, not measurements. The RTNeural columns come from the side-by-side runs of this report (10⁶ steps per run, both");
-        md.AppendLine("sides timed the same way, see \"RTNeural side by side\"); RTNeural has no tanh RNN layer.");
+        if (rtneural is null)
+        {
+            md.AppendLine("goals, not measurements. RTNeural was not measured in this run.");
+        }
+        else
+        {
+            md.AppendLine("goals, not measurements. The RTNeural columns come from the side-by-side runs of this report (runs of");
+            md.AppendLine("10⁶ steps, both sides timed the same way, see \"RTNeural side by side\"); RTNeural has no tanh RNN layer.");
+        }
+
         md.AppendLine();
         var rows = new List<string[]>();
         foreach ((NetworkId network, double target) in NetworkId.Targets)
@@ -168,7 +176,7 @@ public static class ReportWriter
         md.AppendLine(Invariant($"RTNeural {rtneural.Get("rtneural_commit")}, compile-time API (`ModelT`), Eigen {rtneural.Get("eigen")} backend, built with"));
         md.AppendLine(Invariant($"{rtneural.Get("compiler")}, `{rtneural.Get("flags")}` (`Benchmarks/rtneural/harness.cpp`). Both sides load the same"));
         md.AppendLine("weights (our generated model's, seed 1, exported as a PyTorch state_dict and loaded with RTNeural's `torch_helpers`), and");
-        md.AppendLine("the harness refuses to time unless its outputs over the first 100 steps are within 1e-4 of ours (max |difference| below).");
+        md.AppendLine("the harness refuses to time unless its outputs over the first 100 steps are within 1e-4 of ours (largest difference below).");
         md.AppendLine(Invariant($"Input x = sin(0.01 t) (three inputs: sin(0.01 t), cos(0.01 t), sin(0.02 t)). A run: from the zero state, {Number(rtneural.Get("steps"))}"));
         md.AppendLine("consecutive steps over the precomputed input, one clock read before and after, after a warm-up; ns per step. Each run in a");
         md.AppendLine(Invariant($"fresh process, ours and RTNeural's alternating (the order swapped every round), all pinned to core {rtneural.Get("core")}; median of"));
@@ -176,12 +184,12 @@ public static class ReportWriter
         md.AppendLine("(`Fixed.Benchmarks rtneural time`); RTNeural's is `model.forward(x)`. Both loops add up the outputs.");
         md.AppendLine("**Fixed ÷ RTNeural** is the other way round from the rest of the report: below 1, Fixed is faster.");
         md.AppendLine();
-        Table(md, ["network", "Fixed", "RTNeural", "Fixed ÷ RTNeural", "runs (Fixed / RTNeural)", "max |difference|, 100 steps"],
+        Table(md, ["network", "Fixed", "RTNeural", "Fixed ÷ RTNeural", "runs (Fixed / RTNeural)", "largest difference, 100 steps"],
             Comparison.ComparisonNetwork.All.Select(n => new[]
             {
                 n.Display, Ns(rtneural.Median(n.Key, "fixed")), Ns(rtneural.Median(n.Key, "rtneural")), FixedOverRtNeural(rtneural, n.Key),
                 Invariant($"{rtneural.Runs(n.Key, "fixed")} / {rtneural.Runs(n.Key, "rtneural")}"),
-                rtneural.MaxDifference(n.Key) is { } d ? d.ToString("G3", CultureInfo.InvariantCulture) : "—",
+                rtneural.MaxDifference(n.Key) is { } d ? d.ToString("0.0e+00", CultureInfo.InvariantCulture) : "—",
             }));
     }
 

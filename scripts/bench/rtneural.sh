@@ -98,7 +98,9 @@ for n in "${networks[@]}"; do
     fi
   done
   cat "$work/check-$n.txt"
-  awk -F, -v n="$n" '$1 == n { print "  " $2 " round " $3 ": " $5 " ns/step" }' "$tmp" | paste -sd' ' | fold -s -w 160
+  for side in fixed rtneural; do
+    echo "  $side, ns/step by round: $(awk -F, -v n="$n" -v s="$side" '$1 == n && $2 == s { printf "%s ", $5 }' "$tmp")"
+  done
 done
 mv "$tmp" "$out"
 
