@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+using Fixed.Benchmarks.Comparison;
 using Fixed.Benchmarks.Latency;
 using Fixed.Benchmarks.Models;
 using Fixed.Benchmarks.Reporting;
@@ -24,6 +25,9 @@ namespace Fixed.Benchmarks;
 /// <item><c>timed [--quick] [--out FILE] | timed --network gru32 --impl scalar</c> — per-call medians of every suite (load-robust;
 /// <c>--quick</c>: the six target networks only).</item>
 /// <item><c>disasm [--out DIR]</c> — DisassemblyDiagnoser on GRU 1→32's Step.</item>
+/// <item><c>rtneural export --out DIR | rtneural time --network gru32 [--runs 7] [--steps 1000000] [--round 1]</c> — our side
+/// of the RTNeural comparison (<c>scripts/bench/rtneural.sh</c>): the weights and reference outputs for the C++ harness, and
+/// our <c>Step</c> timed as the harness times RTNeural.</item>
 /// <item><c>report --artifacts DIR [--out DIR]</c> — the markdown report from the results of the above.</item>
 /// </list>
 /// </summary>
@@ -51,6 +55,7 @@ public static class Program
                 "disasm" => Disassembly(rest),
                 JitDisassembly.ChildCommand => JitDisassembly.RunChild(),
                 "report" => Report(rest),
+                "rtneural" => RtNeuralCommand.Run(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => throw new ArgumentException($"Unknown command '{command}'."),
             };
@@ -75,6 +80,8 @@ public static class Program
                       --quick: only the six target networks)
               timed --network gru32 --impl scalar|generated|tensorprimitives|onnxruntime
               disasm [--out Benchmarks/report]
+              rtneural export --out DIR   (weights and reference outputs of the RTNeural comparison networks, as JSON)
+              rtneural time --network gru32 [--runs 7] [--steps 1000000] [--round 1]   (our Step, timed as the harness times RTNeural)
               report --artifacts DIR [--out Benchmarks/report]
             The whole report: scripts/bench/report.sh
             """);

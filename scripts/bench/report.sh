@@ -2,7 +2,9 @@
 # Regenerates the whole benchmark report into Benchmarks/report/:
 #   self-check of every implementation, the latency harness, per-call medians of every suite (`timed`), PyTorch eager,
 #   BenchmarkDotNet (step, target networks, ONNX Runtime, forward, training), the disassembly of GRU 1→32's Step,
-#   NativeAOT vs JIT, then README.md with the tables and plots.
+#   NativeAOT vs JIT, then README.md with the tables and plots. With RTNEURAL_DIR set (a checkout of RTNeural), also
+#   RTNeural side by side with our Step (scripts/bench/rtneural.sh: the C++ harness built against that checkout, the
+#   same weights, runs of both alternated on one core); without it the report's RTNeural columns say "not measured".
 # About 16 minutes on the 2-core machine. The machine is shared: the report records the load average before and
 # after, leads with per-call medians (robust to preemption), and compares only numbers of this one run.
 #
@@ -10,7 +12,7 @@
 # stale or partial results. The report is stamped with the commit it measured (with "-dirty" if the tree had
 # changes outside the report folder), the date and the machine's CPU.
 #
-# Usage: scripts/bench/report.sh [--quick] [--no-disasm] [--no-aot] [--export-onnx] [--out DIR]
+# Usage: [RTNEURAL_DIR=/path/to/RTNeural] scripts/bench/report.sh [--quick] [--no-disasm] [--no-aot] [--export-onnx] [--out DIR]
 #   --quick        smoke test of the pipeline: the six target networks only, short BenchmarkDotNet job, fewer PyTorch
 #                  repeats and latency samples. Numbers not quotable; written to Benchmarks/artifacts/quick-report
 #                  unless --out is given, so that the committed report is left alone
@@ -88,6 +90,13 @@ step "latency harness"
 
 step "per-call medians (one process per network and implementation)"
 "${bench[@]}" timed "${quick[@]}" --out "$report/timed.csv" > /dev/null || fail "some timed runs failed"
+
+if [ -n "${RTNEURAL_DIR:-}" ]; then
+  step "RTNeural side by side ($RTNEURAL_DIR), alternating with our Step on one core"
+  bash scripts/bench/rtneural.sh --no-build --out "$report/rtneural.csv" || fail "the RTNeural comparison failed"
+else
+  step "RTNeural: not measured (RTNEURAL_DIR is not set)"
+fi
 
 step "PyTorch eager"
 "$python" scripts/bench/pytorch_bench.py "${quick[@]}" --out "$report/pytorch.csv" || fail "the PyTorch benchmark failed"
