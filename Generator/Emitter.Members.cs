@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using Fixed.Generator.Model;
+using Fixed.Generator.Shared;
 
 namespace Fixed.Generator;
 
@@ -246,26 +247,32 @@ internal static partial class Emitter
             """);
     }
 
-    private static void WriteShape(CodeWriter w, NetworkSpec spec)
+    private static void WriteShape(CodeWriter w, NetworkSpec spec) =>
+        WriteShapeStruct(w, "private", "FixedShape", "This network's sizes as constants: the runtime engine is specialised for them by the JIT.",
+            spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.OutputSize, spec.Cell, spec.Relu, spec.Bias, spec.Window);
+
+    /// <summary>An <c>INetworkShape</c> struct: a recurrent layer's sizes as constant-returning static members.</summary>
+    private static void WriteShapeStruct(CodeWriter w, string access, string name, string summary,
+        int input, int hidden, int layers, int output, Cell cell, bool relu, bool bias, int window)
     {
-        w.Line("/// <summary>This network's sizes as constants: the runtime engine is specialised for them by the JIT.</summary>");
-        using (w.Open("private readonly struct FixedShape : global::Fixed.Engine.INetworkShape"))
+        w.Line("/// <summary>" + summary + "</summary>");
+        using (w.Open(access + " readonly struct " + name + " : global::Fixed.Engine.INetworkShape"))
         {
-            w.Line("public static int InputSize => " + Int(spec.InputSize) + ";");
+            w.Line("public static int InputSize => " + Int(input) + ";");
             w.Line();
-            w.Line("public static int HiddenSize => " + Int(spec.HiddenSize) + ";");
+            w.Line("public static int HiddenSize => " + Int(hidden) + ";");
             w.Line();
-            w.Line("public static int NumLayers => " + Int(spec.NumLayers) + ";");
+            w.Line("public static int NumLayers => " + Int(layers) + ";");
             w.Line();
-            w.Line("public static int OutputSize => " + Int(spec.OutputSize) + ";");
+            w.Line("public static int OutputSize => " + Int(output) + ";");
             w.Line();
-            w.Line("public static global::Fixed.Cell Cell => global::Fixed.Cell." + spec.Cell + ";");
+            w.Line("public static global::Fixed.Cell Cell => global::Fixed.Cell." + cell + ";");
             w.Line();
-            w.Line("public static global::Fixed.Nonlinearity Nonlinearity => global::Fixed.Nonlinearity." + (spec.Relu ? "Relu" : "Tanh") + ";");
+            w.Line("public static global::Fixed.Nonlinearity Nonlinearity => global::Fixed.Nonlinearity." + (relu ? "Relu" : "Tanh") + ";");
             w.Line();
-            w.Line("public static bool Bias => " + (spec.Bias ? "true" : "false") + ";");
+            w.Line("public static bool Bias => " + (bias ? "true" : "false") + ";");
             w.Line();
-            w.Line("public static int Window => " + Int(spec.Window) + ";");
+            w.Line("public static int Window => " + Int(window) + ";");
         }
     }
 }

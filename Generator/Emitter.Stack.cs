@@ -135,43 +135,21 @@ internal static partial class Emitter
         List<Placed> layers = Place(spec);
         var w = new CodeWriter();
         WriteStackHeader(w, spec, model.Weights);
-        w.Line("#nullable enable");
-        w.Line();
-        var scopes = new List<CodeWriter.Block>();
-        if (spec.Namespace is not null)
-        {
-            scopes.Add(w.Open("namespace " + string.Join(".", spec.Namespace.Split('.').Select(Identifier))));
-        }
-
-        foreach (ContainingType outer in spec.ContainingTypes)
-        {
-            scopes.Add(w.Open("partial " + outer.Keyword + " " + Identifier(outer.Name)));
-        }
-
-        w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Fixed\", \"" + Version + "\")]");
-        string name = Identifier(spec.ClassName);
-        using (w.Open("partial class " + name + " : global::Fixed.IRecurrentModel<" + name + ">"))
+        WriteClass(w, spec, () =>
         {
             WriteStackConstants(w, spec);
             WriteStackFields(w, spec, model.Weights is not null);
             WriteInterfaceStatics(w, spec);
-            w.Line("static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> global::Fixed.IRecurrentModel<" + name + ">.StateLayout => s_stateLayout;");
+            w.Line("static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> global::Fixed.IRecurrentModel<" + Identifier(spec.ClassName) + ">.StateLayout => s_stateLayout;");
             w.Line();
-            bool recurrent = layers.Any(l => l.Layer.IsRecurrent);
-            WriteStackMembers(w, recurrent);
+            WriteStackMembers(w, layers.Any(l => l.Layer.IsRecurrent));
             WriteStackState(w, spec);
             WriteNetwork(w, spec, layers, model.Weights is not null);
             if (model.Weights is { } weights)
             {
                 WriteEmbeddedWeights(w, spec, weights);
             }
-        }
-
-        for (int i = scopes.Count - 1; i >= 0; i--)
-        {
-            scopes[i].Dispose();
-        }
-
+        });
         return w.ToString();
     }
 
@@ -263,28 +241,7 @@ internal static partial class Emitter
         string className = Identifier(spec.ClassName);
         if (embedded)
         {
-            w.Lines($$"""
-                /// <summary>
-                /// Creates the network with the weights compiled in from <c>{{XmlText(spec.Weights!)}}</c> (the attribute's <c>Weights</c>):
-                /// nothing is read at run time. <c>new {{className}}(seed)</c> still gives PyTorch's default initialisation.
-                /// </summary>
-                public {{className}}()
-                {
-                    global::System.Span<float> parameters = _network.Writable;
-                    if (global::System.BitConverter.IsLittleEndian)
-                    {
-                        EmbeddedWeights.CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters));
-                    }
-                    else
-                    {
-                        for (int i = 0; i < parameters.Length; i++)
-                        {
-                            parameters[i] = global::System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(EmbeddedWeights.Slice(4 * i));
-                        }
-                    }
-                }
-
-                """);
+            WriteEmbeddedConstructor(w, spec, "_network.Writable");
         }
         else
         {
@@ -934,25 +891,8 @@ internal static partial class Emitter
         {
             LayerSpec layer = p.Layer;
             w.Line();
-            w.Line("/// <summary>Layer " + Int(p.Index) + "'s sizes as constants (" + PyTorchLayer(layer) + "): the engine is specialised for them by the JIT.</summary>");
-            using (w.Open("public readonly struct " + p.ShapeName + " : global::Fixed.Engine.INetworkShape"))
-            {
-                w.Line("public static int InputSize => " + Int(layer.InputSize) + ";");
-                w.Line();
-                w.Line("public static int HiddenSize => " + Int(layer.HiddenSize) + ";");
-                w.Line();
-                w.Line("public static int NumLayers => " + Int(layer.NumLayers) + ";");
-                w.Line();
-                w.Line("public static int OutputSize => 0;");
-                w.Line();
-                w.Line("public static global::Fixed.Cell Cell => global::Fixed.Cell." + layer.Cell + ";");
-                w.Line();
-                w.Line("public static global::Fixed.Nonlinearity Nonlinearity => global::Fixed.Nonlinearity." + (layer.Relu ? "Relu" : "Tanh") + ";");
-                w.Line();
-                w.Line("public static bool Bias => " + (layer.Bias ? "true" : "false") + ";");
-                w.Line();
-                w.Line("public static int Window => " + Int(spec.Window) + ";");
-            }
+            WriteShapeStruct(w, "public", p.ShapeName, "Layer " + Int(p.Index) + "'s sizes as constants (" + PyTorchLayer(layer) + "): the engine is specialised for them by the JIT.",
+                layer.InputSize, layer.HiddenSize, layer.NumLayers, 0, layer.Cell, layer.Relu, layer.Bias, spec.Window);
         }
     }
 }

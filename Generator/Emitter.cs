@@ -49,6 +49,30 @@ internal static partial class Emitter
 
         var w = new CodeWriter();
         WriteHeader(w, spec, model.Weights);
+        WriteClass(w, spec, () =>
+        {
+            WriteConstants(w, spec);
+            WriteFieldsAndConstructors(w, spec, model.Weights is not null);
+            WriteInterfaceStatics(w, spec);
+            WriteInference(w);
+            WriteTraining(w);
+            WriteWeightsIO(w);
+            WriteState(w, spec);
+            WriteShape(w, spec);
+            if (model.Weights is { } weights)
+            {
+                WriteEmbeddedWeights(w, spec, weights);
+            }
+        });
+        return w.ToString();
+    }
+
+    /// <summary>
+    /// The part of the file after the header: <c>#nullable</c>, the namespace and containing types, and the partial class
+    /// implementing <c>IRecurrentModel</c>, whose members <paramref name="members"/> writes.
+    /// </summary>
+    private static void WriteClass(CodeWriter w, NetworkSpec spec, System.Action members)
+    {
         w.Line("#nullable enable");
         w.Line();
         var scopes = new System.Collections.Generic.List<CodeWriter.Block>();
@@ -66,26 +90,13 @@ internal static partial class Emitter
         string name = Identifier(spec.ClassName);
         using (w.Open("partial class " + name + " : global::Fixed.IRecurrentModel<" + name + ">"))
         {
-            WriteConstants(w, spec);
-            WriteFieldsAndConstructors(w, spec, model.Weights is not null);
-            WriteInterfaceStatics(w, spec);
-            WriteInference(w);
-            WriteTraining(w);
-            WriteWeightsIO(w);
-            WriteState(w, spec);
-            WriteShape(w, spec);
-            if (model.Weights is { } weights)
-            {
-                WriteEmbeddedWeights(w, spec, weights);
-            }
+            members();
         }
 
         for (int i = scopes.Count - 1; i >= 0; i--)
         {
             scopes[i].Dispose();
         }
-
-        return w.ToString();
     }
 
     private static void WriteHeader(CodeWriter w, NetworkSpec spec, EquatableArray<byte>? weights)
