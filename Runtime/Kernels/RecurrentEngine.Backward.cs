@@ -176,72 +176,130 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>
-    /// The backward sweep: from the last recorded step to the first, top layer to bottom, accumulating
-    /// parameter gradients. dh and dc flowing into the step before the first recorded one are dropped:
-    /// the starting state is a constant (truncated BPTT).
+    /// The backward sweep: from the last recorded step to the first, top layer to bottom. Only the recurrence itself runs
+    /// step by step: dLoss/dh through the cell and back through <c>W_hh</c> (and <c>W_ih</c> into the layer below), each
+    /// step's gate gradients written over the gates it has just consumed on the tape. The parameter gradients, which no
+    /// later step depends on, are then accumulated over the whole sequence at once (<see cref="VectorMath.OuterAddSteps"/>:
+    /// <c>dW_hh += Σ_t dgates_t h_{t-1}ᵀ</c> and the like), each gradient element kept in a register across the steps
+    /// instead of a load and a store of every weight gradient per step; per element the same operations in the same
+    /// order as one update per step, so the same bits. dh and dc flowing into the step before the first recorded one are
+    /// dropped: the starting state is a constant (truncated BPTT).
     /// </summary>
-    private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> tape, int recorded, Span<float> work,
+    private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, int recorded, Span<float> work,
         Span<float> dInputs)
+    {
+        work.Slice(0, 2 * L * H).Clear();
+        for (int s = recorded - 1; s >= 0; s--)
+        {
+            StepBack(parameters, tape.Slice(s * TapeStride, TapeStride), work, dInputs.IsEmpty ? default : dInputs.Slice(s * I, I));
+        }
+
+        AccumulateWeights(gradients, tape, recorded);
+    }
+
+    /// <summary>
+    /// One step of the sweep's recurrence, top layer to bottom: dh into the cell, dpi over the tape's gates, dh and dc
+    /// for the step before in the carries of <paramref name="work"/>, and dLoss/dx into <paramref name="dx"/> unless it is
+    /// empty. A method of its own so that the JIT's inlining budget is spent on it alone (inside the sweep's loop, the
+    /// span slicing and shape constants were left as calls).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StepBack(ReadOnlySpan<float> parameters, Span<float> record, Span<float> work, Span<float> dx)
     {
         Span<float> dhCarry = work.Slice(0, L * H);
         Span<float> dcCarry = work.Slice(L * H, L * H);
-        Span<float> dpi = work.Slice(2 * L * H, GH);
-        Span<float> dph = work.Slice(2 * L * H + GH, GH);
+        Span<float> dphGru = work.Slice(2 * L * H + GH, GH);
         Span<float> dh = work.Slice(2 * L * H + 2 * GH, H);
-        dhCarry.Clear();
-        dcCarry.Clear();
-        int headOffset = Shape<TShape>.HeadOffset;
-
-        for (int s = recorded - 1; s >= 0; s--)
+        ReadOnlySpan<float> dy = record.Slice(OutputOffset, O);
+        dhCarry.Slice((L - 1) * H, H).CopyTo(dh);
+        if (Shape<TShape>.HasHead)
         {
-            ReadOnlySpan<float> record = tape.Slice(s * TapeStride, TapeStride);
-            ReadOnlySpan<float> dy = record.Slice(OutputOffset, O);
-            dhCarry.Slice((L - 1) * H, H).CopyTo(dh);
-            if (Shape<TShape>.HasHead)
+            VectorMath.MultiplyTransposedAdd(parameters.Slice(Shape<TShape>.HeadOffset, O * H), O, H, dy, dh);
+        }
+        else
+        {
+            VectorMath.Add(dy, dh);
+        }
+
+        for (int layer = L - 1; layer >= 0; layer--)
+        {
+            int inSize = Shape<TShape>.LayerInput(layer);
+            Span<float> layerTape = record.Slice(Shape<TShape>.LayerTapeOffset(layer), Shape<TShape>.LayerTape(layer));
+            Span<float> dhOut = dhCarry.Slice(layer * H, H);
+            // dpi overwrites the gates it is computed from (each lane reads its gates before it writes); the GRU's dph
+            // differs from dpi in its n block only, which goes over the n_h vector the cell has read by then.
+            Span<float> dpi = layerTape.Slice(inSize + StatePerLayer, GH);
+            Span<float> dph = TShape.Cell == Cell.Gru ? dphGru : dpi;
+            CellBackward(layerTape, inSize, dh, dcCarry.Slice(layer * H, H), dpi, dph, dhOut);
+            if (TShape.Cell == Cell.Gru)
             {
-                ReadOnlySpan<float> top = record.Slice(TopOffset, H);
-                VectorMath.OuterAdd(dy, top, gradients.Slice(headOffset, O * H));
-                VectorMath.Add(dy, gradients.Slice(headOffset + O * H, O));
-                VectorMath.MultiplyTransposedAdd(parameters.Slice(headOffset, O * H), O, H, dy, dh);
+                dph.Slice(2 * H, H).CopyTo(layerTape.Slice(inSize + StatePerLayer + GH, H));
+            }
+
+            int offset = Shape<TShape>.LayerOffset(layer);
+            VectorMath.TransposedAdd(parameters.Slice(offset + GH * inSize, GH * H), dph, dhOut);
+            if (layer > 0)
+            {
+                // The gradient flowing down into the layer below at this step: its own carry plus W_ihᵀ dpi.
+                dhCarry.Slice((layer - 1) * H, H).CopyTo(dh);
+                VectorMath.TransposedAdd(parameters.Slice(offset, GH * inSize), dpi, dh);
+            }
+            else if (!dx.IsEmpty)
+            {
+                // In a layer stack the layer below needs dLoss/dx: W_ihᵀ dpi.
+                dx.Clear();
+                VectorMath.TransposedAdd(parameters.Slice(offset, GH * inSize), dpi, dx);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The parameter gradients of a swept sequence, from what the sweep left on the tape: per step and layer the
+    /// input and h before the step (recorded by the forward pass) and dpi over the gates (with the GRU's n-block dph over
+    /// n_h), and per step the top h and dLoss/dOutput.
+    /// </summary>
+    private static void AccumulateWeights(Span<float> gradients, ReadOnlySpan<float> tape, int recorded)
+    {
+        int stride = TapeStride;
+        if (Shape<TShape>.HasHead)
+        {
+            int headOffset = Shape<TShape>.HeadOffset;
+            ReadOnlySpan<float> dy = tape.Slice(OutputOffset);
+            VectorMath.OuterAddSteps(gradients.Slice(headOffset, O * H), O, H, dy, stride, tape.Slice(TopOffset), stride, recorded);
+            VectorMath.AddSteps(gradients.Slice(headOffset + O * H, O), dy, stride, recorded);
+        }
+
+        for (int layer = L - 1; layer >= 0; layer--)
+        {
+            int inSize = Shape<TShape>.LayerInput(layer);
+            int offset = Shape<TShape>.LayerOffset(layer);
+            int at = Shape<TShape>.LayerTapeOffset(layer);
+            ReadOnlySpan<float> x = tape.Slice(at);
+            ReadOnlySpan<float> hPrevious = tape.Slice(at + inSize);
+            ReadOnlySpan<float> dpi = tape.Slice(at + inSize + StatePerLayer);
+            Span<float> wih = gradients.Slice(offset, GH * inSize);
+            Span<float> whh = gradients.Slice(offset + GH * inSize, GH * H);
+            VectorMath.OuterAddSteps(wih, GH, inSize, dpi, stride, x, stride, recorded);
+            if (TShape.Cell == Cell.Gru)
+            {
+                // dph: r and z as dpi, n from where the sweep left it.
+                ReadOnlySpan<float> dphN = tape.Slice(at + inSize + StatePerLayer + GH);
+                VectorMath.OuterAddSteps(whh.Slice(0, 2 * H * H), 2 * H, H, dpi, stride, hPrevious, stride, recorded);
+                VectorMath.OuterAddSteps(whh.Slice(2 * H * H, H * H), H, H, dphN, stride, hPrevious, stride, recorded);
+                if (TShape.Bias)
+                {
+                    VectorMath.AddSteps(gradients.Slice(offset + GH * (inSize + H), GH), dpi, stride, recorded);
+                    VectorMath.AddSteps(gradients.Slice(offset + GH * (inSize + H + 1), 2 * H), dpi, stride, recorded);
+                    VectorMath.AddSteps(gradients.Slice(offset + GH * (inSize + H + 1) + 2 * H, H), dphN, stride, recorded);
+                }
             }
             else
             {
-                VectorMath.Add(dy, dh);
-            }
-
-            for (int layer = L - 1; layer >= 0; layer--)
-            {
-                int inSize = Shape<TShape>.LayerInput(layer);
-                ReadOnlySpan<float> layerTape = record.Slice(Shape<TShape>.LayerTapeOffset(layer), Shape<TShape>.LayerTape(layer));
-                Span<float> dhOut = dhCarry.Slice(layer * H, H);
-                CellBackward(layerTape, inSize, dh, dcCarry.Slice(layer * H, H), dpi, dph, dhOut);
-
-                int offset = Shape<TShape>.LayerOffset(layer);
-                ReadOnlySpan<float> x = layerTape.Slice(0, inSize);
-                ReadOnlySpan<float> hPrev = layerTape.Slice(inSize, H);
+                VectorMath.OuterAddSteps(whh, GH, H, dpi, stride, hPrevious, stride, recorded);
                 if (TShape.Bias)
                 {
-                    VectorMath.Add(dpi, gradients.Slice(offset + GH * (inSize + H), GH));
-                    VectorMath.Add(dph, gradients.Slice(offset + GH * (inSize + H + 1), GH));
-                }
-
-                VectorMath.OuterAndTransposedAdd(parameters.Slice(offset + GH * inSize, GH * H), dph, hPrev, gradients.Slice(offset + GH * inSize, GH * H), dhOut);
-                if (layer > 0)
-                {
-                    // The gradient flowing down into the layer below at this step: its own carry plus W_ihᵀ dpi.
-                    dhCarry.Slice((layer - 1) * H, H).CopyTo(dh);
-                    VectorMath.OuterAndTransposedAdd(parameters.Slice(offset, GH * inSize), dpi, x, gradients.Slice(offset, GH * inSize), dh);
-                }
-                else if (!dInputs.IsEmpty)
-                {
-                    // In a layer stack the layer below needs dLoss/dx: W_ihᵀ dpi.
-                    Span<float> dx = dInputs.Slice(s * inSize, inSize);
-                    dx.Clear();
-                    VectorMath.OuterAndTransposedAdd(parameters.Slice(offset, GH * inSize), dpi, x, gradients.Slice(offset, GH * inSize), dx);
-                }
-                else
-                {
-                    VectorMath.OuterAdd(dpi, x, gradients.Slice(offset, GH * inSize));
+                    VectorMath.AddSteps(gradients.Slice(offset + GH * (inSize + H), GH), dpi, stride, recorded);
+                    VectorMath.AddSteps(gradients.Slice(offset + GH * (inSize + H + 1), GH), dpi, stride, recorded);
                 }
             }
         }
@@ -251,7 +309,9 @@ public static partial class RecurrentEngine<TShape>
     /// Gradients of one cell step. In: dh (dLoss/dh' from above and from the future) and, for the LSTM,
     /// dc from the future in <paramref name="dc"/>. Out: dLoss/d(pre-activation) for the input projection
     /// (<paramref name="dpi"/>) and the hidden projection (<paramref name="dph"/>; they differ only in the GRU's
-    /// n block), the part of dLoss/dh_prev that bypasses W_hh (<paramref name="dhDirect"/>), and dc for the past.
+    /// n block; for the RNN and LSTM the caller passes the same span for both and only dpi is written), the part of
+    /// dLoss/dh_prev that bypasses W_hh (<paramref name="dhDirect"/>), and dc for the past. <paramref name="dpi"/> may be the
+    /// tape's gates themselves: every lane's gates are read before its gradients are written.
     /// Vectorised at this shape's width (<see cref="CellGradient"/>).
     /// </summary>
     private static void CellBackward(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
@@ -261,7 +321,11 @@ public static partial class RecurrentEngine<TShape>
         PackedLayout<TShape>.Dispatch(action);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <remarks>
+    /// Compiled on its own, as the forward's CellStep is: inlined into the sweep's step, its vector operations used up the
+    /// JIT's inlining budget there and left the span slicing and shape constants of the rest of the step as calls.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CellBackward<TVec>(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
         Span<float> dpi, Span<float> dph, Span<float> dhDirect)
         where TVec : struct, ISimd<TVec>
@@ -291,7 +355,6 @@ public static partial class RecurrentEngine<TShape>
         }
 
         dhDirect.Slice(0, H).Clear();
-        dpi.CopyTo(dph);
     }
 
     /// <summary><see cref="CellBackward{TVec}"/>'s arguments, for <see cref="PackedLayout{TShape}.Dispatch{TAction}"/>.</summary>

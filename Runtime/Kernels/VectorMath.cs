@@ -399,6 +399,398 @@ internal static class VectorMath
         return full;
     }
 
+    /// <summary>
+    /// <c>y += Wᵀ d</c> for row-major <c>W</c> of <c>d.Length</c> × <c>y.Length</c>: the transposed half of
+    /// <see cref="OuterAndTransposedAdd"/>, summed in the same order (so the same bits), for the backward recurrence
+    /// that no longer updates the gradient in the same pass (<see cref="OuterAddSteps"/> does, after it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TransposedAdd(ReadOnlySpan<float> w, ReadOnlySpan<float> d, Span<float> y)
+    {
+        int rows = d.Length;
+        int cols = y.Length;
+        if (cols == 1)
+        {
+            MultiplyTransposedAdd(w, rows, cols, d, y);
+            return;
+        }
+
+        ref float rw = ref MemoryMarshal.GetReference(w);
+        ref float rd = ref MemoryMarshal.GetReference(d);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        int done = 0;
+        if (Vector512.IsHardwareAccelerated && cols >= Vector512<float>.Count)
+        {
+            done = TransposedAdd<Simd512>(ref rw, ref rd, ref ry, rows, cols);
+        }
+        else if (Vector256.IsHardwareAccelerated && cols >= Vector256<float>.Count)
+        {
+            done = TransposedAdd<Simd256>(ref rw, ref rd, ref ry, rows, cols);
+        }
+        else if (Vector128.IsHardwareAccelerated && cols >= Vector128<float>.Count)
+        {
+            done = TransposedAdd<Simd128>(ref rw, ref rd, ref ry, rows, cols);
+        }
+
+        for (int c = done; c < cols; c++)
+        {
+            float sum = Unsafe.Add(ref ry, c);
+            for (int r = 0; r < rows; r++)
+            {
+                sum = float.MultiplyAddEstimate(Unsafe.Add(ref rd, r), Unsafe.Add(ref rw, (r * cols) + c), sum);
+            }
+
+            Unsafe.Add(ref ry, c) = sum;
+        }
+    }
+
+    /// <summary>
+    /// The whole-vector columns of <see cref="TransposedAdd"/>: each vector of <c>y</c> summed over the rows in four
+    /// register accumulators (rows taken four at a time, as <see cref="OuterAndTransposedAdd"/> does), two vectors of
+    /// columns per pass over the rows, so that eight chains of multiply-adds are in flight instead of four (the two
+    /// vectors' sums are independent, but in separate passes the second waited for the first). Returns the columns done.
+    /// </summary>
+    private static int TransposedAdd<TVec>(ref float w, ref float d, ref float y, int rows, int cols)
+        where TVec : struct, ISimd<TVec>
+    {
+        int n = TVec.Count;
+        int full = cols - (cols % n);
+        int pairs = cols - (cols % (2 * n));
+        nuint stride = (nuint)cols;
+        int c = 0;
+        for (; c < pairs; c += 2 * n)
+        {
+            ref float wc = ref Unsafe.Add(ref w, c);
+            nuint c0 = (nuint)c, c1 = (nuint)(c + n);
+            TVec s0 = TVec.Load(ref y, c0), t0 = TVec.Load(ref y, c1);
+            TVec s1 = default, s2 = default, s3 = default, t1 = default, t2 = default, t3 = default;
+            // The row pointers advance instead of being recomputed from r: half the instructions per multiply-add.
+            ref float w0 = ref wc;
+            ref float dr = ref d;
+            nuint o1 = stride, o2 = 2 * stride, o3 = 3 * stride, step = 4 * stride, v = (nuint)n;
+            int r = 0;
+            for (; r <= rows - 4; r += 4)
+            {
+                TVec a0 = TVec.Broadcast(dr);
+                TVec a1 = TVec.Broadcast(Unsafe.Add(ref dr, 1));
+                TVec a2 = TVec.Broadcast(Unsafe.Add(ref dr, 2));
+                TVec a3 = TVec.Broadcast(Unsafe.Add(ref dr, 3));
+                s0 = TVec.MultiplyAdd(TVec.Load(ref w0, 0), a0, s0);
+                t0 = TVec.MultiplyAdd(TVec.Load(ref w0, v), a0, t0);
+                s1 = TVec.MultiplyAdd(TVec.Load(ref w0, o1), a1, s1);
+                t1 = TVec.MultiplyAdd(TVec.Load(ref w0, o1 + v), a1, t1);
+                s2 = TVec.MultiplyAdd(TVec.Load(ref w0, o2), a2, s2);
+                t2 = TVec.MultiplyAdd(TVec.Load(ref w0, o2 + v), a2, t2);
+                s3 = TVec.MultiplyAdd(TVec.Load(ref w0, o3), a3, s3);
+                t3 = TVec.MultiplyAdd(TVec.Load(ref w0, o3 + v), a3, t3);
+                w0 = ref Unsafe.Add(ref w0, step);
+                dr = ref Unsafe.Add(ref dr, 4);
+            }
+
+            for (; r < rows; r++)
+            {
+                TVec a0 = TVec.Broadcast(dr);
+                s0 = TVec.MultiplyAdd(TVec.Load(ref w0, 0), a0, s0);
+                t0 = TVec.MultiplyAdd(TVec.Load(ref w0, v), a0, t0);
+                w0 = ref Unsafe.Add(ref w0, stride);
+                dr = ref Unsafe.Add(ref dr, 1);
+            }
+
+            TVec.Store(TVec.Add(TVec.Add(s0, s1), TVec.Add(s2, s3)), ref y, c0);
+            TVec.Store(TVec.Add(TVec.Add(t0, t1), TVec.Add(t2, t3)), ref y, c1);
+        }
+
+        for (; c < full; c += n)
+        {
+            ref float wc = ref Unsafe.Add(ref w, c);
+            TVec s0 = TVec.Load(ref y, (nuint)c);
+            TVec s1 = default, s2 = default, s3 = default;
+            int r = 0;
+            for (; r <= rows - 4; r += 4)
+            {
+                nuint o = (nuint)r * stride;
+                s0 = TVec.MultiplyAdd(TVec.Broadcast(Unsafe.Add(ref d, r)), TVec.Load(ref wc, o), s0);
+                s1 = TVec.MultiplyAdd(TVec.Broadcast(Unsafe.Add(ref d, r + 1)), TVec.Load(ref wc, o + stride), s1);
+                s2 = TVec.MultiplyAdd(TVec.Broadcast(Unsafe.Add(ref d, r + 2)), TVec.Load(ref wc, o + (2 * stride)), s2);
+                s3 = TVec.MultiplyAdd(TVec.Broadcast(Unsafe.Add(ref d, r + 3)), TVec.Load(ref wc, o + (3 * stride)), s3);
+            }
+
+            for (; r < rows; r++)
+            {
+                s0 = TVec.MultiplyAdd(TVec.Broadcast(Unsafe.Add(ref d, r)), TVec.Load(ref wc, (nuint)r * stride), s0);
+            }
+
+            TVec.Store(TVec.Add(TVec.Add(s0, s1), TVec.Add(s2, s3)), ref y, (nuint)c);
+        }
+
+        return full;
+    }
+
+    /// <summary>
+    /// <c>G += Σ d_s x_sᵀ</c> over <paramref name="steps"/> recorded steps, <c>s</c> from the last to the first: the
+    /// weight gradient of <c>W x</c> for a whole sequence at once, <c>d_s</c> and <c>x_s</c> read from the tape
+    /// (<paramref name="dStride"/> and <paramref name="xStride"/> floats apart). Each element of <c>G</c> gets the same
+    /// multiply-adds in the same order as <see cref="OuterAdd"/> called once per step from the last (so the same bits),
+    /// but the element stays in a register across the steps: <c>G</c> is loaded and stored once per sequence instead of
+    /// once per step, and the 4-row × 2-vector blocks keep eight independent chains in flight.
+    /// </summary>
+    public static void OuterAddSteps(Span<float> g, int rows, int cols, ReadOnlySpan<float> d, int dStride, ReadOnlySpan<float> x, int xStride,
+        int steps)
+    {
+        if (steps == 0)
+        {
+            return;
+        }
+
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref float rd = ref MemoryMarshal.GetReference(d);
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        if (cols == 1)
+        {
+            // One column (input size 1, or a head's bias): the rows are the vector, x_s the broadcast.
+            int r = 0;
+            if (Vector512.IsHardwareAccelerated && rows >= Vector512<float>.Count)
+            {
+                r = ColumnSteps<Simd512>(ref rg, rows, ref rd, dStride, ref rx, xStride, steps, r);
+            }
+
+            if (Vector256.IsHardwareAccelerated && rows - r >= Vector256<float>.Count)
+            {
+                r = ColumnSteps<Simd256>(ref rg, rows, ref rd, dStride, ref rx, xStride, steps, r);
+            }
+
+            if (Vector128.IsHardwareAccelerated && rows - r >= Vector128<float>.Count)
+            {
+                r = ColumnSteps<Simd128>(ref rg, rows, ref rd, dStride, ref rx, xStride, steps, r);
+            }
+
+            ColumnSteps<Simd1>(ref rg, rows, ref rd, dStride, ref rx, xStride, steps, r);
+            return;
+        }
+
+        int c = 0;
+        if (Vector512.IsHardwareAccelerated && cols >= Vector512<float>.Count)
+        {
+            c = OuterSteps<Simd512>(ref rg, rows, cols, ref rd, dStride, ref rx, xStride, steps, c);
+        }
+
+        if (Vector256.IsHardwareAccelerated && cols - c >= Vector256<float>.Count)
+        {
+            c = OuterSteps<Simd256>(ref rg, rows, cols, ref rd, dStride, ref rx, xStride, steps, c);
+        }
+
+        if (Vector128.IsHardwareAccelerated && cols - c >= Vector128<float>.Count)
+        {
+            c = OuterSteps<Simd128>(ref rg, rows, cols, ref rd, dStride, ref rx, xStride, steps, c);
+        }
+
+        OuterSteps<Simd1>(ref rg, rows, cols, ref rd, dStride, ref rx, xStride, steps, c);
+    }
+
+    /// <summary>The columns of <see cref="OuterAddSteps"/> from <paramref name="from"/> in whole vectors; returns the columns done.</summary>
+    private static int OuterSteps<TVec>(ref float g, int rows, int cols, ref float d, int dStride, ref float x, int xStride, int steps, int from)
+        where TVec : struct, ISimd<TVec>
+    {
+        int n = TVec.Count;
+        int pairs = from + ((cols - from) / (2 * n) * 2 * n);
+        int end = from + ((cols - from) / n * n);
+        int r = 0;
+        for (; r <= rows - 4; r += 4)
+        {
+            ref float g0 = ref Unsafe.Add(ref g, r * cols);
+            ref float g1 = ref Unsafe.Add(ref g0, cols);
+            ref float g2 = ref Unsafe.Add(ref g1, cols);
+            ref float g3 = ref Unsafe.Add(ref g2, cols);
+            ref float dr = ref Unsafe.Add(ref d, r);
+            int c = from;
+            for (; c < pairs; c += 2 * n)
+            {
+                nuint c0 = (nuint)c, c1 = (nuint)(c + n);
+                TVec a00 = TVec.Load(ref g0, c0), a01 = TVec.Load(ref g0, c1);
+                TVec a10 = TVec.Load(ref g1, c0), a11 = TVec.Load(ref g1, c1);
+                TVec a20 = TVec.Load(ref g2, c0), a21 = TVec.Load(ref g2, c1);
+                TVec a30 = TVec.Load(ref g3, c0), a31 = TVec.Load(ref g3, c1);
+                for (int s = steps - 1; s >= 0; s--)
+                {
+                    ref float xs = ref Unsafe.Add(ref x, s * xStride);
+                    ref float ds = ref Unsafe.Add(ref dr, s * dStride);
+                    TVec x0 = TVec.Load(ref xs, c0), x1 = TVec.Load(ref xs, c1);
+                    TVec b0 = TVec.Broadcast(ds);
+                    TVec b1 = TVec.Broadcast(Unsafe.Add(ref ds, 1));
+                    TVec b2 = TVec.Broadcast(Unsafe.Add(ref ds, 2));
+                    TVec b3 = TVec.Broadcast(Unsafe.Add(ref ds, 3));
+                    a00 = TVec.MultiplyAdd(b0, x0, a00);
+                    a01 = TVec.MultiplyAdd(b0, x1, a01);
+                    a10 = TVec.MultiplyAdd(b1, x0, a10);
+                    a11 = TVec.MultiplyAdd(b1, x1, a11);
+                    a20 = TVec.MultiplyAdd(b2, x0, a20);
+                    a21 = TVec.MultiplyAdd(b2, x1, a21);
+                    a30 = TVec.MultiplyAdd(b3, x0, a30);
+                    a31 = TVec.MultiplyAdd(b3, x1, a31);
+                }
+
+                TVec.Store(a00, ref g0, c0);
+                TVec.Store(a01, ref g0, c1);
+                TVec.Store(a10, ref g1, c0);
+                TVec.Store(a11, ref g1, c1);
+                TVec.Store(a20, ref g2, c0);
+                TVec.Store(a21, ref g2, c1);
+                TVec.Store(a30, ref g3, c0);
+                TVec.Store(a31, ref g3, c1);
+            }
+
+            for (; c < end; c += n)
+            {
+                nuint c0 = (nuint)c;
+                TVec a0 = TVec.Load(ref g0, c0), a1 = TVec.Load(ref g1, c0), a2 = TVec.Load(ref g2, c0), a3 = TVec.Load(ref g3, c0);
+                for (int s = steps - 1; s >= 0; s--)
+                {
+                    ref float ds = ref Unsafe.Add(ref dr, s * dStride);
+                    TVec x0 = TVec.Load(ref Unsafe.Add(ref x, s * xStride), c0);
+                    a0 = TVec.MultiplyAdd(TVec.Broadcast(ds), x0, a0);
+                    a1 = TVec.MultiplyAdd(TVec.Broadcast(Unsafe.Add(ref ds, 1)), x0, a1);
+                    a2 = TVec.MultiplyAdd(TVec.Broadcast(Unsafe.Add(ref ds, 2)), x0, a2);
+                    a3 = TVec.MultiplyAdd(TVec.Broadcast(Unsafe.Add(ref ds, 3)), x0, a3);
+                }
+
+                TVec.Store(a0, ref g0, c0);
+                TVec.Store(a1, ref g1, c0);
+                TVec.Store(a2, ref g2, c0);
+                TVec.Store(a3, ref g3, c0);
+            }
+        }
+
+        for (; r < rows; r++)
+        {
+            ref float g0 = ref Unsafe.Add(ref g, r * cols);
+            for (int c = from; c < end; c += n)
+            {
+                nuint c0 = (nuint)c;
+                TVec a0 = TVec.Load(ref g0, c0);
+                for (int s = steps - 1; s >= 0; s--)
+                {
+                    a0 = TVec.MultiplyAdd(TVec.Broadcast(Unsafe.Add(ref d, (s * dStride) + r)), TVec.Load(ref Unsafe.Add(ref x, s * xStride), c0), a0);
+                }
+
+                TVec.Store(a0, ref g0, c0);
+            }
+        }
+
+        return end;
+    }
+
+    /// <summary>The one-column case of <see cref="OuterAddSteps"/>, rows from <paramref name="from"/> in whole vectors; returns the rows done.</summary>
+    private static int ColumnSteps<TVec>(ref float g, int rows, ref float d, int dStride, ref float x, int xStride, int steps, int from)
+        where TVec : struct, ISimd<TVec>
+    {
+        int n = TVec.Count;
+        int quads = from + ((rows - from) / (4 * n) * 4 * n);
+        int end = from + ((rows - from) / n * n);
+        int r = from;
+        for (; r < quads; r += 4 * n)
+        {
+            nuint r0 = (nuint)r, r1 = (nuint)(r + n), r2 = (nuint)(r + (2 * n)), r3 = (nuint)(r + (3 * n));
+            TVec a0 = TVec.Load(ref g, r0), a1 = TVec.Load(ref g, r1), a2 = TVec.Load(ref g, r2), a3 = TVec.Load(ref g, r3);
+            for (int s = steps - 1; s >= 0; s--)
+            {
+                ref float ds = ref Unsafe.Add(ref d, s * dStride);
+                TVec xs = TVec.Broadcast(Unsafe.Add(ref x, s * xStride));
+                a0 = TVec.MultiplyAdd(TVec.Load(ref ds, r0), xs, a0);
+                a1 = TVec.MultiplyAdd(TVec.Load(ref ds, r1), xs, a1);
+                a2 = TVec.MultiplyAdd(TVec.Load(ref ds, r2), xs, a2);
+                a3 = TVec.MultiplyAdd(TVec.Load(ref ds, r3), xs, a3);
+            }
+
+            TVec.Store(a0, ref g, r0);
+            TVec.Store(a1, ref g, r1);
+            TVec.Store(a2, ref g, r2);
+            TVec.Store(a3, ref g, r3);
+        }
+
+        for (; r < end; r += n)
+        {
+            nuint r0 = (nuint)r;
+            TVec a0 = TVec.Load(ref g, r0);
+            for (int s = steps - 1; s >= 0; s--)
+            {
+                a0 = TVec.MultiplyAdd(TVec.Load(ref Unsafe.Add(ref d, s * dStride), r0), TVec.Broadcast(Unsafe.Add(ref x, s * xStride)), a0);
+            }
+
+            TVec.Store(a0, ref g, r0);
+        }
+
+        return end;
+    }
+
+    /// <summary>
+    /// <c>g += Σ d_s</c> over the recorded steps from the last (a bias gradient for a whole sequence): the same additions
+    /// in the same order as <see cref="Add"/> called once per step, with <c>g</c> in registers.
+    /// </summary>
+    public static void AddSteps(Span<float> g, ReadOnlySpan<float> d, int dStride, int steps)
+    {
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref float rd = ref MemoryMarshal.GetReference(d);
+        int rows = g.Length;
+        int r = 0;
+        if (Vector512.IsHardwareAccelerated && rows >= Vector512<float>.Count)
+        {
+            r = AddSteps<Simd512>(ref rg, rows, ref rd, dStride, steps, r);
+        }
+
+        if (Vector256.IsHardwareAccelerated && rows - r >= Vector256<float>.Count)
+        {
+            r = AddSteps<Simd256>(ref rg, rows, ref rd, dStride, steps, r);
+        }
+
+        if (Vector128.IsHardwareAccelerated && rows - r >= Vector128<float>.Count)
+        {
+            r = AddSteps<Simd128>(ref rg, rows, ref rd, dStride, steps, r);
+        }
+
+        AddSteps<Simd1>(ref rg, rows, ref rd, dStride, steps, r);
+    }
+
+    private static int AddSteps<TVec>(ref float g, int rows, ref float d, int dStride, int steps, int from)
+        where TVec : struct, ISimd<TVec>
+    {
+        int n = TVec.Count;
+        int quads = from + ((rows - from) / (4 * n) * 4 * n);
+        int end = from + ((rows - from) / n * n);
+        int r = from;
+        for (; r < quads; r += 4 * n)
+        {
+            nuint r0 = (nuint)r, r1 = (nuint)(r + n), r2 = (nuint)(r + (2 * n)), r3 = (nuint)(r + (3 * n));
+            TVec a0 = TVec.Load(ref g, r0), a1 = TVec.Load(ref g, r1), a2 = TVec.Load(ref g, r2), a3 = TVec.Load(ref g, r3);
+            for (int s = steps - 1; s >= 0; s--)
+            {
+                ref float ds = ref Unsafe.Add(ref d, s * dStride);
+                a0 = TVec.Add(TVec.Load(ref ds, r0), a0);
+                a1 = TVec.Add(TVec.Load(ref ds, r1), a1);
+                a2 = TVec.Add(TVec.Load(ref ds, r2), a2);
+                a3 = TVec.Add(TVec.Load(ref ds, r3), a3);
+            }
+
+            TVec.Store(a0, ref g, r0);
+            TVec.Store(a1, ref g, r1);
+            TVec.Store(a2, ref g, r2);
+            TVec.Store(a3, ref g, r3);
+        }
+
+        for (; r < end; r += n)
+        {
+            nuint r0 = (nuint)r;
+            TVec a0 = TVec.Load(ref g, r0);
+            for (int s = steps - 1; s >= 0; s--)
+            {
+                a0 = TVec.Add(TVec.Load(ref Unsafe.Add(ref d, s * dStride), r0), a0);
+            }
+
+            TVec.Store(a0, ref g, r0);
+        }
+
+        return end;
+    }
+
     /// <summary><c>G += d xᵀ</c>: the weight gradient of <c>W x</c> for row-major <c>G</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void OuterAdd(ReadOnlySpan<float> d, ReadOnlySpan<float> x, Span<float> g)

@@ -135,13 +135,40 @@ internal sealed class AdamCore
         float beta1 = Beta1, beta2 = Beta2, eps = Eps, decay = WeightDecay;
         float shrink = 1f - learningRate * decay;
         int i = 0;
+        ref float rp = ref MemoryMarshal.GetReference(parameters);
+        ref float rg = ref MemoryMarshal.GetReference(gradients);
+        ref float rm = ref MemoryMarshal.GetArrayDataReference(_expAvg);
+        ref float rv = ref MemoryMarshal.GetArrayDataReference(_expAvgSq);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // The same arithmetic as the scalar loop below (the JIT does not fuse a multiply and an add, and division and
+            // square root are correctly rounded at every width), sixteen parameters at a time.
+            for (; i <= parameters.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                Vector512<float> p = Vector512.LoadUnsafe(ref rp, (nuint)i);
+                Vector512<float> g = Vector512.LoadUnsafe(ref rg, (nuint)i);
+                if (decoupled)
+                {
+                    p *= shrink;
+                }
+                else if (decay != 0f)
+                {
+                    g += decay * p;
+                }
+
+                Vector512<float> m0 = Vector512.LoadUnsafe(ref rm, (nuint)i);
+                Vector512<float> m = m0 + (g - m0) * (1f - beta1);
+                Vector512<float> v = beta2 * Vector512.LoadUnsafe(ref rv, (nuint)i) + (1f - beta2) * g * g;
+                m.StoreUnsafe(ref rm, (nuint)i);
+                v.StoreUnsafe(ref rv, (nuint)i);
+                p -= stepSize * (m / (Vector512.Sqrt(v) / correction2 + Vector512.Create(eps)));
+                p.StoreUnsafe(ref rp, (nuint)i);
+            }
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             // The same arithmetic as the scalar loop below, eight parameters at a time.
-            ref float rp = ref MemoryMarshal.GetReference(parameters);
-            ref float rg = ref MemoryMarshal.GetReference(gradients);
-            ref float rm = ref MemoryMarshal.GetArrayDataReference(_expAvg);
-            ref float rv = ref MemoryMarshal.GetArrayDataReference(_expAvgSq);
             for (; i <= parameters.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 Vector256<float> p = Vector256.LoadUnsafe(ref rp, (nuint)i);

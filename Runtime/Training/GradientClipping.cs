@@ -1,4 +1,7 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Fixed;
 
@@ -33,13 +36,98 @@ public static class GradientClipping
         float coefficient = MathF.Min(maxNorm / (total + 1e-6f), 1f);
         if (coefficient != 1f)
         {
-            for (int i = 0; i < gradients.Length; i++)
-            {
-                gradients[i] *= coefficient;
-            }
+            Scale(gradients, coefficient);
         }
 
         return total;
+    }
+
+    /// <summary><c>values[i] *= factor</c>: one rounded product per element at every width, so every width gives the same result.</summary>
+    private static void Scale(Span<float> values, float factor)
+    {
+        ref float r = ref MemoryMarshal.GetReference(values);
+        int n = values.Length;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                (Vector512.LoadUnsafe(ref r, (nuint)i) * factor).StoreUnsafe(ref r, (nuint)i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                (Vector256.LoadUnsafe(ref r, (nuint)i) * factor).StoreUnsafe(ref r, (nuint)i);
+            }
+        }
+
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                (Vector128.LoadUnsafe(ref r, (nuint)i) * factor).StoreUnsafe(ref r, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref r, i) *= factor;
+        }
+    }
+
+    /// <summary>
+    /// <c>Σ values[i]²</c> in double. Each square of a float is exact in double (48 significant bits), so the only
+    /// rounding is the summation's; it runs in several independent vector accumulators instead of one serial chain (the
+    /// serial loop was a third of a GRU 1→32 training iteration), which changes the result only in the last bits of
+    /// the double, far below the float the norm is returned as.
+    /// </summary>
+    private static double SumOfSquares(ReadOnlySpan<float> values)
+    {
+        ref float r = ref MemoryMarshal.GetReference(values);
+        int n = values.Length;
+        int i = 0;
+        double sum = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 2 * Vector256<float>.Count)
+        {
+            Vector256<double> a0 = Vector256<double>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            for (; i <= n - (2 * Vector256<float>.Count); i += 2 * Vector256<float>.Count)
+            {
+                (Vector256<double> l0, Vector256<double> h0) = Vector256.Widen(Vector256.LoadUnsafe(ref r, (nuint)i));
+                (Vector256<double> l1, Vector256<double> h1) = Vector256.Widen(Vector256.LoadUnsafe(ref r, (nuint)(i + Vector256<float>.Count)));
+                a0 += l0 * l0;
+                a1 += h0 * h0;
+                a2 += l1 * l1;
+                a3 += h1 * h1;
+            }
+
+            sum = Vector256.Sum((a0 + a1) + (a2 + a3));
+        }
+        else if (Vector128.IsHardwareAccelerated && n >= 2 * Vector128<float>.Count)
+        {
+            Vector128<double> a0 = Vector128<double>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            for (; i <= n - (2 * Vector128<float>.Count); i += 2 * Vector128<float>.Count)
+            {
+                (Vector128<double> l0, Vector128<double> h0) = Vector128.Widen(Vector128.LoadUnsafe(ref r, (nuint)i));
+                (Vector128<double> l1, Vector128<double> h1) = Vector128.Widen(Vector128.LoadUnsafe(ref r, (nuint)(i + Vector128<float>.Count)));
+                a0 += l0 * l0;
+                a1 += h0 * h0;
+                a2 += l1 * l1;
+                a3 += h1 * h1;
+            }
+
+            sum = Vector128.Sum((a0 + a1) + (a2 + a3));
+        }
+
+        for (; i < n; i++)
+        {
+            double v = Unsafe.Add(ref r, i);
+            sum += v * v;
+        }
+
+        return sum;
     }
 
     /// <summary>Clamps every gradient to <c>[-clipValue, clipValue]</c>.</summary>
@@ -79,16 +167,12 @@ public static class GradientClipping
             return max;
         }
 
-        double sum = 0;
         if (normType == 2f)
         {
-            for (int i = 0; i < values.Length; i++)
-            {
-                sum += (double)values[i] * values[i];
-            }
-
-            return (float)Math.Sqrt(sum);
+            return (float)Math.Sqrt(SumOfSquares(values));
         }
+
+        double sum = 0;
 
         if (normType == 1f)
         {
