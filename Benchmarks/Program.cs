@@ -24,6 +24,7 @@ namespace Fixed.Benchmarks;
 /// <item><c>timed [--quick] [--out FILE] | timed --network gru32 --impl scalar</c> — per-call medians of every suite (load-robust;
 /// <c>--quick</c>: the six target networks only).</item>
 /// <item><c>disasm [--out DIR]</c> — DisassemblyDiagnoser on GRU 1→32's Step.</item>
+/// <item><c>memory [--out DIR]</c> — bytes per model instance (inference only and training) against the raw weight bytes: <c>memory.csv</c>.</item>
 /// <item><c>report --artifacts DIR [--out DIR]</c> — the markdown report from the results of the above.</item>
 /// </list>
 /// </summary>
@@ -50,6 +51,7 @@ public static class Program
                 "timed" => Timed(rest),
                 "disasm" => Disassembly(rest),
                 JitDisassembly.ChildCommand => JitDisassembly.RunChild(),
+                "memory" => MemoryCommand(rest),
                 "report" => Report(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => throw new ArgumentException($"Unknown command '{command}'."),
@@ -75,6 +77,7 @@ public static class Program
                       --quick: only the six target networks)
               timed --network gru32 --impl scalar|generated|tensorprimitives|onnxruntime
               disasm [--out Benchmarks/report]
+              memory [--out Benchmarks/report]
               report --artifacts DIR [--out Benchmarks/report]
             The whole report: scripts/bench/report.sh
             """);
@@ -115,6 +118,27 @@ public static class Program
         }
         var summaries = BenchmarkSwitcher.FromTypes(Suites).Run(args, BenchConfig.Create(job));
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    }
+
+    private static int MemoryCommand(string[] args)
+    {
+        string output = DefaultReportDirectory();
+        for (int i = 0; i < args.Length; i++)
+        {
+            output = args[i] == "--out" ? Value(args, ref i) : throw new ArgumentException($"Unknown memory option '{args[i]}'.");
+        }
+
+        Directory.CreateDirectory(output);
+        IReadOnlyList<Memory.MemoryResult> results = Memory.MemoryFootprint.MeasureAll();
+        Console.WriteLine("network                            weights  instance  1st step  gradients  1st backward  inference/weights  training/weights");
+        foreach (Memory.MemoryResult r in results)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Network,-34} {r.Weights,8} {r.Instance,9} {r.FirstStep,9} {r.Gradients,10} {r.FirstBackward,13} {(double)r.Inference / r.Weights,18:F2} {(double)r.Training / r.Weights,17:F2}"));
+        }
+
+        Memory.MemoryFootprint.WriteCsv(Path.Combine(output, "memory.csv"), results);
+        return 0;
     }
 
     private static int Verify()

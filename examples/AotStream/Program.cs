@@ -5,6 +5,19 @@ using Fixed;
 // A fixed input sequence through three networks, each output printed as the hex of its float bits: two builds of this
 // program (NativeAOT and JIT) on one machine and instruction set must print the same lines. Timing lines start with
 // "timing:" and are left out of that comparison.
+// "first-step": the cold-start measurement (scripts/bench/cold-start.sh). Only what a deployed streaming process does
+// before its first result: construct the model (weights compiled in), one Step, print the output. Nothing else runs
+// first, so the time from exec to this line is the process's cold start.
+if (args is ["first-step"])
+{
+    var model = new SineRnn();
+    var state = default(SineRnn.State);
+    Span<float> output = stackalloc float[SineRnn.OutputSize];
+    model.Step(ref state, [0.5f], output);
+    Console.WriteLine("first-step " + Hex(output[0]));
+    return 0;
+}
+
 const int Steps = 64;
 float[] inputs = Inputs(Steps * 3, seed: 12345);
 
