@@ -321,7 +321,7 @@ public static class ReportWriter
         md.AppendLine(Invariant($"Bytes per model instance against the raw weight bytes (ParameterCount × 4; goal ≤ {MemoryGoalRatio}× for inference)."));
         md.AppendLine("Totals are `GC.GetAllocatedBytesForCurrentThread()` around `new Model(seed)`, the first `Step`, the first read of");
         md.AppendLine("`Gradients` and the first `Backward` (window 32) of a second instance; the split is the arrays the model holds, found by");
-        md.AppendLine("reflection and sized with their 24-byte headers ("objects" is the rest: model, stores, locks). Gradients are allocated");
+        md.AppendLine("reflection and sized with their 24-byte headers (*objects* is the rest: model, stores, locks). Gradients are allocated");
         md.AppendLine("by their first use, so an inference-only model holds parameters and the kernels' packed copy only. An optimizer's state");
         md.AppendLine("(Adam: two more vectors of ParameterCount floats) is not counted.");
         md.AppendLine();
@@ -338,9 +338,11 @@ public static class ReportWriter
                     Number(Get(r, "gradient_arrays")), Number(Get(r, "training_arrays")), Number(Get(r, "training_total")), Invariant($"{training / weights:F2}×"),
                 };
             }));
-        md.AppendLine("Over 2× for inference means only the fixed overhead (objects, array headers, alignment slack: a few hundred bytes) on a");
-        md.AppendLine("network whose weights are about as small; `Runtime.Tests/Reliability/MemoryFootprintTests` asserts inference ≤ 2 × weights");
-        md.AppendLine("+ 1 KiB for every shape it checks. Training memory grows with the window (the tape keeps every step's activations).");
+        md.AppendLine("Above 2× for inference: the fixed overhead (objects, array headers, 64-byte alignment slack: a few hundred bytes) on");
+        md.AppendLine("a network whose weights are about as small, or a hidden size that is not whole vectors (the packed copy pads each gate's");
+        md.AppendLine("rows to 16, 8 or 4 floats). `Runtime.Tests/Reliability/MemoryFootprintTests` asserts inference ≤ 2 × weights + 1 KiB");
+        md.AppendLine("for whole-vector hidden sizes (and the padding factor otherwise). Training memory grows with the window (the tape keeps");
+        md.AppendLine("every step's activations).");
         md.AppendLine();
     }
 
