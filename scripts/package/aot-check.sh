@@ -64,5 +64,5 @@ grep '^timing:' "$work/aot.txt"
 grep '^timing:' "$work/jit.txt"
 size="$(stat -c %s "$binary")"
 echo "native binary: $size bytes ($(( (size + 524288) / 1048576 )) MiB), $(grep -m1 -o 'IlcInstructionSet>[^<]*' "$project/AotStream.csproj" | cut -d'>' -f2) instruction set"
-if [[ -n "${FIXED_AOT_COPY:-}" ]]; then cp "$binary" "$FIXED_AOT_COPY"; fi
+if [[ -n "${FIXED_AOT_COPY:-}" ]]; then install -m 755 "$binary" "$FIXED_AOT_COPY"; fi
 echo "aot-check: OK"
