@@ -8,6 +8,13 @@ using Fixed;
 // "first-step": the cold-start measurement (scripts/bench/cold-start.sh). Only what a deployed streaming process does
 // before its first result: construct the model (weights compiled in), one Step, print the output. Nothing else runs
 // first, so the time from exec to this line is the process's cold start.
+// "no-model": the same process printing a line without touching Fixed, the runtime's own start-up cost beside it.
+if (args is ["no-model"])
+{
+    Console.WriteLine("no-model");
+    return 0;
+}
+
 if (args is ["first-step"])
 {
     var model = new SineRnn();
