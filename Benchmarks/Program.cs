@@ -28,6 +28,7 @@ namespace Fixed.Benchmarks;
 /// <item><c>rtneural export --out DIR | rtneural time --network gru32 [--runs 7] [--steps 1000000] [--round 1]</c> — our side
 /// of the RTNeural comparison (<c>scripts/bench/rtneural.sh</c>): the weights and reference outputs for the C++ harness, and
 /// our <c>Step</c> timed as the harness times RTNeural.</item>
+/// <item><c>memory [--out DIR]</c> — bytes per model instance (inference only and training) against the raw weight bytes: <c>memory.csv</c>.</item>
 /// <item><c>report --artifacts DIR [--out DIR]</c> — the markdown report from the results of the above.</item>
 /// </list>
 /// </summary>
@@ -54,6 +55,7 @@ public static class Program
                 "timed" => Timed(rest),
                 "disasm" => Disassembly(rest),
                 JitDisassembly.ChildCommand => JitDisassembly.RunChild(),
+                "memory" => MemoryCommand(rest),
                 "report" => Report(rest),
                 "rtneural" => RtNeuralCommand.Run(rest),
                 "help" or "--help" or "-h" => Help(),
@@ -82,6 +84,7 @@ public static class Program
               disasm [--out Benchmarks/report]
               rtneural export --out DIR   (weights and reference outputs of the RTNeural comparison networks, as JSON)
               rtneural time --network gru32 [--runs 7] [--steps 1000000] [--round 1]   (our Step, timed as the harness times RTNeural)
+              memory [--out Benchmarks/report]
               report --artifacts DIR [--out Benchmarks/report]
             The whole report: scripts/bench/report.sh
             """);
@@ -122,6 +125,27 @@ public static class Program
         }
         var summaries = BenchmarkSwitcher.FromTypes(Suites).Run(args, BenchConfig.Create(job));
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    }
+
+    private static int MemoryCommand(string[] args)
+    {
+        string output = DefaultReportDirectory();
+        for (int i = 0; i < args.Length; i++)
+        {
+            output = args[i] == "--out" ? Value(args, ref i) : throw new ArgumentException($"Unknown memory option '{args[i]}'.");
+        }
+
+        Directory.CreateDirectory(output);
+        IReadOnlyList<Memory.MemoryResult> results = Memory.MemoryFootprint.MeasureAll();
+        Console.WriteLine("network                            weights  instance  1st step  gradients  1st backward  inference/weights  training/weights");
+        foreach (Memory.MemoryResult r in results)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Network,-34} {r.Weights,8} {r.Instance,9} {r.FirstStep,9} {r.Gradients,10} {r.FirstBackward,13} {(double)r.Inference / r.Weights,18:F2} {(double)r.Training / r.Weights,17:F2}"));
+        }
+
+        Memory.MemoryFootprint.WriteCsv(Path.Combine(output, "memory.csv"), results);
+        return 0;
     }
 
     private static int Verify()

@@ -236,7 +236,8 @@ internal static partial class Emitter
         w.Line("];");
         w.Line();
         w.Line("private readonly FixedNetwork _network = new();");
-        w.Line("private readonly float[] _gradients = new float[ParameterCount];");
+        w.Line("// Allocated by the first use (Gradients, Backward, an optimizer): an inference-only model holds no gradients.");
+        w.Line("private float[]? _gradients;");
         w.Line();
         string className = Identifier(spec.ClassName);
         if (embedded)
@@ -274,8 +275,9 @@ internal static partial class Emitter
             /// <summary><see cref="Parameters"/> for reading only: does not mark the kernels' packed copies stale.</summary>
             public {{ReadOnlySpan}} ParameterValues => _network.Values;
 
-            /// <summary>The gradients Backward accumulates, same length and layout as <see cref="Parameters"/>.</summary>
-            public {{Span}} Gradients => _gradients;
+            /// <summary>The gradients Backward accumulates, same length and layout as <see cref="Parameters"/>; allocated by their first use, so a model that only infers holds none.</summary>
+            public {{Span}} Gradients =>
+                _gradients ?? global::System.Threading.Interlocked.CompareExchange(ref _gradients, new float[ParameterCount], null) ?? _gradients;
 
             /// <summary>Each tensor's state_dict name (under its layer's Name), offset in <see cref="Parameters"/> and shape.</summary>
             public static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> Layout => s_layout;
@@ -350,10 +352,10 @@ internal static partial class Emitter
             /// </summary>
             """,
             $"public float Backward(ref State state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
-            "_network.Backward(_gradients, state.Values, inputs, targets, loss, on, warmUp)", returns: true);
+            "_network.Backward(Gradients, state.Values, inputs, targets, loss, on, warmUp)", returns: true);
         Member("/// <summary>Single-sequence Backward on a state given as <see cref=\"StateLength\"/> floats.</summary>",
             $"public float Backward({Span} state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
-            "_network.Backward(_gradients, state, inputs, targets, loss, on, warmUp)", returns: true);
+            "_network.Backward(Gradients, state, inputs, targets, loss, on, warmUp)", returns: true);
         Member("""
             /// <summary>
             /// BPTT over <paramref name="batchSize"/> sequences, each from the zero state, with the loss reduced by the mean
@@ -362,20 +364,26 @@ internal static partial class Emitter
             """,
             $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
-            "_network.Backward(_gradients, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
+            "_network.Backward(Gradients, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
 
         w.Lines("""
             /// <summary>Sets every gradient to zero (PyTorch's <c>zero_grad</c>).</summary>
-            public void ZeroGrad() => global::System.Array.Clear(_gradients);
+            public void ZeroGrad()
+            {
+                if (_gradients is not null)
+                {
+                    global::System.Array.Clear(_gradients);
+                }
+            }
 
             /// <summary>
             /// <c>torch.nn.utils.clip_grad_norm_</c> over all of <see cref="Gradients"/>: returns the total norm before clipping.
             /// </summary>
             public float ClipGradNorm(float maxNorm, float normType = 2f, bool errorIfNonfinite = false) =>
-                global::Fixed.GradientClipping.ClipNorm(_gradients, maxNorm, normType, errorIfNonfinite);
+                global::Fixed.GradientClipping.ClipNorm(Gradients, maxNorm, normType, errorIfNonfinite);
 
             /// <summary><c>torch.nn.utils.clip_grad_value_</c>: clamps every gradient to [-clipValue, clipValue].</summary>
-            public void ClipGradValue(float clipValue) => global::Fixed.GradientClipping.ClipValue(_gradients, clipValue);
+            public void ClipGradValue(float clipValue) => global::Fixed.GradientClipping.ClipValue(Gradients, clipValue);
 
             /// <summary>Loads safetensors weights with this stack's state_dict names; on any error the weights are unchanged.</summary>
             public void Load(string path) => global::Fixed.Engine.ModelWeights.Load(path, Layout, "rnn", "linear", _network.Writable);

@@ -53,6 +53,7 @@ public static class ReportWriter
         ForwardTables(md, data);
         TrainingTables(md, data);
         LatencyTable(md, data);
+        ColdStartAndMemory(md, output);
         Disassembly(md, output);
         Method(md, output, rtneural);
         File.WriteAllText(Path.Combine(output, "README.md"), md.ToString().Replace("\r\n", "\n", StringComparison.Ordinal));
@@ -324,6 +325,100 @@ public static class ReportWriter
                 Get(r, "gc_collections"), Get(r, "allocated_bytes"), $"[png](latency-{Get(r, "key")}.png)",
             }));
     }
+
+    /// <summary>
+    /// The section from <c>cold-start.csv</c> (scripts/bench/cold-start.sh, with the NativeAOT step) and <c>memory.csv</c>
+    /// (the <c>memory</c> command): both measured in this run, nothing written here but the goals.
+    /// </summary>
+    private static void ColdStartAndMemory(StringBuilder md, string output)
+    {
+        const double ColdStartGoalMs = 5, MemoryGoalRatio = 2;
+        string coldPath = Path.Combine(output, "cold-start.csv"), memoryPath = Path.Combine(output, "memory.csv");
+        IReadOnlyList<IReadOnlyDictionary<string, string>> cold = File.Exists(coldPath) ? SimpleCsv.Read(coldPath) : [];
+        IReadOnlyList<IReadOnlyDictionary<string, string>> memory = File.Exists(memoryPath) ? SimpleCsv.Read(memoryPath) : [];
+        md.AppendLine("## Cold start and memory");
+        md.AppendLine();
+        if (cold.Count == 0)
+        {
+            md.AppendLine("No cold-start run (`cold-start.csv`): it needs the NativeAOT step (run without `--no-aot`).");
+            md.AppendLine();
+        }
+        else
+        {
+            md.AppendLine(Invariant($"Process start to first `Step` output (goal ≤ {ColdStartGoalMs} ms): `scripts/bench/cold-start.sh` spawns the NativeAOT"));
+            md.AppendLine("`examples/AotStream` binary in its `first-step` mode (construct the 32-unit RNN with its weights compiled in, one `Step`,");
+            md.AppendLine("print) and times, from the parent, `posix_spawn` to the arrival of the output line (`scripts/bench/cold_start_timer.c`,");
+            md.AppendLine("CLOCK_MONOTONIC). `/bin/echo` timed the same way is the floor: what starting any process costs on this machine; the");
+            md.AppendLine("same binary's `no-model` mode prints a line without touching Fixed: the .NET runtime's own start. Wall times: on a");
+            md.AppendLine("loaded machine they include waiting for a core (load average column).");
+            md.AppendLine();
+            var rows = new List<string[]>();
+            foreach (IGrouping<string, IReadOnlyDictionary<string, string>> program in cold.GroupBy(r => Get(r, "program")))
+            {
+                double[] first = program.Select(r => Parse(Get(r, "first_line_us")) / 1000).Order().ToArray();
+                double[] exit = program.Select(r => Parse(Get(r, "exit_us")) / 1000).Order().ToArray();
+                long size = (long)Parse(Get(program.First(), "binary_bytes"));
+                bool aot = program.Key != "echo";
+                double median = Percentile(first, 0.5);
+                rows.Add(
+                [
+                    program.Key switch
+                    {
+                        "echo" => "`/bin/echo` (floor)",
+                        "aot-no-model" => "NativeAOT `AotStream no-model` (runtime start, no Fixed)",
+                        _ => "NativeAOT `AotStream first-step`",
+                    },
+                    first.Length.ToString(CultureInfo.InvariantCulture),
+                    Invariant($"{median:F2}"), Invariant($"{Percentile(first, 0.9):F2}"), Invariant($"{first[0]:F2}"), Invariant($"{first[^1]:F2}"),
+                    Invariant($"{Percentile(exit, 0.5):F2}"), aot ? Invariant($"{size / 1048576.0:F1} MiB ({size:N0} B)") : "—",
+                    Get(program.First(), "load"), program.Key == "aot-first-step" ? (median <= ColdStartGoalMs ? "**met**" : Invariant($"no, {median / ColdStartGoalMs:F1}× over")) : "—",
+                ]);
+            }
+
+            Table(md, ["program", "runs", "median ms", "p90 ms", "min ms", "max ms", "exit median ms", "binary", "load", "goal"], rows);
+        }
+
+        if (memory.Count == 0)
+        {
+            md.AppendLine("No memory run (`memory.csv`): `dotnet run -c Release --project Benchmarks -- memory`.");
+            md.AppendLine();
+            return;
+        }
+
+        md.AppendLine(Invariant($"Bytes per model instance against the raw weight bytes (ParameterCount × 4; goal ≤ {MemoryGoalRatio}× for inference)."));
+        md.AppendLine("Totals are `GC.GetAllocatedBytesForCurrentThread()` around `new Model(seed)`, the first `Step`, the first read of");
+        md.AppendLine("`Gradients` and the first `Backward` (window 32) of a second instance; the split is the arrays the model holds, found by");
+        md.AppendLine("reflection and sized with their 24-byte headers (*objects* is the rest: model, stores, locks). Gradients are allocated");
+        md.AppendLine("by their first use, so an inference-only model holds parameters and the kernels' packed copy only. An optimizer's state");
+        md.AppendLine("(Adam: two more vectors of ParameterCount floats) is not counted.");
+        md.AppendLine();
+        Table(md, ["network", "weights B", "parameters", "packed copy", "objects", "1st Step", "inference total", "÷ weights", "gradients", "tape + work", "training total", "÷ weights"],
+            memory.Select(r =>
+            {
+                double weights = Parse(Get(r, "weights"));
+                double inference = Parse(Get(r, "inference_total")), training = Parse(Get(r, "training_total"));
+                return new[]
+                {
+                    Get(r, "network"), Number(Get(r, "weights")), Number(Get(r, "parameter_arrays")), Number(Get(r, "packed_arrays")),
+                    Number(Get(r, "objects")), Number(Get(r, "first_step")), Number(Get(r, "inference_total")),
+                    Invariant($"{inference / weights:F2}×") + (inference / weights <= MemoryGoalRatio ? string.Empty : " (over)"),
+                    Number(Get(r, "gradient_arrays")), Number(Get(r, "training_arrays")), Number(Get(r, "training_total")), Invariant($"{training / weights:F2}×"),
+                };
+            }));
+        md.AppendLine("Above 2× for inference: the fixed overhead (objects, array headers, 64-byte alignment slack: a few hundred bytes) on");
+        md.AppendLine("a network whose weights are about as small, or a hidden size that is not whole vectors (the packed copy pads each gate's");
+        md.AppendLine("rows to 16, 8 or 4 floats). `Runtime.Tests/Reliability/MemoryFootprintTests` asserts inference ≤ 2 × weights + 1 KiB");
+        md.AppendLine("for whole-vector hidden sizes (and the padding factor otherwise). Training memory grows with the window (the tape keeps");
+        md.AppendLine("every step's activations).");
+        md.AppendLine();
+    }
+
+    private static double Parse(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value : double.NaN;
+
+    /// <summary>Nearest-rank percentile of sorted values.</summary>
+    private static double Percentile(double[] sorted, double p) =>
+        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static void Disassembly(StringBuilder md, string output)
     {

@@ -5,6 +5,26 @@ using Fixed;
 // A fixed input sequence through three networks, each output printed as the hex of its float bits: two builds of this
 // program (NativeAOT and JIT) on one machine and instruction set must print the same lines. Timing lines start with
 // "timing:" and are left out of that comparison.
+// "first-step": the cold-start measurement (scripts/bench/cold-start.sh). Only what a deployed streaming process does
+// before its first result: construct the model (weights compiled in), one Step, print the output. Nothing else runs
+// first, so the time from exec to this line is the process's cold start.
+// "no-model": the same process printing a line without touching Fixed, the runtime's own start-up cost beside it.
+if (args is ["no-model"])
+{
+    Console.WriteLine("no-model");
+    return 0;
+}
+
+if (args is ["first-step"])
+{
+    var model = new SineRnn();
+    var state = default(SineRnn.State);
+    Span<float> output = stackalloc float[SineRnn.OutputSize];
+    model.Step(ref state, [0.5f], output);
+    Console.WriteLine("first-step " + Hex(output[0]));
+    return 0;
+}
+
 const int Steps = 64;
 float[] inputs = Inputs(Steps * 3, seed: 12345);
 

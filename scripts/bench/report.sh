@@ -5,6 +5,7 @@
 #   NativeAOT vs JIT, then README.md with the tables and plots. With RTNEURAL_DIR set (a checkout of RTNeural), also
 #   RTNeural side by side with our Step (scripts/bench/rtneural.sh: the C++ harness built against that checkout, the
 #   same weights, runs of both alternated on one core); without it the report's RTNeural columns say "not measured".
+#   The NativeAOT section includes the cold start (process start to first Step output), and bytes per model instance.
 # About 16 minutes on the 2-core machine. The machine is shared: the report records the load average before and
 # after, leads with per-call medians (robust to preemption), and compares only numbers of this one run.
 #
@@ -126,12 +127,23 @@ fi
 aot_lines=""
 if [ "$aot" = 1 ]; then
   step "NativeAOT vs JIT (scripts/package/aot-check.sh)"
-  if ! aot_out="$(bash scripts/package/aot-check.sh 2>&1)"; then
+  aot_binary="$(mktemp "${TMPDIR:-/tmp}/fixed-aotstream.XXXXXX")"
+  if ! aot_out="$(FIXED_AOT_COPY="$aot_binary" bash scripts/package/aot-check.sh 2>&1)"; then
     echo "$aot_out" >&2
     fail "the NativeAOT check failed"
   fi
   aot_lines=$(grep -E '^timing:|^native binary|^outputs:' <<< "$aot_out") || fail "the NativeAOT check printed no timing"
+
+  step "cold start: NativeAOT process start to first Step output (scripts/bench/cold-start.sh)"
+  cold_runs=50
+  [ "$mode" = quick ] && cold_runs=20
+  bash scripts/bench/cold-start.sh --binary "$aot_binary" --runs "$cold_runs" --out "$report/cold-start.csv" \
+    || fail "the cold-start measurement failed"
+  rm -f "$aot_binary"
 fi
+
+step "memory: bytes per model instance"
+"${bench[@]}" memory --out "$report" || fail "the memory measurement failed"
 
 finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 {

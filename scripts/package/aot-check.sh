@@ -7,7 +7,8 @@
 # repository's bin/ and obj/ are not touched. The AotStream project sets IlcInstructionSet=native: the native binary
 # uses the same instruction sets as the JIT on this machine (see docs/aot.md for why that matters).
 #
-# Usage: scripts/package/aot-check.sh            (FIXED_KEEP=1 keeps the temporary folder)
+# Usage: scripts/package/aot-check.sh            (FIXED_KEEP=1 keeps the temporary folder; FIXED_AOT_COPY=PATH copies the
+#        native binary there, for scripts/bench/cold-start.sh --binary)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -63,4 +64,5 @@ grep '^timing:' "$work/aot.txt"
 grep '^timing:' "$work/jit.txt"
 size="$(stat -c %s "$binary")"
 echo "native binary: $size bytes ($(( (size + 524288) / 1048576 )) MiB), $(grep -m1 -o 'IlcInstructionSet>[^<]*' "$project/AotStream.csproj" | cut -d'>' -f2) instruction set"
+if [[ -n "${FIXED_AOT_COPY:-}" ]]; then install -m 755 "$binary" "$FIXED_AOT_COPY"; fi
 echo "aot-check: OK"
