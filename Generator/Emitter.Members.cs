@@ -208,7 +208,17 @@ internal static partial class Emitter
             $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
             $"{Engine}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work)", returns: true);
+        WriteGradientMembers(w);
         w.Lines($$"""
+            private {{Span}} Tape => _tape ??= new float[{{Engine}}.TapeLength];
+
+            private {{Span}} Work => _work ??= new float[{{Engine}}.WorkLength];
+
+            """);
+    }
+
+    /// <summary><c>ZeroGrad</c>, <c>ClipGradNorm</c> and <c>ClipGradValue</c> over the lazily created <c>Gradients</c>: the same in every model.</summary>
+    private static void WriteGradientMembers(CodeWriter w) => w.Lines("""
             /// <summary>Sets every gradient to zero (PyTorch's <c>zero_grad</c>).</summary>
             public void ZeroGrad()
             {
@@ -227,12 +237,7 @@ internal static partial class Emitter
             /// <summary><c>torch.nn.utils.clip_grad_value_</c>: clamps every gradient to [-clipValue, clipValue].</summary>
             public void ClipGradValue(float clipValue) => global::Fixed.GradientClipping.ClipValue(Gradients, clipValue);
 
-            private {{Span}} Tape => _tape ??= new float[{{Engine}}.TapeLength];
-
-            private {{Span}} Work => _work ??= new float[{{Engine}}.WorkLength];
-
             """);
-    }
 
     private static void WriteWeightsIO(CodeWriter w)
     {

@@ -366,25 +366,8 @@ internal static partial class Emitter
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
             "_network.Backward(Gradients, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
 
+        WriteGradientMembers(w);
         w.Lines("""
-            /// <summary>Sets every gradient to zero (PyTorch's <c>zero_grad</c>).</summary>
-            public void ZeroGrad()
-            {
-                if (_gradients is not null)
-                {
-                    global::System.Array.Clear(_gradients);
-                }
-            }
-
-            /// <summary>
-            /// <c>torch.nn.utils.clip_grad_norm_</c> over all of <see cref="Gradients"/>: returns the total norm before clipping.
-            /// </summary>
-            public float ClipGradNorm(float maxNorm, float normType = 2f, bool errorIfNonfinite = false) =>
-                global::Fixed.GradientClipping.ClipNorm(Gradients, maxNorm, normType, errorIfNonfinite);
-
-            /// <summary><c>torch.nn.utils.clip_grad_value_</c>: clamps every gradient to [-clipValue, clipValue].</summary>
-            public void ClipGradValue(float clipValue) => global::Fixed.GradientClipping.ClipValue(Gradients, clipValue);
-
             /// <summary>Loads safetensors weights with this stack's state_dict names; on any error the weights are unchanged.</summary>
             public void Load(string path) => global::Fixed.Engine.ModelWeights.Load(path, Layout, "rnn", "linear", _network.Writable);
 
