@@ -41,6 +41,12 @@ internal interface ISimd<TSelf>
 
     /// <summary><c>d</c> where <c>a &gt; 0</c>, else 0 (NaN counts as not positive): the gradient through ReLU.</summary>
     static abstract TSelf WherePositive(TSelf a, TSelf d);
+
+    /// <summary><c>a / b</c>, correctly rounded.</summary>
+    static abstract TSelf Divide(TSelf a, TSelf b);
+
+    /// <summary>The square root, correctly rounded.</summary>
+    static abstract TSelf Sqrt(TSelf x);
 }
 
 /// <summary>
@@ -95,6 +101,12 @@ internal readonly struct Simd512 : ISimd<Simd512>
     public static Simd512 Relu(Simd512 x) => new(ReluOperator.Invoke(x._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Divide(Simd512 a, Simd512 b) => new(a._value / b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Sqrt(Simd512 x) => new(Vector512.Sqrt(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512 WherePositive(Simd512 a, Simd512 d) =>
         new(Vector512.ConditionalSelect(Vector512.GreaterThan(a._value, Vector512<float>.Zero), d._value, Vector512<float>.Zero));
 }
@@ -136,6 +148,12 @@ internal readonly struct Simd256 : ISimd<Simd256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256 Relu(Simd256 x) => new(ReluOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Divide(Simd256 a, Simd256 b) => new(a._value / b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Sqrt(Simd256 x) => new(Vector256.Sqrt(x._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256 WherePositive(Simd256 a, Simd256 d) =>
@@ -181,6 +199,12 @@ internal readonly struct Simd128 : ISimd<Simd128>
     public static Simd128 Relu(Simd128 x) => new(ReluOperator.Invoke(x._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Divide(Simd128 a, Simd128 b) => new(a._value / b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Sqrt(Simd128 x) => new(Vector128.Sqrt(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128 WherePositive(Simd128 a, Simd128 d) =>
         new(Vector128.ConditionalSelect(Vector128.GreaterThan(a._value, Vector128<float>.Zero), d._value, Vector128<float>.Zero));
 }
@@ -223,6 +247,12 @@ internal readonly struct Simd1 : ISimd<Simd1>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd1 Relu(Simd1 x) => new(ReluOperator.Invoke(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 Divide(Simd1 a, Simd1 b) => new(a._value / b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 Sqrt(Simd1 x) => new(System.MathF.Sqrt(x._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd1 WherePositive(Simd1 a, Simd1 d) => new(a._value > 0f ? d._value : 0f);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -139,57 +140,16 @@ internal sealed class AdamCore
         ref float rg = ref MemoryMarshal.GetReference(gradients);
         ref float rm = ref MemoryMarshal.GetArrayDataReference(_expAvg);
         ref float rv = ref MemoryMarshal.GetArrayDataReference(_expAvgSq);
+        // The same arithmetic as the scalar loop below (no multiply fused with an add; division and square root are correctly
+        // rounded at every width), sixteen or eight parameters at a time.
         if (Vector512.IsHardwareAccelerated)
         {
-            // The same arithmetic as the scalar loop below (the JIT does not fuse a multiply and an add, and division and
-            // square root are correctly rounded at every width), sixteen parameters at a time.
-            for (; i <= parameters.Length - Vector512<float>.Count; i += Vector512<float>.Count)
-            {
-                Vector512<float> p = Vector512.LoadUnsafe(ref rp, (nuint)i);
-                Vector512<float> g = Vector512.LoadUnsafe(ref rg, (nuint)i);
-                if (decoupled)
-                {
-                    p *= shrink;
-                }
-                else if (decay != 0f)
-                {
-                    g += decay * p;
-                }
-
-                Vector512<float> m0 = Vector512.LoadUnsafe(ref rm, (nuint)i);
-                Vector512<float> m = m0 + (g - m0) * (1f - beta1);
-                Vector512<float> v = beta2 * Vector512.LoadUnsafe(ref rv, (nuint)i) + (1f - beta2) * g * g;
-                m.StoreUnsafe(ref rm, (nuint)i);
-                v.StoreUnsafe(ref rv, (nuint)i);
-                p -= stepSize * (m / (Vector512.Sqrt(v) / correction2 + Vector512.Create(eps)));
-                p.StoreUnsafe(ref rp, (nuint)i);
-            }
+            i = UpdateVectors<Simd512>(ref rp, ref rg, ref rm, ref rv, parameters.Length, i, stepSize, correction2, shrink, decoupled);
         }
 
         if (Vector256.IsHardwareAccelerated)
         {
-            // The same arithmetic as the scalar loop below, eight parameters at a time.
-            for (; i <= parameters.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                Vector256<float> p = Vector256.LoadUnsafe(ref rp, (nuint)i);
-                Vector256<float> g = Vector256.LoadUnsafe(ref rg, (nuint)i);
-                if (decoupled)
-                {
-                    p *= shrink;
-                }
-                else if (decay != 0f)
-                {
-                    g += decay * p;
-                }
-
-                Vector256<float> m0 = Vector256.LoadUnsafe(ref rm, (nuint)i);
-                Vector256<float> m = m0 + (g - m0) * (1f - beta1);
-                Vector256<float> v = beta2 * Vector256.LoadUnsafe(ref rv, (nuint)i) + (1f - beta2) * g * g;
-                m.StoreUnsafe(ref rm, (nuint)i);
-                v.StoreUnsafe(ref rv, (nuint)i);
-                p -= stepSize * (m / (Vector256.Sqrt(v) / correction2 + Vector256.Create(eps)));
-                p.StoreUnsafe(ref rp, (nuint)i);
-            }
+            i = UpdateVectors<Simd256>(ref rp, ref rg, ref rm, ref rv, parameters.Length, i, stepSize, correction2, shrink, decoupled);
         }
 
         for (; i < parameters.Length; i++)
@@ -212,5 +172,39 @@ internal sealed class AdamCore
             p -= stepSize * (m / (MathF.Sqrt(v) / correction2 + eps));
             parameters[i] = p;
         }
+    }
+
+    /// <summary>Whole vectors of <typeparamref name="TVec"/> from <paramref name="i"/>; returns where the next width (or the scalar loop) starts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int UpdateVectors<TVec>(ref float rp, ref float rg, ref float rm, ref float rv, int length, int i, float stepSize, float correction2,
+        float shrink, bool decoupled)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec decay = TVec.Broadcast(WeightDecay);
+        TVec keep1 = TVec.Broadcast(1f - Beta1), beta2 = TVec.Broadcast(Beta2), keep2 = TVec.Broadcast(1f - Beta2);
+        TVec step = TVec.Broadcast(stepSize), correction = TVec.Broadcast(correction2), eps = TVec.Broadcast(Eps), scale = TVec.Broadcast(shrink);
+        for (; i <= length - TVec.Count; i += TVec.Count)
+        {
+            TVec p = TVec.Load(ref rp, (nuint)i);
+            TVec g = TVec.Load(ref rg, (nuint)i);
+            if (decoupled)
+            {
+                p = TVec.Multiply(p, scale);
+            }
+            else if (WeightDecay != 0f)
+            {
+                g = TVec.Add(g, TVec.Multiply(decay, p));
+            }
+
+            TVec m0 = TVec.Load(ref rm, (nuint)i);
+            TVec m = TVec.Add(m0, TVec.Multiply(TVec.Subtract(g, m0), keep1));
+            TVec v = TVec.Add(TVec.Multiply(beta2, TVec.Load(ref rv, (nuint)i)), TVec.Multiply(TVec.Multiply(keep2, g), g));
+            TVec.Store(m, ref rm, (nuint)i);
+            TVec.Store(v, ref rv, (nuint)i);
+            p = TVec.Subtract(p, TVec.Multiply(step, TVec.Divide(m, TVec.Add(TVec.Divide(TVec.Sqrt(v), correction), eps))));
+            TVec.Store(p, ref rp, (nuint)i);
+        }
+
+        return i;
     }
 }
