@@ -89,6 +89,49 @@ public static partial class RecurrentEngine<TShape>
     /// <summary>One time step: advances <paramref name="state"/> and writes <c>OutputSize</c> outputs.</summary>
     public static void Step(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
     {
+        if (IsStraight)
+        {
+            // The whole step inlined here (RecurrentEngine.Straight.cs); the checks as below, their messages out of line.
+            if (state.Length != StateLength || input.Length != I || output.Length != O)
+            {
+                ThrowStepLengths(state, input, output);
+            }
+
+            Unsafe.SkipInit(out StraightSums sums);
+            ref float packed = ref parameters.PackedReference;
+            ref float h = ref MemoryMarshal.GetReference(state);
+            ref float x = ref MemoryMarshal.GetReference(input);
+            ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
+            ref float hiddenSums = ref Unsafe.Add(ref sums[0], PackedLayout<TShape>.HiddenRowsOffset);
+
+            // StraightCell, written out: each call a first-level inline (see there).
+            if (PackedLayout<TShape>.Lanes == 16)
+            {
+                Inputs512(ref packed, ref x, ref sums[0]);
+                Block512(PackedLayout<TShape>.Rows / 16, ref hidden, H, ref h, ref hiddenSums, ref hiddenSums);
+                Update512(ref sums[0], ref h);
+            }
+            else
+            {
+                Inputs256(ref packed, ref x, ref sums[0]);
+                Block256(PackedLayout<TShape>.Rows / 8, ref hidden, H, ref h, ref hiddenSums, ref hiddenSums);
+                Update256(ref sums[0], ref h);
+            }
+
+            StraightHead(ref parameters.ValuesReference, ref h, ref MemoryMarshal.GetReference(output));
+        }
+        else
+        {
+            // Its own method: inlined here, the general path (compiled whether or not IsStraight holds, as the JIT decides
+            // inlining before it folds the test) would use up the inlining the straight path needs.
+            GeneralStep(parameters, state, input, output);
+        }
+    }
+
+    /// <summary>The layer-by-layer step every shape can take (internal: the tests hold the straight path to it).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void GeneralStep(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
+    {
         CheckState(state);
         Guard.Length(input, I, nameof(input), "[InputSize={0}]", I);
         Guard.Length(output, O, nameof(output), "[OutputSize={0}]", O);
@@ -103,6 +146,23 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
         Guard.SameLength(steps, outputs, O, nameof(outputs));
+        if (IsStraight)
+        {
+            Unsafe.SkipInit(out StraightSums sums);
+            ref float packedStart = ref parameters.PackedReference;
+            ref float parameterValues = ref parameters.ValuesReference;
+            ref float stateStart = ref MemoryMarshal.GetReference(state);
+            ref float inputStart = ref MemoryMarshal.GetReference(inputs);
+            ref float outputStart = ref MemoryMarshal.GetReference(outputs);
+            for (int t = 0; t < steps; t++)
+            {
+                StraightCell(ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums[0]);
+                StraightHead(ref parameterValues, ref stateStart, ref Unsafe.Add(ref outputStart, t * O));
+            }
+
+            return;
+        }
+
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         ReadOnlySpan<float> values = parameters.Values;
@@ -119,12 +179,35 @@ public static partial class RecurrentEngine<TShape>
     {
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
+        if (IsStraight)
+        {
+            Unsafe.SkipInit(out StraightSums sums);
+            ref float packedStart = ref parameters.PackedReference;
+            ref float stateStart = ref MemoryMarshal.GetReference(state);
+            ref float inputStart = ref MemoryMarshal.GetReference(inputs);
+            for (int t = 0; t < steps; t++)
+            {
+                StraightCell(ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums[0]);
+            }
+
+            return;
+        }
+
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         for (int t = 0; t < steps; t++)
         {
             AdvanceLayers(packed, state, inputs.Slice(t * I, I), scratch);
         }
+    }
+
+    /// <summary>Step's length checks, out of line: throws what <see cref="CheckState"/> and <see cref="Guard.Length"/> would.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowStepLengths(ReadOnlySpan<float> state, ReadOnlySpan<float> input, ReadOnlySpan<float> output)
+    {
+        CheckState(state);
+        Guard.Length(input, I, nameof(input), "[InputSize={0}]", I);
+        Guard.Length(output, O, nameof(output), "[OutputSize={0}]", O);
     }
 
     private static void CheckState(ReadOnlySpan<float> state)
