@@ -50,13 +50,13 @@ public static partial class RecurrentEngine<TShape>
     {
         ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
         ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
-        if (PackedLayout<TShape>.Lanes == 16)
+        if (Vector512.IsHardwareAccelerated && PackedLayout<TShape>.Lanes == 16)
         {
             Inputs512(ref packed, ref x, ref sums);
             Block512(PackedLayout<TShape>.Rows / 16, ref hidden, H, ref state, ref hiddenSums, ref hiddenSums);
             Update512(ref sums, ref state);
         }
-        else
+        else if (Vector256.IsHardwareAccelerated)
         {
             Inputs256(ref packed, ref x, ref sums);
             Block256(PackedLayout<TShape>.Rows / 8, ref hidden, H, ref state, ref hiddenSums, ref hiddenSums);

@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Fixed.Engine;
 
@@ -97,25 +98,28 @@ public static partial class RecurrentEngine<TShape>
                 ThrowStepLengths(state, input, output);
             }
 
-            Unsafe.SkipInit(out StraightSums sums);
+            Unsafe.SkipInit(out StraightSums sumsBuffer);
+            ref float sums = ref Unsafe.As<StraightSums, float>(ref sumsBuffer);
             ref float packed = ref parameters.PackedReference;
             ref float h = ref MemoryMarshal.GetReference(state);
             ref float x = ref MemoryMarshal.GetReference(input);
             ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
-            ref float hiddenSums = ref Unsafe.Add(ref sums[0], PackedLayout<TShape>.HiddenRowsOffset);
+            ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
 
-            // StraightCell, written out: each call a first-level inline (see there).
-            if (PackedLayout<TShape>.Lanes == 16)
+            // StraightCell, written out: each call a first-level inline (see there). Vector512.IsHardwareAccelerated is a
+            // constant when the JIT reads the test, so without AVX-512 the 512-bit branch is not even imported (its Vector512
+            // calls would be software fallbacks, inlined into a dead branch, and exhaust the inlining the live one needs).
+            if (Vector512.IsHardwareAccelerated && PackedLayout<TShape>.Lanes == 16)
             {
-                Inputs512(ref packed, ref x, ref sums[0]);
+                Inputs512(ref packed, ref x, ref sums);
                 Block512(PackedLayout<TShape>.Rows / 16, ref hidden, H, ref h, ref hiddenSums, ref hiddenSums);
-                Update512(ref sums[0], ref h);
+                Update512(ref sums, ref h);
             }
-            else
+            else if (Vector256.IsHardwareAccelerated)
             {
-                Inputs256(ref packed, ref x, ref sums[0]);
+                Inputs256(ref packed, ref x, ref sums);
                 Block256(PackedLayout<TShape>.Rows / 8, ref hidden, H, ref h, ref hiddenSums, ref hiddenSums);
-                Update256(ref sums[0], ref h);
+                Update256(ref sums, ref h);
             }
 
             StraightHead(ref parameters.ValuesReference, ref h, ref MemoryMarshal.GetReference(output));
@@ -148,7 +152,8 @@ public static partial class RecurrentEngine<TShape>
         Guard.SameLength(steps, outputs, O, nameof(outputs));
         if (IsStraight)
         {
-            Unsafe.SkipInit(out StraightSums sums);
+            Unsafe.SkipInit(out StraightSums sumsBuffer);
+            ref float sums = ref Unsafe.As<StraightSums, float>(ref sumsBuffer);
             ref float packedStart = ref parameters.PackedReference;
             ref float parameterValues = ref parameters.ValuesReference;
             ref float stateStart = ref MemoryMarshal.GetReference(state);
@@ -156,7 +161,7 @@ public static partial class RecurrentEngine<TShape>
             ref float outputStart = ref MemoryMarshal.GetReference(outputs);
             for (int t = 0; t < steps; t++)
             {
-                StraightCell(ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums[0]);
+                StraightCell(ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums);
                 StraightHead(ref parameterValues, ref stateStart, ref Unsafe.Add(ref outputStart, t * O));
             }
 
@@ -181,13 +186,14 @@ public static partial class RecurrentEngine<TShape>
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
         if (IsStraight)
         {
-            Unsafe.SkipInit(out StraightSums sums);
+            Unsafe.SkipInit(out StraightSums sumsBuffer);
+            ref float sums = ref Unsafe.As<StraightSums, float>(ref sumsBuffer);
             ref float packedStart = ref parameters.PackedReference;
             ref float stateStart = ref MemoryMarshal.GetReference(state);
             ref float inputStart = ref MemoryMarshal.GetReference(inputs);
             for (int t = 0; t < steps; t++)
             {
-                StraightCell(ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums[0]);
+                StraightCell(ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums);
             }
 
             return;
