@@ -43,8 +43,11 @@ public sealed class ParameterStore<TShape>
     private readonly int _valuesOffset;
     // The packed copy starts on a 64-byte boundary (CacheLineAlignment); the array is pinned (allocated once, on the pinned
     // object heap), so the offset found at construction stays valid.
-    private readonly float[] _packedBuffer = GC.AllocateArray<float>(PackedLayout<TShape>.Length + CacheLineAlignment.SlackFloats, pinned: true);
+    // For a WeightPrecision.BFloat16 model it also holds the bfloat16 copy after the fp32 one (ReducedLayout).
+    private readonly float[] _packedBuffer = GC.AllocateArray<float>(ReducedLayout<TShape>.StoredLength + CacheLineAlignment.SlackFloats, pinned: true);
     private readonly int _packedOffset;
+    // A WeightPrecision.BFloat16 model's parameters with the weight matrices rounded (what it computes with); null for fp32.
+    private readonly float[]? _rounded = ReducedLayout<TShape>.Enabled ? new float[Shape<TShape>.ParameterCount] : null;
     private int _version;
     private int _packedVersion = -1;
     private int _checkedCalls;
@@ -82,7 +85,7 @@ public sealed class ParameterStore<TShape>
         _packedOffset = CacheLineAlignment.Offset(_packedBuffer);
     }
 
-    private Span<float> PackedSpan => _packedBuffer.AsSpan(_packedOffset, PackedLayout<TShape>.Length);
+    private Span<float> PackedSpan => _packedBuffer.AsSpan(_packedOffset, ReducedLayout<TShape>.StoredLength);
 
     /// <summary>The weights for writing: marks the packed copy stale, so the next inference call repacks.</summary>
     public Span<float> Writable
@@ -122,6 +125,27 @@ public sealed class ParameterStore<TShape>
         get => _values.AsSpan(_valuesOffset, Shape<TShape>.ParameterCount);
     }
 
+    /// <summary>
+    /// The weights the model computes with, for Backward's gradient formulas: <see cref="Values"/>, or for a
+    /// <c>WeightPrecision.BFloat16</c> model the same with its weight matrices rounded to bfloat16, brought up to date first
+    /// like <see cref="Packed"/>. So the gradients are those of the function the model computes (the rounded network), taken
+    /// with respect to its weights, and an optimizer applies them to the fp32 <c>Parameters</c>.
+    /// </summary>
+    internal ReadOnlySpan<float> ComputeValues
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            if (_rounded is null)
+            {
+                return ValueSpan;
+            }
+
+            _ = Packed;
+            return _rounded;
+        }
+    }
+
     /// <summary>The packed copy, brought up to date first if anything asked for <see cref="Writable"/> since the last pack.</summary>
     internal ReadOnlySpan<float> Packed
     {
@@ -152,7 +176,18 @@ public sealed class ParameterStore<TShape>
             int version = Volatile.Read(ref _version);
             if (version != Volatile.Read(ref _packedVersion))
             {
-                PackedLayout<TShape>.Pack(ValueSpan, PackedSpan);
+                if (_rounded is null)
+                {
+                    PackedLayout<TShape>.Pack(ValueSpan, PackedSpan);
+                }
+                else
+                {
+                    ValueSpan.CopyTo(_rounded);
+                    ReducedLayout<TShape>.RoundMatrices(_rounded);
+                    PackedLayout<TShape>.Pack(_rounded, PackedSpan);
+                    ReducedLayout<TShape>.Pack(PackedSpan);
+                }
+
                 if (_debugSnapshot is { } snapshot)
                 {
                     ValueSpan.CopyTo(snapshot);
