@@ -39,6 +39,9 @@ public sealed class StraightStepTests
     [Fact]
     public void Gru1To64TakesTheGeneralPath() => Compare<Gru1To64Shape>(expectStraightOnAvx512: false);
 
+    [Fact]
+    public void BFloat16WeightsTakeTheGeneralPath() => Compare<Gru1To32BFloat16Shape>(expectStraightOnAvx512: false);
+
     private static void Compare<TShape>(bool expectStraightOnAvx512)
         where TShape : struct, INetworkShape
     {
@@ -193,5 +196,18 @@ public sealed class StraightStepTests
         public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
         public static bool Bias => true;
         public static int Window => 32;
+    }
+
+    private struct Gru1To32BFloat16Shape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 32;
+        public static int NumLayers => 1;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Gru;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+        public static WeightPrecision WeightPrecision => WeightPrecision.BFloat16;
     }
 }

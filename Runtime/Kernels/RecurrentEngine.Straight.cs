@@ -21,15 +21,15 @@ public static partial class RecurrentEngine<TShape>
     /// <summary>
     /// Whether this shape's step runs straight-line: one layer, 16 or 8 lanes (Vector512 or Vector256), H a whole number
     /// of vectors (no scalar tail), every gate row in one block of at most <see cref="PackedMath.BlockVectors"/> vectors (so
-    /// each packed matrix is column-major, one column after another) and the gate sums within <see cref="StraightSums"/>.
-    /// A JIT-time constant.
+    /// each packed matrix is column-major, one column after another), the gate sums within <see cref="StraightSums"/>, and
+    /// fp32 weights (a <c>WeightPrecision.BFloat16</c> model reads its own layout). A JIT-time constant.
     /// </summary>
     internal static bool IsStraight
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => L == 1 && (PackedLayout<TShape>.Lanes == 16 || PackedLayout<TShape>.Lanes == 8)
             && H % PackedLayout<TShape>.Lanes == 0 && PackedLayout<TShape>.Rows / PackedLayout<TShape>.Lanes <= PackedMath.BlockVectors
-            && PackedLayout<TShape>.BiasLength <= StraightSumsLength;
+            && PackedLayout<TShape>.BiasLength <= StraightSumsLength && !ReducedLayout<TShape>.Enabled;
     }
 
     /// <summary>The gate sums of one straight step, on the stack (a struct, not stackalloc: no buffer-overrun cookie to check).</summary>
