@@ -140,12 +140,12 @@ public static partial class RecurrentEngine<TShape>
 
         for (int g = 0; g < group; g++)
         {
-            Span<float> sequence = tape.Slice(g * sequenceTape, sequenceTape);
-            work.Slice(0, 2 * L * H).Clear();
-            for (int s = recorded - 1; s >= 0; s--)
-            {
-                StepBack(values, sequence.Slice(s * stride, stride), work, default);
-            }
+            work.Slice(g * Shape<TShape>.WorkLength, 2 * L * H).Clear();
+        }
+
+        for (int s = recorded - 1; s >= 0; s--)
+        {
+            PackedLayout<TShape>.Dispatch(new StepBackGroupAction(values, tape.Slice(s * stride), sequenceTape, work, group));
         }
 
         // The group's sequences lie one after another on the tape: one pass adds all their weight gradients.
@@ -154,5 +154,98 @@ public static partial class RecurrentEngine<TShape>
         {
             sum += sums[g];
         }
+    }
+
+    /// <summary>
+    /// One step of the sweep for a group of sequences: <see cref="StepBack"/>'s arithmetic per sequence, except that the two
+    /// products with transposed weights (<c>W_hhᵀ dph</c> into the carry, <c>W_ihᵀ dpi</c> into the layer below) are computed
+    /// for the whole group at once (<see cref="StreamGradient"/>). Sequence g's record of this step is at
+    /// <paramref name="record"/> + g · <paramref name="sequenceTape"/>, its working floats at g · <c>WorkLength</c> of one
+    /// sequence in <paramref name="work"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StepBackGroup<TVec>(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group)
+        where TVec : struct, ISimd<TVec>
+    {
+        int workStride = Shape<TShape>.WorkLength;
+        int stride = TapeStride;
+        for (int g = 0; g < group; g++)
+        {
+            Span<float> sequenceWork = work.Slice(g * workStride, workStride);
+            Span<float> dh = sequenceWork.Slice(2 * L * H + 2 * GH, H);
+            sequenceWork.Slice((L - 1) * H, H).CopyTo(dh);
+            ReadOnlySpan<float> dy = record.Slice((g * sequenceTape) + OutputOffset, O);
+            if (Shape<TShape>.HasHead)
+            {
+                VectorMath.MultiplyTransposedAdd(parameters.Slice(Shape<TShape>.HeadOffset, O * H), O, H, dy, dh);
+            }
+            else
+            {
+                VectorMath.Add(dy, dh);
+            }
+        }
+
+        for (int layer = L - 1; layer >= 0; layer--)
+        {
+            int inSize = Shape<TShape>.LayerInput(layer);
+            int at = Shape<TShape>.LayerTapeOffset(layer);
+            int gatesAt = at + inSize + StatePerLayer;
+            for (int g = 0; g < group; g++)
+            {
+                Span<float> sequenceWork = work.Slice(g * workStride, workStride);
+                Span<float> layerTape = record.Slice((g * sequenceTape) + at, Shape<TShape>.LayerTape(layer));
+                Span<float> dpi = layerTape.Slice(inSize + StatePerLayer, GH);
+                Span<float> dph = TShape.Cell == Cell.Gru ? sequenceWork.Slice(2 * L * H + GH, GH) : dpi;
+                CellBackward(layerTape, inSize, sequenceWork.Slice(2 * L * H + 2 * GH, H), sequenceWork.Slice((L * H) + (layer * H), H), dpi, dph,
+                    sequenceWork.Slice(layer * H, H));
+                if (TShape.Cell == Cell.Gru)
+                {
+                    dph.Slice(2 * H, H).CopyTo(layerTape.Slice(inSize + StatePerLayer + GH, H));
+                }
+            }
+
+            int offset = Shape<TShape>.LayerOffset(layer);
+            ref float dpi0 = ref record[gatesAt];
+            ref float dph0 = ref TShape.Cell == Cell.Gru ? ref work[2 * L * H + GH] : ref dpi0;
+            int dphStride = TShape.Cell == Cell.Gru ? workStride : sequenceTape;
+            StreamGradient.TransposedAdd<TVec>(ref Unsafe.AsRef(in parameters[offset + (GH * inSize)]), GH, H, ref dph0, dphStride,
+                ref work[layer * H], workStride, group);
+            if (layer > 0)
+            {
+                // The gradient flowing down into the layer below at this step: its own carry plus W_ihᵀ dpi.
+                for (int g = 0; g < group; g++)
+                {
+                    work.Slice((g * workStride) + ((layer - 1) * H), H).CopyTo(work.Slice((g * workStride) + (2 * L * H) + (2 * GH), H));
+                }
+
+                StreamGradient.TransposedAdd<TVec>(ref Unsafe.AsRef(in parameters[offset]), GH, inSize, ref dpi0, sequenceTape,
+                    ref work[(2 * L * H) + (2 * GH)], workStride, group);
+            }
+        }
+    }
+
+    /// <summary><see cref="StepBackGroup{TVec}"/>'s arguments, for <see cref="PackedLayout{TShape}.Dispatch{TAction}"/>.</summary>
+    private readonly ref struct StepBackGroupAction : ISimdAction
+    {
+        private readonly ReadOnlySpan<float> _parameters;
+        private readonly Span<float> _record;
+        private readonly int _sequenceTape;
+        private readonly Span<float> _work;
+        private readonly int _group;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public StepBackGroupAction(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group)
+        {
+            _parameters = parameters;
+            _record = record;
+            _sequenceTape = sequenceTape;
+            _work = work;
+            _group = group;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Run<TVec>()
+            where TVec : struct, ISimd<TVec> =>
+            StepBackGroup<TVec>(_parameters, _record, _sequenceTape, _work, _group);
     }
 }

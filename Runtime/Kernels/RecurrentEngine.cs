@@ -82,11 +82,11 @@ public static partial class RecurrentEngine<TShape>
         get => Shape<TShape>.TapeLength * TapeSequences;
     }
 
-    /// <summary>Floats of Backward's working memory a model must own.</summary>
+    /// <summary>Floats of Backward's working memory a model must own: one sequence's, for each sequence the tape holds.</summary>
     public static int WorkLength
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Shape<TShape>.WorkLength;
+        get => Shape<TShape>.WorkLength * TapeSequences;
     }
 
     /// <summary>One time step: advances <paramref name="state"/> and writes <c>OutputSize</c> outputs.</summary>
