@@ -76,7 +76,7 @@ public static partial class RecurrentEngine<TShape>
     {
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
-        ReadOnlySpan<float> values = parameters.Values;
+        ReadOnlySpan<float> values = parameters.ComputeValues;
         for (int t = 0; t < warmUp; t++)
         {
             AdvanceLayers(packed, state, inputs.Slice(inputStart + t * inputStride, I), scratch);
@@ -119,7 +119,7 @@ public static partial class RecurrentEngine<TShape>
         int steps = inputs.Length / I;
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
-        ReadOnlySpan<float> values = parameters.Values;
+        ReadOnlySpan<float> values = parameters.ComputeValues;
         for (int s = 0; s < steps; s++)
         {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
@@ -142,7 +142,7 @@ public static partial class RecurrentEngine<TShape>
             dOutputs.Slice(s * O, O).CopyTo(tape.Slice(s * TapeStride + OutputOffset, O));
         }
 
-        Sweep(parameters.Values, gradients, tape, steps, work, dInputs);
+        Sweep(parameters.ComputeValues, gradients, tape, steps, work, dInputs);
     }
 
     /// <summary>One forward step that records what the backward sweep needs; leaves the output in the tape.</summary>

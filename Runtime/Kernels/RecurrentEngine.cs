@@ -198,6 +198,11 @@ public static partial class RecurrentEngine<TShape>
             // calls to every Simd256 operation appeared in the listing.
             PackedMath.MultiplyAddColumn<TVec>(ref weights, PackedLayout<TShape>.InputRows, x[0], ref bias, ref sums);
         }
+        else if (ReducedLayout<TShape>.Enabled)
+        {
+            ReducedMath.MultiplyAdd<TVec>(ref Unsafe.Add(ref ReducedLayout<TShape>.Start(packed), ReducedLayout<TShape>.LayerOffset(layer)),
+                PackedLayout<TShape>.InputRows, inSize, ref MemoryMarshal.GetReference(x), ref bias, ref sums);
+        }
         else
         {
             PackedMath.MultiplyAdd<TVec>(ref weights, PackedLayout<TShape>.InputRows, inSize, ref MemoryMarshal.GetReference(x), ref bias, ref sums);
@@ -210,8 +215,17 @@ public static partial class RecurrentEngine<TShape>
             MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref bias, nh), PaddedHidden).CopyTo(scratch.Slice(nh, PaddedHidden));
         }
 
-        PackedMath.MultiplyAdd<TVec>(ref Unsafe.Add(ref weights, inputWeights), PackedLayout<TShape>.Rows, H, ref MemoryMarshal.GetReference(layerState),
-            ref hiddenSums, ref hiddenSums);
+        if (ReducedLayout<TShape>.Enabled)
+        {
+            // WeightPrecision.BFloat16: the same sums from the bfloat16 copy, half the bytes (ReducedMath).
+            ReducedMath.MultiplyAdd<TVec>(ref Unsafe.Add(ref ReducedLayout<TShape>.Start(packed), ReducedLayout<TShape>.HiddenOffset(layer)),
+                PackedLayout<TShape>.Rows, H, ref MemoryMarshal.GetReference(layerState), ref hiddenSums, ref hiddenSums);
+        }
+        else
+        {
+            PackedMath.MultiplyAdd<TVec>(ref Unsafe.Add(ref weights, inputWeights), PackedLayout<TShape>.Rows, H, ref MemoryMarshal.GetReference(layerState),
+                ref hiddenSums, ref hiddenSums);
+        }
 
         Update<TVec>(ref sums, layerState);
     }
