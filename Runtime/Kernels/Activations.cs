@@ -7,108 +7,140 @@ namespace Fixed;
 
 /// <summary>
 /// The cells' activations, fast and accurate in every vector width and in scalar form, all computing the same
-/// formula so that every instruction-set path agrees. Both are built on one exp:
-/// <c>σ(x) = 1 / (1 + e^-x)</c> and <c>tanh(x) = 1 - 2 / (1 + e^2x)</c>, which saturate (σ to 1, or to within 2e-38 of 0; tanh to exactly ±1)
-/// for inputs of any magnitude (never ∞/∞), stay within 1e-6 of the exact functions (tested over the whole
-/// float range), and propagate NaN as PyTorch does. ±∞ in gives the limits (σ: 0 or 1; tanh: ±1).
+/// formula so that every instruction-set path agrees: <c>tanh(x) ≈ x·P(x²)/Q(x²)</c>, a rational function with P and Q
+/// of degree 4 in x², and <c>σ(x) = ½ + ½·tanh(x/2)</c> through the same P and Q (scaled by powers of two, so exactly).
+/// Within 3e-7 of the exact functions over the whole float range (tested over it in <c>Runtime.Tests/Kernels</c>), exactly
+/// ±1 (tanh) and 0 or 1 (σ) once saturated, NaN kept as PyTorch does; ±∞ in gives the limits.
 /// </summary>
 /// <remarks>
-/// exp is Cephes' <c>expf</c>: <c>x = n·ln2 + r</c> with a two-constant ln2 so that r is exact, a degree-6
-/// polynomial for e^r (relative error ~1e-7) evaluated by Estrin's scheme (three dependent multiply-adds instead of
-/// Horner's six: the activations sit on the recurrence's critical path, so their latency is the step's), and 2^n built in the exponent bits. Inputs are clamped to ±87 so
-/// that 2^n stays a normal float; e^±87 is already beyond what σ and tanh can distinguish in float32.
-/// The library exp (<c>Vector512.Exp</c>) measured about 5× slower than this one on the build machine when it was chosen.
+/// Why a rational function: both activations sit on the recurrence's critical path (a step's activations cannot start
+/// before its matrix product ends, nor the next step's product before they end), so their latency, not their
+/// throughput, is the step's. The exp-based forms this replaced (<c>1 - 2/(1 + e^2x)</c> with a Cephes exp) were about 17
+/// dependent operations; this is 9 to the division and 11 in all: x² (clamped), x⁴, two levels of Estrin's scheme for P
+/// and Q side by side, the reciprocal of Q (<c>vrcp14ps</c> and one Newton step on AVX-512), one product, the clamp.
+/// The coefficients are a minimax fit of <c>tanh(x)/x</c> on [0, 9] made in double precision by
+/// <c>scripts/fit_tanh_rational.py</c> (2.0e-8 from tanh there; ~2.4e-7 once evaluated in float32). x² is clamped at 81:
+/// from |x| ≈ 8.18 on the quotient already rounds to 1 or more, and the clamp keeps a huge x from overflowing x⁴ into ∞/∞.
+/// The final clamp to [-1, 1] (σ: [0, 1]) makes the saturated values exact.
 /// </remarks>
 internal static class Activations
 {
-    private const float Limit = 87f;
-    private const float Log2E = 1.44269504088896341f;
-    private const float Ln2High = 0.693359375f;
-    private const float Ln2Low = -2.12194440e-4f;
-    /// <summary>
-    /// 1.5·2^23: adding it to a float of magnitude below 2^22 rounds it to an integer (to nearest, ties to even, as
-    /// <c>MathF.Round</c>) held in the low mantissa bits, so one add replaces a round and a float-to-int conversion,
-    /// and shifting those bits left by 23 gives n in the exponent field (the constant's own bits shift out).
-    /// </summary>
-    private const float RoundingShift = 12582912f;
-    private const float P0 = 1.9875691500e-4f;
-    private const float P1 = 1.3981999507e-3f;
-    private const float P2 = 8.3334519073e-3f;
-    private const float P3 = 4.1665795894e-2f;
-    private const float P4 = 1.6666665459e-1f;
-    private const float P5 = 5.0000001201e-1f;
+    private const float SquareLimit = 81f;
+    private const float P1 = 0.13380305469036102f;
+    private const float P2 = 0.0034947432577610016f;
+    private const float P3 = 2.0595818568835966e-05f;
+    private const float P4 = 1.3337669635404836e-08f;
+    private const float Q1 = 0.4671362340450287f;
+    private const float Q2 = 0.025873735547065735f;
+    private const float Q3 = 0.00032842790824361145f;
+    private const float Q4 = 7.769303920213133e-07f;
+
+    // σ(x) = ½ + (x/4)·P(x²/4)/Q(x²/4): the same polynomials in u = x², with P's k-th coefficient scaled by 4^-(k+1) and Q's
+    // by 4^-k (powers of two: exact). u is clamped at 4·81.
+    private const float SigmoidSquareLimit = 4f * SquareLimit;
+    private const float SP0 = 0.25f;
+    private const float SP1 = P1 / 16f;
+    private const float SP2 = P2 / 64f;
+    private const float SP3 = P3 / 256f;
+    private const float SP4 = P4 / 1024f;
+    private const float SQ1 = Q1 / 4f;
+    private const float SQ2 = Q2 / 16f;
+    private const float SQ3 = Q3 / 64f;
+    private const float SQ4 = Q4 / 256f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Exp(float x)
+    public static float Tanh(float x)
     {
-        x = Math.Clamp(x, -Limit, Limit);
-        float n = MathF.Round(x * Log2E);
-        float r = float.MultiplyAddEstimate(n, -Ln2High, x);
-        r = float.MultiplyAddEstimate(n, -Ln2Low, r);
-        float r2 = r * r;
-        float p01 = float.MultiplyAddEstimate(P0, r, P1);
-        float p23 = float.MultiplyAddEstimate(P2, r, P3);
-        float p45 = float.MultiplyAddEstimate(P4, r, P5);
-        float p = float.MultiplyAddEstimate(float.MultiplyAddEstimate(p01, r2, p23), r2, p45);
-        p = float.MultiplyAddEstimate(p, r2, r + 1f);
-        return p * BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
+        float s = MathF.Min(x * x, SquareLimit);
+        float s2 = s * s;
+        float p = float.MultiplyAddEstimate(s2, float.MultiplyAddEstimate(s2, P4, float.MultiplyAddEstimate(s, P3, P2)), float.MultiplyAddEstimate(s, P1, 1f));
+        float q = float.MultiplyAddEstimate(s2, float.MultiplyAddEstimate(s2, Q4, float.MultiplyAddEstimate(s, Q3, Q2)), float.MultiplyAddEstimate(s, Q1, 1f));
+        return Math.Clamp(x * p / q, -1f, 1f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Exp(Vector128<float> x)
+    public static float Sigmoid(float x)
     {
-        x = Vector128.Clamp(x, Vector128.Create(-Limit), Vector128.Create(Limit));
-        Vector128<float> shifted = (x * Log2E) + Vector128.Create(RoundingShift);
-        Vector128<float> n = shifted - Vector128.Create(RoundingShift);
-        Vector128<float> r = Vector128.MultiplyAddEstimate(n, Vector128.Create(-Ln2High), x);
-        r = Vector128.MultiplyAddEstimate(n, Vector128.Create(-Ln2Low), r);
-        // Estrin's scheme: the same polynomial as Horner's, in three dependent steps instead of six.
-        Vector128<float> r2 = r * r;
-        Vector128<float> p01 = Vector128.MultiplyAddEstimate(Vector128.Create(P0), r, Vector128.Create(P1));
-        Vector128<float> p23 = Vector128.MultiplyAddEstimate(Vector128.Create(P2), r, Vector128.Create(P3));
-        Vector128<float> p45 = Vector128.MultiplyAddEstimate(Vector128.Create(P4), r, Vector128.Create(P5));
-        Vector128<float> p = Vector128.MultiplyAddEstimate(Vector128.MultiplyAddEstimate(p01, r2, p23), r2, p45);
-        p = Vector128.MultiplyAddEstimate(p, r2, r + Vector128<float>.One);
-        Vector128<float> scale = (Vector128.ShiftLeft(shifted.AsInt32(), 23) + Vector128.Create(127 << 23)).AsSingle();
-        return p * scale;
+        float s = MathF.Min(x * x, SigmoidSquareLimit);
+        float s2 = s * s;
+        float p = float.MultiplyAddEstimate(s2, float.MultiplyAddEstimate(s2, SP4, float.MultiplyAddEstimate(s, SP3, SP2)), float.MultiplyAddEstimate(s, SP1, SP0));
+        float q = float.MultiplyAddEstimate(s2, float.MultiplyAddEstimate(s2, SQ4, float.MultiplyAddEstimate(s, SQ3, SQ2)), float.MultiplyAddEstimate(s, SQ1, 1f));
+        return Math.Clamp(float.MultiplyAddEstimate(x * p, 1f / q, 0.5f), 0f, 1f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> x)
+    public static Vector128<float> Tanh(Vector128<float> x)
     {
-        x = Vector256.Clamp(x, Vector256.Create(-Limit), Vector256.Create(Limit));
-        Vector256<float> shifted = (x * Log2E) + Vector256.Create(RoundingShift);
-        Vector256<float> n = shifted - Vector256.Create(RoundingShift);
-        Vector256<float> r = Vector256.MultiplyAddEstimate(n, Vector256.Create(-Ln2High), x);
-        r = Vector256.MultiplyAddEstimate(n, Vector256.Create(-Ln2Low), r);
-        // Estrin's scheme: the same polynomial as Horner's, in three dependent steps instead of six.
-        Vector256<float> r2 = r * r;
-        Vector256<float> p01 = Vector256.MultiplyAddEstimate(Vector256.Create(P0), r, Vector256.Create(P1));
-        Vector256<float> p23 = Vector256.MultiplyAddEstimate(Vector256.Create(P2), r, Vector256.Create(P3));
-        Vector256<float> p45 = Vector256.MultiplyAddEstimate(Vector256.Create(P4), r, Vector256.Create(P5));
-        Vector256<float> p = Vector256.MultiplyAddEstimate(Vector256.MultiplyAddEstimate(p01, r2, p23), r2, p45);
-        p = Vector256.MultiplyAddEstimate(p, r2, r + Vector256<float>.One);
-        Vector256<float> scale = (Vector256.ShiftLeft(shifted.AsInt32(), 23) + Vector256.Create(127 << 23)).AsSingle();
-        return p * scale;
+        // x² clamped with the native min: a NaN x is lost from s, but not from x·p, which carries it to the result.
+        Vector128<float> s = Vector128.MinNative(x * x, Vector128.Create(SquareLimit));
+        Vector128<float> s2 = s * s;
+        Vector128<float> p = Vector128.MultiplyAddEstimate(s2, Vector128.MultiplyAddEstimate(s2, Vector128.Create(P4), Vector128.MultiplyAddEstimate(s, Vector128.Create(P3), Vector128.Create(P2))),
+            Vector128.MultiplyAddEstimate(s, Vector128.Create(P1), Vector128<float>.One));
+        Vector128<float> q = Vector128.MultiplyAddEstimate(s2, Vector128.MultiplyAddEstimate(s2, Vector128.Create(Q4), Vector128.MultiplyAddEstimate(s, Vector128.Create(Q3), Vector128.Create(Q2))),
+            Vector128.MultiplyAddEstimate(s, Vector128.Create(Q1), Vector128<float>.One));
+        return Vector128.Clamp(x * p * (Vector128<float>.One / q), Vector128.Create(-1f), Vector128<float>.One);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x)
+    public static Vector128<float> Sigmoid(Vector128<float> x)
     {
-        x = Vector512.Clamp(x, Vector512.Create(-Limit), Vector512.Create(Limit));
-        Vector512<float> shifted = (x * Log2E) + Vector512.Create(RoundingShift);
-        Vector512<float> n = shifted - Vector512.Create(RoundingShift);
-        Vector512<float> r = Vector512.MultiplyAddEstimate(n, Vector512.Create(-Ln2High), x);
-        r = Vector512.MultiplyAddEstimate(n, Vector512.Create(-Ln2Low), r);
-        // Estrin's scheme: the same polynomial as Horner's, in three dependent steps instead of six.
-        Vector512<float> r2 = r * r;
-        Vector512<float> p01 = Vector512.MultiplyAddEstimate(Vector512.Create(P0), r, Vector512.Create(P1));
-        Vector512<float> p23 = Vector512.MultiplyAddEstimate(Vector512.Create(P2), r, Vector512.Create(P3));
-        Vector512<float> p45 = Vector512.MultiplyAddEstimate(Vector512.Create(P4), r, Vector512.Create(P5));
-        Vector512<float> p = Vector512.MultiplyAddEstimate(Vector512.MultiplyAddEstimate(p01, r2, p23), r2, p45);
-        p = Vector512.MultiplyAddEstimate(p, r2, r + Vector512<float>.One);
-        Vector512<float> scale = (Vector512.ShiftLeft(shifted.AsInt32(), 23) + Vector512.Create(127 << 23)).AsSingle();
-        return p * scale;
+        Vector128<float> s = Vector128.MinNative(x * x, Vector128.Create(SigmoidSquareLimit));
+        Vector128<float> s2 = s * s;
+        Vector128<float> p = Vector128.MultiplyAddEstimate(s2, Vector128.MultiplyAddEstimate(s2, Vector128.Create(SP4), Vector128.MultiplyAddEstimate(s, Vector128.Create(SP3), Vector128.Create(SP2))),
+            Vector128.MultiplyAddEstimate(s, Vector128.Create(SP1), Vector128.Create(SP0)));
+        Vector128<float> q = Vector128.MultiplyAddEstimate(s2, Vector128.MultiplyAddEstimate(s2, Vector128.Create(SQ4), Vector128.MultiplyAddEstimate(s, Vector128.Create(SQ3), Vector128.Create(SQ2))),
+            Vector128.MultiplyAddEstimate(s, Vector128.Create(SQ1), Vector128<float>.One));
+        return Vector128.Clamp(Vector128.MultiplyAddEstimate(x * p, (Vector128<float>.One / q), Vector128.Create(0.5f)), Vector128<float>.Zero, Vector128<float>.One);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Tanh(Vector256<float> x)
+    {
+        // x² clamped with the native min: a NaN x is lost from s, but not from x·p, which carries it to the result.
+        Vector256<float> s = Vector256.MinNative(x * x, Vector256.Create(SquareLimit));
+        Vector256<float> s2 = s * s;
+        Vector256<float> p = Vector256.MultiplyAddEstimate(s2, Vector256.MultiplyAddEstimate(s2, Vector256.Create(P4), Vector256.MultiplyAddEstimate(s, Vector256.Create(P3), Vector256.Create(P2))),
+            Vector256.MultiplyAddEstimate(s, Vector256.Create(P1), Vector256<float>.One));
+        Vector256<float> q = Vector256.MultiplyAddEstimate(s2, Vector256.MultiplyAddEstimate(s2, Vector256.Create(Q4), Vector256.MultiplyAddEstimate(s, Vector256.Create(Q3), Vector256.Create(Q2))),
+            Vector256.MultiplyAddEstimate(s, Vector256.Create(Q1), Vector256<float>.One));
+        return Vector256.Clamp(x * p * Reciprocal(q), Vector256.Create(-1f), Vector256<float>.One);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sigmoid(Vector256<float> x)
+    {
+        Vector256<float> s = Vector256.MinNative(x * x, Vector256.Create(SigmoidSquareLimit));
+        Vector256<float> s2 = s * s;
+        Vector256<float> p = Vector256.MultiplyAddEstimate(s2, Vector256.MultiplyAddEstimate(s2, Vector256.Create(SP4), Vector256.MultiplyAddEstimate(s, Vector256.Create(SP3), Vector256.Create(SP2))),
+            Vector256.MultiplyAddEstimate(s, Vector256.Create(SP1), Vector256.Create(SP0)));
+        Vector256<float> q = Vector256.MultiplyAddEstimate(s2, Vector256.MultiplyAddEstimate(s2, Vector256.Create(SQ4), Vector256.MultiplyAddEstimate(s, Vector256.Create(SQ3), Vector256.Create(SQ2))),
+            Vector256.MultiplyAddEstimate(s, Vector256.Create(SQ1), Vector256<float>.One));
+        return Vector256.Clamp(Vector256.MultiplyAddEstimate(x * p, Reciprocal(q), Vector256.Create(0.5f)), Vector256<float>.Zero, Vector256<float>.One);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Tanh(Vector512<float> x)
+    {
+        // x² clamped with the native min: a NaN x is lost from s, but not from x·p, which carries it to the result.
+        Vector512<float> s = Vector512.MinNative(x * x, Vector512.Create(SquareLimit));
+        Vector512<float> s2 = s * s;
+        Vector512<float> p = Vector512.MultiplyAddEstimate(s2, Vector512.MultiplyAddEstimate(s2, Vector512.Create(P4), Vector512.MultiplyAddEstimate(s, Vector512.Create(P3), Vector512.Create(P2))),
+            Vector512.MultiplyAddEstimate(s, Vector512.Create(P1), Vector512<float>.One));
+        Vector512<float> q = Vector512.MultiplyAddEstimate(s2, Vector512.MultiplyAddEstimate(s2, Vector512.Create(Q4), Vector512.MultiplyAddEstimate(s, Vector512.Create(Q3), Vector512.Create(Q2))),
+            Vector512.MultiplyAddEstimate(s, Vector512.Create(Q1), Vector512<float>.One));
+        return Vector512.Clamp(x * p * Reciprocal(q), Vector512.Create(-1f), Vector512<float>.One);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sigmoid(Vector512<float> x)
+    {
+        Vector512<float> s = Vector512.MinNative(x * x, Vector512.Create(SigmoidSquareLimit));
+        Vector512<float> s2 = s * s;
+        Vector512<float> p = Vector512.MultiplyAddEstimate(s2, Vector512.MultiplyAddEstimate(s2, Vector512.Create(SP4), Vector512.MultiplyAddEstimate(s, Vector512.Create(SP3), Vector512.Create(SP2))),
+            Vector512.MultiplyAddEstimate(s, Vector512.Create(SP1), Vector512.Create(SP0)));
+        Vector512<float> q = Vector512.MultiplyAddEstimate(s2, Vector512.MultiplyAddEstimate(s2, Vector512.Create(SQ4), Vector512.MultiplyAddEstimate(s, Vector512.Create(SQ3), Vector512.Create(SQ2))),
+            Vector512.MultiplyAddEstimate(s, Vector512.Create(SQ1), Vector512<float>.One));
+        return Vector512.Clamp(Vector512.MultiplyAddEstimate(x * p, Reciprocal(q), Vector512.Create(0.5f)), Vector512<float>.Zero, Vector512<float>.One);
     }
 
     /// <summary>
@@ -143,38 +175,36 @@ internal static class Activations
 
 }
 
-/// <summary><c>σ(x) = 1 / (1 + e^-x)</c>.</summary>
+/// <summary><c>σ(x) = 1 / (1 + e^-x)</c> (<see cref="Activations"/>).</summary>
 internal readonly struct SigmoidOperator : IUnaryOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Invoke(float x) => 1f / (1f + Activations.Exp(-x));
+    public static float Invoke(float x) => Activations.Sigmoid(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / (Vector128<float>.One + Activations.Exp(-x));
+    public static Vector128<float> Invoke(Vector128<float> x) => Activations.Sigmoid(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Invoke(Vector256<float> x) => Activations.Reciprocal(Vector256<float>.One + Activations.Exp(-x));
+    public static Vector256<float> Invoke(Vector256<float> x) => Activations.Sigmoid(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Invoke(Vector512<float> x) => Activations.Reciprocal(Vector512<float>.One + Activations.Exp(-x));
+    public static Vector512<float> Invoke(Vector512<float> x) => Activations.Sigmoid(x);
 }
 
-/// <summary><c>tanh(x) = 1 - 2 / (1 + e^2x)</c>.</summary>
+/// <summary><c>tanh(x)</c> (<see cref="Activations"/>).</summary>
 internal readonly struct TanhOperator : IUnaryOperator
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Invoke(float x) => 1f - 2f / (1f + Activations.Exp(x + x));
+    public static float Invoke(float x) => Activations.Tanh(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One - Vector128.Create(2f) / (Vector128<float>.One + Activations.Exp(x + x));
+    public static Vector128<float> Invoke(Vector128<float> x) => Activations.Tanh(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Invoke(Vector256<float> x) =>
-        Vector256.MultiplyAddEstimate(Vector256.Create(-2f), Activations.Reciprocal(Vector256<float>.One + Activations.Exp(x + x)), Vector256<float>.One);
+    public static Vector256<float> Invoke(Vector256<float> x) => Activations.Tanh(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Invoke(Vector512<float> x) =>
-        Vector512.MultiplyAddEstimate(Vector512.Create(-2f), Activations.Reciprocal(Vector512<float>.One + Activations.Exp(x + x)), Vector512<float>.One);
+    public static Vector512<float> Invoke(Vector512<float> x) => Activations.Tanh(x);
 }
 
 /// <summary><c>max(x, 0)</c>, NaN kept.</summary>
