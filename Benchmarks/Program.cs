@@ -92,6 +92,7 @@ public static class Program
               rtneural time --network gru32 [--runs 7] [--steps 1000000] [--round 1]   (our Step, timed as the harness times RTNeural)
               memory [--out Benchmarks/report]
               streams [--streams 64] [--thread-streams 256] [--rounds 7] [--quick] [--out Benchmarks/report]
+              streams [--streams 64] --profile gru32|lstm4x64|gru128   (only the multi-stream call, 10 s, for perf)
                       (many streams per call beside single-stream Step, the FMA floor, ONNX Runtime and PyTorch batched,
                       1 vs 2 threads: streams.md, streams.csv)
               report --artifacts DIR [--out Benchmarks/report]

@@ -77,6 +77,7 @@ internal static class StreamsCommand
                 case "--out": output = args[++i]; break;
                 case "--python": python = args[++i]; break;
                 case "--quick": quick = true; rounds = 2; samples = 60; break;
+                case "--profile": return Profile(args[++i], streams);
                 default: throw new ArgumentException($"Unknown streams option '{args[i]}'.");
             }
         }
@@ -108,6 +109,25 @@ internal static class StreamsCommand
         File.WriteAllText(Path.Combine(output, "streams.md"), markdown);
         WriteCsv(Path.Combine(output, "streams.csv"), rows, threads, pytorch, fmaRate, streams);
         Console.WriteLine(markdown);
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>--profile KEY</c>: only the multi-stream call of one network, for 10 s, for a profiler to sample
+    /// (<c>DOTNET_PerfMapEnabled=1 perf record -e cpu-clock ...</c>); prints ns per stream-step.
+    /// </summary>
+    private static int Profile(string key, int streams)
+    {
+        StreamSubject subject = StreamSubject.Create(key, streams);
+        var clock = Stopwatch.StartNew();
+        long calls = 0;
+        while (clock.ElapsedMilliseconds < 10_000)
+        {
+            subject.StepAllStreams();
+            calls++;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}: {clock.Elapsed.TotalNanoseconds / calls / streams:F1} ns per stream-step over {calls:N0} calls of N = {streams}"));
         return 0;
     }
 

@@ -55,8 +55,21 @@ public static partial class RecurrentEngine<TShape>
         int width = LossFunctions.TargetWidth(loss, O);
         int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize);
         float scale = 1f / count;
-        Span<float> state = stackalloc float[StateLength];
         double sum = 0;
+        int group = Math.Min(BatchGroup, tape.Length / ((steps - warmUp) * TapeStride));
+        if (batchSize > 1 && group > 1)
+        {
+            ReadOnlySpan<float> packed = parameters.Packed;
+            for (int first = 0; first < batchSize; first += group)
+            {
+                Group(ref sum, packed, parameters.Values, gradients, inputs, targets, first, Math.Min(group, batchSize - first), batchSize, steps, warmUp,
+                    loss, on, layout, scale, tape, work);
+            }
+
+            return (float)(sum / count);
+        }
+
+        Span<float> state = stackalloc float[StateLength];
         for (int b = 0; b < batchSize; b++)
         {
             state.Clear();

@@ -72,18 +72,21 @@ public static partial class RecurrentEngine<TShape>
         get => Shape<TShape>.ParameterCount;
     }
 
-    /// <summary>Floats of the BPTT tape a model must own.</summary>
+    /// <summary>
+    /// Floats of the BPTT tape a model must own: Window steps of <see cref="BatchGroup"/> sequences, which the batched
+    /// Backward records side by side (one sequence for networks whose group tape would pass <see cref="MaxGroupTape"/>).
+    /// </summary>
     public static int TapeLength
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Shape<TShape>.TapeLength;
+        get => Shape<TShape>.TapeLength * TapeSequences;
     }
 
-    /// <summary>Floats of Backward's working memory a model must own.</summary>
+    /// <summary>Floats of Backward's working memory a model must own: one sequence's, for each sequence the tape holds.</summary>
     public static int WorkLength
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Shape<TShape>.WorkLength;
+        get => Shape<TShape>.WorkLength * TapeSequences;
     }
 
     /// <summary>One time step: advances <paramref name="state"/> and writes <c>OutputSize</c> outputs.</summary>

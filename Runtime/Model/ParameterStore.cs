@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace Fixed.Engine;
@@ -51,6 +52,17 @@ public sealed class ParameterStore<TShape>
     private int _packedVersion = -1;
     private int _checkedCalls;
     private readonly Lock _repackLock = new();
+
+    // Debug builds' stale-span check (BeginChecked). The first checked call allocates a copy of the flat weights as they
+    // were packed; every repack refreshes it (a memory copy, next to the transpose a repack already is). The first checked
+    // call after a pack compares all of it, bit for bit; later calls compare one slice of DebugCheckSlice floats each, in
+    // turn, so a check costs O(1) per call and a late write through a stale span is still found within
+    // ceil(ParameterCount / DebugCheckSlice) calls. Release builds never call BeginChecked: _debugSnapshot stays null and
+    // a repack pays one null test.
+    private float[]? _debugSnapshot;
+    private int _snapshotVersion = -1;
+    private int _verifiedVersion = -1;
+    private int _checkCursor;
 
     /// <summary>Creates the store: zero weights, and a packed copy that the first inference call fills.</summary>
     public ParameterStore()
@@ -176,31 +188,108 @@ public sealed class ParameterStore<TShape>
                     ReducedLayout<TShape>.Pack(PackedSpan);
                 }
 
+                if (_debugSnapshot is { } snapshot)
+                {
+                    ValueSpan.CopyTo(snapshot);
+                    Volatile.Write(ref _snapshotVersion, version);
+                }
+
                 Volatile.Write(ref _packedVersion, version);
             }
         }
     }
 
     /// <summary>
-    /// Debug builds only (generated code calls it under <c>#if DEBUG</c>): verifies that the packed copy still
-    /// matches <c>Parameters</c>, i.e. that nothing wrote through a span kept across an inference call, and
-    /// counts the call as running until the returned scope is disposed, so that a request for the writable
-    /// span on another thread meanwhile throws instead of tearing the weights under the running call.
+    /// Debug builds only (generated code calls it under <c>#if DEBUG</c>): verifies that <c>Parameters</c> still holds what
+    /// was packed, i.e. that nothing wrote through a span kept across an inference call, and counts the call as running
+    /// until the returned scope is disposed, so that a request for the writable span on another thread meanwhile throws
+    /// instead of tearing the weights under the running call.
     /// </summary>
+    /// <remarks>
+    /// Cost per call: O(1). The first checked call after each pack compares every weight (with a vectorised comparison of
+    /// the flat copy taken when packing); each later call compares the next <see cref="DebugCheckSlice"/> floats, in turn.
+    /// So a write through a stale span made just before a call is caught by that call when the weights were packed since
+    /// the previous one (the usual case: a span taken, a call, a write), and otherwise within
+    /// <c>ceil(ParameterCount / DebugCheckSlice)</c> calls.
+    /// </remarks>
     public CheckedCall BeginChecked()
     {
         int version = Volatile.Read(ref _version);
-        if (version == Volatile.Read(ref _packedVersion) && !PackedLayout<TShape>.Matches(ValueSpan, PackedSpan))
+        if (version == Volatile.Read(ref _packedVersion))
         {
-            throw new InvalidOperationException(
-                "Parameters changed without the model being told: something wrote through a Span<float> obtained from " +
-                "model.Parameters before an earlier Step/Forward/WarmUp/Backward call, so the packed copy the kernels read is stale. " +
-                "Read model.Parameters again after each inference call before writing through it (this check runs in Debug builds only).");
+            VerifyUnchangedSincePack(version);
+        }
+        else if (_debugSnapshot is null)
+        {
+            // The call about to run repacks; from now on every repack also refreshes the snapshot.
+            Interlocked.CompareExchange(ref _debugSnapshot, new float[Shape<TShape>.ParameterCount], null);
         }
 
         Interlocked.Increment(ref _checkedCalls);
         return new CheckedCall(this, version);
     }
+
+    /// <summary>How many floats a Debug build's check compares per call once the first call after a pack has compared them all.</summary>
+    internal const int DebugCheckSlice = 256;
+
+    private void VerifyUnchangedSincePack(int version)
+    {
+        float[]? snapshot = _debugSnapshot;
+        if (snapshot is null || Volatile.Read(ref _snapshotVersion) != version)
+        {
+            // Packed before any checked call (no snapshot yet): compare against the packed copy itself, once, then snapshot.
+            if (!PackedLayout<TShape>.Matches(ValueSpan, PackedSpan))
+            {
+                ThrowStaleSpan();
+            }
+
+            lock (_repackLock)
+            {
+                if (Volatile.Read(ref _packedVersion) == version)
+                {
+                    snapshot = _debugSnapshot ??= new float[Shape<TShape>.ParameterCount];
+                    ValueSpan.CopyTo(snapshot);
+                    Volatile.Write(ref _snapshotVersion, version);
+                    Volatile.Write(ref _verifiedVersion, version);
+                }
+            }
+
+            return;
+        }
+
+        ReadOnlySpan<int> now = MemoryMarshal.Cast<float, int>(ValueSpan);
+        ReadOnlySpan<int> packed = MemoryMarshal.Cast<float, int>(snapshot.AsSpan());
+        if (Volatile.Read(ref _verifiedVersion) != version)
+        {
+            if (!now.SequenceEqual(packed))
+            {
+                ThrowStaleSpan();
+            }
+
+            Volatile.Write(ref _verifiedVersion, version);
+            return;
+        }
+
+        // Threads may race on the cursor: each still compares a slice within bounds, and the turn goes on.
+        int start = _checkCursor;
+        if ((uint)start >= (uint)now.Length)
+        {
+            start = 0;
+        }
+
+        int length = Math.Min(DebugCheckSlice, now.Length - start);
+        _checkCursor = start + length;
+        if (!now.Slice(start, length).SequenceEqual(packed.Slice(start, length)))
+        {
+            ThrowStaleSpan();
+        }
+    }
+
+    private static void ThrowStaleSpan() =>
+        throw new InvalidOperationException(
+            "Parameters changed without the model being told: something wrote through a Span<float> obtained from " +
+            "model.Parameters before an earlier Step/Forward/WarmUp/Backward call, so the packed copy the kernels read is stale. " +
+            "Read model.Parameters again after each inference call before writing through it (this check runs in Debug builds only).");
 
     private void EndChecked() => Interlocked.Decrement(ref _checkedCalls);
 
