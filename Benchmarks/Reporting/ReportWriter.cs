@@ -216,9 +216,6 @@ public static class ReportWriter
             }));
     }
 
-    private static string Ratio(double? numerator, double? denominator) =>
-        numerator is null || denominator is null || denominator <= 0 ? "—" : (numerator.Value / denominator.Value).ToString("F2", CultureInfo.InvariantCulture);
-
     private static string RtNeuralNs(RtNeuralResults? rtneural, string key) =>
         rtneural is null ? "not measured" : Ns(rtneural.Median(key, "rtneural"));
 
