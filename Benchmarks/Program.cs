@@ -29,6 +29,8 @@ namespace Fixed.Benchmarks;
 /// of the RTNeural comparison (<c>scripts/bench/rtneural.sh</c>): the weights and reference outputs for the C++ harness, and
 /// our <c>Step</c> timed as the harness times RTNeural.</item>
 /// <item><c>memory [--out DIR]</c> — bytes per model instance (inference only and training) against the raw weight bytes: <c>memory.csv</c>.</item>
+/// <item><c>streams [--streams 64] [--thread-streams 256] [--rounds 7] [--quick] [--out DIR]</c> — many streams per call: single-stream
+/// against multi-stream <c>Step</c>, the FMA floor, ONNX Runtime's and PyTorch's batched step, 1 vs 2 threads (<c>streams.md</c>, <c>streams.csv</c>).</item>
 /// <item><c>report --artifacts DIR [--out DIR]</c> — the markdown report from the results of the above.</item>
 /// </list>
 /// </summary>
@@ -58,6 +60,7 @@ public static class Program
                 "memory" => MemoryCommand(rest),
                 "report" => Report(rest),
                 "rtneural" => RtNeuralCommand.Run(rest),
+                "streams" => Streams.StreamsCommand.Run(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => throw new ArgumentException($"Unknown command '{command}'."),
             };
@@ -85,6 +88,10 @@ public static class Program
               rtneural export --out DIR   (weights and reference outputs of the RTNeural comparison networks, as JSON)
               rtneural time --network gru32 [--runs 7] [--steps 1000000] [--round 1]   (our Step, timed as the harness times RTNeural)
               memory [--out Benchmarks/report]
+              streams [--streams 64] [--thread-streams 256] [--rounds 7] [--quick] [--out Benchmarks/report]
+              streams [--streams 64] --profile gru32|lstm4x64|gru128   (only the multi-stream call, 10 s, for perf)
+                      (many streams per call beside single-stream Step, the FMA floor, ONNX Runtime and PyTorch batched,
+                      1 vs 2 threads: streams.md, streams.csv)
               report --artifacts DIR [--out Benchmarks/report]
             The whole report: scripts/bench/report.sh
             """);

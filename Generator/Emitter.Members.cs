@@ -262,11 +262,11 @@ internal static partial class Emitter
 
     private static void WriteShape(CodeWriter w, NetworkSpec spec) =>
         WriteShapeStruct(w, "private", "FixedShape", "This network's sizes as constants: the runtime engine is specialised for them by the JIT.",
-            spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.OutputSize, spec.Cell, spec.Relu, spec.Bias, spec.Window);
+            spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.OutputSize, spec.Cell, spec.Relu, spec.Bias, spec.Window, spec.WeightPrecision);
 
     /// <summary>An <c>INetworkShape</c> struct: a recurrent layer's sizes as constant-returning static members.</summary>
     private static void WriteShapeStruct(CodeWriter w, string access, string name, string summary,
-        int input, int hidden, int layers, int output, Cell cell, bool relu, bool bias, int window)
+        int input, int hidden, int layers, int output, Cell cell, bool relu, bool bias, int window, WeightPrecision precision)
     {
         w.Line("/// <summary>" + summary + "</summary>");
         using (w.Open(access + " readonly struct " + name + " : global::Fixed.Engine.INetworkShape"))
@@ -286,6 +286,12 @@ internal static partial class Emitter
             w.Line("public static bool Bias => " + (bias ? "true" : "false") + ";");
             w.Line();
             w.Line("public static int Window => " + Int(window) + ";");
+            if (precision != WeightPrecision.Single)
+            {
+                // Only when asked for: INetworkShape's default is fp32, so every other model's output is unchanged.
+                w.Line();
+                w.Line("public static global::Fixed.WeightPrecision WeightPrecision => global::Fixed.WeightPrecision." + precision + ";");
+            }
         }
     }
 }

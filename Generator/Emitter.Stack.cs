@@ -883,7 +883,7 @@ internal static partial class Emitter
             LayerSpec layer = p.Layer;
             w.Line();
             WriteShapeStruct(w, "public", p.ShapeName, "Layer " + Int(p.Index) + "'s sizes as constants (" + PyTorchLayer(layer) + "): the engine is specialised for them by the JIT.",
-                layer.InputSize, layer.HiddenSize, layer.NumLayers, 0, layer.Cell, layer.Relu, layer.Bias, spec.Window);
+                layer.InputSize, layer.HiddenSize, layer.NumLayers, 0, layer.Cell, layer.Relu, layer.Bias, spec.Window, layer.WeightPrecision);
         }
     }
 }

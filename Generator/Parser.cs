@@ -94,7 +94,8 @@ internal static class Parser
             arguments.Bias,
             arguments.OutputSize,
             arguments.Window,
-            arguments.Weights);
+            arguments.Weights,
+            WeightPrecision: arguments.WeightPrecision);
 
         CheckSizes(spec, attributeLocation, diagnostics);
         return diagnostics.Count > 0
@@ -108,13 +109,14 @@ internal static class Parser
     /// <summary>One <c>[Recurrent]</c> attribute's arguments, checked (each problem a diagnostic on its argument).</summary>
     internal sealed record RecurrentArguments(
         int InputSize, int HiddenSize, int NumLayers, Cell Cell, bool Relu, bool Bias, int OutputSize, int Window,
-        string? Weights, string? Name, LocationInfo? WeightsLocation, Location? OutputSizeLocation, Location? NameLocation);
+        string? Weights, string? Name, LocationInfo? WeightsLocation, Location? OutputSizeLocation, Location? NameLocation,
+        WeightPrecision WeightPrecision);
 
     internal static RecurrentArguments ReadRecurrent(AttributeData attribute, AttributeSyntax? attributeSyntax, Location attributeLocation, List<DiagnosticInfo> diagnostics)
     {
         int inputSize = attribute.ConstructorArguments[0].Value is int i ? i : 0;
         int hiddenSize = attribute.ConstructorArguments[1].Value is int h ? h : 0;
-        int numLayers = 1, outputSize = 0, window = 64, cell = 0, nonlinearity = 0;
+        int numLayers = 1, outputSize = 0, window = 64, cell = 0, nonlinearity = 0, precision = 0;
         bool bias = true;
         string? weights = null, name = null;
         bool hasOutputSize = false, hasName = false;
@@ -128,6 +130,7 @@ internal static class Parser
                 case "Window": window = value is int w ? w : window; break;
                 case "Cell": cell = value is int c ? c : cell; break;
                 case "Nonlinearity": nonlinearity = value is int a ? a : nonlinearity; break;
+                case "WeightPrecision": precision = value is int p ? p : precision; break;
                 case "Bias": bias = value is not bool b || b; break;
                 case "Weights": weights = value as string; break;
                 case "Name": name = value as string; hasName = true; break;
@@ -175,6 +178,11 @@ internal static class Parser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReluOnGatedCell, ArgumentLocation("Nonlinearity", -1), ((Cell)cell).ToString()));
         }
 
+        if (!System.Enum.IsDefined(typeof(WeightPrecision), precision))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("WeightPrecision", -1), "WeightPrecision", precision, "WeightPrecision", EnumValues(typeof(WeightPrecision))));
+        }
+
         if (hasName)
         {
             StackParser.CheckName(name, ArgumentLocation("Name", -1), diagnostics);
@@ -183,7 +191,8 @@ internal static class Parser
         return new RecurrentArguments(inputSize, hiddenSize, numLayers, (Cell)cell, (Nonlinearity)nonlinearity == Nonlinearity.Relu, bias, outputSize, window, weights, name,
             weights is null ? null : LocationInfo.From(ArgumentLocation("Weights", -1)),
             hasOutputSize ? ArgumentLocation("OutputSize", -1) : null,
-            hasName ? ArgumentLocation("Name", -1) : null);
+            hasName ? ArgumentLocation("Name", -1) : null,
+            (WeightPrecision)precision);
     }
 
     /// <summary>
@@ -196,7 +205,7 @@ internal static class Parser
     /// <summary>The runtime types the generated code names as <c>global::Fixed.X</c> (metadata names).</summary>
     private static readonly string[] RuntimeTypes =
     [
-        "Fixed.RecurrentAttribute", "Fixed.Cell", "Fixed.Nonlinearity", "Fixed.Loss", "Fixed.LossOn", "Fixed.SequenceLayout",
+        "Fixed.RecurrentAttribute", "Fixed.Cell", "Fixed.Nonlinearity", "Fixed.WeightPrecision", "Fixed.Loss", "Fixed.LossOn", "Fixed.SequenceLayout",
         "Fixed.ParameterInfo", "Fixed.Engine.ParameterInitializer", "Fixed.Engine.ParameterStore`1", "Fixed.Engine.RecurrentEngine`1",
         "Fixed.Engine.INetworkShape", "Fixed.IRecurrentModel`1", "Fixed.Engine.ModelWeights", "Fixed.GradientClipping",
         "Fixed.LinearAttribute", "Fixed.Engine.LayerKernels", "Fixed.Engine.TrainingSupport",

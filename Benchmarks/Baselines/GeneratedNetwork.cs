@@ -9,7 +9,7 @@ namespace Fixed.Benchmarks.Baselines;
 /// interface call of shared generic code; dynamic PGO turns that into a guarded direct call. <c>TargetStep</c>
 /// measures the plain direct call a user writes, for comparison.
 /// </remarks>
-public sealed class GeneratedNetwork<TModel> : BenchNetwork
+public sealed class GeneratedNetwork<TModel> : BenchNetwork, IBatchTraining
     where TModel : class, IRecurrentModel<TModel>
 {
     private readonly TModel _model;
@@ -56,6 +56,13 @@ public sealed class GeneratedNetwork<TModel> : BenchNetwork
         Array.Clear(_state);
         return _model.Backward(_state, inputs, targets, Loss.Mse, LossOn.AllSteps);
     }
+
+    /// <summary>
+    /// Batched BPTT as the seed's training loop runs it: <paramref name="batchSize"/> sequences of <c>[T, Input]</c> (batch
+    /// first), each from the zero state, the MSE over every step; adds into <see cref="Gradients"/> and returns the loss.
+    /// </summary>
+    public float BackwardBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize) =>
+        _model.Backward(inputs, targets, batchSize, Loss.Mse, LossOn.AllSteps);
 
     /// <inheritdoc />
     public override void ClipStepZero()

@@ -299,7 +299,21 @@ public static class ReportWriter
                     Us(data.Bench.Find(Training, "TensorPrimitives", n)?.MedianNs), Bytes(generated?.AllocatedBytes),
                 };
             }));
+        md.AppendLine("### Batched: 32 sequences per Backward (µs per sequence)");
+        md.AppendLine();
+        md.AppendLine("`Backward(inputs, targets, batchSize: 32)` over 32 sequences of the same window (MSE over every step), then one clip, Adam");
+        md.AppendLine("step and zero_grad; the call's median ÷ 32, beside the single-sequence iteration above.");
+        md.AppendLine();
+        Table(md, ["network", "batch 32, per sequence", "one sequence per iteration", "batch ÷ single"],
+            NetworkId.All.Select(n =>
+            {
+                double? batch = data.Timed("training-batch32", "generated", n), single = data.Timed("training", "generated", n);
+                return new[] { n.Display, Us(batch), Us(single), Ratio(batch, single) };
+            }));
     }
+
+    private static string Ratio(double? value, double? reference) =>
+        value is { } v && reference is { } r && r > 0 ? (v / r).ToString("F2", CultureInfo.InvariantCulture) : "not measured";
 
     private static void LatencyTable(StringBuilder md, ReportData data)
     {

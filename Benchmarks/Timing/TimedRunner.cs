@@ -127,6 +127,17 @@ public static class TimedRunner
         float[] window = GridBenchmark.RandomVector(NetworkCatalog.Window * network.Input, 13);
         float[] targets = GridBenchmark.RandomVector(NetworkCatalog.Window, 17);
         Print("training", network, name, Measure(chunk => TimeTraining(net, window, targets, chunk), 1, 3, subtractTimer: false));
+
+        if (net is IBatchTraining batched)
+        {
+            // The batched Backward the seed's training loop calls: BatchSize sequences of the window, then clip + Adam + zero_grad
+            // once; reported per sequence (the call's time ÷ BatchSize), so it reads against the single-sequence line above.
+            float[] batchInputs = GridBenchmark.RandomVector(BatchSize * NetworkCatalog.Window * network.Input, 19);
+            float[] batchTargets = GridBenchmark.RandomVector(BatchSize * NetworkCatalog.Window, 23);
+            (int calls, double median, double p25, double p75) = Measure(chunk => TimeBatchTraining(batched, net, batchInputs, batchTargets, chunk), 1, 3, subtractTimer: false);
+            Print("training-batch" + BatchSize.ToString(CultureInfo.InvariantCulture), network, name, (calls, median / BatchSize, p25 / BatchSize, p75 / BatchSize));
+        }
+
         return 0;
     }
 
@@ -201,6 +212,21 @@ public static class TimedRunner
             ticks[i] = Stopwatch.GetTimestamp() - start;
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TimeBatchTraining(IBatchTraining batched, BenchNetwork net, float[] inputs, float[] targets, Span<long> ticks)
+    {
+        for (int i = 0; i < ticks.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            batched.BackwardBatch(inputs, targets, BatchSize);
+            net.ClipStepZero();
+            ticks[i] = Stopwatch.GetTimestamp() - start;
+        }
+    }
+
+    /// <summary>Sequences per batched training call (<c>training-batch32</c>: batch 32 of the 32-step window).</summary>
+    public const int BatchSize = 32;
 
     private static void Print(string suite, NetworkId network, string implementation, (int Calls, double Median, double P25, double P75) r) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

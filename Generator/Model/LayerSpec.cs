@@ -32,7 +32,8 @@ internal sealed record LayerSpec(
     bool Relu,
     bool Bias,
     int Window,
-    float Argument)
+    float Argument,
+    WeightPrecision WeightPrecision = WeightPrecision.Single)
 {
     public bool IsRecurrent => Kind == LayerKind.Recurrent;
 

@@ -23,7 +23,8 @@ internal sealed record NetworkSpec(
     int OutputSize,
     int Window,
     string? Weights,
-    EquatableArray<LayerSpec> Layers = default)
+    EquatableArray<LayerSpec> Layers = default,
+    WeightPrecision WeightPrecision = WeightPrecision.Single)
 {
     /// <summary>
     /// Whether the class is a layer stack (several layer attributes, a <c>Linear</c> or an activation, or a named

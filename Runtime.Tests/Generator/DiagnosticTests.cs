@@ -92,6 +92,11 @@ public sealed class DiagnosticTests
             "FIXED010", "Nonlinearity = (Nonlinearity)(-1)", "Nonlinearity = -1", "Nonlinearity.Tanh, Nonlinearity.Relu");
 
     [Fact]
+    public void UndefinedWeightPrecision_ReportsFIXED010OnTheArgument() =>
+        DiagnosticAssert.Reports("[Recurrent(1, 64, Cell = Cell.Gru, WeightPrecision = (WeightPrecision)3)] public partial class M;",
+            "FIXED010", "WeightPrecision = (WeightPrecision)3", "WeightPrecision = 3", "WeightPrecision.Single, WeightPrecision.BFloat16");
+
+    [Fact]
     public void TooManyParameters_ReportsFIXED011OnTheAttribute() =>
         DiagnosticAssert.Reports("[Recurrent(300000000, 1)] public partial class M;",
             "FIXED011", "Recurrent(300000000, 1)", "300,000,003 parameters", "268,435,456");

@@ -54,6 +54,54 @@ public sealed class ParameterStoreDebugCheckFixture : IDisposable
                     return Call(model, member, ref state);
                 }
 
+                // A span held for many calls and written late: returns how many calls it took to be caught (0: never, within the limit).
+                public static float[] HeldSpanWrittenLate(string member)
+                {
+                    var model = new Model(1);
+                    var state = default(Model.State);
+                    var output = new float[Model.OutputSize];
+                    Span<float> p = model.Parameters;
+                    for (int i = 0; i < 5; i++)
+                    {
+                        model.Step(ref state, Input, output);
+                    }
+
+                    p[Model.ParameterCount - 1] += 1f;
+                    for (int call = 1; call <= 2 * Model.ParameterCount; call++)
+                    {
+                        try
+                        {
+                            Call(model, member, ref state);
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            return new float[] { call };
+                        }
+                    }
+
+                    return new float[] { 0 };
+                }
+
+                // Streaming with training between: many checked calls, every write through a fresh span. Must never throw.
+                public static float[] TrainWhileStreaming(string member)
+                {
+                    var model = new Model(1);
+                    var sgd = new Sgd(model, lr: 0.01f);
+                    var state = default(Model.State);
+                    for (int i = 0; i < 300; i++)
+                    {
+                        Call(model, member, ref state);
+                        if (i % 10 == 0)
+                        {
+                            model.Backward(Input, Target, 1);
+                            sgd.Step();
+                            model.ZeroGrad();
+                        }
+                    }
+
+                    return Call(model, member, ref state);
+                }
+
                 // No write at all.
                 public static float[] Untouched(string member)
                 {
@@ -142,6 +190,31 @@ public sealed class ParameterStoreDebugCheckTests(ParameterStoreDebugCheckFixtur
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => Run(probe.Debug, "HeldSpan", member));
 
         Assert.Contains("Read model.Parameters again after each inference call", error.Message);
+    }
+
+    /// <summary>
+    /// The check costs O(1) per call (one slice of the weights), so a write through a span held over many calls is caught
+    /// within one turn of slices: ceil(ParameterCount / DebugCheckSlice) calls (12 for this model's 2,925 weights).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Members))]
+    public void DebugBuild_WriteThroughSpanHeldOverManyCalls_ThrowsWithinOneTurnOfSlices(string member)
+    {
+        int parameterCount = (int)probe.Debug.Assembly.GetType("DebugProbe.Model", throwOnError: true)!.GetField("ParameterCount")!.GetRawConstantValue()!;
+        int turn = (int)Math.Ceiling(parameterCount / (double)ParameterStore<StoreTestGruShape>.DebugCheckSlice);
+
+        float calls = Run(probe.Debug, "HeldSpanWrittenLate", member)[0];
+
+        Assert.InRange(calls, 1, turn);
+    }
+
+    [Theory]
+    [MemberData(nameof(Members))]
+    public void DebugBuild_StreamingWithOptimizerStepsBetween_NeverThrows(string member)
+    {
+        float[] result = Run(probe.Debug, "TrainWhileStreaming", member);
+
+        Assert.All(result, v => Assert.True(float.IsFinite(v)));
     }
 
     [Theory]

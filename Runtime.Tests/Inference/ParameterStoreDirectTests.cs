@@ -134,6 +134,89 @@ public sealed class ParameterStoreDirectTests
     }
 
     [Fact]
+    public void BeginChecked_AfterAWriteThroughAHeldSpan_WithTheSnapshotTaken_ThrowsAtTheFirstCallAfterThePack()
+    {
+        ParameterStore<StoreTestWideLstmShape> store = StoreTesting.FilledStore<StoreTestWideLstmShape>(7);
+        using (store.BeginChecked())
+        {
+            _ = store.Packed; // the first checked call: packs, and from now on each pack snapshots the weights
+        }
+
+        Span<float> held = store.Writable;
+        _ = store.Packed; // a call that repacks
+        held[^1] += 1f; // the last weight: a slice-by-slice check would reach it last
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => store.BeginChecked());
+        Assert.Contains("Read model.Parameters again after each inference call", error.Message);
+    }
+
+    /// <summary>
+    /// A span held for a long time and written after many calls: each call compares one slice, so the write is found within
+    /// one turn through the weights, wherever it lands. About a million floats: a turn is about four thousand calls.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(500_000)]
+    [InlineData(-1)]
+    public void BeginChecked_LateWriteThroughAHeldSpan_IsCaughtWithinOneTurnOfSlices(int index)
+    {
+        ParameterStore<StoreTestWideLstmShape> store = StoreTesting.FilledStore<StoreTestWideLstmShape>(8);
+        Span<float> held = store.Writable;
+        int position = index < 0 ? held.Length + index : index;
+        int turn = (held.Length + ParameterStore<StoreTestWideLstmShape>.DebugCheckSlice - 1) / ParameterStore<StoreTestWideLstmShape>.DebugCheckSlice;
+        for (int call = 0; call < 3 + (turn / 3); call++)
+        {
+            using (store.BeginChecked())
+            {
+                _ = store.Packed;
+            }
+        }
+
+        held[position] += 1f;
+
+        int calls = 0;
+        InvalidOperationException? error = null;
+        while (error is null && calls <= turn)
+        {
+            calls++;
+            try
+            {
+                using (store.BeginChecked())
+                {
+                }
+            }
+            catch (InvalidOperationException e)
+            {
+                error = e;
+            }
+        }
+
+        Assert.True(error is not null, $"a write at {position} was not caught within {turn} calls (one turn of slices)");
+        Assert.Contains("Read model.Parameters again after each inference call", error.Message);
+        Assert.InRange(calls, 1, turn);
+    }
+
+    [Fact]
+    public void BeginChecked_ManyCallsWithWritesThroughFreshSpansBetween_NeverThrows()
+    {
+        ParameterStore<StoreTestWideLstmShape> store = StoreTesting.FilledStore<StoreTestWideLstmShape>(9);
+        for (int call = 0; call < 300; call++)
+        {
+            if (call % 7 == 0)
+            {
+                store.Writable[(call * 7919) % store.Values.Length] += 0.5f; // as an optimizer step would
+            }
+
+            using (store.BeginChecked())
+            {
+                _ = store.Packed;
+            }
+        }
+
+        StoreTesting.AssertBits(StoreTesting.FreshPack<StoreTestWideLstmShape>(store.Values), store.Packed);
+    }
+
+    [Fact]
     public void BeginChecked_AfterAWriteThroughAFreshSpan_DoesNotThrow()
     {
         ParameterStore<StoreTestGruShape> store = StoreTesting.FilledStore<StoreTestGruShape>(5);

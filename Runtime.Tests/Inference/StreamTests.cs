@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Runtime.InteropServices;
+using System.Threading;
 using Fixed.Tests.Parity;
 using Fixed.Tests.Stacks;
 using Xunit;
@@ -134,6 +135,59 @@ public sealed class StreamTests
         ArgumentException stackInput = Assert.Throws<ArgumentException>(() => stack.Step(stackStates, new float[5], new float[4]));
         Assert.Contains("inputs: expected 6 floats (shape [N=2, InputSize=3]), got 5", stackInput.Message, StringComparison.Ordinal);
     }
+}
+
+/// <summary>
+/// Sharding streams over threads, as docs/reliability.md#threads describes it: one model, each thread its own disjoint
+/// slice of the states and its own input and output rows. Each slice must come out bit for bit as the same calls made
+/// one after the other on one thread (no scratch, state or packed-copy rebuild shared between the threads); the first
+/// call of both threads comes right after a write through <c>Parameters</c>, so both may rebuild the packed copy at once.
+/// </summary>
+public sealed class StreamShardingTests
+{
+    [Fact]
+    public void TwoThreadsOnDisjointSlices_MatchTheSameCallsMadeSerially()
+    {
+        const int Streams = 203, Half = 101, Steps = 400;
+        var random = new System.Random(5);
+        float[] inputs = Enumerable.Range(0, Steps * Streams * 4).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+
+        var model = new Fwd_gru_i4_h33_l2_o3_t8(seed: 3);
+        var serial = new Fwd_gru_i4_h33_l2_o3_t8.State[Streams];
+        float[] serialOut = new float[Steps * Streams * 3];
+        model.Parameters[7] += 0.125f;
+        for (int t = 0; t < Steps; t++)
+        {
+            StepSlice(model, serial, inputs, serialOut, t, 0, Half);
+            StepSlice(model, serial, inputs, serialOut, t, Half, Streams - Half);
+        }
+
+        var sharded = new Fwd_gru_i4_h33_l2_o3_t8.State[Streams];
+        float[] shardedOut = new float[Steps * Streams * 3];
+        model.Parameters[7] = model.ParameterValues[7];   // the same value, written: the packed copy is stale again
+        using var start = new Barrier(2);
+        void Shard(int first, int count)
+        {
+            start.SignalAndWait();
+            for (int t = 0; t < Steps; t++)
+            {
+                StepSlice(model, sharded, inputs, shardedOut, t, first, count);
+            }
+        }
+
+        var other = new Thread(() => Shard(Half, Streams - Half));
+        other.Start();
+        Shard(0, Half);
+        other.Join();
+
+        Assert.Equal(serialOut, shardedOut);
+        Assert.Equal(MemoryMarshal.Cast<Fwd_gru_i4_h33_l2_o3_t8.State, float>(serial.AsSpan()).ToArray(),
+            MemoryMarshal.Cast<Fwd_gru_i4_h33_l2_o3_t8.State, float>(sharded.AsSpan()).ToArray());
+    }
+
+    /// <summary>Streams [first, first + count) of step t: their states, their rows of <c>[T, N, 4]</c> in and <c>[T, N, 3]</c> out.</summary>
+    private static void StepSlice(Fwd_gru_i4_h33_l2_o3_t8 model, Fwd_gru_i4_h33_l2_o3_t8.State[] states, float[] inputs, float[] outputs, int t, int first, int count) =>
+        model.Step(states.AsSpan(first, count), inputs.AsSpan(((t * states.Length) + first) * 4, count * 4), outputs.AsSpan(((t * states.Length) + first) * 3, count * 3));
 }
 
 /// <summary>Zero allocation over many multi-stream calls; a class of its own so that the emulated ARM64 run leaves it out with the other allocation tests.</summary>

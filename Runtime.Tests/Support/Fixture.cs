@@ -30,6 +30,9 @@ public sealed class Fixture
 
     public static Fixture Grad(string name) => new("grad", name);
 
+    /// <summary>A fixture pair under Fixtures/<paramref name="kind"/> (e.g. <c>bf16</c>, scripts/make_bf16_fixtures.py).</summary>
+    public static Fixture Open(string kind, string name) => new(kind, name);
+
     public static SafeTensorFile Data(string relativePath) => SafeTensorFile.Read(Path.Combine(Root, relativePath));
 
     public bool Has(string tensor) => _data.TryGetTensor(tensor, out _);

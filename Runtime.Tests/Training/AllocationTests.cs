@@ -149,8 +149,8 @@ public sealed class AllocationTests
         int steps = Math.Min(T.Window, longest);
         float[] inputs = new float[steps * T.InputSize];
         float[] targets = new float[steps * T.OutputSize];
-        float[] batchInputs = new float[4 * steps * T.InputSize];
-        float[] batchTargets = new float[4 * T.OutputSize];
+        float[] batchInputs = new float[6 * steps * T.InputSize];
+        float[] batchTargets = new float[6 * T.OutputSize];
         for (int i = 0; i < inputs.Length; i++)
         {
             inputs[i] = MathF.Sin(i * 0.1f);
@@ -166,7 +166,7 @@ public sealed class AllocationTests
             m.Start();
             model.Backward(s, inputs, targets, Loss.Mse, LossOn.AllSteps, warmUp: 0);
             m.End(0, jitted);
-            model.Backward(batchInputs, batchTargets, 4, Loss.Huber, LossOn.LastStep);
+            model.Backward(batchInputs, batchTargets, 6, Loss.Huber, LossOn.LastStep); // a group of four sequences and a group of two
             m.End(1, jitted);
             model.ClipGradNorm(1f);
             m.End(2, jitted);

@@ -37,4 +37,10 @@ public interface INetworkShape
 
     /// <summary>The longest sequence one Backward call accepts.</summary>
     static abstract int Window { get; }
+
+    /// <summary>
+    /// How the packed weight matrices are stored (<see cref="Fixed.WeightPrecision"/>). Generated shapes override it only
+    /// when the attribute asks for a reduced precision, so that every other model's generated code is unchanged.
+    /// </summary>
+    static virtual WeightPrecision WeightPrecision => WeightPrecision.Single;
 }

@@ -309,7 +309,7 @@ internal static class PackedLayout<TShape>
                     int hiddenRow = gate * ph + unit;
                     for (int k = 0; k < inSize; k++)
                     {
-                        if (!Same(wx[Index(inputRow, k, InputRows, inSize)], wih[source * inSize + k]))
+                        if (!Same(wx[Index(inputRow, k, InputRows, inSize)], Computed(wih[source * inSize + k])))
                         {
                             return false;
                         }
@@ -317,7 +317,7 @@ internal static class PackedLayout<TShape>
 
                     for (int j = 0; j < h; j++)
                     {
-                        if (!Same(wh[Index(hiddenRow, j, rows, h)], whh[source * h + j]))
+                        if (!Same(wh[Index(hiddenRow, j, rows, h)], Computed(whh[source * h + j])))
                         {
                             return false;
                         }
@@ -343,6 +343,9 @@ internal static class PackedLayout<TShape>
 
         return true;
     }
+
+    /// <summary>A weight matrix element as the model computes with it: rounded to bfloat16 for a <c>WeightPrecision.BFloat16</c> model.</summary>
+    private static float Computed(float weight) => ReducedLayout<TShape>.Enabled ? BFloat16.RoundToSingle(weight) : weight;
 
     private static bool Same(float packed, float value) => BitConverter.SingleToInt32Bits(packed) == BitConverter.SingleToInt32Bits(value);
 }

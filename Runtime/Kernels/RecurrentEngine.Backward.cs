@@ -55,8 +55,21 @@ public static partial class RecurrentEngine<TShape>
         int width = LossFunctions.TargetWidth(loss, O);
         int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize);
         float scale = 1f / count;
-        Span<float> state = stackalloc float[StateLength];
         double sum = 0;
+        int group = Math.Min(BatchGroup, tape.Length / ((steps - warmUp) * TapeStride));
+        if (batchSize > 1 && group > 1)
+        {
+            ReadOnlySpan<float> packed = parameters.Packed;
+            for (int first = 0; first < batchSize; first += group)
+            {
+                Group(ref sum, packed, parameters.Values, gradients, inputs, targets, first, Math.Min(group, batchSize - first), batchSize, steps, warmUp,
+                    loss, on, layout, scale, tape, work);
+            }
+
+            return (float)(sum / count);
+        }
+
+        Span<float> state = stackalloc float[StateLength];
         for (int b = 0; b < batchSize; b++)
         {
             state.Clear();
@@ -76,7 +89,7 @@ public static partial class RecurrentEngine<TShape>
     {
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
-        ReadOnlySpan<float> values = parameters.Values;
+        ReadOnlySpan<float> values = parameters.ComputeValues;
         for (int t = 0; t < warmUp; t++)
         {
             AdvanceLayers(packed, state, inputs.Slice(inputStart + t * inputStride, I), scratch);
@@ -119,7 +132,7 @@ public static partial class RecurrentEngine<TShape>
         int steps = inputs.Length / I;
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
-        ReadOnlySpan<float> values = parameters.Values;
+        ReadOnlySpan<float> values = parameters.ComputeValues;
         for (int s = 0; s < steps; s++)
         {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
@@ -142,7 +155,7 @@ public static partial class RecurrentEngine<TShape>
             dOutputs.Slice(s * O, O).CopyTo(tape.Slice(s * TapeStride + OutputOffset, O));
         }
 
-        Sweep(parameters.Values, gradients, tape, steps, work, dInputs);
+        Sweep(parameters.ComputeValues, gradients, tape, steps, work, dInputs);
     }
 
     /// <summary>One forward step that records what the backward sweep needs; leaves the output in the tape.</summary>

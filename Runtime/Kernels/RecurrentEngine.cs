@@ -72,18 +72,21 @@ public static partial class RecurrentEngine<TShape>
         get => Shape<TShape>.ParameterCount;
     }
 
-    /// <summary>Floats of the BPTT tape a model must own.</summary>
+    /// <summary>
+    /// Floats of the BPTT tape a model must own: Window steps of <see cref="BatchGroup"/> sequences, which the batched
+    /// Backward records side by side (one sequence for networks whose group tape would pass <see cref="MaxGroupTape"/>).
+    /// </summary>
     public static int TapeLength
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Shape<TShape>.TapeLength;
+        get => Shape<TShape>.TapeLength * TapeSequences;
     }
 
-    /// <summary>Floats of Backward's working memory a model must own.</summary>
+    /// <summary>Floats of Backward's working memory a model must own: one sequence's, for each sequence the tape holds.</summary>
     public static int WorkLength
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Shape<TShape>.WorkLength;
+        get => Shape<TShape>.WorkLength * TapeSequences;
     }
 
     /// <summary>One time step: advances <paramref name="state"/> and writes <c>OutputSize</c> outputs.</summary>
@@ -198,6 +201,11 @@ public static partial class RecurrentEngine<TShape>
             // calls to every Simd256 operation appeared in the listing.
             PackedMath.MultiplyAddColumn<TVec>(ref weights, PackedLayout<TShape>.InputRows, x[0], ref bias, ref sums);
         }
+        else if (ReducedLayout<TShape>.Enabled)
+        {
+            ReducedMath.MultiplyAdd<TVec>(ref Unsafe.Add(ref ReducedLayout<TShape>.Start(packed), ReducedLayout<TShape>.LayerOffset(layer)),
+                PackedLayout<TShape>.InputRows, inSize, ref MemoryMarshal.GetReference(x), ref bias, ref sums);
+        }
         else
         {
             PackedMath.MultiplyAdd<TVec>(ref weights, PackedLayout<TShape>.InputRows, inSize, ref MemoryMarshal.GetReference(x), ref bias, ref sums);
@@ -210,8 +218,17 @@ public static partial class RecurrentEngine<TShape>
             MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref bias, nh), PaddedHidden).CopyTo(scratch.Slice(nh, PaddedHidden));
         }
 
-        PackedMath.MultiplyAdd<TVec>(ref Unsafe.Add(ref weights, inputWeights), PackedLayout<TShape>.Rows, H, ref MemoryMarshal.GetReference(layerState),
-            ref hiddenSums, ref hiddenSums);
+        if (ReducedLayout<TShape>.Enabled)
+        {
+            // WeightPrecision.BFloat16: the same sums from the bfloat16 copy, half the bytes (ReducedMath).
+            ReducedMath.MultiplyAdd<TVec>(ref Unsafe.Add(ref ReducedLayout<TShape>.Start(packed), ReducedLayout<TShape>.HiddenOffset(layer)),
+                PackedLayout<TShape>.Rows, H, ref MemoryMarshal.GetReference(layerState), ref hiddenSums, ref hiddenSums);
+        }
+        else
+        {
+            PackedMath.MultiplyAdd<TVec>(ref Unsafe.Add(ref weights, inputWeights), PackedLayout<TShape>.Rows, H, ref MemoryMarshal.GetReference(layerState),
+                ref hiddenSums, ref hiddenSums);
+        }
 
         Update<TVec>(ref sums, layerState);
     }

@@ -47,6 +47,13 @@ internal interface ISimd<TSelf>
 
     /// <summary>The square root, correctly rounded.</summary>
     static abstract TSelf Sqrt(TSelf x);
+
+    /// <summary>
+    /// <c>Count</c> pairs of bfloat16 values widened to fp32 (exactly): each 32-bit element of <paramref name="source"/> from
+    /// <paramref name="offset"/> holds one value in its low half (into <paramref name="low"/>) and one in its high half
+    /// (into <paramref name="high"/>). See <c>Simd.BFloat16.cs</c>.
+    /// </summary>
+    static abstract void LoadBFloat16Pairs(ref uint source, nuint offset, out TSelf low, out TSelf high);
 }
 
 /// <summary>
@@ -62,7 +69,7 @@ internal interface ISimdAction
         where TVec : struct, ISimd<TVec>;
 }
 
-internal readonly struct Simd512 : ISimd<Simd512>
+internal readonly partial struct Simd512 : ISimd<Simd512>
 {
     private readonly Vector512<float> _value;
 
@@ -111,7 +118,7 @@ internal readonly struct Simd512 : ISimd<Simd512>
         new(Vector512.ConditionalSelect(Vector512.GreaterThan(a._value, Vector512<float>.Zero), d._value, Vector512<float>.Zero));
 }
 
-internal readonly struct Simd256 : ISimd<Simd256>
+internal readonly partial struct Simd256 : ISimd<Simd256>
 {
     private readonly Vector256<float> _value;
 
@@ -160,7 +167,7 @@ internal readonly struct Simd256 : ISimd<Simd256>
         new(Vector256.ConditionalSelect(Vector256.GreaterThan(a._value, Vector256<float>.Zero), d._value, Vector256<float>.Zero));
 }
 
-internal readonly struct Simd128 : ISimd<Simd128>
+internal readonly partial struct Simd128 : ISimd<Simd128>
 {
     private readonly Vector128<float> _value;
 
@@ -210,7 +217,7 @@ internal readonly struct Simd128 : ISimd<Simd128>
 }
 
 /// <summary>The scalar "register": the path taken when the JIT reports no vector acceleration.</summary>
-internal readonly struct Simd1 : ISimd<Simd1>
+internal readonly partial struct Simd1 : ISimd<Simd1>
 {
     private readonly float _value;
 

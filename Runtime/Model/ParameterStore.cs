@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace Fixed.Engine;
@@ -42,12 +43,26 @@ public sealed class ParameterStore<TShape>
     private readonly int _valuesOffset;
     // The packed copy starts on a 64-byte boundary (CacheLineAlignment); the array is pinned (allocated once, on the pinned
     // object heap), so the offset found at construction stays valid.
-    private readonly float[] _packedBuffer = GC.AllocateArray<float>(PackedLayout<TShape>.Length + CacheLineAlignment.SlackFloats, pinned: true);
+    // For a WeightPrecision.BFloat16 model it also holds the bfloat16 copy after the fp32 one (ReducedLayout).
+    private readonly float[] _packedBuffer = GC.AllocateArray<float>(ReducedLayout<TShape>.StoredLength + CacheLineAlignment.SlackFloats, pinned: true);
     private readonly int _packedOffset;
+    // A WeightPrecision.BFloat16 model's parameters with the weight matrices rounded (what it computes with); null for fp32.
+    private readonly float[]? _rounded = ReducedLayout<TShape>.Enabled ? new float[Shape<TShape>.ParameterCount] : null;
     private int _version;
     private int _packedVersion = -1;
     private int _checkedCalls;
     private readonly Lock _repackLock = new();
+
+    // Debug builds' stale-span check (BeginChecked). The first checked call allocates a copy of the flat weights as they
+    // were packed; every repack refreshes it (a memory copy, next to the transpose a repack already is). The first checked
+    // call after a pack compares all of it, bit for bit; later calls compare one slice of DebugCheckSlice floats each, in
+    // turn, so a check costs O(1) per call and a late write through a stale span is still found within
+    // ceil(ParameterCount / DebugCheckSlice) calls. Release builds never call BeginChecked: _debugSnapshot stays null and
+    // a repack pays one null test.
+    private float[]? _debugSnapshot;
+    private int _snapshotVersion = -1;
+    private int _verifiedVersion = -1;
+    private int _checkCursor;
 
     /// <summary>Creates the store: zero weights, and a packed copy that the first inference call fills.</summary>
     public ParameterStore()
@@ -70,7 +85,7 @@ public sealed class ParameterStore<TShape>
         _packedOffset = CacheLineAlignment.Offset(_packedBuffer);
     }
 
-    private Span<float> PackedSpan => _packedBuffer.AsSpan(_packedOffset, PackedLayout<TShape>.Length);
+    private Span<float> PackedSpan => _packedBuffer.AsSpan(_packedOffset, ReducedLayout<TShape>.StoredLength);
 
     /// <summary>The weights for writing: marks the packed copy stale, so the next inference call repacks.</summary>
     public Span<float> Writable
@@ -110,6 +125,27 @@ public sealed class ParameterStore<TShape>
         get => _values.AsSpan(_valuesOffset, Shape<TShape>.ParameterCount);
     }
 
+    /// <summary>
+    /// The weights the model computes with, for Backward's gradient formulas: <see cref="Values"/>, or for a
+    /// <c>WeightPrecision.BFloat16</c> model the same with its weight matrices rounded to bfloat16, brought up to date first
+    /// like <see cref="Packed"/>. So the gradients are those of the function the model computes (the rounded network), taken
+    /// with respect to its weights, and an optimizer applies them to the fp32 <c>Parameters</c>.
+    /// </summary>
+    internal ReadOnlySpan<float> ComputeValues
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            if (_rounded is null)
+            {
+                return ValueSpan;
+            }
+
+            _ = Packed;
+            return _rounded;
+        }
+    }
+
     /// <summary>The packed copy, brought up to date first if anything asked for <see cref="Writable"/> since the last pack.</summary>
     internal ReadOnlySpan<float> Packed
     {
@@ -140,32 +176,120 @@ public sealed class ParameterStore<TShape>
             int version = Volatile.Read(ref _version);
             if (version != Volatile.Read(ref _packedVersion))
             {
-                PackedLayout<TShape>.Pack(ValueSpan, PackedSpan);
+                if (_rounded is null)
+                {
+                    PackedLayout<TShape>.Pack(ValueSpan, PackedSpan);
+                }
+                else
+                {
+                    ValueSpan.CopyTo(_rounded);
+                    ReducedLayout<TShape>.RoundMatrices(_rounded);
+                    PackedLayout<TShape>.Pack(_rounded, PackedSpan);
+                    ReducedLayout<TShape>.Pack(PackedSpan);
+                }
+
+                if (_debugSnapshot is { } snapshot)
+                {
+                    ValueSpan.CopyTo(snapshot);
+                    Volatile.Write(ref _snapshotVersion, version);
+                }
+
                 Volatile.Write(ref _packedVersion, version);
             }
         }
     }
 
     /// <summary>
-    /// Debug builds only (generated code calls it under <c>#if DEBUG</c>): verifies that the packed copy still
-    /// matches <c>Parameters</c>, i.e. that nothing wrote through a span kept across an inference call, and
-    /// counts the call as running until the returned scope is disposed, so that a request for the writable
-    /// span on another thread meanwhile throws instead of tearing the weights under the running call.
+    /// Debug builds only (generated code calls it under <c>#if DEBUG</c>): verifies that <c>Parameters</c> still holds what
+    /// was packed, i.e. that nothing wrote through a span kept across an inference call, and counts the call as running
+    /// until the returned scope is disposed, so that a request for the writable span on another thread meanwhile throws
+    /// instead of tearing the weights under the running call.
     /// </summary>
+    /// <remarks>
+    /// Cost per call: O(1). The first checked call after each pack compares every weight (with a vectorised comparison of
+    /// the flat copy taken when packing); each later call compares the next <see cref="DebugCheckSlice"/> floats, in turn.
+    /// So a write through a stale span made just before a call is caught by that call when the weights were packed since
+    /// the previous one (the usual case: a span taken, a call, a write), and otherwise within
+    /// <c>ceil(ParameterCount / DebugCheckSlice)</c> calls.
+    /// </remarks>
     public CheckedCall BeginChecked()
     {
         int version = Volatile.Read(ref _version);
-        if (version == Volatile.Read(ref _packedVersion) && !PackedLayout<TShape>.Matches(ValueSpan, PackedSpan))
+        if (version == Volatile.Read(ref _packedVersion))
         {
-            throw new InvalidOperationException(
-                "Parameters changed without the model being told: something wrote through a Span<float> obtained from " +
-                "model.Parameters before an earlier Step/Forward/WarmUp/Backward call, so the packed copy the kernels read is stale. " +
-                "Read model.Parameters again after each inference call before writing through it (this check runs in Debug builds only).");
+            VerifyUnchangedSincePack(version);
+        }
+        else if (_debugSnapshot is null)
+        {
+            // The call about to run repacks; from now on every repack also refreshes the snapshot.
+            Interlocked.CompareExchange(ref _debugSnapshot, new float[Shape<TShape>.ParameterCount], null);
         }
 
         Interlocked.Increment(ref _checkedCalls);
         return new CheckedCall(this, version);
     }
+
+    /// <summary>How many floats a Debug build's check compares per call once the first call after a pack has compared them all.</summary>
+    internal const int DebugCheckSlice = 256;
+
+    private void VerifyUnchangedSincePack(int version)
+    {
+        float[]? snapshot = _debugSnapshot;
+        if (snapshot is null || Volatile.Read(ref _snapshotVersion) != version)
+        {
+            // Packed before any checked call (no snapshot yet): compare against the packed copy itself, once, then snapshot.
+            if (!PackedLayout<TShape>.Matches(ValueSpan, PackedSpan))
+            {
+                ThrowStaleSpan();
+            }
+
+            lock (_repackLock)
+            {
+                if (Volatile.Read(ref _packedVersion) == version)
+                {
+                    snapshot = _debugSnapshot ??= new float[Shape<TShape>.ParameterCount];
+                    ValueSpan.CopyTo(snapshot);
+                    Volatile.Write(ref _snapshotVersion, version);
+                    Volatile.Write(ref _verifiedVersion, version);
+                }
+            }
+
+            return;
+        }
+
+        ReadOnlySpan<int> now = MemoryMarshal.Cast<float, int>(ValueSpan);
+        ReadOnlySpan<int> packed = MemoryMarshal.Cast<float, int>(snapshot.AsSpan());
+        if (Volatile.Read(ref _verifiedVersion) != version)
+        {
+            if (!now.SequenceEqual(packed))
+            {
+                ThrowStaleSpan();
+            }
+
+            Volatile.Write(ref _verifiedVersion, version);
+            return;
+        }
+
+        // Threads may race on the cursor: each still compares a slice within bounds, and the turn goes on.
+        int start = _checkCursor;
+        if ((uint)start >= (uint)now.Length)
+        {
+            start = 0;
+        }
+
+        int length = Math.Min(DebugCheckSlice, now.Length - start);
+        _checkCursor = start + length;
+        if (!now.Slice(start, length).SequenceEqual(packed.Slice(start, length)))
+        {
+            ThrowStaleSpan();
+        }
+    }
+
+    private static void ThrowStaleSpan() =>
+        throw new InvalidOperationException(
+            "Parameters changed without the model being told: something wrote through a Span<float> obtained from " +
+            "model.Parameters before an earlier Step/Forward/WarmUp/Backward call, so the packed copy the kernels read is stale. " +
+            "Read model.Parameters again after each inference call before writing through it (this check runs in Debug builds only).");
 
     private void EndChecked() => Interlocked.Decrement(ref _checkedCalls);
 

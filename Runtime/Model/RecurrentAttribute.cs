@@ -54,4 +54,12 @@ public sealed class RecurrentAttribute : Attribute
     /// stack every layer needs its own name.
     /// </summary>
     public string? Name { get; set; }
+
+    /// <summary>
+    /// How the recurrent layers' weight matrices are stored for computing; default <see cref="Fixed.WeightPrecision.Single"/>
+    /// (fp32, exact to PyTorch). <see cref="Fixed.WeightPrecision.BFloat16"/> halves the bytes every step reads, for
+    /// networks whose weights do not fit the L1 cache; <c>Parameters</c> stays fp32 (see docs/precision.md for what it
+    /// costs in accuracy and what it does to training).
+    /// </summary>
+    public WeightPrecision WeightPrecision { get; set; } = WeightPrecision.Single;
 }

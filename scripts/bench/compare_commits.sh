@@ -38,6 +38,12 @@ for side, suite, _name, key, _impl, _calls, median, _p25, _p75 in rows:
 print(f"| network | suite | {sys.argv[2]} | {sys.argv[3]} | after ÷ before |")
 print("| --- | --- | ---: | ---: | ---: |")
 for (key, suite), sides in sorted(runs.items()):
+    if "before" not in sides or "after" not in sides:
+        # A suite only one side has (e.g. training-batch32, added later): its number, no ratio.
+        only = "before" if "before" in sides else "after"
+        v = f"{statistics.median(sides[only]):,.0f}"
+        print(f"| {key} | {suite} | {v if only == 'before' else 'n/a'} | {v if only == 'after' else 'n/a'} | n/a |")
+        continue
     b, a = statistics.median(sides["before"]), statistics.median(sides["after"])
     print(f"| {key} | {suite} | {b:,.0f} | {a:,.0f} | {a / b:.3f} |")
 PY

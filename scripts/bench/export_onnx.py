@@ -6,6 +6,10 @@ inputs  x [1, 1, I], h0 [1, 1, H] (and c0 for the LSTM);
 outputs y [1, 1, 1], hn [1, 1, H] (and cn).
 The C# side (Benchmarks/Baselines/OrtNetwork.cs) binds these names to pinned buffers and feeds hn back as h0.
 
+Also the many-streams networks (GRU 1->32, LSTM 4->64, GRU 1->128) under batched/, with a dynamic batch axis
+(x [1, N, I], h0/c0 [1, N, H], y [1, N, 1]): ONNX Runtime's batched Run beside our multi-stream Step
+(`dotnet run -c Release --project Benchmarks -- streams`).
+
 Only input size 1 and hidden 8/16/32/64 are exported: the issue's target networks, and small enough to commit
 (~180 KB); the full grid would be ~1.5 MB. Also writes checks.json: ten steps of PyTorch eager outputs from the
 zero state, which `dotnet run --project Benchmarks -- verify` compares against ONNX Runtime.
@@ -24,6 +28,7 @@ CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 HIDDEN = [8, 16, 32, 64]
 INPUT = 1
 CHECK_STEPS = 10
+BATCHED = [("gru", 1, 32), ("lstm", 4, 64), ("gru", 1, 128)]
 
 
 class Net(nn.Module):
@@ -78,6 +83,23 @@ def main():
                     outputs.append(float(y.item()))
             checks.append({"network": stem, "inputs": [float(v) for v in inputs.flatten()], "outputs": outputs})
             print(f"{path}: {os.path.getsize(path):,} bytes")
+
+    batched = os.path.join(args.out, "batched")
+    os.makedirs(batched, exist_ok=True)
+    for cell, input_size, hidden in BATCHED:
+        net = Net(cell, input_size, hidden).eval()
+        lstm = cell == "lstm"
+        streams = 4
+        x = torch.zeros(1, streams, input_size)
+        h0 = torch.zeros(1, streams, hidden)
+        example = (x, h0, torch.zeros(1, streams, hidden)) if lstm else (x, h0)
+        names_in = ["x", "h0", "c0"] if lstm else ["x", "h0"]
+        names_out = ["y", "hn", "cn"] if lstm else ["y", "hn"]
+        axes = {name: {1: "streams"} for name in names_in + names_out}
+        path = os.path.join(batched, f"{cell}_{input_size}_{hidden}.onnx")
+        torch.onnx.export(net, example, path, input_names=names_in, output_names=names_out,
+                          dynamic_axes=axes, opset_version=14, do_constant_folding=True)
+        print(f"{path}: {os.path.getsize(path):,} bytes")
 
     with open(os.path.join(args.out, "checks.json"), "w", encoding="utf-8") as f:
         json.dump(checks, f, indent=1)

@@ -2,7 +2,8 @@
 # Regenerates the whole benchmark report into Benchmarks/report/:
 #   self-check of every implementation, the latency harness, per-call medians of every suite (`timed`), PyTorch eager,
 #   BenchmarkDotNet (step, target networks, ONNX Runtime, forward, training), the disassembly of GRU 1→32's Step,
-#   NativeAOT vs JIT, then README.md with the tables and plots. With RTNEURAL_DIR set (a checkout of RTNeural), also
+#   NativeAOT vs JIT, many streams per call (`streams`: multi-stream Step beside single-stream, the FMA floor, ONNX Runtime's
+#   and PyTorch's batched step, 1 vs 2 threads), then README.md with the tables and plots. With RTNEURAL_DIR set (a checkout of RTNeural), also
 #   RTNeural side by side with our Step (scripts/bench/rtneural.sh: the C++ harness built against that checkout, the
 #   same weights, runs of both alternated on one core); without it the report's RTNeural columns say "not measured".
 #   The NativeAOT section includes the cold start (process start to first Step output), and bytes per model instance.
@@ -142,6 +143,9 @@ if [ "$aot" = 1 ]; then
   rm -f "$aot_binary"
 fi
 
+step "many streams per call: multi-stream Step beside single-stream, the FMA floor, ORT and PyTorch batched, 1 vs 2 threads"
+"${bench[@]}" streams "${quick[@]}" --out "$report" || fail "the many-streams measurement failed"
+
 step "memory: bytes per model instance"
 "${bench[@]}" memory --out "$report" || fail "the memory measurement failed"
 
@@ -167,5 +171,8 @@ if [ -n "$aot_lines" ]; then
     echo "$aot_lines"
     echo '```'
   } >> "$report/README.md"
+fi
+if [ -f "$report/streams.md" ]; then
+  { echo; cat "$report/streams.md"; } >> "$report/README.md"
 fi
 echo "== done $finished (started $started) at $commit: $report/README.md"

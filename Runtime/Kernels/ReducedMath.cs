@@ -1,0 +1,276 @@
+using System.Runtime.CompilerServices;
+
+namespace Fixed;
+
+/// <summary>
+/// <see cref="PackedMath.MultiplyAdd{TVec}"/> over the bfloat16 copy (<see cref="ReducedLayout{TShape}"/>): the same row
+/// blocks, the same accumulators fed by the same columns in the same order, so that the sums are bit for bit those of the
+/// fp32 kernel over the same (rounded) weights; only the loads differ: one 32-bit load per row vector and column pair,
+/// widened to two fp32 vectors in registers (<see cref="ISimd{TSelf}.LoadBFloat16Pairs"/>). Half the bytes per step, which
+/// is the point: hidden-64 GRU and LSTM matrices (48 and 64 KB in fp32) fit the 48 KB L1 cache this way.
+/// </summary>
+internal static class ReducedMath
+{
+    /// <summary>
+    /// <c>y[0..rows) = init[0..rows) + W x</c> for a <c>[rows, cols]</c> bfloat16 matrix stored block by block, column pairs
+    /// interleaved (<see cref="ReducedLayout{TShape}"/>). <paramref name="rows"/> is a multiple of <c>TVec.Count</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAdd<TVec>(ref ushort w, int rows, int cols, ref float x, ref float init, ref float y)
+        where TVec : struct, ISimd<TVec>
+    {
+        int paired = cols + (cols & 1);
+        int vectors = rows / TVec.Count;
+        int tail = vectors % PackedMath.BlockVectors;
+        int full = vectors - tail;
+        int blockRows = PackedMath.BlockVectors * TVec.Count;
+        for (int v = 0; v < full; v += PackedMath.BlockVectors)
+        {
+            int offset = v * TVec.Count;
+            if (PackedMath.BlockVectors == 8)
+            {
+                Wide<TVec, Eight>(ref Unsafe.Add(ref w, offset * paired), blockRows, cols, ref x, ref Unsafe.Add(ref init, offset), ref Unsafe.Add(ref y, offset));
+            }
+            else
+            {
+                Wide<TVec, Four>(ref Unsafe.Add(ref w, offset * paired), blockRows, cols, ref x, ref Unsafe.Add(ref init, offset), ref Unsafe.Add(ref y, offset));
+            }
+        }
+
+        ref ushort tw = ref Unsafe.Add(ref w, full * TVec.Count * paired);
+        ref float ti = ref Unsafe.Add(ref init, full * TVec.Count);
+        ref float ty = ref Unsafe.Add(ref y, full * TVec.Count);
+        int tailRows = tail * TVec.Count;
+        if (tail == 1)
+        {
+            Narrow<TVec, One>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
+        }
+        else if (tail == 2)
+        {
+            Narrow<TVec, Two>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
+        }
+        else if (tail == 3)
+        {
+            Wide<TVec, Three>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
+        }
+        else if (tail == 4)
+        {
+            Wide<TVec, Four>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
+        }
+        else if (tail == 5)
+        {
+            Wide<TVec, Five>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
+        }
+        else if (tail == 6)
+        {
+            Wide<TVec, Six>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
+        }
+        else if (tail == 7)
+        {
+            Wide<TVec, Seven>(ref tw, tailRows, cols, ref x, ref ti, ref ty);
+        }
+    }
+
+    /// <summary>The 32-bit slots of the column pair that starts at even column <paramref name="column"/> of a block <paramref name="rows"/> high.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref uint Pair(ref ushort w, int column, int rows) => ref Unsafe.As<ushort, uint>(ref Unsafe.Add(ref w, (nuint)column * (nuint)rows));
+
+    /// <summary>A block of 3 to 8 vectors: <see cref="PackedMath"/>'s <c>Wide</c>, even columns into <c>a</c>, odd into <c>b</c>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Wide<TVec, TCount>(ref ushort w, int rows, int cols, ref float x, ref float init, ref float y)
+        where TVec : struct, ISimd<TVec>
+        where TCount : struct, IConstant
+    {
+        int nv = TCount.Value;
+        nuint n = (nuint)TVec.Count;
+        TVec a0 = TVec.Load(ref init, 0);
+        TVec a1 = TVec.Load(ref init, n);
+        TVec a2 = TVec.Load(ref init, 2 * n);
+        TVec a3 = nv > 3 ? TVec.Load(ref init, 3 * n) : default;
+        TVec a4 = nv > 4 ? TVec.Load(ref init, 4 * n) : default;
+        TVec a5 = nv > 5 ? TVec.Load(ref init, 5 * n) : default;
+        TVec a6 = nv > 6 ? TVec.Load(ref init, 6 * n) : default;
+        TVec a7 = nv > 7 ? TVec.Load(ref init, 7 * n) : default;
+        TVec b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        TVec lo, hi;
+        int j = 0;
+        for (; j < cols - 1; j += 2)
+        {
+            ref uint c = ref Pair(ref w, j, rows);
+            TVec x0 = TVec.Broadcast(Unsafe.Add(ref x, j));
+            TVec x1 = TVec.Broadcast(Unsafe.Add(ref x, j + 1));
+            TVec.LoadBFloat16Pairs(ref c, 0, out lo, out hi);
+            a0 = TVec.MultiplyAdd(lo, x0, a0);
+            b0 = TVec.MultiplyAdd(hi, x1, b0);
+            TVec.LoadBFloat16Pairs(ref c, n, out lo, out hi);
+            a1 = TVec.MultiplyAdd(lo, x0, a1);
+            b1 = TVec.MultiplyAdd(hi, x1, b1);
+            TVec.LoadBFloat16Pairs(ref c, 2 * n, out lo, out hi);
+            a2 = TVec.MultiplyAdd(lo, x0, a2);
+            b2 = TVec.MultiplyAdd(hi, x1, b2);
+            if (nv > 3)
+            {
+                TVec.LoadBFloat16Pairs(ref c, 3 * n, out lo, out hi);
+                a3 = TVec.MultiplyAdd(lo, x0, a3);
+                b3 = TVec.MultiplyAdd(hi, x1, b3);
+            }
+
+            if (nv > 4)
+            {
+                TVec.LoadBFloat16Pairs(ref c, 4 * n, out lo, out hi);
+                a4 = TVec.MultiplyAdd(lo, x0, a4);
+                b4 = TVec.MultiplyAdd(hi, x1, b4);
+            }
+
+            if (nv > 5)
+            {
+                TVec.LoadBFloat16Pairs(ref c, 5 * n, out lo, out hi);
+                a5 = TVec.MultiplyAdd(lo, x0, a5);
+                b5 = TVec.MultiplyAdd(hi, x1, b5);
+            }
+
+            if (nv > 6)
+            {
+                TVec.LoadBFloat16Pairs(ref c, 6 * n, out lo, out hi);
+                a6 = TVec.MultiplyAdd(lo, x0, a6);
+                b6 = TVec.MultiplyAdd(hi, x1, b6);
+            }
+
+            if (nv > 7)
+            {
+                TVec.LoadBFloat16Pairs(ref c, 7 * n, out lo, out hi);
+                a7 = TVec.MultiplyAdd(lo, x0, a7);
+                b7 = TVec.MultiplyAdd(hi, x1, b7);
+            }
+        }
+
+        if (j < cols)
+        {
+            // The odd last column: the low halves of a pair whose high halves are zero padding.
+            ref uint c = ref Pair(ref w, j, rows);
+            TVec x0 = TVec.Broadcast(Unsafe.Add(ref x, j));
+            TVec.LoadBFloat16Pairs(ref c, 0, out lo, out _);
+            a0 = TVec.MultiplyAdd(lo, x0, a0);
+            TVec.LoadBFloat16Pairs(ref c, n, out lo, out _);
+            a1 = TVec.MultiplyAdd(lo, x0, a1);
+            TVec.LoadBFloat16Pairs(ref c, 2 * n, out lo, out _);
+            a2 = TVec.MultiplyAdd(lo, x0, a2);
+            if (nv > 3)
+            {
+                TVec.LoadBFloat16Pairs(ref c, 3 * n, out lo, out _);
+                a3 = TVec.MultiplyAdd(lo, x0, a3);
+            }
+
+            if (nv > 4)
+            {
+                TVec.LoadBFloat16Pairs(ref c, 4 * n, out lo, out _);
+                a4 = TVec.MultiplyAdd(lo, x0, a4);
+            }
+
+            if (nv > 5)
+            {
+                TVec.LoadBFloat16Pairs(ref c, 5 * n, out lo, out _);
+                a5 = TVec.MultiplyAdd(lo, x0, a5);
+            }
+
+            if (nv > 6)
+            {
+                TVec.LoadBFloat16Pairs(ref c, 6 * n, out lo, out _);
+                a6 = TVec.MultiplyAdd(lo, x0, a6);
+            }
+
+            if (nv > 7)
+            {
+                TVec.LoadBFloat16Pairs(ref c, 7 * n, out lo, out _);
+                a7 = TVec.MultiplyAdd(lo, x0, a7);
+            }
+        }
+
+        TVec.Store(TVec.Add(a0, b0), ref y, 0);
+        TVec.Store(TVec.Add(a1, b1), ref y, n);
+        TVec.Store(TVec.Add(a2, b2), ref y, 2 * n);
+        if (nv > 3)
+        {
+            TVec.Store(TVec.Add(a3, b3), ref y, 3 * n);
+        }
+
+        if (nv > 4)
+        {
+            TVec.Store(TVec.Add(a4, b4), ref y, 4 * n);
+        }
+
+        if (nv > 5)
+        {
+            TVec.Store(TVec.Add(a5, b5), ref y, 5 * n);
+        }
+
+        if (nv > 6)
+        {
+            TVec.Store(TVec.Add(a6, b6), ref y, 6 * n);
+        }
+
+        if (nv > 7)
+        {
+            TVec.Store(TVec.Add(a7, b7), ref y, 7 * n);
+        }
+    }
+
+    /// <summary>A block of 1 or 2 vectors: <see cref="PackedMath"/>'s <c>Narrow</c>, columns j, j+1, j+2, j+3 into a, b, c, d.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Narrow<TVec, TCount>(ref ushort w, int rows, int cols, ref float x, ref float init, ref float y)
+        where TVec : struct, ISimd<TVec>
+        where TCount : struct, IConstant
+    {
+        int nv = TCount.Value;
+        nuint n = (nuint)TVec.Count;
+        TVec a0 = TVec.Load(ref init, 0);
+        TVec a1 = nv > 1 ? TVec.Load(ref init, n) : default;
+        TVec b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
+        TVec lo, hi;
+        int j = 0;
+        for (; j < cols - 3; j += 4)
+        {
+            ref uint p = ref Pair(ref w, j, rows);
+            ref uint r = ref Pair(ref w, j + 2, rows);
+            TVec x0 = TVec.Broadcast(Unsafe.Add(ref x, j));
+            TVec x1 = TVec.Broadcast(Unsafe.Add(ref x, j + 1));
+            TVec x2 = TVec.Broadcast(Unsafe.Add(ref x, j + 2));
+            TVec x3 = TVec.Broadcast(Unsafe.Add(ref x, j + 3));
+            TVec.LoadBFloat16Pairs(ref p, 0, out lo, out hi);
+            a0 = TVec.MultiplyAdd(lo, x0, a0);
+            b0 = TVec.MultiplyAdd(hi, x1, b0);
+            TVec.LoadBFloat16Pairs(ref r, 0, out lo, out hi);
+            c0 = TVec.MultiplyAdd(lo, x2, c0);
+            d0 = TVec.MultiplyAdd(hi, x3, d0);
+            if (nv > 1)
+            {
+                TVec.LoadBFloat16Pairs(ref p, n, out lo, out hi);
+                a1 = TVec.MultiplyAdd(lo, x0, a1);
+                b1 = TVec.MultiplyAdd(hi, x1, b1);
+                TVec.LoadBFloat16Pairs(ref r, n, out lo, out hi);
+                c1 = TVec.MultiplyAdd(lo, x2, c1);
+                d1 = TVec.MultiplyAdd(hi, x3, d1);
+            }
+        }
+
+        for (; j < cols; j++)
+        {
+            // j is a multiple of 4 here, then one more: an even column is a pair's low half, an odd one its high half.
+            ref uint p = ref Pair(ref w, j & ~1, rows);
+            TVec x0 = TVec.Broadcast(Unsafe.Add(ref x, j));
+            TVec.LoadBFloat16Pairs(ref p, 0, out lo, out hi);
+            a0 = TVec.MultiplyAdd((j & 1) == 0 ? lo : hi, x0, a0);
+            if (nv > 1)
+            {
+                TVec.LoadBFloat16Pairs(ref p, n, out lo, out hi);
+                a1 = TVec.MultiplyAdd((j & 1) == 0 ? lo : hi, x0, a1);
+            }
+        }
+
+        TVec.Store(TVec.Add(TVec.Add(a0, b0), TVec.Add(c0, d0)), ref y, 0);
+        if (nv > 1)
+        {
+            TVec.Store(TVec.Add(TVec.Add(a1, b1), TVec.Add(c1, d1)), ref y, n);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Fixed;
+
+// Widening bfloat16 to fp32 is a 16-bit shift: a bfloat16 is the high half of the fp32 with the same bits. The reduced
+// layout (ReducedLayout) stores two columns' values in each 32-bit slot, so one load and two integer operations give two
+// full vectors of fp32 weights: the low value shifted up, the high one with the low half masked off. Integer shifts and
+// masks exist at every width, so this is the same code on AVX-512, AVX2, SSE, NEON and the scalar fallback (no F16C or
+// AVX-512 BF16 instruction is needed, and the result is exact: no rounding happens when widening).
+internal readonly partial struct Simd512
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBFloat16Pairs(ref uint source, nuint offset, out Simd512 low, out Simd512 high)
+    {
+        Vector512<uint> pair = Vector512.LoadUnsafe(ref source, offset);
+        low = new(Vector512.ShiftLeft(pair, 16).AsSingle());
+        high = new((pair & Vector512.Create(0xFFFF0000u)).AsSingle());
+    }
+}
+
+internal readonly partial struct Simd256
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBFloat16Pairs(ref uint source, nuint offset, out Simd256 low, out Simd256 high)
+    {
+        Vector256<uint> pair = Vector256.LoadUnsafe(ref source, offset);
+        low = new(Vector256.ShiftLeft(pair, 16).AsSingle());
+        high = new((pair & Vector256.Create(0xFFFF0000u)).AsSingle());
+    }
+}
+
+internal readonly partial struct Simd128
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBFloat16Pairs(ref uint source, nuint offset, out Simd128 low, out Simd128 high)
+    {
+        Vector128<uint> pair = Vector128.LoadUnsafe(ref source, offset);
+        low = new(Vector128.ShiftLeft(pair, 16).AsSingle());
+        high = new((pair & Vector128.Create(0xFFFF0000u)).AsSingle());
+    }
+}
+
+internal readonly partial struct Simd1
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBFloat16Pairs(ref uint source, nuint offset, out Simd1 low, out Simd1 high)
+    {
+        uint pair = Unsafe.Add(ref source, offset);
+        low = new(BitConverter.UInt32BitsToSingle(pair << 16));
+        high = new(BitConverter.UInt32BitsToSingle(pair & 0xFFFF0000u));
+    }
+}
