@@ -50,6 +50,7 @@ public static class ReportWriter
         Targets(md, data, rtneural);
         RtNeuralTable(md, rtneural);
         StepTables(md, data);
+        BFloat16Table(md, data);
         ForwardTables(md, data);
         TrainingTables(md, data);
         LatencyTable(md, data);
@@ -191,6 +192,27 @@ public static class ReportWriter
                 n.Display, Ns(rtneural.Median(n.Key, "fixed")), Ns(rtneural.Median(n.Key, "rtneural")), FixedOverRtNeural(rtneural, n.Key),
                 Invariant($"{rtneural.Runs(n.Key, "fixed")} / {rtneural.Runs(n.Key, "rtneural")}"),
                 rtneural.MaxDifference(n.Key) is { } d ? d.ToString("0.0e+00", CultureInfo.InvariantCulture) : "—",
+            }));
+    }
+
+    private static void BFloat16Table(StringBuilder md, ReportData data)
+    {
+        md.AppendLine("## bfloat16 weights (`WeightPrecision.BFloat16`): per-call medians");
+        md.AppendLine();
+        md.AppendLine("The same networks declared with `WeightPrecision = WeightPrecision.BFloat16` (`Benchmarks/Models/ReducedNetworks.cs`),");
+        md.AppendLine("same weights, timed by the same `timed` child processes as the fp32 column. Their outputs differ from fp32 by the");
+        md.AppendLine("amounts in docs/precision.md. Forward is per step (one call runs a sequence); training computes in the rounded network too.");
+        md.AppendLine();
+        Table(md, ["network", "step fp32", "step bf16", "bf16 ÷ fp32", "forward fp32 / step", "forward bf16 / step", "bf16 ÷ fp32", "training fp32", "training bf16"],
+            NetworkId.All.Where(NetworkCatalog.HasBFloat16).Select(n =>
+            {
+                double? step = data.Timed("step", "generated", n), stepBf16 = data.Timed("step", "bfloat16", n);
+                double? forward = PerStep(data.Timed("forward", "generated", n)), forwardBf16 = PerStep(data.Timed("forward", "bfloat16", n));
+                return new[]
+                {
+                    n.Display, Ns(step), Ns(stepBf16), Ratio(stepBf16, step), Ns(forward), Ns(forwardBf16), Ratio(forwardBf16, forward),
+                    Us(data.Timed("training", "generated", n)), Us(data.Timed("training", "bfloat16", n)),
+                };
             }));
     }
 

@@ -37,7 +37,7 @@ public static class TimedRunner
     {
         var lines = new List<string> { Header };
         networks ??= [.. NetworkId.All];
-        var pairs = networks.SelectMany(n => Enum.GetValues<Implementation>().Select(i => (n, i.ToString())))
+        var pairs = networks.SelectMany(n => Enum.GetValues<Implementation>().Where(i => NetworkCatalog.Exists(i, n)).Select(i => (n, i.ToString())))
             .Concat(networks.Where(n => File.Exists(OrtNetwork.ModelPath(n, OrtStepBenchmarks.OnnxDirectory))).Select(n => (n, "OnnxRuntime")))
             .ToList();
         int failures = 0;
