@@ -31,6 +31,8 @@ namespace Fixed.Benchmarks;
 /// <item><c>memory [--out DIR]</c> — bytes per model instance (inference only and training) against the raw weight bytes: <c>memory.csv</c>.</item>
 /// <item><c>streams [--streams 64] [--thread-streams 256] [--rounds 7] [--quick] [--out DIR]</c> — many streams per call: single-stream
 /// against multi-stream <c>Step</c>, the FMA floor, ONNX Runtime's and PyTorch's batched step, 1 vs 2 threads (<c>streams.md</c>, <c>streams.csv</c>).</item>
+/// <item><c>precision --dir DIR [--out FILE]</c> — the error of <c>WeightPrecision.BFloat16</c> on the trained models of
+/// <c>scripts/precision/train_models.py</c> against fp32 and PyTorch (docs/precision.md).</item>
 /// <item><c>report --artifacts DIR [--out DIR]</c> — the markdown report from the results of the above.</item>
 /// </list>
 /// </summary>
@@ -61,6 +63,7 @@ public static class Program
                 "report" => Report(rest),
                 "rtneural" => RtNeuralCommand.Run(rest),
                 "streams" => Streams.StreamsCommand.Run(rest),
+                "precision" => Precision.PrecisionCommand.Run(rest),
                 "help" or "--help" or "-h" => Help(),
                 _ => throw new ArgumentException($"Unknown command '{command}'."),
             };

@@ -432,11 +432,11 @@ internal static class Parser
 
         if (Exceeds(() => spec.ParameterCount, MaxFloats, out string parameters))
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, parameters, "parameters", N0(MaxFloats)));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, parameters, "parameters", N0(MaxFloats), "reduce hiddenSize, inputSize, NumLayers or OutputSize (Window does not change the parameter count)"));
         }
         else if (Exceeds(() => checked(spec.TapeStride * spec.Window), MaxFloats, out string tape))
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, tape, "floats of BPTT tape (Window × per-step record)", N0(MaxFloats)));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, tape, "floats of BPTT tape (Window × per-step record)", N0(MaxFloats), "reduce Window (train on shorter windows, carrying the state across them with warmUp), or hiddenSize or NumLayers"));
         }
     }
 

@@ -272,11 +272,11 @@ internal static class StackParser
 
         if (Parser.Exceeds(() => spec.ParameterCount, Parser.MaxFloats, out string parameters))
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, parameters, "parameters", Parser.N0(Parser.MaxFloats)));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, parameters, "parameters", Parser.N0(Parser.MaxFloats), "reduce the layers' sizes or NumLayers (Window does not change the parameter count)"));
         }
         else if (Parser.Exceeds(() => checked(spec.Layers.Sum(l => l.IsRecurrent ? l.TapeStride * l.Window : 0L) + spec.Layers.Sum(l => 3L * l.OutputSize) * spec.Window), Parser.MaxFloats, out string tape))
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, tape, "floats of BPTT tape (Window × per-step record)", Parser.N0(Parser.MaxFloats)));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, location, spec.ClassName, tape, "floats of BPTT tape (Window × per-step record)", Parser.N0(Parser.MaxFloats), "reduce the Window of the Recurrent layers (train on shorter windows, carrying the state across them with warmUp), or their sizes"));
         }
     }
 

@@ -83,15 +83,24 @@ def rounding_cases():
     return {"value": values, "rounded": values.to(torch.bfloat16).to(torch.float32)}
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def compute():
+    """Every file this script writes, as (file name under Fixtures/bf16, tensors, metadata): also what
+    scripts/verify_fixtures.py recomputes and compares with the committed files."""
+    files = []
     for i, c in enumerate(CASES):
         m, data, meta = make(c, 9000 + i)
         name = fwd_name(c)
-        st.save(os.path.join(OUT, name + ".weights.safetensors"), m.state_dict())
-        st.save(os.path.join(OUT, name + ".data.safetensors"), data, meta)
+        files.append((name + ".weights.safetensors", m.state_dict(), None))
+        files.append((name + ".data.safetensors", data, meta))
+    files.append(("rounding.data.safetensors", rounding_cases(), None))
+    return files
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for name, tensors, meta in compute():
+        st.save(os.path.join(OUT, name), tensors, meta)
         print(name)
-    st.save(os.path.join(OUT, "rounding.data.safetensors"), rounding_cases())
 
 
 if __name__ == "__main__":

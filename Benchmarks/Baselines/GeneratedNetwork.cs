@@ -9,7 +9,7 @@ namespace Fixed.Benchmarks.Baselines;
 /// interface call of shared generic code; dynamic PGO turns that into a guarded direct call. <c>TargetStep</c>
 /// measures the plain direct call a user writes, for comparison.
 /// </remarks>
-public sealed class GeneratedNetwork<TModel> : BenchNetwork, IBatchTraining
+public sealed class GeneratedNetwork<TModel> : BenchNetwork, ILoadsWeights, IBatchTraining
     where TModel : class, IRecurrentModel<TModel>
 {
     private readonly TModel _model;
@@ -44,6 +44,9 @@ public sealed class GeneratedNetwork<TModel> : BenchNetwork, IBatchTraining
     /// <inheritdoc />
     public override Span<float> State => _state;
 
+    /// <summary>Loads safetensors weights (PyTorch state_dict names) into the model.</summary>
+    public void Load(string path) => _model.Load(path);
+
     /// <inheritdoc />
     public override void Step(ReadOnlySpan<float> input, Span<float> output) => _model.Step(_state, input, output);
 
@@ -71,4 +74,11 @@ public sealed class GeneratedNetwork<TModel> : BenchNetwork, IBatchTraining
         _adam.Step();
         _model.ZeroGrad();
     }
+}
+
+/// <summary>A benchmark network that can load safetensors weights (the generated ones).</summary>
+public interface ILoadsWeights
+{
+    /// <summary>Loads safetensors weights with PyTorch state_dict names.</summary>
+    void Load(string path);
 }

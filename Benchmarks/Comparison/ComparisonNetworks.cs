@@ -42,6 +42,8 @@ public sealed record ComparisonNetwork(string Key, string Display, Cell Cell, in
         new("lstm32", "LSTM 1→32", Cell.Lstm, 1, 32, 1),
         new("lstm64", "LSTM 1→64", Cell.Lstm, 1, 64, 1),
         new("gru32l2", "GRU 1→32→32 (2 layers)", Cell.Gru, 1, 32, 2),
+        new("gru64bf16", "GRU 1→64, bf16 weights", Cell.Gru, 1, 64, 1),
+        new("lstm64bf16", "LSTM 1→64, bf16 weights", Cell.Lstm, 1, 64, 1),
     ];
 
     /// <summary>The network named <paramref name="key"/>.</summary>

@@ -106,6 +106,8 @@ public static class RtNeuralCommand
             "lstm32" => action.Run<Lstm32Driver>(),
             "lstm64" => action.Run<Lstm64Driver>(),
             "gru32l2" => action.Run<Gru32x2Driver>(),
+            "gru64bf16" => action.Run<Gru64Bf16Driver>(),
+            "lstm64bf16" => action.Run<Lstm64Bf16Driver>(),
             _ => throw new ArgumentOutOfRangeException(nameof(network), network.Key, "No driver for this network."),
         };
 

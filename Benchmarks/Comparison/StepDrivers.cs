@@ -137,3 +137,62 @@ internal struct Gru32x2Driver : IStepDriver
 
     public readonly ReadOnlySpan<ParameterInfo> Layout => Gru1To32x2.Layout;
 }
+
+/// <summary>
+/// Rounds a model's recurrent weight matrices to bfloat16 in place, so that its fp32 <c>Parameters</c> hold exactly the
+/// values a <c>WeightPrecision.BFloat16</c> model computes with: what RTNeural (fp32 only) is then given, so that both sides
+/// run the same network.
+/// </summary>
+internal static class BFloat16Drivers
+{
+    public static void RoundMatrices(Span<float> parameters, ReadOnlySpan<ParameterInfo> layout)
+    {
+        foreach (ParameterInfo tensor in layout)
+        {
+            if (tensor.Name.Contains(".weight_ih_l", StringComparison.Ordinal) || tensor.Name.Contains(".weight_hh_l", StringComparison.Ordinal))
+            {
+                BFloat16.RoundInPlace(parameters.Slice(tensor.Offset, tensor.Length));
+            }
+        }
+    }
+}
+
+internal struct Gru64Bf16Driver : IStepDriver
+{
+    private Gru1To64Bf16 _model;
+    private Gru1To64Bf16.State _state;
+
+    public void Create(int seed)
+    {
+        (_model, _state) = (new Gru1To64Bf16(seed), default);
+        BFloat16Drivers.RoundMatrices(_model.Parameters, Gru1To64Bf16.Layout);
+    }
+
+    public void Reset() => _state = default;
+
+    public void Step(ReadOnlySpan<float> input, Span<float> output) => _model.Step(ref _state, input, output);
+
+    public readonly ReadOnlySpan<float> Parameters => ((IParameters)_model).ParameterValues;
+
+    public readonly ReadOnlySpan<ParameterInfo> Layout => Gru1To64Bf16.Layout;
+}
+
+internal struct Lstm64Bf16Driver : IStepDriver
+{
+    private Lstm1To64Bf16 _model;
+    private Lstm1To64Bf16.State _state;
+
+    public void Create(int seed)
+    {
+        (_model, _state) = (new Lstm1To64Bf16(seed), default);
+        BFloat16Drivers.RoundMatrices(_model.Parameters, Lstm1To64Bf16.Layout);
+    }
+
+    public void Reset() => _state = default;
+
+    public void Step(ReadOnlySpan<float> input, Span<float> output) => _model.Step(ref _state, input, output);
+
+    public readonly ReadOnlySpan<float> Parameters => ((IParameters)_model).ParameterValues;
+
+    public readonly ReadOnlySpan<ParameterInfo> Layout => Lstm1To64Bf16.Layout;
+}

@@ -49,13 +49,35 @@ public static class NetworkCatalog
             _ => throw new ArgumentOutOfRangeException(nameof(network), network, "Not a network of the benchmark grid."),
         };
 
-    /// <summary>One implementation by name: generated, scalar or tensorprimitives (baselines get the generated model's weights).</summary>
+    /// <summary>Whether <paramref name="network"/> has a <see cref="Implementation.BFloat16"/> declaration (input-1 GRU and LSTM, hidden 32 and up).</summary>
+    public static bool HasBFloat16(NetworkId network) =>
+        network.Input == 1 && network.Hidden >= 32 && network.Cell is Cell.Gru or Cell.Lstm;
+
+    /// <summary>Whether <paramref name="implementation"/> exists for <paramref name="network"/>.</summary>
+    public static bool Exists(Implementation implementation, NetworkId network) =>
+        implementation != Implementation.BFloat16 || HasBFloat16(network);
+
+    /// <summary>The <c>WeightPrecision.BFloat16</c> declaration of <paramref name="network"/> (<see cref="HasBFloat16"/>).</summary>
+    public static BenchNetwork CreateBFloat16(NetworkId network, int seed = Seed) =>
+        (network.Cell, network.Input, network.Hidden) switch
+        {
+            (Cell.Gru, 1, 32) => new GeneratedNetwork<Gru1To32Bf16>(network, seed),
+            (Cell.Gru, 1, 64) => new GeneratedNetwork<Gru1To64Bf16>(network, seed),
+            (Cell.Gru, 1, 128) => new GeneratedNetwork<Gru1To128Bf16>(network, seed),
+            (Cell.Lstm, 1, 32) => new GeneratedNetwork<Lstm1To32Bf16>(network, seed),
+            (Cell.Lstm, 1, 64) => new GeneratedNetwork<Lstm1To64Bf16>(network, seed),
+            (Cell.Lstm, 1, 128) => new GeneratedNetwork<Lstm1To128Bf16>(network, seed),
+            _ => throw new ArgumentOutOfRangeException(nameof(network), network, "No WeightPrecision.BFloat16 declaration of this network."),
+        };
+
+    /// <summary>One implementation by name: generated, bfloat16, scalar or tensorprimitives (all get the generated model's weights).</summary>
     public static BenchNetwork Create(Implementation implementation, NetworkId network, int seed = Seed)
     {
         BenchNetwork generated = CreateGenerated(network, seed);
         BenchNetwork result = implementation switch
         {
             Implementation.Generated => generated,
+            Implementation.BFloat16 => CreateBFloat16(network, seed),
             Implementation.Scalar => new ScalarNetwork(network, Window),
             Implementation.TensorPrimitives => new TensorPrimitivesNetwork(network, Window),
             _ => throw new ArgumentOutOfRangeException(nameof(implementation), implementation, null),
@@ -80,4 +102,7 @@ public enum Implementation
 
     /// <summary><see cref="TensorPrimitivesNetwork"/>.</summary>
     TensorPrimitives,
+
+    /// <summary>The generated model declared with <c>WeightPrecision.BFloat16</c> (only where <see cref="NetworkCatalog.HasBFloat16"/>).</summary>
+    BFloat16,
 }

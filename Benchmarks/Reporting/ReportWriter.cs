@@ -50,6 +50,7 @@ public static class ReportWriter
         Targets(md, data, rtneural);
         RtNeuralTable(md, rtneural);
         StepTables(md, data);
+        BFloat16Table(md, data);
         ForwardTables(md, data);
         TrainingTables(md, data);
         LatencyTable(md, data);
@@ -194,6 +195,27 @@ public static class ReportWriter
             }));
     }
 
+    private static void BFloat16Table(StringBuilder md, ReportData data)
+    {
+        md.AppendLine("## bfloat16 weights (`WeightPrecision.BFloat16`): per-call medians");
+        md.AppendLine();
+        md.AppendLine("The same networks declared with `WeightPrecision = WeightPrecision.BFloat16` (`Benchmarks/Models/ReducedNetworks.cs`),");
+        md.AppendLine("same weights, timed by the same `timed` child processes as the fp32 column. Their outputs differ from fp32 by the");
+        md.AppendLine("amounts in docs/precision.md. Forward is per step (one call runs a sequence); training computes in the rounded network too.");
+        md.AppendLine();
+        Table(md, ["network", "step fp32", "step bf16", "bf16 ÷ fp32", "forward fp32 / step", "forward bf16 / step", "bf16 ÷ fp32", "training fp32", "training bf16"],
+            NetworkId.All.Where(NetworkCatalog.HasBFloat16).Select(n =>
+            {
+                double? step = data.Timed("step", "generated", n), stepBf16 = data.Timed("step", "bfloat16", n);
+                double? forward = PerStep(data.Timed("forward", "generated", n)), forwardBf16 = PerStep(data.Timed("forward", "bfloat16", n));
+                return new[]
+                {
+                    n.Display, Ns(step), Ns(stepBf16), Ratio(stepBf16, step), Ns(forward), Ns(forwardBf16), Ratio(forwardBf16, forward),
+                    Us(data.Timed("training", "generated", n)), Us(data.Timed("training", "bfloat16", n)),
+                };
+            }));
+    }
+
     private static string RtNeuralNs(RtNeuralResults? rtneural, string key) =>
         rtneural is null ? "not measured" : Ns(rtneural.Median(key, "rtneural"));
 
@@ -302,13 +324,14 @@ public static class ReportWriter
         md.AppendLine("### Batched: 32 sequences per Backward (µs per sequence)");
         md.AppendLine();
         md.AppendLine("`Backward(inputs, targets, batchSize: 32)` over 32 sequences of the same window (MSE over every step), then one clip, Adam");
-        md.AppendLine("step and zero_grad; the call's median ÷ 32, beside the single-sequence iteration above.");
+        md.AppendLine("step and zero_grad, against the same 32 sequences through 32 single-sequence `Backward` calls and the same update (the");
+        md.AppendLine("sequence-by-sequence loop), alternated call by call in one process; each call's median ÷ 32.");
         md.AppendLine();
-        Table(md, ["network", "batch 32, per sequence", "one sequence per iteration", "batch ÷ single"],
+        Table(md, ["network", "batch 32, per sequence", "loop of 32, per sequence", "batch ÷ loop"],
             NetworkId.All.Select(n =>
             {
-                double? batch = data.Timed("training-batch32", "generated", n), single = data.Timed("training", "generated", n);
-                return new[] { n.Display, Us(batch), Us(single), Ratio(batch, single) };
+                double? batch = data.Timed("training-batch32", "generated", n), loop = data.Timed("training-loop32", "generated", n);
+                return new[] { n.Display, Us(batch), Us(loop), Ratio(batch, loop) };
             }));
     }
 

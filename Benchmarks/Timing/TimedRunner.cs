@@ -37,7 +37,7 @@ public static class TimedRunner
     {
         var lines = new List<string> { Header };
         networks ??= [.. NetworkId.All];
-        var pairs = networks.SelectMany(n => Enum.GetValues<Implementation>().Select(i => (n, i.ToString())))
+        var pairs = networks.SelectMany(n => Enum.GetValues<Implementation>().Where(i => NetworkCatalog.Exists(i, n)).Select(i => (n, i.ToString())))
             .Concat(networks.Where(n => File.Exists(OrtNetwork.ModelPath(n, OrtStepBenchmarks.OnnxDirectory))).Select(n => (n, "OnnxRuntime")))
             .ToList();
         int failures = 0;
@@ -134,8 +134,7 @@ public static class TimedRunner
             // once; reported per sequence (the call's time ÷ BatchSize), so it reads against the single-sequence line above.
             float[] batchInputs = GridBenchmark.RandomVector(BatchSize * NetworkCatalog.Window * network.Input, 19);
             float[] batchTargets = GridBenchmark.RandomVector(BatchSize * NetworkCatalog.Window, 23);
-            (int calls, double median, double p25, double p75) = Measure(chunk => TimeBatchTraining(batched, net, batchInputs, batchTargets, chunk), 1, 3, subtractTimer: false);
-            Print("training-batch" + BatchSize.ToString(CultureInfo.InvariantCulture), network, name, (calls, median / BatchSize, p25 / BatchSize, p75 / BatchSize));
+            MeasureBatchAgainstLoop(batched, net, network, name, batchInputs, batchTargets);
         }
 
         return 0;
@@ -213,6 +212,44 @@ public static class TimedRunner
         }
     }
 
+    /// <summary>
+    /// <c>training-batch32</c> against <c>training-loop32</c>, alternated call by call in this process so that both see the same
+    /// load: one batched Backward of <see cref="BatchSize"/> sequences, then clip + Adam + zero_grad; against the same sequences
+    /// through <see cref="BatchSize"/> single-sequence Backward calls (the sequence-by-sequence loop), then the same update.
+    /// Both printed per sequence (the call's median ÷ <see cref="BatchSize"/>).
+    /// </summary>
+    private static void MeasureBatchAgainstLoop(IBatchTraining batched, BenchNetwork net, NetworkId network, string name, float[] inputs, float[] targets)
+    {
+        long[] batch = new long[20_000], loop = new long[20_000];
+        var clock = Stopwatch.StartNew();
+        int rounds = 0;
+        while (clock.Elapsed < 2 * WarmTime || rounds < 6)
+        {
+            TimeBatchTraining(batched, net, inputs, targets, batch.AsSpan(0, 1));
+            TimeLoopTraining(net, inputs, targets, loop.AsSpan(0, 1));
+            rounds++;
+        }
+
+        int count = 0;
+        clock.Restart();
+        while ((clock.Elapsed < 4 * MeasureTime || count < 15) && count < batch.Length)
+        {
+            TimeBatchTraining(batched, net, inputs, targets, batch.AsSpan(count, 1));
+            TimeLoopTraining(net, inputs, targets, loop.AsSpan(count, 1));
+            count++;
+        }
+
+        string size = BatchSize.ToString(CultureInfo.InvariantCulture);
+        Print("training-batch" + size, network, name, PerSequence(batch.AsSpan(0, count)));
+        Print("training-loop" + size, network, name, PerSequence(loop.AsSpan(0, count)));
+    }
+
+    private static (int Calls, double Median, double P25, double P75) PerSequence(Span<long> ticks)
+    {
+        double[] sorted = Sorted(ticks);
+        return (ticks.Length, Percentile(sorted, 0.5) / BatchSize, Percentile(sorted, 0.25) / BatchSize, Percentile(sorted, 0.75) / BatchSize);
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void TimeBatchTraining(IBatchTraining batched, BenchNetwork net, float[] inputs, float[] targets, Span<long> ticks)
     {
@@ -220,6 +257,23 @@ public static class TimedRunner
         {
             long start = Stopwatch.GetTimestamp();
             batched.BackwardBatch(inputs, targets, BatchSize);
+            net.ClipStepZero();
+            ticks[i] = Stopwatch.GetTimestamp() - start;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TimeLoopTraining(BenchNetwork net, float[] inputs, float[] targets, Span<long> ticks)
+    {
+        int length = inputs.Length / BatchSize, targetLength = targets.Length / BatchSize;
+        for (int i = 0; i < ticks.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int b = 0; b < BatchSize; b++)
+            {
+                net.Backward(inputs.AsSpan(b * length, length), targets.AsSpan(b * targetLength, targetLength));
+            }
+
             net.ClipStepZero();
             ticks[i] = Stopwatch.GetTimestamp() - start;
         }

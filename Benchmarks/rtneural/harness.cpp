@@ -250,5 +250,11 @@ int main(int argc, char** argv)
         return run<LstmModel64, 1, true>(options, json);
     if(n == "gru32l2")
         return run<GruModel32x2, 1, false, 2>(options, json);
-    fail("unknown network " + n + " (gru8, gru32, gru64, gru3x32, lstm32, lstm64, gru32l2)");
+    // Our WeightPrecision.BFloat16 declarations, exported with their weight matrices rounded to bfloat16: RTNeural runs the
+    // same network in fp32 (it has no reduced-precision storage).
+    if(n == "gru64bf16")
+        return run<GruModel64, 1>(options, json);
+    if(n == "lstm64bf16")
+        return run<LstmModel64, 1, true>(options, json);
+    fail("unknown network " + n + " (gru8, gru32, gru64, gru3x32, lstm32, lstm64, gru32l2, gru64bf16, lstm64bf16)");
 }

@@ -50,7 +50,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NetworkTooLarge = Error(
         "FIXED011", "Network too large",
-        "'{0}' would have {1} {2}, over the limit of {3}: reduce HiddenSize, InputSize, NumLayers, OutputSize or Window");
+        "'{0}' would have {1} {2}, over the limit of {3}: {4}");
 
     public static readonly DiagnosticDescriptor NotAClass = Error(
         "FIXED012", "Not an instance class",

@@ -3,60 +3,46 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.RegularExpressions;
 using Fixed.Tests.Generator;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 
 namespace Fixed.Tests.Docs;
 
 /// <summary>
-/// Every <c>```csharp</c> block of the repository's README.md, compiled with the Fixed generator, so that every snippet
-/// a reader pastes compiles. The README is read from the source tree, found by walking up from this file.
+/// Every <c>```csharp</c> block of the repository's README.md, compiled exactly as a reader would paste it: as the whole
+/// <c>Program.cs</c> of a fresh <c>dotnet new console</c> app (top-level statements, the SDK's implicit usings, nullable on,
+/// an executable) that references the Fixed package, with the generator running. Nothing is added to the snippet, so a
+/// snippet that uses a name it does not declare, or declares a type before its statements, fails here.
+/// The README is read from the source tree, found by walking up from this file.
 /// </summary>
 public sealed partial class ReadmeSnippetTests
 {
     /// <summary>Fewer snippets than this means the guide lost its examples (or the extraction broke): a failure.</summary>
     private const int MinimumSnippets = 5;
 
-    /// <summary>The usings every snippet gets; a snippet's own <c>using</c> lines are added (without duplicates).</summary>
-    private static readonly string[] ScaffoldUsings = ["using System;", "using System.Collections.Generic;", "using Fixed;"];
-
     /// <summary>
-    /// The scaffold: what the README's fragments assume without declaring. The guide's running example is an IMU
-    /// gesture classifier (<c>ImuClassifier</c>, as in examples/GestureLstm) held in <c>model</c>; spans are given as
-    /// arrays (which convert to <c>Span</c>/<c>ReadOnlySpan</c>) because fields cannot be spans. The snippet's
-    /// statements become the body of <c>Run</c>, so a snippet's own locals (e.g. <c>var model = new RnnRegression()</c>)
-    /// shadow these fields. <c>/*TYPES*/</c> is replaced by the snippet's type declarations, <c>/*STATEMENTS*/</c> by its statements.
+    /// What the .NET SDK generates for a console project with <c>&lt;ImplicitUsings&gt;enable&lt;/ImplicitUsings&gt;</c>
+    /// (the default of <c>dotnet new console</c>): Microsoft.NET.Sdk's implicit usings.
     /// </summary>
-    private const string Scaffold = """
-        [Recurrent(3, 64, Cell = Cell.Lstm, NumLayers = 2, OutputSize = 4, Window = 128)]
-        public partial class ImuClassifier;
-
-        // ---- the snippet's type declarations ----
-        /*TYPES*/
-        // ---- end ----
-
-        internal static class ReadmeSnippet
-        {
-            private static ImuClassifier model = new();
-            private static float[] input = new float[3], output = new float[4];
-            private static float[] inputs = new float[16 * 32 * 3], outputs = new float[32 * 4], targets = new float[16 * 4];
-            private static IEnumerable<float> sensor = [];
-            private static int epoch;
-
-            public static void Run()
-            {
-                // ---- the snippet's statements ----
-        /*STATEMENTS*/
-                // ---- end ----
-            }
-        }
+    private const string ImplicitUsings = """
+        global using global::System;
+        global using global::System.Collections.Generic;
+        global using global::System.IO;
+        global using global::System.Linq;
+        global using global::System.Net.Http;
+        global using global::System.Threading;
+        global using global::System.Threading.Tasks;
         """;
 
+    /// <summary>A console app, as <c>dotnet new console</c> creates it (nullable enabled).</summary>
+    private static readonly CSharpCompilationOptions ConsoleApp =
+        new(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable);
+
     /// <summary>
-    /// The AdditionalFiles the scaffold's project has, by the name a snippet's <c>Weights = "..."</c> gives: the README's
+    /// The AdditionalFiles a snippet's project has, by the name a snippet's <c>Weights = "..."</c> gives: the README's
     /// model is nn.RNN(1, 32) + nn.Linear(32, 1), whose PyTorch-written weights are a parity fixture.
     /// </summary>
     private static readonly Dictionary<string, string> WeightsFixtures = new(StringComparer.Ordinal)
@@ -86,36 +72,65 @@ public sealed partial class ReadmeSnippetTests
 
     [Theory]
     [MemberData(nameof(SnippetIndices))]
-    public void ReadmeSnippet_Compiles(int index, int readmeLine)
+    public void ReadmeSnippet_CompilesAsTheProgramOfAFreshConsoleApp(int index, int readmeLine)
     {
         Snippet snippet = ReadSnippets()[index];
-        (string usings, string types, string statements, List<string> declared) = Split(snippet.Code);
-        string source = usings + Scaffold
-            .Replace("/*TYPES*/", types, StringComparison.Ordinal)
-            .Replace("/*STATEMENTS*/", statements, StringComparison.Ordinal);
-
         List<AdditionalText> weights = [];
         foreach (Match match in WeightsPattern().Matches(snippet.Code))
         {
             string name = match.Groups[1].Value;
             Assert.True(WeightsFixtures.TryGetValue(name, out string? fixture),
-                $"README.md line {readmeLine}: the snippet embeds \"{name}\", which the test scaffold has no file for; add it to {nameof(WeightsFixtures)}.");
+                $"README.md line {readmeLine}: the snippet embeds \"{name}\", which this test has no file for; add it to {nameof(WeightsFixtures)}.");
             weights.Add(TestAdditionalText.Encoded("/readme/" + name, File.ReadAllBytes(Path.Combine(TestsDirectory(), fixture))));
         }
 
-        GeneratorRun run = GeneratorHarness.Run(source, weights);
-
-        // The generator's own diagnostics (FIXED0xx) are reported beside the compilation's, not in it.
-        Diagnostic[] errors = [.. run.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error), .. run.CompilationErrors];
+        (GeneratorRun run, Diagnostic[] errors) = CompileAsProgram(snippet.Code, weights);
         Assert.True(errors.Length == 0,
-            $"README.md line {readmeLine}: the snippet does not compile:{Environment.NewLine}" +
-            GeneratorHarness.Describe(errors) + Environment.NewLine + "as compiled:" + Environment.NewLine + Numbered(source));
-        foreach (string name in declared)
+            $"README.md line {readmeLine}: the snippet does not compile as a console app's Program.cs:{Environment.NewLine}" +
+            GeneratorHarness.Describe(errors) + Environment.NewLine + "as compiled:" + Environment.NewLine + Numbered(snippet.Code));
+        foreach (Match declared in PartialClassPattern().Matches(snippet.Code))
         {
+            string name = declared.Groups[1].Value;
             Assert.True(run.GeneratedSources.Any(s => s.HintName == name + ".g.cs"),
-                $"README.md line {readmeLine}: the generator produced no source for [Recurrent] class {name}; it produced " +
+                $"README.md line {readmeLine}: the generator produced no source for class {name}; it produced " +
                 string.Join(", ", run.GeneratedSources.Select(s => s.HintName)) + ".");
         }
+    }
+
+    /// <summary>
+    /// The check itself: the README's first snippet as it stood before issue 17 (a type declared before the statements,
+    /// and a <c>sensor</c> it never declares) must fail exactly as it failed for a reader.
+    /// </summary>
+    [Fact]
+    public void CompileAsProgram_SnippetWithTypeBeforeStatementsAndAnUndeclaredName_FailsAsItDidForAReader()
+    {
+        const string Broken = """
+            using Fixed;
+
+            [Recurrent(inputSize: 1, hiddenSize: 32, OutputSize = 1)]
+            public partial class RnnRegression;
+
+            var model = new RnnRegression();
+            var state = default(RnnRegression.State);
+            Span<float> y = stackalloc float[1];
+            foreach (float x in sensor) model.Step(ref state, [x], y);
+            """;
+
+        (_, Diagnostic[] errors) = CompileAsProgram(Broken, []);
+
+        Assert.Contains(errors, e => e.Id == "CS8803"); // top-level statements must precede namespace and type declarations
+        Assert.Contains(errors, e => e.Id == "CS0103" && e.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("sensor", StringComparison.Ordinal));
+    }
+
+    /// <summary>Compiles <paramref name="code"/> as the Program.cs of a fresh console app; returns the run and every error (the generator's too).</summary>
+    private static (GeneratorRun Run, Diagnostic[] Errors) CompileAsProgram(string code, IEnumerable<AdditionalText> additionalFiles)
+    {
+        GeneratorRun run = GeneratorHarness.Run(
+            GeneratorHarness.CreateDriver(additionalFiles),
+            GeneratorHarness.Compile([("Program.cs", code), ("Readme.GlobalUsings.g.cs", ImplicitUsings)], ConsoleApp));
+
+        // The generator's own diagnostics (FIXED0xx) are reported beside the compilation's, not in it.
+        return (run, [.. run.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error), .. run.CompilationErrors]);
     }
 
     /// <summary>One <c>```csharp</c> block: its first code line's number in README.md (1-based) and its text.</summary>
@@ -147,49 +162,6 @@ public sealed partial class ReadmeSnippetTests
         return snippets;
     }
 
-    /// <summary>
-    /// Splits a fragment into usings, type-level declarations and statements: a line starting with <c>[Recurrent</c>
-    /// and the lines after it up to its <c>partial class</c> line stay at type level (C# does not allow a type
-    /// declaration inside a method, nor top-level statements after one); <c>using X;</c> lines go to the file's top;
-    /// the rest is the body of a method. Returns the names of the <c>[Recurrent]</c> classes declared.
-    /// </summary>
-    private static (string Usings, string Types, string Statements, List<string> Declared) Split(string code)
-    {
-        var usings = new List<string>(ScaffoldUsings);
-        var types = new StringBuilder();
-        var statements = new StringBuilder();
-        var declared = new List<string>();
-        bool inDeclaration = false;
-        foreach (string line in code.Split('\n'))
-        {
-            string trimmed = line.TrimStart();
-            if (inDeclaration || trimmed.StartsWith("[Recurrent", StringComparison.Ordinal))
-            {
-                types.AppendLine(line);
-                Match name = PartialClassPattern().Match(line);
-                inDeclaration = !name.Success;
-                if (name.Success)
-                {
-                    declared.Add(name.Groups[1].Value);
-                }
-            }
-            else if (UsingPattern().IsMatch(line))
-            {
-                if (!usings.Contains(trimmed.TrimEnd(), StringComparer.Ordinal))
-                {
-                    usings.Add(trimmed.TrimEnd());
-                }
-            }
-            else
-            {
-                statements.AppendLine(line);
-            }
-        }
-
-        Assert.False(inDeclaration, "A [Recurrent] attribute in a README snippet is not followed by a 'partial class' line.");
-        return (string.Join(Environment.NewLine, usings) + Environment.NewLine + Environment.NewLine, types.ToString(), statements.ToString(), declared);
-    }
-
     private static string Numbered(string source) =>
         string.Join(Environment.NewLine, source.Split('\n').Select((l, i) => $"{i + 1,4}: {l.TrimEnd('\r')}"));
 
@@ -217,7 +189,4 @@ public sealed partial class ReadmeSnippetTests
 
     [GeneratedRegex(@"\bpartial\s+class\s+([A-Za-z_][A-Za-z0-9_]*)")]
     private static partial Regex PartialClassPattern();
-
-    [GeneratedRegex(@"^\s*using\s+[A-Za-z_][A-Za-z0-9_.]*\s*;\s*(//.*)?$")]
-    private static partial Regex UsingPattern();
 }

@@ -99,7 +99,7 @@ public sealed class DiagnosticTests
     [Fact]
     public void TooManyParameters_ReportsFIXED011OnTheAttribute() =>
         DiagnosticAssert.Reports("[Recurrent(300000000, 1)] public partial class M;",
-            "FIXED011", "Recurrent(300000000, 1)", "300,000,003 parameters", "268,435,456");
+            "FIXED011", "Recurrent(300000000, 1)", "300,000,003 parameters", "268,435,456", "Window does not change the parameter count");
 
     [Fact]
     public void HiddenHundredThousand_ReportsFIXED011WithTheParameterCount()
@@ -113,7 +113,7 @@ public sealed class DiagnosticTests
     [Fact]
     public void TapeTooLong_ReportsFIXED011NamingTheTape() =>
         DiagnosticAssert.Reports("[Recurrent(1, 32, Window = 100000000)] public partial class M;",
-            "FIXED011", "Recurrent(1, 32, Window = 100000000)", "12,900,000,000 floats of BPTT tape");
+            "FIXED011", "Recurrent(1, 32, Window = 100000000)", "12,900,000,000 floats of BPTT tape", "reduce Window (train on shorter windows");
 
     [Fact]
     public void SizesWhoseProductOverflowsLong_ReportFIXED011WithoutWrappingAround()

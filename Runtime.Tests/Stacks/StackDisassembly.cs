@@ -16,7 +16,7 @@ internal static partial class StackDisassembly
     public const string Mode = "stack-disasm";
 
     /// <summary>The methods listed: the stack's per-step body and the recurrent engines' Step (and what they call).</summary>
-    public const string Methods = "Advance Step CheckState";
+    public const string Methods = "Advance Step GeneralStep CheckState";
 
     /// <summary>The child: a few steps of <see cref="Stack"/>. Run with tiered compilation off, each method is compiled once, fully optimized.</summary>
     public static int RunChild()

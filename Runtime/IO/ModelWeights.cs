@@ -83,7 +83,7 @@ public static class ModelWeights
     public static void Save(Stream stream, ReadOnlySpan<ParameterInfo> layout, ReadOnlySpan<float> parameters, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        SafeTensorWriter.Write(stream, ToTensors(layout, parameters), metadata);
+        SafeTensorWriter.Write(stream, ToTensors(layout, parameters), WithDescription(layout, metadata));
     }
 
     /// <summary>
@@ -98,7 +98,22 @@ public static class ModelWeights
     public static void Save(string path, ReadOnlySpan<ParameterInfo> layout, ReadOnlySpan<float> parameters, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        SafeTensorWriter.Write(path, ToTensors(layout, parameters), metadata);
+        SafeTensorWriter.Write(path, ToTensors(layout, parameters), WithDescription(layout, metadata));
+    }
+
+    /// <summary>The model's description (<see cref="ModelDescription"/>) beside the caller's entries, which win on a clash.</summary>
+    private static Dictionary<string, string> WithDescription(ReadOnlySpan<ParameterInfo> layout, IReadOnlyDictionary<string, string>? metadata)
+    {
+        Dictionary<string, string> all = ModelDescription.Metadata(layout);
+        if (metadata is not null)
+        {
+            foreach (KeyValuePair<string, string> entry in metadata)
+            {
+                all[entry.Key] = entry.Value;
+            }
+        }
+
+        return all;
     }
 
     /// <summary>
@@ -118,7 +133,7 @@ public static class ModelWeights
             string name = fileNames[i];
             if (!file.TryGetTensor(name, out SafeTensorEntry entry))
             {
-                throw Invalid($"missing tensor {SafeTensorText.Quote(name)}{PrefixHint(file, parameter.Name)}; the file has {SafeTensorText.Names(NamesOf(file))}.");
+                throw Mismatch(file, layout, $"missing tensor {SafeTensorText.Quote(name)}{PrefixHint(file, parameter.Name)}; the file has {SafeTensorText.Names(NamesOf(file))}.");
             }
 
             if (entry.DType != SafeTensorDType.F32)
@@ -128,7 +143,7 @@ public static class ModelWeights
 
             if (!SameShape(entry.Shape, parameter.Shape))
             {
-                throw Invalid($"tensor {SafeTensorText.Quote(name)}: expected shape {SafeTensorText.Shape(parameter.Shape)}, got {SafeTensorText.Shape(entry.Shape)}.");
+                throw Mismatch(file, layout, $"tensor {SafeTensorText.Quote(name)}: expected shape {SafeTensorText.Shape(parameter.Shape)}, got {SafeTensorText.Shape(entry.Shape)}.");
             }
 
             file.CopyFloats(entry, scratch.AsSpan(parameter.Offset, parameter.Length));
@@ -138,7 +153,7 @@ public static class ModelWeights
         {
             if (!expected.Contains(entry.Name) && !(otherPrefix is not null && entry.Name.StartsWith(otherPrefix, StringComparison.Ordinal)))
             {
-                throw Invalid($"unexpected tensor {SafeTensorText.Quote(entry.Name)}: the model has exactly {SafeTensorText.Names(fileNames)}.");
+                throw Mismatch(file, layout, $"unexpected tensor {SafeTensorText.Quote(entry.Name)}: the model has exactly {SafeTensorText.Names(fileNames)}.");
             }
         }
 
@@ -271,4 +286,15 @@ public static class ModelWeights
     }
 
     private static InvalidDataException Invalid(FormattableString message) => new(FormattableString.Invariant(message));
+
+    /// <summary>
+    /// A tensor that does not fit, explained first by the setting that differs when the file says which model wrote it
+    /// (Fixed's <c>__metadata__</c>, <see cref="ModelDescription"/>); files without it (PyTorch's) keep the shape message alone.
+    /// </summary>
+    private static InvalidDataException Mismatch(SafeTensorFile file, ReadOnlySpan<ParameterInfo> layout, FormattableString message)
+    {
+        string? difference = ModelDescription.Difference(file.Metadata, layout);
+        string detail = FormattableString.Invariant(message);
+        return new InvalidDataException(difference is null ? detail : difference + ": " + detail);
+    }
 }

@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Fixed.Engine;
 
@@ -82,6 +83,23 @@ public static partial class RecurrentEngine<TShape>
         get => Shape<TShape>.TapeLength * TapeSequences;
     }
 
+    /// <summary>
+    /// Floats of the tape for one sequence at a time: what a layer stack's recurrent layer owns (the stack runs its batch
+    /// sequence by sequence through <see cref="Record"/> and <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>).
+    /// </summary>
+    public static int SequenceTapeLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.TapeLength;
+    }
+
+    /// <summary>Floats of Backward's working memory for one sequence at a time (a layer stack's recurrent layer).</summary>
+    public static int SequenceWorkLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.WorkLength;
+    }
+
     /// <summary>Floats of Backward's working memory a model must own: one sequence's, for each sequence the tape holds.</summary>
     public static int WorkLength
     {
@@ -91,6 +109,52 @@ public static partial class RecurrentEngine<TShape>
 
     /// <summary>One time step: advances <paramref name="state"/> and writes <c>OutputSize</c> outputs.</summary>
     public static void Step(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
+    {
+        if (IsStraight)
+        {
+            // The whole step inlined here (RecurrentEngine.Straight.cs); the checks as below, their messages out of line.
+            if (state.Length != StateLength || input.Length != I || output.Length != O)
+            {
+                ThrowStepLengths(state, input, output);
+            }
+
+            Unsafe.SkipInit(out StraightSums sumsBuffer);
+            ref float sums = ref Unsafe.As<StraightSums, float>(ref sumsBuffer);
+            ref float packed = ref parameters.PackedReference;
+            ref float h = ref MemoryMarshal.GetReference(state);
+            ref float x = ref MemoryMarshal.GetReference(input);
+            ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
+            ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
+
+            // StraightCell, written out: each call a first-level inline (see there). Vector512.IsHardwareAccelerated is a
+            // constant when the JIT reads the test, so without AVX-512 the 512-bit branch is not even imported (its Vector512
+            // calls would be software fallbacks, inlined into a dead branch, and exhaust the inlining the live one needs).
+            if (Vector512.IsHardwareAccelerated && PackedLayout<TShape>.Lanes == 16)
+            {
+                Inputs512(ref packed, ref x, ref sums);
+                Block512(PackedLayout<TShape>.Rows / 16, ref hidden, H, ref h, ref hiddenSums, ref hiddenSums);
+                Update512(ref sums, ref h);
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                Inputs256(ref packed, ref x, ref sums);
+                Block256(PackedLayout<TShape>.Rows / 8, ref hidden, H, ref h, ref hiddenSums, ref hiddenSums);
+                Update256(ref sums, ref h);
+            }
+
+            StraightHead(ref parameters.ValuesReference, ref h, ref MemoryMarshal.GetReference(output));
+        }
+        else
+        {
+            // Its own method: inlined here, the general path (compiled whether or not IsStraight holds, as the JIT decides
+            // inlining before it folds the test) would use up the inlining the straight path needs.
+            GeneralStep(parameters, state, input, output);
+        }
+    }
+
+    /// <summary>The layer-by-layer step every shape can take (internal: the tests hold the straight path to it).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void GeneralStep(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
     {
         CheckState(state);
         Guard.Length(input, I, nameof(input), "[InputSize={0}]", I);
@@ -106,6 +170,24 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
         Guard.SameLength(steps, outputs, O, nameof(outputs));
+        if (IsStraight)
+        {
+            Unsafe.SkipInit(out StraightSums sumsBuffer);
+            ref float sums = ref Unsafe.As<StraightSums, float>(ref sumsBuffer);
+            ref float packedStart = ref parameters.PackedReference;
+            ref float parameterValues = ref parameters.ValuesReference;
+            ref float stateStart = ref MemoryMarshal.GetReference(state);
+            ref float inputStart = ref MemoryMarshal.GetReference(inputs);
+            ref float outputStart = ref MemoryMarshal.GetReference(outputs);
+            for (int t = 0; t < steps; t++)
+            {
+                StraightCell(ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums);
+                StraightHead(ref parameterValues, ref stateStart, ref Unsafe.Add(ref outputStart, t * O));
+            }
+
+            return;
+        }
+
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         ReadOnlySpan<float> values = parameters.Values;
@@ -122,12 +204,36 @@ public static partial class RecurrentEngine<TShape>
     {
         CheckState(state);
         int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
+        if (IsStraight)
+        {
+            Unsafe.SkipInit(out StraightSums sumsBuffer);
+            ref float sums = ref Unsafe.As<StraightSums, float>(ref sumsBuffer);
+            ref float packedStart = ref parameters.PackedReference;
+            ref float stateStart = ref MemoryMarshal.GetReference(state);
+            ref float inputStart = ref MemoryMarshal.GetReference(inputs);
+            for (int t = 0; t < steps; t++)
+            {
+                StraightCell(ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums);
+            }
+
+            return;
+        }
+
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         for (int t = 0; t < steps; t++)
         {
             AdvanceLayers(packed, state, inputs.Slice(t * I, I), scratch);
         }
+    }
+
+    /// <summary>Step's length checks, out of line: throws what <see cref="CheckState"/> and <see cref="Guard.Length"/> would.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowStepLengths(ReadOnlySpan<float> state, ReadOnlySpan<float> input, ReadOnlySpan<float> output)
+    {
+        CheckState(state);
+        Guard.Length(input, I, nameof(input), "[InputSize={0}]", I);
+        Guard.Length(output, O, nameof(output), "[OutputSize={0}]", O);
     }
 
     private static void CheckState(ReadOnlySpan<float> state)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
@@ -17,9 +18,18 @@ internal static class Guard
     {
         if (span.Length != expected)
         {
-            ThrowLength(parameterName, expected, string.Format(CultureInfo.InvariantCulture, shapeFormat, size), span.Length);
+            ThrowLength(parameterName, expected, shapeFormat, size, span.Length);
         }
     }
+
+    /// <summary>
+    /// <see cref="ThrowLength(string, int, string, int)"/> with the shape text formatted here, out of line: the checks are
+    /// inlined into the hot paths, and formatting at the call site cost the straight-line Step its JIT inlining budget.
+    /// </summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowLength(string parameterName, int expected, string shapeFormat, int size, int actual) =>
+        ThrowLength(parameterName, expected, string.Format(CultureInfo.InvariantCulture, shapeFormat, size), actual);
 
     /// <summary>Checks that <paramref name="span"/> holds a positive whole number of rows and returns that number (T).</summary>
     public static int Rows(ReadOnlySpan<float> span, int rowLength, string parameterName, string shapeFormat)

@@ -116,6 +116,32 @@ public sealed class ParameterStore<TShape>
         Interlocked.Increment(ref _version);
     }
 
+    /// <summary>
+    /// The first of <see cref="Values"/>, for the straight-line step: the same floats without building a span (the range
+    /// check and the span conversion were the last calls left in its listing). The constructor checked the bounds.
+    /// </summary>
+    internal ref float ValuesReference
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_values), _valuesOffset);
+    }
+
+    /// <summary>The first float of <see cref="Packed"/> (brought up to date the same way), without a span, as <see cref="ValuesReference"/>.</summary>
+    internal ref float PackedReference
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            int version = Volatile.Read(ref _version);
+            if (version != Volatile.Read(ref _packedVersion))
+            {
+                Repack();
+            }
+
+            return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_packedBuffer), _packedOffset);
+        }
+    }
+
     /// <summary>The weights for reading (Save, Backward's gradient formulas): does not mark the copy stale.</summary>
     public ReadOnlySpan<float> Values => ValueSpan;
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using Fixed.Engine;
 
 namespace Fixed;
 
@@ -79,13 +80,13 @@ public static class Checkpoint
             tensors.Add(new FloatTensor(OptimizerPrefix + name, [values.Length], (float[])values.Clone()));
         }
 
-        var metadata = new Dictionary<string, string>
-        {
-            ["format"] = Format,
-            ["optimizer"] = optimizer.Name,
-            ["step"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
-            ["lr"] = optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture),
-        };
+        // The model's description first (as a weights file has it, so a checkpoint from another model is explained in the
+        // same words), then the optimizer's entries.
+        Dictionary<string, string> metadata = ModelDescription.Metadata(TModel.Layout);
+        metadata["format"] = Format;
+        metadata["optimizer"] = optimizer.Name;
+        metadata["step"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture);
+        metadata["lr"] = optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture);
         foreach (KeyValuePair<string, string> hyperparameter in optimizer.Hyperparameters)
         {
             metadata[hyperparameter.Key] = hyperparameter.Value;

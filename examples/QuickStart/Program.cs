@@ -45,7 +45,7 @@ Console.WriteLine($"bytes allocated by steps 2..{Samples:N0}: {streamingBytes} (
 Console.WriteLine($"time per Step (median of 5 runs of 1,000,000 steps): {NanosecondsPerStep(model):F1} ns");
 
 Plot.Save(noisy, predicted, truth, "out/quickstart.png");
-Console.WriteLine("wrote out/quickstart.png");
+Console.WriteLine($"wrote {Path.GetFullPath("out/quickstart.png")}");
 
 static float Rmse(float[] a, float[] b)
 {

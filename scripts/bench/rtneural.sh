@@ -17,6 +17,8 @@
 # and beside it rtneural-info.csv (RTNeural commit, compiler, flags, Eigen version, core). The report takes the median
 # of the rounds of each side.
 # --no-build: the Benchmarks project is already built in Release (report.sh builds it).
+# gru64bf16 / lstm64bf16 are our WeightPrecision.BFloat16 declarations: the export gives RTNeural their weight matrices
+# rounded to bfloat16, so both sides run the same network (RTNeural in fp32, ours from 16-bit storage).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -81,7 +83,8 @@ if command -v taskset > /dev/null; then
   core=$(( $(nproc) > 1 ? 1 : 0 ))
   pin=(taskset -c "$core")
 fi
-networks=(gru8 gru32 gru64 gru3x32 lstm32 lstm64 gru32l2)
+# RTNEURAL_NETWORKS="gru64 gru64bf16" runs a subset (default: every network of the comparison).
+read -r -a networks <<< "${RTNEURAL_NETWORKS:-gru8 gru32 gru64 gru3x32 lstm32 lstm64 gru32l2 gru64bf16 lstm64bf16}"
 ours() { DOTNET_TC_CallCountingDelayMs=0 "${pin[@]}" "${bench[@]}" rtneural time --network "$1" --runs 1 --steps "$steps" --round "$2"; }
 theirs() { "${pin[@]}" "$harness" --network "$1" --weights "$work/weights/$1.json" --runs 1 --steps "$steps" --round "$2"; }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Self-test of the CI logic (scripts/ci/lib.sh, check_quickstart.sh, check_roundtrip_all.sh --files-only): feeds
+# Self-test of the CI logic (scripts/ci/lib.sh, check_quickstart.sh, check_roundtrip_all.sh --files-only,
+# check_step_disasm.sh --check): feeds
 # canned test-runner output to the real helpers and checks that CI fails whenever it would otherwise be green
 # without having tested: no test stage ran, zero tests, skipped tests, no summary, failures; and that a good run
 # passes (so that the failing cases do not fail for an unrelated reason). Seconds, no dotnet; .ci/run runs it
@@ -173,6 +174,32 @@ touch "$TMP/new"
 roundtrip_case "files older than the stamp fail" fail --newer "$TMP/new"
 touch "$TMP/rt/z.weights.safetensors"
 roundtrip_case "a file no fixture asks for fails" fail
+
+# --- the Step disassembly check (scripts/ci/check_step_disasm.sh --check) ------------------------------------------
+disasm_case() { # disasm_case NAME EXPECT [GREP] < listing
+    local name="$1" expect="$2" want="${3:-}" got=pass
+    checks=$((checks + 1))
+    cat > "$TMP/step.asm"
+    bash scripts/ci/check_step_disasm.sh --check "$TMP/step.asm" > "$TMP/disasm.log" 2>&1 || got=fail
+    if [ "$got" != "$expect" ]; then fail "step disasm: $name: check would $got, expected $expect" "$TMP/disasm.log"
+    elif [ -n "$want" ] && ! grep -qF -- "$want" "$TMP/disasm.log"; then fail "step disasm: $name: output lacks '$want'" "$TMP/disasm.log"
+    else pass "step disasm: $name"; fi
+}
+listing_head='; Assembly listing for method Fixed.Engine.RecurrentEngine`1[Gru1To32+FixedShape]:Step(Fixed.Engine.ParameterStore`1[Gru1To32+FixedShape],System.Span`1[float]) (FullOpts)'
+cold='       call     [Fixed.Engine.RecurrentEngine`1[Gru1To32+FixedShape]:ThrowStepLengths(System.ReadOnlySpan`1[float])]
+       call     [Fixed.Engine.ParameterStore`1[Gru1To32+FixedShape]:Repack():this]'
+printf '%s\n       vfmadd231ps zmm0, zmm12, zmmword ptr [rdx]\n%s\n       ret\n' "$listing_head" "$cold" |
+    disasm_case "straight-line code with only the error and repack calls passes" pass "no call, no range check"
+printf '%s\n%s\n       call     [Fixed.PackedMath:Wide[Fixed.Simd512,Fixed.Six](byref,int,int,byref,byref,byref)]\n       ret\n' "$listing_head" "$cold" |
+    disasm_case "a call to a kernel fails and is printed" fail "CALL:        call     [Fixed.PackedMath:Wide"
+printf '%s\n       call     [Fixed.Engine.RecurrentEngine`1[Gru1To32+FixedShape]:get_H():int]\n       ret\n' "$listing_head" |
+    disasm_case "a call to a getter the JIT did not inline fails" fail "get_H"
+printf '%s\n       ret\n       call     CORINFO_HELP_RNGCHKFAIL\n       int3\n' "$listing_head" |
+    disasm_case "a range-check helper fails" fail "RANGE CHECK"
+printf '; Assembly listing for method Fixed.Engine.RecurrentEngine`1[Gru1To32+FixedShape]:CellStep[Fixed.Simd512](int) (FullOpts)\n       call     [Fixed.PackedMath:Wide]\n' |
+    disasm_case "a listing without Step fails (nothing was checked)" fail "no listing of a method named Step"
+printf '%s\n       ret\n; Assembly listing for method Fixed.Engine.RecurrentEngine`1[Gru1To32+FixedShape]:CellStep[Fixed.Simd512](int) (FullOpts)\n       call     [Fixed.PackedMath:Wide]\n' "$listing_head" |
+    disasm_case "calls in other methods of the listing are not Step's" pass
 
 echo "selftest: $checks checks, $bad failed"
 [ "$bad" -eq 0 ]

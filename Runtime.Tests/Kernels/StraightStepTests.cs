@@ -1,0 +1,213 @@
+using System;
+using System.Runtime.Intrinsics;
+using Fixed.Engine;
+using Xunit;
+
+namespace Fixed.Tests.Kernels;
+
+/// <summary>
+/// The straight-line step (<c>RecurrentEngine.Straight.cs</c>) against the general layer-by-layer step it replaces for
+/// small one-layer shapes: outputs and states bit for bit equal over a few hundred steps of inputs that also saturate the
+/// activations, through <c>Step</c>, <c>Forward</c> and <c>WarmUp</c>. The shapes cover every cell, one and several inputs,
+/// the ReLU RNN, no head, a head of four or more outputs, and both widths (GRU 1→8 runs at 8 lanes, the others at 16 where
+/// Vector512 is accelerated). On a machine that takes the AVX-512 path, the benchmark's shapes must take the straight path
+/// (the CI's disassembly check reads their code; this says which path ran).
+/// </summary>
+public sealed class StraightStepTests
+{
+    [Fact]
+    public void Gru1To8() => Compare<Gru1To8Shape>(expectStraightOnAvx512: true);
+
+    [Fact]
+    public void Gru1To32() => Compare<Gru1To32Shape>(expectStraightOnAvx512: true);
+
+    [Fact]
+    public void Lstm1To32() => Compare<Lstm1To32Shape>(expectStraightOnAvx512: true);
+
+    [Fact]
+    public void Rnn1To32() => Compare<Rnn1To32Shape>(expectStraightOnAvx512: true);
+
+    [Fact]
+    public void Gru3To32() => Compare<Gru3To32Shape>(expectStraightOnAvx512: true);
+
+    [Fact]
+    public void RnnRelu8To16NoHead() => Compare<RnnRelu8To16Shape>(expectStraightOnAvx512: true);
+
+    [Fact]
+    public void Lstm5To16FiveOutputs() => Compare<Lstm5To16Shape>(expectStraightOnAvx512: true);
+
+    [Fact]
+    public void Gru1To64TakesTheGeneralPath() => Compare<Gru1To64Shape>(expectStraightOnAvx512: false);
+
+    [Fact]
+    public void BFloat16WeightsTakeTheGeneralPath() => Compare<Gru1To32BFloat16Shape>(expectStraightOnAvx512: false);
+
+    private static void Compare<TShape>(bool expectStraightOnAvx512)
+        where TShape : struct, INetworkShape
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Assert.Equal(expectStraightOnAvx512, RecurrentEngine<TShape>.IsStraight);
+        }
+
+        var store = new ParameterStore<TShape>();
+        ParameterInitializer.Initialize<TShape>(store.Writable, seed: 11);
+        int i = TShape.InputSize;
+        int o = Shape<TShape>.O;
+        int stateLength = RecurrentEngine<TShape>.StateLength;
+        const int steps = 300;
+        var random = new Random(5);
+        float[] inputs = new float[steps * i];
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            // Mostly ordinary inputs, some large enough to saturate every gate.
+            inputs[k] = k % 37 == 0 ? (random.NextSingle() - 0.5f) * 200f : (random.NextSingle() - 0.5f) * 6f;
+        }
+
+        float[] straightState = new float[stateLength];
+        float[] generalState = new float[stateLength];
+        float[] straightOut = new float[o];
+        float[] generalOut = new float[o];
+        float[] stepOutputs = new float[steps * o];
+        for (int t = 0; t < steps; t++)
+        {
+            ReadOnlySpan<float> x = inputs.AsSpan(t * i, i);
+            RecurrentEngine<TShape>.Step(store, straightState, x, straightOut);
+            RecurrentEngine<TShape>.GeneralStep(store, generalState, x, generalOut);
+            AssertBits(generalOut, straightOut, $"output at step {t}");
+            AssertBits(generalState, straightState, $"state at step {t}");
+            straightOut.CopyTo(stepOutputs, t * o);
+        }
+
+        float[] forwardState = new float[stateLength];
+        float[] forwardOutputs = new float[steps * o];
+        RecurrentEngine<TShape>.Forward(store, forwardState, inputs, forwardOutputs);
+        AssertBits(stepOutputs, forwardOutputs, "Forward's outputs");
+        AssertBits(straightState, forwardState, "Forward's final state");
+
+        float[] warmState = new float[stateLength];
+        RecurrentEngine<TShape>.WarmUp(store, warmState, inputs);
+        AssertBits(straightState, warmState, "WarmUp's final state");
+    }
+
+    private static void AssertBits(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int k = 0; k < expected.Length; k++)
+        {
+            if (BitConverter.SingleToInt32Bits(expected[k]) != BitConverter.SingleToInt32Bits(actual[k]))
+            {
+                Assert.Fail($"{what}, element {k}: general path {expected[k]:R}, straight path {actual[k]:R}");
+            }
+        }
+    }
+
+    private struct Gru1To8Shape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 8;
+        public static int NumLayers => 1;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Gru;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct Gru1To32Shape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 32;
+        public static int NumLayers => 1;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Gru;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct Lstm1To32Shape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 32;
+        public static int NumLayers => 1;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Lstm;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct Rnn1To32Shape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 32;
+        public static int NumLayers => 1;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Rnn;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct Gru3To32Shape : INetworkShape
+    {
+        public static int InputSize => 3;
+        public static int HiddenSize => 32;
+        public static int NumLayers => 1;
+        public static int OutputSize => 2;
+        public static Cell Cell => Cell.Gru;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct RnnRelu8To16Shape : INetworkShape
+    {
+        public static int InputSize => 8;
+        public static int HiddenSize => 16;
+        public static int NumLayers => 1;
+        public static int OutputSize => 0;
+        public static Cell Cell => Cell.Rnn;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Relu;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct Lstm5To16Shape : INetworkShape
+    {
+        public static int InputSize => 5;
+        public static int HiddenSize => 16;
+        public static int NumLayers => 1;
+        public static int OutputSize => 5;
+        public static Cell Cell => Cell.Lstm;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => false;
+        public static int Window => 32;
+    }
+
+    private struct Gru1To64Shape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 64;
+        public static int NumLayers => 1;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Gru;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct Gru1To32BFloat16Shape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 32;
+        public static int NumLayers => 1;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Gru;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+        public static WeightPrecision WeightPrecision => WeightPrecision.BFloat16;
+    }
+}

@@ -1,0 +1,592 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Fixed.Engine;
+
+// The straight-line step. For a one-layer network whose gate rows fit one register block, Step, Forward and WarmUp inline
+// the whole cell and the head (no call but on the error and repack paths, no span, no bounds check: checked in CI by
+// scripts/ci/check_step_disasm.sh), computing what CellStep and Head compute, operation for operation, so the outputs and
+// states are bit for bit those of the general path (StraightStepTests).
+//
+// Why it is written on Vector512 and Vector256 directly rather than through ISimd: every ISimd operation is an inline of a
+// wrapper (and of its constructor), and a whole step's worth of them ran the JIT out of locals for inlining: the listing of
+// Step then kept calls to Simd512.Load, get_H, Span.Slice and the block kernels. The Vector intrinsics cost no inline.
+public static partial class RecurrentEngine<TShape>
+{
+    /// <summary>Floats of the straight path's gate sums (<see cref="StraightSums"/>): eight vectors of 16.</summary>
+    private const int StraightSumsLength = 128;
+
+    /// <summary>
+    /// Whether this shape's step runs straight-line: one layer, 16 or 8 lanes (Vector512 or Vector256), H a whole number
+    /// of vectors (no scalar tail), every gate row in one block of at most <see cref="PackedMath.BlockVectors"/> vectors (so
+    /// each packed matrix is column-major, one column after another), the gate sums within <see cref="StraightSums"/>, and
+    /// fp32 weights (a <c>WeightPrecision.BFloat16</c> model reads its own layout). A JIT-time constant.
+    /// </summary>
+    internal static bool IsStraight
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => L == 1 && (PackedLayout<TShape>.Lanes == 16 || PackedLayout<TShape>.Lanes == 8)
+            && H % PackedLayout<TShape>.Lanes == 0 && PackedLayout<TShape>.Rows / PackedLayout<TShape>.Lanes <= PackedMath.BlockVectors
+            && PackedLayout<TShape>.BiasLength <= StraightSumsLength && !ReducedLayout<TShape>.Enabled;
+    }
+
+    /// <summary>The gate sums of one straight step, on the stack (a struct, not stackalloc: no buffer-overrun cookie to check).</summary>
+    [InlineArray(StraightSumsLength)]
+    private struct StraightSums
+    {
+        private float _element;
+    }
+
+    /// <summary>
+    /// One cell step (<see cref="IsStraight"/>) at this shape's width, from the packed weights and the state: the input sums,
+    /// the hidden block product, the activations and update. Step writes the same four calls out in its own body, so that
+    /// each is a first-level inline there (the JIT inlines those even past its budget, and the block product did not fit
+    /// it one level down).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StraightCell(ref float packed, ref float state, ref float x, ref float sums)
+    {
+        ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
+        ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
+        if (Vector512.IsHardwareAccelerated && PackedLayout<TShape>.Lanes == 16)
+        {
+            Inputs512(ref packed, ref x, ref sums);
+            Block512(PackedLayout<TShape>.Rows / 16, ref hidden, H, ref state, ref hiddenSums, ref hiddenSums);
+            Update512(ref sums, ref state);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Inputs256(ref packed, ref x, ref sums);
+            Block256(PackedLayout<TShape>.Rows / 8, ref hidden, H, ref state, ref hiddenSums, ref hiddenSums);
+            Update256(ref sums, ref state);
+        }
+    }
+
+    /// <summary>
+    /// The head on h as <see cref="Head"/> computes it: for fewer than four outputs one <see cref="VectorMath.Dot"/> per
+    /// output plus its bias (what <c>VectorMath.Project</c> does for them); for more, <c>Project</c> itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StraightHead(ref float values, ref float h, ref float output)
+    {
+        if (!Shape<TShape>.HasHead)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref h, H).CopyTo(MemoryMarshal.CreateSpan(ref output, H));
+            return;
+        }
+
+        ref float w = ref Unsafe.Add(ref values, Shape<TShape>.HeadOffset);
+        if (O >= 4)
+        {
+            Head(MemoryMarshal.CreateReadOnlySpan(ref values, ParameterCount), MemoryMarshal.CreateReadOnlySpan(ref h, H), MemoryMarshal.CreateSpan(ref output, O));
+            return;
+        }
+
+        ref float b = ref Unsafe.Add(ref w, O * H);
+        for (int r = 0; r < O; r++)
+        {
+            Unsafe.Add(ref output, r) = VectorMath.Dot(ref Unsafe.Add(ref w, r * H), ref h, H) + Unsafe.Add(ref b, r);
+        }
+    }
+
+    /// <summary>
+    /// The gate sums before the hidden product, at 512 bits: bias plus input columns (<see cref="PackedMath.MultiplyAddColumn{TVec}"/>
+    /// for one input, <see cref="Block512"/> for more), and the GRU's <c>n_h</c> block from its bias.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Inputs512(ref float packed, ref float x, ref float sums)
+    {
+        const int n = 16;
+        int rows = PackedLayout<TShape>.Rows;
+        int ph = PaddedHidden;
+        ref float bias = ref Unsafe.Add(ref packed, (I + H) * rows);
+        if (I == 1)
+        {
+            Vector512<float> scale = Vector512.Create(x);
+            for (int r = 0; r < rows; r += n)
+            {
+                Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref packed, (nuint)r), scale, Vector512.LoadUnsafe(ref bias, (nuint)r))
+                    .StoreUnsafe(ref sums, (nuint)r);
+            }
+        }
+        else
+        {
+            Block512(rows / n, ref packed, I, ref x, ref bias, ref sums);
+        }
+
+        if (TShape.Cell == Cell.Gru)
+        {
+            // n_h = b_hn + W_hn h: the one block the input columns do not reach.
+            for (int r = 3 * ph; r < 4 * ph; r += n)
+            {
+                Vector512.LoadUnsafe(ref bias, (nuint)r).StoreUnsafe(ref sums, (nuint)r);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The activations and the state update at 512 bits, vector by vector of units, with the formulas and operations of
+    /// <see cref="CellUpdate"/> (the activated gates are not written back: nothing records them here).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Update512(ref float sums, ref float h)
+    {
+        const int n = 16;
+        int ph = PaddedHidden;
+
+        for (int k = 0; k < H; k += n)
+        {
+            nuint u = (nuint)k;
+            if (TShape.Cell == Cell.Gru)
+            {
+                Vector512<float> r = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)ph + u));
+                Vector512<float> z = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(2 * ph) + u));
+                Vector512<float> g = TanhOperator.Invoke(Vector512.MultiplyAddEstimate(r, Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph) + u), Vector512.LoadUnsafe(ref sums, u)));
+                Vector512.MultiplyAddEstimate(z, Vector512.LoadUnsafe(ref h, u) - g, g).StoreUnsafe(ref h, u);
+            }
+            else if (TShape.Cell == Cell.Lstm)
+            {
+                ref float c = ref Unsafe.Add(ref h, H);
+                Vector512<float> i = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, u));
+                Vector512<float> f = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)ph + u));
+                Vector512<float> g = TanhOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(2 * ph) + u));
+                Vector512<float> o = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph) + u));
+                Vector512<float> cell = Vector512.MultiplyAddEstimate(f, Vector512.LoadUnsafe(ref c, u), i * g);
+                cell.StoreUnsafe(ref c, u);
+                (o * TanhOperator.Invoke(cell)).StoreUnsafe(ref h, u);
+            }
+            else
+            {
+                Vector512<float> pre = Vector512.LoadUnsafe(ref sums, u);
+                (TShape.Nonlinearity == Nonlinearity.Relu ? ReluOperator.Invoke(pre) : TanhOperator.Invoke(pre)).StoreUnsafe(ref h, u);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The gate sums before the hidden product, at 256 bits: bias plus input columns (<see cref="PackedMath.MultiplyAddColumn{TVec}"/>
+    /// for one input, <see cref="Block256"/> for more), and the GRU's <c>n_h</c> block from its bias.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Inputs256(ref float packed, ref float x, ref float sums)
+    {
+        const int n = 8;
+        int rows = PackedLayout<TShape>.Rows;
+        int ph = PaddedHidden;
+        ref float bias = ref Unsafe.Add(ref packed, (I + H) * rows);
+        if (I == 1)
+        {
+            Vector256<float> scale = Vector256.Create(x);
+            for (int r = 0; r < rows; r += n)
+            {
+                Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref packed, (nuint)r), scale, Vector256.LoadUnsafe(ref bias, (nuint)r))
+                    .StoreUnsafe(ref sums, (nuint)r);
+            }
+        }
+        else
+        {
+            Block256(rows / n, ref packed, I, ref x, ref bias, ref sums);
+        }
+
+        if (TShape.Cell == Cell.Gru)
+        {
+            // n_h = b_hn + W_hn h: the one block the input columns do not reach.
+            for (int r = 3 * ph; r < 4 * ph; r += n)
+            {
+                Vector256.LoadUnsafe(ref bias, (nuint)r).StoreUnsafe(ref sums, (nuint)r);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The activations and the state update at 256 bits, vector by vector of units, with the formulas and operations of
+    /// <see cref="CellUpdate"/> (the activated gates are not written back: nothing records them here).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Update256(ref float sums, ref float h)
+    {
+        const int n = 8;
+        int ph = PaddedHidden;
+
+        for (int k = 0; k < H; k += n)
+        {
+            nuint u = (nuint)k;
+            if (TShape.Cell == Cell.Gru)
+            {
+                Vector256<float> r = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)ph + u));
+                Vector256<float> z = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(2 * ph) + u));
+                Vector256<float> g = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r, Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph) + u), Vector256.LoadUnsafe(ref sums, u)));
+                Vector256.MultiplyAddEstimate(z, Vector256.LoadUnsafe(ref h, u) - g, g).StoreUnsafe(ref h, u);
+            }
+            else if (TShape.Cell == Cell.Lstm)
+            {
+                ref float c = ref Unsafe.Add(ref h, H);
+                Vector256<float> i = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, u));
+                Vector256<float> f = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)ph + u));
+                Vector256<float> g = TanhOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(2 * ph) + u));
+                Vector256<float> o = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph) + u));
+                Vector256<float> cell = Vector256.MultiplyAddEstimate(f, Vector256.LoadUnsafe(ref c, u), i * g);
+                cell.StoreUnsafe(ref c, u);
+                (o * TanhOperator.Invoke(cell)).StoreUnsafe(ref h, u);
+            }
+            else
+            {
+                Vector256<float> pre = Vector256.LoadUnsafe(ref sums, u);
+                (TShape.Nonlinearity == Nonlinearity.Relu ? ReluOperator.Invoke(pre) : TanhOperator.Invoke(pre)).StoreUnsafe(ref h, u);
+            }
+        }
+    }
+    /// <summary>
+    /// <c>y = init + W x</c> for one packed block of <paramref name="nv"/> vectors (at most <see cref="PackedMath.BlockVectors"/>)
+    /// stored column after column: the same accumulators, columns and order of operations as <c>PackedMath.Wide</c> (three
+    /// vectors and up: two accumulators per vector, even and odd columns) and <c>PackedMath.Narrow</c> (one or two vectors:
+    /// four accumulators per vector), so the result is bit for bit theirs. Written on Vector512 directly instead of through
+    /// <see cref="ISimd{TSelf}"/>: every wrapper call is an inline, and a step's worth of them exceeded the JIT's inlining
+    /// budget (calls to the wrappers were left in <c>Step</c>, seen in <c>DOTNET_JitDisasm</c>); the intrinsics cost none.
+    /// <paramref name="nv"/> is a constant at every call site, so the guards fold away.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block512(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        // Two methods: the JIT inlines no method with more than 32 locals, and the two shapes together have more.
+        if (nv <= 2)
+        {
+            Narrow512(nv, ref w, cols, ref x, ref init, ref y);
+        }
+        else
+        {
+            Wide512(nv, ref w, cols, ref x, ref init, ref y);
+        }
+    }
+
+    /// <summary>One or two vectors: four accumulators each (<c>PackedMath.Narrow</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Narrow512(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        const int n = 16;
+        nuint stride = (nuint)(nv * n);
+        {
+            Vector512<float> a0 = Vector512.LoadUnsafe(ref init, 0);
+            Vector512<float> a1 = nv > 1 ? Vector512.LoadUnsafe(ref init, n) : default;
+            Vector512<float> b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
+            int j = 0;
+            for (; j < cols - 3; j += 4)
+            {
+                ref float p = ref Unsafe.Add(ref w, (nuint)j * stride);
+                ref float q = ref Unsafe.Add(ref p, stride);
+                ref float r = ref Unsafe.Add(ref q, stride);
+                ref float s = ref Unsafe.Add(ref r, stride);
+                Vector512<float> x0 = Vector512.Create(Unsafe.Add(ref x, j));
+                Vector512<float> x1 = Vector512.Create(Unsafe.Add(ref x, j + 1));
+                Vector512<float> x2 = Vector512.Create(Unsafe.Add(ref x, j + 2));
+                Vector512<float> x3 = Vector512.Create(Unsafe.Add(ref x, j + 3));
+                a0 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, 0), x0, a0);
+                b0 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref q, 0), x1, b0);
+                c0 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref r, 0), x2, c0);
+                d0 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref s, 0), x3, d0);
+                if (nv > 1)
+                {
+                    a1 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, n), x0, a1);
+                    b1 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref q, n), x1, b1);
+                    c1 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref r, n), x2, c1);
+                    d1 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref s, n), x3, d1);
+                }
+            }
+
+            for (; j < cols; j++)
+            {
+                ref float p = ref Unsafe.Add(ref w, (nuint)j * stride);
+                Vector512<float> x0 = Vector512.Create(Unsafe.Add(ref x, j));
+                a0 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, 0), x0, a0);
+                a1 = nv > 1 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, n), x0, a1) : a1;
+            }
+
+            ((a0 + b0) + (c0 + d0)).StoreUnsafe(ref y, 0);
+            if (nv > 1)
+            {
+                ((a1 + b1) + (c1 + d1)).StoreUnsafe(ref y, n);
+            }
+
+        }
+    }
+
+    /// <summary>Three to eight vectors: two accumulators each, even and odd columns (<c>PackedMath.Wide</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Wide512(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        const int n = 16;
+        nuint stride = (nuint)(nv * n);
+        Vector512<float> e0 = Vector512.LoadUnsafe(ref init, 0);
+        Vector512<float> e1 = Vector512.LoadUnsafe(ref init, n);
+        Vector512<float> e2 = Vector512.LoadUnsafe(ref init, 2 * n);
+        Vector512<float> e3 = nv > 3 ? Vector512.LoadUnsafe(ref init, 3 * n) : default;
+        Vector512<float> e4 = nv > 4 ? Vector512.LoadUnsafe(ref init, 4 * n) : default;
+        Vector512<float> e5 = nv > 5 ? Vector512.LoadUnsafe(ref init, 5 * n) : default;
+        Vector512<float> e6 = nv > 6 ? Vector512.LoadUnsafe(ref init, 6 * n) : default;
+        Vector512<float> e7 = nv > 7 ? Vector512.LoadUnsafe(ref init, 7 * n) : default;
+        Vector512<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
+        int k = 0;
+        for (; k < cols - 1; k += 2)
+        {
+            ref float c = ref Unsafe.Add(ref w, (nuint)k * stride);
+            ref float d = ref Unsafe.Add(ref c, stride);
+            Vector512<float> x0 = Vector512.Create(Unsafe.Add(ref x, k));
+            Vector512<float> x1 = Vector512.Create(Unsafe.Add(ref x, k + 1));
+            e0 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 0), x0, e0);
+            o0 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref d, 0), x1, o0);
+            e1 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, n), x0, e1);
+            o1 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref d, n), x1, o1);
+            e2 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 2 * n), x0, e2);
+            o2 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref d, 2 * n), x1, o2);
+            if (nv > 3)
+            {
+                e3 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 3 * n), x0, e3);
+                o3 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref d, 3 * n), x1, o3);
+            }
+
+            if (nv > 4)
+            {
+                e4 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 4 * n), x0, e4);
+                o4 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref d, 4 * n), x1, o4);
+            }
+
+            if (nv > 5)
+            {
+                e5 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 5 * n), x0, e5);
+                o5 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref d, 5 * n), x1, o5);
+            }
+
+            if (nv > 6)
+            {
+                e6 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 6 * n), x0, e6);
+                o6 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref d, 6 * n), x1, o6);
+            }
+
+            if (nv > 7)
+            {
+                e7 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 7 * n), x0, e7);
+                o7 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref d, 7 * n), x1, o7);
+            }
+        }
+
+        if (k < cols)
+        {
+            ref float c = ref Unsafe.Add(ref w, (nuint)k * stride);
+            Vector512<float> x0 = Vector512.Create(Unsafe.Add(ref x, k));
+            e0 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 0), x0, e0);
+            e1 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, n), x0, e1);
+            e2 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 2 * n), x0, e2);
+            e3 = nv > 3 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 3 * n), x0, e3) : e3;
+            e4 = nv > 4 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 4 * n), x0, e4) : e4;
+            e5 = nv > 5 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 5 * n), x0, e5) : e5;
+            e6 = nv > 6 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 6 * n), x0, e6) : e6;
+            e7 = nv > 7 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 7 * n), x0, e7) : e7;
+        }
+
+        (e0 + o0).StoreUnsafe(ref y, 0);
+        (e1 + o1).StoreUnsafe(ref y, n);
+        (e2 + o2).StoreUnsafe(ref y, 2 * n);
+        if (nv > 3)
+        {
+            (e3 + o3).StoreUnsafe(ref y, 3 * n);
+        }
+
+        if (nv > 4)
+        {
+            (e4 + o4).StoreUnsafe(ref y, 4 * n);
+        }
+
+        if (nv > 5)
+        {
+            (e5 + o5).StoreUnsafe(ref y, 5 * n);
+        }
+
+        if (nv > 6)
+        {
+            (e6 + o6).StoreUnsafe(ref y, 6 * n);
+        }
+
+        if (nv > 7)
+        {
+            (e7 + o7).StoreUnsafe(ref y, 7 * n);
+        }
+    }
+
+    /// <summary>
+    /// <c>y = init + W x</c> for one packed block of <paramref name="nv"/> vectors (at most <see cref="PackedMath.BlockVectors"/>)
+    /// stored column after column: the same accumulators, columns and order of operations as <c>PackedMath.Wide</c> (three
+    /// vectors and up: two accumulators per vector, even and odd columns) and <c>PackedMath.Narrow</c> (one or two vectors:
+    /// four accumulators per vector), so the result is bit for bit theirs. Written on Vector256 directly instead of through
+    /// <see cref="ISimd{TSelf}"/>: every wrapper call is an inline, and a step's worth of them exceeded the JIT's inlining
+    /// budget (calls to the wrappers were left in <c>Step</c>, seen in <c>DOTNET_JitDisasm</c>); the intrinsics cost none.
+    /// <paramref name="nv"/> is a constant at every call site, so the guards fold away.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block256(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        // Two methods: the JIT inlines no method with more than 32 locals, and the two shapes together have more.
+        if (nv <= 2)
+        {
+            Narrow256(nv, ref w, cols, ref x, ref init, ref y);
+        }
+        else
+        {
+            Wide256(nv, ref w, cols, ref x, ref init, ref y);
+        }
+    }
+
+    /// <summary>One or two vectors: four accumulators each (<c>PackedMath.Narrow</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Narrow256(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        const int n = 8;
+        nuint stride = (nuint)(nv * n);
+        {
+            Vector256<float> a0 = Vector256.LoadUnsafe(ref init, 0);
+            Vector256<float> a1 = nv > 1 ? Vector256.LoadUnsafe(ref init, n) : default;
+            Vector256<float> b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
+            int j = 0;
+            for (; j < cols - 3; j += 4)
+            {
+                ref float p = ref Unsafe.Add(ref w, (nuint)j * stride);
+                ref float q = ref Unsafe.Add(ref p, stride);
+                ref float r = ref Unsafe.Add(ref q, stride);
+                ref float s = ref Unsafe.Add(ref r, stride);
+                Vector256<float> x0 = Vector256.Create(Unsafe.Add(ref x, j));
+                Vector256<float> x1 = Vector256.Create(Unsafe.Add(ref x, j + 1));
+                Vector256<float> x2 = Vector256.Create(Unsafe.Add(ref x, j + 2));
+                Vector256<float> x3 = Vector256.Create(Unsafe.Add(ref x, j + 3));
+                a0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref p, 0), x0, a0);
+                b0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref q, 0), x1, b0);
+                c0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref r, 0), x2, c0);
+                d0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref s, 0), x3, d0);
+                if (nv > 1)
+                {
+                    a1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref p, n), x0, a1);
+                    b1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref q, n), x1, b1);
+                    c1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref r, n), x2, c1);
+                    d1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref s, n), x3, d1);
+                }
+            }
+
+            for (; j < cols; j++)
+            {
+                ref float p = ref Unsafe.Add(ref w, (nuint)j * stride);
+                Vector256<float> x0 = Vector256.Create(Unsafe.Add(ref x, j));
+                a0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref p, 0), x0, a0);
+                a1 = nv > 1 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref p, n), x0, a1) : a1;
+            }
+
+            ((a0 + b0) + (c0 + d0)).StoreUnsafe(ref y, 0);
+            if (nv > 1)
+            {
+                ((a1 + b1) + (c1 + d1)).StoreUnsafe(ref y, n);
+            }
+
+        }
+    }
+
+    /// <summary>Three to eight vectors: two accumulators each, even and odd columns (<c>PackedMath.Wide</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Wide256(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        const int n = 8;
+        nuint stride = (nuint)(nv * n);
+        Vector256<float> e0 = Vector256.LoadUnsafe(ref init, 0);
+        Vector256<float> e1 = Vector256.LoadUnsafe(ref init, n);
+        Vector256<float> e2 = Vector256.LoadUnsafe(ref init, 2 * n);
+        Vector256<float> e3 = nv > 3 ? Vector256.LoadUnsafe(ref init, 3 * n) : default;
+        Vector256<float> e4 = nv > 4 ? Vector256.LoadUnsafe(ref init, 4 * n) : default;
+        Vector256<float> e5 = nv > 5 ? Vector256.LoadUnsafe(ref init, 5 * n) : default;
+        Vector256<float> e6 = nv > 6 ? Vector256.LoadUnsafe(ref init, 6 * n) : default;
+        Vector256<float> e7 = nv > 7 ? Vector256.LoadUnsafe(ref init, 7 * n) : default;
+        Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
+        int k = 0;
+        for (; k < cols - 1; k += 2)
+        {
+            ref float c = ref Unsafe.Add(ref w, (nuint)k * stride);
+            ref float d = ref Unsafe.Add(ref c, stride);
+            Vector256<float> x0 = Vector256.Create(Unsafe.Add(ref x, k));
+            Vector256<float> x1 = Vector256.Create(Unsafe.Add(ref x, k + 1));
+            e0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 0), x0, e0);
+            o0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 0), x1, o0);
+            e1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, n), x0, e1);
+            o1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, n), x1, o1);
+            e2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 2 * n), x0, e2);
+            o2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 2 * n), x1, o2);
+            if (nv > 3)
+            {
+                e3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 3 * n), x0, e3);
+                o3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 3 * n), x1, o3);
+            }
+
+            if (nv > 4)
+            {
+                e4 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 4 * n), x0, e4);
+                o4 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 4 * n), x1, o4);
+            }
+
+            if (nv > 5)
+            {
+                e5 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 5 * n), x0, e5);
+                o5 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 5 * n), x1, o5);
+            }
+
+            if (nv > 6)
+            {
+                e6 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 6 * n), x0, e6);
+                o6 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 6 * n), x1, o6);
+            }
+
+            if (nv > 7)
+            {
+                e7 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 7 * n), x0, e7);
+                o7 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 7 * n), x1, o7);
+            }
+        }
+
+        if (k < cols)
+        {
+            ref float c = ref Unsafe.Add(ref w, (nuint)k * stride);
+            Vector256<float> x0 = Vector256.Create(Unsafe.Add(ref x, k));
+            e0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 0), x0, e0);
+            e1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, n), x0, e1);
+            e2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 2 * n), x0, e2);
+            e3 = nv > 3 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 3 * n), x0, e3) : e3;
+            e4 = nv > 4 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 4 * n), x0, e4) : e4;
+            e5 = nv > 5 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 5 * n), x0, e5) : e5;
+            e6 = nv > 6 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 6 * n), x0, e6) : e6;
+            e7 = nv > 7 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 7 * n), x0, e7) : e7;
+        }
+
+        (e0 + o0).StoreUnsafe(ref y, 0);
+        (e1 + o1).StoreUnsafe(ref y, n);
+        (e2 + o2).StoreUnsafe(ref y, 2 * n);
+        if (nv > 3)
+        {
+            (e3 + o3).StoreUnsafe(ref y, 3 * n);
+        }
+
+        if (nv > 4)
+        {
+            (e4 + o4).StoreUnsafe(ref y, 4 * n);
+        }
+
+        if (nv > 5)
+        {
+            (e5 + o5).StoreUnsafe(ref y, 5 * n);
+        }
+
+        if (nv > 6)
+        {
+            (e6 + o6).StoreUnsafe(ref y, 6 * n);
+        }
+
+        if (nv > 7)
+        {
+            (e7 + o7).StoreUnsafe(ref y, 7 * n);
+        }
+    }
+}
