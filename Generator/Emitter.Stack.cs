@@ -871,9 +871,9 @@ internal static partial class Emitter
             """);
         foreach (Placed p in recurrent)
         {
-            w.Line("    public readonly float[] Tape" + Int(p.Index) + " = new float[" + p.Engine + ".TapeLength];");
+            w.Line("    public readonly float[] Tape" + Int(p.Index) + " = new float[" + p.Engine + ".SequenceTapeLength];");
             w.Line();
-            w.Line("    public readonly float[] Work" + Int(p.Index) + " = new float[" + p.Engine + ".WorkLength];");
+            w.Line("    public readonly float[] Work" + Int(p.Index) + " = new float[" + p.Engine + ".SequenceWorkLength];");
             w.Line();
         }
 

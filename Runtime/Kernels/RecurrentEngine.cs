@@ -83,6 +83,23 @@ public static partial class RecurrentEngine<TShape>
         get => Shape<TShape>.TapeLength * TapeSequences;
     }
 
+    /// <summary>
+    /// Floats of the tape for one sequence at a time: what a layer stack's recurrent layer owns (the stack runs its batch
+    /// sequence by sequence through <see cref="Record"/> and <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>).
+    /// </summary>
+    public static int SequenceTapeLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.TapeLength;
+    }
+
+    /// <summary>Floats of Backward's working memory for one sequence at a time (a layer stack's recurrent layer).</summary>
+    public static int SequenceWorkLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Shape<TShape>.WorkLength;
+    }
+
     /// <summary>Floats of Backward's working memory a model must own: one sequence's, for each sequence the tape holds.</summary>
     public static int WorkLength
     {
