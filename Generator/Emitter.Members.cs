@@ -193,7 +193,7 @@ internal static partial class Emitter
             /// sequence end and returns the loss. The first <paramref name="warmUp"/> steps only advance the state.
             /// Not thread-safe: the tape belongs to the model.
             /// </summary>
-            """,
+            """ + "\n" + SingleTargetsDoc,
             $"public float Backward(ref State state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
             $"{Engine}.Backward(_parameters, Gradients, state.Values, inputs, targets, loss, on, warmUp, Tape, Work)", returns: true);
         Checked(w, "/// <summary>Single-sequence Backward on a state given as <see cref=\"StateLength\"/> floats.</summary>",
@@ -204,7 +204,7 @@ internal static partial class Emitter
             /// BPTT over <paramref name="batchSize"/> sequences, each from the zero state, with the loss reduced by the mean
             /// over every element of the batch as PyTorch's losses do; adds the gradients and returns the loss.
             /// </summary>
-            """,
+            """ + "\n" + BatchedTargetsDoc,
             $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
             $"{Engine}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work)", returns: true);

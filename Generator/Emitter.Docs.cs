@@ -1,0 +1,26 @@
+namespace Fixed.Generator;
+
+/// <summary>
+/// Documentation (remarks, so that no other parameter needs a tag) written on the training members of every model, one-attribute and stack alike: what <c>targets</c> holds
+/// for each loss, <c>LossOn</c> and layout (the same table as the README's "What targets look like").
+/// </summary>
+internal static partial class Emitter
+{
+    private const string SingleTargetsDoc = """
+        /// <remarks>
+        /// <paramref name="targets"/>: Mse, L1, Huber: <c>[T - warmUp, OutputSize]</c> for <see cref="global::Fixed.LossOn.AllSteps"/> (the default here),
+        /// <c>[OutputSize]</c> for <see cref="global::Fixed.LossOn.LastStep"/>. CrossEntropy: one class index per step stored as a
+        /// float (<c>2f</c> for class 2, not one-hot): <c>[T - warmUp]</c> for AllSteps, <c>[1]</c> for LastStep.
+        /// </remarks>
+        """;
+
+    private const string BatchedTargetsDoc = """
+        /// <remarks>
+        /// <paramref name="targets"/>: Mse, L1, Huber: <c>[B, OutputSize]</c> for <see cref="global::Fixed.LossOn.LastStep"/> (the default here); for
+        /// <see cref="global::Fixed.LossOn.AllSteps"/> <c>[B, T - warmUp, OutputSize]</c> (BatchFirst) or
+        /// <c>[T - warmUp, B, OutputSize]</c> (TimeFirst). CrossEntropy: one class index per sequence or step stored as a
+        /// float (<c>2f</c> for class 2, not one-hot): <c>[B]</c> for LastStep; <c>[B, T - warmUp]</c> or
+        /// <c>[T - warmUp, B]</c> for AllSteps. B is <paramref name="batchSize"/>.
+        /// </remarks>
+        """;
+}
