@@ -14,9 +14,9 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 project="$repo/examples/AotStream"
 
-# NativeAOT links with clang and needs zlib's headers and library.
+# NativeAOT links through a C compiler driver (clang if installed, else gcc) and needs zlib's headers and library.
 missing=()
-command -v clang >/dev/null 2>&1 || missing+=(clang)
+command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(clang)
 [[ -e /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
 if (( ${#missing[@]} )); then
   echo "== installing ${missing[*]} (needed by NativeAOT)"
