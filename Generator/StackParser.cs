@@ -91,6 +91,13 @@ internal static class StackParser
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeInStack, outputSizeAt, Int(a.OutputSize), Int(a.HiddenSize)));
                     }
 
+                    if (a.ProjSize != 0 || a.Bidirectional)
+                    {
+                        string option = a.ProjSize != 0 ? "ProjSize = " + Int(a.ProjSize) : "Bidirectional = true";
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionInStack,
+                            (a.ProjSize != 0 ? a.ProjSizeLocation : a.BidirectionalLocation) ?? location, option, type.Name));
+                    }
+
                     if (a.Weights is not null)
                     {
                         if (weights is not null)

@@ -132,6 +132,26 @@ internal static class DiagnosticDescriptors
         "FIXED031", "Invalid layer name",
         "Name is {0}, which cannot be a state_dict prefix: use letters, digits and '_', with '.' only between parts, e.g. \"encoder\" or \"encoder.rnn\"");
 
+    public static readonly DiagnosticDescriptor ProjSizeNotLstm = Error(
+        "FIXED045", "ProjSize applies only to Cell.Lstm",
+        "ProjSize = {0} is only defined for Cell.Lstm, not Cell.{1} (PyTorch's proj_size exists only in nn.LSTM): remove ProjSize or use Cell.Lstm");
+
+    public static readonly DiagnosticDescriptor ProjSizeNegative = Error(
+        "FIXED046", "ProjSize must not be negative",
+        "ProjSize is {0}: use 0 for no projection, or a size from 1 to hiddenSize - 1");
+
+    public static readonly DiagnosticDescriptor ProjSizeNotBelowHidden = Error(
+        "FIXED047", "ProjSize must be below hiddenSize",
+        "ProjSize = {0} is not below hiddenSize = {1} (PyTorch's rule: proj_size has to be smaller than hidden_size): use a ProjSize from 1 to {2}, or 0 for no projection");
+
+    public static readonly DiagnosticDescriptor SequenceOptionInStack = Error(
+        "FIXED048", "ProjSize and Bidirectional are not supported in a layer stack",
+        "{0} is set on a [Recurrent] of the layer stack '{1}', where it is not supported yet: declare the recurrent network as a class of its own (its only layer attribute), with OutputSize for a head");
+
+    public static readonly DiagnosticDescriptor BidirectionalRecurrentModel = Error(
+        "FIXED049", "A bidirectional model cannot implement IRecurrentModel",
+        "'{0}' is Bidirectional, so it has no Step or WarmUp (its reverse direction starts at the last step of a sequence) and cannot implement IRecurrentModel<{0}>: remove that interface (the generated class implements IParameters, which optimizers take)");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
 }
