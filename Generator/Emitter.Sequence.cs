@@ -219,6 +219,22 @@ internal static partial class Emitter
                 {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work);
 
             """);
+        w.Lines($$"""
+            {{EvaluateSingleDoc}}
+            {{SingleTargetsDoc}}
+            public float Evaluate(ref State state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
+                {{SequenceEngine}}.Evaluate(_parameters, state.Values, inputs, targets, loss, on, warmUp);
+
+            /// <summary>Single-sequence Evaluate on a state given as <see cref="StateLength"/> floats.</summary>
+            public float Evaluate({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
+                {{SequenceEngine}}.Evaluate(_parameters, state, inputs, targets, loss, on, warmUp);
+
+            {{EvaluateBatchedDoc}}
+            {{BatchedTargetsDoc}}
+            public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst) =>
+                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout);
+
+            """);
         WriteGradientMembers(w);
         w.Lines($$"""
             private {{Span}} Tape => _tape ??= new float[{{SequenceEngine}}.TapeLength];

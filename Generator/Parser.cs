@@ -99,6 +99,14 @@ internal static class Parser
             ProjSize: arguments.ProjSize,
             Bidirectional: arguments.Bidirectional);
 
+        if ((arguments.ProjSize > 0 || arguments.Bidirectional) && arguments.WeightPrecision != WeightPrecision.Single)
+        {
+            // SequenceEngine computes in fp32 from Parameters; it has no bfloat16 copy of the weights.
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
+                FindArgument(attributeSyntax, "WeightPrecision", -1) ?? attributeLocation, "WeightPrecision." + arguments.WeightPrecision,
+                arguments.ProjSize > 0 ? "ProjSize" : "Bidirectional", "remove WeightPrecision (these models compute in fp32)"));
+        }
+
         if (arguments.Bidirectional && ImplementsRecurrentModel(type))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BidirectionalRecurrentModel, syntax.Identifier.GetLocation(), type.Name));

@@ -94,8 +94,9 @@ internal static class StackParser
                     if (a.ProjSize != 0 || a.Bidirectional)
                     {
                         string option = a.ProjSize != 0 ? "ProjSize = " + Int(a.ProjSize) : "Bidirectional = true";
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionInStack,
-                            (a.ProjSize != 0 ? a.ProjSizeLocation : a.BidirectionalLocation) ?? location, option, type.Name));
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
+                            (a.ProjSize != 0 ? a.ProjSizeLocation : a.BidirectionalLocation) ?? location, "a layer stack ('" + type.Name + "')", option,
+                            "declare the recurrent network as a class of its own (its only layer attribute), with OutputSize for a head"));
                     }
 
                     if (a.Weights is not null)

@@ -7,7 +7,7 @@ Writes Runtime.Tests/Fixtures/sequence/<name>.{weights,data}.safetensors for eve
 state_dict of `rnn = nn.LSTM/GRU/RNN(..., proj_size=, bidirectional=)` plus `linear = nn.Linear(D*R, O)` (the head), and
 the data: one sequence from a random initial state (inputs, outputs, final state), the loss and every gradient of one
 single-sequence backward (MSE over every step after the warm-up), and of one batched backward (B sequences from the
-zero state, batch_first, MSE on the last step). States are flat in Fixed's layout: per h_0 row (layer * D + direction),
+zero state; MSE on the last step, batch_first, for one direction; on every step, time-first, for bidirectional models). States are flat in Fixed's layout: per h_0 row (layer * D + direction),
 h then c. Gradients are flat in state_dict order, which is Fixed's Parameters order.
 
 Deterministic: one torch.manual_seed per case, one thread, float32: rerunning it rewrites every file byte for byte.
@@ -35,6 +35,15 @@ CASES = {
     "lstm_proj_l2": dict(cell="lstm", I=2, H=5, L=2, P=2, bi=False, O=0, T=6, k=2, B=2),
     "lstm_proj_l2_nobias_head": dict(cell="lstm", I=4, H=7, L=2, P=4, bi=False, O=3, T=4, k=1, B=2, bias=False),
     "lstm_proj_l1_h17": dict(cell="lstm", I=2, H=17, L=1, P=5, bi=False, O=1, T=4, k=0, B=2),
+    # Bidirectional: every cell, one and two layers (layer 1 reads [forward, reverse] of layer 0), with and without a head.
+    "rnn_bi_l1_head": dict(cell="rnn", I=2, H=4, L=1, P=0, bi=True, O=2, T=5, k=0, B=2),
+    "rnn_bi_l2_relu": dict(cell="rnn", I=3, H=5, L=2, P=0, bi=True, O=0, T=4, k=0, B=3, nonlin="relu"),
+    "gru_bi_l1": dict(cell="gru", I=3, H=5, L=1, P=0, bi=True, O=0, T=5, k=0, B=2),
+    "gru_bi_l2_head": dict(cell="gru", I=2, H=4, L=2, P=0, bi=True, O=3, T=6, k=0, B=2),
+    "gru_bi_l1_h17": dict(cell="gru", I=2, H=17, L=1, P=0, bi=True, O=1, T=4, k=0, B=2),
+    "lstm_bi_l1_head": dict(cell="lstm", I=2, H=6, L=1, P=0, bi=True, O=1, T=5, k=0, B=2),
+    "lstm_bi_l2_nobias": dict(cell="lstm", I=3, H=4, L=2, P=0, bi=True, O=0, T=4, k=0, B=2, bias=False),
+    "lstm_bi_proj_l2_head": dict(cell="lstm", I=2, H=6, L=2, P=3, bi=True, O=2, T=5, k=0, B=2),
 }
 
 
@@ -140,24 +149,33 @@ def make(name, c, seed):
     data["grad"] = flat_grads(model)
     data["state_end"] = to_fixed_state(c, tuple(t.detach() for t in s_end) if isinstance(s_end, tuple) else s_end.detach())
 
-    # Batched: B sequences from the zero state, batch_first, MSE on each sequence's last step after k warm-up steps.
+    # Batched: B sequences from the zero state, MSE after k warm-up steps: one direction, on each sequence's last step,
+    # batch_first; bidirectional, on every step, time-first ([T, B, I]): on the last step alone the reverse direction has
+    # taken one step from the zero state, so its weight_hh would get no gradient and be left unchecked.
+    bidirectional = c["bi"]
     xb = torch.randn(B, T, I)
-    tb = torch.randn(B, O)
     model.zero_grad()
     sb = None
     if k > 0:
         with torch.no_grad():
             _, sb = model.rnn(xb[:, :k])
     yb, _ = model(xb[:, k:], sb)
-    lb = nn.functional.mse_loss(yb[:, -1, :], tb)
+    if bidirectional:
+        tb = torch.randn(B, T - k, O)
+        lb = nn.functional.mse_loss(yb, tb)
+    else:
+        tb = torch.randn(B, O)
+        lb = nn.functional.mse_loss(yb[:, -1, :], tb)
     lb.backward()
     check_grads(name + " (batched)", model)
-    data["batch_input"] = xb
-    data["batch_targets"] = tb
+    data["batch_input"] = xb.transpose(0, 1).contiguous() if bidirectional else xb
+    data["batch_targets"] = tb.transpose(0, 1).contiguous() if bidirectional else tb
     data["batch_loss"] = lb.detach().reshape(1)
     data["batch_grad"] = flat_grads(model)
 
     meta = {k2: str(v) for k2, v in c.items()}
+    meta["batch_on"] = "all" if bidirectional else "last"
+    meta["batch_layout"] = "time_first" if bidirectional else "batch_first"
     meta["torch"] = torch.__version__
     st.save(os.path.join(OUT, name + ".data.safetensors"), data, meta)
     weights = {n: p.detach() for n, p in model.state_dict().items()}

@@ -148,9 +148,9 @@ internal static class DiagnosticDescriptors
         "FIXED047", "ProjSize must be below hiddenSize",
         "ProjSize = {0} is not below hiddenSize = {1} (PyTorch's rule: proj_size has to be smaller than hidden_size): use a ProjSize from 1 to {2}, or 0 for no projection");
 
-    public static readonly DiagnosticDescriptor SequenceOptionInStack = Error(
-        "FIXED048", "ProjSize and Bidirectional are not supported in a layer stack",
-        "{0} is set on a [Recurrent] of the layer stack '{1}', where it is not supported yet: declare the recurrent network as a class of its own (its only layer attribute), with OutputSize for a head");
+    public static readonly DiagnosticDescriptor SequenceOptionUnsupported = Error(
+        "FIXED048", "Not supported with ProjSize or Bidirectional yet",
+        "{0} is not supported together with {1} yet: {2}");
 
     public static readonly DiagnosticDescriptor BidirectionalRecurrentModel = Error(
         "FIXED049", "A bidirectional model cannot implement IRecurrentModel",

@@ -37,7 +37,12 @@ public sealed class SequenceDiagnosticTests
     [InlineData("Bidirectional = true", "Bidirectional = true")]
     public void SequenceOptionInALayerStack_ReportsFIXED048OnTheArgument(string option, string arguments) =>
         DiagnosticAssert.Reports($"[Linear(2, 3)] [Recurrent(3, 8, {arguments})] public partial class M;",
-            "FIXED048", option, option + " is set on a [Recurrent] of the layer stack 'M'");
+            "FIXED048", option, "a layer stack ('M') is not supported together with " + option, "a class of its own");
+
+    [Fact]
+    public void BFloat16WithProjSize_ReportsFIXED048OnTheArgument() =>
+        DiagnosticAssert.Reports("[Recurrent(1, 8, Cell = Cell.Lstm, ProjSize = 4, WeightPrecision = WeightPrecision.BFloat16)] public partial class M;",
+            "FIXED048", "WeightPrecision = WeightPrecision.BFloat16", "WeightPrecision.BFloat16 is not supported together with ProjSize", "fp32");
 
     [Fact]
     public void BidirectionalModelDeclaringIRecurrentModel_ReportsFIXED049OnTheClassName()

@@ -59,10 +59,34 @@ public sealed class SequenceParityTests
         ISequenceModel model = SequenceModels.Create(name);
         model.Load(fixture.WeightsPath);
 
-        float loss = model.Backward(fixture.Tensor("batch_input"), fixture.Tensor("batch_targets"), fixture.Int("B"), Loss.Mse, LossOn.LastStep, fixture.Int("k"));
+        LossOn on = fixture.Text("batch_on") == "all" ? LossOn.AllSteps : LossOn.LastStep;
+        SequenceLayout layout = fixture.Text("batch_layout") == "time_first" ? SequenceLayout.TimeFirst : SequenceLayout.BatchFirst;
+        float[] inputs = fixture.Tensor("batch_input"), targets = fixture.Tensor("batch_targets");
+
+        float loss = model.Backward(inputs, targets, fixture.Int("B"), Loss.Mse, on, fixture.Int("k"), layout);
+        float evaluated = model.Evaluate(inputs, targets, fixture.Int("B"), Loss.Mse, on, fixture.Int("k"), layout);
 
         AssertClose(fixture.Tensor("batch_loss"), [loss], name + " loss");
         AssertClose(fixture.Tensor("batch_grad"), model.Gradients.ToArray(), name + " gradients");
+        Assert.Equal(loss, evaluated);
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Evaluate_OneSequence_ReturnsBackwardsLossAndStateWithoutGradients(string name)
+    {
+        Fixture fixture = Fixture.Open("sequence", name);
+        ISequenceModel model = SequenceModels.Create(name);
+        model.Load(fixture.WeightsPath);
+        float[] state = fixture.Tensor("h0");
+
+        float loss = model.Evaluate(state, fixture.Tensor("input"), fixture.Tensor("targets"), Loss.Mse, LossOn.AllSteps, fixture.Int("k"));
+
+        AssertClose(fixture.Tensor("loss"), [loss], name + " loss");
+        AssertClose(fixture.Tensor("state_end"), state, name + " state after Evaluate");
+        Assert.All(model.Gradients.ToArray(), g => Assert.Equal(0f, g));
+        float[] again = fixture.Tensor("h0");
+        Assert.Equal(loss, model.Backward(again, fixture.Tensor("input"), fixture.Tensor("targets"), Loss.Mse, LossOn.AllSteps, fixture.Int("k")));
     }
 
     [Theory]

@@ -266,6 +266,108 @@ public static class SequenceEngine<TShape>
         return (float)(sum / count);
     }
 
+    /// <summary>
+    /// The loss the single-sequence Backward would return, from a forward pass only: no tape, no gradient; leaves the state
+    /// at the sequence end. Allocates nothing (a bidirectional network's layer buffers come from the shared array pool).
+    /// </summary>
+    public static float Evaluate(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
+        Loss loss, LossOn on, int warmUp)
+    {
+        CheckState(state);
+        int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
+        CheckWarmUp(warmUp);
+        int width = LossFunctions.TargetWidth(loss, O);
+        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1);
+        double sum = EvaluateSequence(parameters, state, inputs, 0, I, steps, warmUp, targets, 0, width, loss, on, 1f / count);
+        return (float)(sum / count);
+    }
+
+    /// <summary>The loss the batched Backward would return: <paramref name="batchSize"/> sequences, each from the zero state.</summary>
+    public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize,
+        Loss loss, LossOn on, int warmUp, SequenceLayout layout)
+    {
+        int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
+        CheckWarmUp(warmUp);
+        int width = LossFunctions.TargetWidth(loss, O);
+        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize);
+        float scale = 1f / count;
+        double sum = 0;
+        Span<float> state = stackalloc float[StateLength];
+        for (int b = 0; b < batchSize; b++)
+        {
+            state.Clear();
+            (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, batchSize, steps, warmUp, I, width, on, layout);
+            sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, steps, warmUp, targets, targetStart, targetStride, loss, on, scale);
+        }
+
+        return (float)(sum / count);
+    }
+
+    /// <summary>
+    /// One sequence's summed loss, computed as <see cref="Sequence"/> computes it (the same cell and head calls in the same
+    /// order per direction, so the same bits), without recording.
+    /// </summary>
+    private static double EvaluateSequence(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, int inputStart, int inputStride,
+        int steps, int warmUp, ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, LossOn on, float scale)
+    {
+        Span<float> scratch = stackalloc float[ScratchLength];
+        Span<float> output = stackalloc float[O];
+        int width = LossFunctions.TargetWidth(loss, O);
+        int n = steps - warmUp;
+        double sum = 0;
+        if (D == 1)
+        {
+            Span<float> top = state.Slice((L - 1) * StatePerDirection, R);
+            for (int t = 0; t < steps; t++)
+            {
+                Advance(parameters, state, inputs.Slice(inputStart + (t * inputStride), I), scratch);
+                int s = t - warmUp;
+                if (s >= 0 && (on == LossOn.AllSteps || s == n - 1))
+                {
+                    Head(parameters, top, output);
+                    sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + (on == LossOn.AllSteps ? s * targetStride : 0), width), scale);
+                }
+            }
+
+            return sum;
+        }
+
+        float[] rented = ArrayPool<float>.Shared.Rent(2 * steps * Width);
+        try
+        {
+            Span<float> even = rented.AsSpan(0, steps * Width);
+            Span<float> odd = rented.AsSpan(steps * Width, steps * Width);
+            ReadOnlySpan<float> input = inputs.Slice(inputStart);
+            int stride = inputStride;
+            for (int layer = 0; layer < L; layer++)
+            {
+                Span<float> layerOutput = layer % 2 == 0 ? even : odd;
+                for (int direction = 0; direction < D; direction++)
+                {
+                    RunDirection(parameters, layer, direction, input, stride, steps, layerOutput, Width, DirectionState(state, layer, direction), default, 0, scratch);
+                }
+
+                input = layerOutput;
+                stride = Width;
+            }
+
+            for (int s = 0; s < n; s++)
+            {
+                if (on == LossOn.AllSteps || s == n - 1)
+                {
+                    Head(parameters, input.Slice(s * Width, Width), output);
+                    sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + (on == LossOn.AllSteps ? s * targetStride : 0), width), scale);
+                }
+            }
+
+            return sum;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
     private static void RequireOneDirection()
     {
         if (TShape.Bidirectional)
