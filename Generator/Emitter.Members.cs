@@ -208,6 +208,16 @@ internal static partial class Emitter
             $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
             $"{Engine}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work)", returns: true);
+        Checked(w, EvaluateSingleDoc + "\n" + SingleTargetsDoc,
+            $"public float Evaluate(ref State state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
+            $"{Engine}.Evaluate(_parameters, state.Values, inputs, targets, loss, on, warmUp)", returns: true);
+        Checked(w, "/// <summary>Single-sequence Evaluate on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+            $"public float Evaluate({Span} state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
+            $"{Engine}.Evaluate(_parameters, state, inputs, targets, loss, on, warmUp)", returns: true);
+        Checked(w, EvaluateBatchedDoc + "\n" + BatchedTargetsDoc,
+            $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
+            "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
+            $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
         WriteGradientMembers(w);
         w.Lines($$"""
             private {{Span}} Tape => _tape ??= new float[{{Engine}}.TapeLength];
