@@ -390,41 +390,41 @@ internal static partial class Emitter
             "_network.Evaluate(inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
 
         WriteGradientMembers(w);
-        if (modelFile)
-        {
-            w.Lines("""
+        string loadPath = modelFile
+            ? """
                 /// <summary>
                 /// Loads a model file of the format and architecture this class was generated from (or safetensors weights with
                 /// this stack's state_dict names); a file of another architecture is an InvalidDataException naming the first
                 /// difference. On any error the weights are unchanged.
                 /// </summary>
                 public void Load(string path) => global::Fixed.Engine.ModelFiles.Load(path, FixedModelFileArchitecture, Layout, _network.Writable);
-
-                /// <summary>Loads a model file (or safetensors weights) from a stream, as <see cref="Load(string)"/> does a file.</summary>
-                public void Load(global::System.IO.Stream stream) => global::Fixed.Engine.ModelFiles.Load(stream, FixedModelFileArchitecture, Layout, _network.Writable);
-
-                """);
-        }
-        else
-        {
-            w.Lines("""
+                """
+            : """
                 /// <summary>Loads safetensors weights with this stack's state_dict names; on any error the weights are unchanged.</summary>
                 public void Load(string path) => global::Fixed.Engine.ModelWeights.Load(path, Layout, "rnn", "linear", _network.Writable);
-
+                """;
+        string loadStream = modelFile
+            ? """
+                /// <summary>Loads a model file (or safetensors weights) from a stream, as <see cref="Load(string)"/> does a file.</summary>
+                public void Load(global::System.IO.Stream stream) => global::Fixed.Engine.ModelFiles.Load(stream, FixedModelFileArchitecture, Layout, _network.Writable);
+                """
+            : """
                 /// <summary>Loads safetensors weights from a stream.</summary>
                 public void Load(global::System.IO.Stream stream) => global::Fixed.Engine.ModelWeights.Load(stream, Layout, "rnn", "linear", _network.Writable);
-
-                """);
-        }
-
+                """;
+        w.Lines(loadPath);
+        w.Line();
         w.Lines("""
-
             /// <summary>
             /// Loads safetensors weights in which the layers named <c>rnn</c> and <c>linear</c> (the defaults) are called
             /// <paramref name="rnnPrefix"/> and <paramref name="headPrefix"/>; every other layer keeps its own name.
             /// </summary>
             public void Load(string path, string rnnPrefix, string headPrefix) => global::Fixed.Engine.ModelWeights.Load(path, Layout, rnnPrefix, headPrefix, _network.Writable);
 
+            """);
+        w.Lines(loadStream);
+        w.Line();
+        w.Lines("""
             /// <summary>Saves the weights as safetensors with state_dict names, atomically (a temporary file renamed over the target).</summary>
             public void Save(string path) => global::Fixed.Engine.ModelWeights.Save(path, Layout, _network.Values);
 
