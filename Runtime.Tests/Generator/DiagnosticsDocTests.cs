@@ -21,15 +21,19 @@ public sealed partial class DiagnosticsDocTests
 {
     public static TheoryData<string> Ids() => new(Descriptors().Select(d => d.Id));
 
+    /// <summary>
+    /// FIXED001-031 were numbered one after another; since then each line of work takes IDs from a range reserved for it
+    /// (so that branches developed side by side cannot pick the same one), which leaves gaps until a range is used up.
+    /// </summary>
     [Fact]
-    public void Descriptors_AreNumberedWithoutRepeats()
+    public void Descriptors_AreNumberedWithoutRepeats_TheFirst31WithoutGaps()
     {
         // IDs are handed out in ranges reserved per feature (work in parallel lands in any order), so a range may still
         // have unused numbers: the IDs are unique, three-digit, and FIXED001 to FIXED031 (the first features') have no gap.
         string[] ids = Descriptors().Select(d => d.Id).ToArray();
 
         Assert.Equal(ids.Length, ids.Distinct().Count());
-        Assert.All(ids, id => Assert.Matches("^FIXED[0-9]{3}$", id));
+        Assert.All(ids, id => Assert.Matches("^FIXED0[0-9][0-9]$", id));
         Assert.Subset(ids.ToHashSet(), Enumerable.Range(1, 31).Select(i => "FIXED" + i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture)).ToHashSet());
     }
 
