@@ -218,6 +218,14 @@ internal static partial class Emitter
             $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
             $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
+        const string Lengths = "global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
+            "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst";
+        Checked(w, LengthsBackwardDoc + "\n" + LengthsTargetsDoc,
+            $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Lengths})",
+            $"{Engine}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work)", returns: true);
+        Checked(w, LengthsEvaluateDoc + "\n" + LengthsTargetsDoc,
+            $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Lengths})",
+            $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout)", returns: true);
         WriteGradientMembers(w);
         w.Lines($$"""
             private {{Span}} Tape => _tape ??= new float[{{Engine}}.TapeLength];
