@@ -9,8 +9,9 @@ using System.Linq;
 // two channels, one model, two States). Prints the real-time factor (processing time ÷ audio duration) and each
 // buffer's latency, writes the processed WAV and a plot of input against output.
 //
-//   dotnet run -c Release --project examples/AmpSim [-- input.wav] [--out out/amp.wav] [--gain 1]
-// Without an input file it synthesises a few seconds of plucked strings at 48 kHz (out/input.wav) and uses that.
+//   dotnet run -c Release --project examples/AmpSim [-- input.wav] [--out out/amp.wav] [--gain 1] [--seconds 6]
+// Without an input file it synthesises --seconds of two plucked-string guitars at 48 kHz, one per channel
+// (out/input.wav), and uses that.
 string? inputPath = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && !IsOptionValue(a));
 string outPath = Path.GetFullPath(Option("--out", Path.Combine("out", "amp.wav")));
 float gain = float.Parse(Option("--gain", "1"), System.Globalization.CultureInfo.InvariantCulture);
@@ -20,14 +21,22 @@ Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
 Wav input;
 if (inputPath is null)
 {
-    input = Synth.Plucks(AmpModel.SampleRate, seconds: 6);
+    input = Synth.Plucks(AmpModel.SampleRate, seconds: double.Parse(Option("--seconds", "6"), System.Globalization.CultureInfo.InvariantCulture));
     inputPath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(outPath)!, "input.wav"));
     input.Write(inputPath);
     Console.WriteLine($"no input given: synthesised {input.Seconds:F1} s of plucked strings -> {inputPath}");
 }
 else
 {
-    input = Wav.Read(inputPath);
+    try
+    {
+        input = Wav.Read(inputPath);
+    }
+    catch (Exception e) when (e is InvalidDataException or IOException)
+    {
+        Console.Error.WriteLine($"cannot read the input: {e.Message}");
+        return 1;
+    }
 }
 
 if (input.SampleRate != AmpModel.SampleRate)
@@ -56,6 +65,22 @@ long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
 double seconds = Process();
 long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
 
+// Check: the first channel alone, through the single-stream Forward from the zero state, must give the same samples.
+var mono = new float[input.Frames];
+var alone = new float[input.Frames];
+for (int n = 0; n < mono.Length; n++)
+{
+    mono[n] = samples[n * channels];
+}
+
+var single = default(AmpModel.State);
+model.Forward(ref single, mono, alone);
+float worst = 0;
+for (int n = 0; n < alone.Length; n++)
+{
+    worst = MathF.Max(worst, MathF.Abs(alone[n] - output[n * channels]));
+}
+
 var result = input with { Samples = output };
 result.Write(outPath);
 Array.Sort(latency);
@@ -66,10 +91,18 @@ Console.WriteLine($"first pass   {firstPass * 1000:F1} ms (includes JIT compilat
 Console.WriteLine($"processing   {seconds * 1000:F1} ms: real-time factor {seconds / input.Seconds:F4} ({input.Seconds / seconds:F0}x faster than real time)");
 Console.WriteLine($"per buffer   p50 {Percentile(0.50):F1} us, p99 {Percentile(0.99):F1} us, max {latency[^1]:F1} us (budget {bufferMs * 1000:F0} us)");
 Console.WriteLine($"allocated    {allocated} bytes while processing");
+Console.WriteLine($"check        channel 1 through the single-stream Forward: max difference {worst:G3}");
 Console.WriteLine($"wrote        {outPath}");
 string plotPath = Path.ChangeExtension(outPath, ".png");
 Plot.Waveforms(input, result, plotPath);
 Console.WriteLine($"wrote        {plotPath}");
+if (allocated != 0 || !(worst <= 1e-5f))
+{
+    Console.Error.WriteLine("FAILED: processing allocated, or the multi-stream output differs from the single-stream Forward.");
+    return 2;
+}
+
+return 0;
 
 double Process()
 {

@@ -1,12 +1,30 @@
 using System;
 
-/// <summary>Plucked strings (Karplus–Strong): a test signal with a guitar's attack and decay when no recording is given.</summary>
+/// <summary>
+/// Plucked strings (Karplus–Strong): a test signal with a guitar's attack and decay when no recording is given. Two
+/// channels, two guitars (left: an E minor chord, then a run of single notes; right: the same an octave up), so the model serves two
+/// streams, as a dual-mono plugin would.
+/// </summary>
 internal static class Synth
 {
     public static Wav Plucks(int sampleRate, double seconds)
     {
-        var samples = new float[(int)(sampleRate * seconds)];
-        var random = new Random(5);
+        int frames = (int)(sampleRate * seconds);
+        float[] left = Guitar(sampleRate, frames, octave: 1, seed: 5), right = Guitar(sampleRate, frames, octave: 2, seed: 6);
+        var samples = new float[2 * frames];
+        for (int n = 0; n < frames; n++)
+        {
+            samples[2 * n] = left[n];
+            samples[(2 * n) + 1] = right[n];
+        }
+
+        return new Wav(sampleRate, 2, samples);
+    }
+
+    private static float[] Guitar(int sampleRate, int frames, int octave, int seed)
+    {
+        var samples = new float[frames];
+        var random = new Random(seed);
         // An E minor chord, then single notes: (start in seconds, frequency in Hz).
         (double At, double Hz)[] notes =
         [
@@ -15,7 +33,7 @@ internal static class Synth
         ];
         foreach (var (at, hz) in notes)
         {
-            int period = (int)Math.Round(sampleRate / hz);
+            int period = (int)Math.Round(sampleRate / (hz * octave));
             var line = new float[period];
             for (int i = 0; i < period; i++)
             {
@@ -32,6 +50,6 @@ internal static class Synth
             }
         }
 
-        return new Wav(sampleRate, 1, samples);
+        return samples;
     }
 }
