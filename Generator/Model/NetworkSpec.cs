@@ -24,7 +24,8 @@ internal sealed record NetworkSpec(
     int Window,
     string? Weights,
     EquatableArray<LayerSpec> Layers = default,
-    WeightPrecision WeightPrecision = WeightPrecision.Single)
+    WeightPrecision WeightPrecision = WeightPrecision.Single,
+    string? ModelFile = null)
 {
     /// <summary>
     /// Whether the class is a layer stack (several layer attributes, a <c>Linear</c> or an activation, or a named
