@@ -62,4 +62,19 @@ public sealed class RecurrentAttribute : Attribute
     /// costs in accuracy and what it does to training).
     /// </summary>
     public WeightPrecision WeightPrecision { get; set; } = WeightPrecision.Single;
+
+    /// <summary>
+    /// PyTorch's <c>proj_size</c> (LSTM only): each layer's h is projected to this many units, <c>h = W_hr (o ⊙ tanh c)</c>
+    /// with a tensor <c>weight_hr_l{k}</c> of shape <c>[ProjSize, HiddenSize]</c>; h feeds the next layer, the recurrence and
+    /// the head. 0 (the default) for none; otherwise at least 1 and below <c>hiddenSize</c>, as PyTorch requires.
+    /// </summary>
+    public int ProjSize { get; set; }
+
+    /// <summary>
+    /// PyTorch's <c>bidirectional</c>: each layer also runs backwards over the sequence (tensors <c>*_reverse</c>), each
+    /// step's output is <c>[forward, reverse]</c> and the next layer and the head read both. Such a model needs whole
+    /// sequences: it has <c>Forward</c> and <c>Backward</c> but no <c>Step</c> or <c>WarmUp</c>, and implements
+    /// <see cref="IParameters"/> but not <c>IRecurrentModel</c> (see docs/bidirectional.md). Default false.
+    /// </summary>
+    public bool Bidirectional { get; set; }
 }
