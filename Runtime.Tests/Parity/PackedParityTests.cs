@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using Fixed.Tests.Support;
 using Xunit;
 
 namespace Fixed.Tests.Parity;
@@ -198,15 +199,11 @@ public sealed class PackedParityTests
             IParameters model = f.LoadedModel();
             f.Model.Backward(model, f.Inputs, f.Targets, f.Lengths, f.Loss, f.On, f.Layout);
             f.Model.Evaluate(model, f.Inputs, f.Targets, f.Lengths, f.Loss, f.On, f.Layout);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 200; i++)
+            SteadyAllocation.AssertNone($"{name}: Backward + Evaluate with lengths", 200, () =>
             {
                 f.Model.Backward(model, f.Inputs, f.Targets, f.Lengths, f.Loss, f.On, f.Layout);
                 f.Model.Evaluate(model, f.Inputs, f.Targets, f.Lengths, f.Loss, f.On, f.Layout);
-            }
-
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated == 0, $"{name}: {allocated} bytes over 400 calls");
+            });
         }
     }
 
