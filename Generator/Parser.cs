@@ -95,7 +95,8 @@ internal static class Parser
             arguments.OutputSize,
             arguments.Window,
             arguments.Weights,
-            WeightPrecision: arguments.WeightPrecision);
+            WeightPrecision: arguments.WeightPrecision,
+            LearnInitialState: arguments.LearnInitialState);
 
         CheckSizes(spec, attributeLocation, diagnostics);
         return diagnostics.Count > 0
@@ -110,7 +111,7 @@ internal static class Parser
     internal sealed record RecurrentArguments(
         int InputSize, int HiddenSize, int NumLayers, Cell Cell, bool Relu, bool Bias, int OutputSize, int Window,
         string? Weights, string? Name, LocationInfo? WeightsLocation, Location? OutputSizeLocation, Location? NameLocation,
-        WeightPrecision WeightPrecision);
+        WeightPrecision WeightPrecision, bool LearnInitialState);
 
     internal static RecurrentArguments ReadRecurrent(AttributeData attribute, AttributeSyntax? attributeSyntax, Location attributeLocation, List<DiagnosticInfo> diagnostics)
     {
@@ -119,7 +120,7 @@ internal static class Parser
         int numLayers = 1, outputSize = 0, window = 64, cell = 0, nonlinearity = 0, precision = 0;
         bool bias = true;
         string? weights = null, name = null;
-        bool hasOutputSize = false, hasName = false;
+        bool hasOutputSize = false, hasName = false, learnInitialState = false;
         foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
         {
             object? value = named.Value.Value;
@@ -134,6 +135,7 @@ internal static class Parser
                 case "Bias": bias = value is not bool b || b; break;
                 case "Weights": weights = value as string; break;
                 case "Name": name = value as string; hasName = true; break;
+                case "LearnInitialState": learnInitialState = value is true; break;
             }
         }
 
@@ -192,7 +194,7 @@ internal static class Parser
             weights is null ? null : LocationInfo.From(ArgumentLocation("Weights", -1)),
             hasOutputSize ? ArgumentLocation("OutputSize", -1) : null,
             hasName ? ArgumentLocation("Name", -1) : null,
-            (WeightPrecision)precision);
+            (WeightPrecision)precision, learnInitialState);
     }
 
     /// <summary>

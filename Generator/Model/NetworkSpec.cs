@@ -24,7 +24,8 @@ internal sealed record NetworkSpec(
     int Window,
     string? Weights,
     EquatableArray<LayerSpec> Layers = default,
-    WeightPrecision WeightPrecision = WeightPrecision.Single)
+    WeightPrecision WeightPrecision = WeightPrecision.Single,
+    bool LearnInitialState = false)
 {
     /// <summary>
     /// Whether the class is a layer stack (several layer attributes, a <c>Linear</c> or an activation, or a named
@@ -46,8 +47,18 @@ internal sealed record NetworkSpec(
     public long StateLength => IsStack ? Layers.Sum(l => l.StateLength) : NetworkArithmetic.StateLength(Cell, HiddenSize, NumLayers);
 
     public long ParameterCount => IsStack
-        ? Layers.Aggregate(0L, (total, layer) => checked(total + layer.ParameterCount))
-        : NetworkArithmetic.ParameterCount(Cell, InputSize, HiddenSize, NumLayers, OutputSize, Bias);
+        ? Layers.Aggregate(0L, (total, layer) => checked(total + layer.ParameterCount + layer.LearnedStateLength))
+        : checked(WeightCount + (LearnInitialState ? StateLength : 0));
+
+    /// <summary>
+    /// A single model's weights and biases, head included: what its engine reads. A learned initial state
+    /// (<see cref="LearnInitialState"/>: h0, and c0 for the LSTM, <see cref="StateLength"/> floats) follows them in
+    /// <c>Parameters</c>, from this offset.
+    /// </summary>
+    public long WeightCount => NetworkArithmetic.ParameterCount(Cell, InputSize, HiddenSize, NumLayers, OutputSize, Bias);
+
+    /// <summary>Whether any layer learns its initial state (a single model's <see cref="LearnInitialState"/>, or a stack layer's).</summary>
+    public bool LearnsInitialState => IsStack ? Layers.Any(l => l.LearnedStateLength > 0) : LearnInitialState;
 
     /// <summary>Floats recorded per step for BPTT: the runtime's <c>Shape&lt;TShape&gt;.TapeStride</c> (a stack's widest recurrent layer's).</summary>
     public long TapeStride => IsStack
