@@ -6,7 +6,11 @@ namespace Fixed.Generator.Diagnostics;
 internal static class DiagnosticDescriptors
 {
     private const string Category = "Fixed";
-    private const string HelpBase = "https://github.com/fixed-nn/fixed/blob/main/docs/diagnostics.md#";
+
+    // No help link: the project has no public web address yet, and a link that opens nothing is worse than none.
+    // The reference ships inside the package instead (docs/diagnostics.md), and every descriptor says where.
+    private const string Reference =
+        "docs/diagnostics.md, shipped in the Fixed package (and in the repository), explains each diagnostic under a heading with its ID: the cause, the fix and an example.";
 
     public static readonly DiagnosticDescriptor SizeTooSmall = Error(
         "FIXED001", "Size must be positive",
@@ -133,5 +137,5 @@ internal static class DiagnosticDescriptors
         "Name is {0}, which cannot be a state_dict prefix: use letters, digits and '_', with '.' only between parts, e.g. \"encoder\" or \"encoder.rnn\"");
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, description: Reference);
 }

@@ -12,14 +12,13 @@ using Xunit;
 namespace Fixed.Tests.Generator;
 
 /// <summary>
-/// docs/diagnostics.md is the reference every diagnostic's help link opens: each ID has a section at the link's
-/// anchor, the release-tracking file lists it, and the doc's one-line examples report the ID their comment says
-/// (or nothing, for a line marked as the fix).
+/// docs/diagnostics.md is the reference every diagnostic's description points to (it ships in the package; there is
+/// no help link, since the project has no public web address): each ID has a section under a heading with its ID,
+/// the release-tracking file lists it, and the doc's one-line examples report the ID their comment says (or nothing,
+/// for a line marked as the fix).
 /// </summary>
 public sealed partial class DiagnosticsDocTests
 {
-    private const string HelpBase = "https://github.com/fixed-nn/fixed/blob/main/docs/diagnostics.md#";
-
     public static TheoryData<string> Ids() => new(Descriptors().Select(d => d.Id));
 
     [Fact]
@@ -32,12 +31,13 @@ public sealed partial class DiagnosticsDocTests
 
     [Theory]
     [MemberData(nameof(Ids))]
-    public void EveryDescriptor_HasASectionWhereItsHelpLinkPoints(string id)
+    public void EveryDescriptor_HasASectionInTheDocItsDescriptionNames(string id)
     {
         DiagnosticDescriptor descriptor = Descriptors().Single(d => d.Id == id);
         string doc = Read("docs/diagnostics.md");
 
-        Assert.Equal(HelpBase + id.ToLowerInvariant(), descriptor.HelpLinkUri);
+        Assert.Equal(string.Empty, descriptor.HelpLinkUri);
+        Assert.Contains("docs/diagnostics.md", descriptor.Description.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         // GitHub's anchor for a heading "## FIXED001" is "#fixed001".
         Assert.Contains("\n## " + id + "\n", doc, StringComparison.Ordinal);
         string section = Section(doc, id);
@@ -46,6 +46,10 @@ public sealed partial class DiagnosticsDocTests
         Assert.Contains("```", section, StringComparison.Ordinal);
         Assert.Contains("| [" + id + "](#" + id.ToLowerInvariant() + ") | " + descriptor.Title + " |", doc, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TheDoc_ShipsInThePackageWhereTheDescriptionsSayItIs() =>
+        Assert.Contains("<None Include=\"..\\docs\\diagnostics.md\" Pack=\"true\" PackagePath=\"docs\"", Read("Runtime/Runtime.csproj"), StringComparison.Ordinal);
 
     [Fact]
     public void EverySectionOfTheDoc_IsADescriptor()

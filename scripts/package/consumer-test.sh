@@ -31,7 +31,7 @@ echo "== package contents"
 listing="$(unzip -l "$package")"
 echo "$listing"
 for entry in lib/net10.0/Fixed.dll lib/net10.0/Fixed.xml analyzers/dotnet/cs/Fixed.Generator.dll \
-             build/Fixed.targets buildTransitive/Fixed.targets README.md LICENSE CHANGELOG.md; do
+             build/Fixed.targets buildTransitive/Fixed.targets README.md LICENSE CHANGELOG.md docs/diagnostics.md; do
   grep -qE "[[:space:]]$entry\$" <<<"$listing" || { echo "consumer-test: the package lacks $entry" >&2; exit 1; }
 done
 if grep -qE "lib/.*Fixed\.Generator\.dll|Microsoft\.CodeAnalysis" <<<"$listing"; then
