@@ -23,4 +23,24 @@ internal static partial class Emitter
         /// <c>[T - warmUp, B]</c> for AllSteps. B is <paramref name="batchSize"/>.
         /// </remarks>
         """;
+
+    private const string EvaluateSingleDoc = """
+        /// <summary>
+        /// The loss the single-sequence <c>Backward</c> would return for these arguments (same checks, loss, <see cref="global::Fixed.LossOn"/> and
+        /// warm-up), from a forward pass only: no tape, nothing added to <see cref="Gradients"/>. Advances <paramref name="state"/> to the
+        /// sequence end as <c>Backward</c> does. Allocates nothing; safe on many threads on one model, each with its own state.
+        /// </summary>
+        """;
+
+    /// <summary><see cref="EvaluateBatchedDoc"/>, for a model whose sequences start from its learned initial state when <paramref name="learned"/>.</summary>
+    private static string EvaluateBatchedDocFor(bool learned) =>
+        learned ? EvaluateBatchedDoc.Replace("each from the\n/// zero state", "each from the\n/// learned initial state") : EvaluateBatchedDoc;
+
+    private const string EvaluateBatchedDoc = """
+        /// <summary>
+        /// The loss the batched <c>Backward</c> would return for these arguments: <paramref name="batchSize"/> sequences, each from the
+        /// zero state, the mean over every element of the batch; a forward pass only, nothing added to <see cref="Gradients"/>.
+        /// Allocates nothing; safe on many threads on one model.
+        /// </summary>
+        """;
 }

@@ -231,6 +231,18 @@ internal static partial class Emitter
                 ? $"{Engine}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work, " +
                     "new global::System.Span<float>(_values, InitialStateOffset, StateLength), Gradients.Slice(InitialStateOffset, StateLength))"
                 : $"{Engine}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work)", returns: true);
+        Checked(w, EvaluateSingleDoc + "\n" + SingleTargetsDoc,
+            $"public float Evaluate(ref State state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
+            $"{Engine}.Evaluate(_parameters, state.Values, inputs, targets, loss, on, warmUp)", returns: true);
+        Checked(w, "/// <summary>Single-sequence Evaluate on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+            $"public float Evaluate({Span} state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
+            $"{Engine}.Evaluate(_parameters, state, inputs, targets, loss, on, warmUp)", returns: true);
+        Checked(w, EvaluateBatchedDocFor(learned) + "\n" + BatchedTargetsDoc,
+            $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
+            "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
+            learned
+                ? $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout, new global::System.ReadOnlySpan<float>(_values, InitialStateOffset, StateLength))"
+                : $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
         WriteGradientMembers(w);
         w.Lines($$"""
             private {{Span}} Tape => _tape ??= new float[{{Engine}}.TapeLength];

@@ -401,6 +401,16 @@ internal static partial class Emitter
             $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
             "_network.Backward(Gradients, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
+        Member(EvaluateSingleDoc + "\n" + SingleTargetsDoc,
+            $"public float Evaluate(ref State state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
+            "_network.Evaluate(state.Values, inputs, targets, loss, on, warmUp)", returns: true);
+        Member("/// <summary>Single-sequence Evaluate on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+            $"public float Evaluate({Span} state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
+            "_network.Evaluate(state, inputs, targets, loss, on, warmUp)", returns: true);
+        Member(EvaluateBatchedDocFor(learned) + "\n" + BatchedTargetsDoc,
+            $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
+            "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
+            "_network.Evaluate(inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
 
         WriteGradientMembers(w);
         w.Lines("""
@@ -735,7 +745,21 @@ internal static partial class Emitter
 
             """);
         w.Line("/// <summary>One step through every layer, in order; <paramref name=\"a\"/> and <paramref name=\"b\"/> hold the layers' outputs in between.</summary>");
-        using (w.Open("private void Advance(" + Span + " state, " + ReadOnlySpan + " input, " + Span + " output, " + Span + " a, " + Span + " b)"))
+        WriteAdvance(w, layers, "Advance", asRecorded: false);
+        if (layers.Any(l => l.Layer.IsRecurrent))
+        {
+            w.Line("/// <summary>");
+            w.Line("/// <see cref=\"Advance\"/> with each recurrent layer stepped as Backward records it (the general cell step: Step's straight");
+            w.Line("/// path rounds differently), so that Evaluate returns Backward's loss to the bit.");
+            w.Line("/// </summary>");
+            WriteAdvance(w, layers, "AdvanceAsRecorded", asRecorded: true);
+        }
+    }
+
+    /// <summary>The generated <c>Advance</c> (or its as-recorded twin): one step through every layer, in order.</summary>
+    private static void WriteAdvance(CodeWriter w, List<Placed> layers, string name, bool asRecorded)
+    {
+        using (w.Open("private void " + name + "(" + Span + " state, " + ReadOnlySpan + " input, " + Span + " output, " + Span + " a, " + Span + " b)"))
         {
             string current = "input";
             for (int i = 0; i < layers.Count; i++)
@@ -750,7 +774,7 @@ internal static partial class Emitter
                 switch (layer.Kind)
                 {
                     case LayerKind.Recurrent:
-                        w.Line(p.Engine + ".Step(" + p.StoreName + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + source + ", " + destination + ");");
+                        w.Line(p.Engine + (asRecorded ? ".StepAsRecorded(" : ".Step(") + p.StoreName + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + source + ", " + destination + ");");
                         break;
                     case LayerKind.Linear:
                         w.Line(Kernels + ".Linear(" + Slice("All", p.ParameterOffset, layer.ParameterCount) + ", " + Int(layer.InputSize) + ", " + Int(layer.OutputSize) + ", " + (layer.Bias ? "true" : "false") + ", " + source + ", " + destination + ");");
@@ -821,6 +845,66 @@ internal static partial class Emitter
                 }
 
                 return (float)(sum / count);
+            }
+
+            public float Evaluate({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp)
+            {
+                CheckState(state);
+                int steps = {{Support}}.CheckSingle(InputSize, OutputSize, Window, inputs, targets, loss, on, warmUp);
+                int count = {{Support}}.LossCount(loss, on, steps, warmUp, OutputSize, batchSize: 1);
+                double sum = EvaluateSequence(state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, 1f / count);
+                return (float)(sum / count);
+            }
+
+            public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, global::Fixed.SequenceLayout layout)
+            {
+                int steps = {{Support}}.CheckBatched(InputSize, OutputSize, Window, inputs, targets, batchSize, loss, on, warmUp, layout);
+                int width = {{Support}}.TargetWidth(loss, OutputSize);
+                int count = {{Support}}.LossCount(loss, on, steps, warmUp, OutputSize, batchSize);
+                {{Span}} state = stackalloc float[StateLength];
+                double sum = 0;
+                for (int b = 0; b < batchSize; b++)
+                {
+                    {{(learned ? "InitialState(state);" : "state.Clear();")}}
+                    (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, batchSize, steps, warmUp, InputSize, width, on, layout);
+                    sum += EvaluateSequence(state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, 1f / count);
+                }
+
+                return (float)(sum / count);
+            }
+
+            /// <summary>
+            /// <see cref="Sequence"/>'s forward half, step by step and without the training buffers (so many threads may run it at
+            /// once): the same steps, the loss on the same outputs, summed in the same order. Returns the summed loss.
+            /// </summary>
+            private double EvaluateSequence({{Span}} state, {{ReadOnlySpan}} inputs, int inputStart, int inputStride, int steps,
+                {{ReadOnlySpan}} targets, int targetStart, int targetStride, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, float scale)
+            {
+                {{Span}} a = stackalloc float[{{Int(maxWidth)}}];
+                {{Span}} b = stackalloc float[{{Int(maxWidth)}}];
+                {{Span}} output = stackalloc float[OutputSize];
+                int width = {{Support}}.TargetWidth(loss, OutputSize);
+                int last = steps - warmUp - 1;
+                double sum = 0;
+                for (int t = 0; t < steps; t++)
+                {
+                    {{ReadOnlySpan}} input = inputs.Slice(inputStart + t * inputStride, InputSize);
+                    int s = t - warmUp;
+                    if (s < 0)
+                    {
+                        Advance(state, input, output, a, b);
+                        continue;
+                    }
+
+                    {{(recurrent.Count > 0 ? "AdvanceAsRecorded" : "Advance")}}(state, input, output, a, b);
+                    if (on == global::Fixed.LossOn.AllSteps || s == last)
+                    {
+                        int at = on == global::Fixed.LossOn.AllSteps ? targetStart + s * targetStride : targetStart;
+                        sum += {{Support}}.StepLoss(loss, output, targets.Slice(at, width), scale);
+                    }
+                }
+
+                return sum;
             }
 
             """);

@@ -26,7 +26,7 @@ internal static partial class Emitter
     [
         "InputSize", "HiddenSize", "NumLayers", "OutputSize", "ParameterCount", "Window", "StateLength",
         "s_layout", "_parameters", "_gradients", "_tape", "_work", "Parameters", "ParameterValues", "Gradients", "Layout",
-        "Step", "Forward", "WarmUp", "Backward", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Tape", "Work",
+        "Step", "Forward", "WarmUp", "Backward", "Evaluate", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Tape", "Work",
         "Load", "Save", "State", "FixedShape", "EmbeddedWeights", "StateLayout", "s_stateLayout", "_network", "FixedNetwork",
         "InitialState", "InitialStateOffset", "_values", "_store",
     ];
@@ -34,7 +34,7 @@ internal static partial class Emitter
     /// <summary>The generated methods among <see cref="MemberNames"/>: these overload, rather than hide, inherited methods of another signature.</summary>
     public static readonly System.Collections.Generic.HashSet<string> MethodNames =
     [
-        "Step", "Forward", "WarmUp", "Backward", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Load", "Save", "InitialState",
+        "Step", "Forward", "WarmUp", "Backward", "Evaluate", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Load", "Save", "InitialState",
     ];
 
     /// <summary><c>{Namespace}.{ContainingTypes}.{Type}.g.cs</c>, without '@' escapes (not allowed in a hint name).</summary>

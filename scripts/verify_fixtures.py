@@ -17,6 +17,7 @@ files (names, order, shapes and metadata exactly; values to the tolerance given 
   examples/SineWave/pytorch_losses.csv                    from the committed sine_init/sine_data)
   Runtime.Tests/Fixtures/nonfinite.json                   scripts/reliability/make_nonfinite_fixture.py
   Runtime.Tests/Fixtures/bf16/*.safetensors               scripts/make_bf16_fixtures.py (bfloat16-rounded weights)
+  Runtime.Tests/Fixtures/classification/*.safetensors     scripts/make_classification_fixtures.py
 Run by .ci/run (stage verify-fixtures).
 """
 import math
@@ -329,6 +330,10 @@ def check_recomputed():
     import make_bf16_fixtures
     for name, tensors, md in make_bf16_fixtures.compute():
         compare_file("bf16 " + name, os.path.join(FIX, "bf16", name), tensors, md or {}, atol=1e-6)
+
+    import make_classification_fixtures
+    for name, (tensors, md) in make_classification_fixtures.compute().items():
+        compare_file("classification " + name, os.path.join(FIX, "classification", name), tensors, md, atol=1e-6)
 
     bad = make_nonfinite_fixture.check()
     for line in bad[:10]:

@@ -10,6 +10,10 @@ public interface ILearnedInitialState
 {
     /// <summary><c>InitialState()</c>'s floats, in the state's layout.</summary>
     float[] InitialStateValues();
+
+    /// <summary>The generated batched <c>Evaluate</c>.</summary>
+    float Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss = Loss.Mse, LossOn on = LossOn.LastStep,
+        int warmUp = 0, SequenceLayout layout = SequenceLayout.BatchFirst);
 }
 
 [Recurrent(2, 5, Cell = Cell.Lstm, NumLayers = 2, OutputSize = 3, LearnInitialState = true)]
@@ -78,7 +82,7 @@ public sealed class LearnedInitialStateTests
     public void BatchedBackward_FromLearnedState_MatchesPyTorchLossAndGradients(string name)
     {
         Fixture fixture = Fixture.Open("h0", name);
-        (float loss, float[] gradients, ParameterInfo[] layout) = name switch
+        (float loss, float evaluated, float[] gradients, ParameterInfo[] layout) = name switch
         {
             "lstm_i2_h5_l2_o3_b3_mse_last" or "lstm_i2_h5_l2_o3_b1_huber_all" => Backward<LearnedLstm2>(fixture),
             "gru_i3_h4_l1_o2_b6_huber_all_tf" => Backward<LearnedGru>(fixture),
@@ -90,6 +94,7 @@ public sealed class LearnedInitialStateTests
         };
 
         Close.Elementwise(fixture.Tensor("loss"), [loss], 1e-5, name + " loss");
+        Assert.Equal(loss, evaluated);
         Assert.Contains(layout, t => t.Name.EndsWith(".h0", StringComparison.Ordinal));
         foreach (ParameterInfo info in layout)
         {
@@ -335,18 +340,19 @@ public sealed class LearnedInitialStateTests
         }
     }
 
-    private static (float Loss, float[] Gradients, ParameterInfo[] Layout) Backward<T>(Fixture fixture)
-        where T : IRecurrentModel<T>
+    /// <summary>The batched Backward's loss and gradients, and the batched Evaluate's loss (computed first, from the same start).</summary>
+    private static (float Loss, float Evaluated, float[] Gradients, ParameterInfo[] Layout) Backward<T>(Fixture fixture)
+        where T : IRecurrentModel<T>, ILearnedInitialState
     {
         T model = T.Create(1);
         model.Load(fixture.WeightsPath);
         model.ZeroGrad();
-        float loss = model.Backward(fixture.Tensor("input"), fixture.Tensor("targets"), fixture.Int("batch"),
-            fixture.Text("loss") == "huber" ? Loss.Huber : Loss.Mse,
-            fixture.Text("loss_on") == "all" ? LossOn.AllSteps : LossOn.LastStep,
-            fixture.Int("warmup"),
-            fixture.Text("layout") == "time_first" ? SequenceLayout.TimeFirst : SequenceLayout.BatchFirst);
-        return (loss, model.Gradients.ToArray(), T.Layout.ToArray());
+        Loss loss = fixture.Text("loss") == "huber" ? Loss.Huber : Loss.Mse;
+        LossOn on = fixture.Text("loss_on") == "all" ? LossOn.AllSteps : LossOn.LastStep;
+        SequenceLayout layout = fixture.Text("layout") == "time_first" ? SequenceLayout.TimeFirst : SequenceLayout.BatchFirst;
+        float evaluated = model.Evaluate(fixture.Tensor("input"), fixture.Tensor("targets"), fixture.Int("batch"), loss, on, fixture.Int("warmup"), layout);
+        float value = model.Backward(fixture.Tensor("input"), fixture.Tensor("targets"), fixture.Int("batch"), loss, on, fixture.Int("warmup"), layout);
+        return (value, evaluated, model.Gradients.ToArray(), T.Layout.ToArray());
     }
 
     private static float[] ForwardFirstSequence<T>(Fixture fixture)

@@ -138,6 +138,13 @@ public static class TrainingSupport
         return sum;
     }
 
+    /// <summary>
+    /// The loss of one step's outputs against its targets: returns the unreduced sum and overwrites
+    /// <paramref name="output"/> with dLoss/dOutput scaled by <paramref name="scale"/>, as <see cref="ApplyLoss"/> does per step.
+    /// </summary>
+    public static double StepLoss(Loss loss, Span<float> output, ReadOnlySpan<float> target, float scale) =>
+        LossFunctions.Apply(loss, output, target, scale);
+
     /// <summary>The shape the targets must have, for the error message.</summary>
     internal static string TargetShape(Loss loss, LossOn on, int outputSize, int lossSteps, int batch, SequenceLayout layout)
     {

@@ -34,7 +34,16 @@ Print("rnn", Run(rnn, inputs.AsSpan(0, Steps * SineRnn.InputSize)));
 
 // A stacked GRU and an LSTM with a head, from the seeded initialisation, through every cell's kernels.
 Print("gru", Run(new StackedGru(seed: 1), inputs));
-Print("lstm", Run(new ImuLstm(seed: 2), inputs));
+float[] logits = Run(new ImuLstm(seed: 2), inputs);
+Print("lstm", logits);
+
+// The classification helpers (System.Numerics.Tensors' kernels underneath) after trimming and under NativeAOT.
+var probabilities = new float[logits.Length];
+Classification.Softmax(logits, probabilities, ImuLstm.OutputSize);
+Print("softmax", probabilities);
+var predicted = new int[logits.Length / ImuLstm.OutputSize];
+Classification.ArgMax(logits, ImuLstm.OutputSize, predicted);
+Console.WriteLine("argmax " + string.Join(",", predicted));
 
 // Ten Adam steps of BPTT on the GRU: the training path, bit for bit too.
 var gru = new StackedGru(seed: 3);

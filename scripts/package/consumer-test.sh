@@ -2,7 +2,8 @@
 # A new user's first five minutes, automated: pack Fixed to a local folder, create a brand-new console project in a
 # temporary directory outside the repository, `dotnet add package Fixed` from that folder, write a [Recurrent] class
 # that trains (Backward, ClipGradNorm, Adam) and runs, and one with weights compiled in (Weights = ..., through the
-# package's build targets), build with warnings as errors, run it and check what it prints.
+# package's build targets), build with warnings as errors, run it and check what it prints. The package's one
+# dependency (System.Numerics.Tensors) must be the only one, restored from the machine's usual NuGet sources.
 #
 # Usage: scripts/package/consumer-test.sh            (FIXED_KEEP=1 keeps the temporary directory for a look)
 # Exit status: 0 when the package installs, builds cleanly and the program prints OK; non-zero otherwise.
@@ -39,7 +40,12 @@ if grep -qE "lib/.*Fixed\.Generator\.dll|Microsoft\.CodeAnalysis" <<<"$listing";
 fi
 nuspec="$(unzip -p "$package" Fixed.nuspec)"
 grep -q "<version>$version</version>" <<<"$nuspec" || { echo "consumer-test: nuspec version is not $version" >&2; exit 1; }
-if grep -q "<dependency " <<<"$nuspec"; then echo "consumer-test: the package has dependencies: $nuspec" >&2; exit 1; fi
+# Exactly one dependency, the one Runtime.csproj references (Classification builds on TensorPrimitives).
+tensors="$(sed -n 's:.*<PackageReference Include="System.Numerics.Tensors" Version="\([^"]*\)".*:\1:p' "$repo/Runtime/Runtime.csproj")"
+dependencies="$(grep -o '<dependency [^>]*>' <<<"$nuspec" || true)"
+if [[ -z "$tensors" || "$(wc -l <<<"$dependencies")" != 1 ]] || ! grep -q "id=\"System.Numerics.Tensors\" version=\"$tensors\"" <<<"$dependencies"; then
+  echo "consumer-test: expected exactly one dependency, System.Numerics.Tensors $tensors; the nuspec has: ${dependencies:-none}" >&2; exit 1
+fi
 
 echo "== new console project in $work/app"
 cd "$work"
@@ -114,7 +120,13 @@ loaded.Load("model.safetensors");
 bool same = ((ReadOnlySpan<float>)embedded.Parameters).SequenceEqual(loaded.Parameters);
 Console.WriteLine($"embedded weights {(same ? "equal" : "DIFFER FROM")} Load");
 
-bool ok = last < 0.25f * first && float.IsFinite(output[0]) && same;
+// The package's dependency (System.Numerics.Tensors) resolves at run time: softmax and argmax of three logits.
+Span<float> probabilities = stackalloc float[3];
+Classification.Softmax([1f, 3f, 2f], probabilities);
+bool classified = Classification.ArgMax(probabilities) == 1 && MathF.Abs(probabilities[0] + probabilities[1] + probabilities[2] - 1f) < 1e-6f;
+Console.WriteLine($"softmax [1, 3, 2] = [{probabilities[0]:F4}, {probabilities[1]:F4}, {probabilities[2]:F4}]");
+
+bool ok = last < 0.25f * first && float.IsFinite(output[0]) && same && classified;
 Console.WriteLine(ok ? "OK" : "FAIL");
 return ok ? 0 : 1;
 
