@@ -43,4 +43,34 @@ internal static partial class Emitter
         /// Allocates nothing; safe on many threads on one model.
         /// </summary>
         """;
+
+    private const string LengthsBackwardDoc = """
+        /// <summary>
+        /// BPTT over a padded batch of <c>B = lengths.Length</c> sequences of different lengths, exactly as PyTorch's
+        /// <c>pack_padded_sequence(..., enforce_sorted=False)</c>: sequence b starts from the zero state and uses its first
+        /// <c>lengths[b]</c> steps (1 &lt;= lengths[b] &lt;= T &lt;= <see cref="Window"/>, T the padded length); adds the gradients into
+        /// <see cref="Gradients"/> and returns the loss. Padding, in <paramref name="inputs"/> and <paramref name="targets"/>, is never read.
+        /// There is no warm-up parameter: every sequence carries the loss from its first step on.
+        /// </summary>
+        """;
+
+    private const string LengthsEvaluateDoc = """
+        /// <summary>
+        /// The loss the <c>Backward</c> over sequences of different lengths would return for these arguments (sequence b uses its
+        /// first <c>lengths[b]</c> steps, from the zero state, as PyTorch's <c>pack_padded_sequence(..., enforce_sorted=False)</c>), from a
+        /// forward pass only: nothing added to <see cref="Gradients"/>. Padding is never read. Allocates nothing; safe on many threads.
+        /// </summary>
+        """;
+
+    private const string LengthsTargetsDoc = """
+        /// <remarks>
+        /// <paramref name="inputs"/>: <c>[B, T, InputSize]</c> (BatchFirst) or <c>[T, B, InputSize]</c> (TimeFirst).
+        /// <paramref name="targets"/> for <see cref="global::Fixed.LossOn.LastStep"/> (the default here): <c>[B, OutputSize]</c>, compared with
+        /// each sequence's output at its own last step <c>lengths[b] - 1</c> (PyTorch's <c>h_n</c> through the layers after it); the loss
+        /// is the mean over those B × OutputSize elements. For <see cref="global::Fixed.LossOn.AllSteps"/>: padded like the inputs,
+        /// <c>[B, T, OutputSize]</c> or <c>[T, B, OutputSize]</c>; the loss is summed over the valid steps <c>t &lt; lengths[b]</c> only and
+        /// divided by <c>sum(lengths) × OutputSize</c> (PyTorch's <c>loss_fn(out[mask], targets[mask])</c>). CrossEntropy: one class index
+        /// per sequence or step stored as a float, so <c>[B]</c>, <c>[B, T]</c> or <c>[T, B]</c>, and the mean over sequences or valid steps.
+        /// </remarks>
+        """;
 }

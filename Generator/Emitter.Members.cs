@@ -243,6 +243,19 @@ internal static partial class Emitter
             learned
                 ? $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout, new global::System.ReadOnlySpan<float>(_values, InitialStateOffset, StateLength))"
                 : $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
+        const string Lengths = "global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
+            "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst";
+        Checked(w, LengthsBackwardDoc + "\n" + LengthsTargetsDoc,
+            $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Lengths})",
+            learned
+                ? $"{Engine}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work, " +
+                    "new global::System.Span<float>(_values, InitialStateOffset, StateLength), Gradients.Slice(InitialStateOffset, StateLength))"
+                : $"{Engine}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work)", returns: true);
+        Checked(w, LengthsEvaluateDoc + "\n" + LengthsTargetsDoc,
+            $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Lengths})",
+            learned
+                ? $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout, new global::System.ReadOnlySpan<float>(_values, InitialStateOffset, StateLength))"
+                : $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout)", returns: true);
         WriteGradientMembers(w);
         w.Lines($$"""
             private {{Span}} Tape => _tape ??= new float[{{Engine}}.TapeLength];

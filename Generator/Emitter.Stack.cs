@@ -411,6 +411,14 @@ internal static partial class Emitter
             $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
             "_network.Evaluate(inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
+        const string Lengths = "global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
+            "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst";
+        Member(LengthsBackwardDoc + "\n" + LengthsTargetsDoc,
+            $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Lengths})",
+            "_network.Backward(Gradients, inputs, targets, lengths, loss, on, layout)", returns: true);
+        Member(LengthsEvaluateDoc + "\n" + LengthsTargetsDoc,
+            $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Lengths})",
+            "_network.Evaluate(inputs, targets, lengths, loss, on, layout)", returns: true);
 
         WriteGradientMembers(w);
         w.Lines("""
@@ -868,6 +876,40 @@ internal static partial class Emitter
                     {{(learned ? "InitialState(state);" : "state.Clear();")}}
                     (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, batchSize, steps, warmUp, InputSize, width, on, layout);
                     sum += EvaluateSequence(state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, 1f / count);
+                }
+
+                return (float)(sum / count);
+            }
+
+            public float Backward({{Span}} gradients, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss, global::Fixed.LossOn on, global::Fixed.SequenceLayout layout)
+            {
+                int steps = {{Support}}.CheckLengths(InputSize, OutputSize, Window, inputs, targets, lengths, loss, on, layout);
+                int width = {{Support}}.TargetWidth(loss, OutputSize);
+                int count = {{Support}}.LossCount(loss, on, lengths, OutputSize);
+                {{Span}} state = stackalloc float[StateLength];
+                double sum = 0;
+                for (int b = 0; b < lengths.Length; b++)
+                {
+                    {{(learned ? "InitialState(state);" : "state.Clear();")}}
+                    (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, lengths.Length, steps, 0, InputSize, width, on, layout);
+                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, 1f / count{{(learned ? ", learned: true" : string.Empty)}});
+                }
+
+                return (float)(sum / count);
+            }
+
+            public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss, global::Fixed.LossOn on, global::Fixed.SequenceLayout layout)
+            {
+                int steps = {{Support}}.CheckLengths(InputSize, OutputSize, Window, inputs, targets, lengths, loss, on, layout);
+                int width = {{Support}}.TargetWidth(loss, OutputSize);
+                int count = {{Support}}.LossCount(loss, on, lengths, OutputSize);
+                {{Span}} state = stackalloc float[StateLength];
+                double sum = 0;
+                for (int b = 0; b < lengths.Length; b++)
+                {
+                    {{(learned ? "InitialState(state);" : "state.Clear();")}}
+                    (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, lengths.Length, steps, 0, InputSize, width, on, layout);
+                    sum += EvaluateSequence(state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, 1f / count);
                 }
 
                 return (float)(sum / count);

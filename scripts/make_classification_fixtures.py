@@ -3,10 +3,16 @@
 
     /usr/bin/python3.11 scripts/make_classification_fixtures.py
 
-Writes Runtime.Tests/Fixtures/classification/softmax.data.safetensors: logits [rows, classes] (random rows, rows with
-logits far above exp's float32 range, ties, -inf entries), torch.softmax(logits, dim=-1) and torch.argmax(logits,
-dim=-1) (stored as float32), computed by PyTorch in float32.
+Writes, under Runtime.Tests/Fixtures/classification/:
+  softmax.data.safetensors     logits [rows, classes] (random rows, rows with logits far above exp's float32 range,
+                               ties, -inf entries), torch.softmax(logits, dim=-1), torch.argmax(logits, dim=-1) (as float32).
+  normalizer.data.safetensors  data [rows, 3] (features of very different offsets and scales), its per-feature mean, the
+                               population std (x.std(0, unbiased=False), NumPy's default) and the sample std
+                               (torch.std's default), in float64 rounded to float32, and (data - mean) / std in float32.
+  normalized_gru.safetensors   the state_dict of nn.GRU(3, 4) + nn.Linear(4, 2) with that normaliser in __metadata__
+                               ("fixed.normalizer.mean" / ".std": JSON lists), as a Python user would write it.
 """
+import json
 import os
 import sys
 
@@ -37,9 +43,44 @@ def softmax():
     return tensors, {"torch": torch.__version__}
 
 
+def normalizer():
+    g = torch.Generator().manual_seed(18)
+    data = torch.randn(40, 3, generator=g, dtype=torch.float64) * torch.tensor([0.01, 3.0, 250.0], dtype=torch.float64) \
+        + torch.tensor([5.0, -2.0, 1000.0], dtype=torch.float64)
+    data = data.to(torch.float32)
+    wide = data.to(torch.float64)
+    mean = wide.mean(0).to(torch.float32)
+    std = wide.std(0, unbiased=False).to(torch.float32)
+    tensors = {
+        "data": data,
+        "mean": mean,
+        "std_population": std,
+        "std_sample": wide.std(0, unbiased=True).to(torch.float32),
+        "normalized": (data - mean) / std,
+    }
+    return tensors, {"torch": torch.__version__}, mean, std
+
+
+def normalized_gru(mean, std):
+    torch.manual_seed(19)
+    rnn, linear = torch.nn.GRU(3, 4), torch.nn.Linear(4, 2)
+    tensors = {"rnn." + k: v for k, v in rnn.state_dict().items()}
+    tensors.update({"linear." + k: v for k, v in linear.state_dict().items()})
+    metadata = {
+        "fixed.normalizer.mean": json.dumps([float(v) for v in mean]),
+        "fixed.normalizer.std": json.dumps([float(v) for v in std]),
+    }
+    return tensors, metadata
+
+
 def compute():
     """{file name: (tensors, metadata)}; scripts/verify_fixtures.py compares them with the committed files."""
-    return {"softmax.data.safetensors": softmax()}
+    norm_tensors, norm_metadata, mean, std = normalizer()
+    return {
+        "softmax.data.safetensors": softmax(),
+        "normalizer.data.safetensors": (norm_tensors, norm_metadata),
+        "normalized_gru.safetensors": normalized_gru(mean, std),
+    }
 
 
 def main():

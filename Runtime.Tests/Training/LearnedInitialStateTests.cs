@@ -121,6 +121,46 @@ public sealed class LearnedInitialStateTests
         Close.Elementwise(fixture.Tensor("forward_output"), outputs, 1e-5, name + " forward from h0");
     }
 
+    /// <summary>Sequences of different lengths start from the learned state too: at full lengths, PyTorch's batch.</summary>
+    [Fact]
+    public void LengthsBackwardAndEvaluate_FullLengths_MatchPyTorchFromTheLearnedState()
+    {
+        foreach (string name in new[] { "lstm_i2_h5_l2_o3_b1_huber_all", "stack_both_learned_b2_all" })
+        {
+            Fixture fixture = Fixture.Open("h0", name);
+            int[] lengths = Enumerable.Repeat(fixture.Int("seq_len"), fixture.Int("batch")).ToArray();
+            Loss loss = fixture.Text("loss") == "huber" ? Loss.Huber : Loss.Mse;
+            float[] gradients;
+            float value, evaluated;
+            ParameterInfo[] layout;
+            if (name.StartsWith("stack", StringComparison.Ordinal))
+            {
+                var model = new LearnedBothStack();
+                model.Load(fixture.WeightsPath);
+                evaluated = model.Evaluate(fixture.Tensor("input"), fixture.Tensor("targets"), lengths, loss, LossOn.AllSteps);
+                value = model.Backward(fixture.Tensor("input"), fixture.Tensor("targets"), lengths, loss, LossOn.AllSteps);
+                gradients = model.Gradients.ToArray();
+                layout = LearnedBothStack.Layout.ToArray();
+            }
+            else
+            {
+                var model = new LearnedLstm2();
+                model.Load(fixture.WeightsPath);
+                evaluated = model.Evaluate(fixture.Tensor("input"), fixture.Tensor("targets"), lengths, loss, LossOn.AllSteps);
+                value = model.Backward(fixture.Tensor("input"), fixture.Tensor("targets"), lengths, loss, LossOn.AllSteps);
+                gradients = model.Gradients.ToArray();
+                layout = LearnedLstm2.Layout.ToArray();
+            }
+
+            Close.Elementwise(fixture.Tensor("loss"), [value], 1e-5, name + " loss");
+            Assert.Equal(value, evaluated);
+            foreach (ParameterInfo info in layout)
+            {
+                Close.Tensor(fixture.Tensor("grad." + info.Name), gradients.AsSpan(info.Offset, info.Length), 1e-4, name + " grad." + info.Name);
+            }
+        }
+    }
+
     [Fact]
     public void Layout_LearnedState_FollowsEveryWeightWithFixedsShape()
     {

@@ -35,13 +35,18 @@ internal static class LossFunctions
 
         for (int i = 0; i < targets.Length; i++)
         {
-            float t = targets[i];
-            if (!(t >= 0f && t < classes && MathF.Truncate(t) == t))
-            {
-                throw new ArgumentException(
-                    string.Create(CultureInfo.InvariantCulture, $"{parameterName}[{i}] = {t}: a cross-entropy target is a class index stored as a float, a whole number in [0, {classes - 1}] (OutputSize = {classes} classes)."),
-                    parameterName);
-            }
+            CheckClass(targets[i], i, classes, parameterName);
+        }
+    }
+
+    /// <summary>One cross-entropy target, <paramref name="parameterName"/>[<paramref name="index"/>]: a whole class index in [0, classes).</summary>
+    public static void CheckClass(float target, int index, int classes, string parameterName)
+    {
+        if (!(target >= 0f && target < classes && MathF.Truncate(target) == target))
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{parameterName}[{index}] = {target}: a cross-entropy target is a class index stored as a float, a whole number in [0, {classes - 1}] (OutputSize = {classes} classes)."),
+                parameterName);
         }
     }
 

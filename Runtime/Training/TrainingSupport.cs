@@ -70,6 +70,96 @@ public static class TrainingSupport
         return steps;
     }
 
+    /// <summary>
+    /// Checks a Backward or Evaluate over a padded batch of sequences of different lengths (<paramref name="lengths"/>, one per
+    /// sequence); returns T, the padded length. Only the valid targets are checked (padding is never read).
+    /// </summary>
+    public static int CheckLengths(int inputSize, int outputSize, int window, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
+        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout)
+    {
+        int batch = lengths.Length;
+        if (batch == 0)
+        {
+            throw new ArgumentException("lengths: expected one length per sequence of the batch (B = lengths.Length, at least 1), got none.", nameof(lengths));
+        }
+
+        if (layout is not (SequenceLayout.BatchFirst or SequenceLayout.TimeFirst))
+        {
+            throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown SequenceLayout.");
+        }
+
+        if (inputs.Length == 0 || inputs.Length % (batch * inputSize) != 0)
+        {
+            string shape = layout == SequenceLayout.BatchFirst
+                ? Format($"[B={batch}, T, InputSize={inputSize}]")
+                : Format($"[T, B={batch}, InputSize={inputSize}]");
+            throw new ArgumentException(
+                Format($"inputs: expected a positive multiple of B × InputSize = {batch * inputSize} floats (shape {shape}, B = lengths.Length, T the padded length), got {inputs.Length}."),
+                nameof(inputs));
+        }
+
+        int steps = inputs.Length / (batch * inputSize);
+        Guard.Window(steps, window, nameof(inputs));
+        for (int b = 0; b < batch; b++)
+        {
+            if (lengths[b] < 1 || lengths[b] > steps)
+            {
+                throw new ArgumentException(
+                    Format($"lengths[{b}] = {lengths[b]}: every length must be in [1, T] = [1, {steps}], T being the padded length the inputs hold ({inputs.Length} floats = B={batch} × T={steps} × InputSize={inputSize})."),
+                    nameof(lengths));
+            }
+        }
+
+        LossFunctions.CheckLoss(loss, on);
+        int width = LossFunctions.TargetWidth(loss, outputSize);
+        int expected = on == LossOn.LastStep ? batch * width : batch * steps * width;
+        if (targets.Length != expected)
+        {
+            string item = loss == Loss.CrossEntropy ? string.Empty : Format($", OutputSize={outputSize}");
+            string shape = on == LossOn.LastStep
+                ? Format($"[B={batch}{item}], one target per sequence, for its last valid step")
+                : layout == SequenceLayout.BatchFirst
+                    ? Format($"[B={batch}, T={steps}{item}], padded like the inputs")
+                    : Format($"[T={steps}, B={batch}{item}], padded like the inputs");
+            Guard.ThrowLength(nameof(targets), expected, shape, targets.Length);
+        }
+
+        if (loss == Loss.CrossEntropy)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                (_, _, int targetStart, int targetStride) = BatchItem(b, batch, steps, 0, inputSize, width, on, layout);
+                int valid = on == LossOn.LastStep ? 1 : lengths[b];
+                for (int s = 0; s < valid; s++)
+                {
+                    int at = targetStart + s * targetStride;
+                    LossFunctions.CheckClass(targets[at], at, outputSize, nameof(targets));
+                }
+            }
+        }
+
+        return steps;
+    }
+
+    /// <summary>
+    /// The number of elements a loss over sequences of different lengths is the mean of: per sequence one step
+    /// (<see cref="LossOn.LastStep"/>) or its valid steps (<see cref="LossOn.AllSteps"/>), times OutputSize (one for cross-entropy).
+    /// </summary>
+    public static int LossCount(Loss loss, LossOn on, ReadOnlySpan<int> lengths, int outputSize)
+    {
+        int items = lengths.Length;
+        if (on == LossOn.AllSteps)
+        {
+            items = 0;
+            foreach (int length in lengths)
+            {
+                items += length;
+            }
+        }
+
+        return items * (loss == Loss.CrossEntropy ? 1 : outputSize);
+    }
+
     /// <summary>Floats per target: one class index for cross-entropy, else one value per output.</summary>
     public static int TargetWidth(Loss loss, int outputSize) => LossFunctions.TargetWidth(loss, outputSize);
 
