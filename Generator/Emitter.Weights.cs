@@ -16,7 +16,7 @@ internal static partial class Emitter
     {
         w.Lines($$"""
             /// <summary>
-            /// Creates the network with the weights compiled in from <c>{{XmlText(spec.Weights!)}}</c> (the attribute's <c>Weights</c>):
+            /// Creates the network with the weights compiled in from <c>{{XmlText(spec.Weights ?? spec.ModelFile!)}}</c> (the attribute's <c>{{(spec.Weights is null ? "ModelFile" : "Weights")}}</c>):
             /// nothing is read at run time. <c>new {{Identifier(spec.ClassName)}}(seed)</c> still gives PyTorch's default initialisation.
             /// </summary>
             public {{Identifier(spec.ClassName)}}()

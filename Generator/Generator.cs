@@ -8,7 +8,7 @@ namespace Fixed.Generator;
 
 /// <summary>
 /// Emits a fixed-size recurrent network (inference and BPTT training) for every class marked
-/// <c>[Fixed.Recurrent]</c>. The pipeline only finds, parses and emits; see <see cref="Parser"/> and <see cref="Emitter"/>.
+/// <c>[Fixed.Recurrent]</c> (or a layer stack, or <c>[Fixed.ModelFile]</c>). The pipeline only finds, parses and emits; see <see cref="Parser"/> and <see cref="Emitter"/>.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class RecurrentGenerator : IIncrementalGenerator
@@ -23,6 +23,11 @@ public sealed class RecurrentGenerator : IIncrementalGenerator
 
         /// <summary>Suffix of the same steps on the [Linear] route (layer stacks without a recurrent layer).</summary>
         public const string LinearRoute = "ViaLinear";
+
+        /// <summary>Suffix of the same steps on the [ModelFile] route (a network read from a model file made elsewhere).</summary>
+        public const string ModelFileRoute = "ViaModelFile";
+
+        public const string ModelFiles = nameof(ModelFiles);
     }
 
     /// <inheritdoc />
@@ -41,6 +46,11 @@ public sealed class RecurrentGenerator : IIncrementalGenerator
                 "Fixed.LinearAttribute",
                 static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
                 static (context, cancellationToken) => Parser.ParseLinear(context, cancellationToken)), Steps.LinearRoute);
+        Register(context, context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                "Fixed.ModelFileAttribute",
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
+                static (context, cancellationToken) => Parser.ParseModelFile(context, cancellationToken)), Steps.ModelFileRoute);
     }
 
     private static void Register(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<ParsedModel> found, string route)
@@ -71,13 +81,37 @@ public sealed class RecurrentGenerator : IIncrementalGenerator
             .Collect()
             .Select(static (items, _) => items.ToEquatableArray());
 
-        // Each model with the file it names, checked tensor by tensor against the model's layout.
+        // The same for [ModelFile]: each named model file is read and converted once, into layers and weights as values.
+        IncrementalValueProvider<EquatableArray<string>> requestedModels = valid
+            .Select(static (item, _) => item.Spec!.ModelFile)
+            .Collect()
+            .Select(static (names, _) => names.OfType<string>().Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray());
+
+        IncrementalValueProvider<EquatableArray<ModelFileContent>> modelFiles = context.AdditionalTextsProvider
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (pair, _) => (Text: pair.Left, MatchPath: WeightsFileReader.MatchPath(pair.Left, pair.Right)))
+            .Combine(requestedModels)
+            .Where(static pair => pair.Right.Any(name => WeightsFileReader.Matches(pair.Left.MatchPath, name)))
+            .Select(static (pair, cancellationToken) => ModelFileReader.Read(pair.Left.Text, pair.Left.MatchPath, cancellationToken))
+            .WithTrackingName(Steps.ModelFiles + route)
+            .Collect()
+            .Select(static (items, _) => items.ToEquatableArray());
+
+        // Each model with the file it names: a Weights file checked tensor by tensor against the model's layout, or a model
+        // file whose layers become the model's.
         IncrementalValuesProvider<(NetworkSpec Spec, EquatableArray<byte>? Weights, EquatableArray<DiagnosticInfo> Diagnostics)> resolved = valid
             .Combine(files)
+            .Combine(modelFiles)
             .Select(static (pair, _) =>
             {
-                (EquatableArray<byte>? weights, EquatableArray<DiagnosticInfo> diagnostics) = WeightsResolver.Resolve(pair.Left.Spec!, pair.Left.WeightsLocation, pair.Right);
-                return (pair.Left.Spec!, weights, diagnostics);
+                ParsedModel parsed = pair.Left.Left;
+                if (parsed.Spec!.ModelFile is not null)
+                {
+                    return ModelFileResolver.Resolve(parsed.Spec, parsed.WeightsLocation, pair.Right);
+                }
+
+                (EquatableArray<byte>? weights, EquatableArray<DiagnosticInfo> diagnostics) = WeightsResolver.Resolve(parsed.Spec, parsed.WeightsLocation, pair.Left.Right);
+                return (parsed.Spec, weights, diagnostics);
             })
             .WithTrackingName(Steps.Resolved + route);
 

@@ -28,6 +28,75 @@ internal static class Parser
     public static ParsedModel ParseLinear(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         Parse(context, viaLinear: true, cancellationToken);
 
+    /// <summary>A class found through its <c>[ModelFile]</c> attribute: the spec names the file; its layers come when the file is read.</summary>
+    public static ParsedModel ParseModelFile(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        var syntax = (TypeDeclarationSyntax)context.TargetNode;
+        AttributeData attribute = context.Attributes[0];
+        if (attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Kind == TypedConstantKind.Error ||
+            attribute.NamedArguments.Any(n => n.Value.Kind == TypedConstantKind.Error) ||
+            attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax attributeSyntax ||
+            attributeSyntax.SyntaxTree != syntax.SyntaxTree || !syntax.Span.Contains(attributeSyntax.Span))
+        {
+            return new ParsedModel(null, EquatableArray<DiagnosticInfo>.Empty, null);
+        }
+
+        if (ShadowedName(context.SemanticModel.Compilation) is { } shadow)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NameShadowed, shadow.Location, shadow.Name, shadow.Needed));
+            return new ParsedModel(null, diagnostics.ToEquatableArray(), null);
+        }
+
+        if (AlreadyRejectedByTheCompiler(type, cancellationToken))
+        {
+            return new ParsedModel(null, EquatableArray<DiagnosticInfo>.Empty, null);
+        }
+
+        CheckDeclaration(type, syntax, context.SemanticModel.Compilation, diagnostics, cancellationToken);
+        Location attributeLocation = attributeSyntax.GetLocation();
+        if (StackParser.LayerAttributes(type).FirstOrDefault() is { } layer)
+        {
+            Location at = layer.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation() ?? attributeLocation;
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelFileWithLayers, at, type.Name, "[" + layer.AttributeClass!.Name.Replace("Attribute", string.Empty) + "]"));
+        }
+
+        string? path = attribute.ConstructorArguments[0].Value as string;
+        Location pathLocation = FindArgument(attributeSyntax, "path", 0) ?? attributeLocation;
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelFilePathEmpty, pathLocation, path is null ? "null" : "\"" + path + "\""));
+        }
+
+        int window = 64;
+        foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+        {
+            if (named.Key == "Window" && named.Value.Value is int w)
+            {
+                window = w;
+            }
+        }
+
+        if (window < 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WindowTooSmall, FindArgument(attributeSyntax, "Window", -1) ?? attributeLocation, window));
+        }
+
+        if (diagnostics.Count > 0)
+        {
+            return new ParsedModel(null, diagnostics.ToEquatableArray(), null);
+        }
+
+        var spec = new NetworkSpec(NamespaceName(type.ContainingNamespace), ContainingTypes(type), type.Name, 0, 0, 0, Cell.Rnn, false, true, 0, window, null,
+            ModelFile: path);
+        return new ParsedModel(spec, EquatableArray<DiagnosticInfo>.Empty, LocationInfo.From(pathLocation));
+    }
+
+    /// <summary>Whether the class has <c>[ModelFile]</c>: then that route parses it, and the layer attributes' routes leave it alone.</summary>
+    private static bool HasModelFile(INamedTypeSymbol type) =>
+        type.GetAttributes().Any(a => a.AttributeClass is { Name: "ModelFileAttribute", ContainingNamespace: { Name: "Fixed", ContainingNamespace.IsGlobalNamespace: true } });
+
     private static ParsedModel Parse(GeneratorAttributeSyntaxContext context, bool viaLinear, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
@@ -43,7 +112,8 @@ internal static class Parser
         // stacks without one, so that each class is parsed once.
         if (layers.Any(a => a.AttributeClass?.Name == "RecurrentAttribute" && a.ConstructorArguments.Length != 2) ||
             layers.Any(a => a.ConstructorArguments.Any(c => c.Kind == TypedConstantKind.Error) || a.NamedArguments.Any(n => n.Value.Kind == TypedConstantKind.Error)) ||
-            (viaLinear && layers.Any(a => a.AttributeClass?.Name == "RecurrentAttribute")))
+            (viaLinear && layers.Any(a => a.AttributeClass?.Name == "RecurrentAttribute")) ||
+            HasModelFile(type))
         {
             return new ParsedModel(null, EquatableArray<DiagnosticInfo>.Empty, null);
         }
@@ -211,6 +281,7 @@ internal static class Parser
         "Fixed.ParameterInfo", "Fixed.Engine.ParameterInitializer", "Fixed.Engine.ParameterStore`1", "Fixed.Engine.RecurrentEngine`1",
         "Fixed.Engine.INetworkShape", "Fixed.IRecurrentModel`1", "Fixed.Engine.ModelWeights", "Fixed.GradientClipping",
         "Fixed.LinearAttribute", "Fixed.Engine.LayerKernels", "Fixed.Engine.TrainingSupport",
+        "Fixed.ModelFileAttribute", "Fixed.Engine.ModelFiles",
     ];
 
     /// <summary>

@@ -193,11 +193,25 @@ internal static class StackParser
             return new ParsedModel(null, diagnostics.ToEquatableArray(), null);
         }
 
+        NetworkSpec spec = StackSpec(Parser.NamespaceName(type.ContainingNamespace), Parser.ContainingTypes(type), type.Name, layers, weights);
+
+        CheckSizes(spec, located[0].Syntax.GetLocation(), diagnostics);
+        return diagnostics.Count > 0
+            ? new ParsedModel(null, diagnostics.ToEquatableArray(), null)
+            : new ParsedModel(spec, EquatableArray<DiagnosticInfo>.Empty, weightsLocation);
+    }
+
+    /// <summary>
+    /// The spec of a stack of <paramref name="layers"/>: the single-layer fields summarise it (InputSize the first layer's,
+    /// OutputSize the last's, HiddenSize/Cell the last recurrent layer's, NumLayers every recurrent layer, Window the least).
+    /// </summary>
+    internal static NetworkSpec StackSpec(string? ns, EquatableArray<ContainingType> containingTypes, string className, List<LayerSpec> layers, string? weights)
+    {
         LayerSpec? lastRecurrent = layers.LastOrDefault(l => l.IsRecurrent);
-        var spec = new NetworkSpec(
-            Parser.NamespaceName(type.ContainingNamespace),
-            Parser.ContainingTypes(type),
-            type.Name,
+        return new NetworkSpec(
+            ns,
+            containingTypes,
+            className,
             layers[0].InputSize,
             lastRecurrent?.HiddenSize ?? 0,
             layers.Where(l => l.IsRecurrent).Sum(l => l.NumLayers),
@@ -208,11 +222,6 @@ internal static class StackParser
             layers.Where(l => l.IsRecurrent).Select(l => l.Window).DefaultIfEmpty(64).Min(),
             weights,
             layers.ToEquatableArray());
-
-        CheckSizes(spec, located[0].Syntax.GetLocation(), diagnostics);
-        return diagnostics.Count > 0
-            ? new ParsedModel(null, diagnostics.ToEquatableArray(), null)
-            : new ParsedModel(spec, EquatableArray<DiagnosticInfo>.Empty, weightsLocation);
     }
 
     /// <summary>A state_dict prefix: dot-separated parts of letters, digits and '_'.</summary>
@@ -248,7 +257,7 @@ internal static class StackParser
     }
 
     /// <summary>The stack's stack-memory budget: the State, plus what one step keeps on the stack (two layer-output buffers and a recurrent layer's gate scratch).</summary>
-    private static void CheckSizes(NetworkSpec spec, Location location, List<DiagnosticInfo> diagnostics)
+    internal static void CheckSizes(NetworkSpec spec, Location location, List<DiagnosticInfo> diagnostics)
     {
         try
         {

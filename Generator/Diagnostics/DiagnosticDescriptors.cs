@@ -136,6 +136,30 @@ internal static class DiagnosticDescriptors
         "FIXED031", "Invalid layer name",
         "Name is {0}, which cannot be a state_dict prefix: use letters, digits and '_', with '.' only between parts, e.g. \"encoder\" or \"encoder.rnn\"");
 
+    public static readonly DiagnosticDescriptor ModelFileNotFound = Error(
+        "FIXED050", "Model file not in AdditionalFiles",
+        "The model file '{0}' is not among the project's AdditionalFiles: add <AdditionalFiles Include=\"{0}\" /> to the project (ModelFile matches a file name or the end of a path)");
+
+    public static readonly DiagnosticDescriptor ModelFileAmbiguous = Error(
+        "FIXED051", "ModelFile names more than one file",
+        "ModelFile '{0}' matches {1} AdditionalFiles items ({2}): give enough of the path to name one");
+
+    public static readonly DiagnosticDescriptor ModelFileUnreadable = Error(
+        "FIXED052", "Model file cannot be read",
+        "The model file '{0}' cannot be read: {1}");
+
+    public static readonly DiagnosticDescriptor ModelFileUnsupported = Error(
+        "FIXED053", "Model file uses what Fixed does not have",
+        "The model file '{0}' cannot be imported: {1}");
+
+    public static readonly DiagnosticDescriptor ModelFileWithLayers = Error(
+        "FIXED054", "ModelFile together with layer attributes",
+        "'{0}' has [ModelFile] and the layer attribute {1}: the layers of a [ModelFile] class come from the file; remove the layer attributes, or the [ModelFile]");
+
+    public static readonly DiagnosticDescriptor ModelFilePathEmpty = Error(
+        "FIXED055", "ModelFile path is empty",
+        "ModelFile's path is {0}: name the model file, e.g. [ModelFile(\"amp.json\")], and list it in AdditionalFiles");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, description: Reference);
 }

@@ -25,6 +25,7 @@ internal sealed record NetworkSpec(
     string? Weights,
     EquatableArray<LayerSpec> Layers = default,
     WeightPrecision WeightPrecision = WeightPrecision.Single,
+    string? ModelFile = null,
     bool LearnInitialState = false)
 {
     /// <summary>

@@ -50,6 +50,12 @@ public sealed partial class ReadmeSnippetTests
         ["rnn_regression.safetensors"] = Path.Combine("Fixtures", "forward", "rnn_i1_h32_l1_o1_t50_h0.weights.safetensors"),
     };
 
+    /// <summary>The AdditionalFiles a snippet's <c>[ModelFile("...")]</c> names: the README's amp is RTNeural's Keras GRU test model.</summary>
+    private static readonly Dictionary<string, string> ModelFileFixtures = new(StringComparer.Ordinal)
+    {
+        ["amp.json"] = Path.Combine("Fixtures", "rtneural", "gru_1d.json"),
+    };
+
     public static TheoryData<int, int> SnippetIndices()
     {
         var data = new TheoryData<int, int>();
@@ -82,6 +88,14 @@ public sealed partial class ReadmeSnippetTests
             Assert.True(WeightsFixtures.TryGetValue(name, out string? fixture),
                 $"README.md line {readmeLine}: the snippet embeds \"{name}\", which this test has no file for; add it to {nameof(WeightsFixtures)}.");
             weights.Add(TestAdditionalText.Encoded("/readme/" + name, File.ReadAllBytes(Path.Combine(TestsDirectory(), fixture))));
+        }
+
+        foreach (Match match in ModelFilePattern().Matches(snippet.Code))
+        {
+            string name = match.Groups[1].Value;
+            Assert.True(ModelFileFixtures.TryGetValue(name, out string? fixture),
+                $"README.md line {readmeLine}: the snippet imports \"{name}\", which this test has no file for; add it to {nameof(ModelFileFixtures)}.");
+            weights.Add(new TestAdditionalText("/readme/" + name, File.ReadAllText(Path.Combine(TestsDirectory(), fixture))));
         }
 
         (GeneratorRun run, Diagnostic[] errors) = CompileAsProgram(snippet.Code, weights);
@@ -186,6 +200,9 @@ public sealed partial class ReadmeSnippetTests
 
     [GeneratedRegex("""Weights\s*=\s*"([^"]+)"\s*""")]
     private static partial Regex WeightsPattern();
+
+    [GeneratedRegex("""ModelFile\("([^"]+)"\s*""")]
+    private static partial Regex ModelFilePattern();
 
     [GeneratedRegex(@"\bpartial\s+class\s+([A-Za-z_][A-Za-z0-9_]*)")]
     private static partial Regex PartialClassPattern();

@@ -21,12 +21,18 @@ public sealed partial class DiagnosticsDocTests
 {
     public static TheoryData<string> Ids() => new(Descriptors().Select(d => d.Id));
 
+    /// <summary>
+    /// FIXED001-031 were numbered one after another; since then each line of work takes IDs from a range reserved for it
+    /// (so that branches developed side by side cannot pick the same one), which leaves gaps until a range is used up.
+    /// </summary>
     [Fact]
-    public void Descriptors_AreNumberedWithoutGapsOrRepeats()
+    public void Descriptors_AreNumberedWithoutRepeats_TheFirst31WithoutGaps()
     {
         string[] ids = Descriptors().Select(d => d.Id).ToArray();
 
-        Assert.Equal(Enumerable.Range(1, ids.Length).Select(i => "FIXED" + i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture)), ids.Order());
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.Matches("^FIXED0[0-9][0-9]$", id));
+        Assert.Subset(ids.ToHashSet(), Enumerable.Range(1, 31).Select(i => "FIXED" + i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture)).ToHashSet());
     }
 
     [Theory]

@@ -1,0 +1,64 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Threading;
+using Fixed.Generator.Model;
+using Fixed.Generator.Shared;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Fixed.Generator.Weights;
+
+/// <summary>
+/// Reads the AdditionalFiles items that <c>[ModelFile]</c> names, with the runtime's own converter
+/// (<c>Runtime/Shared/ModelFileFormats</c>): what compiles is exactly what <c>Load</c> accepts at run time.
+/// </summary>
+internal static class ModelFileReader
+{
+    /// <summary>Reads and converts one item; every failure becomes the content's <see cref="ModelFileContent.Error"/>, never an exception.</summary>
+    public static ModelFileContent Read(AdditionalText text, string matchPath, CancellationToken cancellationToken)
+    {
+        SourceText? source = text.GetText(cancellationToken);
+        if (source is null)
+        {
+            return ModelFileContent.Invalid(matchPath, "the compiler could not read it as text (a binary file?): a model file is JSON text");
+        }
+
+        ImportedModel model;
+        try
+        {
+            model = ModelFileFormats.Import(source.ToString());
+        }
+        catch (UnsupportedModelException e)
+        {
+            return ModelFileContent.Invalid(matchPath, e.Message, unsupported: true);
+        }
+        catch (InvalidDataException e)
+        {
+            return ModelFileContent.Invalid(matchPath, e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A generator must not crash the build on a hostile file: whatever the converter did not foresee is a diagnostic too.
+            return ModelFileContent.Invalid(matchPath, "the importer failed (" + e.GetType().Name + ": " + e.Message + ")");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        LayerSpec[] layers = model.Layers.Select(l => new LayerSpec(
+            (LayerKind)Enum.Parse(typeof(LayerKind), l.Kind.ToString()), l.Name, l.InputSize, l.OutputSize, l.IsRecurrent() ? 1 : 0,
+            l.Cell, Relu: false, l.Bias, Window: 64, l.Argument)).ToArray();
+        byte[] bytes = MemoryMarshal.AsBytes(model.Parameters.AsSpan()).ToArray();
+        if (!BitConverter.IsLittleEndian)
+        {
+            for (int i = 0; i < bytes.Length; i += 4)
+            {
+                Array.Reverse(bytes, i, 4);
+            }
+        }
+
+        return new ModelFileContent(matchPath, new EquatableArray<LayerSpec>(layers), new EquatableArray<byte>(bytes), null, false);
+    }
+
+    private static bool IsRecurrent(this ImportedLayer layer) => layer.Kind == ImportedLayerKind.Recurrent;
+}

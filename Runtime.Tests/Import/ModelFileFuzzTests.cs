@@ -1,0 +1,143 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Fixed.Tests.Generator;
+using Xunit;
+
+namespace Fixed.Tests.Import;
+
+/// <summary>
+/// Hostile model files: truncations of a real RTNeural file at every length, every position overwritten with bytes that
+/// change JSON's meaning, and seeded random edits. At run time each variant either loads exactly what the converter
+/// reads from it or throws <see cref="InvalidDataException"/> (never another exception) and leaves the weights as they
+/// were; at compile time a sample of them is a FIXED052/FIXED053 diagnostic or a model, never a generator exception.
+/// </summary>
+public sealed class ModelFileFuzzTests
+{
+    private const int Seed = 20_261_202;
+
+    private static readonly string Original = File.ReadAllText(Path.Combine(Fixture.Root, "rtneural", "gru_1d.json"));
+
+    private static readonly string[] Replacements = ["{", "}", "[", "]", "\"", ",", ":", "0", "-", ".", "e", "9", " ", "\\", "n", "\u0000", "NaN", "1e999", "null", "[]", "{}", "\"x\""];
+
+    private static IEnumerable<(string Description, string Text)> Variants()
+    {
+        yield return ("original", Original);
+        // Every third length: cuts inside numbers, strings and between tokens (the one-character tokens, JSON's structure,
+        // are overwritten below at every position).
+        for (int length = 0; length < Original.Length; length += 3)
+        {
+            yield return ($"truncated to {length}", Original[..length]);
+        }
+
+        // Every structural position (and every 31st other one, inside numbers and whitespace) overwritten by each replacement.
+        for (int i = 0; i < Original.Length; i++)
+        {
+            if ("{}[]\":,".IndexOf(Original[i]) < 0 && i % 31 != 0)
+            {
+                continue;
+            }
+
+            // Eight of the replacements at each position, a different eight at the next: each is tried at every kind of place.
+            for (int k = 0; k < 8; k++)
+            {
+                string replacement = Replacements[(i + k) % Replacements.Length];
+                yield return ($"'{replacement}' at {i}", Original[..i] + replacement + Original[(i + 1)..]);
+            }
+        }
+
+        var random = new Random(Seed);
+        for (int n = 0; n < 1000; n++)
+        {
+            var builder = new StringBuilder(Original);
+            int edits = 1 + random.Next(4);
+            for (int e = 0; e < edits && builder.Length > 0; e++)
+            {
+                int at = random.Next(builder.Length);
+                switch (random.Next(3))
+                {
+                    case 0: builder.Remove(at, Math.Min(1 + random.Next(20), builder.Length - at)); break;
+                    case 1: builder.Insert(at, Replacements[random.Next(Replacements.Length)]); break;
+                    default: builder[at] = (char)random.Next(32, 127); break;
+                }
+            }
+
+            yield return ($"random {n}", builder.ToString());
+        }
+    }
+
+    [Fact]
+    public void Load_EveryVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure()
+    {
+        var failures = new List<string>();
+        int loaded = 0, rejected = 0;
+        var model = new KerasGru1d(1);
+        foreach ((string description, string text) in Variants())
+        {
+            model.Parameters.Fill(0.125f);
+            try
+            {
+                model.Load(new MemoryStream(Encoding.UTF8.GetBytes(text)));
+                float[] expected = ModelFileFormats.Import(text).Parameters;
+                if (!expected.AsSpan().SequenceEqual(model.Parameters))
+                {
+                    failures.Add(description + ": loaded other values than the converter reads");
+                }
+
+                loaded++;
+            }
+            catch (InvalidDataException)
+            {
+                rejected++;
+                if (model.Parameters.ToArray().Any(v => v != 0.125f))
+                {
+                    failures.Add(description + ": a failed load changed the weights");
+                }
+            }
+            catch (Exception e)
+            {
+                failures.Add(description + ": " + e.GetType().Name + ": " + e.Message);
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Take(20)));
+        Assert.True(loaded >= 50, $"only {loaded} variants loaded");
+        Assert.True(rejected >= 10_000, $"only {rejected} variants rejected");
+    }
+
+    [Fact]
+    public void Generator_SampleOfVariants_ReportsFIXED052OrFIXED053OrGenerates_NeverThrows()
+    {
+        const string source = "using Fixed;\n[ModelFile(\"amp.json\")] public partial class Amp;";
+        var ids = new HashSet<string>();
+        var failures = new List<string>();
+        int generated = 0;
+        foreach ((string description, string text) in Variants().Where((_, i) => i % 500 == 0))
+        {
+            // The harness throws if the generator did.
+            GeneratorRun run = GeneratorHarness.Run(source, [new TestAdditionalText("/p/amp.json", text)]);
+            if (run.GeneratorDiagnostics.IsEmpty)
+            {
+                generated++;
+                if (!run.CompilationErrors.IsEmpty)
+                {
+                    failures.Add(description + ": generated code that does not compile: " + GeneratorHarness.Describe(run.CompilationErrors));
+                }
+            }
+            else
+            {
+                ids.UnionWith(run.GeneratorDiagnostics.Select(d => d.Id));
+                if (run.GeneratorDiagnostics.Any(d => d.Id is not ("FIXED052" or "FIXED053")))
+                {
+                    failures.Add(description + ": " + GeneratorHarness.Describe(run.GeneratorDiagnostics));
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+        Assert.Contains("FIXED052", ids);
+        Assert.True(generated >= 1, "no variant generated a model");
+    }
+}

@@ -1,0 +1,161 @@
+using System;
+using System.Buffers.Binary;
+using System.ComponentModel;
+using System.IO;
+using System.Text;
+
+namespace Fixed.Engine;
+
+/// <summary>
+/// Loads a model file made elsewhere (RTNeural JSON, ...) into a class declared with <see cref="ModelFileAttribute"/>:
+/// the <c>Load</c> members of such a class call these. Public only because generated code lives in the user's assembly.
+/// </summary>
+/// <remarks>
+/// The file is converted by the same code the generator ran at compile time, then its architecture is compared with the
+/// class's, layer by layer: a file of another architecture is an <see cref="InvalidDataException"/> naming the first
+/// difference, and the parameters are written only when everything has passed. A safetensors file (recognised by its
+/// length prefix, which no JSON text can begin with) loads as every model's <c>Load</c> loads one.
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class ModelFiles
+{
+    /// <summary>Loads the file at <paramref name="path"/>.</summary>
+    /// <param name="path">A model file of a supported format, or a safetensors file with the class's state_dict names.</param>
+    /// <param name="architecture">The class's layers, as the generator described them from its compile-time file.</param>
+    /// <param name="layout">The class's tensors.</param>
+    /// <param name="parameters">The class's parameters; untouched unless the whole file loads.</param>
+    /// <exception cref="InvalidDataException">The file is invalid or holds another architecture; the message starts with the path.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    public static void Load(string path, string architecture, ReadOnlySpan<ParameterInfo> layout, Span<float> parameters)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] bytes;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan))
+        {
+            bytes = ReadAll(stream, path);
+        }
+
+        Load(bytes, path, architecture, layout, parameters);
+    }
+
+    /// <summary>Reads <paramref name="stream"/> to its end and loads it, as <see cref="Load(string, string, ReadOnlySpan{ParameterInfo}, Span{float})"/> does a file.</summary>
+    /// <param name="stream">The file's bytes, from the current position.</param>
+    /// <param name="architecture">The class's layers, as the generator described them.</param>
+    /// <param name="layout">The class's tensors.</param>
+    /// <param name="parameters">The class's parameters; untouched unless the whole file loads.</param>
+    /// <exception cref="InvalidDataException">The bytes are not a valid model file or hold another architecture.</exception>
+    public static void Load(Stream stream, string architecture, ReadOnlySpan<ParameterInfo> layout, Span<float> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Load(ReadAll(stream, null), null, architecture, layout, parameters);
+    }
+
+    private static void Load(byte[] bytes, string? path, string architecture, ReadOnlySpan<ParameterInfo> layout, Span<float> parameters)
+    {
+        if (IsSafeTensors(bytes))
+        {
+            using var memory = new MemoryStream(bytes, writable: false);
+            if (path is null)
+            {
+                ModelWeights.Load(memory, layout, "rnn", "linear", parameters);
+                return;
+            }
+
+            try
+            {
+                ModelWeights.Load(memory, layout, "rnn", "linear", parameters);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException("'" + path + "': " + e.Message, e);
+            }
+
+            return;
+        }
+
+        try
+        {
+            string text;
+            try
+            {
+                text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
+            }
+            catch (DecoderFallbackException)
+            {
+                throw new InvalidDataException("the file is neither safetensors nor UTF-8 text");
+            }
+
+            ImportedModel model;
+            try
+            {
+                model = ModelFileFormats.Import(text);
+            }
+            catch (UnsupportedModelException e)
+            {
+                throw new InvalidDataException(e.Message, e);
+            }
+
+            string found = model.Describe();
+            if (found != architecture)
+            {
+                throw new InvalidDataException(Difference(model.Format, found, architecture));
+            }
+
+            if (model.Parameters.Length != parameters.Length)
+            {
+                throw new InvalidDataException("the file holds " + model.Parameters.Length + " weights, but the class has " + parameters.Length);
+            }
+
+            model.Parameters.CopyTo(parameters);
+        }
+        catch (InvalidDataException e) when (path is not null)
+        {
+            throw new InvalidDataException("'" + path + "': " + e.Message, e);
+        }
+    }
+
+    /// <summary>
+    /// A safetensors file starts with its header's length as a little-endian u64 that the file can hold, then '{'. A JSON
+    /// text starts with whitespace, a byte order mark or '{': eight such bytes make a length over 2^61, which no file has.
+    /// </summary>
+    private static bool IsSafeTensors(byte[] bytes) =>
+        bytes.Length >= 9 && BinaryPrimitives.ReadUInt64LittleEndian(bytes) <= (ulong)(bytes.Length - 8) && bytes[8] == (byte)'{';
+
+    private static string Difference(string format, string found, string expected)
+    {
+        string[] file = found.Split("; ");
+        string[] model = expected.Split("; ");
+        for (int i = 0; i < Math.Max(file.Length, model.Length); i++)
+        {
+            string inFile = i < file.Length ? file[i] : "nothing";
+            string inModel = i < model.Length ? model[i] : "nothing";
+            if (inFile != inModel)
+            {
+                return "the " + format + " file holds another architecture than this class: its layer " + (i + 1) + " is " + inFile +
+                    ", where the class has " + inModel + " (the file: " + found + "; the class: " + expected + ")";
+            }
+        }
+
+        return "the " + format + " file holds another architecture than this class";
+    }
+
+    private static byte[] ReadAll(Stream stream, string? path)
+    {
+        // The longest model text the JSON reader accepts (ASCII, as model files are); a safetensors file of that size holds 64 M floats.
+        const long MaxBytes = ModelJson.MaxLength;
+        using var copy = new MemoryStream();
+        byte[] buffer = new byte[81920];
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            if (copy.Length + read > MaxBytes)
+            {
+                throw new InvalidDataException((path is null ? string.Empty : "'" + path + "': ") + "the file is larger than the " + MaxBytes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " bytes a model file may have");
+            }
+
+            copy.Write(buffer, 0, read);
+        }
+
+        return copy.ToArray();
+    }
+}

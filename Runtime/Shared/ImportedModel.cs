@@ -1,0 +1,280 @@
+// Compiled into the runtime (namespace Fixed) and, linked, into the source generator (namespace Fixed.Generator.Shared):
+// what a model file made elsewhere becomes, the same for [ModelFile] at compile time and Load at run time. Keep it
+// netstandard2.0-compatible C#: see Runtime/Shared/README.md.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+
+#if FIXED_GENERATOR
+namespace Fixed.Generator.Shared;
+#else
+namespace Fixed;
+#endif
+
+/// <summary>A layer of an imported model: the layer attributes of a hand-written stack (CONTRACT section 5), by name.</summary>
+internal enum ImportedLayerKind
+{
+    Recurrent,
+    Linear,
+    Relu,
+    LeakyRelu,
+    Elu,
+    Gelu,
+    Tanh,
+    Sigmoid,
+    Softmax,
+}
+
+/// <summary>
+/// One layer of an imported model: what one layer attribute of a hand-written stack would declare. Imports always give a
+/// recurrent layer one stacked layer (a file's stacked layers become layers of their own).
+/// </summary>
+internal sealed class ImportedLayer
+{
+    public ImportedLayer(ImportedLayerKind kind, string? name, int inputSize, int outputSize, Cell cell, bool bias, float argument)
+    {
+        Kind = kind;
+        Name = name;
+        InputSize = inputSize;
+        OutputSize = outputSize;
+        Cell = cell;
+        Bias = bias;
+        Argument = argument;
+    }
+
+    public ImportedLayerKind Kind { get; }
+
+    /// <summary>The state_dict prefix of a layer with weights; null for an activation.</summary>
+    public string? Name { get; }
+
+    public int InputSize { get; }
+
+    public int OutputSize { get; }
+
+    public Cell Cell { get; }
+
+    public bool Bias { get; }
+
+    /// <summary>Elu's alpha, LeakyRelu's negative slope; 0 otherwise.</summary>
+    public float Argument { get; }
+
+    /// <summary>Floats of this layer's weights and biases, in state_dict layout.</summary>
+    public long ParameterCount => Kind switch
+    {
+        ImportedLayerKind.Linear => ((long)OutputSize * InputSize) + (Bias ? OutputSize : 0),
+        ImportedLayerKind.Recurrent => NetworkArithmetic.ParameterCount(Cell, InputSize, OutputSize, 1, 0, Bias),
+        _ => 0,
+    };
+
+    /// <summary>
+    /// The layer as one line of text, e.g. <c>gru0: GRU(1, 8)</c> or <c>Elu(1)</c>: the generated class keeps its file's
+    /// lines, and <c>Load</c> compares them with the file it reads, so a file of another architecture is refused by name.
+    /// </summary>
+    public static string Describe(ImportedLayerKind kind, string? name, int inputSize, int outputSize, Cell cell, bool bias, float argument)
+    {
+        string sizes = "(" + inputSize.ToString(CultureInfo.InvariantCulture) + ", " + outputSize.ToString(CultureInfo.InvariantCulture) + (bias ? string.Empty : ", no bias") + ")";
+        return kind switch
+        {
+            ImportedLayerKind.Recurrent => name + ": " + cell.ToString().ToUpperInvariant() + sizes,
+            ImportedLayerKind.Linear => name + ": Linear" + sizes,
+            ImportedLayerKind.Elu or ImportedLayerKind.LeakyRelu => kind + "(" + argument.ToString("R", CultureInfo.InvariantCulture) + ")",
+            _ => kind.ToString(),
+        };
+    }
+
+    public string Describe() => Describe(Kind, Name, InputSize, OutputSize, Cell, Bias, Argument);
+}
+
+/// <summary>
+/// A model file converted to Fixed's terms: its layers in order and every weight in the order and layout of the
+/// <c>Parameters</c> of the class a hand-written stack of those layers would get (PyTorch state_dict order and layout:
+/// a recurrent layer's <c>weight_ih_l0</c>, <c>weight_hh_l0</c>, <c>bias_ih_l0</c>, <c>bias_hh_l0</c>, a Linear's
+/// <c>weight</c>, <c>bias</c>).
+/// </summary>
+internal sealed class ImportedModel
+{
+    public ImportedModel(string format, List<ImportedLayer> layers, float[] parameters)
+    {
+        Format = format;
+        Layers = layers;
+        Parameters = parameters;
+    }
+
+    /// <summary>The file's format, for messages: "RTNeural JSON".</summary>
+    public string Format { get; }
+
+    public List<ImportedLayer> Layers { get; }
+
+    public float[] Parameters { get; }
+
+    /// <summary>The architecture, one <see cref="ImportedLayer.Describe()"/> line per layer, joined by "; ".</summary>
+    public string Describe()
+    {
+        var builder = new StringBuilder();
+        foreach (ImportedLayer layer in Layers)
+        {
+            builder.Append(builder.Length == 0 ? string.Empty : "; ").Append(layer.Describe());
+        }
+
+        return builder.ToString();
+    }
+}
+
+/// <summary>
+/// A model file that is valid but uses something Fixed does not have (a layer type, an activation, a cell variant):
+/// the compile error for it has its own ID, so that it reads as "not supported" rather than "broken file"; at run time
+/// <c>Load</c> throws it as the <see cref="InvalidDataException"/> every unusable file is (that type is sealed).
+/// </summary>
+internal sealed class UnsupportedModelException : Exception
+{
+    public UnsupportedModelException(string message)
+        : base(message)
+    {
+    }
+}
+
+/// <summary>Reads a model file of any supported format, recognised by its content, into an <see cref="ImportedModel"/>.</summary>
+internal static class ModelFileFormats
+{
+    /// <summary>Widest layer an import accepts: far over what the stack budget allows, so that arithmetic on sizes cannot overflow.</summary>
+    public const int MaxWidth = 1 << 16;
+
+    /// <summary>Most layers an import accepts.</summary>
+    public const int MaxLayers = 1024;
+
+    /// <exception cref="InvalidDataException">The text is not a model file of a supported format, or it is inconsistent.</exception>
+    /// <exception cref="UnsupportedModelException">The file uses a layer, activation or variant Fixed does not have.</exception>
+    public static ImportedModel Import(string text)
+    {
+        ModelJsonNode root = ModelJson.Parse(text);
+        if (root.Kind != ModelJsonKind.Object)
+        {
+            throw new InvalidDataException("the file is " + root.Describe() + ", but a model file is a JSON object");
+        }
+
+        if (root.Get("layers") is not null || root.Get("in_shape") is not null)
+        {
+            return RtNeuralFormat.Read(root);
+        }
+
+        throw new InvalidDataException("the file is not a model file Fixed can read: RTNeural's JSON has the members \"in_shape\" and \"layers\"");
+    }
+
+    /// <summary>A float from a JSON number that a float32 holds (finite).</summary>
+    public static float Float(ModelJsonNode node, string path)
+    {
+        if (node.Kind != ModelJsonKind.Number)
+        {
+            throw new InvalidDataException(path + " is " + node.Describe() + ", but a weight must be a number");
+        }
+
+        float value = (float)node.Number;
+        if (float.IsInfinity(value))
+        {
+            throw new InvalidDataException(path + " is " + node.Describe() + ", too large for a float32");
+        }
+
+        return value;
+    }
+
+    /// <summary>A size: an integral JSON number from 1 to <see cref="MaxWidth"/>.</summary>
+    public static int Size(ModelJsonNode node, string path)
+    {
+        if (node.Kind != ModelJsonKind.Number || node.Number != Math.Floor(node.Number) || node.Number < 1 || node.Number > MaxWidth)
+        {
+            throw new InvalidDataException(path + " is " + node.Describe() + ", but a size must be a whole number from 1 to " +
+                MaxWidth.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return (int)node.Number;
+    }
+
+    /// <summary>An array's items, or an error naming what was found instead.</summary>
+    public static List<ModelJsonNode> Array(ModelJsonNode? node, string path)
+    {
+        if (node is null)
+        {
+            throw new InvalidDataException(path + " is missing");
+        }
+
+        if (node.Kind != ModelJsonKind.Array)
+        {
+            throw new InvalidDataException(path + " is " + node.Describe() + ", but must be an array");
+        }
+
+        return node.Items;
+    }
+
+    /// <summary>A vector of exactly <paramref name="length"/> numbers.</summary>
+    public static float[] Vector(ModelJsonNode node, int length, string path)
+    {
+        List<ModelJsonNode> items = Array(node, path);
+        if (items.Count != length)
+        {
+            throw new InvalidDataException(path + " has " + items.Count.ToString(CultureInfo.InvariantCulture) + " values, but must have " +
+                length.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var values = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            values[i] = Float(items[i], path + "[" + i.ToString(CultureInfo.InvariantCulture) + "]");
+        }
+
+        return values;
+    }
+
+    /// <summary>A <paramref name="rows"/> × <paramref name="columns"/> matrix (an array of row arrays), row-major.</summary>
+    public static float[] Matrix(ModelJsonNode node, int rows, int columns, string path, string shapeMeaning)
+    {
+        List<ModelJsonNode> items = Array(node, path);
+        if (items.Count != rows)
+        {
+            throw new InvalidDataException(path + " has " + items.Count.ToString(CultureInfo.InvariantCulture) + " rows, but must be " + shapeMeaning);
+        }
+
+        // Every row's length is checked before anything is allocated: the values then exist in the file, whose count the
+        // JSON reader bounds, so a shape that claims more than the file holds costs nothing.
+        for (int r = 0; r < rows; r++)
+        {
+            string rowPath = path + "[" + r.ToString(CultureInfo.InvariantCulture) + "]";
+            List<ModelJsonNode> row = Array(items[r], rowPath);
+            if (row.Count != columns)
+            {
+                throw new InvalidDataException(rowPath + " has " + row.Count.ToString(CultureInfo.InvariantCulture) + " values, but " + path + " must be " + shapeMeaning);
+            }
+        }
+
+        var values = new float[(long)rows * columns];
+        for (int r = 0; r < rows; r++)
+        {
+            List<ModelJsonNode> row = items[r].Items;
+            for (int c = 0; c < columns; c++)
+            {
+                values[((long)r * columns) + c] = Float(row[c], path + "[" + r.ToString(CultureInfo.InvariantCulture) + "][" + c.ToString(CultureInfo.InvariantCulture) + "]");
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>The activation layer an activation name means, null for none (<c>""</c>, <c>"linear"</c>); unknown names are refused.</summary>
+    public static ImportedLayer? Activation(string name, int width, string path)
+    {
+        ImportedLayerKind? kind = name switch
+        {
+            "" or "linear" => null,
+            "tanh" => ImportedLayerKind.Tanh,
+            "relu" => ImportedLayerKind.Relu,
+            "sigmoid" => ImportedLayerKind.Sigmoid,
+            "softmax" => ImportedLayerKind.Softmax,
+            "elu" => ImportedLayerKind.Elu,
+            "gelu" => ImportedLayerKind.Gelu,
+            _ => throw new UnsupportedModelException(path + " is the activation " + SafeTensorText.Quote(name) +
+                ", which Fixed does not have: the activations are tanh, relu, sigmoid, softmax, elu, gelu and linear"),
+        };
+        return kind is { } k ? new ImportedLayer(k, null, width, width, Cell.Rnn, false, k == ImportedLayerKind.Elu ? 1f : 0f) : null;
+    }
+}
