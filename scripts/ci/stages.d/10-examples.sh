@@ -18,3 +18,13 @@ sensorgateway() {
     grep -q "allocated while serving   0 bytes" "$CI_LOG_DIR/sensorgateway.out"
 }
 run_stage example-sensorgateway sensorgateway
+
+# The amp-model example (README "Importing models"): an RTNeural JSON model compiled in by [ModelFile], 2 s of synthesised
+# stereo guitar through it as two streams (a few seconds). It exits non-zero if processing allocated or if channel 1
+# through the multi-stream Forward differs from the single-stream Forward by more than 1e-5.
+ampsim() {
+    dotnet run -c Release --project examples/AmpSim -- --seconds 2 | tee "$CI_LOG_DIR/ampsim.out"
+    [ "${PIPESTATUS[0]}" = 0 ] || return 1
+    grep -q "allocated    0 bytes while processing" "$CI_LOG_DIR/ampsim.out"
+}
+run_stage example-ampsim ampsim
