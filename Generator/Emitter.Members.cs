@@ -24,29 +24,43 @@ internal static partial class Emitter
 
     private static IEnumerable<(string Name, long Offset, int[] Shape)> SingleTensors(NetworkSpec spec)
     {
+        // PyTorch's state_dict order: per layer, per direction (the reverse one's names end in "_reverse"), weight_ih,
+        // weight_hh, the biases, then a projection's weight_hr. h is HiddenOut wide (ProjSize with a projection), and a layer
+        // above the first reads every direction's h.
         int gh = spec.Gates * spec.HiddenSize;
+        int hiddenOut = spec.HiddenOut;
         long offset = 0;
         for (int layer = 0; layer < spec.NumLayers; layer++)
         {
-            int input = layer == 0 ? spec.InputSize : spec.HiddenSize;
-            string suffix = "_l" + Int(layer);
-            yield return ("rnn.weight_ih" + suffix, offset, new[] { gh, input });
-            offset += (long)gh * input;
-            yield return ("rnn.weight_hh" + suffix, offset, new[] { gh, spec.HiddenSize });
-            offset += (long)gh * spec.HiddenSize;
-            if (spec.Bias)
+            int input = layer == 0 ? spec.InputSize : spec.Directions * hiddenOut;
+            for (int direction = 0; direction < spec.Directions; direction++)
             {
-                yield return ("rnn.bias_ih" + suffix, offset, new[] { gh });
-                offset += gh;
-                yield return ("rnn.bias_hh" + suffix, offset, new[] { gh });
-                offset += gh;
+                string suffix = "_l" + Int(layer) + (direction == 1 ? "_reverse" : string.Empty);
+                yield return ("rnn.weight_ih" + suffix, offset, new[] { gh, input });
+                offset += (long)gh * input;
+                yield return ("rnn.weight_hh" + suffix, offset, new[] { gh, hiddenOut });
+                offset += (long)gh * hiddenOut;
+                if (spec.Bias)
+                {
+                    yield return ("rnn.bias_ih" + suffix, offset, new[] { gh });
+                    offset += gh;
+                    yield return ("rnn.bias_hh" + suffix, offset, new[] { gh });
+                    offset += gh;
+                }
+
+                if (spec.ProjSize > 0)
+                {
+                    yield return ("rnn.weight_hr" + suffix, offset, new[] { spec.ProjSize, spec.HiddenSize });
+                    offset += (long)spec.ProjSize * spec.HiddenSize;
+                }
             }
         }
 
         if (spec.OutputSize > 0)
         {
-            yield return ("linear.weight", offset, new[] { spec.OutputSize, spec.HiddenSize });
-            offset += (long)spec.OutputSize * spec.HiddenSize;
+            int top = spec.Directions * hiddenOut;
+            yield return ("linear.weight", offset, new[] { spec.OutputSize, top });
+            offset += (long)spec.OutputSize * top;
             yield return ("linear.bias", offset, new[] { spec.OutputSize });
             offset += spec.OutputSize;
         }
@@ -350,7 +364,7 @@ internal static partial class Emitter
 
     /// <summary>An <c>INetworkShape</c> struct: a recurrent layer's sizes as constant-returning static members.</summary>
     private static void WriteShapeStruct(CodeWriter w, string access, string name, string summary,
-        int input, int hidden, int layers, int output, Cell cell, bool relu, bool bias, int window, WeightPrecision precision)
+        int input, int hidden, int layers, int output, Cell cell, bool relu, bool bias, int window, WeightPrecision precision, int projSize = 0, bool bidirectional = false)
     {
         w.Line("/// <summary>" + summary + "</summary>");
         using (w.Open(access + " readonly struct " + name + " : global::Fixed.Engine.INetworkShape"))
@@ -375,6 +389,18 @@ internal static partial class Emitter
                 // Only when asked for: INetworkShape's default is fp32, so every other model's output is unchanged.
                 w.Line();
                 w.Line("public static global::Fixed.WeightPrecision WeightPrecision => global::Fixed.WeightPrecision." + precision + ";");
+            }
+
+            if (projSize > 0)
+            {
+                w.Line();
+                w.Line("public static int ProjSize => " + Int(projSize) + ";");
+            }
+
+            if (bidirectional)
+            {
+                w.Line();
+                w.Line("public static bool Bidirectional => true;");
             }
         }
     }

@@ -49,6 +49,11 @@ internal static partial class Emitter
             return EmitStack(model);
         }
 
+        if (spec.IsSequence)
+        {
+            return EmitSequence(model);
+        }
+
         var w = new CodeWriter();
         WriteHeader(w, spec, model.Weights);
         WriteClass(w, spec, () =>
@@ -73,7 +78,7 @@ internal static partial class Emitter
     /// The part of the file after the header: <c>#nullable</c>, the namespace and containing types, and the partial class
     /// implementing <c>IRecurrentModel</c>, whose members <paramref name="members"/> writes.
     /// </summary>
-    private static void WriteClass(CodeWriter w, NetworkSpec spec, System.Action members)
+    private static void WriteClass(CodeWriter w, NetworkSpec spec, System.Action members, string? interfaces = null)
     {
         w.Line("#nullable enable");
         w.Line();
@@ -90,7 +95,7 @@ internal static partial class Emitter
 
         w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Fixed\", \"" + Version + "\")]");
         string name = Identifier(spec.ClassName);
-        using (w.Open("partial class " + name + " : global::Fixed.IRecurrentModel<" + name + ">"))
+        using (w.Open("partial class " + name + " : " + (interfaces ?? "global::Fixed.IRecurrentModel<" + name + ">")))
         {
             members();
         }
@@ -138,8 +143,18 @@ internal static partial class Emitter
             arguments += ", bias=False";
         }
 
+        if (spec.Bidirectional)
+        {
+            arguments += ", bidirectional=True";
+        }
+
+        if (spec.ProjSize > 0)
+        {
+            arguments += ", proj_size=" + Int(spec.ProjSize);
+        }
+
         string text = "rnn = " + module + "(" + arguments + ")";
-        text = spec.OutputSize > 0 ? text + "; linear = nn.Linear(" + Int(spec.HiddenSize) + ", " + Int(spec.OutputSize) + ")" : text + " (no head)";
+        text = spec.OutputSize > 0 ? text + "; linear = nn.Linear(" + Int(spec.Directions * spec.HiddenOut) + ", " + Int(spec.OutputSize) + ")" : text + " (no head)";
         if (spec.LearnInitialState)
         {
             string parameter = " = nn.Parameter(torch.zeros(" + Int(spec.NumLayers) + ", 1, " + Int(spec.HiddenSize) + "))";

@@ -166,7 +166,30 @@ internal static class Parser
             arguments.Window,
             arguments.Weights,
             WeightPrecision: arguments.WeightPrecision,
+            ProjSize: arguments.ProjSize,
+            Bidirectional: arguments.Bidirectional,
             LearnInitialState: arguments.LearnInitialState);
+
+        if ((arguments.ProjSize > 0 || arguments.Bidirectional) && arguments.WeightPrecision != WeightPrecision.Single)
+        {
+            // SequenceEngine computes in fp32 from Parameters; it has no bfloat16 copy of the weights.
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
+                FindArgument(attributeSyntax, "WeightPrecision", -1) ?? attributeLocation, "WeightPrecision." + arguments.WeightPrecision,
+                arguments.ProjSize > 0 ? "ProjSize" : "Bidirectional", "remove WeightPrecision (these models compute in fp32)"));
+        }
+
+        if (arguments.Bidirectional && ImplementsRecurrentModel(type))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BidirectionalRecurrentModel, syntax.Identifier.GetLocation(), type.Name));
+        }
+
+        if ((arguments.ProjSize > 0 || arguments.Bidirectional) && arguments.LearnInitialState)
+        {
+            // The learned initial state is built on RecurrentEngine; SequenceEngine does not take one yet.
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
+                FindArgument(attributeSyntax, "LearnInitialState", -1) ?? attributeLocation, "LearnInitialState",
+                arguments.ProjSize > 0 ? "ProjSize" : "Bidirectional", "remove LearnInitialState (start from a State you fill) or the other option"));
+        }
 
         CheckSizes(spec, attributeLocation, diagnostics);
         return diagnostics.Count > 0
@@ -181,14 +204,19 @@ internal static class Parser
     internal sealed record RecurrentArguments(
         int InputSize, int HiddenSize, int NumLayers, Cell Cell, bool Relu, bool Bias, int OutputSize, int Window,
         string? Weights, string? Name, LocationInfo? WeightsLocation, Location? OutputSizeLocation, Location? NameLocation,
-        WeightPrecision WeightPrecision, bool LearnInitialState);
+        WeightPrecision WeightPrecision, int ProjSize = 0, bool Bidirectional = false, Location? ProjSizeLocation = null, Location? BidirectionalLocation = null,
+        bool LearnInitialState = false);
+
+    /// <summary>Whether the user's own declaration lists <c>IRecurrentModel&lt;T&gt;</c> (a bidirectional model cannot implement it).</summary>
+    private static bool ImplementsRecurrentModel(INamedTypeSymbol type) =>
+        type.AllInterfaces.Any(i => i.Name == "IRecurrentModel" && i.ContainingNamespace?.ToDisplayString() == "Fixed");
 
     internal static RecurrentArguments ReadRecurrent(AttributeData attribute, AttributeSyntax? attributeSyntax, Location attributeLocation, List<DiagnosticInfo> diagnostics)
     {
         int inputSize = attribute.ConstructorArguments[0].Value is int i ? i : 0;
         int hiddenSize = attribute.ConstructorArguments[1].Value is int h ? h : 0;
-        int numLayers = 1, outputSize = 0, window = 64, cell = 0, nonlinearity = 0, precision = 0;
-        bool bias = true;
+        int numLayers = 1, outputSize = 0, window = 64, cell = 0, nonlinearity = 0, precision = 0, projSize = 0;
+        bool bias = true, bidirectional = false, hasProjSize = false, hasBidirectional = false;
         string? weights = null, name = null;
         bool hasOutputSize = false, hasName = false, learnInitialState = false;
         foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
@@ -203,6 +231,8 @@ internal static class Parser
                 case "Nonlinearity": nonlinearity = value is int a ? a : nonlinearity; break;
                 case "WeightPrecision": precision = value is int p ? p : precision; break;
                 case "Bias": bias = value is not bool b || b; break;
+                case "ProjSize": projSize = value is int ps ? ps : projSize; hasProjSize = true; break;
+                case "Bidirectional": bidirectional = value is bool bd && bd; hasBidirectional = true; break;
                 case "Weights": weights = value as string; break;
                 case "Name": name = value as string; hasName = true; break;
                 case "LearnInitialState": learnInitialState = value is true; break;
@@ -255,6 +285,19 @@ internal static class Parser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("WeightPrecision", -1), "WeightPrecision", precision, "WeightPrecision", EnumValues(typeof(WeightPrecision))));
         }
 
+        if (projSize < 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ProjSizeNegative, ArgumentLocation("ProjSize", -1), projSize));
+        }
+        else if (projSize > 0 && System.Enum.IsDefined(typeof(Cell), cell) && (Cell)cell != Cell.Lstm)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ProjSizeNotLstm, ArgumentLocation("ProjSize", -1), projSize, ((Cell)cell).ToString()));
+        }
+        else if (projSize > 0 && hiddenSize >= 1 && projSize >= hiddenSize)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ProjSizeNotBelowHidden, ArgumentLocation("ProjSize", -1), projSize, hiddenSize, hiddenSize - 1));
+        }
+
         if (hasName)
         {
             StackParser.CheckName(name, ArgumentLocation("Name", -1), diagnostics);
@@ -264,7 +307,12 @@ internal static class Parser
             weights is null ? null : LocationInfo.From(ArgumentLocation("Weights", -1)),
             hasOutputSize ? ArgumentLocation("OutputSize", -1) : null,
             hasName ? ArgumentLocation("Name", -1) : null,
-            (WeightPrecision)precision, learnInitialState);
+            (WeightPrecision)precision,
+            projSize,
+            bidirectional,
+            hasProjSize ? ArgumentLocation("ProjSize", -1) : null,
+            hasBidirectional ? ArgumentLocation("Bidirectional", -1) : null,
+            learnInitialState);
     }
 
     /// <summary>

@@ -91,6 +91,14 @@ internal static class StackParser
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeInStack, outputSizeAt, Int(a.OutputSize), Int(a.HiddenSize)));
                     }
 
+                    if (a.ProjSize != 0 || a.Bidirectional)
+                    {
+                        string option = a.ProjSize != 0 ? "ProjSize = " + Int(a.ProjSize) : "Bidirectional = true";
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
+                            (a.ProjSize != 0 ? a.ProjSizeLocation : a.BidirectionalLocation) ?? location, "a layer stack ('" + type.Name + "')", option,
+                            "declare the recurrent network as a class of its own (its only layer attribute), with OutputSize for a head"));
+                    }
+
                     if (a.Weights is not null)
                     {
                         if (weights is not null)

@@ -136,6 +136,26 @@ internal static class DiagnosticDescriptors
         "FIXED031", "Invalid layer name",
         "Name is {0}, which cannot be a state_dict prefix: use letters, digits and '_', with '.' only between parts, e.g. \"encoder\" or \"encoder.rnn\"");
 
+    public static readonly DiagnosticDescriptor ProjSizeNotLstm = Error(
+        "FIXED045", "ProjSize applies only to Cell.Lstm",
+        "ProjSize = {0} is only defined for Cell.Lstm, not Cell.{1} (PyTorch's proj_size exists only in nn.LSTM): remove ProjSize or use Cell.Lstm");
+
+    public static readonly DiagnosticDescriptor ProjSizeNegative = Error(
+        "FIXED046", "ProjSize must not be negative",
+        "ProjSize is {0}: use 0 for no projection, or a size from 1 to hiddenSize - 1");
+
+    public static readonly DiagnosticDescriptor ProjSizeNotBelowHidden = Error(
+        "FIXED047", "ProjSize must be below hiddenSize",
+        "ProjSize = {0} is not below hiddenSize = {1} (PyTorch's rule: proj_size has to be smaller than hidden_size): use a ProjSize from 1 to {2}, or 0 for no projection");
+
+    public static readonly DiagnosticDescriptor SequenceOptionUnsupported = Error(
+        "FIXED048", "Not supported with ProjSize or Bidirectional yet",
+        "{0} is not supported together with {1} yet: {2}");
+
+    public static readonly DiagnosticDescriptor BidirectionalRecurrentModel = Error(
+        "FIXED049", "A bidirectional model cannot implement IRecurrentModel",
+        "'{0}' is Bidirectional, so it has no Step or WarmUp (its reverse direction starts at the last step of a sequence) and cannot implement IRecurrentModel<{0}>: remove that interface (the generated class implements IParameters, which optimizers take)");
+
     public static readonly DiagnosticDescriptor ModelFileNotFound = Error(
         "FIXED050", "Model file not in AdditionalFiles",
         "The model file '{0}' is not among the project's AdditionalFiles: add <AdditionalFiles Include=\"{0}\" /> to the project (ModelFile matches a file name or the end of a path)");

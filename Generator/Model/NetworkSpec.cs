@@ -26,8 +26,22 @@ internal sealed record NetworkSpec(
     EquatableArray<LayerSpec> Layers = default,
     WeightPrecision WeightPrecision = WeightPrecision.Single,
     string? ModelFile = null,
+    int ProjSize = 0,
+    bool Bidirectional = false,
     bool LearnInitialState = false)
 {
+    /// <summary>
+    /// Whether the network has a projection (<c>ProjSize</c>) or two directions: it then runs on the runtime's
+    /// <c>SequenceEngine</c>, and its sizes are <see cref="SequenceArithmetic"/>'s.
+    /// </summary>
+    public bool IsSequence => ProjSize > 0 || Bidirectional;
+
+    /// <summary>1, or 2 for a bidirectional network.</summary>
+    public int Directions => Bidirectional ? 2 : 1;
+
+    /// <summary>Floats of h per direction: <c>ProjSize</c>, or the hidden size.</summary>
+    public int HiddenOut => SequenceArithmetic.HiddenOut(HiddenSize, ProjSize);
+
     /// <summary>
     /// Whether the class is a layer stack (several layer attributes, a <c>Linear</c> or an activation, or a named
     /// <c>Recurrent</c>): its layers are <see cref="Layers"/>, and the single-layer fields above summarise it (InputSize
@@ -37,18 +51,25 @@ internal sealed record NetworkSpec(
 
     public int Gates => NetworkArithmetic.Gates(Cell);
 
-    public int EffectiveOutputSize => NetworkArithmetic.Outputs(HiddenSize, OutputSize);
+    public int EffectiveOutputSize => IsSequence
+        ? (int)SequenceArithmetic.Outputs(HiddenSize, ProjSize, Directions, OutputSize)
+        : NetworkArithmetic.Outputs(HiddenSize, OutputSize);
 
     // The sizes are the runtime's own arithmetic (NetworkArithmetic, shared with Shape<TShape>/PackedLayout<TShape>),
     // computed checked: the Parser builds a spec from unvalidated sizes, where a product of four ints can overflow even
     // a long, and it counts an OverflowException as "over the limit". A stack sums (or takes the widest of) its layers'.
 
-    public long StatePerLayer => NetworkArithmetic.StatePerLayer(Cell, HiddenSize);
+    public long StatePerLayer => IsSequence
+        ? Directions * SequenceArithmetic.StatePerDirection(Cell, HiddenSize, ProjSize)
+        : NetworkArithmetic.StatePerLayer(Cell, HiddenSize);
 
-    public long StateLength => IsStack ? Layers.Sum(l => l.StateLength) : NetworkArithmetic.StateLength(Cell, HiddenSize, NumLayers);
+    public long StateLength => IsStack ? Layers.Sum(l => l.StateLength)
+        : IsSequence ? SequenceArithmetic.StateLength(Cell, HiddenSize, ProjSize, Directions, NumLayers)
+        : NetworkArithmetic.StateLength(Cell, HiddenSize, NumLayers);
 
     public long ParameterCount => IsStack
         ? Layers.Aggregate(0L, (total, layer) => checked(total + layer.ParameterCount + layer.LearnedStateLength))
+        : IsSequence ? SequenceArithmetic.ParameterCount(Cell, InputSize, HiddenSize, ProjSize, Directions, NumLayers, OutputSize, Bias)
         : checked(WeightCount + (LearnInitialState ? StateLength : 0));
 
     /// <summary>
@@ -64,6 +85,7 @@ internal sealed record NetworkSpec(
     /// <summary>Floats recorded per step for BPTT: the runtime's <c>Shape&lt;TShape&gt;.TapeStride</c> (a stack's widest recurrent layer's).</summary>
     public long TapeStride => IsStack
         ? Layers.Where(l => l.IsRecurrent).Select(l => l.TapeStride).DefaultIfEmpty(0).Max()
+        : IsSequence ? SequenceArithmetic.TapeStride(Cell, InputSize, HiddenSize, ProjSize, Directions, NumLayers, OutputSize)
         : NetworkArithmetic.TapeStride(Cell, InputSize, HiddenSize, NumLayers, OutputSize);
 
     /// <summary>
@@ -72,7 +94,9 @@ internal sealed record NetworkSpec(
     /// </summary>
     public long ScratchBytes => IsStack
         ? Layers.Where(l => l.IsRecurrent).Select(l => l.ScratchBytes).DefaultIfEmpty(0).Max()
-        : NetworkArithmetic.WorstCaseScratchBytes(Cell, HiddenSize);
+        : IsSequence
+            ? System.Math.Max(NetworkArithmetic.WorstCaseScratchBytes(Cell, HiddenSize), SequenceArithmetic.ScratchLength(Cell, HiddenSize) * sizeof(float))
+            : NetworkArithmetic.WorstCaseScratchBytes(Cell, HiddenSize);
 
     /// <summary>The C# name with namespace and containing types, e.g. <c>Demo.Sensors.ImuClassifier</c>.</summary>
     public string FullName =>

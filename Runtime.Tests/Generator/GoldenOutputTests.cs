@@ -86,6 +86,21 @@ public sealed class GoldenOutputTests
             "Demo.EmbeddedRnn.g.cs",
             TestAdditionalText.Encoded("/p/model.safetensors", WeightsFiles.ValidFile()));
 
+    /// <summary>A bidirectional two-layer LSTM with a projection and a head: the SequenceEngine path, no Step or WarmUp.</summary>
+    [Fact]
+    public void BidirectionalProjectedLstm_MatchesGoldenFile() =>
+        AssertMatchesGolden(
+            """
+            using Fixed;
+
+            namespace Demo;
+
+            /// <summary>A sequence tagger.</summary>
+            [Recurrent(3, 16, Cell = Cell.Lstm, NumLayers = 2, ProjSize = 8, Bidirectional = true, OutputSize = 5, Window = 32)]
+            public partial class Tagger;
+            """,
+            "Demo.Tagger.g.cs");
+
     /// <summary>A learned initial state: h0 and c0 after the weights, InitialState(), the batched Backward starting from them.</summary>
     [Fact]
     public void LearnedInitialState_MatchesGoldenFile() =>

@@ -33,6 +33,12 @@ public sealed class SharedSizesTests
 
         foreach ((Type model, Type? shape) in models)
         {
+            if (shape!.GetProperty("ProjSize") is not null || shape.GetProperty("Bidirectional") is not null)
+            {
+                AssertSequenceModelMatches(model, shape);
+                continue;
+            }
+
             RuntimeSizes runtime = RuntimeSizes.Of(shape!);
             // A learned initial state (h0, and c0 for the LSTM) follows the weights the engine reads: StateLength more floats.
             bool learned = model.GetCustomAttribute<RecurrentAttribute>()!.LearnInitialState;
@@ -103,6 +109,26 @@ public sealed class SharedSizesTests
         var spec = new NetworkSpec(null, default, "M", 1, hidden, 1, (GeneratorCell)cell, false, true, 0, 1, null);
 
         Assert.Equal(bytes, spec.ScratchBytes);
+    }
+
+    /// <summary>A model with ProjSize or Bidirectional runs on SequenceEngine: its constants and the generator's spec equal that engine's sizes.</summary>
+    private static void AssertSequenceModelMatches(Type model, Type shape)
+    {
+        Type engine = typeof(Fixed.Engine.SequenceEngine<>).MakeGenericType(shape);
+        T Get<T>(Type type, string name) => (T)type.GetProperty(name, BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+        int projSize = shape.GetProperty("ProjSize") is null ? 0 : Get<int>(shape, "ProjSize");
+        bool bidirectional = shape.GetProperty("Bidirectional") is not null && Get<bool>(shape, "Bidirectional");
+        var spec = new NetworkSpec(null, default, "M", Get<int>(shape, "InputSize"), Get<int>(shape, "HiddenSize"), Get<int>(shape, "NumLayers"),
+            (GeneratorCell)Get<Cell>(shape, "Cell"), Get<Nonlinearity>(shape, "Nonlinearity") == Nonlinearity.Relu, Get<bool>(shape, "Bias"),
+            Get<int>(shape, "OutputSize"), Get<int>(shape, "Window"), null, ProjSize: projSize, Bidirectional: bidirectional);
+        string where = model.FullName!;
+        Assert.True(Get<int>(engine, "ParameterCount") == Constant(model, "ParameterCount"), where);
+        Assert.True(Get<int>(engine, "StateLength") == Constant(model, "StateLength"), where);
+        Assert.True(Get<int>(engine, "OutputSize") == Constant(model, "OutputSize"), where);
+        Assert.True(Get<int>(engine, "ParameterCount") == spec.ParameterCount, where);
+        Assert.True(Get<int>(engine, "StateLength") == spec.StateLength, where);
+        Assert.True(Get<int>(engine, "OutputSize") == spec.EffectiveOutputSize, where);
+        Assert.True(Get<int>(engine, "TapeLength") == spec.TapeStride * spec.Window, where);
     }
 
     private static void AssertGeneratorMatches(RuntimeSizes runtime, string where)

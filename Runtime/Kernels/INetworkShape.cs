@@ -43,4 +43,16 @@ public interface INetworkShape
     /// when the attribute asks for a reduced precision, so that every other model's generated code is unchanged.
     /// </summary>
     static virtual WeightPrecision WeightPrecision => WeightPrecision.Single;
+
+    /// <summary>
+    /// PyTorch's <c>proj_size</c> (LSTM): h has this many units, <c>h = W_hr (o ⊙ tanh c)</c>; 0 (the default) for none.
+    /// A shape with a projection runs on <see cref="SequenceEngine{TShape}"/>, never on <see cref="RecurrentEngine{TShape}"/>.
+    /// </summary>
+    static virtual int ProjSize => 0;
+
+    /// <summary>
+    /// PyTorch's <c>bidirectional</c>: each layer also runs backwards over the sequence. Such a shape runs on
+    /// <see cref="SequenceEngine{TShape}"/>, never on <see cref="RecurrentEngine{TShape}"/>.
+    /// </summary>
+    static virtual bool Bidirectional => false;
 }

@@ -19,7 +19,8 @@ public static partial class RecurrentEngine<TShape>
     private const int StraightSumsLength = 128;
 
     /// <summary>
-    /// Whether this shape's step runs straight-line: one layer, 16 or 8 lanes (Vector512 or Vector256), H a whole number
+    /// Whether this shape's step runs straight-line: one layer, one direction and no projection (those shapes run on
+    /// <see cref="SequenceEngine{TShape}"/>, and must never reach this path even if called here), 16 or 8 lanes (Vector512 or Vector256), H a whole number
     /// of vectors (no scalar tail), every gate row in one block of at most <see cref="PackedMath.BlockVectors"/> vectors (so
     /// each packed matrix is column-major, one column after another), the gate sums within <see cref="StraightSums"/>, and
     /// fp32 weights (a <c>WeightPrecision.BFloat16</c> model reads its own layout). A JIT-time constant.
@@ -27,7 +28,7 @@ public static partial class RecurrentEngine<TShape>
     internal static bool IsStraight
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => L == 1 && (PackedLayout<TShape>.Lanes == 16 || PackedLayout<TShape>.Lanes == 8)
+        get => L == 1 && TShape.ProjSize == 0 && !TShape.Bidirectional && (PackedLayout<TShape>.Lanes == 16 || PackedLayout<TShape>.Lanes == 8)
             && H % PackedLayout<TShape>.Lanes == 0 && PackedLayout<TShape>.Rows / PackedLayout<TShape>.Lanes <= PackedMath.BlockVectors
             && PackedLayout<TShape>.BiasLength <= StraightSumsLength && !ReducedLayout<TShape>.Enabled;
     }

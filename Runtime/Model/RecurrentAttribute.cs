@@ -64,6 +64,21 @@ public sealed class RecurrentAttribute : Attribute
     public WeightPrecision WeightPrecision { get; set; } = WeightPrecision.Single;
 
     /// <summary>
+    /// PyTorch's <c>proj_size</c> (LSTM only): each layer's h is projected to this many units, <c>h = W_hr (o ⊙ tanh c)</c>
+    /// with a tensor <c>weight_hr_l{k}</c> of shape <c>[ProjSize, HiddenSize]</c>; h feeds the next layer, the recurrence and
+    /// the head. 0 (the default) for none; otherwise at least 1 and below <c>hiddenSize</c>, as PyTorch requires.
+    /// </summary>
+    public int ProjSize { get; set; }
+
+    /// <summary>
+    /// PyTorch's <c>bidirectional</c>: each layer also runs backwards over the sequence (tensors <c>*_reverse</c>), each
+    /// step's output is <c>[forward, reverse]</c> and the next layer and the head read both. Such a model needs whole
+    /// sequences: it has <c>Forward</c> and <c>Backward</c> but no <c>Step</c> or <c>WarmUp</c>, and implements
+    /// <see cref="IParameters"/> but not <c>IRecurrentModel</c> (see docs/bidirectional.md). Default false.
+    /// </summary>
+    public bool Bidirectional { get; set; }
+
+    /// <summary>
     /// Whether the initial state is learned: trainable tensors <c>{Name}.h0</c> (and <c>{Name}.c0</c> for the LSTM), shape
     /// <c>[NumLayers, hiddenSize]</c>, after every weight in <c>Parameters</c>, start at zero. The batched <c>Backward</c>
     /// starts every sequence from them and trains them; <c>InitialState()</c> returns a state filled from them;

@@ -16,6 +16,8 @@
 #   -namespace Fixed.Tests.Inference validation, thread safety
 #   -namespace Fixed.Tests.Platform  IsaPathTests: proves AdvSimd / Vector128-only is what ran
 #   -namespace Fixed.Tests.Precision WeightPrecision.BFloat16: PyTorch fixtures, bit-identical fp32 twins (widening on NEON)
+#   -namespace Fixed.Tests.Sequence  ProjSize and Bidirectional (SequenceEngine): PyTorch fixtures, central differences
+#                                    (not its two allocation tests, for the reason below)
 #   -namespace Fixed.Tests.Stacks    layer stacks: finite differences, compiled-in weights, checkpoints (not their
 #                                    allocation test, for the reason below, nor the x64 JIT-listing check)
 #   -class- Fixed.Tests.Training.AllocationTests  300,000 inference calls + 30,000 training iterations per
@@ -82,6 +84,7 @@ filter=()
 if [ "$#" -eq 0 ] && [ "${ARM64_FULL:-0}" != 1 ]; then
     filter=(-namespace Fixed.Tests.Parity -namespace Fixed.Tests.Kernels -namespace Fixed.Tests.Training
         -namespace Fixed.Tests.Inference -namespace Fixed.Tests.Platform -namespace Fixed.Tests.Stacks -namespace Fixed.Tests.Precision
+        -namespace Fixed.Tests.Sequence -method- "Fixed.Tests.Sequence.*AllocateNothing"
         -class- Fixed.Tests.Training.AllocationTests -class- Fixed.Tests.Stacks.StackAllocationTests -class- Fixed.Tests.Inference.StreamAllocationTests -class- Fixed.Tests.Precision.BFloat16AllocationTests
         -class- Fixed.Tests.Stacks.StackDisassemblyTests
         -class- Fixed.Tests.Inference.StreamShardingTests -class- Fixed.Tests.Inference.ThreadSafetyTests

@@ -1,0 +1,68 @@
+using Xunit;
+
+namespace Fixed.Tests.Generator;
+
+/// <summary>
+/// The declarations of <c>ProjSize</c> and <c>Bidirectional</c> that Fixed refuses (FIXED045..FIXED049): each reported
+/// once, on the argument (or the class name) that is wrong, with a message naming the value and the fix; nothing is
+/// generated for it. And the valid ones compile with warnings as errors.
+/// </summary>
+public sealed class SequenceDiagnosticTests
+{
+    [Theory]
+    [InlineData("Rnn")]
+    [InlineData("Gru")]
+    public void ProjSizeOnANonLstm_ReportsFIXED045OnTheArgument(string cell) =>
+        DiagnosticAssert.Reports($"[Recurrent(1, 8, Cell = Cell.{cell}, ProjSize = 4)] public partial class M;",
+            "FIXED045", "ProjSize = 4", "ProjSize = 4", "not Cell." + cell, "use Cell.Lstm");
+
+    [Fact]
+    public void ProjSizeOnTheDefaultCell_ReportsFIXED045() =>
+        DiagnosticAssert.Reports("[Recurrent(1, 8, ProjSize = 2)] public partial class M;", "FIXED045", "ProjSize = 2", "not Cell.Rnn");
+
+    [Fact]
+    public void ProjSizeNegative_ReportsFIXED046OnTheArgument() =>
+        DiagnosticAssert.Reports("[Recurrent(1, 8, Cell = Cell.Lstm, ProjSize = -1)] public partial class M;",
+            "FIXED046", "ProjSize = -1", "ProjSize is -1", "hiddenSize - 1");
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(9)]
+    public void ProjSizeNotBelowHiddenSize_ReportsFIXED047OnTheArgument(int projSize) =>
+        DiagnosticAssert.Reports($"[Recurrent(1, 8, Cell = Cell.Lstm, ProjSize = {projSize})] public partial class M;",
+            "FIXED047", "ProjSize = " + projSize, "ProjSize = " + projSize + " is not below hiddenSize = 8", "from 1 to 7");
+
+    [Theory]
+    [InlineData("ProjSize = 4", "Cell = Cell.Lstm, ProjSize = 4")]
+    [InlineData("Bidirectional = true", "Bidirectional = true")]
+    public void SequenceOptionInALayerStack_ReportsFIXED048OnTheArgument(string option, string arguments) =>
+        DiagnosticAssert.Reports($"[Linear(2, 3)] [Recurrent(3, 8, {arguments})] public partial class M;",
+            "FIXED048", option, "a layer stack ('M') is not supported together with " + option, "a class of its own");
+
+    [Fact]
+    public void BFloat16WithProjSize_ReportsFIXED048OnTheArgument() =>
+        DiagnosticAssert.Reports("[Recurrent(1, 8, Cell = Cell.Lstm, ProjSize = 4, WeightPrecision = WeightPrecision.BFloat16)] public partial class M;",
+            "FIXED048", "WeightPrecision = WeightPrecision.BFloat16", "WeightPrecision.BFloat16 is not supported together with ProjSize", "fp32");
+
+    [Fact]
+    public void BidirectionalModelDeclaringIRecurrentModel_ReportsFIXED049OnTheClassName()
+    {
+        GeneratorRun run = GeneratorHarness.Run("using Fixed;\n[Recurrent(1, 8, Bidirectional = true)] public partial class Bi : IRecurrentModel<Bi>;");
+
+        // Nothing is generated, so the only compile errors are the interface's members the class itself does not provide.
+        Assert.Empty(run.GeneratedSources);
+        Assert.All(run.CompilationErrors, e => Assert.Equal("CS0535", e.Id));
+        DiagnosticAssert.Reports(run, "FIXED049", "Bi", "'Bi' is Bidirectional", "remove that interface");
+    }
+
+    [Theory]
+    [InlineData("[Recurrent(3, 8, Cell = Cell.Lstm, ProjSize = 3, NumLayers = 2, OutputSize = 2)] public partial class M;")]
+    [InlineData("[Recurrent(3, 8, Cell = Cell.Lstm, ProjSize = 7, Bias = false)] public partial class M;")]
+    public void ValidProjSizeModel_CompilesWithWarningsAsErrors(string declaration)
+    {
+        GeneratorRun run = GeneratorHarness.Run("using Fixed;\n/// <summary>A model.</summary>\n" + declaration, GeneratorHarness.StrictOptions);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.True(run.CompilationDiagnostics.IsEmpty, GeneratorHarness.Describe(run.CompilationDiagnostics));
+    }
+}

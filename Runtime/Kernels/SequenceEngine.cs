@@ -1,0 +1,790 @@
+using System;
+using System.Buffers;
+using System.ComponentModel;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Fixed.Engine;
+
+/// <summary>
+/// The engine of the networks <see cref="RecurrentEngine{TShape}"/> does not take: an LSTM with a projection (PyTorch's
+/// <c>proj_size</c>) and bidirectional networks. Generated models with <c>ProjSize</c> or <c>Bidirectional</c> call it;
+/// it is public only for that reason.
+/// </summary>
+/// <remarks>
+/// <para>
+/// It reads <c>Parameters</c> in PyTorch's layout directly (no packed copy): per layer and direction the gate sums are
+/// two matrix-vector products (<see cref="VectorMath.Project"/>), the activations and state update the fused element-wise
+/// kernels of the main engine (<see cref="CellUpdate"/>, and <see cref="CellGradient"/> backwards), at the widest vector
+/// the hidden size fills. It is written for exactness and zero allocation first; it is not the tuned packed path.
+/// </para>
+/// <para>
+/// A bidirectional layer needs the whole sequence: its reverse direction starts at the last step. So <c>Forward</c> and
+/// <c>Backward</c> run layer by layer over the sequence (every direction of layer k before layer k + 1, which reads
+/// <c>[forward, reverse]</c> of each step), and there is no <c>Step</c> or <c>WarmUp</c> for such a model. The state
+/// holds each layer's and direction's initial h (and c), PyTorch's <c>h_0</c> rows in order (layer × directions +
+/// direction), and after a call the final ones, PyTorch's <c>h_n</c>: for the reverse direction, its state after step 0.
+/// </para>
+/// </remarks>
+/// <typeparam name="TShape">The generated shape of the network.</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class SequenceEngine<TShape>
+    where TShape : struct, INetworkShape
+{
+    private static int I => TShape.InputSize;
+
+    private static int H => TShape.HiddenSize;
+
+    private static int P => TShape.ProjSize;
+
+    private static int L => TShape.NumLayers;
+
+    private static bool IsLstm => TShape.Cell == Cell.Lstm;
+
+    /// <summary>Floats of h per direction.</summary>
+    private static int R => SequenceArithmetic.HiddenOut(H, P);
+
+    /// <summary>Directions: 1, or 2 for a bidirectional network.</summary>
+    private static int D => TShape.Bidirectional ? 2 : 1;
+
+    /// <summary>A layer's output per step: <c>[forward, reverse]</c> h.</summary>
+    private static int Width => D * R;
+
+    private static int GH => (int)NetworkArithmetic.GateRows(TShape.Cell, H);
+
+    private static bool HasHead => TShape.OutputSize > 0;
+
+    /// <summary>Outputs per step: the head's, or the top layer's <see cref="Width"/>.</summary>
+    public static int OutputSize => (int)SequenceArithmetic.Outputs(H, P, D, TShape.OutputSize);
+
+    private static int O => OutputSize;
+
+    /// <summary>Floats in one state: h (and c) of every layer and direction.</summary>
+    public static int StateLength => (int)SequenceArithmetic.StateLength(TShape.Cell, H, P, D, L);
+
+    /// <summary>Length of the flat parameter vector.</summary>
+    public static int ParameterCount => (int)SequenceArithmetic.ParameterCount(TShape.Cell, I, H, P, D, L, TShape.OutputSize, TShape.Bias);
+
+    /// <summary>Floats of the BPTT tape a model owns: Window steps.</summary>
+    public static int TapeLength => TShape.Window * TapeStride;
+
+    /// <summary>Floats of Backward's working memory a model owns.</summary>
+    public static int WorkLength => (int)SequenceArithmetic.WorkLength(TShape.Cell, H, P, D, TShape.Window);
+
+    private static int StatePerDirection => (int)SequenceArithmetic.StatePerDirection(TShape.Cell, H, P);
+
+    private static int DirectionTape => (int)SequenceArithmetic.DirectionTape(TShape.Cell, H, P);
+
+    private static int TapeStride => (int)SequenceArithmetic.TapeStride(TShape.Cell, I, H, P, D, L, TShape.OutputSize);
+
+    private static int ScratchLength => (int)SequenceArithmetic.ScratchLength(TShape.Cell, H);
+
+    private static int HeadOffset => (int)SequenceArithmetic.LayerOffset(TShape.Cell, I, H, P, D, TShape.Bias, L);
+
+    // One step's tape: every layer's and direction's record, then the step's input, every layer's output, the network's output.
+    private static int InputOffset => L * D * DirectionTape;
+
+    private static int LayerOutputOffset(int layer) => InputOffset + I + (layer * Width);
+
+    private static int OutputOffset => InputOffset + I + (L * Width);
+
+    private static int RecordOffset(int layer, int direction) => ((layer * D) + direction) * DirectionTape;
+
+    private static int LayerInput(int layer) => (int)SequenceArithmetic.LayerInput(layer, I, H, P, D);
+
+    private static int DirectionParameters(int layer) => (int)SequenceArithmetic.DirectionParameters(TShape.Cell, LayerInput(layer), H, P, TShape.Bias);
+
+    private static int DirectionOffset(int layer, int direction) =>
+        (int)SequenceArithmetic.DirectionOffset(TShape.Cell, I, H, P, D, TShape.Bias, layer, direction);
+
+    /// <summary>
+    /// PyTorch's default initialisation from <paramref name="seed"/>: every recurrent tensor (<c>weight_hr</c> included)
+    /// uniform in ±1/√H, the head as <c>nn.Linear(D·R, O)</c>, uniform in ±1/√(D·R).
+    /// </summary>
+    public static void Initialize(Span<float> parameters, int seed)
+    {
+        Guard.Length(parameters, ParameterCount, nameof(parameters), "[ParameterCount={0}]", ParameterCount);
+        ulong bits = ParameterInitializer.Start(seed);
+        ParameterInitializer.Uniform(parameters.Slice(0, HeadOffset), 1f / MathF.Sqrt(H), ref bits);
+        ParameterInitializer.Uniform(parameters.Slice(HeadOffset), 1f / MathF.Sqrt(Width), ref bits);
+    }
+
+    /// <summary>One time step (one direction only): advances <paramref name="state"/> and writes the outputs.</summary>
+    public static void Step(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
+    {
+        RequireOneDirection();
+        CheckState(state);
+        Guard.Length(input, I, nameof(input), "[InputSize={0}]", I);
+        Guard.Length(output, O, nameof(output), "[OutputSize={0}]", O);
+        Span<float> scratch = stackalloc float[ScratchLength];
+        Advance(parameters, state, input, scratch);
+        Head(parameters, state.Slice((L - 1) * StatePerDirection, R), output);
+    }
+
+    /// <summary>Advances the state over <c>[T, InputSize]</c> (one direction only); computes no outputs.</summary>
+    public static void WarmUp(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs)
+    {
+        RequireOneDirection();
+        CheckState(state);
+        int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
+        Span<float> scratch = stackalloc float[ScratchLength];
+        for (int t = 0; t < steps; t++)
+        {
+            Advance(parameters, state, inputs.Slice(t * I, I), scratch);
+        }
+    }
+
+    /// <summary>
+    /// T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out. One direction: step by step. Bidirectional:
+    /// layer by layer over the whole sequence, through two <c>[T, D·R]</c> buffers from <see cref="ArrayPool{T}.Shared"/>
+    /// (rented and returned within the call: nothing is allocated once the pool holds them, and calls on many threads do
+    /// not share them).
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs)
+    {
+        CheckState(state);
+        int steps = Guard.Rows(inputs, I, nameof(inputs), "[T, InputSize={0}]");
+        Guard.SameLength(steps, outputs, O, nameof(outputs));
+        Span<float> scratch = stackalloc float[ScratchLength];
+        if (D == 1)
+        {
+            Span<float> top = state.Slice((L - 1) * StatePerDirection, R);
+            for (int t = 0; t < steps; t++)
+            {
+                Advance(parameters, state, inputs.Slice(t * I, I), scratch);
+                Head(parameters, top, outputs.Slice(t * O, O));
+            }
+
+            return;
+        }
+
+        float[] rented = ArrayPool<float>.Shared.Rent(2 * steps * Width);
+        try
+        {
+            Span<float> even = rented.AsSpan(0, steps * Width);
+            Span<float> odd = rented.AsSpan(steps * Width, steps * Width);
+            ReadOnlySpan<float> input = inputs;
+            for (int layer = 0; layer < L; layer++)
+            {
+                Span<float> output = layer % 2 == 0 ? even : odd;
+                for (int direction = 0; direction < D; direction++)
+                {
+                    RunDirection(parameters, layer, direction, input, LayerInput(layer), steps, output, Width,
+                        DirectionState(state, layer, direction), default, 0, scratch);
+                }
+
+                input = output;
+            }
+
+            for (int t = 0; t < steps; t++)
+            {
+                Head(parameters, input.Slice(t * Width, Width), outputs.Slice(t * O, O));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>One time step of <paramref name="streams"/> streams (one direction only), each as the one-stream <c>Step</c> would.</summary>
+    public static void Step(ReadOnlySpan<float> parameters, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs, int streams)
+    {
+        RequireOneDirection();
+        CheckStreams(states, streams);
+        if (inputs.Length != streams * I)
+        {
+            Guard.ThrowLength(nameof(inputs), streams * I, StreamShape("InputSize", I, streams), inputs.Length);
+        }
+
+        if (outputs.Length != streams * O)
+        {
+            Guard.ThrowLength(nameof(outputs), streams * O, StreamShape("OutputSize", O, streams), outputs.Length);
+        }
+
+        Span<float> scratch = stackalloc float[ScratchLength];
+        StepStreams(parameters, states, inputs, outputs, streams, scratch);
+    }
+
+    /// <summary>T time steps of <paramref name="streams"/> streams (one direction only): <c>[T, N, InputSize]</c> in, <c>[T, N, OutputSize]</c> out.</summary>
+    public static void Forward(ReadOnlySpan<float> parameters, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs, int streams)
+    {
+        RequireOneDirection();
+        CheckStreams(states, streams);
+        int steps = Guard.Rows(inputs, streams * I, nameof(inputs), "[T, N, InputSize] = [T, {0} floats]");
+        Guard.SameLength(steps, outputs, streams * O, nameof(outputs));
+        Span<float> scratch = stackalloc float[ScratchLength];
+        for (int t = 0; t < steps; t++)
+        {
+            StepStreams(parameters, states, inputs.Slice(t * streams * I, streams * I), outputs.Slice(t * streams * O, streams * O), streams, scratch);
+        }
+    }
+
+    /// <summary>
+    /// Single-sequence truncated BPTT from <paramref name="state"/> (a constant): adds the gradients into
+    /// <paramref name="gradients"/>, leaves the state at the sequence end (PyTorch's <c>h_n</c>) and returns the loss.
+    /// A bidirectional network takes no <paramref name="warmUp"/>: its reverse direction reads every step.
+    /// </summary>
+    public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
+        ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Loss loss, LossOn on, int warmUp,
+        Span<float> tape, Span<float> work)
+    {
+        CheckState(state);
+        int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
+        CheckWarmUp(warmUp);
+        int width = LossFunctions.TargetWidth(loss, O);
+        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1);
+        double sum = Sequence(parameters, gradients, state, inputs, 0, I, steps, warmUp, targets, 0, width, loss, on, 1f / count, tape, work);
+        return (float)(sum / count);
+    }
+
+    /// <summary>
+    /// Batched BPTT: <paramref name="batchSize"/> sequences, each from the zero state, the loss reduced by the mean over
+    /// every element of the batch as PyTorch's losses do; adds the gradients and returns the loss.
+    /// </summary>
+    public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients,
+        ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
+        SequenceLayout layout, Span<float> tape, Span<float> work)
+    {
+        int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
+        CheckWarmUp(warmUp);
+        int width = LossFunctions.TargetWidth(loss, O);
+        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize);
+        float scale = 1f / count;
+        double sum = 0;
+        Span<float> state = stackalloc float[StateLength];
+        for (int b = 0; b < batchSize; b++)
+        {
+            state.Clear();
+            (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, batchSize, steps, warmUp, I, width, on, layout);
+            sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, steps, warmUp, targets, targetStart, targetStride,
+                loss, on, scale, tape, work);
+        }
+
+        return (float)(sum / count);
+    }
+
+    /// <summary>
+    /// The loss the single-sequence Backward would return, from a forward pass only: no tape, no gradient; leaves the state
+    /// at the sequence end. Allocates nothing (a bidirectional network's layer buffers come from the shared array pool).
+    /// </summary>
+    public static float Evaluate(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
+        Loss loss, LossOn on, int warmUp)
+    {
+        CheckState(state);
+        int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
+        CheckWarmUp(warmUp);
+        int width = LossFunctions.TargetWidth(loss, O);
+        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1);
+        double sum = EvaluateSequence(parameters, state, inputs, 0, I, steps, warmUp, targets, 0, width, loss, on, 1f / count);
+        return (float)(sum / count);
+    }
+
+    /// <summary>The loss the batched Backward would return: <paramref name="batchSize"/> sequences, each from the zero state.</summary>
+    public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize,
+        Loss loss, LossOn on, int warmUp, SequenceLayout layout)
+    {
+        int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
+        CheckWarmUp(warmUp);
+        int width = LossFunctions.TargetWidth(loss, O);
+        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize);
+        float scale = 1f / count;
+        double sum = 0;
+        Span<float> state = stackalloc float[StateLength];
+        for (int b = 0; b < batchSize; b++)
+        {
+            state.Clear();
+            (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, batchSize, steps, warmUp, I, width, on, layout);
+            sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, steps, warmUp, targets, targetStart, targetStride, loss, on, scale);
+        }
+
+        return (float)(sum / count);
+    }
+
+    /// <summary>
+    /// One sequence's summed loss, computed as <see cref="Sequence"/> computes it (the same cell and head calls in the same
+    /// order per direction, so the same bits), without recording.
+    /// </summary>
+    private static double EvaluateSequence(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, int inputStart, int inputStride,
+        int steps, int warmUp, ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, LossOn on, float scale)
+    {
+        Span<float> scratch = stackalloc float[ScratchLength];
+        Span<float> output = stackalloc float[O];
+        int width = LossFunctions.TargetWidth(loss, O);
+        int n = steps - warmUp;
+        double sum = 0;
+        if (D == 1)
+        {
+            Span<float> top = state.Slice((L - 1) * StatePerDirection, R);
+            for (int t = 0; t < steps; t++)
+            {
+                Advance(parameters, state, inputs.Slice(inputStart + (t * inputStride), I), scratch);
+                int s = t - warmUp;
+                if (s >= 0 && (on == LossOn.AllSteps || s == n - 1))
+                {
+                    Head(parameters, top, output);
+                    sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + (on == LossOn.AllSteps ? s * targetStride : 0), width), scale);
+                }
+            }
+
+            return sum;
+        }
+
+        float[] rented = ArrayPool<float>.Shared.Rent(2 * steps * Width);
+        try
+        {
+            Span<float> even = rented.AsSpan(0, steps * Width);
+            Span<float> odd = rented.AsSpan(steps * Width, steps * Width);
+            ReadOnlySpan<float> input = inputs.Slice(inputStart);
+            int stride = inputStride;
+            for (int layer = 0; layer < L; layer++)
+            {
+                Span<float> layerOutput = layer % 2 == 0 ? even : odd;
+                for (int direction = 0; direction < D; direction++)
+                {
+                    RunDirection(parameters, layer, direction, input, stride, steps, layerOutput, Width, DirectionState(state, layer, direction), default, 0, scratch);
+                }
+
+                input = layerOutput;
+                stride = Width;
+            }
+
+            for (int s = 0; s < n; s++)
+            {
+                if (on == LossOn.AllSteps || s == n - 1)
+                {
+                    Head(parameters, input.Slice(s * Width, Width), output);
+                    sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + (on == LossOn.AllSteps ? s * targetStride : 0), width), scale);
+                }
+            }
+
+            return sum;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    private static void RequireOneDirection()
+    {
+        if (TShape.Bidirectional)
+        {
+            throw new NotSupportedException("A bidirectional network has no Step or WarmUp: its reverse direction starts at the last step of a sequence. Use Forward over the whole sequence.");
+        }
+    }
+
+    private static void CheckWarmUp(int warmUp)
+    {
+        if (TShape.Bidirectional && warmUp != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(warmUp), warmUp,
+                "warmUp must be 0 for a bidirectional network: its reverse direction reads every step of the sequence, so no step can only advance the state.");
+        }
+    }
+
+    private static void CheckState(ReadOnlySpan<float> state)
+    {
+        if (state.Length != StateLength)
+        {
+            Guard.ThrowLength(nameof(state), StateLength,
+                string.Create(CultureInfo.InvariantCulture, $"[NumLayers={L} × directions={D}, h ({R}){(IsLstm ? " and c (" + H.ToString(CultureInfo.InvariantCulture) + ")" : string.Empty)}]"),
+                state.Length);
+        }
+    }
+
+    private static void CheckStreams(ReadOnlySpan<float> states, int streams)
+    {
+        if (streams < 1)
+        {
+            throw new ArgumentException("states: expected at least one stream (one State per stream), got none.", nameof(states));
+        }
+
+        if (states.Length != streams * StateLength)
+        {
+            Guard.ThrowLength(nameof(states), streams * StateLength, StreamShape("StateLength", StateLength, streams), states.Length);
+        }
+    }
+
+    private static string StreamShape(string what, int size, int streams) =>
+        string.Create(CultureInfo.InvariantCulture, $"[N={streams}, {what}={size}]");
+
+    private static Span<float> DirectionState(Span<float> state, int layer, int direction) =>
+        state.Slice(((layer * D) + direction) * StatePerDirection, StatePerDirection);
+
+    private static void StepStreams(ReadOnlySpan<float> parameters, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs, int streams, Span<float> scratch)
+    {
+        for (int n = 0; n < streams; n++)
+        {
+            Span<float> state = states.Slice(n * StateLength, StateLength);
+            Advance(parameters, state, inputs.Slice(n * I, I), scratch);
+            Head(parameters, state.Slice((L - 1) * StatePerDirection, R), outputs.Slice(n * O, O));
+        }
+    }
+
+    /// <summary>One step of every layer of a one-direction network, each layer's new h feeding the next.</summary>
+    private static void Advance(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> scratch)
+    {
+        for (int layer = 0; layer < L; layer++)
+        {
+            Span<float> layerState = state.Slice(layer * StatePerDirection, StatePerDirection);
+            CellStep(parameters, layer, 0, input, layerState, default, scratch);
+            input = layerState.Slice(0, R);
+        }
+    }
+
+    /// <summary>The Linear head on the top layer's output, or that output itself when there is no head.</summary>
+    private static void Head(ReadOnlySpan<float> parameters, ReadOnlySpan<float> top, Span<float> output)
+    {
+        if (HasHead)
+        {
+            LayerKernels.Linear(parameters.Slice(HeadOffset), Width, O, true, top, output);
+        }
+        else
+        {
+            top.CopyTo(output);
+        }
+    }
+
+    /// <summary>
+    /// One direction of one layer over <paramref name="steps"/> steps (the reverse direction from the last step to the
+    /// first), writing each step's h into its half of the layer's output row, recording each step when a tape is given.
+    /// </summary>
+    private static void RunDirection(ReadOnlySpan<float> parameters, int layer, int direction, ReadOnlySpan<float> input, int inputStride, int steps,
+        Span<float> output, int outputStride, Span<float> state, Span<float> tape, int tapeStride, Span<float> scratch)
+    {
+        int inSize = LayerInput(layer);
+        int recordOffset = RecordOffset(layer, direction);
+        for (int s = 0; s < steps; s++)
+        {
+            int t = direction == 0 ? s : steps - 1 - s;
+            Span<float> record = tape.IsEmpty ? default : tape.Slice((t * tapeStride) + recordOffset, DirectionTape);
+            CellStep(parameters, layer, direction, input.Slice(t * inputStride, inSize), state, record, scratch);
+            state.Slice(0, R).CopyTo(output.Slice((t * outputStride) + (direction * R), R));
+        }
+    }
+
+    /// <summary>
+    /// One cell update of one layer and direction, in place on <paramref name="state"/> (h, then c). With a
+    /// <paramref name="record"/>, first records h and c before the step, then the activated gates, the extra vector the
+    /// backward step reads (the GRU's <c>W_hn h + b_hn</c>, the LSTM's tanh(c')) and, with a projection, <c>o ⊙ tanh(c')</c>.
+    /// </summary>
+    private static void CellStep(ReadOnlySpan<float> parameters, int layer, int direction, ReadOnlySpan<float> x, Span<float> state,
+        Span<float> record, Span<float> scratch)
+    {
+        int inSize = LayerInput(layer);
+        int gh = GH;
+        int bias = TShape.Bias ? gh : 0;
+        ReadOnlySpan<float> w = parameters.Slice(DirectionOffset(layer, direction), DirectionParameters(layer));
+        ReadOnlySpan<float> wih = w.Slice(0, gh * inSize);
+        ReadOnlySpan<float> whh = w.Slice(gh * inSize, gh * R);
+        ReadOnlySpan<float> bih = w.Slice(gh * (inSize + R), bias);
+        ReadOnlySpan<float> bhh = w.Slice((gh * (inSize + R)) + bias, bias);
+        Span<float> h = state.Slice(0, R);
+        if (!record.IsEmpty)
+        {
+            state.CopyTo(record);
+        }
+
+        Span<float> y = scratch.Slice(0, (NetworkArithmetic.Gates(TShape.Cell) + 1) * H);
+        if (TShape.Cell == Cell.Gru)
+        {
+            // The layout CellUpdate.Gru takes: [n_x | r | z | n_h], the reset gate scaling only the hidden part of n.
+            VectorMath.Project(whh.Slice(0, 2 * H * R), 2 * H, R, h, bhh, y.Slice(H, 2 * H), TShape.Bias, accumulate: false);
+            VectorMath.Project(wih.Slice(0, 2 * H * inSize), 2 * H, inSize, x, bih, y.Slice(H, 2 * H), TShape.Bias, accumulate: true);
+            VectorMath.Project(wih.Slice(2 * H * inSize), H, inSize, x, TShape.Bias ? bih.Slice(2 * H) : default, y.Slice(0, H), TShape.Bias, accumulate: false);
+            VectorMath.Project(whh.Slice(2 * H * R), H, R, h, TShape.Bias ? bhh.Slice(2 * H) : default, y.Slice(3 * H, H), TShape.Bias, accumulate: false);
+        }
+        else
+        {
+            VectorMath.Project(whh, gh, R, h, bhh, y.Slice(0, gh), TShape.Bias, accumulate: false);
+            VectorMath.Project(wih, gh, inSize, x, bih, y.Slice(0, gh), TShape.Bias, accumulate: true);
+        }
+
+        Span<float> m = P > 0 ? scratch.Slice(y.Length, H) : h;
+        Activate(y, m, IsLstm ? state.Slice(R, H) : default);
+        if (P > 0)
+        {
+            ReadOnlySpan<float> whr = w.Slice((gh * (inSize + R)) + (2 * bias), P * H);
+            VectorMath.Project(whr, P, H, m, default, h, hasBias: false, accumulate: false);
+        }
+
+        if (!record.IsEmpty)
+        {
+            Span<float> gates = record.Slice(StatePerDirection, gh);
+            if (TShape.Cell == Cell.Gru)
+            {
+                y.Slice(H, 2 * H).CopyTo(gates);
+                y.Slice(0, H).CopyTo(gates.Slice(2 * H, H));
+                y.Slice(3 * H, H).CopyTo(record.Slice(StatePerDirection + gh, H));
+            }
+            else
+            {
+                y.Slice(0, gh).CopyTo(gates);
+                if (IsLstm)
+                {
+                    y.Slice(gh, H).CopyTo(record.Slice(StatePerDirection + gh, H));
+                    if (P > 0)
+                    {
+                        m.CopyTo(record.Slice(StatePerDirection + gh + H, H));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The vector width the hidden size fills: 16, 8, 4 or 1 floats (as the main engine chooses it).</summary>
+    private static int Lanes => NetworkArithmetic.Lanes(H, Vector512.IsHardwareAccelerated, Vector256.IsHardwareAccelerated, Vector128.IsHardwareAccelerated);
+
+    /// <summary>The element-wise half of the step: activations and state update; h (or the LSTM's unprojected h) into <paramref name="h"/>.</summary>
+    private static void Activate(Span<float> y, Span<float> h, Span<float> c)
+    {
+        switch (Lanes)
+        {
+            case 16: Activate<Simd512>(y, h, c); break;
+            case 8: Activate<Simd256>(y, h, c); break;
+            case 4: Activate<Simd128>(y, h, c); break;
+            default: Activate<Simd1>(y, h, c); break;
+        }
+    }
+
+    private static void Activate<TVec>(Span<float> y, Span<float> h, Span<float> c)
+        where TVec : struct, ISimd<TVec>
+    {
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        ref float rh = ref MemoryMarshal.GetReference(h);
+        if (TShape.Cell == Cell.Gru)
+        {
+            CellUpdate.Gru<TVec>(ref ry, H, ref rh, H);
+        }
+        else if (TShape.Cell == Cell.Lstm)
+        {
+            CellUpdate.Lstm<TVec>(ref ry, H, ref rh, ref MemoryMarshal.GetReference(c), H);
+        }
+        else
+        {
+            CellUpdate.Rnn<TVec>(ref ry, ref rh, H, TShape.Nonlinearity == Nonlinearity.Relu);
+        }
+    }
+
+    /// <summary>
+    /// Forward with recording, loss, then the backward sweep, for one sequence (its steps <paramref name="inputStride"/>
+    /// apart in <paramref name="inputs"/>). Returns the summed loss.
+    /// </summary>
+    private static double Sequence(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
+        ReadOnlySpan<float> inputs, int inputStart, int inputStride, int steps, int warmUp,
+        ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, LossOn on, float scale, Span<float> tape, Span<float> work)
+    {
+        Span<float> scratch = stackalloc float[ScratchLength];
+        for (int t = 0; t < warmUp; t++)
+        {
+            Advance(parameters, state, inputs.Slice(inputStart + (t * inputStride), I), scratch);
+        }
+
+        int n = steps - warmUp;
+        int stride = TapeStride;
+        for (int s = 0; s < n; s++)
+        {
+            inputs.Slice(inputStart + ((warmUp + s) * inputStride), I).CopyTo(tape.Slice((s * stride) + InputOffset, I));
+        }
+
+        for (int layer = 0; layer < L; layer++)
+        {
+            int inputOffset = layer == 0 ? InputOffset : LayerOutputOffset(layer - 1);
+            for (int direction = 0; direction < D; direction++)
+            {
+                RunDirection(parameters, layer, direction, tape.Slice(inputOffset), stride, n, tape.Slice(LayerOutputOffset(layer)), stride,
+                    DirectionState(state, layer, direction), tape, stride, scratch);
+            }
+        }
+
+        int width = LossFunctions.TargetWidth(loss, O);
+        double sum = 0;
+        for (int s = 0; s < n; s++)
+        {
+            Span<float> output = tape.Slice((s * stride) + OutputOffset, O);
+            Head(parameters, tape.Slice((s * stride) + LayerOutputOffset(L - 1), Width), output);
+            if (on == LossOn.AllSteps)
+            {
+                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + (s * targetStride), width), scale);
+            }
+            else if (s == n - 1)
+            {
+                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart, width), scale);
+            }
+            else
+            {
+                output.Clear();
+            }
+        }
+
+        Sweep(parameters, gradients, tape, n, work);
+        return sum;
+    }
+
+    /// <summary>
+    /// The backward sweep of a recorded sequence: the head, then each layer from the top, each direction against its own
+    /// time order (the forward direction from the last step, the reverse from the first), dLoss/dh of each step's output
+    /// row plus the carry from the step processed after it. dh and dc flowing out of the sequence's start are dropped:
+    /// the starting state is a constant (truncated BPTT).
+    /// </summary>
+    private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, int n, Span<float> work)
+    {
+        int stride = TapeStride;
+        int sequence = TShape.Window * Width;
+        Span<float> dOutputs = work.Slice(0, sequence);
+        Span<float> dInputs = work.Slice(sequence, sequence);
+        Span<float> cellWork = work.Slice(2 * sequence);
+        for (int s = 0; s < n; s++)
+        {
+            Span<float> dy = tape.Slice((s * stride) + OutputOffset, O);
+            Span<float> dTop = dOutputs.Slice(s * Width, Width);
+            if (HasHead)
+            {
+                ReadOnlySpan<float> top = tape.Slice((s * stride) + LayerOutputOffset(L - 1), Width);
+                int weights = O * Width;
+                VectorMath.Add(dy, gradients.Slice(HeadOffset + weights, O));
+                VectorMath.OuterAdd(dy, top, gradients.Slice(HeadOffset, weights));
+                dTop.Clear();
+                VectorMath.TransposedAdd(parameters.Slice(HeadOffset, weights), dy, dTop);
+            }
+            else
+            {
+                dy.CopyTo(dTop);
+            }
+        }
+
+        for (int layer = L - 1; layer >= 0; layer--)
+        {
+            if (layer > 0)
+            {
+                dInputs.Slice(0, n * Width).Clear();
+            }
+
+            int inputOffset = layer == 0 ? InputOffset : LayerOutputOffset(layer - 1);
+            for (int direction = 0; direction < D; direction++)
+            {
+                SweepDirection(parameters, gradients, layer, direction, tape, inputOffset, n, dOutputs, layer > 0 ? dInputs : default, cellWork);
+            }
+
+            Span<float> swap = dOutputs;
+            dOutputs = dInputs;
+            dInputs = swap;
+        }
+    }
+
+    private static void SweepDirection(ReadOnlySpan<float> parameters, Span<float> gradients, int layer, int direction, ReadOnlySpan<float> tape,
+        int inputOffset, int n, ReadOnlySpan<float> dOutputs, Span<float> dInputs, Span<float> cellWork)
+    {
+        int stride = TapeStride;
+        int inSize = LayerInput(layer);
+        int offset = DirectionOffset(layer, direction);
+        int length = DirectionParameters(layer);
+        ReadOnlySpan<float> w = parameters.Slice(offset, length);
+        Span<float> g = gradients.Slice(offset, length);
+        Span<float> carry = cellWork.Slice(0, R);
+        Span<float> dh = cellWork.Slice(R, R);
+        Span<float> dhPrevious = cellWork.Slice(2 * R, R);
+        Span<float> dc = cellWork.Slice(3 * R, H);
+        Span<float> rest = cellWork.Slice((3 * R) + H);
+        carry.Clear();
+        dc.Clear();
+        for (int s = 0; s < n; s++)
+        {
+            int t = direction == 0 ? n - 1 - s : s;
+            carry.CopyTo(dh);
+            VectorMath.Add(dOutputs.Slice((t * Width) + (direction * R), R), dh);
+            CellBack(w, g, inSize, tape.Slice((t * stride) + inputOffset, inSize), tape.Slice((t * stride) + RecordOffset(layer, direction), DirectionTape),
+                dh, dc, dhPrevious, dInputs.IsEmpty ? default : dInputs.Slice(t * inSize, inSize), rest);
+            dhPrevious.CopyTo(carry);
+        }
+    }
+
+    /// <summary>
+    /// One cell's backward step from its record: in, dLoss/dh' (<paramref name="dh"/>) and the cell gradient carried from
+    /// the future (<paramref name="dc"/>, updated to the past's); out, dLoss/dh before the step
+    /// (<paramref name="dhPrevious"/>), dLoss/dx added into <paramref name="dx"/> unless it is empty, and every parameter
+    /// gradient of this direction added into <paramref name="g"/>.
+    /// </summary>
+    private static void CellBack(ReadOnlySpan<float> w, Span<float> g, int inSize, ReadOnlySpan<float> x, ReadOnlySpan<float> record,
+        Span<float> dh, Span<float> dc, Span<float> dhPrevious, Span<float> dx, Span<float> work)
+    {
+        int gh = GH;
+        int bias = TShape.Bias ? gh : 0;
+        Span<float> dpi = work.Slice(0, gh);
+        Span<float> dph = TShape.Cell == Cell.Gru ? work.Slice(gh, gh) : dpi;
+        Span<float> dhDirect = work.Slice(2 * gh, H);
+        Span<float> d = dh;
+        if (P > 0)
+        {
+            // h = W_hr m: dW_hr += dh mᵀ, and dLoss/dm = W_hrᵀ dh is what the LSTM cell sees as its dh.
+            int whr = (gh * (inSize + R)) + (2 * bias);
+            ReadOnlySpan<float> m = record.Slice(StatePerDirection + gh + H, H);
+            VectorMath.OuterAdd(dh, m, g.Slice(whr, P * H));
+            d = work.Slice((2 * gh) + H, H);
+            d.Clear();
+            VectorMath.TransposedAdd(w.Slice(whr, P * H), dh, d);
+        }
+
+        CellGradients(record, d, dc, dpi, dph, dhDirect);
+        if (TShape.Cell == Cell.Gru)
+        {
+            dhDirect.CopyTo(dhPrevious);
+        }
+        else
+        {
+            dhPrevious.Clear();
+        }
+
+        ReadOnlySpan<float> hPrevious = record.Slice(0, R);
+        VectorMath.TransposedAdd(w.Slice(gh * inSize, gh * R), dph, dhPrevious);
+        if (!dx.IsEmpty)
+        {
+            VectorMath.TransposedAdd(w.Slice(0, gh * inSize), dpi, dx);
+        }
+
+        VectorMath.OuterAdd(dpi, x, g.Slice(0, gh * inSize));
+        VectorMath.OuterAdd(dph, hPrevious, g.Slice(gh * inSize, gh * R));
+        if (TShape.Bias)
+        {
+            VectorMath.Add(dpi, g.Slice(gh * (inSize + R), gh));
+            VectorMath.Add(dph, g.Slice((gh * (inSize + R)) + gh, gh));
+        }
+    }
+
+    private static void CellGradients(ReadOnlySpan<float> record, Span<float> d, Span<float> dc, Span<float> dpi, Span<float> dph, Span<float> dhDirect)
+    {
+        switch (Lanes)
+        {
+            case 16: CellGradients<Simd512>(record, d, dc, dpi, dph, dhDirect); break;
+            case 8: CellGradients<Simd256>(record, d, dc, dpi, dph, dhDirect); break;
+            case 4: CellGradients<Simd128>(record, d, dc, dpi, dph, dhDirect); break;
+            default: CellGradients<Simd1>(record, d, dc, dpi, dph, dhDirect); break;
+        }
+    }
+
+    /// <summary>dLoss/d(pre-activations) from the record (h and c before, gates, extra) and dLoss/dh' (the LSTM's unprojected h').</summary>
+    private static void CellGradients<TVec>(ReadOnlySpan<float> record, Span<float> d, Span<float> dc, Span<float> dpi, Span<float> dph, Span<float> dhDirect)
+        where TVec : struct, ISimd<TVec>
+    {
+        ref float gates = ref MemoryMarshal.GetReference(record.Slice(StatePerDirection));
+        ref float extra = ref MemoryMarshal.GetReference(record.Slice(StatePerDirection + GH));
+        ref float rd = ref MemoryMarshal.GetReference(d);
+        ref float rdpi = ref MemoryMarshal.GetReference(dpi);
+        if (TShape.Cell == Cell.Gru)
+        {
+            CellGradient.Gru<TVec>(ref gates, ref extra, ref MemoryMarshal.GetReference(record), ref rd, ref rdpi,
+                ref MemoryMarshal.GetReference(dph), ref MemoryMarshal.GetReference(dhDirect), H);
+        }
+        else if (TShape.Cell == Cell.Lstm)
+        {
+            CellGradient.Lstm<TVec>(ref gates, ref extra, ref MemoryMarshal.GetReference(record.Slice(R)), ref rd, ref MemoryMarshal.GetReference(dc), ref rdpi, H);
+        }
+        else
+        {
+            CellGradient.Rnn<TVec>(ref gates, ref rd, ref rdpi, H, TShape.Nonlinearity == Nonlinearity.Relu);
+        }
+    }
+}
