@@ -272,6 +272,17 @@ internal static partial class Emitter
                 : $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout)", returns: true);
         WriteGradientMembers(w);
         w.Lines($$"""
+            /// <summary>
+            /// <c>nn.CrossEntropyLoss(weight=, label_smoothing=)</c>'s arguments for every <see cref="global::Fixed.Loss.CrossEntropy"/>
+            /// loss this model computes (each Backward and Evaluate); null (the default) is <c>nn.CrossEntropyLoss()</c>. The weights
+            /// must number <see cref="OutputSize"/>.
+            /// </summary>
+            public global::Fixed.CrossEntropyOptions? CrossEntropyOptions
+            {
+                get => _parameters.CrossEntropy;
+                set => _parameters.CrossEntropy = global::Fixed.Engine.TrainingSupport.CheckCrossEntropy(value, OutputSize);
+            }
+
             private {{Span}} Tape => _tape ??= new float[{{Engine}}.TapeLength];
 
             private {{Span}} Work => _work ??= new float[{{Engine}}.WorkLength];

@@ -233,10 +233,10 @@ def write_cs(cases):
         f.write("\n".join(L) + "\n")
 
 
-def main():
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
-    os.makedirs(OUT)
+def compute(log=print):
+    """Every file this script writes, {file name under Fixtures/packed: (tensors, metadata)}: also what
+    scripts/verify_fixtures.py recomputes and compares with the committed files."""
+    files = {}
     for i, c in enumerate(CASES):
         # Seeds 7000 + 100 i, + 1, ...: the first whose draw passes every check (deterministic).
         for seed in range(7000 + 100 * i, 7000 + 100 * i + 50):
@@ -247,10 +247,19 @@ def main():
                 continue
         else:
             raise SystemExit(c["name"] + ": no seed passes the checks")
-        st.save(os.path.join(OUT, c["name"] + ".weights.safetensors"), weights)
-        st.save(os.path.join(OUT, c["name"] + ".data.safetensors"), data, md)
-        print(f'packed {c["name"]:18s} {c["form"]:6s} {c["loss"]:13s} {c["on"]:4s} {c["layout"]:11s} lengths={c["lengths"]} '
-              f'loss={loss:9.5f} padding-as-data change={change:.2f}')
+        files[c["name"] + ".weights.safetensors"] = (weights, None)
+        files[c["name"] + ".data.safetensors"] = (data, md)
+        log(f'packed {c["name"]:18s} {c["form"]:6s} {c["loss"]:13s} {c["on"]:4s} {c["layout"]:11s} lengths={c["lengths"]} '
+            f'loss={loss:9.5f} padding-as-data change={change:.2f}')
+    return files
+
+
+def main():
+    if os.path.isdir(OUT):
+        shutil.rmtree(OUT)
+    os.makedirs(OUT)
+    for name, (tensors, md) in compute().items():
+        st.save(os.path.join(OUT, name), tensors, md)
     write_cs(CASES)
     print(f"wrote  {os.path.relpath(CS_OUT, ROOT)} ({len(CASES)} models)")
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))

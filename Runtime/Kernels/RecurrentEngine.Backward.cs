@@ -37,10 +37,10 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1);
+        double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1), targets);
         double sum = Sequence(parameters, gradients, state, inputs, 0, I, steps, targets, 0, width,
-            loss, on, warmUp, 1f / count, tape, work, default);
-        return (float)(sum / count);
+            loss, on, warmUp, LossFunctions.Scale(divisor), tape, work, default);
+        return (float)(sum / divisor);
     }
 
     /// <summary>
@@ -66,8 +66,8 @@ public static partial class RecurrentEngine<TShape>
         CheckInitial(initial, initialGradients);
         int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize);
-        float scale = 1f / count;
+        double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize), targets);
+        float scale = LossFunctions.Scale(divisor);
         double sum = 0;
         int group = Math.Min(BatchGroup, tape.Length / ((steps - warmUp) * TapeStride));
         if (batchSize > 1 && group > 1)
@@ -76,10 +76,10 @@ public static partial class RecurrentEngine<TShape>
             for (int first = 0; first < batchSize; first += group)
             {
                 Group(ref sum, packed, parameters.Values, gradients, inputs, targets, first, Math.Min(group, batchSize - first), batchSize, steps, warmUp,
-                    loss, on, layout, scale, tape, work, initial, initialGradients);
+                    loss, on, layout, scale, parameters.CrossEntropy, tape, work, initial, initialGradients);
             }
 
-            return (float)(sum / count);
+            return (float)(sum / divisor);
         }
 
         Span<float> state = stackalloc float[StateLength];
@@ -91,7 +91,7 @@ public static partial class RecurrentEngine<TShape>
                 targets, targetStart, targetStride, loss, on, warmUp, scale, tape, work, initialGradients);
         }
 
-        return (float)(sum / count);
+        return (float)(sum / divisor);
     }
 
     /// <summary>Forward with recording, loss, then the backward sweep for one sequence. Returns the summed loss.</summary>
@@ -118,11 +118,11 @@ public static partial class RecurrentEngine<TShape>
             Span<float> output = record.Slice(OutputOffset, O);
             if (on == LossOn.AllSteps)
             {
-                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + s * targetStride, width), scale);
+                sum += LossFunctions.Apply(loss, parameters.CrossEntropy, output, targets.Slice(targetStart + s * targetStride, width), scale);
             }
             else if (s == recorded - 1)
             {
-                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart, width), scale);
+                sum += LossFunctions.Apply(loss, parameters.CrossEntropy, output, targets.Slice(targetStart, width), scale);
             }
             else
             {

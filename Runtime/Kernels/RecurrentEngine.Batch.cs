@@ -37,7 +37,7 @@ public static partial class RecurrentEngine<TShape>
     /// </summary>
     private static void Group(ref double sum, ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int first, int group, int batchSize, int steps, int warmUp,
-        Loss loss, LossOn on, SequenceLayout layout, float scale, Span<float> tape, Span<float> work,
+        Loss loss, LossOn on, SequenceLayout layout, float scale, CrossEntropyOptions? crossEntropy, Span<float> tape, Span<float> work,
         ReadOnlySpan<float> initial, Span<float> initialGradients)
     {
         int width = LossFunctions.TargetWidth(loss, O);
@@ -131,11 +131,11 @@ public static partial class RecurrentEngine<TShape>
                 Head(values, top, output);
                 if (on == LossOn.AllSteps)
                 {
-                    sums[g] += LossFunctions.Apply(loss, output, targets.Slice(targetStart[g] + s * targetStride, width), scale);
+                    sums[g] += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart[g] + s * targetStride, width), scale);
                 }
                 else if (s == recorded - 1)
                 {
-                    sums[g] += LossFunctions.Apply(loss, output, targets.Slice(targetStart[g], width), scale);
+                    sums[g] += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart[g], width), scale);
                 }
                 else
                 {

@@ -18,9 +18,9 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1);
-        double sum = EvaluateSequence(parameters, state, inputs, 0, I, steps, targets, 0, width, loss, on, warmUp, 1f / count);
-        return (float)(sum / count);
+        double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1), targets);
+        double sum = EvaluateSequence(parameters, state, inputs, 0, I, steps, targets, 0, width, loss, on, warmUp, LossFunctions.Scale(divisor));
+        return (float)(sum / divisor);
     }
 
     /// <summary>The loss the batched Backward would return: <paramref name="batchSize"/> sequences, each from the zero state.</summary>
@@ -38,8 +38,8 @@ public static partial class RecurrentEngine<TShape>
         CheckInitial(initial, default);
         int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize);
-        float scale = 1f / count;
+        double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize), targets);
+        float scale = LossFunctions.Scale(divisor);
         double sum = 0;
 
         // The grouping Backward chooses for the model's tape (TapeLength floats), so that the same sequences share the
@@ -52,10 +52,10 @@ public static partial class RecurrentEngine<TShape>
             for (int first = 0; first < batchSize; first += group)
             {
                 EvaluateGroup(ref sum, packed, values, inputs, targets, first, Math.Min(group, batchSize - first), batchSize, steps, warmUp,
-                    loss, on, layout, scale, initial);
+                    loss, on, layout, scale, parameters.CrossEntropy, initial);
             }
 
-            return (float)(sum / count);
+            return (float)(sum / divisor);
         }
 
         Span<float> state = stackalloc float[StateLength];
@@ -66,7 +66,7 @@ public static partial class RecurrentEngine<TShape>
             sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, scale);
         }
 
-        return (float)(sum / count);
+        return (float)(sum / divisor);
     }
 
     /// <summary>
@@ -105,7 +105,7 @@ public static partial class RecurrentEngine<TShape>
 
             Head(values, top, output);
             int at = on == LossOn.AllSteps ? targetStart + s * targetStride : targetStart;
-            sum += LossFunctions.Apply(loss, output, targets.Slice(at, width), scale);
+            sum += LossFunctions.Apply(loss, parameters.CrossEntropy, output, targets.Slice(at, width), scale);
         }
 
         return sum;
@@ -117,7 +117,7 @@ public static partial class RecurrentEngine<TShape>
     /// </summary>
     private static void EvaluateGroup(ref double sum, ReadOnlySpan<float> packed, ReadOnlySpan<float> values,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int first, int group, int batchSize, int steps, int warmUp,
-        Loss loss, LossOn on, SequenceLayout layout, float scale, ReadOnlySpan<float> initial)
+        Loss loss, LossOn on, SequenceLayout layout, float scale, CrossEntropyOptions? crossEntropy, ReadOnlySpan<float> initial)
     {
         int width = LossFunctions.TargetWidth(loss, O);
         int recorded = steps - warmUp;
@@ -164,7 +164,7 @@ public static partial class RecurrentEngine<TShape>
             {
                 Head(values, states.Slice(g * StateLength + (L - 1) * StatePerLayer, H), output);
                 int at = on == LossOn.AllSteps ? targetStart[g] + s * targetStride : targetStart[g];
-                sums[g] += LossFunctions.Apply(loss, output, targets.Slice(at, width), scale);
+                sums[g] += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(at, width), scale);
             }
         }
 

@@ -27,7 +27,7 @@ public static partial class RecurrentEngine<TShape>
         CheckInitial(initial, initialGradients);
         int steps = TrainingSupport.CheckLengths(I, O, TShape.Window, inputs, targets, lengths, loss, on, layout);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, lengths, O);
+        double divisor = TrainingSupport.LossDivisor(loss, parameters.CrossEntropy, on, lengths, O, targets, steps, layout);
         Span<float> state = stackalloc float[StateLength];
         double sum = 0;
         for (int b = 0; b < lengths.Length; b++)
@@ -35,10 +35,10 @@ public static partial class RecurrentEngine<TShape>
             InitialState(initial, state);
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, lengths.Length, steps, 0, I, width, on, layout);
             sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride,
-                loss, on, 0, 1f / count, tape, work, initialGradients);
+                loss, on, 0, LossFunctions.Scale(divisor), tape, work, initialGradients);
         }
 
-        return (float)(sum / count);
+        return (float)(sum / divisor);
     }
 
     /// <summary>The loss <see cref="Backward(ParameterStore{TShape}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Loss, LossOn, SequenceLayout, Span{float}, Span{float})"/> would return, from a forward pass only.</summary>
@@ -53,16 +53,16 @@ public static partial class RecurrentEngine<TShape>
         CheckInitial(initial, default);
         int steps = TrainingSupport.CheckLengths(I, O, TShape.Window, inputs, targets, lengths, loss, on, layout);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, lengths, O);
+        double divisor = TrainingSupport.LossDivisor(loss, parameters.CrossEntropy, on, lengths, O, targets, steps, layout);
         Span<float> state = stackalloc float[StateLength];
         double sum = 0;
         for (int b = 0; b < lengths.Length; b++)
         {
             InitialState(initial, state);
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, lengths.Length, steps, 0, I, width, on, layout);
-            sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, 1f / count);
+            sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, LossFunctions.Scale(divisor));
         }
 
-        return (float)(sum / count);
+        return (float)(sum / divisor);
     }
 }

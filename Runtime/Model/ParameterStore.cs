@@ -64,6 +64,12 @@ public sealed class ParameterStore<TShape>
     private int _verifiedVersion = -1;
     private int _checkCursor;
 
+    /// <summary>
+    /// The model's <see cref="CrossEntropyOptions"/> (the generated property of that name), read by every loss the engine
+    /// computes for it; null is plain <c>nn.CrossEntropyLoss()</c>. A reference set once: reading it costs nothing per step.
+    /// </summary>
+    public CrossEntropyOptions? CrossEntropy { get; set; }
+
     /// <summary>Creates the store: zero weights, and a packed copy that the first inference call fills.</summary>
     public ParameterStore()
         : this(new float[Shape<TShape>.ParameterCount], 0)

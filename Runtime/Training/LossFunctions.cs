@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Fixed;
 
 /// <summary>
-/// PyTorch's losses, element by element. <see cref="Apply"/> returns the unreduced sum for one output vector
+/// PyTorch's losses, element by element. <see cref="Apply(Loss, Span{float}, ReadOnlySpan{float}, float)"/> returns the unreduced sum for one output vector
 /// and overwrites the output with dLoss/dOutput already multiplied by the mean's 1/N.
 /// </summary>
 internal static class LossFunctions
@@ -49,6 +49,20 @@ internal static class LossFunctions
                 parameterName);
         }
     }
+
+    /// <summary><see cref="Apply(Loss, Span{float}, ReadOnlySpan{float}, float)"/>, with a model's cross-entropy options (null: plain).</summary>
+    public static double Apply(Loss loss, CrossEntropyOptions? crossEntropy, Span<float> output, ReadOnlySpan<float> target, float scale) =>
+        loss == Loss.CrossEntropy && crossEntropy is not null ? crossEntropy.Apply(output, (int)target[0], scale) : Apply(loss, output, target, scale);
+
+    /// <summary>
+    /// What a mean over <paramref name="count"/> elements divides by: <paramref name="count"/>, or for weighted cross-entropy
+    /// the sum of the weights of <paramref name="targets"/>' classes (every target the loss uses).
+    /// </summary>
+    public static double Divisor(Loss loss, CrossEntropyOptions? crossEntropy, int count, ReadOnlySpan<float> targets) =>
+        loss == Loss.CrossEntropy && crossEntropy is not null ? crossEntropy.Divisor(targets, count) : count;
+
+    /// <summary>1 / divisor as the gradients' scale: exactly <c>1f / count</c> when the mean is over a count.</summary>
+    public static float Scale(double divisor) => divisor == Math.Floor(divisor) && divisor <= int.MaxValue ? 1f / (int)divisor : (float)(1.0 / divisor);
 
     public static double Apply(Loss loss, Span<float> output, ReadOnlySpan<float> target, float scale)
     {

@@ -160,6 +160,36 @@ public static class TrainingSupport
         return items * (loss == Loss.CrossEntropy ? 1 : outputSize);
     }
 
+    /// <summary>
+    /// What the loss over sequences of different lengths divides by: <see cref="LossCount(Loss, LossOn, ReadOnlySpan{int}, int)"/>,
+    /// or for weighted cross-entropy the sum of the valid targets' class weights (padding is never read).
+    /// </summary>
+    internal static double LossDivisor(Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, ReadOnlySpan<int> lengths, int outputSize,
+        ReadOnlySpan<float> targets, int steps, SequenceLayout layout)
+    {
+        int count = LossCount(loss, on, lengths, outputSize);
+        if (loss != Loss.CrossEntropy || crossEntropy is null || !crossEntropy.Weighted)
+        {
+            return count;
+        }
+
+        double sum = 0;
+        for (int b = 0; b < lengths.Length; b++)
+        {
+            (_, _, int targetStart, int targetStride) = BatchItem(b, lengths.Length, steps, 0, 1, 1, on, layout);
+            int valid = on == LossOn.LastStep ? 1 : lengths[b];
+            for (int s = 0; s < valid; s++)
+            {
+                sum += crossEntropy.WeightOf((int)targets[targetStart + s * targetStride]);
+            }
+        }
+
+        return CrossEntropyOptions.CheckDivisor(sum);
+    }
+
+    /// <summary>The generated <c>CrossEntropyOptions</c> setter's check: one weight per class, or none.</summary>
+    public static CrossEntropyOptions? CheckCrossEntropy(CrossEntropyOptions? options, int classes) => CrossEntropyOptions.Check(options, classes);
+
     /// <summary>Floats per target: one class index for cross-entropy, else one value per output.</summary>
     public static int TargetWidth(Loss loss, int outputSize) => LossFunctions.TargetWidth(loss, outputSize);
 
