@@ -192,6 +192,8 @@ internal static partial class Emitter
     private static void WriteSequenceTraining(CodeWriter w, bool bidirectional)
     {
         const string Loss = "global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.AllSteps, int warmUp = 0";
+        const string Lengths = "global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
+            "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst";
         string warmUpText = bidirectional
             ? "<paramref name=\"warmUp\"/> must be 0: the reverse direction reads every step."
             : "The first <paramref name=\"warmUp\"/> steps only advance the state.";
@@ -233,6 +235,16 @@ internal static partial class Emitter
             {{BatchedTargetsDoc}}
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst) =>
                 {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout);
+
+            {{LengthsBackwardDoc}}
+            {{LengthsTargetsDoc}}
+            public float Backward({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Lengths}}) =>
+                {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work);
+
+            {{LengthsEvaluateDoc}}
+            {{LengthsTargetsDoc}}
+            public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Lengths}}) =>
+                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout);
 
             """);
         WriteGradientMembers(w);

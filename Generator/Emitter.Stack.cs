@@ -80,7 +80,7 @@ internal static partial class Emitter
 
     /// <summary>The stack as the runtime's converter describes an imported model: one shared rule, so Load's comparison is exact.</summary>
     private static string ModelFileArchitecture(NetworkSpec spec) => string.Join("; ", spec.Layers.Select(l => ImportedLayer.Describe(
-        (ImportedLayerKind)System.Enum.Parse(typeof(ImportedLayerKind), l.Kind.ToString()), l.Name, l.InputSize, l.OutputSize, l.Cell, l.Bias, l.Argument)));
+        (ImportedLayerKind)System.Enum.Parse(typeof(ImportedLayerKind), l.Kind.ToString()), l.Name, l.InputSize, l.OutputSize, l.Cell, l.Bias, l.Argument, l.IsRecurrent ? l.NumLayers : 1)));
 
     private static IEnumerable<(string Name, long Offset, int[] Shape)> StackTensors(NetworkSpec spec)
     {

@@ -7,7 +7,9 @@ Writes Runtime.Tests/Fixtures/sequence/<name>.{weights,data}.safetensors for eve
 state_dict of `rnn = nn.LSTM/GRU/RNN(..., proj_size=, bidirectional=)` plus `linear = nn.Linear(D*R, O)` (the head), and
 the data: one sequence from a random initial state (inputs, outputs, final state), the loss and every gradient of one
 single-sequence backward (MSE over every step after the warm-up), and of one batched backward (B sequences from the
-zero state; MSE on the last step, batch_first, for one direction; on every step, time-first, for bidirectional models). States are flat in Fixed's layout: per h_0 row (layer * D + direction),
+zero state; MSE on the last step, batch_first, for one direction; on every step, time-first, for bidirectional models),
+and of one backward over sequences of different lengths (pack_padded_sequence, enforce_sorted=False; batch_first, NaN
+padding, MSE over the valid steps). States are flat in Fixed's layout: per h_0 row (layer * D + direction),
 h then c. Gradients are flat in state_dict order, which is Fixed's Parameters order.
 
 Deterministic: one torch.manual_seed per case, one thread, float32: rerunning it rewrites every file byte for byte.
@@ -172,6 +174,29 @@ def make(name, c, seed):
     data["batch_targets"] = tb.transpose(0, 1).contiguous() if bidirectional else tb
     data["batch_loss"] = lb.detach().reshape(1)
     data["batch_grad"] = flat_grads(model)
+
+    # Sequences of different lengths, as pack_padded_sequence(enforce_sorted=False): B sequences padded to T (batch_first,
+    # NaN in the padding, which must never be read), MSE over the valid steps only.
+    lengths = torch.randint(1, T + 1, (B,))
+    lengths[0] = T
+    lengths[-1] = max(1, T - 2)
+    xl = torch.randn(B, T, I)
+    tl = torch.randn(B, T, O)
+    valid = (torch.arange(T)[None, :] < lengths[:, None]).unsqueeze(-1)
+    model.zero_grad()
+    packed = nn.utils.rnn.pack_padded_sequence(xl, lengths, batch_first=True, enforce_sorted=False)
+    out_packed, _ = model.rnn(packed)
+    out, _ = nn.utils.rnn.pad_packed_sequence(out_packed, batch_first=True, total_length=T)
+    yl = model.linear(out) if model.linear is not None else out
+    ll = (((yl - tl) ** 2) * valid).sum() / (valid.sum() * O)
+    ll.backward()
+    check_grads(name + " (lengths)", model)
+    nan = torch.tensor(float("nan"))
+    data["len_input"] = torch.where(valid, xl, nan)
+    data["len_targets"] = torch.where(valid, tl, nan)
+    data["lengths"] = lengths.to(torch.float32)
+    data["len_loss"] = ll.detach().reshape(1)
+    data["len_grad"] = flat_grads(model)
 
     meta = {k2: str(v) for k2, v in c.items()}
     meta["batch_on"] = "all" if bidirectional else "last"

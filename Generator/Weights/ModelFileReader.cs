@@ -46,7 +46,7 @@ internal static class ModelFileReader
 
         cancellationToken.ThrowIfCancellationRequested();
         LayerSpec[] layers = model.Layers.Select(l => new LayerSpec(
-            (LayerKind)Enum.Parse(typeof(LayerKind), l.Kind.ToString()), l.Name, l.InputSize, l.OutputSize, l.IsRecurrent() ? 1 : 0,
+            (LayerKind)Enum.Parse(typeof(LayerKind), l.Kind.ToString()), l.Name, l.InputSize, l.OutputSize, l.Kind == ImportedLayerKind.Recurrent ? l.NumLayers : 0,
             l.Cell, Relu: false, l.Bias, Window: 64, l.Argument)).ToArray();
         byte[] bytes = MemoryMarshal.AsBytes(model.Parameters.AsSpan()).ToArray();
         if (!BitConverter.IsLittleEndian)
@@ -59,6 +59,4 @@ internal static class ModelFileReader
 
         return new ModelFileContent(matchPath, new EquatableArray<LayerSpec>(layers), new EquatableArray<byte>(bytes), null, false);
     }
-
-    private static bool IsRecurrent(this ImportedLayer layer) => layer.Kind == ImportedLayerKind.Recurrent;
 }

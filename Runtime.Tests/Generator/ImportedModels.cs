@@ -13,3 +13,11 @@ public partial class KerasLstm1d;
 /// <summary>A Keras MLP (Dense layers with tanh, relu, elu and softmax between them, three without bias), from RTNeural's tests.</summary>
 [ModelFile("rtneural/dense.json", Window = 16)]
 public partial class KerasDense;
+
+/// <summary>A PyTorch state_dict as JSON: GRU(1, 8), GRU(8, 8, num_layers=2), RNN(8, 4), Linear(4, 1), in key order.</summary>
+[ModelFile("statedict/stack.json")]
+public partial class TorchStateDictStack;
+
+/// <summary>The guitar-amp trainers' file (model_data + state_dict): LSTM(1, 6) then Linear(6, 1), skip 0.</summary>
+[ModelFile("statedict/amp.json")]
+public partial class GuitarAmpLstm;

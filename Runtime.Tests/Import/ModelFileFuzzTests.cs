@@ -20,9 +20,13 @@ public sealed class ModelFileFuzzTests
 
     private static readonly string Original = File.ReadAllText(Path.Combine(Fixture.Root, "rtneural", "gru_1d.json"));
 
+    private static readonly string StateDict = File.ReadAllText(Path.Combine(Fixture.Root, "statedict", "amp.json"));
+
     private static readonly string[] Replacements = ["{", "}", "[", "]", "\"", ",", ":", "0", "-", ".", "e", "9", " ", "\\", "n", "\u0000", "NaN", "1e999", "null", "[]", "{}", "\"x\""];
 
-    private static IEnumerable<(string Description, string Text)> Variants()
+    private static IEnumerable<(string Description, string Text)> Variants() => Variants(Original);
+
+    private static IEnumerable<(string Description, string Text)> Variants(string Original)
     {
         yield return ("original", Original);
         // Every third length: cuts inside numbers, strings and between tokens (the one-character tokens, JSON's structure,
@@ -69,12 +73,19 @@ public sealed class ModelFileFuzzTests
     }
 
     [Fact]
-    public void Load_EveryVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure()
+    public void Load_EveryVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
+        CheckLoad(new KerasGru1d(1), Variants(), minimumRejected: 10_000);
+
+    [Fact]
+    public void Load_EveryStateDictVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
+        CheckLoad(new GuitarAmpLstm(1), Variants(StateDict), minimumRejected: 3_000);
+
+    private static void CheckLoad<TModel>(TModel model, IEnumerable<(string Description, string Text)> variants, int minimumRejected)
+        where TModel : IRecurrentModel<TModel>
     {
         var failures = new List<string>();
         int loaded = 0, rejected = 0;
-        var model = new KerasGru1d(1);
-        foreach ((string description, string text) in Variants())
+        foreach ((string description, string text) in variants)
         {
             model.Parameters.Fill(0.125f);
             try
@@ -104,7 +115,7 @@ public sealed class ModelFileFuzzTests
 
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Take(20)));
         Assert.True(loaded >= 50, $"only {loaded} variants loaded");
-        Assert.True(rejected >= 10_000, $"only {rejected} variants rejected");
+        Assert.True(rejected >= minimumRejected, $"only {rejected} variants rejected");
     }
 
     [Fact]

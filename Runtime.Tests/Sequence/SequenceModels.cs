@@ -21,6 +21,12 @@ public interface ISequenceModel : IParameters
     float Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss = Loss.Mse, LossOn on = LossOn.LastStep, int warmUp = 0,
         SequenceLayout layout = SequenceLayout.BatchFirst);
 
+    float Backward(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths, Loss loss = Loss.Mse, LossOn on = LossOn.LastStep,
+        SequenceLayout layout = SequenceLayout.BatchFirst);
+
+    float Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths, Loss loss = Loss.Mse, LossOn on = LossOn.LastStep,
+        SequenceLayout layout = SequenceLayout.BatchFirst);
+
     void Load(string path);
 
     void ZeroGrad();

@@ -73,6 +73,25 @@ public sealed class SequenceParityTests
 
     [Theory]
     [MemberData(nameof(Names))]
+    public void BackwardAndEvaluate_SequencesOfDifferentLengths_MatchPyTorchsPackedSequences(string name)
+    {
+        Fixture fixture = Fixture.Open("sequence", name);
+        ISequenceModel model = SequenceModels.Create(name);
+        model.Load(fixture.WeightsPath);
+        int[] lengths = fixture.Tensor("lengths").Select(l => (int)l).ToArray();
+        float[] inputs = fixture.Tensor("len_input"), targets = fixture.Tensor("len_targets");
+        Assert.Contains(inputs, float.IsNaN);
+
+        float loss = model.Backward(inputs, targets, lengths, Loss.Mse, LossOn.AllSteps);
+        float evaluated = model.Evaluate(inputs, targets, lengths, Loss.Mse, LossOn.AllSteps);
+
+        AssertClose(fixture.Tensor("len_loss"), [loss], name + " loss");
+        AssertClose(fixture.Tensor("len_grad"), model.Gradients.ToArray(), name + " gradients");
+        Assert.Equal(loss, evaluated);
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
     public void Evaluate_OneSequence_ReturnsBackwardsLossAndStateWithoutGradients(string name)
     {
         Fixture fixture = Fixture.Open("sequence", name);

@@ -304,6 +304,53 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>
+    /// BPTT over a padded batch of sequences of different lengths, as PyTorch's
+    /// <c>pack_padded_sequence(..., enforce_sorted=False)</c>: sequence b, from the zero state, uses its first
+    /// <c>lengths[b]</c> steps only (a reverse direction starts at its own last valid step), the loss is the mean over the
+    /// valid elements, and <see cref="LossOn.LastStep"/> takes each sequence's output at its own last valid step. Padding
+    /// is never read. Adds the gradients and returns the loss.
+    /// </summary>
+    public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
+        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, Span<float> tape, Span<float> work)
+    {
+        int steps = TrainingSupport.CheckLengths(I, O, TShape.Window, inputs, targets, lengths, loss, on, layout);
+        int width = LossFunctions.TargetWidth(loss, O);
+        int count = TrainingSupport.LossCount(loss, on, lengths, O);
+        float scale = 1f / count;
+        Span<float> state = stackalloc float[StateLength];
+        double sum = 0;
+        for (int b = 0; b < lengths.Length; b++)
+        {
+            state.Clear();
+            (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, lengths.Length, steps, 0, I, width, on, layout);
+            sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, lengths[b], 0, targets, targetStart, targetStride,
+                loss, on, scale, tape, work);
+        }
+
+        return (float)(sum / count);
+    }
+
+    /// <summary>The loss the Backward over sequences of different lengths would return, from a forward pass only.</summary>
+    public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
+        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout)
+    {
+        int steps = TrainingSupport.CheckLengths(I, O, TShape.Window, inputs, targets, lengths, loss, on, layout);
+        int width = LossFunctions.TargetWidth(loss, O);
+        int count = TrainingSupport.LossCount(loss, on, lengths, O);
+        float scale = 1f / count;
+        Span<float> state = stackalloc float[StateLength];
+        double sum = 0;
+        for (int b = 0; b < lengths.Length; b++)
+        {
+            state.Clear();
+            (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, lengths.Length, steps, 0, I, width, on, layout);
+            sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, lengths[b], 0, targets, targetStart, targetStride, loss, on, scale);
+        }
+
+        return (float)(sum / count);
+    }
+
+    /// <summary>
     /// One sequence's summed loss, computed as <see cref="Sequence"/> computes it (the same cell and head calls in the same
     /// order per direction, so the same bits), without recording.
     /// </summary>

@@ -33,8 +33,9 @@ internal enum ImportedLayerKind
 /// </summary>
 internal sealed class ImportedLayer
 {
-    public ImportedLayer(ImportedLayerKind kind, string? name, int inputSize, int outputSize, Cell cell, bool bias, float argument)
+    public ImportedLayer(ImportedLayerKind kind, string? name, int inputSize, int outputSize, Cell cell, bool bias, float argument, int numLayers = 1)
     {
+        NumLayers = numLayers;
         Kind = kind;
         Name = name;
         InputSize = inputSize;
@@ -55,6 +56,9 @@ internal sealed class ImportedLayer
 
     public Cell Cell { get; }
 
+    /// <summary>A recurrent layer's stacked layers (PyTorch's <c>num_layers</c>); 1 otherwise.</summary>
+    public int NumLayers { get; }
+
     public bool Bias { get; }
 
     /// <summary>Elu's alpha, LeakyRelu's negative slope; 0 otherwise.</summary>
@@ -64,7 +68,7 @@ internal sealed class ImportedLayer
     public long ParameterCount => Kind switch
     {
         ImportedLayerKind.Linear => ((long)OutputSize * InputSize) + (Bias ? OutputSize : 0),
-        ImportedLayerKind.Recurrent => NetworkArithmetic.ParameterCount(Cell, InputSize, OutputSize, 1, 0, Bias),
+        ImportedLayerKind.Recurrent => NetworkArithmetic.ParameterCount(Cell, InputSize, OutputSize, NumLayers, 0, Bias),
         _ => 0,
     };
 
@@ -72,9 +76,10 @@ internal sealed class ImportedLayer
     /// The layer as one line of text, e.g. <c>gru0: GRU(1, 8)</c> or <c>Elu(1)</c>: the generated class keeps its file's
     /// lines, and <c>Load</c> compares them with the file it reads, so a file of another architecture is refused by name.
     /// </summary>
-    public static string Describe(ImportedLayerKind kind, string? name, int inputSize, int outputSize, Cell cell, bool bias, float argument)
+    public static string Describe(ImportedLayerKind kind, string? name, int inputSize, int outputSize, Cell cell, bool bias, float argument, int numLayers)
     {
-        string sizes = "(" + inputSize.ToString(CultureInfo.InvariantCulture) + ", " + outputSize.ToString(CultureInfo.InvariantCulture) + (bias ? string.Empty : ", no bias") + ")";
+        string sizes = "(" + inputSize.ToString(CultureInfo.InvariantCulture) + ", " + outputSize.ToString(CultureInfo.InvariantCulture) +
+            (numLayers > 1 ? ", num_layers=" + numLayers.ToString(CultureInfo.InvariantCulture) : string.Empty) + (bias ? string.Empty : ", no bias") + ")";
         return kind switch
         {
             ImportedLayerKind.Recurrent => name + ": " + cell.ToString().ToUpperInvariant() + sizes,
@@ -84,7 +89,7 @@ internal sealed class ImportedLayer
         };
     }
 
-    public string Describe() => Describe(Kind, Name, InputSize, OutputSize, Cell, Bias, Argument);
+    public string Describe() => Describe(Kind, Name, InputSize, OutputSize, Cell, Bias, Argument, NumLayers);
 }
 
 /// <summary>
@@ -159,7 +164,13 @@ internal static class ModelFileFormats
             return RtNeuralFormat.Read(root);
         }
 
-        throw new InvalidDataException("the file is not a model file Fixed can read: RTNeural's JSON has the members \"in_shape\" and \"layers\"");
+        if (root.Get("state_dict") is not null || StateDictFormat.LooksLikeOne(root))
+        {
+            return StateDictFormat.Read(root);
+        }
+
+        throw new InvalidDataException("the file is not a model file Fixed can read: RTNeural's JSON has the members \"in_shape\" and \"layers\"; " +
+            "a PyTorch state_dict has tensor names such as \"rnn.weight_ih_l0\" or \"linear.weight\" (or is under \"state_dict\")");
     }
 
     /// <summary>A float from a JSON number that a float32 holds (finite).</summary>

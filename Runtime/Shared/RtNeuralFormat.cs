@@ -43,6 +43,13 @@ internal static class RtNeuralFormat
                 " dimensions: Fixed reads models of [batch, features] or [batch, time, features] inputs (a 4-dimensional in_shape is a conv2d model)");
         }
 
+        // AIDA-X's exporter writes "in_skip": n when the model was trained with the input added to its output (a residual).
+        if (root.Get("in_skip") is { } skip && !(skip.Kind == ModelJsonKind.Number && skip.Number == 0))
+        {
+            throw new UnsupportedModelException("\"in_skip\" is " + skip.Describe() + ": the model adds its input to its output (a skip connection), " +
+                "which a Fixed layer stack cannot express yet");
+        }
+
         int width = ModelFileFormats.Size(inShape[inShape.Count - 1], "\"in_shape\"[" + (inShape.Count - 1).ToString(CultureInfo.InvariantCulture) + "]");
         List<ModelJsonNode> layerNodes = ModelFileFormats.Array(root.Get("layers"), "\"layers\"");
         if (layerNodes.Count == 0)
