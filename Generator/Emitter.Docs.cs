@@ -32,6 +32,10 @@ internal static partial class Emitter
         /// </summary>
         """;
 
+    /// <summary><see cref="EvaluateBatchedDoc"/>, for a model whose sequences start from its learned initial state when <paramref name="learned"/>.</summary>
+    private static string EvaluateBatchedDocFor(bool learned) =>
+        learned ? EvaluateBatchedDoc.Replace("each from the\n/// zero state", "each from the\n/// learned initial state") : EvaluateBatchedDoc;
+
     private const string EvaluateBatchedDoc = """
         /// <summary>
         /// The loss the batched <c>Backward</c> would return for these arguments: <paramref name="batchSize"/> sequences, each from the

@@ -62,6 +62,18 @@ internal static partial class Emitter
             yield return ("linear.weight", offset, new[] { spec.OutputSize, top });
             offset += (long)spec.OutputSize * top;
             yield return ("linear.bias", offset, new[] { spec.OutputSize });
+            offset += spec.OutputSize;
+        }
+
+        if (spec.LearnInitialState)
+        {
+            // After every weight, so that the engine's own layout (weights, then the head) is the same with or without them.
+            yield return ("rnn.h0", offset, new[] { spec.NumLayers, spec.HiddenSize });
+            offset += (long)spec.NumLayers * spec.HiddenSize;
+            if (spec.Cell == Cell.Lstm)
+            {
+                yield return ("rnn.c0", offset, new[] { spec.NumLayers, spec.HiddenSize });
+            }
         }
     }
 
@@ -76,7 +88,15 @@ internal static partial class Emitter
 
         w.Line("];");
         w.Line();
-        w.Line("private readonly global::Fixed.Engine.ParameterStore<FixedShape> _parameters = new();");
+        if (spec.LearnInitialState)
+        {
+            WriteLearnedStateFields(w, spec);
+        }
+        else
+        {
+            w.Line("private readonly global::Fixed.Engine.ParameterStore<FixedShape> _parameters = new();");
+        }
+
         w.Line("// Allocated by the first use (Gradients, Backward, an optimizer): an inference-only model holds no gradients.");
         w.Line("private float[]? _gradients;");
         w.Line("private float[]? _tape;");
@@ -84,7 +104,7 @@ internal static partial class Emitter
         w.Line();
         if (embedded)
         {
-            WriteEmbeddedConstructor(w, spec);
+            WriteEmbeddedConstructor(w, spec, spec.LearnInitialState ? "Parameters" : "_parameters.Writable", spec.LearnInitialState ? LearnedStore : null);
         }
         else
         {
@@ -105,18 +125,18 @@ internal static partial class Emitter
             /// </summary>
             public {{Identifier(spec.ClassName)}}(int seed)
             {
-                global::Fixed.Engine.ParameterInitializer.Initialize<FixedShape>(_parameters.Writable, seed);
+            {{(spec.LearnInitialState ? "    " + LearnedStore + "\n" : string.Empty)}}    global::Fixed.Engine.ParameterInitializer.Initialize<FixedShape>(_parameters.Writable, seed);
             }
 
             /// <summary>
-            /// Every weight and bias, flat, in state_dict order and PyTorch layout: the source of truth. Writes through the
+            /// Every weight and bias{{(spec.LearnInitialState ? ", then the learned initial state" : string.Empty)}}, flat, in state_dict order and PyTorch layout: the source of truth. Writes through the
             /// span this returns are seen by the next Step, Forward, WarmUp or Backward (the kernels' packed copy is rebuilt
             /// once, on that call). Get the span again after an inference call before writing through it; Debug builds check.
             /// </summary>
-            public {{Span}} Parameters => _parameters.Writable;
+            public {{Span}} Parameters{{(spec.LearnInitialState ? LearnedParameters : " => _parameters.Writable;")}}
 
             /// <summary><see cref="Parameters"/> for reading only: does not mark the kernels' packed copy stale.</summary>
-            public global::System.ReadOnlySpan<float> ParameterValues => _parameters.Values;
+            public global::System.ReadOnlySpan<float> ParameterValues => {{(spec.LearnInitialState ? "_values" : "_parameters.Values")}};
 
             /// <summary>The gradients Backward accumulates, same length and layout as <see cref="Parameters"/>; allocated by their first use, so a model that only infers holds none.</summary>
             public {{Span}} Gradients =>
@@ -197,7 +217,7 @@ internal static partial class Emitter
         w.Line();
     }
 
-    private static void WriteTraining(CodeWriter w)
+    private static void WriteTraining(CodeWriter w, bool learned)
     {
         const string Loss = "global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.AllSteps, int warmUp = 0";
         Checked(w, """
@@ -218,28 +238,38 @@ internal static partial class Emitter
             /// BPTT over <paramref name="batchSize"/> sequences, each from the zero state, with the loss reduced by the mean
             /// over every element of the batch as PyTorch's losses do; adds the gradients and returns the loss.
             /// </summary>
-            """ + "\n" + BatchedTargetsDoc,
+            """.Replace("each from the zero state", learned ? "each from the learned initial state (h0 gets their summed gradient when warmUp is 0)" : "each from the zero state") + "\n" + BatchedTargetsDoc,
             $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
-            $"{Engine}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work)", returns: true);
+            learned
+                ? $"{Engine}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work, " +
+                    "new global::System.Span<float>(_values, InitialStateOffset, StateLength), Gradients.Slice(InitialStateOffset, StateLength))"
+                : $"{Engine}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work)", returns: true);
         Checked(w, EvaluateSingleDoc + "\n" + SingleTargetsDoc,
             $"public float Evaluate(ref State state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
             $"{Engine}.Evaluate(_parameters, state.Values, inputs, targets, loss, on, warmUp)", returns: true);
         Checked(w, "/// <summary>Single-sequence Evaluate on a state given as <see cref=\"StateLength\"/> floats.</summary>",
             $"public float Evaluate({Span} state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
             $"{Engine}.Evaluate(_parameters, state, inputs, targets, loss, on, warmUp)", returns: true);
-        Checked(w, EvaluateBatchedDoc + "\n" + BatchedTargetsDoc,
+        Checked(w, EvaluateBatchedDocFor(learned) + "\n" + BatchedTargetsDoc,
             $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
-            $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
+            learned
+                ? $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout, new global::System.ReadOnlySpan<float>(_values, InitialStateOffset, StateLength))"
+                : $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
         const string Lengths = "global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst";
         Checked(w, LengthsBackwardDoc + "\n" + LengthsTargetsDoc,
             $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Lengths})",
-            $"{Engine}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work)", returns: true);
+            learned
+                ? $"{Engine}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work, " +
+                    "new global::System.Span<float>(_values, InitialStateOffset, StateLength), Gradients.Slice(InitialStateOffset, StateLength))"
+                : $"{Engine}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work)", returns: true);
         Checked(w, LengthsEvaluateDoc + "\n" + LengthsTargetsDoc,
             $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Lengths})",
-            $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout)", returns: true);
+            learned
+                ? $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout, new global::System.ReadOnlySpan<float>(_values, InitialStateOffset, StateLength))"
+                : $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout)", returns: true);
         WriteGradientMembers(w);
         w.Lines($$"""
             /// <summary>
@@ -282,9 +312,12 @@ internal static partial class Emitter
 
             """);
 
-    private static void WriteWeightsIO(CodeWriter w)
+    private static void WriteWeightsIO(CodeWriter w, bool learned)
     {
-        w.Lines("""
+        w.Lines(learned ? WeightsIO.Replace("_parameters.Writable", "Parameters").Replace("_parameters.Values", "_values") : WeightsIO);
+    }
+
+    private const string WeightsIO = """
             /// <summary>Loads safetensors weights with state_dict names <c>rnn.*</c> and <c>linear.*</c>; on any error the weights are unchanged.</summary>
             public void Load(string path) => global::Fixed.Engine.ModelWeights.Load(path, Layout, "rnn", "linear", _parameters.Writable);
 
@@ -300,8 +333,41 @@ internal static partial class Emitter
             /// <summary>Saves the weights as safetensors to a stream.</summary>
             public void Save(global::System.IO.Stream stream) => global::Fixed.Engine.ModelWeights.Save(stream, Layout, _parameters.Values);
 
+            """;
+
+    /// <summary>
+    /// <c>LearnInitialState</c>: the flat vector is the model's own array, the weights first (the engine's store reads
+    /// them in place) and the learned initial state after them, which the engine reads from there at each batched Backward.
+    /// </summary>
+    private static void WriteLearnedStateFields(CodeWriter w, NetworkSpec spec)
+    {
+        bool lstm = spec.Cell == Cell.Lstm;
+        w.Lines($$"""
+            /// <summary>Where the learned initial state (h0{{(lstm ? ", then c0" : string.Empty)}}, <c>[NumLayers, HiddenSize]</c>{{(lstm ? " each" : string.Empty)}}) starts in <see cref="Parameters"/>: after every weight.</summary>
+            private const int InitialStateOffset = {{Int(spec.WeightCount)}};
+
+            private readonly float[] _values = new float[ParameterCount];
+
+            // The engine's store over the weights at the start of _values (set by the constructors: an initialiser cannot read _values).
+            private readonly global::Fixed.Engine.ParameterStore<FixedShape> _parameters;
+
+            /// <summary>
+            /// A state filled from the learned initial state (h0{{(lstm ? " and c0" : string.Empty)}}): where the batched Backward starts every sequence,
+            /// so where a stream should start at inference. <c>default(State)</c> is still the zero state.
+            /// </summary>
+            public State InitialState()
+            {
+                State state = default;
+                {{Engine}}.InitialState(new global::System.Span<float>(_values, InitialStateOffset, StateLength), state.Values);
+                return state;
+            }
+
             """);
     }
+
+    private const string LearnedStore = "_parameters = new(_values, 0);";
+
+    private const string LearnedParameters = "\n{\n    get\n    {\n        _parameters.MarkWritten();\n        return _values;\n    }\n}";
 
     private static void WriteShape(CodeWriter w, NetworkSpec spec) =>
         WriteShapeStruct(w, "private", "FixedShape", "This network's sizes as constants: the runtime engine is specialised for them by the JIT.",

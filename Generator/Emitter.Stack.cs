@@ -34,6 +34,9 @@ internal static partial class Emitter
 
         public long StateOffset { get; set; }
 
+        /// <summary>Where a recurrent layer's learned initial state (h0, then c0) starts in the parameters: after every layer's weights.</summary>
+        public long LearnedOffset { get; set; }
+
         /// <summary>Offset of this layer's input sequence in the training activations, <c>[Window, InputSize]</c>.</summary>
         public long InputActivations { get; set; }
 
@@ -52,6 +55,7 @@ internal static partial class Emitter
         var placed = new List<Placed>();
         long parameters = 0, state = 0, activations = (long)spec.Window * spec.InputSize;
         long input = 0;
+        long learned = spec.Layers.Sum(l => l.ParameterCount);
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             LayerSpec layer = spec.Layers[i];
@@ -61,7 +65,9 @@ internal static partial class Emitter
                 StateOffset = state,
                 InputActivations = input,
                 OutputActivations = activations,
+                LearnedOffset = learned,
             };
+            learned += layer.LearnedStateLength;
             parameters += layer.ParameterCount;
             state += layer.StateLength;
             input = activations;
@@ -112,6 +118,18 @@ internal static partial class Emitter
                 }
             }
         }
+
+        // Learned initial states follow every layer's weights, so that each recurrent layer's weights stay one slice its engine reads.
+        foreach (LayerSpec layer in spec.Layers.Where(l => l.LearnedStateLength > 0))
+        {
+            yield return (layer.Name + ".h0", offset, new[] { layer.NumLayers, layer.HiddenSize });
+            offset += (long)layer.NumLayers * layer.HiddenSize;
+            if (layer.Cell == Cell.Lstm)
+            {
+                yield return (layer.Name + ".c0", offset, new[] { layer.NumLayers, layer.HiddenSize });
+                offset += (long)layer.NumLayers * layer.HiddenSize;
+            }
+        }
     }
 
     /// <summary>(name, offset, length) of every recurrent layer's h and c in the flat state.</summary>
@@ -146,7 +164,7 @@ internal static partial class Emitter
             WriteInterfaceStatics(w, spec);
             w.Line("static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> global::Fixed.IRecurrentModel<" + Identifier(spec.ClassName) + ">.StateLayout => s_stateLayout;");
             w.Line();
-            WriteStackMembers(w, layers.Any(l => l.Layer.IsRecurrent), spec.ModelFile is not null);
+            WriteStackMembers(w, layers.Any(l => l.Layer.IsRecurrent), spec.ModelFile is not null, spec.LearnsInitialState);
             WriteStackState(w, spec);
             WriteNetwork(w, spec, layers, model.Weights is not null);
             if (model.Weights is { } weights)
@@ -216,7 +234,8 @@ internal static partial class Emitter
         Constant(w, "HiddenSize", spec.HiddenSize, "Hidden units of the last recurrent layer (0 when the stack has none); <c>State.Hidden(k)</c> gives each layer's own.");
         Constant(w, "NumLayers", spec.NumLayers, "Recurrent layers in the stack, each of a Recurrent's NumLayers counted once: <c>State.Hidden(k)</c> takes k in [0, NumLayers).");
         Constant(w, "OutputSize", spec.OutputSize, "Outputs per step: the last layer's output size.");
-        Constant(w, "ParameterCount", spec.ParameterCount, "Floats in <see cref=\"Parameters\"/>: every layer's weights and biases.");
+        Constant(w, "ParameterCount", spec.ParameterCount, "Floats in <see cref=\"Parameters\"/>: every layer's weights and biases" +
+            (spec.LearnsInitialState ? ", then the learned initial states." : "."));
         Constant(w, "Window", spec.Window, "The longest sequence one <c>Backward</c> call accepts.");
         Constant(w, "StateLength", spec.StateLength, "Floats in one <see cref=\"State\"/>: h (and c for an LSTM) of every recurrent layer.");
     }
@@ -299,10 +318,27 @@ internal static partial class Emitter
             public static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> StateLayout => s_stateLayout;
 
             """);
+        if (spec.LearnsInitialState)
+        {
+            w.Lines("""
+                /// <summary>
+                /// A state filled from the learned initial states (<c>{name}.h0</c>, and <c>{name}.c0</c> for an LSTM; zero for a
+                /// layer without <c>LearnInitialState</c>): where the batched Backward starts every sequence, so where a stream
+                /// should start at inference. <c>default(State)</c> is still the zero state.
+                /// </summary>
+                public State InitialState()
+                {
+                    State state = default;
+                    _network.InitialState(state.Values);
+                    return state;
+                }
+
+                """);
+        }
     }
 
     /// <summary>The public members: each checks what it needs and calls the network (Debug builds add the packed-copy checks).</summary>
-    private static void WriteStackMembers(CodeWriter w, bool recurrent, bool modelFile)
+    private static void WriteStackMembers(CodeWriter w, bool recurrent, bool modelFile, bool learned)
     {
         void Member(string documentation, string signature, string call, bool returns = false)
         {
@@ -374,7 +410,7 @@ internal static partial class Emitter
             /// BPTT over <paramref name="batchSize"/> sequences, each from the zero state, with the loss reduced by the mean
             /// over every element of the batch as PyTorch's losses do; adds the gradients and returns the loss.
             /// </summary>
-            """ + "\n" + BatchedTargetsDoc,
+            """.Replace("each from the zero state", learned ? "each from the learned initial state (which gets their summed gradient when warmUp is 0)" : "each from the zero state") + "\n" + BatchedTargetsDoc,
             $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
             "_network.Backward(Gradients, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
@@ -384,7 +420,7 @@ internal static partial class Emitter
         Member("/// <summary>Single-sequence Evaluate on a state given as <see cref=\"StateLength\"/> floats.</summary>",
             $"public float Evaluate({Span} state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
             "_network.Evaluate(state, inputs, targets, loss, on, warmUp)", returns: true);
-        Member(EvaluateBatchedDoc + "\n" + BatchedTargetsDoc,
+        Member(EvaluateBatchedDocFor(learned) + "\n" + BatchedTargetsDoc,
             $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
             "_network.Evaluate(inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
@@ -599,6 +635,11 @@ internal static partial class Emitter
             }
 
             w.Line();
+            if (spec.LearnsInitialState)
+            {
+                WriteNetworkInitialState(w, recurrent);
+            }
+
             if (recurrent.Count > 0)
             {
                 WriteCheckedCalls(w, recurrent);
@@ -608,6 +649,21 @@ internal static partial class Emitter
             WriteNetworkTraining(w, spec, layers, recurrent, maxWidth);
             WriteShapesAndWorkspace(w, spec, layers, recurrent, activations, gradientBuffer);
         }
+    }
+
+    /// <summary>Fills a state from the learned initial states, layer by layer (zero for the layers that learn none).</summary>
+    private static void WriteNetworkInitialState(CodeWriter w, List<Placed> recurrent)
+    {
+        using (w.Open("public void InitialState(" + Span + " state)"))
+        {
+            w.Line("state.Clear();");
+            foreach (Placed p in recurrent.Where(p => p.Layer.LearnedStateLength > 0))
+            {
+                w.Line(p.Engine + ".InitialState(" + Slice("All", p.LearnedOffset, p.Layer.StateLength) + ", " + Slice("state", p.StateOffset, p.Layer.StateLength) + ");");
+            }
+        }
+
+        w.Line();
     }
 
     private static void WriteCheckedCalls(CodeWriter w, List<Placed> recurrent)
@@ -806,13 +862,14 @@ internal static partial class Emitter
 
     private static void WriteNetworkTraining(CodeWriter w, NetworkSpec spec, List<Placed> layers, List<Placed> recurrent, int maxWidth)
     {
+        bool learned = spec.LearnsInitialState;
         w.Lines($$"""
             public float Backward({{Span}} gradients, {{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp)
             {
                 CheckState(state);
                 int steps = {{Support}}.CheckSingle(InputSize, OutputSize, Window, inputs, targets, loss, on, warmUp);
                 int count = {{Support}}.LossCount(loss, on, steps, warmUp, OutputSize, batchSize: 1);
-                double sum = Sequence(gradients, state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, 1f / count);
+                double sum = Sequence(gradients, state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, 1f / count{{(learned ? ", learned: false" : string.Empty)}});
                 return (float)(sum / count);
             }
 
@@ -825,9 +882,9 @@ internal static partial class Emitter
                 double sum = 0;
                 for (int b = 0; b < batchSize; b++)
                 {
-                    state.Clear();
+                    {{(learned ? "InitialState(state);" : "state.Clear();")}}
                     (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, batchSize, steps, warmUp, InputSize, width, on, layout);
-                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, 1f / count);
+                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, 1f / count{{(learned ? ", learned: true" : string.Empty)}});
                 }
 
                 return (float)(sum / count);
@@ -851,7 +908,7 @@ internal static partial class Emitter
                 double sum = 0;
                 for (int b = 0; b < batchSize; b++)
                 {
-                    state.Clear();
+                    {{(learned ? "InitialState(state);" : "state.Clear();")}}
                     (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, batchSize, steps, warmUp, InputSize, width, on, layout);
                     sum += EvaluateSequence(state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, 1f / count);
                 }
@@ -868,9 +925,9 @@ internal static partial class Emitter
                 double sum = 0;
                 for (int b = 0; b < lengths.Length; b++)
                 {
-                    state.Clear();
+                    {{(learned ? "InitialState(state);" : "state.Clear();")}}
                     (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, lengths.Length, steps, 0, InputSize, width, on, layout);
-                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, 1f / count);
+                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, 1f / count{{(learned ? ", learned: true" : string.Empty)}});
                 }
 
                 return (float)(sum / count);
@@ -885,7 +942,7 @@ internal static partial class Emitter
                 double sum = 0;
                 for (int b = 0; b < lengths.Length; b++)
                 {
-                    state.Clear();
+                    {{(learned ? "InitialState(state);" : "state.Clear();")}}
                     (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, lengths.Length, steps, 0, InputSize, width, on, layout);
                     sum += EvaluateSequence(state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, 1f / count);
                 }
@@ -935,7 +992,8 @@ internal static partial class Emitter
             /// </summary>
             """);
         using (w.Open("private double Sequence(" + Span + " gradients, " + Span + " state, " + ReadOnlySpan + " inputs, int inputStart, int inputStride, int steps, " +
-            ReadOnlySpan + " targets, int targetStart, int targetStride, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, float scale)"))
+            ReadOnlySpan + " targets, int targetStart, int targetStride, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, float scale" +
+            (learned ? ", bool learned" : string.Empty) + ")"))
         {
             w.Line(Span + " a = stackalloc float[" + Int(maxWidth) + "];");
             w.Line(Span + " b = stackalloc float[" + Int(maxWidth) + "];");
@@ -999,6 +1057,16 @@ internal static partial class Emitter
                 {
                     case LayerKind.Recurrent:
                         w.Line(p.Engine + ".Sweep(" + p.StoreName + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) + ");");
+                        if (layer.LearnedStateLength > 0)
+                        {
+                            // A sequence from the learned initial state (the batched Backward, no warm-up): the gradient that
+                            // reaches the state before the first step is h0's (and c0's).
+                            using (w.Open("if (learned && warmUp == 0)"))
+                            {
+                                w.Line(p.Engine + ".AddInitialStateGradients(work.Work" + Int(p.Index) + ", " + Slice("gradients", p.LearnedOffset, layer.StateLength) + ");");
+                            }
+                        }
+
                         break;
                     case LayerKind.Linear:
                         w.Line(Kernels + ".LinearBackward(" + Slice("All", p.ParameterOffset, layer.ParameterCount) + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", " +

@@ -12,7 +12,7 @@ internal static partial class Emitter
     /// The parameterless constructor of a model with compiled-in weights: one copy from the assembly's constant data,
     /// nothing read from disk. The data is little-endian (safetensors' byte order); a big-endian machine swaps each float.
     /// </summary>
-    private static void WriteEmbeddedConstructor(CodeWriter w, NetworkSpec spec, string writable = "_parameters.Writable")
+    private static void WriteEmbeddedConstructor(CodeWriter w, NetworkSpec spec, string writable = "_parameters.Writable", string? prologue = null)
     {
         w.Lines($$"""
             /// <summary>
@@ -21,7 +21,7 @@ internal static partial class Emitter
             /// </summary>
             public {{Identifier(spec.ClassName)}}()
             {
-                global::System.Span<float> parameters = {{writable}};
+            {{(prologue is null ? string.Empty : "    " + prologue + "\n")}}    global::System.Span<float> parameters = {{writable}};
                 if (global::System.BitConverter.IsLittleEndian)
                 {
                     EmbeddedWeights.CopyTo(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters));

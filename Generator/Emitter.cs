@@ -29,12 +29,13 @@ internal static partial class Emitter
         "Step", "Forward", "WarmUp", "Backward", "Evaluate", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Tape", "Work",
         "Load", "Save", "State", "FixedShape", "EmbeddedWeights", "StateLayout", "s_stateLayout", "_network", "FixedNetwork",
         "FixedModelFileArchitecture", "CrossEntropyOptions",
+        "InitialState", "InitialStateOffset", "_values", "_store",
     ];
 
     /// <summary>The generated methods among <see cref="MemberNames"/>: these overload, rather than hide, inherited methods of another signature.</summary>
     public static readonly System.Collections.Generic.HashSet<string> MethodNames =
     [
-        "Step", "Forward", "WarmUp", "Backward", "Evaluate", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Load", "Save",
+        "Step", "Forward", "WarmUp", "Backward", "Evaluate", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Load", "Save", "InitialState",
     ];
 
     /// <summary><c>{Namespace}.{ContainingTypes}.{Type}.g.cs</c>, without '@' escapes (not allowed in a hint name).</summary>
@@ -61,8 +62,8 @@ internal static partial class Emitter
             WriteFieldsAndConstructors(w, spec, model.Weights is not null);
             WriteInterfaceStatics(w, spec);
             WriteInference(w);
-            WriteTraining(w);
-            WriteWeightsIO(w);
+            WriteTraining(w, spec.LearnInitialState);
+            WriteWeightsIO(w, spec.LearnInitialState);
             WriteState(w, spec);
             WriteShape(w, spec);
             if (model.Weights is { } weights)
@@ -153,7 +154,14 @@ internal static partial class Emitter
         }
 
         string text = "rnn = " + module + "(" + arguments + ")";
-        return spec.OutputSize > 0 ? text + "; linear = nn.Linear(" + Int(spec.Directions * spec.HiddenOut) + ", " + Int(spec.OutputSize) + ")" : text + " (no head)";
+        text = spec.OutputSize > 0 ? text + "; linear = nn.Linear(" + Int(spec.Directions * spec.HiddenOut) + ", " + Int(spec.OutputSize) + ")" : text + " (no head)";
+        if (spec.LearnInitialState)
+        {
+            string parameter = " = nn.Parameter(torch.zeros(" + Int(spec.NumLayers) + ", 1, " + Int(spec.HiddenSize) + "))";
+            text += "; h0" + parameter + (spec.Cell == Cell.Lstm ? "; c0" + parameter : string.Empty);
+        }
+
+        return text;
     }
 
     private static void WriteConstants(CodeWriter w, NetworkSpec spec)
@@ -164,7 +172,8 @@ internal static partial class Emitter
         Constant(w, "OutputSize", spec.EffectiveOutputSize, spec.OutputSize > 0
             ? "Outputs per step: the size of the Linear head."
             : "Outputs per step: the top layer's hidden state (there is no head).");
-        Constant(w, "ParameterCount", spec.ParameterCount, "Floats in <see cref=\"Parameters\"/>: every weight and bias, head included.");
+        Constant(w, "ParameterCount", spec.ParameterCount, "Floats in <see cref=\"Parameters\"/>: every weight and bias, head included" +
+            (spec.LearnInitialState ? ", then the learned initial state." : "."));
         Constant(w, "Window", spec.Window, "The longest sequence one <c>Backward</c> call accepts.");
         Constant(w, "StateLength", spec.StateLength, "Floats in one <see cref=\"State\"/>: h" + (spec.Cell == Cell.Lstm ? " and c" : string.Empty) + " of every layer.");
     }

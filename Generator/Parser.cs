@@ -167,7 +167,8 @@ internal static class Parser
             arguments.Weights,
             WeightPrecision: arguments.WeightPrecision,
             ProjSize: arguments.ProjSize,
-            Bidirectional: arguments.Bidirectional);
+            Bidirectional: arguments.Bidirectional,
+            LearnInitialState: arguments.LearnInitialState);
 
         if ((arguments.ProjSize > 0 || arguments.Bidirectional) && arguments.WeightPrecision != WeightPrecision.Single)
         {
@@ -180,6 +181,14 @@ internal static class Parser
         if (arguments.Bidirectional && ImplementsRecurrentModel(type))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BidirectionalRecurrentModel, syntax.Identifier.GetLocation(), type.Name));
+        }
+
+        if ((arguments.ProjSize > 0 || arguments.Bidirectional) && arguments.LearnInitialState)
+        {
+            // The learned initial state is built on RecurrentEngine; SequenceEngine does not take one yet.
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
+                FindArgument(attributeSyntax, "LearnInitialState", -1) ?? attributeLocation, "LearnInitialState",
+                arguments.ProjSize > 0 ? "ProjSize" : "Bidirectional", "remove LearnInitialState (start from a State you fill) or the other option"));
         }
 
         CheckSizes(spec, attributeLocation, diagnostics);
@@ -195,7 +204,8 @@ internal static class Parser
     internal sealed record RecurrentArguments(
         int InputSize, int HiddenSize, int NumLayers, Cell Cell, bool Relu, bool Bias, int OutputSize, int Window,
         string? Weights, string? Name, LocationInfo? WeightsLocation, Location? OutputSizeLocation, Location? NameLocation,
-        WeightPrecision WeightPrecision, int ProjSize = 0, bool Bidirectional = false, Location? ProjSizeLocation = null, Location? BidirectionalLocation = null);
+        WeightPrecision WeightPrecision, int ProjSize = 0, bool Bidirectional = false, Location? ProjSizeLocation = null, Location? BidirectionalLocation = null,
+        bool LearnInitialState = false);
 
     /// <summary>Whether the user's own declaration lists <c>IRecurrentModel&lt;T&gt;</c> (a bidirectional model cannot implement it).</summary>
     private static bool ImplementsRecurrentModel(INamedTypeSymbol type) =>
@@ -208,7 +218,7 @@ internal static class Parser
         int numLayers = 1, outputSize = 0, window = 64, cell = 0, nonlinearity = 0, precision = 0, projSize = 0;
         bool bias = true, bidirectional = false, hasProjSize = false, hasBidirectional = false;
         string? weights = null, name = null;
-        bool hasOutputSize = false, hasName = false;
+        bool hasOutputSize = false, hasName = false, learnInitialState = false;
         foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
         {
             object? value = named.Value.Value;
@@ -225,6 +235,7 @@ internal static class Parser
                 case "Bidirectional": bidirectional = value is bool bd && bd; hasBidirectional = true; break;
                 case "Weights": weights = value as string; break;
                 case "Name": name = value as string; hasName = true; break;
+                case "LearnInitialState": learnInitialState = value is true; break;
             }
         }
 
@@ -300,7 +311,8 @@ internal static class Parser
             projSize,
             bidirectional,
             hasProjSize ? ArgumentLocation("ProjSize", -1) : null,
-            hasBidirectional ? ArgumentLocation("Bidirectional", -1) : null);
+            hasBidirectional ? ArgumentLocation("Bidirectional", -1) : null,
+            learnInitialState);
     }
 
     /// <summary>

@@ -33,7 +33,8 @@ internal sealed record LayerSpec(
     bool Bias,
     int Window,
     float Argument,
-    WeightPrecision WeightPrecision = WeightPrecision.Single)
+    WeightPrecision WeightPrecision = WeightPrecision.Single,
+    bool LearnInitialState = false)
 {
     public bool IsRecurrent => Kind == LayerKind.Recurrent;
 
@@ -45,6 +46,9 @@ internal sealed record LayerSpec(
 
     /// <summary>State floats of the recurrent layer: h (and c) per stacked layer.</summary>
     public long StateLength => IsRecurrent ? NetworkArithmetic.StateLength(Cell, HiddenSize, NumLayers) : 0;
+
+    /// <summary>Floats of the recurrent layer's learned initial state (h0, and c0 for the LSTM), 0 unless <see cref="LearnInitialState"/>.</summary>
+    public long LearnedStateLength => IsRecurrent && LearnInitialState ? StateLength : 0;
 
     /// <summary>A Linear layer's weight and bias; a recurrent layer's, as the runtime counts a headless network's.</summary>
     public long ParameterCount => Kind == LayerKind.Linear

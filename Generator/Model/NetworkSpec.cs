@@ -27,7 +27,8 @@ internal sealed record NetworkSpec(
     WeightPrecision WeightPrecision = WeightPrecision.Single,
     string? ModelFile = null,
     int ProjSize = 0,
-    bool Bidirectional = false)
+    bool Bidirectional = false,
+    bool LearnInitialState = false)
 {
     /// <summary>
     /// Whether the network has a projection (<c>ProjSize</c>) or two directions: it then runs on the runtime's
@@ -67,9 +68,19 @@ internal sealed record NetworkSpec(
         : NetworkArithmetic.StateLength(Cell, HiddenSize, NumLayers);
 
     public long ParameterCount => IsStack
-        ? Layers.Aggregate(0L, (total, layer) => checked(total + layer.ParameterCount))
+        ? Layers.Aggregate(0L, (total, layer) => checked(total + layer.ParameterCount + layer.LearnedStateLength))
         : IsSequence ? SequenceArithmetic.ParameterCount(Cell, InputSize, HiddenSize, ProjSize, Directions, NumLayers, OutputSize, Bias)
-        : NetworkArithmetic.ParameterCount(Cell, InputSize, HiddenSize, NumLayers, OutputSize, Bias);
+        : checked(WeightCount + (LearnInitialState ? StateLength : 0));
+
+    /// <summary>
+    /// A single model's weights and biases, head included: what its engine reads. A learned initial state
+    /// (<see cref="LearnInitialState"/>: h0, and c0 for the LSTM, <see cref="StateLength"/> floats) follows them in
+    /// <c>Parameters</c>, from this offset.
+    /// </summary>
+    public long WeightCount => NetworkArithmetic.ParameterCount(Cell, InputSize, HiddenSize, NumLayers, OutputSize, Bias);
+
+    /// <summary>Whether any layer learns its initial state (a single model's <see cref="LearnInitialState"/>, or a stack layer's).</summary>
+    public bool LearnsInitialState => IsStack ? Layers.Any(l => l.LearnedStateLength > 0) : LearnInitialState;
 
     /// <summary>Floats recorded per step for BPTT: the runtime's <c>Shape&lt;TShape&gt;.TapeStride</c> (a stack's widest recurrent layer's).</summary>
     public long TapeStride => IsStack

@@ -69,7 +69,7 @@ internal static class WeightsResolver
                 continue;
             }
 
-            bool sameShape = entry.Shape.AsSpan().SequenceEqual(shape);
+            bool sameShape = InitialStateShape.Fits(name, entry.Shape, shape);
             if (entry.DType != F32)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WeightsTensorWrongDType, at, weights, name, entry.DType));

@@ -101,6 +101,21 @@ public sealed class GoldenOutputTests
             """,
             "Demo.Tagger.g.cs");
 
+    /// <summary>A learned initial state: h0 and c0 after the weights, InitialState(), the batched Backward starting from them.</summary>
+    [Fact]
+    public void LearnedInitialState_MatchesGoldenFile() =>
+        AssertMatchesGolden(
+            """
+            using Fixed;
+
+            namespace Demo;
+
+            /// <summary>An LSTM that learns its initial state.</summary>
+            [Recurrent(2, 8, Cell = Cell.Lstm, NumLayers = 2, OutputSize = 1, LearnInitialState = true)]
+            public partial class LearnedLstm;
+            """,
+            "Demo.LearnedLstm.g.cs");
+
     [Fact]
     public void SameDeclarations_GeneratedTwice_AreByteIdentical()
     {

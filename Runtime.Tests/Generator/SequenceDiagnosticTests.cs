@@ -45,6 +45,11 @@ public sealed class SequenceDiagnosticTests
             "FIXED048", "WeightPrecision = WeightPrecision.BFloat16", "WeightPrecision.BFloat16 is not supported together with ProjSize", "fp32");
 
     [Fact]
+    public void LearnInitialStateWithBidirectional_ReportsFIXED048OnTheArgument() =>
+        DiagnosticAssert.Reports("[Recurrent(1, 8, Cell = Cell.Gru, Bidirectional = true, LearnInitialState = true)] public partial class M;",
+            "FIXED048", "LearnInitialState = true", "LearnInitialState is not supported together with Bidirectional", "remove LearnInitialState");
+
+    [Fact]
     public void BidirectionalModelDeclaringIRecurrentModel_ReportsFIXED049OnTheClassName()
     {
         GeneratorRun run = GeneratorHarness.Run("using Fixed;\n[Recurrent(1, 8, Bidirectional = true)] public partial class Bi : IRecurrentModel<Bi>;");

@@ -40,7 +40,9 @@ public sealed class SharedSizesTests
             }
 
             RuntimeSizes runtime = RuntimeSizes.Of(shape!);
-            Assert.Equal(runtime.ParameterCount, Constant(model, "ParameterCount"));
+            // A learned initial state (h0, and c0 for the LSTM) follows the weights the engine reads: StateLength more floats.
+            bool learned = model.GetCustomAttribute<RecurrentAttribute>()!.LearnInitialState;
+            Assert.Equal(runtime.ParameterCount + (learned ? runtime.StateLength : 0), Constant(model, "ParameterCount"));
             Assert.Equal(runtime.StateLength, Constant(model, "StateLength"));
             AssertGeneratorMatches(runtime, model.FullName!);
         }

@@ -156,6 +156,13 @@ internal static class ModelDescription
         int start = 0;
         while (start < layout.Length)
         {
+            if (InitialStateShape.IsInitialState(layout[start].Name))
+            {
+                // A learned initial state follows every weight, under its layer's name: it describes no layer of its own.
+                start++;
+                continue;
+            }
+
             string module = Module(layout[start].Name);
             int end = start + 1;
             while (end < layout.Length && Module(layout[end].Name) == module)

@@ -141,7 +141,7 @@ public static class ModelWeights
                 throw Invalid($"tensor {SafeTensorText.Quote(name)} has dtype {entry.DType}; expected F32 (in PyTorch, save model.float().state_dict()).");
             }
 
-            if (!SameShape(entry.Shape, parameter.Shape))
+            if (!InitialStateShape.Fits(parameter.Name, entry.Shape, parameter.Shape))
             {
                 throw Mismatch(file, layout, $"tensor {SafeTensorText.Quote(name)}: expected shape {SafeTensorText.Shape(parameter.Shape)}, got {SafeTensorText.Shape(entry.Shape)}.");
             }
@@ -231,24 +231,6 @@ public static class ModelWeights
     }
 
     private static string WithDot(string prefix) => prefix.Length == 0 || prefix.EndsWith('.') ? prefix : prefix + ".";
-
-    private static bool SameShape(IReadOnlyList<int> actual, IReadOnlyList<int> expected)
-    {
-        if (actual.Count != expected.Count)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < actual.Count; i++)
-        {
-            if (actual[i] != expected[i])
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     private static string[] NamesOf(SafeTensorFile file)
     {

@@ -39,7 +39,7 @@ public static partial class RecurrentEngine<TShape>
         int width = LossFunctions.TargetWidth(loss, O);
         double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1), targets);
         double sum = Sequence(parameters, gradients, state, inputs, 0, I, steps, targets, 0, width,
-            loss, on, warmUp, LossFunctions.Scale(divisor), tape, work);
+            loss, on, warmUp, LossFunctions.Scale(divisor), tape, work, default);
         return (float)(sum / divisor);
     }
 
@@ -49,8 +49,21 @@ public static partial class RecurrentEngine<TShape>
     /// </summary>
     public static float Backward(ParameterStore<TShape> parameters, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
-        SequenceLayout layout, Span<float> tape, Span<float> work)
+        SequenceLayout layout, Span<float> tape, Span<float> work) =>
+        Backward(parameters, gradients, inputs, targets, batchSize, loss, on, warmUp, layout, tape, work, default, default);
+
+    /// <summary>
+    /// Batched BPTT from a learned initial state (<c>LearnInitialState = true</c>): every sequence starts from
+    /// <paramref name="initial"/> (<see cref="InitialState"/>'s layout: h0 <c>[NumLayers, HiddenSize]</c>, then c0 for the
+    /// LSTM), and dLoss/d(initial) is added into <paramref name="initialGradients"/> (same layout), summed over the batch as
+    /// PyTorch's <c>h0.expand(...)</c> sums it. With <paramref name="warmUp"/> &gt; 0 no gradient reaches the initial state
+    /// (the warm-up steps carry none), so nothing is added. Empty spans: the zero state, as the overload without them.
+    /// </summary>
+    public static float Backward(ParameterStore<TShape> parameters, Span<float> gradients,
+        ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
+        SequenceLayout layout, Span<float> tape, Span<float> work, ReadOnlySpan<float> initial, Span<float> initialGradients)
     {
+        CheckInitial(initial, initialGradients);
         int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
         int width = LossFunctions.TargetWidth(loss, O);
         double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize), targets);
@@ -63,7 +76,7 @@ public static partial class RecurrentEngine<TShape>
             for (int first = 0; first < batchSize; first += group)
             {
                 Group(ref sum, packed, parameters.Values, gradients, inputs, targets, first, Math.Min(group, batchSize - first), batchSize, steps, warmUp,
-                    loss, on, layout, scale, parameters.CrossEntropy, tape, work);
+                    loss, on, layout, scale, parameters.CrossEntropy, tape, work, initial, initialGradients);
             }
 
             return (float)(sum / divisor);
@@ -72,10 +85,10 @@ public static partial class RecurrentEngine<TShape>
         Span<float> state = stackalloc float[StateLength];
         for (int b = 0; b < batchSize; b++)
         {
-            state.Clear();
+            InitialState(initial, state);
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, batchSize, steps, warmUp, I, width, on, layout);
             sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, steps,
-                targets, targetStart, targetStride, loss, on, warmUp, scale, tape, work);
+                targets, targetStart, targetStride, loss, on, warmUp, scale, tape, work, initialGradients);
         }
 
         return (float)(sum / divisor);
@@ -85,7 +98,7 @@ public static partial class RecurrentEngine<TShape>
     private static double Sequence(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, int inputStart, int inputStride, int steps,
         ReadOnlySpan<float> targets, int targetStart, int targetStride,
-        Loss loss, LossOn on, int warmUp, float scale, Span<float> tape, Span<float> work)
+        Loss loss, LossOn on, int warmUp, float scale, Span<float> tape, Span<float> work, Span<float> initialGradients)
     {
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
@@ -118,7 +131,64 @@ public static partial class RecurrentEngine<TShape>
         }
 
         Sweep(values, gradients, tape, recorded, work, default);
+        if (warmUp == 0)
+        {
+            AddInitialStateGradients(work, initialGradients);
+        }
+
         return sum;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="state"/> (this shape's state layout: per layer h, then c for the LSTM) from a learned initial
+    /// state <paramref name="initial"/> laid out as its tensors are: h0 <c>[NumLayers, HiddenSize]</c>, then c0
+    /// <c>[NumLayers, HiddenSize]</c> for the LSTM (<see cref="StateLength"/> floats in all). Empty: the zero state.
+    /// </summary>
+    public static void InitialState(ReadOnlySpan<float> initial, Span<float> state)
+    {
+        CheckState(state);
+        if (initial.IsEmpty)
+        {
+            state.Clear();
+            return;
+        }
+
+        CheckInitial(initial, default);
+        for (int layer = 0; layer < L; layer++)
+        {
+            initial.Slice(layer * H, H).CopyTo(state.Slice(layer * StatePerLayer, H));
+            if (TShape.Cell == Cell.Lstm)
+            {
+                initial.Slice((L + layer) * H, H).CopyTo(state.Slice(layer * StatePerLayer + H, H));
+            }
+        }
+    }
+
+    /// <summary>
+    /// After a sweep, the carries in <paramref name="work"/> hold dLoss/dh (then dLoss/dc) of the state before the first
+    /// recorded step, per layer: h0's (and c0's) layout exactly. Adds them into <paramref name="initialGradients"/>
+    /// unless it is empty. A layer stack calls it after a recurrent layer's <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>.
+    /// </summary>
+    public static void AddInitialStateGradients(ReadOnlySpan<float> work, Span<float> initialGradients)
+    {
+        if (!initialGradients.IsEmpty)
+        {
+            CheckInitial(default, initialGradients);
+            VectorMath.Add(work.Slice(0, StateLength), initialGradients);
+        }
+    }
+
+    private static void CheckInitial(ReadOnlySpan<float> initial, Span<float> initialGradients)
+    {
+        if (!initial.IsEmpty && initial.Length != StateLength)
+        {
+            throw new ArgumentException($"expected {StateLength} floats (h0{(TShape.Cell == Cell.Lstm ? " and c0" : string.Empty)}, [{L}, {H}] each), got {initial.Length}.", nameof(initial));
+        }
+
+        if (!initialGradients.IsEmpty && initialGradients.Length != StateLength)
+        {
+            throw new ArgumentException($"expected {StateLength} floats (h0{(TShape.Cell == Cell.Lstm ? " and c0" : string.Empty)}, [{L}, {H}] each), got {initialGradients.Length}.", nameof(initialGradients));
+        }
     }
 
     /// <summary>

@@ -37,13 +37,19 @@ public static partial class RecurrentEngine<TShape>
     /// </summary>
     private static void Group(ref double sum, ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int first, int group, int batchSize, int steps, int warmUp,
-        Loss loss, LossOn on, SequenceLayout layout, float scale, CrossEntropyOptions? crossEntropy, Span<float> tape, Span<float> work)
+        Loss loss, LossOn on, SequenceLayout layout, float scale, CrossEntropyOptions? crossEntropy, Span<float> tape, Span<float> work,
+        ReadOnlySpan<float> initial, Span<float> initialGradients)
     {
         int width = LossFunctions.TargetWidth(loss, O);
         int recorded = steps - warmUp;
         int stride = TapeStride;
         Span<float> states = stackalloc float[BatchGroup * StateLength];
         states.Clear();
+        for (int g = 0; !initial.IsEmpty && g < group; g++)
+        {
+            InitialState(initial, states.Slice(g * StateLength, StateLength));
+        }
+
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[BatchGroup * ScratchLength + CacheLineAlignment.SlackFloats]);
         Span<float> x = stackalloc float[BatchGroup * I];
         Span<double> sums = stackalloc double[BatchGroup];
@@ -150,6 +156,11 @@ public static partial class RecurrentEngine<TShape>
 
         // The group's sequences lie one after another on the tape: one pass adds all their weight gradients.
         AccumulateWeights(gradients, tape, group * recorded);
+        for (int g = 0; warmUp == 0 && g < group; g++)
+        {
+            AddInitialStateGradients(work.Slice(g * Shape<TShape>.WorkLength), initialGradients);
+        }
+
         for (int g = 0; g < group; g++)
         {
             sum += sums[g];

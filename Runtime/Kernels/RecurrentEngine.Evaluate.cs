@@ -25,8 +25,17 @@ public static partial class RecurrentEngine<TShape>
 
     /// <summary>The loss the batched Backward would return: <paramref name="batchSize"/> sequences, each from the zero state.</summary>
     public static float Evaluate(ParameterStore<TShape> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize,
-        Loss loss, LossOn on, int warmUp, SequenceLayout layout)
+        Loss loss, LossOn on, int warmUp, SequenceLayout layout) =>
+        Evaluate(parameters, inputs, targets, batchSize, loss, on, warmUp, layout, default);
+
+    /// <summary>
+    /// The loss the batched Backward from a learned initial state would return: every sequence starts from
+    /// <paramref name="initial"/> (<see cref="InitialState"/>'s layout; empty: the zero state).
+    /// </summary>
+    public static float Evaluate(ParameterStore<TShape> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize,
+        Loss loss, LossOn on, int warmUp, SequenceLayout layout, ReadOnlySpan<float> initial)
     {
+        CheckInitial(initial, default);
         int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
         int width = LossFunctions.TargetWidth(loss, O);
         double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize), targets);
@@ -43,7 +52,7 @@ public static partial class RecurrentEngine<TShape>
             for (int first = 0; first < batchSize; first += group)
             {
                 EvaluateGroup(ref sum, packed, values, inputs, targets, first, Math.Min(group, batchSize - first), batchSize, steps, warmUp,
-                    loss, on, layout, scale, parameters.CrossEntropy);
+                    loss, on, layout, scale, parameters.CrossEntropy, initial);
             }
 
             return (float)(sum / divisor);
@@ -52,7 +61,7 @@ public static partial class RecurrentEngine<TShape>
         Span<float> state = stackalloc float[StateLength];
         for (int b = 0; b < batchSize; b++)
         {
-            state.Clear();
+            InitialState(initial, state);
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, batchSize, steps, warmUp, I, width, on, layout);
             sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, scale);
         }
@@ -108,12 +117,16 @@ public static partial class RecurrentEngine<TShape>
     /// </summary>
     private static void EvaluateGroup(ref double sum, ReadOnlySpan<float> packed, ReadOnlySpan<float> values,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int first, int group, int batchSize, int steps, int warmUp,
-        Loss loss, LossOn on, SequenceLayout layout, float scale, CrossEntropyOptions? crossEntropy)
+        Loss loss, LossOn on, SequenceLayout layout, float scale, CrossEntropyOptions? crossEntropy, ReadOnlySpan<float> initial)
     {
         int width = LossFunctions.TargetWidth(loss, O);
         int recorded = steps - warmUp;
         Span<float> states = stackalloc float[BatchGroup * StateLength];
         states.Clear();
+        for (int g = 0; !initial.IsEmpty && g < group; g++)
+        {
+            InitialState(initial, states.Slice(g * StateLength, StateLength));
+        }
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[BatchGroup * ScratchLength + CacheLineAlignment.SlackFloats]);
         Span<float> x = stackalloc float[BatchGroup * I];
         Span<float> output = stackalloc float[O];

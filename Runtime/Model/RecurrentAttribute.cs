@@ -77,4 +77,12 @@ public sealed class RecurrentAttribute : Attribute
     /// <see cref="IParameters"/> but not <c>IRecurrentModel</c> (see docs/bidirectional.md). Default false.
     /// </summary>
     public bool Bidirectional { get; set; }
+
+    /// <summary>
+    /// Whether the initial state is learned: trainable tensors <c>{Name}.h0</c> (and <c>{Name}.c0</c> for the LSTM), shape
+    /// <c>[NumLayers, hiddenSize]</c>, after every weight in <c>Parameters</c>, start at zero. The batched <c>Backward</c>
+    /// starts every sequence from them and trains them; <c>InitialState()</c> returns a state filled from them;
+    /// <c>default(State)</c> stays the zero state. Default false (PyTorch's <c>h0 = 0</c>). See docs/initial-state.md.
+    /// </summary>
+    public bool LearnInitialState { get; set; }
 }
