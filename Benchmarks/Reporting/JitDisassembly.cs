@@ -37,6 +37,11 @@ public static partial class JitDisassembly
         start.Environment["DOTNET_JitDisasm"] = Methods;
         start.Environment["DOTNET_JitStdOutFile"] = raw;
         start.Environment["DOTNET_JitDisasmSummary"] = "0";
+        // Without on-stack replacement the child's loop stays at tier 0 and calls Step through the call-counting stub,
+        // so Step itself is promoted to tier 1 and listed. With it (the default), the loop was sometimes replaced by a
+        // tier-1 OSR version with the whole step inlined into it, and Step never got a tier-1 listing of its own.
+        start.Environment["DOTNET_TC_OnStackReplacement"] = "0";
+        start.Environment["DOTNET_TC_QuickJitForLoops"] = "1";
         using (Process child = Process.Start(start)!)
         {
             child.WaitForExit();
