@@ -223,6 +223,8 @@ internal static partial class Emitter
                 return "nn.GELU()";
             case LayerKind.Softmax:
                 return "nn.Softmax(dim=-1)";
+            case LayerKind.AddInput:
+                return "y = y + x[..., :" + Int(layer.OutputSize) + "]  # AddInput: the network input's first " + Int(layer.OutputSize) + " features added (a residual)";
             default:
                 return "nn." + layer.Kind + "()";
         }
@@ -822,6 +824,9 @@ internal static partial class Emitter
                     case LayerKind.Linear:
                         w.Line(Kernels + ".Linear(" + Slice("All", p.ParameterOffset, layer.ParameterCount) + ", " + Int(layer.InputSize) + ", " + Int(layer.OutputSize) + ", " + (layer.Bias ? "true" : "false") + ", " + source + ", " + destination + ");");
                         break;
+                    case LayerKind.AddInput:
+                        w.Line(AddInputCall(layer, source, "input", destination) + ";");
+                        break;
                     default:
                         w.Line(ActivationCall(layer, source, destination) + ";");
                         break;
@@ -833,6 +838,10 @@ internal static partial class Emitter
 
         w.Line();
     }
+
+    /// <summary>The residual: <paramref name="x"/> plus the first features of each row of the network's <paramref name="inputs"/>.</summary>
+    private static string AddInputCall(LayerSpec layer, string x, string inputs, string y) =>
+        Kernels + ".AddInput(" + Int(layer.OutputSize) + ", InputSize, " + x + ", " + inputs + ", " + y + ")";
 
     private static string ActivationCall(LayerSpec layer, string x, string y)
     {
@@ -1024,6 +1033,9 @@ internal static partial class Emitter
                     case LayerKind.Linear:
                         w.Line(Kernels + ".LinearSequence(" + Slice("All", p.ParameterOffset, layer.ParameterCount) + ", " + Int(layer.InputSize) + ", " + Int(layer.OutputSize) + ", " + (layer.Bias ? "true" : "false") + ", " + input + ", " + output + ");");
                         break;
+                    case LayerKind.AddInput:
+                        w.Line(AddInputCall(layer, input, "x.Slice(0, n * InputSize)", output) + ";");
+                        break;
                     default:
                         w.Line(ActivationCall(layer, input, output) + ";");
                         break;
@@ -1071,6 +1083,11 @@ internal static partial class Emitter
                     case LayerKind.Linear:
                         w.Line(Kernels + ".LinearBackward(" + Slice("All", p.ParameterOffset, layer.ParameterCount) + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", " +
                             Int(layer.InputSize) + ", " + Int(layer.OutputSize) + ", " + (layer.Bias ? "true" : "false") + ", " + input + ", " + dOut + ", " + dIn + ");");
+                        break;
+                    case LayerKind.AddInput:
+                        // The residual's gradient w.r.t. the layer below is dLoss/dOutput unchanged (its part w.r.t. the network
+                        // input is not needed: inputs get no gradient).
+                        w.Line(dOut + ".CopyTo(" + dIn + ");");
                         break;
                     default:
                         w.Line(ActivationBackwardCall(layer, input, output, dOut, dIn) + ";");

@@ -27,6 +27,7 @@ internal static class StackParser
         ["TanhAttribute"] = LayerKind.Tanh,
         ["SigmoidAttribute"] = LayerKind.Sigmoid,
         ["SoftmaxAttribute"] = LayerKind.Softmax,
+        ["AddInputAttribute"] = LayerKind.AddInput,
     };
 
     /// <summary>The class's layer attributes (Fixed's, by full name), in the compiler's order.</summary>
@@ -152,6 +153,35 @@ internal static class StackParser
                     layer = new LayerSpec(LayerKind.Linear, name ?? "linear", inFeatures, outFeatures, 0, Cell.Rnn, false, bias, 0, 0f);
                     CheckChain(layer, previous, ArgumentLocation("inFeatures", 0), "inFeatures", diagnostics);
                     AddName(layer, ordinal, hasName ? ArgumentLocation("Name", -1) : location, names, diagnostics);
+                    break;
+                }
+
+                case LayerKind.AddInput:
+                {
+                    int features = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is int f ? f : 0;
+                    Location featuresAt = ArgumentLocation("features", 0);
+                    if (previous is null)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ActivationFirst, location, "[AddInput]", type.Name));
+                        layer = null;
+                        break;
+                    }
+
+                    if (features < 1)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SizeTooSmall, featuresAt, "features", features, "input feature to add"));
+                    }
+                    else if (features != previous.OutputSize && previous.OutputSize >= 1)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AddInputWidth, featuresAt, Int(features), previous.Display, Int(previous.OutputSize)));
+                    }
+                    else if (layers.Count > 0 && layers[0].InputSize >= 1 && features > layers[0].InputSize)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AddInputWiderThanInput, featuresAt, Int(features), Int(layers[0].InputSize)));
+                    }
+
+                    // Valid only when features is the previous width; that width keeps a mistake from cascading down the chain.
+                    layer = new LayerSpec(LayerKind.AddInput, null, previous.OutputSize, previous.OutputSize, 0, Cell.Rnn, false, false, 0, 0f);
                     break;
                 }
 

@@ -13,7 +13,8 @@ Writes (relative to the repository root):
 Each case is an nn.Module that runs its layers in order: nn.RNN / nn.GRU / nn.LSTM (batch_first=True,
 passing on `out`, the top layer's per-step output), nn.Linear, and the activations applied per step
 (relu, leaky_relu, elu, gelu (exact erf), tanh, sigmoid, softmax over features). The state_dict
-names are `<layer name>.<tensor>` in layer order.
+names are `<layer name>.<tensor>` in layer order. A residual ([AddInput(F)]) adds the network input's first F
+features to the running per-step output: `y = y + x[..., :F]`, as the guitar-amp trainers' SimpleRNN does.
 
 Data file tensors (single mode: one sequence from h0; batched: B sequences from the zero state):
   input                  single [T, I]; batched [B, T, I] (batch_first) or [T, B, I] (time_first)
@@ -74,6 +75,11 @@ def Lin(I, O, bias=True, name="linear"):
     return dict(kind="linear", I=I, O=O, bias=bias, name=name)
 
 
+def Skip(features):
+    """An [AddInput(features)] residual: the network input's first `features` features added to the output so far."""
+    return dict(kind="skip", F=features)
+
+
 def A(act, param=None):
     """An activation layer: relu, leaky_relu (negative slope), elu (alpha), gelu, tanh, sigmoid, softmax."""
     return dict(kind="act", act=act, param=param)
@@ -109,7 +115,7 @@ class StackNet(nn.Module):
         s.spec = layers
         s.record = None  # when a list: (activation layer, its input) is appended for the saturation checks
         for l in layers:
-            if l["kind"] == "act":
+            if l["kind"] in ("act", "skip"):
                 continue
             assert not hasattr(nn.Module, l["name"]) and l["name"] not in ("spec", "record"), l["name"]
             if l["kind"] == "rec":
@@ -125,8 +131,11 @@ class StackNet(nn.Module):
 
     def forward(s, x, states):
         new = {}
+        x0 = x
         for l in s.spec:
-            if l["kind"] == "rec":
+            if l["kind"] == "skip":
+                x = x + x0[..., :l["F"]]
+            elif l["kind"] == "rec":
                 x, new[l["name"]] = getattr(s, l["name"])(x, states.get(l["name"]))
             elif l["kind"] == "linear":
                 x = getattr(s, l["name"])(x)
@@ -159,7 +168,10 @@ def detach(states):
 # ----------------------------------------------------------------------------------------------
 def Case(name, layers, T, loss, on, k, window=64, mode="single", layout=None, B=None, h0=False,
          targets=(-1.0, 1.0), adam_lr=0.01, seed=None):
-    widths = [l for l in layers if l["kind"] != "act"]
+    widths = [l for l in layers if l["kind"] not in ("act", "skip")]
+    for l in layers:
+        if l["kind"] == "skip":
+            assert l["F"] <= widths[0]["I"], name
     for a, b in zip(widths, widths[1:]):
         out_a = a["H"] if a["kind"] == "rec" else a["O"]
         assert out_a == b["I"], (name, a, b)
@@ -218,16 +230,24 @@ CASES = [
     Case("rnn_lstm_gru",
          [R("rnn", 2, 5), R("lstm", 5, 4, name="lstm"), R("gru", 4, 3, L=2, bias=False, name="gru")],
          T=7, window=10, loss="l1", on="last", k=1, h0=True),
+    # The guitar-amp trainers' SimpleRNN with skip=1: LSTM, Linear to one output, the input added to it.
+    Case("lstm_skip",
+         [R("lstm", 1, 8, name="rec"), Lin(8, 1, name="lin"), Skip(1)],
+         T=9, window=12, loss="mse", on="all", k=1, h0=True),
+    # A residual inside the stack, on a conditioned input (3 features, the first 2 added), before an activation; batched.
+    Case("gru_skip_tanh_bf",
+         [R("gru", 3, 6, name="rec"), Lin(6, 2, name="lin"), Skip(2), A("tanh")],
+         T=6, window=8, loss="mse", on="last", k=1, mode="batched", layout="batch_first", B=3),
 ]
 
 
 def in_size(c):
-    l = [l for l in c["layers"] if l["kind"] != "act"][0]
+    l = [l for l in c["layers"] if l["kind"] not in ("act", "skip")][0]
     return l["I"]
 
 
 def out_size(c):
-    l = [l for l in c["layers"] if l["kind"] != "act"][-1]
+    l = [l for l in c["layers"] if l["kind"] not in ("act", "skip")][-1]
     return l["H"] if l["kind"] == "rec" else l["O"]
 
 
@@ -254,6 +274,8 @@ def describe(c):
                 d += " nobias"
         elif l["kind"] == "linear":
             d = f'linear {l["name"]} {l["I"]}->{l["O"]}' + ("" if l["bias"] else " nobias")
+        elif l["kind"] == "skip":
+            d = f'+ input[:{l["F"]}]'
         else:
             d = l["act"] + ("" if l["param"] is None else f'({l["param"]!r})')
         parts.append(d)
@@ -521,6 +543,8 @@ def attribute(l, window):
         if l["name"] != "linear":
             args.append(f'Name = "{l["name"]}"')
         return "[Linear(" + ", ".join(args) + ")]"
+    if l["kind"] == "skip":
+        return f'[AddInput({l["F"]})]'
     a, p = l["act"], l["param"]
     cls = {"relu": "Relu", "leaky_relu": "LeakyRelu", "elu": "Elu", "gelu": "Gelu", "tanh": "Tanh",
            "sigmoid": "Sigmoid", "softmax": "Softmax"}[a]

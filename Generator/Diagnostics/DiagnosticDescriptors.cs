@@ -180,6 +180,14 @@ internal static class DiagnosticDescriptors
         "FIXED055", "ModelFile path is empty",
         "ModelFile's path is {0}: name the model file, e.g. [ModelFile(\"amp.json\")], and list it in AdditionalFiles");
 
+    public static readonly DiagnosticDescriptor AddInputWidth = Error(
+        "FIXED056", "AddInput does not match the width where it is added",
+        "[AddInput({0})] adds {0} input features to the output of {1}, which gives {2} per step: set features to {2}, or make the layer before it {0} wide (a residual adds one input feature to each output, without broadcasting)");
+
+    public static readonly DiagnosticDescriptor AddInputWiderThanInput = Error(
+        "FIXED057", "AddInput adds more features than the input has",
+        "[AddInput({0})] adds the stack's first {0} input features, but its input has {1} (InputSize): use at most {1} features");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, description: Reference);
 }

@@ -15,12 +15,14 @@ internal enum LayerKind
     Tanh,
     Sigmoid,
     Softmax,
+    AddInput,
 }
 
 /// <summary>
 /// One layer of a layer stack as plain values. <see cref="InputSize"/> and <see cref="OutputSize"/> are its per-step
 /// widths (an activation's are the previous layer's output); the recurrent fields are meaningful only for
-/// <see cref="LayerKind.Recurrent"/>, <see cref="Argument"/> only for LeakyRelu (negative slope) and Elu (alpha).
+/// <see cref="LayerKind.Recurrent"/>, <see cref="Argument"/> only for LeakyRelu (negative slope) and Elu (alpha). An
+/// <see cref="LayerKind.AddInput"/> layer (a residual) adds the stack's first <see cref="OutputSize"/> input features to its input.
 /// </summary>
 internal sealed record LayerSpec(
     LayerKind Kind,
@@ -66,6 +68,7 @@ internal sealed record LayerSpec(
     {
         LayerKind.Recurrent => "[Recurrent(" + Int(InputSize) + ", " + Int(OutputSize) + ")]",
         LayerKind.Linear => "[Linear(" + Int(InputSize) + ", " + Int(OutputSize) + ")]",
+        LayerKind.AddInput => "[AddInput(" + Int(OutputSize) + ")]",
         _ => "[" + Kind + "]",
     };
 

@@ -112,6 +112,8 @@ public sealed class StreamTests
         Check<FrontEnd, FrontEnd.State>(front, streams, front.Forward, front.Step, front.Step);
         var mlp = new PerStepMlp(seed: 11);
         Check<PerStepMlp, PerStepMlp.State>(mlp, streams, mlp.Forward, mlp.Step, mlp.Step);
+        var residual = new ResidualStack(seed: 12);
+        Check<ResidualStack, ResidualStack.State>(residual, streams, residual.Forward, residual.Step, residual.Step);
     }
 
     [Fact]

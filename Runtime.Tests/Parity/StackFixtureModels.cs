@@ -72,6 +72,19 @@ public partial class Stack_mlp_batched;
 [Recurrent(4, 3, Cell = Cell.Gru, NumLayers = 2, Bias = false, Window = 10, Name = "gru")]
 public partial class Stack_rnn_lstm_gru;
 
+// lstm rec 1->8; linear lin 8->1; + input[:1]
+[Recurrent(1, 8, Cell = Cell.Lstm, Window = 12, Name = "rec")]
+[Linear(8, 1, Name = "lin")]
+[AddInput(1)]
+public partial class Stack_lstm_skip;
+
+// gru rec 3->6; linear lin 6->2; + input[:2]; tanh
+[Recurrent(3, 6, Cell = Cell.Gru, Window = 8, Name = "rec")]
+[Linear(6, 2, Name = "lin")]
+[AddInput(2)]
+[Tanh]
+public partial class Stack_gru_skip_tanh_bf;
+
 public static partial class StackFixtureModels
 {
     public static readonly string[] StackNames =
@@ -85,6 +98,8 @@ public static partial class StackFixtureModels
         "mlp_single",
         "mlp_batched",
         "rnn_lstm_gru",
+        "lstm_skip",
+        "gru_skip_tanh_bf",
     ];
 
     public static readonly string[] StackSingleNames =
@@ -95,6 +110,7 @@ public static partial class StackFixtureModels
         "activations",
         "mlp_single",
         "rnn_lstm_gru",
+        "lstm_skip",
     ];
 
     public static readonly string[] StackBatchedNames =
@@ -102,6 +118,7 @@ public static partial class StackFixtureModels
         "lstm_lstm_ce_tf",
         "gru_gelu_bf",
         "mlp_batched",
+        "gru_skip_tanh_bf",
     ];
 
     public static IStackFixtureCase Stack(string name) => name switch
@@ -115,6 +132,8 @@ public static partial class StackFixtureModels
         "mlp_single" => new StackFixtureCase<Stack_mlp_single>(),
         "mlp_batched" => new StackFixtureCase<Stack_mlp_batched>(),
         "rnn_lstm_gru" => new StackFixtureCase<Stack_rnn_lstm_gru>(),
+        "lstm_skip" => new StackFixtureCase<Stack_lstm_skip>(),
+        "gru_skip_tanh_bf" => new StackFixtureCase<Stack_gru_skip_tanh_bf>(),
         _ => throw new System.ArgumentException(name),
     };
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using Fixed.Tests.Support;
 using Xunit;
 
 namespace Fixed.Tests.Stacks;
@@ -60,5 +61,37 @@ public sealed class StackAllocationTests
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Residual_EveryPath_AllocatesNothing()
+    {
+        var model = new ResidualAmp(seed: 3);
+        const int Steps = 8, Batch = 3;
+        float[] inputs = Random(Batch * Steps * ResidualAmp.InputSize, 4);
+        float[] outputs = new float[Batch * Steps * ResidualAmp.OutputSize];
+        float[] targets = Random(Batch * Steps * ResidualAmp.OutputSize, 5);
+        int[] lengths = [Steps, 5, 2];
+        var states = new ResidualAmp.State[Batch];
+        var state = default(ResidualAmp.State);
+        var sgd = new Sgd(model, 1e-3f);
+
+        SteadyAllocation.AssertNone("ResidualAmp: Step, Forward, streams, WarmUp, Backward, Evaluate, lengths", 200, () =>
+        {
+            model.Step(ref state, inputs.AsSpan(0, ResidualAmp.InputSize), outputs.AsSpan(0, ResidualAmp.OutputSize));
+            model.Forward(ref state, inputs.AsSpan(0, Steps * ResidualAmp.InputSize), outputs.AsSpan(0, Steps * ResidualAmp.OutputSize));
+            model.Step(states, inputs.AsSpan(0, Batch * ResidualAmp.InputSize), outputs.AsSpan(0, Batch * ResidualAmp.OutputSize));
+            model.Forward(states, inputs, outputs);
+            model.WarmUp(ref state, inputs.AsSpan(0, Steps * ResidualAmp.InputSize));
+            state.Reset();
+            model.Backward(ref state, inputs.AsSpan(0, Steps * ResidualAmp.InputSize), targets.AsSpan(0, (Steps - 1) * ResidualAmp.OutputSize), Loss.Mse, LossOn.AllSteps, warmUp: 1);
+            model.Evaluate(ref state, inputs.AsSpan(0, Steps * ResidualAmp.InputSize), targets.AsSpan(0, (Steps - 1) * ResidualAmp.OutputSize), Loss.Mse, LossOn.AllSteps, warmUp: 1);
+            model.Backward(inputs, targets.AsSpan(0, Batch * ResidualAmp.OutputSize), Batch);
+            model.Evaluate(inputs, targets.AsSpan(0, Batch * ResidualAmp.OutputSize), Batch);
+            model.Backward(inputs, targets, lengths, Loss.Mse, LossOn.AllSteps);
+            model.Evaluate(inputs, targets, lengths, Loss.Mse, LossOn.AllSteps);
+            sgd.Step();
+            model.ZeroGrad();
+        });
     }
 }

@@ -55,3 +55,22 @@ public partial class PairForm;
 [Linear(3, 3, Name = "fc3")]
 [Softmax]
 public partial class SmoothStack;
+
+// Residuals ([AddInput]): the guitar-amp trainers' shape (a recurrent layer, a Linear to the output, the input added),
+// its twin without the residual, and a smooth stack with one residual inside and one at the end, for the finite-difference oracle.
+[Recurrent(3, 6, Cell = Cell.Gru, Name = "rec", Window = 12)]
+[Linear(6, 2, Name = "lin")]
+[AddInput(2)]
+public partial class ResidualAmp;
+
+[Recurrent(3, 6, Cell = Cell.Gru, Name = "rec", Window = 12)]
+[Linear(6, 2, Name = "lin")]
+public partial class ResidualAmpWithoutResidual;
+
+[Recurrent(3, 5, Cell = Cell.Lstm, Name = "rec", Window = 12)]
+[Linear(5, 2, Name = "lin")]
+[AddInput(2)]
+[Tanh]
+[Linear(2, 1, Name = "out")]
+[AddInput(1)]
+public partial class ResidualStack;

@@ -89,6 +89,9 @@ public sealed class StackTests
     public void Backward_PerStepMlp_MatchesCentralDifferencesOfForward() => CheckGradients<PerStepMlp>(seed: 13);
 
     [Fact]
+    public void Backward_ResidualStack_MatchesCentralDifferencesOfForward() => CheckGradients<ResidualStack>(seed: 14);
+
+    [Fact]
     public void CompiledInWeights_EqualTheFileLoadedAtRunTime()
     {
         var embedded = new EmbeddedFrontEnd();

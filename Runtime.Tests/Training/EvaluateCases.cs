@@ -70,6 +70,7 @@ public sealed class EvaluateCase
         Of<PerStepMlp>((m, s, x, y, l, o, w) => ((PerStepMlp)m).Evaluate(s, x, y, l, o, w), (m, x, y, b, l, o, w, lay) => ((PerStepMlp)m).Evaluate(x, y, b, l, o, w, lay)),
         Of<MixedStack>((m, s, x, y, l, o, w) => ((MixedStack)m).Evaluate(s, x, y, l, o, w), (m, x, y, b, l, o, w, lay) => ((MixedStack)m).Evaluate(x, y, b, l, o, w, lay)),
         Of<SmoothStack>((m, s, x, y, l, o, w) => ((SmoothStack)m).Evaluate(s, x, y, l, o, w), (m, x, y, b, l, o, w, lay) => ((SmoothStack)m).Evaluate(x, y, b, l, o, w, lay)),
+        Of<ResidualStack>((m, s, x, y, l, o, w) => ((ResidualStack)m).Evaluate(s, x, y, l, o, w), (m, x, y, b, l, o, w, lay) => ((ResidualStack)m).Evaluate(x, y, b, l, o, w, lay)),
     ];
 
     public static EvaluateCase Named(string name) => ((List<EvaluateCase>)[.. All]).Find(c => c.Name == name)

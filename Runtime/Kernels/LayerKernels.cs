@@ -79,6 +79,26 @@ public static class LayerKernels
         }
     }
 
+    /// <summary>
+    /// A residual over rows of <paramref name="features"/>: <c>y = x + inputs[..., :features]</c>, each row of
+    /// <paramref name="x"/> plus the first features of the matching row of <paramref name="inputs"/> (rows of
+    /// <paramref name="inputSize"/>, the network's input). <paramref name="y"/> may be <paramref name="x"/>. Its backward is
+    /// the identity: dLoss/dx is dLoss/dy.
+    /// </summary>
+    public static void AddInput(int features, int inputSize, ReadOnlySpan<float> x, ReadOnlySpan<float> inputs, Span<float> y)
+    {
+        int rows = x.Length / features;
+        for (int t = 0; t < rows; t++)
+        {
+            ReadOnlySpan<float> row = inputs.Slice(t * inputSize, features);
+            int start = t * features;
+            for (int i = 0; i < features; i++)
+            {
+                y[start + i] = x[start + i] + row[i];
+            }
+        }
+    }
+
     /// <summary><c>nn.ReLU</c>: <c>max(x, 0)</c>, NaN kept.</summary>
     public static void Relu(ReadOnlySpan<float> x, Span<float> y)
     {

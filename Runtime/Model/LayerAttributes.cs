@@ -65,3 +65,21 @@ public sealed class SigmoidAttribute : Attribute;
 /// <summary><c>nn.Softmax(dim=-1)</c> in a layer stack: over the features of each step.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class SoftmaxAttribute : Attribute;
+
+/// <summary>
+/// A residual (skip) connection in a layer stack: adds the stack's first <see cref="Features"/> input features to the
+/// output of the layer before it, at every step — PyTorch's <c>y = y + x[..., :features]</c>, where <c>x</c> is the
+/// network's input, as the guitar-amp trainers' <c>SimpleRNN</c> returns <c>lin(rec(x)) + x[..., :skip]</c>. No
+/// parameters. <see cref="Features"/> must equal the width where it is added (there is no broadcasting) and be at most
+/// the stack's <c>InputSize</c>.
+/// </summary>
+/// <example><code>[Recurrent(1, 16, Cell = Cell.Lstm)] [Linear(16, 1)] [AddInput(1)] public partial class Amp;</code></example>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AddInputAttribute : Attribute
+{
+    /// <summary>Declares a residual that adds the first <paramref name="features"/> input features.</summary>
+    public AddInputAttribute(int features) => Features = features;
+
+    /// <summary>How many of the stack's input features, from the first, are added (the trainers' <c>skip</c>).</summary>
+    public int Features { get; }
+}

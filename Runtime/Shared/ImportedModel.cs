@@ -25,6 +25,9 @@ internal enum ImportedLayerKind
     Tanh,
     Sigmoid,
     Softmax,
+
+    /// <summary>A residual: the model's first <c>OutputSize</c> input features added to the layer's input (<c>[AddInput]</c>).</summary>
+    AddInput,
 }
 
 /// <summary>
@@ -85,6 +88,7 @@ internal sealed class ImportedLayer
             ImportedLayerKind.Recurrent => name + ": " + cell.ToString().ToUpperInvariant() + sizes,
             ImportedLayerKind.Linear => name + ": Linear" + sizes,
             ImportedLayerKind.Elu or ImportedLayerKind.LeakyRelu => kind + "(" + argument.ToString("R", CultureInfo.InvariantCulture) + ")",
+            ImportedLayerKind.AddInput => kind + "(" + outputSize.ToString(CultureInfo.InvariantCulture) + ")",
             _ => kind.ToString(),
         };
     }
@@ -269,6 +273,34 @@ internal static class ModelFileFormats
         }
 
         return values;
+    }
+
+    /// <summary>
+    /// The residual a file declares (RTNeural's <c>in_skip</c>, the trainers' <c>skip</c>): the model's first
+    /// <paramref name="features"/> input features added to its output, as a last <see cref="ImportedLayerKind.AddInput"/>
+    /// layer. No broadcasting: the count must equal the output width and fit in the input, as <c>[AddInput]</c> requires.
+    /// </summary>
+    public static ImportedLayer AddInput(int features, int inputWidth, int outputWidth, string path)
+    {
+        if (features > inputWidth || features != outputWidth)
+        {
+            throw new InvalidDataException(path + " adds the first " + features.ToString(CultureInfo.InvariantCulture) + " input features to the output, but the model takes " +
+                inputWidth.ToString(CultureInfo.InvariantCulture) + " and gives " + outputWidth.ToString(CultureInfo.InvariantCulture) +
+                ": a residual adds as many input features as the output has, and no more than the input has");
+        }
+
+        return new ImportedLayer(ImportedLayerKind.AddInput, null, features, features, Cell.Rnn, false, 0f);
+    }
+
+    /// <summary>A residual's feature count: 0 (none), a whole number, or <c>true</c> (1) / <c>false</c> (0), as exporters write it.</summary>
+    public static int ResidualFeatures(ModelJsonNode? node, string path)
+    {
+        if (node is null || node.Kind is ModelJsonKind.Null or ModelJsonKind.False || (node.Kind == ModelJsonKind.Number && node.Number == 0))
+        {
+            return 0;
+        }
+
+        return node.Kind == ModelJsonKind.True ? 1 : Size(node, path);
     }
 
     /// <summary>The activation layer an activation name means, null for none (<c>""</c>, <c>"linear"</c>); unknown names are refused.</summary>

@@ -43,14 +43,10 @@ internal static class RtNeuralFormat
                 " dimensions: Fixed reads models of [batch, features] or [batch, time, features] inputs (a 4-dimensional in_shape is a conv2d model)");
         }
 
-        // AIDA-X's exporter writes "in_skip": n when the model was trained with the input added to its output (a residual).
-        if (root.Get("in_skip") is { } skip && !(skip.Kind == ModelJsonKind.Number && skip.Number == 0))
-        {
-            throw new UnsupportedModelException("\"in_skip\" is " + skip.Describe() + ": the model adds its input to its output (a skip connection), " +
-                "which a Fixed layer stack cannot express yet");
-        }
-
+        // AIDA-X's exporter writes "in_skip": n when the model was trained with its input added to its output (a residual).
+        int skip = ModelFileFormats.ResidualFeatures(root.Get("in_skip"), "\"in_skip\"");
         int width = ModelFileFormats.Size(inShape[inShape.Count - 1], "\"in_shape\"[" + (inShape.Count - 1).ToString(CultureInfo.InvariantCulture) + "]");
+        int inputWidth = width;
         List<ModelJsonNode> layerNodes = ModelFileFormats.Array(root.Get("layers"), "\"layers\"");
         if (layerNodes.Count == 0)
         {
@@ -169,6 +165,11 @@ internal static class RtNeuralFormat
                     throw new UnsupportedModelException(at + " is a layer of type " + SafeTensorText.Quote(type) +
                         ", which Fixed does not have: an RTNeural model may hold dense, time-distributed-dense, gru, lstm and activation layers");
             }
+        }
+
+        if (skip > 0)
+        {
+            layers.Add(ModelFileFormats.AddInput(skip, inputWidth, width, "\"in_skip\""));
         }
 
         return new ImportedModel(Name, layers, parameters.ToArray());

@@ -21,7 +21,7 @@ namespace Fixed;
 /// <remarks>
 /// A state_dict holds weights only: activation modules (<c>nn.ReLU</c>, ...) have no entry and are invisible, and an
 /// <c>nn.RNN</c>'s <c>nonlinearity</c> is not recorded (tanh, PyTorch's default, is assumed). The trainers' <c>skip</c>
-/// (the first input feature added to the output) is refused until a layer stack can express a residual.
+/// (their <c>SimpleRNN</c> returns <c>lin(rec(x)) + x[..., :skip]</c>) becomes a last <c>AddInput(skip)</c> layer.
 /// </remarks>
 internal static class StateDictFormat
 {
@@ -45,6 +45,7 @@ internal static class StateDictFormat
     {
         ModelJsonNode dictionary = root;
         string at = string.Empty;
+        int skip = 0;
         if (root.Get("state_dict") is { } inner)
         {
             if (inner.Kind != ModelJsonKind.Object)
@@ -52,11 +53,9 @@ internal static class StateDictFormat
                 throw new InvalidDataException("\"state_dict\" is " + inner.Describe() + ", but must be an object of tensors");
             }
 
-            if (root.Get("model_data") is { Kind: ModelJsonKind.Object } modelData && modelData.Get("skip") is { } skip &&
-                !(skip.Kind is ModelJsonKind.Number && skip.Number == 0) && skip.Kind is not (ModelJsonKind.False or ModelJsonKind.Null))
+            if (root.Get("model_data") is { Kind: ModelJsonKind.Object } modelData)
             {
-                throw new UnsupportedModelException("\"model_data\".\"skip\" is " + skip.Describe() + ": the model adds its first input feature to its output " +
-                    "(a skip connection), which a Fixed layer stack cannot express yet");
+                skip = ModelFileFormats.ResidualFeatures(modelData.Get("skip"), "\"model_data\".\"skip\"");
             }
 
             dictionary = inner;
@@ -112,6 +111,11 @@ internal static class StateDictFormat
 
             layers.Add(layer);
             width = layer.OutputSize;
+        }
+
+        if (skip > 0)
+        {
+            layers.Add(ModelFileFormats.AddInput(skip, layers[0].InputSize, width, "\"model_data\".\"skip\""));
         }
 
         return new ImportedModel(Name, layers, parameters.ToArray());
