@@ -58,6 +58,23 @@ public sealed class GoldenOutputTests
         public partial class Stack;
         """;
 
+    /// <summary>The guitar-amp trainers' SimpleRNN with skip = 1: an LSTM, a Linear to one output, the input added to it.</summary>
+    internal const string ResidualSource = """
+        using Fixed;
+
+        namespace Demo;
+
+        /// <summary>An amp model: its output is the LSTM's correction added to the input sample.</summary>
+        [Recurrent(1, 8, Cell = Cell.Lstm, Name = "rec")]
+        [Linear(8, 1, Name = "lin")]
+        [AddInput(1)]
+        public partial class Amp;
+        """;
+
+    [Fact]
+    public void Residual_MatchesGoldenFile() =>
+        AssertMatchesGolden(ResidualSource, "Demo.Amp.g.cs");
+
     [Fact]
     public void LayerStack_MatchesGoldenFile() =>
         AssertMatchesGolden(StackSource, "Demo.Stack.g.cs");

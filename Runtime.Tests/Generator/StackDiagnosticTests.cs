@@ -61,6 +61,24 @@ public sealed class StackDiagnosticTests
         DiagnosticAssert.Reports("[Tanh] [Recurrent(2, 8)] public partial class M;", "FIXED028", "Tanh", "[Tanh] is the first layer of 'M'");
 
     [Fact]
+    public void AddInputFirst_ReportsFIXED028() =>
+        DiagnosticAssert.Reports("[AddInput(1)] [Recurrent(2, 1)] public partial class M;", "FIXED028", "AddInput(1)", "[AddInput] is the first layer of 'M'");
+
+    [Fact]
+    public void AddInputOfNoFeature_ReportsFIXED001OnFeatures() =>
+        DiagnosticAssert.Reports("[Recurrent(2, 8)] [Linear(8, 1)] [AddInput(0)] public partial class M;", "FIXED001", "0", "features is 0");
+
+    [Fact]
+    public void AddInputOfAnotherWidth_ReportsFIXED056NamingBothWidths() =>
+        DiagnosticAssert.Reports("[Recurrent(2, 8)] [Linear(8, 3)] [AddInput(1)] public partial class M;",
+            "FIXED056", "1", "[AddInput(1)] adds 1 input features to the output of [Linear(8, 3)], which gives 3 per step", "set features to 3");
+
+    [Fact]
+    public void AddInputWiderThanTheInput_ReportsFIXED057NamingInputSize() =>
+        DiagnosticAssert.Reports("[Recurrent(2, 8)] [Linear(8, 3)] [AddInput(3)] public partial class M;",
+            "FIXED057", "3", "adds the stack's first 3 input features, but its input has 2 (InputSize)", "at most 2");
+
+    [Fact]
     public void WeightsOnTwoLayers_ReportsFIXED029OnTheSecond() =>
         DiagnosticAssert.Reports("[Recurrent(1, 8, Name = \"a\", Weights = \"a.safetensors\")] [Recurrent(8, 4, Name = \"b\", Weights = \"b.safetensors\")] public partial class M;",
             "FIXED029", "Weights = \"b.safetensors\"", "('a.safetensors' and 'b.safetensors')");
