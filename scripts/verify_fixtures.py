@@ -19,8 +19,11 @@ files (names, order, shapes and metadata exactly; values to the tolerance given 
   Runtime.Tests/Fixtures/bf16/*.safetensors               scripts/make_bf16_fixtures.py (bfloat16-rounded weights)
   Runtime.Tests/Fixtures/classification/*.safetensors     scripts/make_classification_fixtures.py
   Runtime.Tests/Fixtures/packed/*.safetensors             scripts/make_packed_fixtures.py (pack_padded_sequence)
+  Runtime.Tests/Fixtures/skip/*_skip.json, *_y.csv        scripts/make_skip_fixtures.py (the committed state_dict
+                                                          reloaded into the trainers' SimpleRNN, run in float64)
 Run by .ci/run (stage verify-fixtures).
 """
+import json
 import math
 import os
 import sys
@@ -339,6 +342,20 @@ def check_recomputed():
     import make_packed_fixtures
     for name, (tensors, md) in make_packed_fixtures.compute(log=lambda *_: None).items():
         compare_file("packed " + name, os.path.join(FIX, "packed", name), tensors, md or {}, atol=1e-6)
+
+    import make_skip_fixtures
+    for name in ("gru_skip", "lstm_skip"):
+        with open(os.path.join(FIX, "skip", name + ".json"), encoding="utf-8") as f:
+            document = json.load(f)
+        md = document["model_data"]
+        model = make_skip_fixtures.SimpleRNN(md["unit_type"], md["input_size"], md["hidden_size"], md["skip"]).double()
+        model.load_state_dict({k: torch.tensor(v, dtype=D) for k, v in document["state_dict"].items()})
+        x = np.loadtxt(os.path.join(FIX, "skip", name + "_x.csv"), ndmin=2)
+        with torch.no_grad():
+            y = model(torch.from_numpy(x).reshape(1, -1, md["input_size"])).numpy().reshape(-1)
+        error = float(np.abs(y - np.loadtxt(os.path.join(FIX, "skip", name + "_y.csv"))).max())
+        print(f"  recomputed skip {name}: max abs error {error:.2e} (float64 vs the committed float32 outputs)")
+        failed = failed or not error <= 1e-5
 
     bad = make_nonfinite_fixture.check()
     for line in bad[:10]:

@@ -21,3 +21,15 @@ public partial class TorchStateDictStack;
 /// <summary>The guitar-amp trainers' file (model_data + state_dict): LSTM(1, 6) then Linear(6, 1), skip 0.</summary>
 [ModelFile("statedict/amp.json")]
 public partial class GuitarAmpLstm;
+
+/// <summary>The trainers' SimpleRNN with skip = 1: GRU(1, 8), Linear(8, 1), the input added to the output.</summary>
+[ModelFile("skip/gru_skip.json")]
+public partial class GuitarAmpGruSkip;
+
+/// <summary>The trainers' SimpleRNN with skip = 1 on a conditioned input: LSTM(2, 6), Linear(6, 1), the first input added.</summary>
+[ModelFile("skip/lstm_skip.json")]
+public partial class GuitarAmpLstmSkip;
+
+/// <summary>RTNeural's gru_1d.json with AIDA-X's "in_skip": 1.</summary>
+[ModelFile("skip/gru_1d_in_skip.json")]
+public partial class KerasGru1dInSkip;
