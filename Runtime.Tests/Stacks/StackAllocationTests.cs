@@ -54,13 +54,7 @@ public sealed class StackAllocationTests
             Round();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++)
-        {
-            Round();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        SteadyAllocation.AssertNone("Stack and PerStepMlp: every call", 2_000, Round);
     }
 
     [Fact]
