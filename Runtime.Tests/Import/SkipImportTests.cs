@@ -19,34 +19,15 @@ public sealed class SkipImportTests
 
     private static string PathOf(string name) => Path.Combine(Fixture.Root, "skip", name);
 
-    private static float[] Csv(string name) =>
-        File.ReadAllLines(PathOf(name)).Where(l => l.Length > 0)
-            .SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+    private static float[] Csv(string name) => ImportedOutputs.Csv(PathOf(name));
 
-    private static float[] Run<TModel>(TModel model, float[] inputs)
-        where TModel : IRecurrentModel<TModel>
-    {
-        var state = new float[TModel.StateLength];
-        var outputs = new float[inputs.Length / TModel.InputSize * TModel.OutputSize];
-        model.Forward(state, inputs, outputs);
-        return outputs;
-    }
-
-    private static void AssertMatchesPyTorch(float[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int t = 0; t < expected.Length; t++)
-        {
-            double error = Math.Abs((double)expected[t] - actual[t]);
-            Assert.True(error <= Tolerance, $"step {t}: PyTorch {expected[t]:R}, Fixed {actual[t]:R}, error {error:E2} over {Tolerance:E0}");
-        }
-    }
+    private static void AssertMatchesPyTorch(float[] expected, float[] actual) => ImportedOutputs.AssertWithin("PyTorch", expected, actual, Tolerance);
 
     [Fact]
     public void TrainersGruWithSkip_ReproducesPyTorchOutputs()
     {
         Assert.Equal(1, GuitarAmpGruSkip.InputSize);
-        AssertMatchesPyTorch(Csv("gru_skip_y.csv"), Run(new GuitarAmpGruSkip(), Csv("gru_skip_x.csv")));
+        AssertMatchesPyTorch(Csv("gru_skip_y.csv"), ImportedOutputs.Run(new GuitarAmpGruSkip(), Csv("gru_skip_x.csv")));
     }
 
     [Fact]
@@ -54,7 +35,7 @@ public sealed class SkipImportTests
     {
         Assert.Equal(2, GuitarAmpLstmSkip.InputSize);
         Assert.Equal(1, GuitarAmpLstmSkip.OutputSize);
-        AssertMatchesPyTorch(Csv("lstm_skip_y.csv"), Run(new GuitarAmpLstmSkip(), Csv("lstm_skip_x.csv")));
+        AssertMatchesPyTorch(Csv("lstm_skip_y.csv"), ImportedOutputs.Run(new GuitarAmpLstmSkip(), Csv("lstm_skip_x.csv")));
     }
 
     [Fact]
@@ -62,8 +43,8 @@ public sealed class SkipImportTests
     {
         float[] inputs = File.ReadAllLines(Path.Combine(Fixture.Root, "rtneural", "gru_1d_x_python.csv")).Where(l => l.Length > 0)
             .Select(l => float.Parse(l, CultureInfo.InvariantCulture)).Take(200).ToArray();
-        float[] without = Run(new KerasGru1d(), inputs);
-        float[] with = Run(new KerasGru1dInSkip(), inputs);
+        float[] without = ImportedOutputs.Run(new KerasGru1d(), inputs);
+        float[] with = ImportedOutputs.Run(new KerasGru1dInSkip(), inputs);
 
         Assert.Equal(without.Select((y, t) => y + inputs[t]).ToArray(), with);
         Assert.Equal(KerasGru1d.Layout.ToArray().Select(p => p.Name), KerasGru1dInSkip.Layout.ToArray().Select(p => p.Name));

@@ -21,41 +21,23 @@ public sealed class StateDictImportTests
 
     private static string PathOf(string name) => Path.Combine(Fixture.Root, "statedict", name);
 
-    private static float[] Csv(string name) =>
-        File.ReadAllLines(PathOf(name)).Where(l => l.Length > 0).Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
+    private static float[] Csv(string name) => ImportedOutputs.Csv(PathOf(name));
 
-    private static float[] Run<TModel>(TModel model, float[] inputs)
-        where TModel : IRecurrentModel<TModel>
-    {
-        var state = new float[TModel.StateLength];
-        var outputs = new float[inputs.Length / TModel.InputSize * TModel.OutputSize];
-        model.Forward(state, inputs, outputs);
-        return outputs;
-    }
-
-    private static void AssertMatchesPyTorch(float[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int t = 0; t < expected.Length; t++)
-        {
-            double error = Math.Abs((double)expected[t] - actual[t]);
-            Assert.True(error <= Tolerance, $"step {t}: PyTorch {expected[t]:R}, Fixed {actual[t]:R}, error {error:E2} over {Tolerance:E0}");
-        }
-    }
+    private static void AssertMatchesPyTorch(float[] expected, float[] actual) => ImportedOutputs.AssertWithin("PyTorch", expected, actual, Tolerance);
 
     [Fact]
     public void PlainStateDict_ReproducesPyTorchOutputs()
     {
         Assert.Equal(1, TorchStateDictStack.InputSize);
         Assert.Equal(4, TorchStateDictStack.NumLayers);
-        AssertMatchesPyTorch(Csv("stack_y.csv"), Run(new TorchStateDictStack(), Csv("stack_x.csv")));
+        AssertMatchesPyTorch(Csv("stack_y.csv"), ImportedOutputs.Run(new TorchStateDictStack(), Csv("stack_x.csv")));
     }
 
     [Fact]
     public void GuitarAmpFile_ReproducesPyTorchOutputs()
     {
         Assert.Equal(6, GuitarAmpLstm.HiddenSize);
-        AssertMatchesPyTorch(Csv("amp_y.csv"), Run(new GuitarAmpLstm(), Csv("amp_x.csv")));
+        AssertMatchesPyTorch(Csv("amp_y.csv"), ImportedOutputs.Run(new GuitarAmpLstm(), Csv("amp_x.csv")));
     }
 
     [Fact]
