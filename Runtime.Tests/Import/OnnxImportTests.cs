@@ -28,24 +28,10 @@ public sealed class OnnxImportTests
             .SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 
     private static float[] Run<TModel>(TModel model, float[] inputs)
-        where TModel : IRecurrentModel<TModel>
-    {
-        var state = new float[TModel.StateLength];
-        var outputs = new float[inputs.Length / TModel.InputSize * TModel.OutputSize];
-        model.Forward(state, inputs, outputs);
-        return outputs;
-    }
+        where TModel : IRecurrentModel<TModel> => ImportedOutputs.Run(model, inputs);
 
-    private static void AssertMatchesPyTorch(string name, float[] actual)
-    {
-        float[] expected = Csv(name + "_y.csv");
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double error = Math.Abs((double)expected[i] - actual[i]);
-            Assert.True(error <= Tolerance, $"{name} value {i}: PyTorch {expected[i]:R}, Fixed {actual[i]:R}, error {error:E2} over {Tolerance:E0}");
-        }
-    }
+    private static void AssertMatchesPyTorch(string name, float[] actual) =>
+        ImportedOutputs.AssertWithin(Csv(name + "_y.csv"), actual, Tolerance, "PyTorch (" + name + ")");
 
     [Fact]
     public void Gru_ReproducesPyTorchOutputs() => AssertMatchesPyTorch("gru", Run(new OnnxGru(), Csv("gru_x.csv")));

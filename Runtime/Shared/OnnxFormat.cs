@@ -105,7 +105,7 @@ internal static class OnnxFormat
                 }
             }
 
-            if (!SameLayout(_layout, inputLayout))
+            if (!System.Linq.Enumerable.SequenceEqual(_layout, inputLayout))
             {
                 throw new UnsupportedModelException("the graph's output has its axes in another order than its input (" + Axes(_layout) + " where the input has " +
                     Axes(inputLayout) + "): Fixed's outputs are per step, as its inputs");
@@ -730,24 +730,6 @@ internal static class OnnxFormat
             }
 
             return result;
-        }
-
-        private static bool SameLayout(List<int> a, List<int> b)
-        {
-            if (a.Count != b.Count)
-            {
-                return false;
-            }
-
-            for (int i = 0; i < a.Count; i++)
-            {
-                if (a[i] != b[i])
-                {
-                    return false;
-                }
-            }
-
-            return true;
         }
 
         private string Axes(List<int> layout) =>
