@@ -22,6 +22,14 @@ public partial class TorchStateDictStack;
 [ModelFile("statedict/amp.json")]
 public partial class GuitarAmpLstm;
 
+/// <summary>Neural Amp Modeler's example LSTM ("Darkglass Microtubes 900 v2", 1 layer, hidden 3, 48 kHz), from NeuralAmpModelerCore.</summary>
+[ModelFile("nam/lstm.nam")]
+public partial class NamExampleLstm;
+
+/// <summary>A synthetic .nam file: LSTM(1, 5, num_layers=2) with its initial states, Linear(5, 1), 44.1 kHz.</summary>
+[ModelFile("nam/two_layer.nam")]
+public partial class NamTwoLayerLstm;
+
 /// <summary>ONNX from torch.onnx.export (scripts/make_onnx_fixtures.py): GRU(1, 8) then Linear(8, 1), time-first.</summary>
 [ModelFile("onnx/gru.onnx")]
 public partial class OnnxGru;

@@ -13,7 +13,8 @@ namespace Fixed.Tests.Import;
 /// change JSON's meaning, and seeded random edits; the same for a PyTorch state_dict file, and for an ONNX file byte by
 /// byte (protobuf keys, lengths and varints). At run time each variant either loads exactly what the converter
 /// reads from it or throws <see cref="InvalidDataException"/> (never another exception) and leaves the weights as they
-/// were; at compile time a sample of them is a FIXED052/FIXED053 diagnostic or a model, never a generator exception.
+/// were; at compile time a sample of them is a FIXED052/FIXED053 diagnostic or a model, never a generator exception. The
+/// same for a PyTorch state_dict as JSON and for Neural Amp Modeler's example .nam file.
 /// </summary>
 public sealed class ModelFileFuzzTests
 {
@@ -22,6 +23,8 @@ public sealed class ModelFileFuzzTests
     private static readonly string Original = File.ReadAllText(Path.Combine(Fixture.Root, "rtneural", "gru_1d.json"));
 
     private static readonly string StateDict = File.ReadAllText(Path.Combine(Fixture.Root, "statedict", "amp.json"));
+
+    private static readonly string Nam = File.ReadAllText(Path.Combine(Fixture.Root, "nam", "lstm.nam"));
 
     private static readonly string[] Replacements = ["{", "}", "[", "]", "\"", ",", ":", "0", "-", ".", "e", "9", " ", "\\", "n", "\u0000", "NaN", "1e999", "null", "[]", "{}", "\"x\""];
 
@@ -129,6 +132,10 @@ public sealed class ModelFileFuzzTests
         CheckLoad(new GuitarAmpLstm(1), AsBytes(Variants(StateDict)), minimumRejected: 3_000);
 
     [Fact]
+    public void Load_EveryNamVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
+        CheckLoad(new NamExampleLstm(1), AsBytes(Variants(Nam)), minimumRejected: 1_500);
+
+    [Fact]
     public void Load_EveryOnnxVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
         CheckLoad(new OnnxGru(1), OnnxVariants(), minimumRejected: 5_000);
 
@@ -173,6 +180,10 @@ public sealed class ModelFileFuzzTests
     [Fact]
     public void Generator_SampleOfVariants_ReportsFIXED052OrFIXED053OrGenerates_NeverThrows() =>
         CheckGenerator("amp.json", Variants().Where((_, i) => i % 500 == 0).Select(v => (v.Description, new TestAdditionalText("/p/amp.json", v.Text))));
+
+    [Fact]
+    public void Generator_SampleOfNamVariants_ReportsFIXED052OrFIXED053OrGenerates_NeverThrows() =>
+        CheckGenerator("amp.nam", Variants(Nam).Where((_, i) => i % 150 == 0).Select(v => (v.Description, new TestAdditionalText("/p/amp.nam", v.Text))));
 
     [Fact]
     public void Generator_SampleOfOnnxVariants_ReportsFIXED052OrFIXED053OrGenerates_NeverThrows() =>

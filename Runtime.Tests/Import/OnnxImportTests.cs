@@ -23,15 +23,17 @@ public sealed class OnnxImportTests
 
     private static string PathOf(string name) => Path.Combine(Fixture.Root, "onnx", name);
 
+    // Several features a line, separated by spaces (numpy.savetxt of a [T, F] array).
     private static float[] Csv(string name) =>
         File.ReadAllLines(PathOf(name)).Where(l => l.Length > 0)
             .SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 
     private static float[] Run<TModel>(TModel model, float[] inputs)
-        where TModel : IRecurrentModel<TModel> => ImportedOutputs.Run(model, inputs);
+        where TModel : IRecurrentModel<TModel> => ReferenceOutputs.Run(model, inputs);
 
+    // A step's outputs are one line: the values are compared in order, so "step" in a failure counts values.
     private static void AssertMatchesPyTorch(string name, float[] actual) =>
-        ImportedOutputs.AssertWithin(Csv(name + "_y.csv"), actual, Tolerance, "PyTorch (" + name + ")");
+        ReferenceOutputs.AssertWithin(Csv(name + "_y.csv"), actual, Tolerance, "PyTorch", name + " ");
 
     [Fact]
     public void Gru_ReproducesPyTorchOutputs() => AssertMatchesPyTorch("gru", Run(new OnnxGru(), Csv("gru_x.csv")));
