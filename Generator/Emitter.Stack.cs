@@ -79,8 +79,9 @@ internal static partial class Emitter
     }
 
     /// <summary>The stack as the runtime's converter describes an imported model: one shared rule, so Load's comparison is exact.</summary>
-    private static string ModelFileArchitecture(NetworkSpec spec) => string.Join("; ", spec.Layers.Select(l => ImportedLayer.Describe(
-        (ImportedLayerKind)System.Enum.Parse(typeof(ImportedLayerKind), l.Kind.ToString()), l.Name, l.InputSize, l.OutputSize, l.Cell, l.Bias, l.Argument, l.IsRecurrent ? l.NumLayers : 1)));
+    private static string ModelFileArchitecture(NetworkSpec spec) => ImportedModel.Describe(spec.Layers.Select(l => ImportedLayer.Describe(
+        (ImportedLayerKind)System.Enum.Parse(typeof(ImportedLayerKind), l.Kind.ToString()), l.Name, l.InputSize, l.OutputSize, l.Cell, l.Bias, l.Argument,
+        l.IsRecurrent ? l.NumLayers : 1, l.LearnedStateLength > 0)), spec.SampleRate);
 
     private static IEnumerable<(string Name, long Offset, int[] Shape)> StackTensors(NetworkSpec spec)
     {
@@ -238,6 +239,10 @@ internal static partial class Emitter
             (spec.LearnsInitialState ? ", then the learned initial states." : "."));
         Constant(w, "Window", spec.Window, "The longest sequence one <c>Backward</c> call accepts.");
         Constant(w, "StateLength", spec.StateLength, "Floats in one <see cref=\"State\"/>: h (and c for an LSTM) of every recurrent layer.");
+        if (spec.SampleRate != 0)
+        {
+            Constant(w, "SampleRate", spec.SampleRate, "Samples per second the model was trained at, from the model file (a .nam file without one means 48000, as NAM's file specification says): feed it audio at this rate.");
+        }
     }
 
     private static void WriteStackFields(CodeWriter w, NetworkSpec spec, bool embedded)
