@@ -1,5 +1,4 @@
 using System;
-using System.Globalization;
 using System.IO;
 using System.Linq;
 using Xunit;
@@ -19,9 +18,18 @@ public sealed class RtNeuralImportTests
 
     private static string PathOf(string name) => Path.Combine(Fixture.Root, "rtneural", name);
 
-    private static float[] Csv(string name) => ImportedOutputs.Csv(PathOf(name));
+    private static float[] Csv(string name) => ReferenceOutputs.Csv(PathOf(name));
 
-    private static void AssertMatchesKeras(float[] expected, float[] actual) => ImportedOutputs.AssertWithin("Keras", expected, actual, Tolerance);
+    private static float[] Run<TModel>(TModel model, float[] inputs)
+        where TModel : IRecurrentModel<TModel>
+    {
+        var state = new float[TModel.StateLength];
+        var outputs = new float[inputs.Length / TModel.InputSize * TModel.OutputSize];
+        model.Forward(state, inputs, outputs);
+        return outputs;
+    }
+
+    private static void AssertMatchesKeras(float[] expected, float[] actual) => ReferenceOutputs.AssertWithin(expected, actual, Tolerance, "Keras");
 
     [Fact]
     public void GruModel_ReproducesKerasOutputs()
@@ -29,7 +37,7 @@ public sealed class RtNeuralImportTests
         Assert.Equal(1, KerasGru1d.InputSize);
         Assert.Equal(1, KerasGru1d.OutputSize);
         Assert.Equal(8, KerasGru1d.HiddenSize);
-        AssertMatchesKeras(Csv("gru_1d_y_python.csv"), ImportedOutputs.Run(new KerasGru1d(), Csv("gru_1d_x_python.csv")));
+        AssertMatchesKeras(Csv("gru_1d_y_python.csv"), Run(new KerasGru1d(), Csv("gru_1d_x_python.csv")));
     }
 
     [Fact]
@@ -37,7 +45,7 @@ public sealed class RtNeuralImportTests
     {
         Assert.Equal(8, KerasLstm1d.HiddenSize);
         Assert.Equal(8 * 2, KerasLstm1d.StateLength);
-        AssertMatchesKeras(Csv("lstm_1d_y_python.csv"), ImportedOutputs.Run(new KerasLstm1d(), Csv("lstm_1d_x_python.csv")));
+        AssertMatchesKeras(Csv("lstm_1d_y_python.csv"), Run(new KerasLstm1d(), Csv("lstm_1d_x_python.csv")));
     }
 
     [Fact]
@@ -45,7 +53,7 @@ public sealed class RtNeuralImportTests
     {
         Assert.Equal(0, KerasDense.NumLayers);
         Assert.Equal(16, KerasDense.Window);
-        AssertMatchesKeras(Csv("dense_y_python.csv"), ImportedOutputs.Run(new KerasDense(), Csv("dense_x_python.csv")));
+        AssertMatchesKeras(Csv("dense_y_python.csv"), Run(new KerasDense(), Csv("dense_x_python.csv")));
     }
 
     [Fact]

@@ -19,15 +19,15 @@ public sealed class SkipImportTests
 
     private static string PathOf(string name) => Path.Combine(Fixture.Root, "skip", name);
 
-    private static float[] Csv(string name) => ImportedOutputs.Csv(PathOf(name));
+    private static float[] Csv(string name) => ReferenceOutputs.Csv(PathOf(name));
 
-    private static void AssertMatchesPyTorch(float[] expected, float[] actual) => ImportedOutputs.AssertWithin("PyTorch", expected, actual, Tolerance);
+    private static void AssertMatchesPyTorch(float[] expected, float[] actual) => ReferenceOutputs.AssertWithin(expected, actual, Tolerance, "PyTorch");
 
     [Fact]
     public void TrainersGruWithSkip_ReproducesPyTorchOutputs()
     {
         Assert.Equal(1, GuitarAmpGruSkip.InputSize);
-        AssertMatchesPyTorch(Csv("gru_skip_y.csv"), ImportedOutputs.Run(new GuitarAmpGruSkip(), Csv("gru_skip_x.csv")));
+        AssertMatchesPyTorch(Csv("gru_skip_y.csv"), ReferenceOutputs.Run(new GuitarAmpGruSkip(), Csv("gru_skip_x.csv")));
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed class SkipImportTests
     {
         Assert.Equal(2, GuitarAmpLstmSkip.InputSize);
         Assert.Equal(1, GuitarAmpLstmSkip.OutputSize);
-        AssertMatchesPyTorch(Csv("lstm_skip_y.csv"), ImportedOutputs.Run(new GuitarAmpLstmSkip(), Csv("lstm_skip_x.csv")));
+        AssertMatchesPyTorch(Csv("lstm_skip_y.csv"), ReferenceOutputs.Run(new GuitarAmpLstmSkip(), Csv("lstm_skip_x.csv")));
     }
 
     [Fact]
@@ -43,8 +43,8 @@ public sealed class SkipImportTests
     {
         float[] inputs = File.ReadAllLines(Path.Combine(Fixture.Root, "rtneural", "gru_1d_x_python.csv")).Where(l => l.Length > 0)
             .Select(l => float.Parse(l, CultureInfo.InvariantCulture)).Take(200).ToArray();
-        float[] without = ImportedOutputs.Run(new KerasGru1d(), inputs);
-        float[] with = ImportedOutputs.Run(new KerasGru1dInSkip(), inputs);
+        float[] without = ReferenceOutputs.Run(new KerasGru1d(), inputs);
+        float[] with = ReferenceOutputs.Run(new KerasGru1dInSkip(), inputs);
 
         Assert.Equal(without.Select((y, t) => y + inputs[t]).ToArray(), with);
         Assert.Equal(KerasGru1d.Layout.ToArray().Select(p => p.Name), KerasGru1dInSkip.Layout.ToArray().Select(p => p.Name));
