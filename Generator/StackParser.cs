@@ -99,6 +99,11 @@ internal static class StackParser
                             "declare the recurrent network as a class of its own (its only layer attribute), with OutputSize for a head"));
                     }
 
+                    if (a.Dropout > 0)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DropoutInStack, a.DropoutLocation ?? location, Parser.Number(a.Dropout), type.Name));
+                    }
+
                     if (a.Weights is not null)
                     {
                         if (weights is not null)

@@ -19,6 +19,7 @@ files (names, order, shapes and metadata exactly; values to the tolerance given 
   Runtime.Tests/Fixtures/bf16/*.safetensors               scripts/make_bf16_fixtures.py (bfloat16-rounded weights)
   Runtime.Tests/Fixtures/classification/*.safetensors     scripts/make_classification_fixtures.py
   Runtime.Tests/Fixtures/packed/*.safetensors             scripts/make_packed_fixtures.py (pack_padded_sequence)
+  Runtime.Tests/Fixtures/dropout/*.safetensors            scripts/make_dropout_fixtures.py (masks drawn again and checked)
 Run by .ci/run (stage verify-fixtures).
 """
 import math
@@ -339,6 +340,10 @@ def check_recomputed():
     import make_packed_fixtures
     for name, (tensors, md) in make_packed_fixtures.compute(log=lambda *_: None).items():
         compare_file("packed " + name, os.path.join(FIX, "packed", name), tensors, md or {}, atol=1e-6)
+
+    import make_dropout_fixtures
+    for name, (tensors, md) in make_dropout_fixtures.compute(log=lambda *_: None).items():
+        compare_file("dropout " + name, os.path.join(FIX, "dropout", name), tensors, md or {}, atol=1e-6)
 
     bad = make_nonfinite_fixture.check()
     for line in bad[:10]:

@@ -28,7 +28,8 @@ internal sealed record NetworkSpec(
     string? ModelFile = null,
     int ProjSize = 0,
     bool Bidirectional = false,
-    bool LearnInitialState = false)
+    bool LearnInitialState = false,
+    double Dropout = 0)
 {
     /// <summary>
     /// Whether the network has a projection (<c>ProjSize</c>) or two directions: it then runs on the runtime's
