@@ -291,7 +291,7 @@ internal static partial class Emitter
     }
 
     /// <summary>A model with <c>Dropout</c>: the seed of its masks.</summary>
-    private static void WriteDropoutSeed(CodeWriter w) => w.Lines("""
+    private static void WriteDropoutSeed(CodeWriter w, string target) => w.Lines($$"""
             /// <summary>
             /// The seed of the dropout masks Backward draws between the stacked layers (0 until set). Each Backward call takes the
             /// next masks of the seed's stream; setting the seed, even to the value it has, restarts the stream, so the same seed,
@@ -300,8 +300,8 @@ internal static partial class Emitter
             /// </summary>
             public ulong DropoutSeed
             {
-                get => _parameters.DropoutSeed;
-                set => _parameters.DropoutSeed = value;
+                get => {{target}};
+                set => {{target}} = value;
             }
 
             """);

@@ -65,7 +65,7 @@ internal static partial class Emitter
             WriteTraining(w, spec.LearnInitialState);
             if (spec.Dropout > 0)
             {
-                WriteDropoutSeed(w);
+                WriteDropoutSeed(w, "_parameters.DropoutSeed");
             }
 
             WriteWeightsIO(w, spec.LearnInitialState);

@@ -99,11 +99,6 @@ internal static class StackParser
                             "declare the recurrent network as a class of its own (its only layer attribute), with OutputSize for a head"));
                     }
 
-                    if (a.Dropout > 0)
-                    {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DropoutInStack, a.DropoutLocation ?? location, Parser.Number(a.Dropout), type.Name));
-                    }
-
                     if (a.Weights is not null)
                     {
                         if (weights is not null)
@@ -117,7 +112,7 @@ internal static class StackParser
                         }
                     }
 
-                    layer = new LayerSpec(LayerKind.Recurrent, a.Name ?? "rnn", a.InputSize, a.HiddenSize, a.NumLayers, a.Cell, a.Relu, a.Bias, a.Window, 0f, a.WeightPrecision, a.LearnInitialState);
+                    layer = new LayerSpec(LayerKind.Recurrent, a.Name ?? "rnn", a.InputSize, a.HiddenSize, a.NumLayers, a.Cell, a.Relu, a.Bias, a.Window, 0f, a.WeightPrecision, a.LearnInitialState, a.Dropout);
                     CheckChain(layer, previous, ArgumentLocation("inputSize", 0), "inputSize", diagnostics);
                     AddName(layer, ordinal, a.NameLocation ?? location, names, diagnostics);
                     break;

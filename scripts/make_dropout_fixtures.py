@@ -12,6 +12,9 @@ they are the ones the module used: the layers run one by one (each an nn.RNN/GRU
 weights) with each boundary's output multiplied by its mask must give the module's output to 1e-6. The C# tests inject
 those masks (Fixed's hash masks cannot be PyTorch's), so the expected numbers are PyTorch's.
 
+Layer stacks (STACKS): a Linear + Tanh front-end, a two-layer LSTM with dropout, a GRU and a Linear head, the same
+files with each layer's tensors under its name (pre.*, enc.*, dec.*, out.*); only the LSTM draws masks.
+
 Warm-up k > 0: the first k steps run in eval mode under no_grad (as Fixed's Backward runs its warm-up steps: no
 dropout, no gradient), the rest in training mode from the state they leave.
 
@@ -87,26 +90,33 @@ def draw_masks(seed, L, T, B, H, p):
     return masks
 
 
-def layer_by_layer(model, cell, I, H, L, x, warmup, masks):
-    """The module's training forward rebuilt from one-layer modules and the masks drawn again."""
-    state = [None] * L
-    if warmup > 0:
-        with torch.no_grad():
-            model.eval()
-            _, full = model.rnn(x[:, :warmup])
-            model.train()
-        for layer in range(L):
-            state[layer] = tuple(s[layer:layer + 1] for s in full) if cell == "lstm" else full[layer:layer + 1]
-    h = x[:, warmup:]
+def layer_by_layer(rnn, cell, x, state, masks):
+    """rnn's training forward (x [B, T, in] from state, a full [L, B, H] state or None) rebuilt from one-layer modules
+    holding its weights, with each boundary's output multiplied by its mask drawn again."""
+    L, H = rnn.num_layers, rnn.hidden_size
+    h = x
     for layer in range(L):
-        single = CELLS[cell](I if layer == 0 else H, H, 1, batch_first=True)
+        single = CELLS[cell](rnn.input_size if layer == 0 else H, H, 1, batch_first=True)
         with torch.no_grad():
             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                getattr(single, name + "_l0").copy_(getattr(model.rnn, name + "_l" + str(layer)))
-        h, _ = single(h, state[layer])
+                getattr(single, name + "_l0").copy_(getattr(rnn, name + "_l" + str(layer)))
+        initial = None
+        if state is not None:
+            initial = tuple(s[layer:layer + 1] for s in state) if cell == "lstm" else state[layer:layer + 1]
+        h, _ = single(h, initial)
         if layer < L - 1:
             h = h * masks[layer].transpose(0, 1)
-    return model.linear(h) if model.linear is not None else h
+    return h
+
+
+def check_masks(name, rebuilt, output, masks, p):
+    error = (rebuilt - output.detach()).abs().max().item()
+    if error > 1e-6:
+        raise SystemExit(f"{name}: the masks drawn again are not the module's (max difference {error})")
+    if p > 0:
+        kept = torch.stack(masks).ne(0).float().mean().item()
+        return f"kept {kept:.3f} of the units (1 - p = {1 - p})"
+    return "p = 0"
 
 
 def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout, p, log):
@@ -129,13 +139,14 @@ def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout, p, log):
 
     masks = draw_masks(mask_seed, L, T - k, B, H, p)
     with torch.no_grad():
-        rebuilt = layer_by_layer(model, cell, I, H, L, x, k, masks)
-    error = (rebuilt - y.detach()).abs().max().item()
-    if error > 1e-6:
-        raise SystemExit(f"{name}: the masks drawn again are not the module's (max difference {error})")
-    if p > 0 and L > 1:
-        kept = torch.stack(masks).ne(0).float().mean().item()
-        log(f"{name}: kept {kept:.3f} of the units (1 - p = {1 - p})")
+        state = None
+        if k > 0:
+            model.eval()
+            _, state = model.rnn(x[:, :k])
+            model.train()
+        rebuilt = layer_by_layer(model.rnn, cell, x[:, k:], state, masks)
+        rebuilt = model.linear(rebuilt) if model.linear is not None else rebuilt
+    log(f"{name}: " + check_masks(name, rebuilt, y, masks, p))
 
     grads, weights = {}, {}
     for pname, param in model.rnn.named_parameters():
@@ -168,12 +179,67 @@ def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout, p, log):
     return {name + ".weights.safetensors": (weights, None), name + ".data.safetensors": (data, metadata)}
 
 
+# A layer stack: [Linear(2, 4, Name = "pre")] [Tanh] [Recurrent(4, 5, Cell = Cell.Lstm, NumLayers = 2, Name = "enc",
+# Dropout = 0.3)] [Recurrent(5, 3, Cell = Cell.Gru, Name = "dec")] [Linear(3, 2, Name = "out")]: only enc draws masks.
+# name, B, T, loss_on
+STACKS = [
+    ("stack_enc_p30_b3_last", 3, 5, "last"),
+    ("stack_enc_p30_b1_all", 1, 6, "all"),
+]
+
+
+def make_stack(name, B, T, on, log):
+    torch.manual_seed(sum(map(ord, name)))
+    p = 0.3
+    pre = nn.Linear(2, 4)
+    enc = nn.LSTM(4, 5, 2, batch_first=True, dropout=p)
+    dec = nn.GRU(5, 3, batch_first=True)
+    out = nn.Linear(3, 2)
+    x = torch.randn(B, T, 2)
+    targets = torch.randn(B, 2) if on == "last" else torch.randn(B, T, 2)
+
+    def forward(x):
+        return out(dec(enc(torch.tanh(pre(x)))[0])[0])
+
+    def loss_of(y):
+        return nn.MSELoss()(y[:, -1] if on == "last" else y, targets)
+
+    mask_seed = 1000 + sum(map(ord, name))
+    torch.manual_seed(mask_seed)
+    y = forward(x)
+    loss = loss_of(y)
+    loss.backward()
+    masks = draw_masks(mask_seed, 2, T, B, 5, p)
+    with torch.no_grad():
+        rebuilt = out(dec(layer_by_layer(enc, "lstm", torch.tanh(pre(x)), None, masks))[0])
+    log(f"{name}: " + check_masks(name, rebuilt, y, masks, p))
+
+    weights, grads = {}, {}
+    for prefix, module in (("pre", pre), ("enc", enc), ("dec", dec), ("out", out)):
+        for pname, param in module.named_parameters():
+            weights[prefix + "." + pname] = param.detach()
+            grads["grad." + prefix + "." + pname] = param.grad
+    enc.eval()
+    with torch.no_grad():
+        eval_loss = loss_of(forward(x))
+        forward_output = forward(x[:1])[0]
+    data = {"input": x, "targets": targets, "loss": loss.detach().reshape(1), "eval_loss": eval_loss.reshape(1),
+            "forward_output": forward_output, "mask": torch.stack(masks, dim=2).transpose(0, 1).contiguous()}
+    data.update(grads)
+    metadata = {"loss": "mse", "loss_on": on, "warmup": "0", "layout": "batch_first", "batch": str(B), "seq_len": str(T),
+                "dropout": repr(p)}
+    log(f"{name}: loss {loss.item():.6f}, eval loss {eval_loss.item():.6f}")
+    return {name + ".weights.safetensors": (weights, None), name + ".data.safetensors": (data, metadata)}
+
+
 def compute(log=print):
     """Every file this script writes, {file name under Fixtures/dropout: (tensors, metadata)}: also what
     scripts/verify_fixtures.py recomputes and compares with the committed files."""
     files = {}
     for case in CASES:
         files.update(make(*case, log))
+    for case in STACKS:
+        files.update(make_stack(*case, log))
     return files
 
 

@@ -144,10 +144,6 @@ internal static class DiagnosticDescriptors
         "FIXED041", "Dropout has no effect with one layer",
         "Dropout = {0} has no effect with NumLayers = 1: dropout applies between the stacked layers of one Recurrent only, as PyTorch's (which warns the same); set NumLayers to 2 or more, or remove Dropout");
 
-    public static readonly DiagnosticDescriptor DropoutInStack = Error(
-        "FIXED042", "Dropout inside a layer stack is not supported yet",
-        "Dropout = {0} on a Recurrent layer of the layer stack '{1}' is not supported yet: declare that recurrent network as a class of its own (its only layer attribute, with OutputSize for a head), or remove Dropout");
-
     public static readonly DiagnosticDescriptor ProjSizeNotLstm = Error(
         "FIXED045", "ProjSize applies only to Cell.Lstm",
         "ProjSize = {0} is only defined for Cell.Lstm, not Cell.{1} (PyTorch's proj_size exists only in nn.LSTM): remove ProjSize or use Cell.Lstm");

@@ -42,6 +42,13 @@ public partial class DropoutLstm3 : ISeededDropout;
 [Recurrent(2, 5, Cell = Cell.Gru, NumLayers = 2, OutputSize = 2, Dropout = 0.4)]
 public partial class DropoutGruWarm : ISeededDropout;
 
+[Linear(2, 4, Name = "pre")]
+[Tanh]
+[Recurrent(4, 5, Cell = Cell.Lstm, NumLayers = 2, Name = "enc", Dropout = 0.3)]
+[Recurrent(5, 3, Cell = Cell.Gru, Name = "dec")]
+[Linear(3, 2, Name = "out")]
+public partial class DropoutStack : ISeededDropout;
+
 /// <summary>The LSTM's two layers as models of their own, for the finite-difference oracle.</summary>
 [Recurrent(2, 6, Cell = Cell.Lstm)]
 public partial class DropoutLstmBottom;
@@ -66,30 +73,23 @@ public sealed class DropoutTests
         "lstm_i2_h6_l2_o3_b1_p25_all",
         "lstm_i2_h4_l3_o1_b4_p20_last",
         "gru_i2_h5_l2_o2_b2_p40_all_k2",
+        "stack_enc_p30_b3_last",
+        "stack_enc_p30_b1_all",
     ];
 
     public static TheoryData<string> Names => new(Cases);
 
-    [Theory]
-    [MemberData(nameof(Names))]
-    public void BatchedBackward_PyTorchsMasks_MatchesPyTorchLossAndGradients(string name)
-    {
-        Fixture fixture = Fixture.Open("dropout", name);
-        (float loss, float[] gradients, ParameterInfo[] layout) = Dispatch(name, new Runner(fixture, Path.Batched));
-
-        Close.Elementwise(fixture.Tensor("loss"), [loss], 1e-5, name + " loss");
-        AssertGradients(fixture, gradients, layout, name);
-    }
-
-    /// <summary>The cases without warm-up (the lengths Backward has none).</summary>
-    public static TheoryData<string> NamesWithoutWarmUp => new(Cases.Where(name => !name.EndsWith("_k2", StringComparison.Ordinal)));
+    /// <summary>Every case through the batched Backward, and those without warm-up (which it has none) through the lengths Backward at full lengths.</summary>
+    public static TheoryData<string, Path> Paths => new(
+        Cases.Select(name => (name, Path.Batched))
+            .Concat(Cases.Where(name => !name.EndsWith("_k2", StringComparison.Ordinal)).Select(name => (name, Path.Lengths))));
 
     [Theory]
-    [MemberData(nameof(NamesWithoutWarmUp))]
-    public void LengthsBackward_FullLengthsAndPyTorchsMasks_MatchesPyTorch(string name)
+    [MemberData(nameof(Paths))]
+    public void Backward_PyTorchsMasks_MatchesPyTorchLossAndGradients(string name, Path path)
     {
         Fixture fixture = Fixture.Open("dropout", name);
-        (float loss, float[] gradients, ParameterInfo[] layout) = Dispatch(name, new Runner(fixture, Path.Lengths));
+        (float loss, float[] gradients, ParameterInfo[] layout) = Dispatch(name, new Runner(fixture, path));
 
         Close.Elementwise(fixture.Tensor("loss"), [loss], 1e-5, name + " loss");
         AssertGradients(fixture, gradients, layout, name);
@@ -98,19 +98,24 @@ public sealed class DropoutTests
     [Fact]
     public void SingleSequenceBackward_PyTorchsMasks_MatchesPyTorch()
     {
-        const string Name = "lstm_i2_h6_l2_o3_b1_p25_all";
-        Fixture fixture = Fixture.Open("dropout", Name);
-        var model = new DropoutLstm2();
+        SingleSequence<DropoutLstm2>("lstm_i2_h6_l2_o3_b1_p25_all");
+        SingleSequence<DropoutStack>("stack_enc_p30_b1_all");
+    }
+
+    private static void SingleSequence<TModel>(string name)
+        where TModel : IRecurrentModel<TModel>
+    {
+        Fixture fixture = Fixture.Open("dropout", name);
+        TModel model = TModel.Create(0);
         model.Load(fixture.WeightsPath);
-        DropoutLstm2.State state = default;
         float loss;
         using (DropoutMask.Inject(fixture.Tensor("mask"), fixture.Int("seq_len")))
         {
-            loss = model.Backward(ref state, fixture.Tensor("input"), fixture.Tensor("targets"), Loss.Mse, LossOn.AllSteps);
+            loss = model.Backward(new float[TModel.StateLength], fixture.Tensor("input"), fixture.Tensor("targets"), Loss.Mse, LossOn.AllSteps);
         }
 
-        Close.Elementwise(fixture.Tensor("loss"), [loss], 1e-5, Name + " loss");
-        AssertGradients(fixture, model.Gradients.ToArray(), DropoutLstm2.Layout.ToArray(), Name);
+        Close.Elementwise(fixture.Tensor("loss"), [loss], 1e-5, name + " loss");
+        AssertGradients(fixture, model.Gradients.ToArray(), TModel.Layout.ToArray(), name);
     }
 
     [Theory]
@@ -126,6 +131,7 @@ public sealed class DropoutTests
             "lstm_i2_h6_l2_o3_b1_p25_all" => EvalMode<DropoutLstm2>(fixture),
             "lstm_i2_h4_l3_o1_b4_p20_last" => EvalMode<DropoutLstm3>(fixture),
             "gru_i2_h5_l2_o2_b2_p40_all_k2" => EvalMode<DropoutGruWarm>(fixture),
+            "stack_enc_p30_b3_last" or "stack_enc_p30_b1_all" => EvalMode<DropoutStack>(fixture),
             _ => throw new ArgumentException(name),
         };
 
@@ -334,6 +340,32 @@ public sealed class DropoutTests
         });
     }
 
+    /// <summary>A layer stack's seed: the same reproduces its gradients bit for bit, another changes them; it allocates nothing.</summary>
+    [Fact]
+    public void StackBackward_SameSeedSameGradients_OtherSeedDifferent_AllocatesNothing()
+    {
+        Fixture fixture = Fixture.Open("dropout", "stack_enc_p30_b3_last");
+        float[] inputs = fixture.Tensor("input");
+        float[] targets = fixture.Tensor("targets");
+        float[] Run(DropoutStack model, ulong seed)
+        {
+            model.ZeroGrad();
+            model.DropoutSeed = seed;
+            model.Backward(inputs, targets, 3);
+            return model.Gradients.ToArray();
+        }
+
+        var model = new DropoutStack(seed: 4);
+        float[] a = Run(model, 42);
+        float[] again = Run(new DropoutStack(seed: 4), 42);
+        float[] other = Run(model, 43);
+
+        Assert.Equal(a, again);
+        Assert.NotEqual(a, other);
+        Assert.Equal(43ul, model.DropoutSeed);
+        SteadyAllocation.AssertNone("stack Backward with dropout", 200, () => model.Backward(inputs, targets, 3));
+    }
+
     private static void AssertGradients(Fixture fixture, float[] gradients, ParameterInfo[] layout, string name)
     {
         foreach (ParameterInfo info in layout)
@@ -350,6 +382,7 @@ public sealed class DropoutTests
         "lstm_i2_h6_l2_o3_b1_p25_all" => runner.Run<DropoutLstm2>(),
         "lstm_i2_h4_l3_o1_b4_p20_last" => runner.Run<DropoutLstm3>(),
         "gru_i2_h5_l2_o2_b2_p40_all_k2" => runner.Run<DropoutGruWarm>(),
+        "stack_enc_p30_b3_last" or "stack_enc_p30_b1_all" => runner.Run<DropoutStack>(),
         _ => throw new ArgumentException(name),
     };
 
@@ -379,7 +412,7 @@ public sealed class DropoutTests
          fixture.Text("loss_on") == "last" ? LossOn.LastStep : LossOn.AllSteps,
          fixture.Text("layout") == "time_first" ? SequenceLayout.TimeFirst : SequenceLayout.BatchFirst);
 
-    private enum Path
+    public enum Path
     {
         Batched,
         Lengths,

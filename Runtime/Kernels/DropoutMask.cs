@@ -47,6 +47,12 @@ public readonly struct DropoutMask
     internal static DropoutMask For(ulong seed, ulong call, double p) =>
         new(Mix(Mix(seed + Gamma) + (call * Gamma)), Threshold(p), Scale(p), t_injected, t_injectedSteps);
 
+    /// <summary>
+    /// The seed of recurrent layer <paramref name="layer"/> of a layer stack whose seed is <paramref name="seed"/>: its own
+    /// stream, so that two layers of one shape do not draw the same masks. Layer 0's is the stack's seed itself.
+    /// </summary>
+    public static ulong LayerSeed(ulong seed, int layer) => seed + ((ulong)(uint)layer * Gamma);
+
     /// <summary>The kept fraction of the 2³² hash values: <c>round((1 - p) · 2³²)</c>, in [1, 2³²] for p in [0, 1).</summary>
     internal static ulong Threshold(double p) => (ulong)Math.Round((1 - p) * 4294967296.0);
 

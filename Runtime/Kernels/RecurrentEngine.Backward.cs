@@ -98,9 +98,11 @@ public static partial class RecurrentEngine<TShape>
 
     /// <summary>
     /// The masks of a Backward call whose arguments have passed every check: the next in the model's dropout stream, or none
-    /// for a shape without dropout (whose stream is then left as it is).
+    /// for a shape without dropout (whose stream is then left as it is). A layer stack draws them for each of its recurrent
+    /// layers with dropout, and passes them to <see cref="Record(ParameterStore{TShape}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, DropoutMask, int)"/>
+    /// and <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, DropoutMask, int)"/>.
     /// </summary>
-    private static DropoutMask NextDropout(ParameterStore<TShape> parameters) =>
+    public static DropoutMask NextDropout(ParameterStore<TShape> parameters) =>
         Shape<TShape>.HasDropout ? parameters.NextDropout() : default;
 
     /// <summary>
@@ -210,7 +212,17 @@ public static partial class RecurrentEngine<TShape>
     /// <paramref name="outputs"/> (<c>[n, HiddenSize]</c>) and leaves the state at the end. The generated stack checks
     /// every length before it calls; a stack's recurrent layer has no head.
     /// </summary>
-    public static void Record(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape)
+    public static void Record(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape) =>
+        Record(parameters, state, inputs, outputs, tape, default, 0);
+
+    /// <summary>
+    /// <see cref="Record(ParameterStore{TShape}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/> for a layer with
+    /// dropout: the masks of <paramref name="dropout"/> (<see cref="NextDropout"/>) for sequence <paramref name="sequence"/> of
+    /// the batch; <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, DropoutMask, int)"/>
+    /// needs the same two.
+    /// </summary>
+    public static void Record(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape,
+        DropoutMask dropout, int sequence)
     {
         int steps = inputs.Length / I;
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
@@ -219,7 +231,7 @@ public static partial class RecurrentEngine<TShape>
         for (int s = 0; s < steps; s++)
         {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
-            RecordStep(packed, values, state, inputs.Slice(s * I, I), record, scratch, default, 0, s);
+            RecordStep(packed, values, state, inputs.Slice(s * I, I), record, scratch, dropout, sequence, s);
             record.Slice(OutputOffset, O).CopyTo(outputs.Slice(s * O, O));
         }
     }
@@ -230,7 +242,12 @@ public static partial class RecurrentEngine<TShape>
     /// <paramref name="dInputs"/> is empty (the bottom layer), writes dLoss/dInput per step (<c>[n, InputSize]</c>).
     /// </summary>
     public static void Sweep(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
-        Span<float> dInputs, Span<float> work)
+        Span<float> dInputs, Span<float> work) =>
+        Sweep(parameters, gradients, tape, dOutputs, dInputs, work, default, 0);
+
+    /// <summary>The backward half for a layer with dropout: the masks the forward half recorded with.</summary>
+    public static void Sweep(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
+        Span<float> dInputs, Span<float> work, DropoutMask dropout, int sequence)
     {
         int steps = dOutputs.Length / O;
         for (int s = 0; s < steps; s++)
@@ -238,7 +255,7 @@ public static partial class RecurrentEngine<TShape>
             dOutputs.Slice(s * O, O).CopyTo(tape.Slice(s * TapeStride + OutputOffset, O));
         }
 
-        Sweep(parameters.ComputeValues, gradients, tape, steps, work, dInputs, default, 0);
+        Sweep(parameters.ComputeValues, gradients, tape, steps, work, dInputs, dropout, sequence);
     }
 
     /// <summary>

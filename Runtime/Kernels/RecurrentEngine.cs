@@ -85,7 +85,7 @@ public static partial class RecurrentEngine<TShape>
 
     /// <summary>
     /// Floats of the tape for one sequence at a time: what a layer stack's recurrent layer owns (the stack runs its batch
-    /// sequence by sequence through <see cref="Record"/> and <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>).
+    /// sequence by sequence through <see cref="Record(ParameterStore{TShape}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/> and <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>).
     /// </summary>
     public static int SequenceTapeLength
     {
