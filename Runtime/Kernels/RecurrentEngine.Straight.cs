@@ -142,7 +142,13 @@ public static partial class RecurrentEngine<TShape>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StraightHead(ref float values, ref float h, ref float output)
     {
-        if (!Shape<TShape>.HasHead || O >= 4)
+        if (!Shape<TShape>.HasHead)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref h, H).CopyTo(MemoryMarshal.CreateSpan(ref output, H));
+            return;
+        }
+
+        if (O >= 4)
         {
             StraightWideHead(ref values, ref h, ref output);
             return;
@@ -166,22 +172,13 @@ public static partial class RecurrentEngine<TShape>
         StraightHead(ref parameters.ValuesReference, ref Unsafe.Add(ref state, TopHiddenOffset), ref MemoryMarshal.GetReference(output));
 
     /// <summary>
-    /// <see cref="StraightHead"/> without a head (a copy of h) or with four outputs or more (<c>Project</c>): its own method,
-    /// and not inlined: the JIT imports it (and <c>Project</c>) even where the test above folds it away, and its locals then
-    /// count against the few hundred one method may inline, which a two-layer step needs all of.
+    /// <see cref="StraightHead"/> for four outputs or more (<c>Project</c>), and not inlined: the JIT imports it (and
+    /// <c>Project</c>) even where the test before it folds it away, and its locals then count against the few hundred one
+    /// method may inline, which a two-layer step needs all of.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StraightWideHead(ref float values, ref float h, ref float output)
-    {
-        if (!Shape<TShape>.HasHead)
-        {
-            MemoryMarshal.CreateReadOnlySpan(ref h, H).CopyTo(MemoryMarshal.CreateSpan(ref output, H));
-        }
-        else
-        {
-            Head(MemoryMarshal.CreateReadOnlySpan(ref values, ParameterCount), MemoryMarshal.CreateReadOnlySpan(ref h, H), MemoryMarshal.CreateSpan(ref output, O));
-        }
-    }
+    private static void StraightWideHead(ref float values, ref float h, ref float output) =>
+        Head(MemoryMarshal.CreateReadOnlySpan(ref values, ParameterCount), MemoryMarshal.CreateReadOnlySpan(ref h, H), MemoryMarshal.CreateSpan(ref output, O));
 
     /// <summary>
     /// The gate sums before the hidden product of a layer of <paramref name="inSize"/> inputs (a constant), at 512 bits: bias plus input columns (<see cref="PackedMath.MultiplyAddColumn{TVec}"/>
