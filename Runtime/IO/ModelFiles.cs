@@ -2,12 +2,11 @@ using System;
 using System.Buffers.Binary;
 using System.ComponentModel;
 using System.IO;
-using System.Text;
 
 namespace Fixed.Engine;
 
 /// <summary>
-/// Loads a model file made elsewhere (RTNeural JSON, ...) into a class declared with <see cref="ModelFileAttribute"/>:
+/// Loads a model file made elsewhere (RTNeural JSON, a PyTorch state_dict as JSON, ONNX) into a class declared with <see cref="ModelFileAttribute"/>:
 /// the <c>Load</c> members of such a class call these. Public only because generated code lives in the user's assembly.
 /// </summary>
 /// <remarks>
@@ -75,20 +74,10 @@ public static class ModelFiles
 
         try
         {
-            string text;
-            try
-            {
-                text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
-            }
-            catch (DecoderFallbackException)
-            {
-                throw new InvalidDataException("the file is neither safetensors nor UTF-8 text");
-            }
-
             ImportedModel model;
             try
             {
-                model = ModelFileFormats.Import(text);
+                model = ModelFileFormats.Import(bytes);
             }
             catch (UnsupportedModelException e)
             {
@@ -129,6 +118,12 @@ public static class ModelFiles
         {
             string inFile = i < file.Length ? file[i] : "nothing";
             string inModel = i < model.Length ? model[i] : "nothing";
+            if (inFile != inModel && (IsSampleRate(inFile) || IsSampleRate(inModel)))
+            {
+                return "the " + format + " file holds a model for another sample rate than this class: the file has " + inFile + ", where the class has " + inModel +
+                    " (the file: " + found + "; the class: " + expected + ")";
+            }
+
             if (inFile != inModel)
             {
                 return "the " + format + " file holds another architecture than this class: its layer " + (i + 1) + " is " + inFile +
@@ -138,6 +133,8 @@ public static class ModelFiles
 
         return "the " + format + " file holds another architecture than this class";
     }
+
+    private static bool IsSampleRate(string entry) => entry.StartsWith(ImportedModel.SampleRatePrefix, StringComparison.Ordinal);
 
     private static byte[] ReadAll(Stream stream, string? path)
     {
