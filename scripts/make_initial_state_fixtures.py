@@ -137,9 +137,7 @@ def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout):
     data = {"input": x_out, "targets": t_out, "loss": loss.detach().reshape(1), "forward_output": forward_output}
     data.update(grads)
     metadata = {"loss": loss_name, "loss_on": on, "warmup": str(k), "layout": layout, "batch": str(B), "seq_len": str(T)}
-    st.save(os.path.join(OUT, name + ".weights.safetensors"), weights)
-    st.save(os.path.join(OUT, name + ".data.safetensors"), data, metadata)
-    print(f"{name}: loss {loss.item():.6f}")
+    return name, weights, data, metadata
 
 
 # Layer stacks: [Linear(2, 4, Name = "pre")] [Tanh] [Recurrent(4, 5, Cell = Cell.Lstm, NumLayers = 2, Name = "enc", ...)]
@@ -204,17 +202,20 @@ def make_stack(name, enc_learned, dec_learned, B, T, on):
     data = {"input": x, "targets": targets, "loss": loss.detach().reshape(1), "forward_output": forward_output}
     data.update(grads)
     metadata = {"loss": "mse", "loss_on": on, "warmup": "0", "layout": "batch_first", "batch": str(B), "seq_len": str(T)}
-    st.save(os.path.join(OUT, name + ".weights.safetensors"), weights)
-    st.save(os.path.join(OUT, name + ".data.safetensors"), data, metadata)
-    print(f"{name}: loss {loss.item():.6f}")
+    return name, weights, data, metadata
+
+
+def compute():
+    """Every case's (name, weights, data, metadata), as main() writes them; writes nothing."""
+    return [make(*case) for case in CASES] + [make_stack(*case) for case in STACKS]
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for case in CASES:
-        make(*case)
-    for case in STACKS:
-        make_stack(*case)
+    for name, weights, data, metadata in compute():
+        st.save(os.path.join(OUT, name + ".weights.safetensors"), weights)
+        st.save(os.path.join(OUT, name + ".data.safetensors"), data, metadata)
+        print(f"{name}: loss {data['loss'].item():.6f}")
 
 
 if __name__ == "__main__":

@@ -202,15 +202,20 @@ def make(name, c, seed):
     meta["batch_on"] = "all" if bidirectional else "last"
     meta["batch_layout"] = "time_first" if bidirectional else "batch_first"
     meta["torch"] = torch.__version__
-    st.save(os.path.join(OUT, name + ".data.safetensors"), data, meta)
     weights = {n: p.detach() for n, p in model.state_dict().items()}
-    st.save(os.path.join(OUT, name + ".weights.safetensors"), weights)
+    return weights, data, meta
+
+
+def compute():
+    """Every case's (name, weights, data, metadata), as main() writes them; writes nothing."""
+    return [(name, *make(name, c, 7100 + i)) for i, (name, c) in enumerate(CASES.items())]
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for i, (name, c) in enumerate(CASES.items()):
-        make(name, c, 7100 + i)
+    for name, weights, data, meta in compute():
+        st.save(os.path.join(OUT, name + ".data.safetensors"), data, meta)
+        st.save(os.path.join(OUT, name + ".weights.safetensors"), weights)
         print("wrote", name)
 
 

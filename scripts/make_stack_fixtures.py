@@ -560,11 +560,10 @@ def write_cs(cases):
 
 
 # ----------------------------------------------------------------------------------------------
-def main():
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
-    os.makedirs(OUT)
+def compute(log=print):
+    """Every case's (name, weights, data, metadata), as main() writes them; writes nothing."""
     names = set()
+    out = []
     for i, c in enumerate(CASES):
         assert c["name"] not in names, c["name"]
         names.add(c["name"])
@@ -580,17 +579,26 @@ def main():
         else:
             raise SystemExit(f'{c["name"]}: no seed in {base}..{base + 99} passes the checks; last: {rejected[-1]}')
         md["seed"] = str(seed)
-        st.save(os.path.join(OUT, c["name"] + ".weights.safetensors"), weights)
-        st.save(os.path.join(OUT, c["name"] + ".data.safetensors"), data, md)
+        out.append((c["name"], weights, data, md))
         cut = "-" if rep["cut"] is None else f'{rep["cut"]:.3f}'
-        print(f'stack  {c["name"]:16s} {c["mode"]:7s} loss={rep["loss"]:9.5f} max|g|={rep["gmax"]:8.4f} '
-              f'|g|={rep["total"]:8.4f} cut change>={cut} seed={seed} ({len(rejected)} rejected)')
+        log(f'stack  {c["name"]:16s} {c["mode"]:7s} loss={rep["loss"]:9.5f} max|g|={rep["gmax"]:8.4f} '
+            f'|g|={rep["total"]:8.4f} cut change>={cut} seed={seed} ({len(rejected)} rejected)')
+    return out
+
+
+def main():
+    cases = compute()
+    if os.path.isdir(OUT):
+        shutil.rmtree(OUT)
+    os.makedirs(OUT)
+    for name, weights, data, md in cases:
+        st.save(os.path.join(OUT, name + ".weights.safetensors"), weights)
+        st.save(os.path.join(OUT, name + ".data.safetensors"), data, md)
     write_cs(CASES)
     print(f"wrote  {os.path.relpath(CS_OUT, ROOT)} ({len(CASES)} stacks)")
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"Fixtures/stack: {total / 1024:.1f} KiB")
     assert total < 200 * 1024, total
-
 
 if __name__ == "__main__":
     main()

@@ -19,6 +19,9 @@ files (names, order, shapes and metadata exactly; values to the tolerance given 
   Runtime.Tests/Fixtures/bf16/*.safetensors               scripts/make_bf16_fixtures.py (bfloat16-rounded weights)
   Runtime.Tests/Fixtures/classification/*.safetensors     scripts/make_classification_fixtures.py
   Runtime.Tests/Fixtures/packed/*.safetensors             scripts/make_packed_fixtures.py (pack_padded_sequence)
+  Runtime.Tests/Fixtures/stack/*.safetensors              scripts/make_stack_fixtures.py (layer stacks)
+  Runtime.Tests/Fixtures/sequence/*.safetensors           scripts/make_sequence_fixtures.py (proj_size, bidirectional)
+  Runtime.Tests/Fixtures/h0/*.safetensors                 scripts/make_initial_state_fixtures.py (learned h0/c0)
 Run by .ci/run (stage verify-fixtures).
 """
 import math
@@ -339,6 +342,17 @@ def check_recomputed():
     import make_packed_fixtures
     for name, (tensors, md) in make_packed_fixtures.compute(log=lambda *_: None).items():
         compare_file("packed " + name, os.path.join(FIX, "packed", name), tensors, md or {}, atol=1e-6)
+
+    # Families whose scripts return (name, weights, data, metadata) per case: the weights file and the data file of each.
+    import make_stack_fixtures
+    import make_sequence_fixtures
+    import make_initial_state_fixtures
+    for label, folder, module in (("stack", "stack", make_stack_fixtures), ("sequence", "sequence", make_sequence_fixtures),
+                                  ("initial state", "h0", make_initial_state_fixtures)):
+        cases = module.compute(log=lambda *_: None) if module is make_stack_fixtures else module.compute()
+        for name, weights, data, md in cases:
+            compare_file(f"{label} {name} weights", os.path.join(FIX, folder, name + ".weights.safetensors"), weights, {}, atol=0.0)
+            compare_file(f"{label} {name}", os.path.join(FIX, folder, name + ".data.safetensors"), data, md or {}, atol=1e-6)
 
     bad = make_nonfinite_fixture.check()
     for line in bad[:10]:

@@ -142,23 +142,17 @@ public sealed class ClassificationTests
         float[] labels = Data.ReadFloats("argmax");
         var probabilities = new float[logits.Length];
         var predicted = new int[labels.Length];
-        Calls(1);
+        Calls();
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Calls(100_000);
+        SteadyAllocation.AssertNone("Softmax, ArgMax and Accuracy", 100_000, Calls);
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-
-        void Calls(int n)
+        void Calls()
         {
-            for (int i = 0; i < n; i++)
-            {
-                global::Fixed.Classification.Softmax(logits, probabilities, Classes);
-                global::Fixed.Classification.Softmax(logits.AsSpan(0, Classes), probabilities.AsSpan(0, Classes));
-                global::Fixed.Classification.ArgMax(logits, Classes, predicted);
-                _ = global::Fixed.Classification.ArgMax(logits.AsSpan(0, Classes));
-                _ = global::Fixed.Classification.Accuracy(logits, labels, Classes);
-            }
+            global::Fixed.Classification.Softmax(logits, probabilities, Classes);
+            global::Fixed.Classification.Softmax(logits.AsSpan(0, Classes), probabilities.AsSpan(0, Classes));
+            global::Fixed.Classification.ArgMax(logits, Classes, predicted);
+            _ = global::Fixed.Classification.ArgMax(logits.AsSpan(0, Classes));
+            _ = global::Fixed.Classification.Accuracy(logits, labels, Classes);
         }
     }
 }

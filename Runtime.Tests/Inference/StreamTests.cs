@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using Fixed.Tests.Parity;
 using Fixed.Tests.Stacks;
+using Fixed.Tests.Support;
 using Xunit;
 
 namespace Fixed.Tests.Inference;
@@ -220,12 +221,6 @@ public sealed class StreamAllocationTests
             Round();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++)
-        {
-            Round();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        SteadyAllocation.AssertNone("many-stream Step and Forward", 2_000, Round);
     }
 }

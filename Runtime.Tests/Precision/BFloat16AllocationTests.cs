@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using Fixed.Tests.Support;
 using Xunit;
 
 namespace Fixed.Tests.Precision;
@@ -36,12 +37,6 @@ public sealed class BFloat16AllocationTests
             Round();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++)
-        {
-            Round();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        SteadyAllocation.AssertNone("bfloat16 many-stream Step and Forward", 2_000, Round);
     }
 }

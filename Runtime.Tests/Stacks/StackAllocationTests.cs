@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using Fixed.Tests.Support;
 using Xunit;
 
 namespace Fixed.Tests.Stacks;
@@ -53,12 +54,6 @@ public sealed class StackAllocationTests
             Round();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++)
-        {
-            Round();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        SteadyAllocation.AssertNone("Stack and PerStepMlp: every call", 2_000, Round);
     }
 }
