@@ -271,7 +271,17 @@ internal static partial class Emitter
                 ? $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout, new global::System.ReadOnlySpan<float>(_values, InitialStateOffset, StateLength))"
                 : $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout)", returns: true);
         WriteGradientMembers(w);
+        WriteCrossEntropyOptions(w, "_parameters.CrossEntropy");
         w.Lines($$"""
+            private {{Span}} Tape => _tape ??= new float[{{Engine}}.TapeLength];
+
+            private {{Span}} Work => _work ??= new float[{{Engine}}.WorkLength];
+
+            """);
+    }
+
+    /// <summary>The <c>CrossEntropyOptions</c> property, kept in <paramref name="storage"/> (what the model's loss code reads): the same in every model.</summary>
+    private static void WriteCrossEntropyOptions(CodeWriter w, string storage) => w.Lines($$"""
             /// <summary>
             /// <c>nn.CrossEntropyLoss(weight=, label_smoothing=)</c>'s arguments for every <see cref="global::Fixed.Loss.CrossEntropy"/>
             /// loss this model computes (each Backward and Evaluate); null (the default) is <c>nn.CrossEntropyLoss()</c>. The weights
@@ -279,16 +289,11 @@ internal static partial class Emitter
             /// </summary>
             public global::Fixed.CrossEntropyOptions? CrossEntropyOptions
             {
-                get => _parameters.CrossEntropy;
-                set => _parameters.CrossEntropy = global::Fixed.Engine.TrainingSupport.CheckCrossEntropy(value, OutputSize);
+                get => {{storage}};
+                set => {{storage}} = global::Fixed.Engine.TrainingSupport.CheckCrossEntropy(value, OutputSize);
             }
 
-            private {{Span}} Tape => _tape ??= new float[{{Engine}}.TapeLength];
-
-            private {{Span}} Work => _work ??= new float[{{Engine}}.WorkLength];
-
             """);
-    }
 
     /// <summary><c>ZeroGrad</c>, <c>ClipGradNorm</c> and <c>ClipGradValue</c> over the lazily created <c>Gradients</c>: the same in every model.</summary>
     private static void WriteGradientMembers(CodeWriter w) => w.Lines("""

@@ -86,6 +86,7 @@ internal static partial class Emitter
         w.Line("private float[]? _gradients;");
         w.Line("private float[]? _tape;");
         w.Line("private float[]? _work;");
+        w.Line("private global::Fixed.CrossEntropyOptions? _crossEntropy;");
         w.Line();
         if (embedded)
         {
@@ -206,11 +207,11 @@ internal static partial class Emitter
             /// </summary>
             {{SingleTargetsDoc}}
             public float Backward(ref State state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, state.Values, inputs, targets, loss, on, warmUp, Tape, Work);
+                {{SequenceEngine}}.Backward(_parameters, Gradients, state.Values, inputs, targets, loss, on, warmUp, Tape, Work, _crossEntropy);
 
             /// <summary>Single-sequence Backward on a state given as <see cref="StateLength"/> floats.</summary>
             public float Backward({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, state, inputs, targets, loss, on, warmUp, Tape, Work);
+                {{SequenceEngine}}.Backward(_parameters, Gradients, state, inputs, targets, loss, on, warmUp, Tape, Work, _crossEntropy);
 
             /// <summary>
             /// BPTT over <paramref name="batchSize"/> sequences, each from the zero state, with the loss reduced by the mean
@@ -218,36 +219,37 @@ internal static partial class Emitter
             /// </summary>
             {{BatchedTargetsDoc}}
             public float Backward({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work);
+                {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work, _crossEntropy);
 
             """);
         w.Lines($$"""
             {{EvaluateSingleDoc}}
             {{SingleTargetsDoc}}
             public float Evaluate(ref State state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
-                {{SequenceEngine}}.Evaluate(_parameters, state.Values, inputs, targets, loss, on, warmUp);
+                {{SequenceEngine}}.Evaluate(_parameters, state.Values, inputs, targets, loss, on, warmUp, _crossEntropy);
 
             /// <summary>Single-sequence Evaluate on a state given as <see cref="StateLength"/> floats.</summary>
             public float Evaluate({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
-                {{SequenceEngine}}.Evaluate(_parameters, state, inputs, targets, loss, on, warmUp);
+                {{SequenceEngine}}.Evaluate(_parameters, state, inputs, targets, loss, on, warmUp, _crossEntropy);
 
             {{EvaluateBatchedDoc}}
             {{BatchedTargetsDoc}}
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst) =>
-                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout);
+                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout, _crossEntropy);
 
             {{LengthsBackwardDoc}}
             {{LengthsTargetsDoc}}
             public float Backward({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Lengths}}) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work);
+                {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work, _crossEntropy);
 
             {{LengthsEvaluateDoc}}
             {{LengthsTargetsDoc}}
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Lengths}}) =>
-                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout);
+                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout, _crossEntropy);
 
             """);
         WriteGradientMembers(w);
+        WriteCrossEntropyOptions(w, "_crossEntropy");
         w.Lines($$"""
             private {{Span}} Tape => _tape ??= new float[{{SequenceEngine}}.TapeLength];
 

@@ -79,8 +79,9 @@ internal static partial class Emitter
     }
 
     /// <summary>The stack as the runtime's converter describes an imported model: one shared rule, so Load's comparison is exact.</summary>
-    private static string ModelFileArchitecture(NetworkSpec spec) => string.Join("; ", spec.Layers.Select(l => ImportedLayer.Describe(
-        (ImportedLayerKind)System.Enum.Parse(typeof(ImportedLayerKind), l.Kind.ToString()), l.Name, l.InputSize, l.OutputSize, l.Cell, l.Bias, l.Argument, l.IsRecurrent ? l.NumLayers : 1)));
+    private static string ModelFileArchitecture(NetworkSpec spec) => ImportedModel.Describe(spec.Layers.Select(l => ImportedLayer.Describe(
+        (ImportedLayerKind)System.Enum.Parse(typeof(ImportedLayerKind), l.Kind.ToString()), l.Name, l.InputSize, l.OutputSize, l.Cell, l.Bias, l.Argument,
+        l.IsRecurrent ? l.NumLayers : 1, l.LearnedStateLength > 0)), spec.SampleRate);
 
     private static IEnumerable<(string Name, long Offset, int[] Shape)> StackTensors(NetworkSpec spec)
     {
@@ -238,6 +239,10 @@ internal static partial class Emitter
             (spec.LearnsInitialState ? ", then the learned initial states." : "."));
         Constant(w, "Window", spec.Window, "The longest sequence one <c>Backward</c> call accepts.");
         Constant(w, "StateLength", spec.StateLength, "Floats in one <see cref=\"State\"/>: h (and c for an LSTM) of every recurrent layer.");
+        if (spec.SampleRate != 0)
+        {
+            Constant(w, "SampleRate", spec.SampleRate, "Samples per second the model was trained at, from the model file (a .nam file without one means 48000, as NAM's file specification says): feed it audio at this rate.");
+        }
     }
 
     private static void WriteStackFields(CodeWriter w, NetworkSpec spec, bool embedded)
@@ -434,6 +439,7 @@ internal static partial class Emitter
             "_network.Evaluate(inputs, targets, lengths, loss, on, layout)", returns: true);
 
         WriteGradientMembers(w);
+        WriteCrossEntropyOptions(w, "_network.CrossEntropy");
         string loadPath = modelFile
             ? """
                 /// <summary>
@@ -594,6 +600,9 @@ internal static partial class Emitter
             }
 
             w.Line("private Workspace? _workspace;");
+            w.Line();
+            w.Line("/// <summary>The model's <c>CrossEntropyOptions</c>, read by every loss the network computes; null is plain cross-entropy.</summary>");
+            w.Line("public global::Fixed.CrossEntropyOptions? CrossEntropy { get; set; }");
             w.Line();
             using (w.Open("public FixedNetwork()"))
             {
@@ -868,86 +877,90 @@ internal static partial class Emitter
             {
                 CheckState(state);
                 int steps = {{Support}}.CheckSingle(InputSize, OutputSize, Window, inputs, targets, loss, on, warmUp);
-                int count = {{Support}}.LossCount(loss, on, steps, warmUp, OutputSize, batchSize: 1);
-                double sum = Sequence(gradients, state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, 1f / count{{(learned ? ", learned: false" : string.Empty)}});
-                return (float)(sum / count);
+                double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, steps, warmUp, OutputSize, batchSize: 1, targets);
+                double sum = Sequence(gradients, state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, {{Support}}.LossScale(divisor){{(learned ? ", learned: false" : string.Empty)}});
+                return (float)(sum / divisor);
             }
 
             public float Backward({{Span}} gradients, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, global::Fixed.SequenceLayout layout)
             {
                 int steps = {{Support}}.CheckBatched(InputSize, OutputSize, Window, inputs, targets, batchSize, loss, on, warmUp, layout);
                 int width = {{Support}}.TargetWidth(loss, OutputSize);
-                int count = {{Support}}.LossCount(loss, on, steps, warmUp, OutputSize, batchSize);
+                double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, steps, warmUp, OutputSize, batchSize, targets);
+                float scale = {{Support}}.LossScale(divisor);
                 {{Span}} state = stackalloc float[StateLength];
                 double sum = 0;
                 for (int b = 0; b < batchSize; b++)
                 {
                     {{(learned ? "InitialState(state);" : "state.Clear();")}}
                     (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, batchSize, steps, warmUp, InputSize, width, on, layout);
-                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, 1f / count{{(learned ? ", learned: true" : string.Empty)}});
+                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, scale{{(learned ? ", learned: true" : string.Empty)}});
                 }
 
-                return (float)(sum / count);
+                return (float)(sum / divisor);
             }
 
             public float Evaluate({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp)
             {
                 CheckState(state);
                 int steps = {{Support}}.CheckSingle(InputSize, OutputSize, Window, inputs, targets, loss, on, warmUp);
-                int count = {{Support}}.LossCount(loss, on, steps, warmUp, OutputSize, batchSize: 1);
-                double sum = EvaluateSequence(state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, 1f / count);
-                return (float)(sum / count);
+                double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, steps, warmUp, OutputSize, batchSize: 1, targets);
+                double sum = EvaluateSequence(state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, {{Support}}.LossScale(divisor));
+                return (float)(sum / divisor);
             }
 
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, global::Fixed.SequenceLayout layout)
             {
                 int steps = {{Support}}.CheckBatched(InputSize, OutputSize, Window, inputs, targets, batchSize, loss, on, warmUp, layout);
                 int width = {{Support}}.TargetWidth(loss, OutputSize);
-                int count = {{Support}}.LossCount(loss, on, steps, warmUp, OutputSize, batchSize);
+                double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, steps, warmUp, OutputSize, batchSize, targets);
+                float scale = {{Support}}.LossScale(divisor);
                 {{Span}} state = stackalloc float[StateLength];
                 double sum = 0;
                 for (int b = 0; b < batchSize; b++)
                 {
                     {{(learned ? "InitialState(state);" : "state.Clear();")}}
                     (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, batchSize, steps, warmUp, InputSize, width, on, layout);
-                    sum += EvaluateSequence(state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, 1f / count);
+                    sum += EvaluateSequence(state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, scale);
                 }
 
-                return (float)(sum / count);
+                return (float)(sum / divisor);
             }
 
             public float Backward({{Span}} gradients, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss, global::Fixed.LossOn on, global::Fixed.SequenceLayout layout)
             {
                 int steps = {{Support}}.CheckLengths(InputSize, OutputSize, Window, inputs, targets, lengths, loss, on, layout);
                 int width = {{Support}}.TargetWidth(loss, OutputSize);
-                int count = {{Support}}.LossCount(loss, on, lengths, OutputSize);
+                double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, lengths, OutputSize, targets, steps, layout);
+                float scale = {{Support}}.LossScale(divisor);
                 {{Span}} state = stackalloc float[StateLength];
                 double sum = 0;
                 for (int b = 0; b < lengths.Length; b++)
                 {
                     {{(learned ? "InitialState(state);" : "state.Clear();")}}
                     (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, lengths.Length, steps, 0, InputSize, width, on, layout);
-                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, 1f / count{{(learned ? ", learned: true" : string.Empty)}});
+                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, scale{{(learned ? ", learned: true" : string.Empty)}});
                 }
 
-                return (float)(sum / count);
+                return (float)(sum / divisor);
             }
 
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss, global::Fixed.LossOn on, global::Fixed.SequenceLayout layout)
             {
                 int steps = {{Support}}.CheckLengths(InputSize, OutputSize, Window, inputs, targets, lengths, loss, on, layout);
                 int width = {{Support}}.TargetWidth(loss, OutputSize);
-                int count = {{Support}}.LossCount(loss, on, lengths, OutputSize);
+                double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, lengths, OutputSize, targets, steps, layout);
+                float scale = {{Support}}.LossScale(divisor);
                 {{Span}} state = stackalloc float[StateLength];
                 double sum = 0;
                 for (int b = 0; b < lengths.Length; b++)
                 {
                     {{(learned ? "InitialState(state);" : "state.Clear();")}}
                     (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, lengths.Length, steps, 0, InputSize, width, on, layout);
-                    sum += EvaluateSequence(state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, 1f / count);
+                    sum += EvaluateSequence(state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, scale);
                 }
 
-                return (float)(sum / count);
+                return (float)(sum / divisor);
             }
 
             /// <summary>
@@ -977,7 +990,7 @@ internal static partial class Emitter
                     if (on == global::Fixed.LossOn.AllSteps || s == last)
                     {
                         int at = on == global::Fixed.LossOn.AllSteps ? targetStart + s * targetStride : targetStart;
-                        sum += {{Support}}.StepLoss(loss, output, targets.Slice(at, width), scale);
+                        sum += {{Support}}.StepLoss(loss, CrossEntropy, output, targets.Slice(at, width), scale);
                     }
                 }
 
@@ -1037,7 +1050,7 @@ internal static partial class Emitter
             w.Line(Span + " gradients1 = work.Gradients1;");
             w.Line(Span + " dy = gradients0.Slice(0, n * OutputSize);");
             w.Line("x.Slice(" + Int(top.OutputActivations) + ", n * OutputSize).CopyTo(dy);");
-            w.Line("double sum = " + Support + ".ApplyLoss(loss, on, dy, OutputSize, targets, targetStart, targetStride, scale);");
+            w.Line("double sum = " + Support + ".ApplyLoss(loss, CrossEntropy, on, dy, OutputSize, targets, targetStart, targetStride, scale);");
             w.Line();
             w.Line("// Backward, from the top layer down: each turns dLoss/dOutput into its gradients and dLoss/dInput.");
             for (int i = layers.Count - 1; i >= 0; i--)

@@ -28,7 +28,7 @@ internal static partial class Emitter
         "s_layout", "_parameters", "_gradients", "_tape", "_work", "Parameters", "ParameterValues", "Gradients", "Layout",
         "Step", "Forward", "WarmUp", "Backward", "Evaluate", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Tape", "Work",
         "Load", "Save", "State", "FixedShape", "EmbeddedWeights", "StateLayout", "s_stateLayout", "_network", "FixedNetwork",
-        "FixedModelFileArchitecture", "CrossEntropyOptions",
+        "FixedModelFileArchitecture", "CrossEntropyOptions", "_crossEntropy",
         "InitialState", "InitialStateOffset", "_values", "_store",
     ];
 

@@ -89,8 +89,22 @@ internal static class Parser
         }
 
         var spec = new NetworkSpec(NamespaceName(type.ContainingNamespace), ContainingTypes(type), type.Name, 0, 0, 0, Cell.Rnn, false, true, 0, window, null,
-            ModelFile: path);
+            ModelFile: path, DeclaresSampleRate: HasMemberNamed(type, "SampleRate"));
         return new ParsedModel(spec, EquatableArray<DiagnosticInfo>.Empty, LocationInfo.From(pathLocation));
+    }
+
+    /// <summary>Whether the class declares a member <paramref name="name"/>, or inherits one it can see.</summary>
+    private static bool HasMemberNamed(INamedTypeSymbol type, string name)
+    {
+        for (INamedTypeSymbol? t = type; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
+        {
+            if (t.GetMembers(name).Any(m => !m.IsImplicitlyDeclared && (SymbolEqualityComparer.Default.Equals(t, type) || m.DeclaredAccessibility != Accessibility.Private)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Whether the class has <c>[ModelFile]</c>: then that route parses it, and the layer attributes' routes leave it alone.</summary>

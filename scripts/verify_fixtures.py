@@ -22,6 +22,8 @@ files (names, order, shapes and metadata exactly; values to the tolerance given 
   Runtime.Tests/Fixtures/stack/*.safetensors              scripts/make_stack_fixtures.py (layer stacks)
   Runtime.Tests/Fixtures/sequence/*.safetensors           scripts/make_sequence_fixtures.py (proj_size, bidirectional)
   Runtime.Tests/Fixtures/h0/*.safetensors                 scripts/make_initial_state_fixtures.py (learned h0/c0)
+  Runtime.Tests/Fixtures/nam/*                            scripts/make_nam_fixtures.py (two_layer.nam rewritten identically;
+                                                          every *_y.csv recomputed in float64 from NAM's own cell formula)
 Run by .ci/run (stage verify-fixtures).
 """
 import math
@@ -298,6 +300,65 @@ def compare_file(label, path, tensors, metadata, atol, rtol=0.0):
         failed = True
 
 
+def check_nam():
+    """The .nam fixtures: the synthetic file as the script writes it, and each expected output from NAM's formula in float64.
+
+    NeuralAmpModelerCore's LSTMCell multiplies one matrix W [4H, I+H] by the concatenation [x; h] and adds one bias b, then
+    c = sigmoid(f) c + sigmoid(i) tanh(g), h = sigmoid(o) tanh(c); the head is w . h + b. The committed outputs came from
+    torch.nn.LSTM with W split into weight_ih / weight_hh: an independent route to the same numbers."""
+    global failed
+    import json
+    import make_nam_fixtures as nam
+
+    folder = os.path.join(FIX, "nam")
+    with open(os.path.join(folder, "two_layer.nam"), encoding="utf-8") as f:
+        same = f.read() == json.dumps(nam.two_layer_document())
+    print("  recomputed nam two_layer.nam: " + ("matches" if same else "differs from what make_nam_fixtures.py writes"))
+    failed = failed or not same
+    x = np.loadtxt(os.path.join(folder, "signal.csv"), dtype=np.float64)
+    problems = [] if np.array_equal(x.astype(np.float32), nam.signal()) else ["signal.csv differs from the script's signal"]
+    for name in ("lstm", "two_layer"):
+        with open(os.path.join(folder, name + ".nam"), encoding="utf-8") as f:
+            doc = json.load(f)
+        cfg = doc["config"]
+        i_size, hidden, layers_n = cfg["input_size"], cfg["hidden_size"], cfg["num_layers"]
+        w = np.asarray(doc["weights"], dtype=np.float32).astype(np.float64)
+        at, cells = 0, []
+        for k in range(layers_n):
+            width = (i_size if k == 0 else hidden) + hidden
+            m = w[at:at + 4 * hidden * width].reshape(4 * hidden, width)
+            at += 4 * hidden * width
+            b, h0, c0 = w[at:at + 4 * hidden], w[at + 4 * hidden:at + 5 * hidden], w[at + 5 * hidden:at + 6 * hidden]
+            at += 6 * hidden
+            cells.append([m, b, h0.copy(), c0.copy()])
+        head_w, head_b = w[at:at + hidden], w[at + hidden]
+        if at + hidden + 1 != len(w):
+            problems.append(f"{name}.nam: {len(w)} weights, the layout uses {at + hidden + 1}")
+            continue
+        sig = lambda v: 1 / (1 + np.exp(-v))
+        y = np.empty(len(x))
+        for t in range(len(x)):
+            inp = x[t:t + 1]
+            for cell in cells:
+                m, b, h, c = cell
+                z = m @ np.concatenate([inp, h]) + b
+                c = sig(z[hidden:2 * hidden]) * c + sig(z[:hidden]) * np.tanh(z[2 * hidden:3 * hidden])
+                h = sig(z[3 * hidden:]) * np.tanh(c)
+                cell[2], cell[3] = h, c
+                inp = h
+            y[t] = head_w @ inp + head_b
+        have = np.loadtxt(os.path.join(folder, name + "_y.csv"), dtype=np.float64)
+        err = float(np.abs(have - y).max()) if have.shape == y.shape else math.inf
+        worst.append((err, "nam/" + name))
+        if not err <= TOL:
+            problems.append(f"{name}_y.csv: max abs error {err:.3e} against NAM's formula in float64")
+        else:
+            print(f"  nam {name}_y.csv: within {err:.3e} of NAM's formula in float64 ({len(y)} steps)")
+    for p in problems:
+        print("  nam:", p)
+    failed = failed or bool(problems)
+
+
 def check_recomputed():
     """Reruns the scripts that made the remaining fixtures and compares their results with the committed files."""
     global failed
@@ -353,6 +414,8 @@ def check_recomputed():
         for name, weights, data, md in cases:
             compare_file(f"{label} {name} weights", os.path.join(FIX, folder, name + ".weights.safetensors"), weights, {}, atol=0.0)
             compare_file(f"{label} {name}", os.path.join(FIX, folder, name + ".data.safetensors"), data, md or {}, atol=1e-6)
+
+    check_nam()
 
     bad = make_nonfinite_fixture.check()
     for line in bad[:10]:

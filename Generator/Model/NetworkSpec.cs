@@ -28,8 +28,14 @@ internal sealed record NetworkSpec(
     string? ModelFile = null,
     int ProjSize = 0,
     bool Bidirectional = false,
-    bool LearnInitialState = false)
+    bool LearnInitialState = false,
+    int SampleRate = 0,
+    bool DeclaresSampleRate = false)
 {
+    // SampleRate: a [ModelFile] class's samples per second when its file gives them (a .nam file), emitted as a constant; 0
+    // for every other class. DeclaresSampleRate: the class (or a base) has a member of that name, which the constant would
+    // clash with: known to matter only once the file is read, so the Parser records it and the resolver reports it.
+
     /// <summary>
     /// Whether the network has a projection (<c>ProjSize</c>) or two directions: it then runs on the runtime's
     /// <c>SequenceEngine</c>, and its sizes are <see cref="SequenceArithmetic"/>'s.

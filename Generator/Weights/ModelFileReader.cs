@@ -47,7 +47,7 @@ internal static class ModelFileReader
         cancellationToken.ThrowIfCancellationRequested();
         LayerSpec[] layers = model.Layers.Select(l => new LayerSpec(
             (LayerKind)Enum.Parse(typeof(LayerKind), l.Kind.ToString()), l.Name, l.InputSize, l.OutputSize, l.Kind == ImportedLayerKind.Recurrent ? l.NumLayers : 0,
-            l.Cell, Relu: false, l.Bias, Window: 64, l.Argument)).ToArray();
+            l.Cell, Relu: false, l.Bias, Window: 64, l.Argument, LearnInitialState: l.LearnInitialState)).ToArray();
         byte[] bytes = MemoryMarshal.AsBytes(model.Parameters.AsSpan()).ToArray();
         if (!BitConverter.IsLittleEndian)
         {
@@ -57,6 +57,6 @@ internal static class ModelFileReader
             }
         }
 
-        return new ModelFileContent(matchPath, new EquatableArray<LayerSpec>(layers), new EquatableArray<byte>(bytes), null, false);
+        return new ModelFileContent(matchPath, new EquatableArray<LayerSpec>(layers), new EquatableArray<byte>(bytes), null, false, model.SampleRate);
     }
 }

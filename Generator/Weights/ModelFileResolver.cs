@@ -39,8 +39,17 @@ internal static class ModelFileResolver
             return Fail(spec, DiagnosticInfo.Create(file.Unsupported ? DiagnosticDescriptors.ModelFileUnsupported : DiagnosticDescriptors.ModelFileUnreadable, at, path, file.Error));
         }
 
+        if (file.SampleRate != 0 && spec.DeclaresSampleRate)
+        {
+            return Fail(spec, DiagnosticInfo.Create(DiagnosticDescriptors.ClashesWithGeneratedCode, at, spec.ClassName,
+                "has or inherits a member named 'SampleRate', the constant generated from the sample rate in '" + path + "'", "rename that member"));
+        }
+
         List<LayerSpec> layers = file.Layers.Select(l => l with { Window = spec.Window }).ToList();
-        NetworkSpec stack = StackParser.StackSpec(spec.Namespace, spec.ContainingTypes, spec.ClassName, layers, null) with { Window = spec.Window, ModelFile = path };
+        NetworkSpec stack = StackParser.StackSpec(spec.Namespace, spec.ContainingTypes, spec.ClassName, layers, null) with
+        {
+            Window = spec.Window, ModelFile = path, SampleRate = file.SampleRate,
+        };
         var diagnostics = new List<DiagnosticInfo>();
         StackParser.CheckSizes(stack, at.ToLocation(), diagnostics);
         return diagnostics.Count > 0

@@ -203,33 +203,16 @@ public sealed class CrossEntropyOptionsTests
     private static double ForwardLoss(CeGru model, CeGru.State[] warmed, float[] inputs, float[] targets, CrossEntropyOptions options, int warmUp)
     {
         var logits = new float[T * Classes];
-        double total = 0, divisor = 0, epsilon = options.LabelSmoothing;
+        double total = 0, divisor = 0;
         for (int b = 0; b < B; b++)
         {
             CeGru.State state = warmed[b];
             model.Forward(ref state, inputs.AsSpan((b * T + warmUp) * 3, (T - warmUp) * 3), logits.AsSpan(0, (T - warmUp) * Classes));
             for (int t = 0; t < T - warmUp; t++)
             {
-                int y = (int)targets[b * (T - warmUp) + t];
-                double max = double.NegativeInfinity, sum = 0;
-                for (int c = 0; c < Classes; c++)
-                {
-                    max = Math.Max(max, logits[t * Classes + c]);
-                }
-
-                for (int c = 0; c < Classes; c++)
-                {
-                    sum += Math.Exp(logits[t * Classes + c] - max);
-                }
-
-                double logSum = Math.Log(sum) + max, smooth = 0;
-                for (int c = 0; c < Classes; c++)
-                {
-                    smooth += options.Weight[c] * (logSum - logits[t * Classes + c]);
-                }
-
-                total += (1 - epsilon) * options.Weight[y] * (logSum - logits[t * Classes + y]) + epsilon / Classes * smooth;
-                divisor += options.Weight[y];
+                (double loss, double weight) = CrossEntropyReference.Term(logits.AsSpan(t * Classes, Classes), (int)targets[b * (T - warmUp) + t], options);
+                total += loss;
+                divisor += weight;
             }
         }
 
@@ -239,12 +222,12 @@ public sealed class CrossEntropyOptionsTests
 
 /// <summary>nn.RNN(3, 5) + nn.Linear(5, 4): 4 classes.</summary>
 [Recurrent(3, 5, OutputSize = 4, Window = 5)]
-public sealed partial class CeRnn;
+public sealed partial class CeRnn : ICrossEntropyModel;
 
 /// <summary>nn.GRU(3, 5) + nn.Linear(5, 4).</summary>
 [Recurrent(3, 5, Cell = Cell.Gru, OutputSize = 4, Window = 5)]
-public sealed partial class CeGru;
+public sealed partial class CeGru : ICrossEntropyModel;
 
 /// <summary>nn.LSTM(3, 5) + nn.Linear(5, 4).</summary>
 [Recurrent(3, 5, Cell = Cell.Lstm, OutputSize = 4, Window = 5)]
-public sealed partial class CeLstm;
+public sealed partial class CeLstm : ICrossEntropyModel;

@@ -116,6 +116,25 @@ public sealed class GoldenOutputTests
             """,
             "Demo.LearnedLstm.g.cs");
 
+    /// <summary>
+    /// A [ModelFile] class: NeuralAmpModelerCore's example .nam LSTM compiled in (weights and initial state), its
+    /// architecture string for Load, the SampleRate constant.
+    /// </summary>
+    [Fact]
+    public void NamModelFile_MatchesGoldenFile() =>
+        AssertMatchesGolden(
+            """
+            using Fixed;
+
+            namespace Demo;
+
+            /// <summary>An amp captured by Neural Amp Modeler.</summary>
+            [ModelFile("lstm.nam")]
+            public partial class AmpCapture;
+            """,
+            "Demo.AmpCapture.g.cs",
+            new TestAdditionalText("/p/models/lstm.nam", File.ReadAllText(Path.Combine(Fixture.Root, "nam", "lstm.nam"))));
+
     [Fact]
     public void SameDeclarations_GeneratedTwice_AreByteIdentical()
     {

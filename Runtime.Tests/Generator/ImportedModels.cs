@@ -21,3 +21,11 @@ public partial class TorchStateDictStack;
 /// <summary>The guitar-amp trainers' file (model_data + state_dict): LSTM(1, 6) then Linear(6, 1), skip 0.</summary>
 [ModelFile("statedict/amp.json")]
 public partial class GuitarAmpLstm;
+
+/// <summary>Neural Amp Modeler's example LSTM ("Darkglass Microtubes 900 v2", 1 layer, hidden 3, 48 kHz), from NeuralAmpModelerCore.</summary>
+[ModelFile("nam/lstm.nam")]
+public partial class NamExampleLstm;
+
+/// <summary>A synthetic .nam file: LSTM(1, 5, num_layers=2) with its initial states, Linear(5, 1), 44.1 kHz.</summary>
+[ModelFile("nam/two_layer.nam")]
+public partial class NamTwoLayerLstm;

@@ -117,4 +117,47 @@ public sealed class ModelFileDiagnosticTests
     public void WindowZero_ReportsFIXED004() =>
         DiagnosticAssert.Reports(RunInvalid("using Fixed;\n[ModelFile(\"amp.json\", Window = 0)] public partial class Amp;", new TestAdditionalText("/p/amp.json", RealFile("gru_1d.json"))),
             "FIXED004", "Window = 0", "Window is 0");
+
+    private static string NamFile() => File.ReadAllText(Path.Combine(Fixture.Root, "nam", "lstm.nam"));
+
+    private const string NamModel = "using Fixed;\n[ModelFile(\"amp.nam\")] public partial class Amp";
+
+    [Fact]
+    public void NamOfAnotherArchitecture_ReportsFIXED053NamingIt() =>
+        DiagnosticAssert.Reports(RunInvalid(NamModel + ";", new TestAdditionalText("/p/amp.nam", NamFile().Replace("\"LSTM\"", "\"WaveNet\"", System.StringComparison.Ordinal))),
+            "FIXED053", "\"amp.nam\"", "The model file 'amp.nam' cannot be imported", "the .nam file's architecture is 'WaveNet'", "Fixed reads \"LSTM\" only");
+
+    [Fact]
+    public void NamWithTooFewWeights_ReportsFIXED052WithTheCount() =>
+        DiagnosticAssert.Reports(RunInvalid(NamModel + ";", new TestAdditionalText("/p/amp.nam", NamFile().Replace("[-0.21677088737487793, ", "[", System.StringComparison.Ordinal))),
+            "FIXED052", "\"amp.nam\"", "\"weights\" has 69 values", "has 70");
+
+    [Fact]
+    public void NamClassDeclaringSampleRate_ReportsFIXED014() =>
+        DiagnosticAssert.Reports(RunInvalid(NamModel + " { public const int SampleRate = 44100; }", new TestAdditionalText("/p/amp.nam", NamFile())),
+            "FIXED014", "\"amp.nam\"", "'Amp' has or inherits a member named 'SampleRate'", "rename that member");
+
+    [Fact]
+    public void RtNeuralClassDeclaringSampleRate_Compiles()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Model.Replace("class Amp;", "class Amp { public const int SampleRate = 44100; }", System.StringComparison.Ordinal),
+            [new TestAdditionalText("/p/amp.json", RealFile("gru_1d.json"))]);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.True(run.CompilationErrors.IsEmpty, GeneratorHarness.Describe(run.CompilationErrors));
+    }
+
+    [Fact]
+    public void NamWithoutSampleRate_CompilesTheConstant48000_AsNamsFileSpecificationSays()
+    {
+        string text = NamFile().Replace(", \"sample_rate\": 48000}", "}", System.StringComparison.Ordinal).Replace("\"0.5.4\"", "\"0.5.0\"", System.StringComparison.Ordinal);
+        Assert.DoesNotContain("sample_rate", text, System.StringComparison.Ordinal);
+        string ninetySix = NamFile().Replace("\"sample_rate\": 48000", "\"sample_rate\": 96000", System.StringComparison.Ordinal);
+
+        string withoutRate = Assert.Single(GeneratorHarness.Run(NamModel + ";", [new TestAdditionalText("/p/amp.nam", text)]).GeneratedSources).SourceText.ToString();
+        string withRate = Assert.Single(GeneratorHarness.Run(NamModel + ";", [new TestAdditionalText("/p/amp.nam", ninetySix)]).GeneratedSources).SourceText.ToString();
+
+        Assert.Contains("public const int SampleRate = 48000;", withoutRate, System.StringComparison.Ordinal);
+        Assert.Contains("public const int SampleRate = 96000;", withRate, System.StringComparison.Ordinal);
+    }
 }

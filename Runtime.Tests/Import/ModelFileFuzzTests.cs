@@ -12,7 +12,8 @@ namespace Fixed.Tests.Import;
 /// Hostile model files: truncations of a real RTNeural file at every length, every position overwritten with bytes that
 /// change JSON's meaning, and seeded random edits. At run time each variant either loads exactly what the converter
 /// reads from it or throws <see cref="InvalidDataException"/> (never another exception) and leaves the weights as they
-/// were; at compile time a sample of them is a FIXED052/FIXED053 diagnostic or a model, never a generator exception.
+/// were; at compile time a sample of them is a FIXED052/FIXED053 diagnostic or a model, never a generator exception. The
+/// same for a PyTorch state_dict as JSON and for Neural Amp Modeler's example .nam file.
 /// </summary>
 public sealed class ModelFileFuzzTests
 {
@@ -21,6 +22,8 @@ public sealed class ModelFileFuzzTests
     private static readonly string Original = File.ReadAllText(Path.Combine(Fixture.Root, "rtneural", "gru_1d.json"));
 
     private static readonly string StateDict = File.ReadAllText(Path.Combine(Fixture.Root, "statedict", "amp.json"));
+
+    private static readonly string Nam = File.ReadAllText(Path.Combine(Fixture.Root, "nam", "lstm.nam"));
 
     private static readonly string[] Replacements = ["{", "}", "[", "]", "\"", ",", ":", "0", "-", ".", "e", "9", " ", "\\", "n", "\u0000", "NaN", "1e999", "null", "[]", "{}", "\"x\""];
 
@@ -80,6 +83,10 @@ public sealed class ModelFileFuzzTests
     public void Load_EveryStateDictVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
         CheckLoad(new GuitarAmpLstm(1), Variants(StateDict), minimumRejected: 3_000);
 
+    [Fact]
+    public void Load_EveryNamVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
+        CheckLoad(new NamExampleLstm(1), Variants(Nam), minimumRejected: 1_500);
+
     private static void CheckLoad<TModel>(TModel model, IEnumerable<(string Description, string Text)> variants, int minimumRejected)
         where TModel : IRecurrentModel<TModel>
     {
@@ -119,16 +126,23 @@ public sealed class ModelFileFuzzTests
     }
 
     [Fact]
-    public void Generator_SampleOfVariants_ReportsFIXED052OrFIXED053OrGenerates_NeverThrows()
+    public void Generator_SampleOfVariants_ReportsFIXED052OrFIXED053OrGenerates_NeverThrows() =>
+        CheckGenerator(Variants().Where((_, i) => i % 500 == 0), "amp.json");
+
+    [Fact]
+    public void Generator_SampleOfNamVariants_ReportsFIXED052OrFIXED053OrGenerates_NeverThrows() =>
+        CheckGenerator(Variants(Nam).Where((_, i) => i % 150 == 0), "amp.nam");
+
+    private static void CheckGenerator(IEnumerable<(string Description, string Text)> variants, string file)
     {
-        const string source = "using Fixed;\n[ModelFile(\"amp.json\")] public partial class Amp;";
+        string source = "using Fixed;\n[ModelFile(\"" + file + "\")] public partial class Amp;";
         var ids = new HashSet<string>();
         var failures = new List<string>();
         int generated = 0;
-        foreach ((string description, string text) in Variants().Where((_, i) => i % 500 == 0))
+        foreach ((string description, string text) in variants)
         {
             // The harness throws if the generator did.
-            GeneratorRun run = GeneratorHarness.Run(source, [new TestAdditionalText("/p/amp.json", text)]);
+            GeneratorRun run = GeneratorHarness.Run(source, [new TestAdditionalText("/p/" + file, text)]);
             if (run.GeneratorDiagnostics.IsEmpty)
             {
                 generated++;

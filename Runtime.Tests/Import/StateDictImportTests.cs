@@ -1,5 +1,4 @@
 using System;
-using System.Globalization;
 using System.IO;
 using System.Linq;
 using Fixed.Tests.Generator;
@@ -21,8 +20,7 @@ public sealed class StateDictImportTests
 
     private static string PathOf(string name) => Path.Combine(Fixture.Root, "statedict", name);
 
-    private static float[] Csv(string name) =>
-        File.ReadAllLines(PathOf(name)).Where(l => l.Length > 0).Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
+    private static float[] Csv(string name) => ReferenceOutputs.Csv(PathOf(name));
 
     private static float[] Run<TModel>(TModel model, float[] inputs)
         where TModel : IRecurrentModel<TModel>
@@ -33,15 +31,7 @@ public sealed class StateDictImportTests
         return outputs;
     }
 
-    private static void AssertMatchesPyTorch(float[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int t = 0; t < expected.Length; t++)
-        {
-            double error = Math.Abs((double)expected[t] - actual[t]);
-            Assert.True(error <= Tolerance, $"step {t}: PyTorch {expected[t]:R}, Fixed {actual[t]:R}, error {error:E2} over {Tolerance:E0}");
-        }
-    }
+    private static void AssertMatchesPyTorch(float[] expected, float[] actual) => ReferenceOutputs.AssertWithin(expected, actual, Tolerance, "PyTorch");
 
     [Fact]
     public void PlainStateDict_ReproducesPyTorchOutputs()

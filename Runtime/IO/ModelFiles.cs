@@ -129,6 +129,12 @@ public static class ModelFiles
         {
             string inFile = i < file.Length ? file[i] : "nothing";
             string inModel = i < model.Length ? model[i] : "nothing";
+            if (inFile != inModel && (IsSampleRate(inFile) || IsSampleRate(inModel)))
+            {
+                return "the " + format + " file holds a model for another sample rate than this class: the file has " + inFile + ", where the class has " + inModel +
+                    " (the file: " + found + "; the class: " + expected + ")";
+            }
+
             if (inFile != inModel)
             {
                 return "the " + format + " file holds another architecture than this class: its layer " + (i + 1) + " is " + inFile +
@@ -138,6 +144,8 @@ public static class ModelFiles
 
         return "the " + format + " file holds another architecture than this class";
     }
+
+    private static bool IsSampleRate(string entry) => entry.StartsWith(ImportedModel.SampleRatePrefix, StringComparison.Ordinal);
 
     private static byte[] ReadAll(Stream stream, string? path)
     {

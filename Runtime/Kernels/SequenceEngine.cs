@@ -229,15 +229,15 @@ public static class SequenceEngine<TShape>
     /// </summary>
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Loss loss, LossOn on, int warmUp,
-        Span<float> tape, Span<float> work)
+        Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy)
     {
         CheckState(state);
         int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
         CheckWarmUp(warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1);
-        double sum = Sequence(parameters, gradients, state, inputs, 0, I, steps, warmUp, targets, 0, width, loss, on, 1f / count, tape, work);
-        return (float)(sum / count);
+        double divisor = TrainingSupport.LossDivisor(loss, crossEntropy, on, steps, warmUp, O, batchSize: 1, targets);
+        double sum = Sequence(parameters, gradients, state, inputs, 0, I, steps, warmUp, targets, 0, width, loss, crossEntropy, on, LossFunctions.Scale(divisor), tape, work);
+        return (float)(sum / divisor);
     }
 
     /// <summary>
@@ -246,13 +246,13 @@ public static class SequenceEngine<TShape>
     /// </summary>
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
-        SequenceLayout layout, Span<float> tape, Span<float> work)
+        SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy)
     {
         int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
         CheckWarmUp(warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize);
-        float scale = 1f / count;
+        double divisor = TrainingSupport.LossDivisor(loss, crossEntropy, on, steps, warmUp, O, batchSize, targets);
+        float scale = LossFunctions.Scale(divisor);
         double sum = 0;
         Span<float> state = stackalloc float[StateLength];
         for (int b = 0; b < batchSize; b++)
@@ -260,10 +260,10 @@ public static class SequenceEngine<TShape>
             state.Clear();
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, batchSize, steps, warmUp, I, width, on, layout);
             sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, steps, warmUp, targets, targetStart, targetStride,
-                loss, on, scale, tape, work);
+                loss, crossEntropy, on, scale, tape, work);
         }
 
-        return (float)(sum / count);
+        return (float)(sum / divisor);
     }
 
     /// <summary>
@@ -271,36 +271,36 @@ public static class SequenceEngine<TShape>
     /// at the sequence end. Allocates nothing (a bidirectional network's layer buffers come from the shared array pool).
     /// </summary>
     public static float Evaluate(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
-        Loss loss, LossOn on, int warmUp)
+        Loss loss, LossOn on, int warmUp, CrossEntropyOptions? crossEntropy)
     {
         CheckState(state);
         int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
         CheckWarmUp(warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1);
-        double sum = EvaluateSequence(parameters, state, inputs, 0, I, steps, warmUp, targets, 0, width, loss, on, 1f / count);
-        return (float)(sum / count);
+        double divisor = TrainingSupport.LossDivisor(loss, crossEntropy, on, steps, warmUp, O, batchSize: 1, targets);
+        double sum = EvaluateSequence(parameters, state, inputs, 0, I, steps, warmUp, targets, 0, width, loss, crossEntropy, on, LossFunctions.Scale(divisor));
+        return (float)(sum / divisor);
     }
 
     /// <summary>The loss the batched Backward would return: <paramref name="batchSize"/> sequences, each from the zero state.</summary>
     public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize,
-        Loss loss, LossOn on, int warmUp, SequenceLayout layout)
+        Loss loss, LossOn on, int warmUp, SequenceLayout layout, CrossEntropyOptions? crossEntropy)
     {
         int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
         CheckWarmUp(warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize);
-        float scale = 1f / count;
+        double divisor = TrainingSupport.LossDivisor(loss, crossEntropy, on, steps, warmUp, O, batchSize, targets);
+        float scale = LossFunctions.Scale(divisor);
         double sum = 0;
         Span<float> state = stackalloc float[StateLength];
         for (int b = 0; b < batchSize; b++)
         {
             state.Clear();
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, batchSize, steps, warmUp, I, width, on, layout);
-            sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, steps, warmUp, targets, targetStart, targetStride, loss, on, scale);
+            sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, steps, warmUp, targets, targetStart, targetStride, loss, crossEntropy, on, scale);
         }
 
-        return (float)(sum / count);
+        return (float)(sum / divisor);
     }
 
     /// <summary>
@@ -311,12 +311,12 @@ public static class SequenceEngine<TShape>
     /// is never read. Adds the gradients and returns the loss.
     /// </summary>
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
-        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, Span<float> tape, Span<float> work)
+        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy)
     {
         int steps = TrainingSupport.CheckLengths(I, O, TShape.Window, inputs, targets, lengths, loss, on, layout);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, lengths, O);
-        float scale = 1f / count;
+        double divisor = TrainingSupport.LossDivisor(loss, crossEntropy, on, lengths, O, targets, steps, layout);
+        float scale = LossFunctions.Scale(divisor);
         Span<float> state = stackalloc float[StateLength];
         double sum = 0;
         for (int b = 0; b < lengths.Length; b++)
@@ -324,30 +324,30 @@ public static class SequenceEngine<TShape>
             state.Clear();
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, lengths.Length, steps, 0, I, width, on, layout);
             sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, lengths[b], 0, targets, targetStart, targetStride,
-                loss, on, scale, tape, work);
+                loss, crossEntropy, on, scale, tape, work);
         }
 
-        return (float)(sum / count);
+        return (float)(sum / divisor);
     }
 
     /// <summary>The loss the Backward over sequences of different lengths would return, from a forward pass only.</summary>
     public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
-        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout)
+        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, CrossEntropyOptions? crossEntropy)
     {
         int steps = TrainingSupport.CheckLengths(I, O, TShape.Window, inputs, targets, lengths, loss, on, layout);
         int width = LossFunctions.TargetWidth(loss, O);
-        int count = TrainingSupport.LossCount(loss, on, lengths, O);
-        float scale = 1f / count;
+        double divisor = TrainingSupport.LossDivisor(loss, crossEntropy, on, lengths, O, targets, steps, layout);
+        float scale = LossFunctions.Scale(divisor);
         Span<float> state = stackalloc float[StateLength];
         double sum = 0;
         for (int b = 0; b < lengths.Length; b++)
         {
             state.Clear();
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, lengths.Length, steps, 0, I, width, on, layout);
-            sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, lengths[b], 0, targets, targetStart, targetStride, loss, on, scale);
+            sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, lengths[b], 0, targets, targetStart, targetStride, loss, crossEntropy, on, scale);
         }
 
-        return (float)(sum / count);
+        return (float)(sum / divisor);
     }
 
     /// <summary>
@@ -355,7 +355,7 @@ public static class SequenceEngine<TShape>
     /// order per direction, so the same bits), without recording.
     /// </summary>
     private static double EvaluateSequence(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, int inputStart, int inputStride,
-        int steps, int warmUp, ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, LossOn on, float scale)
+        int steps, int warmUp, ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, float scale)
     {
         Span<float> scratch = stackalloc float[ScratchLength];
         Span<float> output = stackalloc float[O];
@@ -372,7 +372,7 @@ public static class SequenceEngine<TShape>
                 if (s >= 0 && (on == LossOn.AllSteps || s == n - 1))
                 {
                     Head(parameters, top, output);
-                    sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + (on == LossOn.AllSteps ? s * targetStride : 0), width), scale);
+                    sum += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart + (on == LossOn.AllSteps ? s * targetStride : 0), width), scale);
                 }
             }
 
@@ -403,7 +403,7 @@ public static class SequenceEngine<TShape>
                 if (on == LossOn.AllSteps || s == n - 1)
                 {
                     Head(parameters, input.Slice(s * Width, Width), output);
-                    sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + (on == LossOn.AllSteps ? s * targetStride : 0), width), scale);
+                    sum += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart + (on == LossOn.AllSteps ? s * targetStride : 0), width), scale);
                 }
             }
 
@@ -622,7 +622,7 @@ public static class SequenceEngine<TShape>
     /// </summary>
     private static double Sequence(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, int inputStart, int inputStride, int steps, int warmUp,
-        ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, LossOn on, float scale, Span<float> tape, Span<float> work)
+        ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, float scale, Span<float> tape, Span<float> work)
     {
         Span<float> scratch = stackalloc float[ScratchLength];
         for (int t = 0; t < warmUp; t++)
@@ -655,11 +655,11 @@ public static class SequenceEngine<TShape>
             Head(parameters, tape.Slice((s * stride) + LayerOutputOffset(L - 1), Width), output);
             if (on == LossOn.AllSteps)
             {
-                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + (s * targetStride), width), scale);
+                sum += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart + (s * targetStride), width), scale);
             }
             else if (s == n - 1)
             {
-                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart, width), scale);
+                sum += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart, width), scale);
             }
             else
             {

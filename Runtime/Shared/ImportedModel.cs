@@ -33,9 +33,11 @@ internal enum ImportedLayerKind
 /// </summary>
 internal sealed class ImportedLayer
 {
-    public ImportedLayer(ImportedLayerKind kind, string? name, int inputSize, int outputSize, Cell cell, bool bias, float argument, int numLayers = 1)
+    public ImportedLayer(ImportedLayerKind kind, string? name, int inputSize, int outputSize, Cell cell, bool bias, float argument, int numLayers = 1,
+        bool learnInitialState = false)
     {
         NumLayers = numLayers;
+        LearnInitialState = learnInitialState;
         Kind = kind;
         Name = name;
         InputSize = inputSize;
@@ -61,10 +63,16 @@ internal sealed class ImportedLayer
 
     public bool Bias { get; }
 
+    /// <summary>
+    /// Whether the recurrent layer starts from an initial state the file holds (<c>LearnInitialState = true</c>): its h0
+    /// (and c0) follow every layer's weights in <see cref="ImportedModel.Parameters"/>, as a hand-written stack's do.
+    /// </summary>
+    public bool LearnInitialState { get; }
+
     /// <summary>Elu's alpha, LeakyRelu's negative slope; 0 otherwise.</summary>
     public float Argument { get; }
 
-    /// <summary>Floats of this layer's weights and biases, in state_dict layout.</summary>
+    /// <summary>Floats of this layer's weights and biases, in state_dict layout (its learned initial state not included).</summary>
     public long ParameterCount => Kind switch
     {
         ImportedLayerKind.Linear => ((long)OutputSize * InputSize) + (Bias ? OutputSize : 0),
@@ -76,10 +84,12 @@ internal sealed class ImportedLayer
     /// The layer as one line of text, e.g. <c>gru0: GRU(1, 8)</c> or <c>Elu(1)</c>: the generated class keeps its file's
     /// lines, and <c>Load</c> compares them with the file it reads, so a file of another architecture is refused by name.
     /// </summary>
-    public static string Describe(ImportedLayerKind kind, string? name, int inputSize, int outputSize, Cell cell, bool bias, float argument, int numLayers)
+    public static string Describe(ImportedLayerKind kind, string? name, int inputSize, int outputSize, Cell cell, bool bias, float argument, int numLayers,
+        bool learnInitialState)
     {
         string sizes = "(" + inputSize.ToString(CultureInfo.InvariantCulture) + ", " + outputSize.ToString(CultureInfo.InvariantCulture) +
-            (numLayers > 1 ? ", num_layers=" + numLayers.ToString(CultureInfo.InvariantCulture) : string.Empty) + (bias ? string.Empty : ", no bias") + ")";
+            (numLayers > 1 ? ", num_layers=" + numLayers.ToString(CultureInfo.InvariantCulture) : string.Empty) + (bias ? string.Empty : ", no bias") +
+            (learnInitialState ? ", learned initial state" : string.Empty) + ")";
         return kind switch
         {
             ImportedLayerKind.Recurrent => name + ": " + cell.ToString().ToUpperInvariant() + sizes,
@@ -89,7 +99,7 @@ internal sealed class ImportedLayer
         };
     }
 
-    public string Describe() => Describe(Kind, Name, InputSize, OutputSize, Cell, Bias, Argument, NumLayers);
+    public string Describe() => Describe(Kind, Name, InputSize, OutputSize, Cell, Bias, Argument, NumLayers, LearnInitialState);
 }
 
 /// <summary>
@@ -100,11 +110,12 @@ internal sealed class ImportedLayer
 /// </summary>
 internal sealed class ImportedModel
 {
-    public ImportedModel(string format, List<ImportedLayer> layers, float[] parameters)
+    public ImportedModel(string format, List<ImportedLayer> layers, float[] parameters, int sampleRate = 0)
     {
         Format = format;
         Layers = layers;
         Parameters = parameters;
+        SampleRate = sampleRate;
     }
 
     /// <summary>The file's format, for messages: "RTNeural JSON".</summary>
@@ -114,17 +125,43 @@ internal sealed class ImportedModel
 
     public float[] Parameters { get; }
 
-    /// <summary>The architecture, one <see cref="ImportedLayer.Describe()"/> line per layer, joined by "; ".</summary>
+    /// <summary>The samples per second the model was trained at, when the format says (a .nam file); 0 otherwise.</summary>
+    public int SampleRate { get; }
+
+    /// <summary>The architecture, one <see cref="ImportedLayer.Describe()"/> line per layer, then the sample rate if the format gives one.</summary>
     public string Describe()
     {
-        var builder = new StringBuilder();
+        var layers = new List<string>();
         foreach (ImportedLayer layer in Layers)
         {
-            builder.Append(builder.Length == 0 ? string.Empty : "; ").Append(layer.Describe());
+            layers.Add(layer.Describe());
+        }
+
+        return Describe(layers, SampleRate);
+    }
+
+    /// <summary>Entries joined by "; ": each layer's line, then <see cref="SampleRateEntry"/> when <paramref name="sampleRate"/> is not 0.</summary>
+    public static string Describe(IEnumerable<string> layers, int sampleRate)
+    {
+        var builder = new StringBuilder();
+        foreach (string layer in layers)
+        {
+            builder.Append(builder.Length == 0 ? string.Empty : "; ").Append(layer);
+        }
+
+        if (sampleRate != 0)
+        {
+            builder.Append("; ").Append(SampleRateEntry(sampleRate));
         }
 
         return builder.ToString();
     }
+
+    /// <summary>How <see cref="SampleRateEntry"/> starts: no layer's line does.</summary>
+    public const string SampleRatePrefix = "sample rate ";
+
+    /// <summary>The sample rate as an entry of <see cref="Describe()"/>: <c>sample rate 48000 Hz</c>.</summary>
+    public static string SampleRateEntry(int sampleRate) => SampleRatePrefix + sampleRate.ToString(CultureInfo.InvariantCulture) + " Hz";
 }
 
 /// <summary>
@@ -159,6 +196,11 @@ internal static class ModelFileFormats
             throw new InvalidDataException("the file is " + root.Describe() + ", but a model file is a JSON object");
         }
 
+        if (NamFormat.LooksLikeOne(root))
+        {
+            return NamFormat.Read(root);
+        }
+
         if (root.Get("layers") is not null || root.Get("in_shape") is not null)
         {
             return RtNeuralFormat.Read(root);
@@ -170,7 +212,8 @@ internal static class ModelFileFormats
         }
 
         throw new InvalidDataException("the file is not a model file Fixed can read: RTNeural's JSON has the members \"in_shape\" and \"layers\"; " +
-            "a PyTorch state_dict has tensor names such as \"rnn.weight_ih_l0\" or \"linear.weight\" (or is under \"state_dict\")");
+            "a PyTorch state_dict has tensor names such as \"rnn.weight_ih_l0\" or \"linear.weight\" (or is under \"state_dict\"); " +
+            "a Neural Amp Modeler .nam file has the members \"architecture\", \"config\" and \"weights\"");
     }
 
     /// <summary>A float from a JSON number that a float32 holds (finite).</summary>

@@ -164,7 +164,7 @@ public static class TrainingSupport
     /// What the loss over sequences of different lengths divides by: <see cref="LossCount(Loss, LossOn, ReadOnlySpan{int}, int)"/>,
     /// or for weighted cross-entropy the sum of the valid targets' class weights (padding is never read).
     /// </summary>
-    internal static double LossDivisor(Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, ReadOnlySpan<int> lengths, int outputSize,
+    public static double LossDivisor(Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, ReadOnlySpan<int> lengths, int outputSize,
         ReadOnlySpan<float> targets, int steps, SequenceLayout layout)
     {
         int count = LossCount(loss, on, lengths, outputSize);
@@ -186,6 +186,17 @@ public static class TrainingSupport
 
         return CrossEntropyOptions.CheckDivisor(sum);
     }
+
+    /// <summary>
+    /// What the loss over a batch of equal-length sequences (or one sequence) divides by: <see cref="LossCount(Loss, LossOn, int, int, int, int)"/>,
+    /// or for weighted cross-entropy the sum of the class weights of <paramref name="targets"/> (every one of them is used).
+    /// </summary>
+    public static double LossDivisor(Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, int steps, int warmUp, int outputSize, int batchSize,
+        ReadOnlySpan<float> targets) =>
+        LossFunctions.Divisor(loss, crossEntropy, LossCount(loss, on, steps, warmUp, outputSize, batchSize), targets);
+
+    /// <summary>The gradients' scale for a mean that divides by <paramref name="divisor"/>: exactly <c>1f / count</c> for a count.</summary>
+    public static float LossScale(double divisor) => LossFunctions.Scale(divisor);
 
     /// <summary>The generated <c>CrossEntropyOptions</c> setter's check: one weight per class, or none.</summary>
     public static CrossEntropyOptions? CheckCrossEntropy(CrossEntropyOptions? options, int classes) => CrossEntropyOptions.Check(options, classes);
@@ -230,9 +241,10 @@ public static class TrainingSupport
     /// <summary>
     /// The loss over a recorded sequence's outputs (<c>[n, OutputSize]</c>): returns the unreduced sum and overwrites the
     /// outputs with dLoss/dOutput already scaled by <paramref name="scale"/> (the mean's 1/N); with
-    /// <see cref="LossOn.LastStep"/> every step but the last gets a zero gradient.
+    /// <see cref="LossOn.LastStep"/> every step but the last gets a zero gradient. <paramref name="crossEntropy"/>: the model's
+    /// <see cref="CrossEntropyOptions"/> (null: plain cross-entropy).
     /// </summary>
-    public static double ApplyLoss(Loss loss, LossOn on, Span<float> outputs, int outputSize, ReadOnlySpan<float> targets, int targetStart,
+    public static double ApplyLoss(Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, Span<float> outputs, int outputSize, ReadOnlySpan<float> targets, int targetStart,
         int targetStride, float scale)
     {
         int steps = outputs.Length / outputSize;
@@ -243,11 +255,11 @@ public static class TrainingSupport
             Span<float> output = outputs.Slice(s * outputSize, outputSize);
             if (on == LossOn.AllSteps)
             {
-                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart + s * targetStride, width), scale);
+                sum += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart + s * targetStride, width), scale);
             }
             else if (s == steps - 1)
             {
-                sum += LossFunctions.Apply(loss, output, targets.Slice(targetStart, width), scale);
+                sum += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart, width), scale);
             }
             else
             {
@@ -262,8 +274,8 @@ public static class TrainingSupport
     /// The loss of one step's outputs against its targets: returns the unreduced sum and overwrites
     /// <paramref name="output"/> with dLoss/dOutput scaled by <paramref name="scale"/>, as <see cref="ApplyLoss"/> does per step.
     /// </summary>
-    public static double StepLoss(Loss loss, Span<float> output, ReadOnlySpan<float> target, float scale) =>
-        LossFunctions.Apply(loss, output, target, scale);
+    public static double StepLoss(Loss loss, CrossEntropyOptions? crossEntropy, Span<float> output, ReadOnlySpan<float> target, float scale) =>
+        LossFunctions.Apply(loss, crossEntropy, output, target, scale);
 
     /// <summary>The shape the targets must have, for the error message.</summary>
     internal static string TargetShape(Loss loss, LossOn on, int outputSize, int lossSteps, int batch, SequenceLayout layout)

@@ -3,8 +3,9 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 
-// An amp model over a guitar recording, as a plugin would run it: the model comes from a file another tool exported
-// (AmpModel.cs: [ModelFile] reads it at compile time, weights included), the audio goes through in buffers of 256 frames
+// An amp model over a guitar recording, as a plugin would run it: the model is a Neural Amp Modeler capture (AmpModel.cs:
+// [ModelFile] reads the .nam file at compile time, weights, initial state and sample rate included), each stream starts
+// from the state the file holds, the audio goes through in buffers of 256 frames
 // like an audio callback's, and each channel of the file is one stream of one multi-stream Forward call (dual mono:
 // two channels, one model, two States). Prints the real-time factor (processing time ÷ audio duration) and each
 // buffer's latency, writes the processed WAV and a plot of input against output.
@@ -45,8 +46,10 @@ if (input.SampleRate != AmpModel.SampleRate)
 }
 
 var model = new AmpModel();   // the file's weights, compiled in
+AmpModel.State start = model.InitialState();   // the file's h and c: where a NAM model is meant to start
 int channels = input.Channels;
 var states = new AmpModel.State[channels];
+Array.Fill(states, start);
 float[] samples = input.Samples;
 var output = new float[samples.Length];
 if (gain != 1f)
@@ -55,17 +58,17 @@ if (gain != 1f)
 }
 
 // Interleaved samples are already [T, N, InputSize] with N = channels and InputSize = 1: each buffer is one call.
-// The file goes through twice, each time from the zero state: the first pass is where the JIT compiles and optimises the
+// The file goes through twice, each time from the initial state: the first pass is where the JIT compiles and optimises the
 // code (a plugin does that while it loads); the second is what playback costs, and its output is the one written.
 int buffers = (input.Frames + BufferFrames - 1) / BufferFrames;
 var latency = new double[buffers];
 double firstPass = Process();
-Array.Clear(states);
+Array.Fill(states, start);
 long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
 double seconds = Process();
 long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
 
-// Check: the first channel alone, through the single-stream Forward from the zero state, must give the same samples.
+// Check: the first channel alone, through the single-stream Forward from the initial state, must give the same samples.
 var mono = new float[input.Frames];
 var alone = new float[input.Frames];
 for (int n = 0; n < mono.Length; n++)
@@ -73,7 +76,7 @@ for (int n = 0; n < mono.Length; n++)
     mono[n] = samples[n * channels];
 }
 
-var single = default(AmpModel.State);
+AmpModel.State single = start;
 model.Forward(ref single, mono, alone);
 float worst = 0;
 for (int n = 0; n < alone.Length; n++)

@@ -19,7 +19,7 @@ sensorgateway() {
 }
 run_stage example-sensorgateway sensorgateway
 
-# The amp-model example (README "Importing models"): an RTNeural JSON model compiled in by [ModelFile], 2 s of synthesised
+# The amp-model example (README "Importing models"): a Neural Amp Modeler .nam capture compiled in by [ModelFile], 2 s of synthesised
 # stereo guitar through it as two streams (a few seconds). It exits non-zero if processing allocated or if channel 1
 # through the multi-stream Forward differs from the single-stream Forward by more than 1e-5.
 ampsim() {
