@@ -416,12 +416,40 @@ def check_recomputed():
             compare_file(f"{label} {name}", os.path.join(FIX, folder, name + ".data.safetensors"), data, md or {}, atol=1e-6)
 
     check_nam()
+    check_onnx()
 
     bad = make_nonfinite_fixture.check()
     for line in bad[:10]:
         print("  nonfinite.json:", line)
     print("  recomputed nonfinite.json: " + (f"{len(bad)} differences" if bad else "matches"))
     failed = failed or bool(bad)
+
+
+def check_onnx():
+    """Re-exports the ONNX fixtures into a temporary folder: the .onnx files must be byte-identical, the outputs equal to 1e-6."""
+    global failed
+    import tempfile
+    import make_onnx_fixtures
+
+    committed = os.path.join(FIX, "onnx")
+    with tempfile.TemporaryDirectory() as out:
+        make_onnx_fixtures.OUT = out
+        make_onnx_fixtures.main()
+        problems = []
+        for folder, _, files in os.walk(committed):
+            for name in sorted(files):
+                have = os.path.join(folder, name)
+                want = os.path.join(out, os.path.relpath(have, committed))
+                if not os.path.exists(want):
+                    problems.append(name + ": not written by the script")
+                elif name.endswith(".csv"):
+                    a, b = np.loadtxt(have, ndmin=2), np.loadtxt(want, ndmin=2)
+                    if a.shape != b.shape or np.abs(a - b).max() > 1e-6:
+                        problems.append(name + ": differs")
+                elif open(have, "rb").read() != open(want, "rb").read():
+                    problems.append(name + ": differs")
+    print("  recomputed onnx: " + ("; ".join(problems) if problems else "matches"))
+    failed = failed or bool(problems)
 
 
 def main():

@@ -12,7 +12,8 @@ namespace Fixed.Generator.Weights;
 
 /// <summary>
 /// Reads the AdditionalFiles items that <c>[ModelFile]</c> names, with the runtime's own converter
-/// (<c>Runtime/Shared/ModelFileFormats</c>): what compiles is exactly what <c>Load</c> accepts at run time.
+/// (<c>Runtime/Shared/ModelFileFormats</c>): what compiles is exactly what <c>Load</c> accepts at run time. A JSON file
+/// comes as its text; a binary one (ONNX) as the base64 copy described in <see cref="EncodedAdditionalFile"/>.
 /// </summary>
 internal static class ModelFileReader
 {
@@ -20,15 +21,31 @@ internal static class ModelFileReader
     public static ModelFileContent Read(AdditionalText text, string matchPath, CancellationToken cancellationToken)
     {
         SourceText? source = text.GetText(cancellationToken);
-        if (source is null)
+
+        // An ONNX file that happens to be valid UTF-8 reaches here as text (its first byte, 0x08, as a character).
+        if (source is null || (source.Length > 0 && source[0] == '\b'))
         {
-            return ModelFileContent.Invalid(matchPath, "the compiler could not read it as text (a binary file?): a model file is JSON text");
+            return ModelFileContent.Invalid(matchPath,
+                "the compiler could not read it as text (a binary file?), and a binary model file reaches a source generator only as the base64 copy " +
+                "that the Fixed package's build/Fixed.targets makes of each *.onnx AdditionalFiles item: when you reference the generator without the " +
+                "package, import that file into the project");
+        }
+
+        string content = source.ToString();
+        byte[]? file = null;
+        if (EncodedAdditionalFile.IsEncoded(content, out _))
+        {
+            file = EncodedAdditionalFile.Decode(content);
+            if (file is null)
+            {
+                return ModelFileContent.Invalid(matchPath, "its base64 text is malformed: delete the encoded copy under obj/ and rebuild");
+            }
         }
 
         ImportedModel model;
         try
         {
-            model = ModelFileFormats.Import(source.ToString());
+            model = file is null ? ModelFileFormats.Import(content) : ModelFileFormats.Import(file);
         }
         catch (UnsupportedModelException e)
         {

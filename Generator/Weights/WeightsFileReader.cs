@@ -12,18 +12,13 @@ namespace Fixed.Generator.Weights;
 /// Finds and reads the AdditionalFiles items that <c>Weights</c> names.
 /// </summary>
 /// <remarks>
-/// An analyzer sees an AdditionalFiles item only as text (<see cref="AdditionalText.GetText"/>), and the compiler
-/// refuses to decode a binary file: <c>GetText</c> returns null and the build fails with CS2015 ("is a binary file
-/// instead of a text file"); every safetensors file has the NUL bytes that make it "binary". Reading the file from
-/// disk instead is barred for analyzers (RS1035), would go stale in the IDE and fail where there is no disk. So the
-/// bytes travel as text: the package's <c>build/Fixed.targets</c> replaces each <c>*.safetensors</c> AdditionalFiles
-/// item, before the compiler runs, with a copy under <c>obj/</c> that holds <see cref="Marker"/> on its first line and
-/// the file's base64 after it, and records the original path in the item metadata <see cref="SourceMetadata"/>.
+/// A safetensors file reaches the generator as the base64 copy that <c>build/Fixed.targets</c> makes of it (see
+/// <see cref="EncodedAdditionalFile"/>); the item metadata <see cref="SourceMetadata"/> holds the original's path.
 /// </remarks>
 internal static class WeightsFileReader
 {
     /// <summary>The first line of an encoded weights file; the rest is the safetensors file in base64.</summary>
-    public const string Marker = "fixed-safetensors-base64";
+    public static readonly string Marker = EncodedAdditionalFile.Marker("safetensors");
 
     /// <summary>The AdditionalFiles metadata, written by Fixed.targets, holding the path of the encoded file's original.</summary>
     public const string SourceMetadata = "build_metadata.AdditionalFiles.FixedWeightsSource";
@@ -68,21 +63,15 @@ internal static class WeightsFileReader
         }
 
         string content = source.ToString();
-        int firstLineEnd = content.IndexOf('\n');
-        string firstLine = (firstLineEnd < 0 ? content : content.Substring(0, firstLineEnd)).TrimEnd('\r');
-        if (!firstLine.StartsWith(Marker, StringComparison.Ordinal))
+        if (!EncodedAdditionalFile.IsEncoded(content, out string extension) || extension != "safetensors")
         {
             return WeightsFile.Invalid(matchPath,
                 "it is a text file but not a base64-encoded safetensors file (whose first line is '" + Marker + "'): list the " +
                 ".safetensors file itself in AdditionalFiles, and Fixed.targets (imported by the Fixed package) encodes it");
         }
 
-        byte[] bytes;
-        try
-        {
-            bytes = Convert.FromBase64String(firstLineEnd < 0 ? string.Empty : content.Substring(firstLineEnd + 1));
-        }
-        catch (FormatException)
+        byte[]? bytes = EncodedAdditionalFile.Decode(content);
+        if (bytes is null)
         {
             return WeightsFile.Invalid(matchPath, "its base64 text is malformed: delete the encoded copy under obj/ and rebuild");
         }

@@ -29,3 +29,19 @@ public partial class NamExampleLstm;
 /// <summary>A synthetic .nam file: LSTM(1, 5, num_layers=2) with its initial states, Linear(5, 1), 44.1 kHz.</summary>
 [ModelFile("nam/two_layer.nam")]
 public partial class NamTwoLayerLstm;
+
+/// <summary>ONNX from torch.onnx.export (scripts/make_onnx_fixtures.py): GRU(1, 8) then Linear(8, 1), time-first.</summary>
+[ModelFile("onnx/gru.onnx")]
+public partial class OnnxGru;
+
+/// <summary>ONNX: LSTM(3, 6, num_layers=2, batch_first=True), Linear(6, 4), Softmax (two LSTM nodes, Transposes around them).</summary>
+[ModelFile("onnx/lstm.onnx")]
+public partial class OnnxLstm;
+
+/// <summary>ONNX with float_data initializers: RNN(2, 5, bias=False), Linear(5, 3), Tanh, Linear(3, 1, bias=False), Sigmoid.</summary>
+[ModelFile("onnx/rnn.onnx")]
+public partial class OnnxRnn;
+
+/// <summary>ONNX: Linear(3, 8), ReLU, Linear(8, 2) on a 2-D input (Gemm nodes), no recurrent layer.</summary>
+[ModelFile("onnx/mlp.onnx", Window = 16)]
+public partial class OnnxMlp;

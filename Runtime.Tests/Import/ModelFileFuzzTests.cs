@@ -10,7 +10,8 @@ namespace Fixed.Tests.Import;
 
 /// <summary>
 /// Hostile model files: truncations of a real RTNeural file at every length, every position overwritten with bytes that
-/// change JSON's meaning, and seeded random edits. At run time each variant either loads exactly what the converter
+/// change JSON's meaning, and seeded random edits; the same for a PyTorch state_dict file, and for an ONNX file byte by
+/// byte (protobuf keys, lengths and varints). At run time each variant either loads exactly what the converter
 /// reads from it or throws <see cref="InvalidDataException"/> (never another exception) and leaves the weights as they
 /// were; at compile time a sample of them is a FIXED052/FIXED053 diagnostic or a model, never a generator exception. The
 /// same for a PyTorch state_dict as JSON and for Neural Amp Modeler's example .nam file.
@@ -75,30 +76,81 @@ public sealed class ModelFileFuzzTests
         }
     }
 
+    private static readonly byte[] Onnx = File.ReadAllBytes(Path.Combine(Fixture.Root, "onnx", "gru.onnx"));
+
+    /// <summary>
+    /// A real ONNX file cut at every length, every byte overwritten by values that change a protobuf key, length or varint
+    /// (0x00, 0xFF, 0x80, the byte + 1), and seeded random edits (bytes removed, inserted, overwritten).
+    /// </summary>
+    private static IEnumerable<(string Description, byte[] Bytes)> OnnxVariants()
+    {
+        yield return ("original", Onnx);
+        for (int length = 0; length < Onnx.Length; length++)
+        {
+            yield return ($"truncated to {length}", Onnx[..length]);
+        }
+
+        for (int i = 0; i < Onnx.Length; i++)
+        {
+            foreach (byte value in new byte[] { 0x00, 0xFF, 0x80, (byte)(Onnx[i] + 1) })
+            {
+                byte[] edited = (byte[])Onnx.Clone();
+                edited[i] = value;
+                yield return ($"0x{value:X2} at {i}", edited);
+            }
+        }
+
+        var random = new Random(Seed);
+        for (int n = 0; n < 1000; n++)
+        {
+            var bytes = new List<byte>(Onnx);
+            int edits = 1 + random.Next(4);
+            for (int e = 0; e < edits && bytes.Count > 0; e++)
+            {
+                int at = random.Next(bytes.Count);
+                switch (random.Next(3))
+                {
+                    case 0: bytes.RemoveRange(at, Math.Min(1 + random.Next(20), bytes.Count - at)); break;
+                    case 1: bytes.InsertRange(at, Enumerable.Range(0, 1 + random.Next(8)).Select(_ => (byte)random.Next(256))); break;
+                    default: bytes[at] = (byte)random.Next(256); break;
+                }
+            }
+
+            yield return ($"random {n}", bytes.ToArray());
+        }
+    }
+
+    private static IEnumerable<(string Description, byte[] Bytes)> AsBytes(IEnumerable<(string Description, string Text)> variants) =>
+        variants.Select(v => (v.Description, Encoding.UTF8.GetBytes(v.Text)));
+
     [Fact]
     public void Load_EveryVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
-        CheckLoad(new KerasGru1d(1), Variants(), minimumRejected: 10_000);
+        CheckLoad(new KerasGru1d(1), AsBytes(Variants()), minimumRejected: 10_000);
 
     [Fact]
     public void Load_EveryStateDictVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
-        CheckLoad(new GuitarAmpLstm(1), Variants(StateDict), minimumRejected: 3_000);
+        CheckLoad(new GuitarAmpLstm(1), AsBytes(Variants(StateDict)), minimumRejected: 3_000);
 
     [Fact]
     public void Load_EveryNamVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
-        CheckLoad(new NamExampleLstm(1), Variants(Nam), minimumRejected: 1_500);
+        CheckLoad(new NamExampleLstm(1), AsBytes(Variants(Nam)), minimumRejected: 1_500);
 
-    private static void CheckLoad<TModel>(TModel model, IEnumerable<(string Description, string Text)> variants, int minimumRejected)
+    [Fact]
+    public void Load_EveryOnnxVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
+        CheckLoad(new OnnxGru(1), OnnxVariants(), minimumRejected: 5_000);
+
+    private static void CheckLoad<TModel>(TModel model, IEnumerable<(string Description, byte[] Bytes)> variants, int minimumRejected)
         where TModel : IRecurrentModel<TModel>
     {
         var failures = new List<string>();
         int loaded = 0, rejected = 0;
-        foreach ((string description, string text) in variants)
+        foreach ((string description, byte[] bytes) in variants)
         {
             model.Parameters.Fill(0.125f);
             try
             {
-                model.Load(new MemoryStream(Encoding.UTF8.GetBytes(text)));
-                float[] expected = ModelFileFormats.Import(text).Parameters;
+                model.Load(new MemoryStream(bytes));
+                float[] expected = ModelFileFormats.Import(bytes).Parameters;
                 if (!expected.AsSpan().SequenceEqual(model.Parameters))
                 {
                     failures.Add(description + ": loaded other values than the converter reads");
@@ -127,22 +179,26 @@ public sealed class ModelFileFuzzTests
 
     [Fact]
     public void Generator_SampleOfVariants_ReportsFIXED052OrFIXED053OrGenerates_NeverThrows() =>
-        CheckGenerator(Variants().Where((_, i) => i % 500 == 0), "amp.json");
+        CheckGenerator("amp.json", Variants().Where((_, i) => i % 500 == 0).Select(v => (v.Description, new TestAdditionalText("/p/amp.json", v.Text))));
 
     [Fact]
     public void Generator_SampleOfNamVariants_ReportsFIXED052OrFIXED053OrGenerates_NeverThrows() =>
-        CheckGenerator(Variants(Nam).Where((_, i) => i % 150 == 0), "amp.nam");
+        CheckGenerator("amp.nam", Variants(Nam).Where((_, i) => i % 150 == 0).Select(v => (v.Description, new TestAdditionalText("/p/amp.nam", v.Text))));
 
-    private static void CheckGenerator(IEnumerable<(string Description, string Text)> variants, string file)
+    [Fact]
+    public void Generator_SampleOfOnnxVariants_ReportsFIXED052OrFIXED053OrGenerates_NeverThrows() =>
+        CheckGenerator("m.onnx", OnnxVariants().Where((_, i) => i % 300 == 0).Select(v => (v.Description, OnnxImportTests.EncodedOnnx("/p/m.onnx", v.Bytes))));
+
+    private static void CheckGenerator(string file, IEnumerable<(string Description, TestAdditionalText Text)> variants)
     {
         string source = "using Fixed;\n[ModelFile(\"" + file + "\")] public partial class Amp;";
         var ids = new HashSet<string>();
         var failures = new List<string>();
         int generated = 0;
-        foreach ((string description, string text) in variants)
+        foreach ((string description, TestAdditionalText text) in variants)
         {
             // The harness throws if the generator did.
-            GeneratorRun run = GeneratorHarness.Run(source, [new TestAdditionalText("/p/" + file, text)]);
+            GeneratorRun run = GeneratorHarness.Run(source, [text]);
             if (run.GeneratorDiagnostics.IsEmpty)
             {
                 generated++;

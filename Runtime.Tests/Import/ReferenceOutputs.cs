@@ -12,6 +12,16 @@ internal static class ReferenceOutputs
     public static float[] Csv(string path) =>
         File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => (float)double.Parse(l, CultureInfo.InvariantCulture)).ToArray();
 
+    /// <summary>The model's outputs over <paramref name="inputs"/> ([T, InputSize]) from the zero state.</summary>
+    public static float[] Run<TModel>(TModel model, float[] inputs)
+        where TModel : IRecurrentModel<TModel>
+    {
+        var state = new float[TModel.StateLength];
+        var outputs = new float[inputs.Length / TModel.InputSize * TModel.OutputSize];
+        model.Forward(state, inputs, outputs);
+        return outputs;
+    }
+
     /// <summary>
     /// Fails at the first step further than <paramref name="tolerance"/> from <paramref name="expected"/> (a NaN fails), naming
     /// the step and both values; writes the largest difference to the test output.

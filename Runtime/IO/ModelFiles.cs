@@ -2,12 +2,11 @@ using System;
 using System.Buffers.Binary;
 using System.ComponentModel;
 using System.IO;
-using System.Text;
 
 namespace Fixed.Engine;
 
 /// <summary>
-/// Loads a model file made elsewhere (RTNeural JSON, ...) into a class declared with <see cref="ModelFileAttribute"/>:
+/// Loads a model file made elsewhere (RTNeural JSON, a PyTorch state_dict as JSON, ONNX) into a class declared with <see cref="ModelFileAttribute"/>:
 /// the <c>Load</c> members of such a class call these. Public only because generated code lives in the user's assembly.
 /// </summary>
 /// <remarks>
@@ -75,20 +74,10 @@ public static class ModelFiles
 
         try
         {
-            string text;
-            try
-            {
-                text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
-            }
-            catch (DecoderFallbackException)
-            {
-                throw new InvalidDataException("the file is neither safetensors nor UTF-8 text");
-            }
-
             ImportedModel model;
             try
             {
-                model = ModelFileFormats.Import(text);
+                model = ModelFileFormats.Import(bytes);
             }
             catch (UnsupportedModelException e)
             {

@@ -186,6 +186,51 @@ internal static class ModelFileFormats
     /// <summary>Most layers an import accepts.</summary>
     public const int MaxLayers = 1024;
 
+    /// <summary>Reads a model file from its bytes: ONNX (binary, recognised by its first byte) or one of the JSON formats (UTF-8 text).</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a model file of a supported format, or it is inconsistent.</exception>
+    /// <exception cref="UnsupportedModelException">The file uses a layer, operator, activation or variant Fixed does not have.</exception>
+    public static ImportedModel Import(byte[] bytes)
+    {
+        if (OnnxFormat.LooksLikeOne(bytes))
+        {
+            return OnnxFormat.Read(bytes);
+        }
+
+        string text;
+        try
+        {
+            text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new InvalidDataException("the file is neither an ONNX model (whose first byte is 0x08) nor UTF-8 text (JSON)");
+        }
+
+        return Import(text);
+    }
+
+    /// <summary>A layer Name as a hand-written stack takes it: parts of ASCII letters, digits and '_', joined by '.'.</summary>
+    public static bool IsLayerName(string name)
+    {
+        foreach (string part in name.Split('.'))
+        {
+            if (part.Length == 0)
+            {
+                return false;
+            }
+
+            foreach (char c in part)
+            {
+                if (!(c == '_' || (c < 128 && char.IsLetterOrDigit(c))))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
     /// <exception cref="InvalidDataException">The text is not a model file of a supported format, or it is inconsistent.</exception>
     /// <exception cref="UnsupportedModelException">The file uses a layer, activation or variant Fixed does not have.</exception>
     public static ImportedModel Import(string text)

@@ -230,21 +230,12 @@ internal static class StateDictFormat
         return dot < 0 ? key : key.Substring(dot + 1);
     }
 
-    /// <summary>A module name becomes the layer's Name: the rule of a hand-written one (letters, digits, '_', dots between parts).</summary>
+    /// <summary>A module name becomes the layer's Name: the rule of a hand-written one.</summary>
     private static void CheckName(string module, string quoted)
     {
-        foreach (string part in module.Split('.'))
+        if (module.Length > 0 && !ModelFileFormats.IsLayerName(module))
         {
-            bool valid = part.Length > 0;
-            foreach (char c in part)
-            {
-                valid &= c == '_' || (c < 128 && char.IsLetterOrDigit(c));
-            }
-
-            if (!valid && module.Length > 0)
-            {
-                throw new InvalidDataException("the module name " + quoted + " cannot be a layer Name: use letters, digits and '_', with '.' between parts");
-            }
+            throw new InvalidDataException("the module name " + quoted + " cannot be a layer Name: use letters, digits and '_', with '.' between parts");
         }
     }
 
