@@ -362,27 +362,39 @@ public static partial class RecurrentEngine<TShape>
             ReadOnlySpan<float> dpi = tape.Slice(at + inSize + StatePerLayer);
             Span<float> wih = gradients.Slice(offset, GH * inSize);
             Span<float> whh = gradients.Slice(offset + GH * inSize, GH * H);
-            VectorMath.OuterAddSteps(wih, GH, inSize, dpi, stride, x, stride, recorded);
+            // An input of one feature makes W_ih's gradient a single column, summed like the biases: then the biases' pass
+            // takes it along (GateSums), as it takes the two biases along with each other.
+            bool column = inSize == 1 && TShape.Bias;
+            if (!column)
+            {
+                VectorMath.OuterAddSteps(wih, GH, inSize, dpi, stride, x, stride, recorded);
+            }
+
+            // The GRU's dph: r and z as dpi, n from where the sweep left it.
+            ReadOnlySpan<float> dphN = TShape.Cell == Cell.Gru ? tape.Slice(at + inSize + StatePerLayer + GH) : default;
             if (TShape.Cell == Cell.Gru)
             {
-                // dph: r and z as dpi, n from where the sweep left it.
-                ReadOnlySpan<float> dphN = tape.Slice(at + inSize + StatePerLayer + GH);
                 VectorMath.OuterAddSteps(whh.Slice(0, 2 * H * H), 2 * H, H, dpi, stride, hPrevious, stride, recorded);
                 VectorMath.OuterAddSteps(whh.Slice(2 * H * H, H * H), H, H, dphN, stride, hPrevious, stride, recorded);
-                if (TShape.Bias)
-                {
-                    VectorMath.AddSteps(gradients.Slice(offset + GH * (inSize + H), GH), dpi, stride, recorded);
-                    VectorMath.AddSteps(gradients.Slice(offset + GH * (inSize + H + 1), 2 * H), dpi, stride, recorded);
-                    VectorMath.AddSteps(gradients.Slice(offset + GH * (inSize + H + 1) + 2 * H, H), dphN, stride, recorded);
-                }
             }
             else
             {
                 VectorMath.OuterAddSteps(whh, GH, H, dpi, stride, hPrevious, stride, recorded);
-                if (TShape.Bias)
+            }
+
+            if (TShape.Bias)
+            {
+                Span<float> bih = gradients.Slice(offset + GH * (inSize + H), GH);
+                Span<float> bhh = gradients.Slice(offset + GH * (inSize + H + 1), GH);
+                if (TShape.Cell == Cell.Gru)
                 {
-                    VectorMath.AddSteps(gradients.Slice(offset + GH * (inSize + H), GH), dpi, stride, recorded);
-                    VectorMath.AddSteps(gradients.Slice(offset + GH * (inSize + H + 1), GH), dpi, stride, recorded);
+                    // b_hh's n block sums dph's n block; its r and z blocks, and all of b_ih, sum dpi.
+                    GateSums.BiasSteps(column ? wih.Slice(0, 2 * H) : default, bih.Slice(0, 2 * H), bhh.Slice(0, 2 * H), dpi, dpi, x, stride, recorded);
+                    GateSums.BiasSteps(column ? wih.Slice(2 * H, H) : default, bih.Slice(2 * H, H), bhh.Slice(2 * H, H), dpi.Slice(2 * H), dphN, x, stride, recorded);
+                }
+                else
+                {
+                    GateSums.BiasSteps(column ? wih : default, bih, bhh, dpi, dpi, x, stride, recorded);
                 }
             }
         }
