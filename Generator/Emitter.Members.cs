@@ -295,6 +295,22 @@ internal static partial class Emitter
 
             """);
 
+    /// <summary>A model with <c>Dropout</c>: the seed of its masks.</summary>
+    private static void WriteDropoutSeed(CodeWriter w, string target) => w.Lines($$"""
+            /// <summary>
+            /// The seed of the dropout masks Backward draws between the stacked layers (0 until set). Each Backward call takes the
+            /// next masks of the seed's stream; setting the seed, even to the value it has, restarts the stream, so the same seed,
+            /// weights and calls reproduce a training run bit for bit. Step, Forward, WarmUp, the warm-up steps of Backward and
+            /// Evaluate run as PyTorch's eval mode (no dropout): Evaluate's loss is the eval-mode loss, not the one Backward returns.
+            /// </summary>
+            public ulong DropoutSeed
+            {
+                get => {{target}};
+                set => {{target}} = value;
+            }
+
+            """);
+
     /// <summary><c>ZeroGrad</c>, <c>ClipGradNorm</c> and <c>ClipGradValue</c> over the lazily created <c>Gradients</c>: the same in every model.</summary>
     private static void WriteGradientMembers(CodeWriter w) => w.Lines("""
             /// <summary>Sets every gradient to zero (PyTorch's <c>zero_grad</c>).</summary>
@@ -376,11 +392,12 @@ internal static partial class Emitter
 
     private static void WriteShape(CodeWriter w, NetworkSpec spec) =>
         WriteShapeStruct(w, "private", "FixedShape", "This network's sizes as constants: the runtime engine is specialised for them by the JIT.",
-            spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.OutputSize, spec.Cell, spec.Relu, spec.Bias, spec.Window, spec.WeightPrecision);
+            spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.OutputSize, spec.Cell, spec.Relu, spec.Bias, spec.Window, spec.WeightPrecision, dropout: spec.Dropout);
 
     /// <summary>An <c>INetworkShape</c> struct: a recurrent layer's sizes as constant-returning static members.</summary>
     private static void WriteShapeStruct(CodeWriter w, string access, string name, string summary,
-        int input, int hidden, int layers, int output, Cell cell, bool relu, bool bias, int window, WeightPrecision precision, int projSize = 0, bool bidirectional = false)
+        int input, int hidden, int layers, int output, Cell cell, bool relu, bool bias, int window, WeightPrecision precision, int projSize = 0, bool bidirectional = false,
+        double dropout = 0)
     {
         w.Line("/// <summary>" + summary + "</summary>");
         using (w.Open(access + " readonly struct " + name + " : global::Fixed.Engine.INetworkShape"))
@@ -417,6 +434,12 @@ internal static partial class Emitter
             {
                 w.Line();
                 w.Line("public static bool Bidirectional => true;");
+            }
+
+            if (dropout > 0)
+            {
+                w.Line();
+                w.Line("public static double Dropout => " + Parser.Number(dropout) + ";");
             }
         }
     }

@@ -165,7 +165,7 @@ internal static partial class Emitter
             WriteInterfaceStatics(w, spec);
             w.Line("static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> global::Fixed.IRecurrentModel<" + Identifier(spec.ClassName) + ">.StateLayout => s_stateLayout;");
             w.Line();
-            WriteStackMembers(w, layers.Any(l => l.Layer.IsRecurrent), spec.ModelFile is not null, spec.LearnsInitialState);
+            WriteStackMembers(w, layers.Any(l => l.Layer.IsRecurrent), spec.ModelFile is not null, spec.LearnsInitialState, spec.Layers.Any(l => l.Dropout > 0));
             WriteStackState(w, spec);
             WriteNetwork(w, spec, layers, model.Weights is not null);
             if (model.Weights is { } weights)
@@ -211,6 +211,7 @@ internal static partial class Emitter
                 arguments += layer.NumLayers != 1 ? ", num_layers=" + Int(layer.NumLayers) : string.Empty;
                 arguments += layer.Relu ? ", nonlinearity='relu'" : string.Empty;
                 arguments += layer.Bias ? string.Empty : ", bias=False";
+                arguments += layer.Dropout > 0 ? ", dropout=" + Parser.Number(layer.Dropout) : string.Empty;
                 return layer.Name + " = " + module + "(" + arguments + ", batch_first=True)";
             case LayerKind.Linear:
                 return layer.Name + " = nn.Linear(" + Int(layer.InputSize) + ", " + Int(layer.OutputSize) + (layer.Bias ? string.Empty : ", bias=False") + ")";
@@ -345,7 +346,7 @@ internal static partial class Emitter
     }
 
     /// <summary>The public members: each checks what it needs and calls the network (Debug builds add the packed-copy checks).</summary>
-    private static void WriteStackMembers(CodeWriter w, bool recurrent, bool modelFile, bool learned)
+    private static void WriteStackMembers(CodeWriter w, bool recurrent, bool modelFile, bool learned, bool dropout)
     {
         void Member(string documentation, string signature, string call, bool returns = false)
         {
@@ -439,6 +440,10 @@ internal static partial class Emitter
         Member(LengthsEvaluateDoc + "\n" + LengthsTargetsDoc,
             $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Lengths})",
             "_network.Evaluate(inputs, targets, lengths, loss, on, layout)", returns: true);
+        if (dropout)
+        {
+            WriteDropoutSeed(w, "_network.DropoutSeed");
+        }
 
         WriteGradientMembers(w);
         WriteCrossEntropyOptions(w, "_network.CrossEntropy");
@@ -583,6 +588,7 @@ internal static partial class Emitter
     private static void WriteNetwork(CodeWriter w, NetworkSpec spec, List<Placed> layers, bool embedded)
     {
         List<Placed> recurrent = layers.Where(l => l.Layer.IsRecurrent).ToList();
+        List<Placed> dropout = recurrent.Where(l => l.Layer.Dropout > 0).ToList();
         int maxWidth = (int)layers.Max(l => (long)l.Layer.OutputSize);
         long activations = layers.Count == 0 ? 0 : layers[layers.Count - 1].OutputActivations + (long)spec.Window * spec.OutputSize;
         long gradientBuffer = (long)spec.Window * System.Math.Max(maxWidth, spec.InputSize);
@@ -606,11 +612,21 @@ internal static partial class Emitter
             w.Line("/// <summary>The model's <c>CrossEntropyOptions</c>, read by every loss the network computes; null is plain cross-entropy.</summary>");
             w.Line("public global::Fixed.CrossEntropyOptions? CrossEntropy { get; set; }");
             w.Line();
+            if (dropout.Count > 0)
+            {
+                WriteNetworkDropoutSeed(w, dropout);
+            }
+
             using (w.Open("public FixedNetwork()"))
             {
                 foreach (Placed p in recurrent)
                 {
                     w.Line(p.StoreName + " = new(Array, " + Int(p.ParameterOffset) + ");");
+                }
+
+                if (dropout.Count > 0)
+                {
+                    w.Line("DropoutSeed = 0;");
                 }
             }
 
@@ -881,13 +897,18 @@ internal static partial class Emitter
     private static void WriteNetworkTraining(CodeWriter w, NetworkSpec spec, List<Placed> layers, List<Placed> recurrent, int maxWidth)
     {
         bool learned = spec.LearnsInitialState;
+        // Recurrent layers with Dropout: each Backward draws their masks once, after its checks, and every sequence passes
+        // them with its index in the batch to the layer's Record and Sweep. Nothing is added for a stack without dropout.
+        List<Placed> dropout = recurrent.Where(p => p.Layer.Dropout > 0).ToList();
+        string draw = string.Concat(dropout.Select(p => "\n    global::Fixed.Engine.DropoutMask dropout" + Int(p.Index) + " = " + p.Engine + ".NextDropout(" + p.StoreName + ");"));
+        string Masks(string sequence) => dropout.Count == 0 ? string.Empty : ", " + sequence + string.Concat(dropout.Select(p => ", dropout" + Int(p.Index)));
         w.Lines($$"""
             public float Backward({{Span}} gradients, {{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp)
             {
                 CheckState(state);
                 int steps = {{Support}}.CheckSingle(InputSize, OutputSize, Window, inputs, targets, loss, on, warmUp);
-                double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, steps, warmUp, OutputSize, batchSize: 1, targets);
-                double sum = Sequence(gradients, state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, {{Support}}.LossScale(divisor){{(learned ? ", learned: false" : string.Empty)}});
+                double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, steps, warmUp, OutputSize, batchSize: 1, targets);{{draw}}
+                double sum = Sequence(gradients, state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, {{Support}}.LossScale(divisor){{(learned ? ", learned: false" : string.Empty)}}{{Masks("0")}});
                 return (float)(sum / divisor);
             }
 
@@ -896,14 +917,14 @@ internal static partial class Emitter
                 int steps = {{Support}}.CheckBatched(InputSize, OutputSize, Window, inputs, targets, batchSize, loss, on, warmUp, layout);
                 int width = {{Support}}.TargetWidth(loss, OutputSize);
                 double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, steps, warmUp, OutputSize, batchSize, targets);
-                float scale = {{Support}}.LossScale(divisor);
+                float scale = {{Support}}.LossScale(divisor);{{draw}}
                 {{Span}} state = stackalloc float[StateLength];
                 double sum = 0;
                 for (int b = 0; b < batchSize; b++)
                 {
                     {{(learned ? "InitialState(state);" : "state.Clear();")}}
                     (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, batchSize, steps, warmUp, InputSize, width, on, layout);
-                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, scale{{(learned ? ", learned: true" : string.Empty)}});
+                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, steps, targets, targetStart, targetStride, loss, on, warmUp, scale{{(learned ? ", learned: true" : string.Empty)}}{{Masks("b")}});
                 }
 
                 return (float)(sum / divisor);
@@ -941,14 +962,14 @@ internal static partial class Emitter
                 int steps = {{Support}}.CheckLengths(InputSize, OutputSize, Window, inputs, targets, lengths, loss, on, layout);
                 int width = {{Support}}.TargetWidth(loss, OutputSize);
                 double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, lengths, OutputSize, targets, steps, layout);
-                float scale = {{Support}}.LossScale(divisor);
+                float scale = {{Support}}.LossScale(divisor);{{draw}}
                 {{Span}} state = stackalloc float[StateLength];
                 double sum = 0;
                 for (int b = 0; b < lengths.Length; b++)
                 {
                     {{(learned ? "InitialState(state);" : "state.Clear();")}}
                     (int inputStart, int inputStride, int targetStart, int targetStride) = {{Support}}.BatchItem(b, lengths.Length, steps, 0, InputSize, width, on, layout);
-                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, scale{{(learned ? ", learned: true" : string.Empty)}});
+                    sum += Sequence(gradients, state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride, loss, on, 0, scale{{(learned ? ", learned: true" : string.Empty)}}{{Masks("b")}});
                 }
 
                 return (float)(sum / divisor);
@@ -1015,7 +1036,8 @@ internal static partial class Emitter
             """);
         using (w.Open("private double Sequence(" + Span + " gradients, " + Span + " state, " + ReadOnlySpan + " inputs, int inputStart, int inputStride, int steps, " +
             ReadOnlySpan + " targets, int targetStart, int targetStride, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, float scale" +
-            (learned ? ", bool learned" : string.Empty) + ")"))
+            (learned ? ", bool learned" : string.Empty) +
+            (dropout.Count == 0 ? string.Empty : ", int sequence" + string.Concat(dropout.Select(p => ", global::Fixed.Engine.DropoutMask dropout" + Int(p.Index)))) + ")"))
         {
             w.Line(Span + " a = stackalloc float[" + Int(maxWidth) + "];");
             w.Line(Span + " b = stackalloc float[" + Int(maxWidth) + "];");
@@ -1041,7 +1063,8 @@ internal static partial class Emitter
                 switch (layer.Kind)
                 {
                     case LayerKind.Recurrent:
-                        w.Line(p.Engine + ".Record(" + p.StoreName + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + input + ", " + output + ", work.Tape" + Int(p.Index) + ");");
+                        w.Line(p.Engine + ".Record(" + p.StoreName + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + input + ", " + output + ", work.Tape" + Int(p.Index) +
+                            (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" : string.Empty) + ");");
                         break;
                     case LayerKind.Linear:
                         w.Line(Kernels + ".LinearSequence(" + Slice("All", p.ParameterOffset, layer.ParameterCount) + ", " + Int(layer.InputSize) + ", " + Int(layer.OutputSize) + ", " + (layer.Bias ? "true" : "false") + ", " + input + ", " + output + ");");
@@ -1081,7 +1104,8 @@ internal static partial class Emitter
                 switch (layer.Kind)
                 {
                     case LayerKind.Recurrent:
-                        w.Line(p.Engine + ".Sweep(" + p.StoreName + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) + ");");
+                        w.Line(p.Engine + ".Sweep(" + p.StoreName + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) +
+                            (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" : string.Empty) + ");");
                         if (layer.LearnedStateLength > 0)
                         {
                             // A sequence from the learned initial state (the batched Backward, no warm-up): the gradient that
@@ -1115,6 +1139,30 @@ internal static partial class Emitter
         w.Line();
     }
 
+    /// <summary>
+    /// The network's dropout seed: each recurrent layer with dropout gets its own stream from it
+    /// (<c>DropoutMask.LayerSeed</c>), so that two layers of one shape do not draw the same masks.
+    /// </summary>
+    private static void WriteNetworkDropoutSeed(CodeWriter w, List<Placed> dropout)
+    {
+        w.Line("private ulong _dropoutSeed;");
+        w.Line();
+        using (w.Open("public ulong DropoutSeed"))
+        {
+            w.Line("get => _dropoutSeed;");
+            using (w.Open("set"))
+            {
+                w.Line("_dropoutSeed = value;");
+                foreach (Placed p in dropout)
+                {
+                    w.Line(p.StoreName + ".DropoutSeed = global::Fixed.Engine.DropoutMask.LayerSeed(value, " + Int(p.Index) + ");");
+                }
+            }
+        }
+
+        w.Line();
+    }
+
     private static void WriteShapesAndWorkspace(CodeWriter w, NetworkSpec spec, List<Placed> layers, List<Placed> recurrent, long activations, long gradientBuffer)
     {
         w.Lines($$"""
@@ -1142,7 +1190,7 @@ internal static partial class Emitter
             LayerSpec layer = p.Layer;
             w.Line();
             WriteShapeStruct(w, "public", p.ShapeName, "Layer " + Int(p.Index) + "'s sizes as constants (" + PyTorchLayer(layer) + "): the engine is specialised for them by the JIT.",
-                layer.InputSize, layer.HiddenSize, layer.NumLayers, 0, layer.Cell, layer.Relu, layer.Bias, spec.Window, layer.WeightPrecision);
+                layer.InputSize, layer.HiddenSize, layer.NumLayers, 0, layer.Cell, layer.Relu, layer.Bias, spec.Window, layer.WeightPrecision, dropout: layer.Dropout);
         }
     }
 }

@@ -29,7 +29,7 @@ internal static partial class Emitter
         "Step", "Forward", "WarmUp", "Backward", "Evaluate", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Tape", "Work",
         "Load", "Save", "State", "FixedShape", "EmbeddedWeights", "StateLayout", "s_stateLayout", "_network", "FixedNetwork",
         "FixedModelFileArchitecture", "CrossEntropyOptions", "_crossEntropy",
-        "InitialState", "InitialStateOffset", "_values", "_store",
+        "InitialState", "InitialStateOffset", "_values", "_store", "DropoutSeed",
     ];
 
     /// <summary>The generated methods among <see cref="MemberNames"/>: these overload, rather than hide, inherited methods of another signature.</summary>
@@ -63,6 +63,11 @@ internal static partial class Emitter
             WriteInterfaceStatics(w, spec);
             WriteInference(w);
             WriteTraining(w, spec.LearnInitialState);
+            if (spec.Dropout > 0)
+            {
+                WriteDropoutSeed(w, "_parameters.DropoutSeed");
+            }
+
             WriteWeightsIO(w, spec.LearnInitialState);
             WriteState(w, spec);
             WriteShape(w, spec);
@@ -151,6 +156,11 @@ internal static partial class Emitter
         if (spec.ProjSize > 0)
         {
             arguments += ", proj_size=" + Int(spec.ProjSize);
+        }
+
+        if (spec.Dropout > 0)
+        {
+            arguments += ", dropout=" + Parser.Number(spec.Dropout);
         }
 
         string text = "rnn = " + module + "(" + arguments + ")";

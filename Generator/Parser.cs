@@ -161,7 +161,7 @@ internal static class Parser
         }
 
         RecurrentArguments arguments = ReadRecurrent(attribute, attributeSyntax, attributeLocation, diagnostics);
-        if (diagnostics.Count > 0)
+        if (HasErrors(diagnostics))
         {
             return new ParsedModel(null, diagnostics.ToEquatableArray(), null);
         }
@@ -182,7 +182,8 @@ internal static class Parser
             WeightPrecision: arguments.WeightPrecision,
             ProjSize: arguments.ProjSize,
             Bidirectional: arguments.Bidirectional,
-            LearnInitialState: arguments.LearnInitialState);
+            LearnInitialState: arguments.LearnInitialState,
+            Dropout: arguments.Dropout);
 
         if ((arguments.ProjSize > 0 || arguments.Bidirectional) && arguments.WeightPrecision != WeightPrecision.Single)
         {
@@ -205,11 +206,27 @@ internal static class Parser
                 arguments.ProjSize > 0 ? "ProjSize" : "Bidirectional", "remove LearnInitialState (start from a State you fill) or the other option"));
         }
 
+        if ((arguments.ProjSize > 0 || arguments.Bidirectional) && arguments.Dropout > 0)
+        {
+            // SequenceEngine has no dropout between its layers yet.
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
+                arguments.DropoutLocation ?? attributeLocation, "Dropout = " + Number(arguments.Dropout),
+                arguments.ProjSize > 0 ? "ProjSize" : "Bidirectional", "remove Dropout, or the other option"));
+        }
+
         CheckSizes(spec, attributeLocation, diagnostics);
-        return diagnostics.Count > 0
+
+        // Warnings (FIXED041) leave the model valid: it is generated, and they are reported beside it.
+        return HasErrors(diagnostics)
             ? new ParsedModel(null, diagnostics.ToEquatableArray(), null)
-            : new ParsedModel(spec, EquatableArray<DiagnosticInfo>.Empty, arguments.WeightsLocation);
+            : new ParsedModel(spec, diagnostics.ToEquatableArray(), arguments.WeightsLocation);
     }
+
+    /// <summary>Whether any of <paramref name="diagnostics"/> is an error (a warning leaves the model to be generated).</summary>
+    internal static bool HasErrors(List<DiagnosticInfo> diagnostics) => diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
+
+    /// <summary>A double as C# and Python write it, in the invariant culture (round-trip form).</summary>
+    internal static string Number(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The values of one of the runtime's enums as C# writes them: <c>Cell.Rnn, Cell.Gru, Cell.Lstm</c>.</summary>
     private static string EnumValues(System.Type type) => string.Join(", ", System.Enum.GetNames(type).Select(name => type.Name + "." + name));
@@ -219,7 +236,7 @@ internal static class Parser
         int InputSize, int HiddenSize, int NumLayers, Cell Cell, bool Relu, bool Bias, int OutputSize, int Window,
         string? Weights, string? Name, LocationInfo? WeightsLocation, Location? OutputSizeLocation, Location? NameLocation,
         WeightPrecision WeightPrecision, int ProjSize = 0, bool Bidirectional = false, Location? ProjSizeLocation = null, Location? BidirectionalLocation = null,
-        bool LearnInitialState = false);
+        bool LearnInitialState = false, double Dropout = 0, Location? DropoutLocation = null);
 
     /// <summary>Whether the user's own declaration lists <c>IRecurrentModel&lt;T&gt;</c> (a bidirectional model cannot implement it).</summary>
     private static bool ImplementsRecurrentModel(INamedTypeSymbol type) =>
@@ -232,7 +249,8 @@ internal static class Parser
         int numLayers = 1, outputSize = 0, window = 64, cell = 0, nonlinearity = 0, precision = 0, projSize = 0;
         bool bias = true, bidirectional = false, hasProjSize = false, hasBidirectional = false;
         string? weights = null, name = null;
-        bool hasOutputSize = false, hasName = false, learnInitialState = false;
+        bool hasOutputSize = false, hasName = false, learnInitialState = false, hasDropout = false;
+        double dropout = 0;
         foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
         {
             object? value = named.Value.Value;
@@ -250,6 +268,7 @@ internal static class Parser
                 case "Weights": weights = value as string; break;
                 case "Name": name = value as string; hasName = true; break;
                 case "LearnInitialState": learnInitialState = value is true; break;
+                case "Dropout": dropout = value is double d ? d : dropout; hasDropout = true; break;
             }
         }
 
@@ -317,6 +336,17 @@ internal static class Parser
             StackParser.CheckName(name, ArgumentLocation("Name", -1), diagnostics);
         }
 
+        // PyTorch's own rule is 0 <= dropout <= 1; at 1 its masks zero every input of the layers above, and the scale
+        // 1 / (1 - p) is infinite, so 1 is refused here. NaN fails both comparisons.
+        if (!(dropout >= 0 && dropout < 1))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DropoutOutOfRange, ArgumentLocation("Dropout", -1), Number(dropout)));
+        }
+        else if (dropout > 0 && numLayers == 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DropoutWithOneLayer, ArgumentLocation("Dropout", -1), Number(dropout)));
+        }
+
         return new RecurrentArguments(inputSize, hiddenSize, numLayers, (Cell)cell, (Nonlinearity)nonlinearity == Nonlinearity.Relu, bias, outputSize, window, weights, name,
             weights is null ? null : LocationInfo.From(ArgumentLocation("Weights", -1)),
             hasOutputSize ? ArgumentLocation("OutputSize", -1) : null,
@@ -326,7 +356,9 @@ internal static class Parser
             bidirectional,
             hasProjSize ? ArgumentLocation("ProjSize", -1) : null,
             hasBidirectional ? ArgumentLocation("Bidirectional", -1) : null,
-            learnInitialState);
+            learnInitialState,
+            dropout,
+            hasDropout ? ArgumentLocation("Dropout", -1) : null);
     }
 
     /// <summary>

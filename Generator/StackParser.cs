@@ -113,7 +113,7 @@ internal static class StackParser
                         }
                     }
 
-                    layer = new LayerSpec(LayerKind.Recurrent, a.Name ?? "rnn", a.InputSize, a.HiddenSize, a.NumLayers, a.Cell, a.Relu, a.Bias, a.Window, 0f, a.WeightPrecision, a.LearnInitialState);
+                    layer = new LayerSpec(LayerKind.Recurrent, a.Name ?? "rnn", a.InputSize, a.HiddenSize, a.NumLayers, a.Cell, a.Relu, a.Bias, a.Window, 0f, a.WeightPrecision, a.LearnInitialState, a.Dropout);
                     CheckChain(layer, previous, ArgumentLocation("inputSize", 0), "inputSize", diagnostics);
                     AddName(layer, ordinal, a.NameLocation ?? location, names, diagnostics);
                     break;

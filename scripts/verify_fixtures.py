@@ -26,6 +26,7 @@ files (names, order, shapes and metadata exactly; values to the tolerance given 
                                                           reloaded into the trainers' SimpleRNN, run in float64)
   Runtime.Tests/Fixtures/nam/*                            scripts/make_nam_fixtures.py (two_layer.nam rewritten identically;
                                                           every *_y.csv recomputed in float64 from NAM's own cell formula)
+  Runtime.Tests/Fixtures/dropout/*.safetensors            scripts/make_dropout_fixtures.py (masks drawn again and checked)
 Run by .ci/run (stage verify-fixtures).
 """
 import json
@@ -434,6 +435,9 @@ def check_recomputed():
 
     check_nam()
     check_onnx()
+    import make_dropout_fixtures
+    for name, (tensors, md) in make_dropout_fixtures.compute(log=lambda *_: None).items():
+        compare_file("dropout " + name, os.path.join(FIX, "dropout", name), tensors, md or {}, atol=1e-6)
 
     bad = make_nonfinite_fixture.check()
     for line in bad[:10]:

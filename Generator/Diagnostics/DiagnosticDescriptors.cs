@@ -136,6 +136,14 @@ internal static class DiagnosticDescriptors
         "FIXED031", "Invalid layer name",
         "Name is {0}, which cannot be a state_dict prefix: use letters, digits and '_', with '.' only between parts, e.g. \"encoder\" or \"encoder.rnn\"");
 
+    public static readonly DiagnosticDescriptor DropoutOutOfRange = Error(
+        "FIXED040", "Dropout must be in [0, 1)",
+        "Dropout is {0}, but it is the probability that a unit is zeroed and must be at least 0 and below 1 (at 1 the layers above would only ever see zeros): use a value such as 0.2, or 0 for none");
+
+    public static readonly DiagnosticDescriptor DropoutWithOneLayer = Warning(
+        "FIXED041", "Dropout has no effect with one layer",
+        "Dropout = {0} has no effect with NumLayers = 1: dropout applies between the stacked layers of one Recurrent only, as PyTorch's (which warns the same); set NumLayers to 2 or more, or remove Dropout");
+
     public static readonly DiagnosticDescriptor ProjSizeNotLstm = Error(
         "FIXED045", "ProjSize applies only to Cell.Lstm",
         "ProjSize = {0} is only defined for Cell.Lstm, not Cell.{1} (PyTorch's proj_size exists only in nn.LSTM): remove ProjSize or use Cell.Lstm");
@@ -190,4 +198,7 @@ internal static class DiagnosticDescriptors
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, description: Reference);
+
+    private static DiagnosticDescriptor Warning(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, description: Reference);
 }

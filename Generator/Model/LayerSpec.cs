@@ -36,7 +36,8 @@ internal sealed record LayerSpec(
     int Window,
     float Argument,
     WeightPrecision WeightPrecision = WeightPrecision.Single,
-    bool LearnInitialState = false)
+    bool LearnInitialState = false,
+    double Dropout = 0)
 {
     public bool IsRecurrent => Kind == LayerKind.Recurrent;
 

@@ -30,7 +30,8 @@ internal sealed record NetworkSpec(
     bool Bidirectional = false,
     bool LearnInitialState = false,
     int SampleRate = 0,
-    bool DeclaresSampleRate = false)
+    bool DeclaresSampleRate = false,
+    double Dropout = 0)
 {
     // SampleRate: a [ModelFile] class's samples per second when its file gives them (a .nam file), emitted as a constant; 0
     // for every other class. DeclaresSampleRate: the class (or a base) has a member of that name, which the constant would

@@ -73,7 +73,7 @@ public sealed partial class DiagnosticsDocTests
     {
         DiagnosticDescriptor descriptor = Descriptors().Single(d => d.Id == id);
 
-        Assert.Contains(id + " | Fixed | Error | " + descriptor.Title, Read("Generator/AnalyzerReleases.Unshipped.md"), StringComparison.Ordinal);
+        Assert.Contains(id + " | Fixed | " + descriptor.DefaultSeverity + " | " + descriptor.Title, Read("Generator/AnalyzerReleases.Unshipped.md"), StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string, string?> Examples()

@@ -7,9 +7,9 @@ namespace Fixed.Tests.Kernels;
 
 /// <summary>
 /// The straight-line step (<c>RecurrentEngine.Straight.cs</c>) against the general layer-by-layer step it replaces for
-/// small one-layer shapes: outputs and states bit for bit equal over a few hundred steps of inputs that also saturate the
+/// small one- and two-layer shapes: outputs and states bit for bit equal over a few hundred steps of inputs that also saturate the
 /// activations, through <c>Step</c>, <c>Forward</c> and <c>WarmUp</c>. The shapes cover every cell, one and several inputs,
-/// the ReLU RNN, no head, a head of four or more outputs, and both widths (GRU 1→8 runs at 8 lanes, the others at 16 where
+/// the ReLU RNN, no head, a head of four or more outputs, two layers (three take the general path), and both widths (GRU 1→8 runs at 8 lanes, the others at 16 where
 /// Vector512 is accelerated). On a machine that takes the AVX-512 path, the benchmark's shapes must take the straight path
 /// (the CI's disassembly check reads their code; this says which path ran).
 /// </summary>
@@ -35,6 +35,18 @@ public sealed class StraightStepTests
 
     [Fact]
     public void Lstm5To16FiveOutputs() => Compare<Lstm5To16Shape>(expectStraightOnAvx512: true);
+
+    [Fact]
+    public void Gru1To32TwoLayers() => Compare<Gru1To32TwoLayersShape>(expectStraightOnAvx512: true);
+
+    [Fact]
+    public void Lstm3To16TwoLayersFourOutputs() => Compare<Lstm3To16TwoLayersShape>(expectStraightOnAvx512: true);
+
+    [Fact]
+    public void RnnRelu1To48TwoLayersNoHead() => Compare<RnnRelu1To48TwoLayersShape>(expectStraightOnAvx512: true);
+
+    [Fact]
+    public void Gru1To16ThreeLayersTakesTheGeneralPath() => Compare<Gru1To16ThreeLayersShape>(expectStraightOnAvx512: false);
 
     [Fact]
     public void Gru1To64TakesTheGeneralPath() => Compare<Gru1To64Shape>(expectStraightOnAvx512: false);
@@ -183,6 +195,54 @@ public sealed class StraightStepTests
         public static Cell Cell => Cell.Lstm;
         public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
         public static bool Bias => false;
+        public static int Window => 32;
+    }
+
+    private struct Gru1To32TwoLayersShape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 32;
+        public static int NumLayers => 2;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Gru;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct Lstm3To16TwoLayersShape : INetworkShape
+    {
+        public static int InputSize => 3;
+        public static int HiddenSize => 16;
+        public static int NumLayers => 2;
+        public static int OutputSize => 4;
+        public static Cell Cell => Cell.Lstm;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct RnnRelu1To48TwoLayersShape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 48;
+        public static int NumLayers => 2;
+        public static int OutputSize => 0;
+        public static Cell Cell => Cell.Rnn;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Relu;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct Gru1To16ThreeLayersShape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 16;
+        public static int NumLayers => 3;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Gru;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
         public static int Window => 32;
     }
 

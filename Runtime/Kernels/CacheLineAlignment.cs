@@ -26,6 +26,18 @@ internal static class CacheLineAlignment
         return (int)((0u - address) % (SlackFloats * sizeof(float))) / sizeof(float);
     }
 
+    /// <summary>
+    /// The first 64-byte aligned float at or after <paramref name="stackStart"/>, the start of a stack buffer
+    /// <see cref="SlackFloats"/> longer than needed (a local struct: the JIT aligns its frame to 16 bytes only, so where a
+    /// vector scratch lands within a cache line changed with the registers a method saved).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe ref float AlignedStart(ref float stackStart)
+    {
+        nuint address = (nuint)Unsafe.AsPointer(ref stackStart);
+        return ref Unsafe.Add(ref stackStart, (nint)((0u - address) % (SlackFloats * sizeof(float)) / sizeof(float)));
+    }
+
     /// <summary>The aligned part of a stack buffer <see cref="SlackFloats"/> longer than needed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Span<float> Aligned(Span<float> stackBuffer) => stackBuffer.Slice(Offset(stackBuffer), stackBuffer.Length - SlackFloats);

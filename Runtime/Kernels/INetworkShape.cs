@@ -55,4 +55,11 @@ public interface INetworkShape
     /// <see cref="SequenceEngine{TShape}"/>, never on <see cref="RecurrentEngine{TShape}"/>.
     /// </summary>
     static virtual bool Bidirectional => false;
+
+    /// <summary>
+    /// PyTorch's <c>dropout</c>: the probability with which each unit of a layer's output is zeroed on its way into the layer
+    /// above, in <c>Backward</c> only (<see cref="DropoutMask"/>); 0 (the default) for none, so that every other model's
+    /// generated code is unchanged.
+    /// </summary>
+    static virtual double Dropout => 0;
 }

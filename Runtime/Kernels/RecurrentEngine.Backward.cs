@@ -38,8 +38,9 @@ public static partial class RecurrentEngine<TShape>
         int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
         double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1), targets);
+        DropoutMask dropout = NextDropout(parameters);
         double sum = Sequence(parameters, gradients, state, inputs, 0, I, steps, targets, 0, width,
-            loss, on, warmUp, LossFunctions.Scale(divisor), tape, work, default);
+            loss, on, warmUp, LossFunctions.Scale(divisor), tape, work, default, dropout, 0);
         return (float)(sum / divisor);
     }
 
@@ -68,6 +69,7 @@ public static partial class RecurrentEngine<TShape>
         int width = LossFunctions.TargetWidth(loss, O);
         double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize), targets);
         float scale = LossFunctions.Scale(divisor);
+        DropoutMask dropout = NextDropout(parameters);
         double sum = 0;
         int group = Math.Min(BatchGroup, tape.Length / ((steps - warmUp) * TapeStride));
         if (batchSize > 1 && group > 1)
@@ -76,7 +78,7 @@ public static partial class RecurrentEngine<TShape>
             for (int first = 0; first < batchSize; first += group)
             {
                 Group(ref sum, packed, parameters.Values, gradients, inputs, targets, first, Math.Min(group, batchSize - first), batchSize, steps, warmUp,
-                    loss, on, layout, scale, parameters.CrossEntropy, tape, work, initial, initialGradients);
+                    loss, on, layout, scale, parameters.CrossEntropy, tape, work, initial, initialGradients, dropout);
             }
 
             return (float)(sum / divisor);
@@ -88,17 +90,30 @@ public static partial class RecurrentEngine<TShape>
             InitialState(initial, state);
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, batchSize, steps, warmUp, I, width, on, layout);
             sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, steps,
-                targets, targetStart, targetStride, loss, on, warmUp, scale, tape, work, initialGradients);
+                targets, targetStart, targetStride, loss, on, warmUp, scale, tape, work, initialGradients, dropout, b);
         }
 
         return (float)(sum / divisor);
     }
 
-    /// <summary>Forward with recording, loss, then the backward sweep for one sequence. Returns the summed loss.</summary>
+    /// <summary>
+    /// The masks of a Backward call whose arguments have passed every check: the next in the model's dropout stream, or none
+    /// for a shape without dropout (whose stream is then left as it is). A layer stack draws them for each of its recurrent
+    /// layers with dropout, and passes them to <see cref="Record(ParameterStore{TShape}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, DropoutMask, int)"/>
+    /// and <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, DropoutMask, int)"/>.
+    /// </summary>
+    public static DropoutMask NextDropout(ParameterStore<TShape> parameters) =>
+        Shape<TShape>.HasDropout ? parameters.NextDropout() : default;
+
+    /// <summary>
+    /// Forward with recording, loss, then the backward sweep for one sequence (number <paramref name="sequence"/> of its
+    /// batch, for the dropout masks). Returns the summed loss.
+    /// </summary>
     private static double Sequence(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, int inputStart, int inputStride, int steps,
         ReadOnlySpan<float> targets, int targetStart, int targetStride,
-        Loss loss, LossOn on, int warmUp, float scale, Span<float> tape, Span<float> work, Span<float> initialGradients)
+        Loss loss, LossOn on, int warmUp, float scale, Span<float> tape, Span<float> work, Span<float> initialGradients,
+        DropoutMask dropout, int sequence)
     {
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
@@ -114,7 +129,7 @@ public static partial class RecurrentEngine<TShape>
         for (int s = 0; s < recorded; s++)
         {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
-            RecordStep(packed, values, state, inputs.Slice(inputStart + (warmUp + s) * inputStride, I), record, scratch);
+            RecordStep(packed, values, state, inputs.Slice(inputStart + (warmUp + s) * inputStride, I), record, scratch, dropout, sequence, s);
             Span<float> output = record.Slice(OutputOffset, O);
             if (on == LossOn.AllSteps)
             {
@@ -130,7 +145,7 @@ public static partial class RecurrentEngine<TShape>
             }
         }
 
-        Sweep(values, gradients, tape, recorded, work, default);
+        Sweep(values, gradients, tape, recorded, work, default, dropout, sequence);
         if (warmUp == 0)
         {
             AddInitialStateGradients(work, initialGradients);
@@ -197,7 +212,17 @@ public static partial class RecurrentEngine<TShape>
     /// <paramref name="outputs"/> (<c>[n, HiddenSize]</c>) and leaves the state at the end. The generated stack checks
     /// every length before it calls; a stack's recurrent layer has no head.
     /// </summary>
-    public static void Record(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape)
+    public static void Record(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape) =>
+        Record(parameters, state, inputs, outputs, tape, default, 0);
+
+    /// <summary>
+    /// <see cref="Record(ParameterStore{TShape}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/> for a layer with
+    /// dropout: the masks of <paramref name="dropout"/> (<see cref="NextDropout"/>) for sequence <paramref name="sequence"/> of
+    /// the batch; <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, DropoutMask, int)"/>
+    /// needs the same two.
+    /// </summary>
+    public static void Record(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape,
+        DropoutMask dropout, int sequence)
     {
         int steps = inputs.Length / I;
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
@@ -206,7 +231,7 @@ public static partial class RecurrentEngine<TShape>
         for (int s = 0; s < steps; s++)
         {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
-            RecordStep(packed, values, state, inputs.Slice(s * I, I), record, scratch);
+            RecordStep(packed, values, state, inputs.Slice(s * I, I), record, scratch, dropout, sequence, s);
             record.Slice(OutputOffset, O).CopyTo(outputs.Slice(s * O, O));
         }
     }
@@ -217,7 +242,12 @@ public static partial class RecurrentEngine<TShape>
     /// <paramref name="dInputs"/> is empty (the bottom layer), writes dLoss/dInput per step (<c>[n, InputSize]</c>).
     /// </summary>
     public static void Sweep(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
-        Span<float> dInputs, Span<float> work)
+        Span<float> dInputs, Span<float> work) =>
+        Sweep(parameters, gradients, tape, dOutputs, dInputs, work, default, 0);
+
+    /// <summary>The backward half for a layer with dropout: the masks the forward half recorded with.</summary>
+    public static void Sweep(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
+        Span<float> dInputs, Span<float> work, DropoutMask dropout, int sequence)
     {
         int steps = dOutputs.Length / O;
         for (int s = 0; s < steps; s++)
@@ -225,12 +255,16 @@ public static partial class RecurrentEngine<TShape>
             dOutputs.Slice(s * O, O).CopyTo(tape.Slice(s * TapeStride + OutputOffset, O));
         }
 
-        Sweep(parameters.ComputeValues, gradients, tape, steps, work, dInputs);
+        Sweep(parameters.ComputeValues, gradients, tape, steps, work, dInputs, dropout, sequence);
     }
 
-    /// <summary>One forward step that records what the backward sweep needs; leaves the output in the tape.</summary>
+    /// <summary>
+    /// One forward step that records what the backward sweep needs; leaves the output in the tape. With dropout, each layer's
+    /// new h reaches the layer above through <paramref name="dropout"/>'s mask of (<paramref name="sequence"/>,
+    /// <paramref name="step"/>, boundary), written straight into the upper layer's recorded input, which it then reads.
+    /// </summary>
     private static void RecordStep(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> state, ReadOnlySpan<float> input,
-        Span<float> record, Span<float> scratch)
+        Span<float> record, Span<float> scratch, DropoutMask dropout, int sequence, int step)
     {
         for (int layer = 0; layer < L; layer++)
         {
@@ -252,6 +286,12 @@ public static partial class RecurrentEngine<TShape>
             }
 
             input = layerState.Slice(0, H);
+            if (Shape<TShape>.HasDropout && layer < L - 1)
+            {
+                Span<float> above = record.Slice(Shape<TShape>.LayerTapeOffset(layer + 1), H);
+                dropout.Apply(sequence, step, layer, L - 1, input, above);
+                input = above;
+            }
         }
 
         input.CopyTo(record.Slice(TopOffset, H));
@@ -269,12 +309,12 @@ public static partial class RecurrentEngine<TShape>
     /// dropped: the starting state is a constant (truncated BPTT).
     /// </summary>
     private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, int recorded, Span<float> work,
-        Span<float> dInputs)
+        Span<float> dInputs, DropoutMask dropout, int sequence)
     {
         work.Slice(0, 2 * L * H).Clear();
         for (int s = recorded - 1; s >= 0; s--)
         {
-            StepBack(parameters, tape.Slice(s * TapeStride, TapeStride), work, dInputs.IsEmpty ? default : dInputs.Slice(s * I, I));
+            StepBack(parameters, tape.Slice(s * TapeStride, TapeStride), work, dInputs.IsEmpty ? default : dInputs.Slice(s * I, I), dropout, sequence, s);
         }
 
         AccumulateWeights(gradients, tape, recorded);
@@ -287,7 +327,8 @@ public static partial class RecurrentEngine<TShape>
     /// span slicing and shape constants were left as calls).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StepBack(ReadOnlySpan<float> parameters, Span<float> record, Span<float> work, Span<float> dx)
+    private static void StepBack(ReadOnlySpan<float> parameters, Span<float> record, Span<float> work, Span<float> dx,
+        DropoutMask dropout, int sequence, int step)
     {
         Span<float> dhCarry = work.Slice(0, L * H);
         Span<float> dcCarry = work.Slice(L * H, L * H);
@@ -321,7 +362,15 @@ public static partial class RecurrentEngine<TShape>
 
             int offset = Shape<TShape>.LayerOffset(layer);
             VectorMath.TransposedAdd(parameters.Slice(offset + GH * inSize, GH * H), dph, dhOut);
-            if (layer > 0)
+            if (layer > 0 && Shape<TShape>.HasDropout)
+            {
+                // The same with dropout: W_ihᵀ dpi reached the layer below through the forward pass's mask.
+                dh.Clear();
+                VectorMath.TransposedAdd(parameters.Slice(offset, GH * inSize), dpi, dh);
+                dropout.Apply(sequence, step, layer - 1, L - 1, dh, dh);
+                VectorMath.Add(dhCarry.Slice((layer - 1) * H, H), dh);
+            }
+            else if (layer > 0)
             {
                 // The gradient flowing down into the layer below at this step: its own carry plus W_ihᵀ dpi.
                 dhCarry.Slice((layer - 1) * H, H).CopyTo(dh);

@@ -38,7 +38,7 @@ public static partial class RecurrentEngine<TShape>
     private static void Group(ref double sum, ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int first, int group, int batchSize, int steps, int warmUp,
         Loss loss, LossOn on, SequenceLayout layout, float scale, CrossEntropyOptions? crossEntropy, Span<float> tape, Span<float> work,
-        ReadOnlySpan<float> initial, Span<float> initialGradients)
+        ReadOnlySpan<float> initial, Span<float> initialGradients, DropoutMask dropout)
     {
         int width = LossFunctions.TargetWidth(loss, O);
         int recorded = steps - warmUp;
@@ -94,7 +94,11 @@ public static partial class RecurrentEngine<TShape>
                 for (int g = 0; g < group; g++)
                 {
                     Span<float> layerTape = tape.Slice((g * recorded + s) * stride + at, Shape<TShape>.LayerTape(layer));
-                    if (layer > 0)
+                    if (layer > 0 && Shape<TShape>.HasDropout)
+                    {
+                        dropout.Apply(first + g, s, layer - 1, L - 1, states.Slice(g * StateLength + (layer - 1) * StatePerLayer, H), layerTape);
+                    }
+                    else if (layer > 0)
                     {
                         states.Slice(g * StateLength + (layer - 1) * StatePerLayer, H).CopyTo(layerTape);
                     }
@@ -151,7 +155,7 @@ public static partial class RecurrentEngine<TShape>
 
         for (int s = recorded - 1; s >= 0; s--)
         {
-            PackedLayout<TShape>.Dispatch(new StepBackGroupAction(values, tape.Slice(s * stride), sequenceTape, work, group));
+            PackedLayout<TShape>.Dispatch(new StepBackGroupAction(values, tape.Slice(s * stride), sequenceTape, work, group, dropout, first, s));
         }
 
         // The group's sequences lie one after another on the tape: one pass adds all their weight gradients.
@@ -175,7 +179,8 @@ public static partial class RecurrentEngine<TShape>
     /// sequence in <paramref name="work"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StepBackGroup<TVec>(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group)
+    private static void StepBackGroup<TVec>(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group,
+        DropoutMask dropout, int first, int step)
         where TVec : struct, ISimd<TVec>
     {
         int workStride = Shape<TShape>.WorkLength;
@@ -221,7 +226,24 @@ public static partial class RecurrentEngine<TShape>
             int dphStride = TShape.Cell == Cell.Gru ? workStride : sequenceTape;
             StreamGradient.TransposedAdd<TVec>(ref Unsafe.AsRef(in parameters[offset + (GH * inSize)]), GH, H, ref dph0, dphStride,
                 ref work[layer * H], workStride, group);
-            if (layer > 0)
+            if (layer > 0 && Shape<TShape>.HasDropout)
+            {
+                // The same with dropout: W_ihᵀ dpi reached the layer below through the forward pass's mask.
+                for (int g = 0; g < group; g++)
+                {
+                    work.Slice((g * workStride) + (2 * L * H) + (2 * GH), H).Clear();
+                }
+
+                StreamGradient.TransposedAdd<TVec>(ref Unsafe.AsRef(in parameters[offset]), GH, inSize, ref dpi0, sequenceTape,
+                    ref work[(2 * L * H) + (2 * GH)], workStride, group);
+                for (int g = 0; g < group; g++)
+                {
+                    Span<float> dh = work.Slice((g * workStride) + (2 * L * H) + (2 * GH), H);
+                    dropout.Apply(first + g, step, layer - 1, L - 1, dh, dh);
+                    VectorMath.Add(work.Slice((g * workStride) + ((layer - 1) * H), H), dh);
+                }
+            }
+            else if (layer > 0)
             {
                 // The gradient flowing down into the layer below at this step: its own carry plus W_ihᵀ dpi.
                 for (int g = 0; g < group; g++)
@@ -243,20 +265,27 @@ public static partial class RecurrentEngine<TShape>
         private readonly int _sequenceTape;
         private readonly Span<float> _work;
         private readonly int _group;
+        private readonly DropoutMask _dropout;
+        private readonly int _first;
+        private readonly int _step;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public StepBackGroupAction(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group)
+        public StepBackGroupAction(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group,
+            DropoutMask dropout, int first, int step)
         {
             _parameters = parameters;
             _record = record;
             _sequenceTape = sequenceTape;
             _work = work;
             _group = group;
+            _dropout = dropout;
+            _first = first;
+            _step = step;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Run<TVec>()
             where TVec : struct, ISimd<TVec> =>
-            StepBackGroup<TVec>(_parameters, _record, _sequenceTape, _work, _group);
+            StepBackGroup<TVec>(_parameters, _record, _sequenceTape, _work, _group, _dropout, _first, _step);
     }
 }

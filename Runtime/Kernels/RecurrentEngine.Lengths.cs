@@ -28,6 +28,7 @@ public static partial class RecurrentEngine<TShape>
         int steps = TrainingSupport.CheckLengths(I, O, TShape.Window, inputs, targets, lengths, loss, on, layout);
         int width = LossFunctions.TargetWidth(loss, O);
         double divisor = TrainingSupport.LossDivisor(loss, parameters.CrossEntropy, on, lengths, O, targets, steps, layout);
+        DropoutMask dropout = NextDropout(parameters);
         Span<float> state = stackalloc float[StateLength];
         double sum = 0;
         for (int b = 0; b < lengths.Length; b++)
@@ -35,7 +36,7 @@ public static partial class RecurrentEngine<TShape>
             InitialState(initial, state);
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, lengths.Length, steps, 0, I, width, on, layout);
             sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, lengths[b], targets, targetStart, targetStride,
-                loss, on, 0, LossFunctions.Scale(divisor), tape, work, initialGradients);
+                loss, on, 0, LossFunctions.Scale(divisor), tape, work, initialGradients, dropout, b);
         }
 
         return (float)(sum / divisor);

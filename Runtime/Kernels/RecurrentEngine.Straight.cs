@@ -19,7 +19,23 @@ public static partial class RecurrentEngine<TShape>
     private const int StraightSumsLength = 128;
 
     /// <summary>
-    /// Whether this shape's step runs straight-line: one layer, one direction and no projection (those shapes run on
+    /// Where the gate sums start in <paramref name="buffer"/>: its first 64-byte boundary. Each step stores the sums and
+    /// loads them back at once; a vector that straddles two cache lines cannot be forwarded from the store to the load, and
+    /// where the struct landed in the frame moved with the registers Step saved: the same code of LSTM 1->32 and GRU 3->32
+    /// measured 82 and 67 ns a step in one build and 104 and 88 ns in another whose frame was 8 bytes larger.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float AlignedSums(ref StraightSums buffer) => ref CacheLineAlignment.AlignedStart(ref Unsafe.As<StraightSums, float>(ref buffer));
+
+    /// <summary>
+    /// Layers the straight step writes out. Every layer above the first reads the one below it as H input columns, in one
+    /// more block of the same shape; past two layers the code grows with every layer for a step that is then dominated by
+    /// the layers' chain anyway, and the general path serves it.
+    /// </summary>
+    private const int MaxStraightLayers = 2;
+
+    /// <summary>
+    /// Whether this shape's step runs straight-line: at most <see cref="MaxStraightLayers"/> layers, one direction and no projection (those shapes run on
     /// <see cref="SequenceEngine{TShape}"/>, and must never reach this path even if called here), 16 or 8 lanes (Vector512 or Vector256), H a whole number
     /// of vectors (no scalar tail), every gate row in one block of at most <see cref="PackedMath.BlockVectors"/> vectors (so
     /// each packed matrix is column-major, one column after another), the gate sums within <see cref="StraightSums"/>, and
@@ -28,41 +44,95 @@ public static partial class RecurrentEngine<TShape>
     internal static bool IsStraight
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => L == 1 && TShape.ProjSize == 0 && !TShape.Bidirectional && (PackedLayout<TShape>.Lanes == 16 || PackedLayout<TShape>.Lanes == 8)
+        get => L <= MaxStraightLayers && TShape.ProjSize == 0 && !TShape.Bidirectional && (PackedLayout<TShape>.Lanes == 16 || PackedLayout<TShape>.Lanes == 8)
             && H % PackedLayout<TShape>.Lanes == 0 && PackedLayout<TShape>.Rows / PackedLayout<TShape>.Lanes <= PackedMath.BlockVectors
             && PackedLayout<TShape>.BiasLength <= StraightSumsLength && !ReducedLayout<TShape>.Enabled;
     }
 
-    /// <summary>The gate sums of one straight step, on the stack (a struct, not stackalloc: no buffer-overrun cookie to check).</summary>
-    [InlineArray(StraightSumsLength)]
+    /// <summary>
+    /// The gate sums of one straight step, on the stack (a struct, not stackalloc: no buffer-overrun cookie to check), with a
+    /// cache line of slack: used from its first 64-byte boundary (<see cref="AlignedSums"/>).
+    /// </summary>
+    [InlineArray(StraightSumsLength + CacheLineAlignment.SlackFloats)]
     private struct StraightSums
     {
         private float _element;
     }
 
     /// <summary>
-    /// One cell step (<see cref="IsStraight"/>) at this shape's width, from the packed weights and the state: the input sums,
-    /// the hidden block product, the activations and update. Step writes the same four calls out in its own body, so that
-    /// each is a first-level inline there (the JIT inlines those even past its budget, and the block product did not fit
-    /// it one level down).
+    /// One step of every layer (<see cref="IsStraight"/>) at <paramref name="lanes"/>' width, from the packed weights and the
+    /// state: per layer the input sums, the hidden block product, the activations and update. Step, Forward and WarmUp all
+    /// inline it. The layer count reaches <see cref="UpperLayer512"/> as an argument: written as <c>if (L &gt; 1)</c> here,
+    /// the second layer's code was imported and inlined for one-layer shapes too (the JIT folds the test only after
+    /// inlining), and LSTM 1→32's step was left with calls; a test of an argument that is a constant at the call site is
+    /// folded as the inlinee is imported. The width and the cell are passed the same way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StraightCell(ref float packed, ref float state, ref float x, ref float sums)
+    private static void StraightCell(int lanes, ref float packed, ref float state, ref float x, ref float sums)
     {
         ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
         ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
-        if (Vector512.IsHardwareAccelerated && PackedLayout<TShape>.Lanes == 16)
+        if (Vector512.IsHardwareAccelerated && lanes == 16)
         {
-            Inputs512(ref packed, ref x, ref sums);
+            Inputs512(TShape.Cell, I, ref packed, ref x, ref sums);
             Block512(PackedLayout<TShape>.Rows / 16, ref hidden, H, ref state, ref hiddenSums, ref hiddenSums);
             Update512(ref sums, ref state);
+            UpperLayer512(L, ref packed, ref state, ref sums);
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (Vector256.IsHardwareAccelerated && lanes == 8)
         {
-            Inputs256(ref packed, ref x, ref sums);
+            Inputs256(TShape.Cell, I, ref packed, ref x, ref sums);
             Block256(PackedLayout<TShape>.Rows / 8, ref hidden, H, ref state, ref hiddenSums, ref hiddenSums);
             Update256(ref sums, ref state);
+            UpperLayer256(L, ref packed, ref state, ref sums);
         }
+    }
+
+    /// <summary>
+    /// The second layer's step at 512 bits when <paramref name="layers"/> is 2, reading the first layer's new h as its input
+    /// columns: the same calls as the first layer's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UpperLayer512(int layers, ref float packed, ref float state, ref float sums)
+    {
+        if (layers > 1)
+        {
+            ref float upper = ref Unsafe.Add(ref packed, UpperLayerOffset);
+            ref float upperState = ref Unsafe.Add(ref state, StatePerLayer);
+            ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
+            Inputs512(TShape.Cell, H, ref upper, ref state, ref sums);
+            Block512(PackedLayout<TShape>.Rows / 16, ref Unsafe.Add(ref upper, H * PackedLayout<TShape>.Rows), H, ref upperState, ref hiddenSums, ref hiddenSums);
+            Update512(ref sums, ref upperState);
+        }
+    }
+
+    /// <summary>The second layer's step at 256 bits (<see cref="UpperLayer512"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UpperLayer256(int layers, ref float packed, ref float state, ref float sums)
+    {
+        if (layers > 1)
+        {
+            ref float upper = ref Unsafe.Add(ref packed, UpperLayerOffset);
+            ref float upperState = ref Unsafe.Add(ref state, StatePerLayer);
+            ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
+            Inputs256(TShape.Cell, H, ref upper, ref state, ref sums);
+            Block256(PackedLayout<TShape>.Rows / 8, ref Unsafe.Add(ref upper, H * PackedLayout<TShape>.Rows), H, ref upperState, ref hiddenSums, ref hiddenSums);
+            Update256(ref sums, ref upperState);
+        }
+    }
+
+    /// <summary>Where the second layer's packed weights start (its input columns read the first layer's new h).</summary>
+    private static int UpperLayerOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => PackedLayout<TShape>.LayerOffset(1);
+    }
+
+    /// <summary>The top layer's h in a state (the head reads it).</summary>
+    private static int TopHiddenOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (L - 1) * StatePerLayer;
     }
 
     /// <summary>
@@ -78,32 +148,50 @@ public static partial class RecurrentEngine<TShape>
             return;
         }
 
-        ref float w = ref Unsafe.Add(ref values, Shape<TShape>.HeadOffset);
         if (O >= 4)
         {
-            Head(MemoryMarshal.CreateReadOnlySpan(ref values, ParameterCount), MemoryMarshal.CreateReadOnlySpan(ref h, H), MemoryMarshal.CreateSpan(ref output, O));
+            StraightWideHead(ref values, ref h, ref output);
             return;
         }
 
-        ref float b = ref Unsafe.Add(ref w, O * H);
+        ref float w = ref Unsafe.Add(ref values, Shape<TShape>.HeadOffset);
         for (int r = 0; r < O; r++)
         {
-            Unsafe.Add(ref output, r) = VectorMath.Dot(ref Unsafe.Add(ref w, r * H), ref h, H) + Unsafe.Add(ref b, r);
+            Unsafe.Add(ref output, r) = VectorMath.Dot(ref Unsafe.Add(ref w, r * H), ref h, H) + Unsafe.Add(ref w, (O * H) + r);
         }
     }
 
     /// <summary>
-    /// The gate sums before the hidden product, at 512 bits: bias plus input columns (<see cref="PackedMath.MultiplyAddColumn{TVec}"/>
+    /// Step's head: <see cref="StraightHead"/> on the top layer's h. Inlined into a one-layer Step. A two-layer Step reaches the
+    /// JIT's limit on the locals one method may inline before it gets here, and calls it: measured, that call (GRU 1→32 ×2:
+    /// 136 ns a step) was cheaper than making room for the head by writing it before the cell and jumping to it (153 ns; the
+    /// same jumps made the one-layer steps 30 % slower).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StraightStepHead(ParameterStore<TShape> parameters, ref float state, Span<float> output) =>
+        StraightHead(ref parameters.ValuesReference, ref Unsafe.Add(ref state, TopHiddenOffset), ref MemoryMarshal.GetReference(output));
+
+    /// <summary>
+    /// <see cref="StraightHead"/> for four outputs or more (<c>Project</c>), and not inlined: the JIT imports it (and
+    /// <c>Project</c>) even where the test before it folds it away, and its locals then count against the few hundred one
+    /// method may inline, which a two-layer step needs all of.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StraightWideHead(ref float values, ref float h, ref float output) =>
+        Head(MemoryMarshal.CreateReadOnlySpan(ref values, ParameterCount), MemoryMarshal.CreateReadOnlySpan(ref h, H), MemoryMarshal.CreateSpan(ref output, O));
+
+    /// <summary>
+    /// The gate sums before the hidden product of a layer of <paramref name="inSize"/> inputs (a constant), at 512 bits: bias plus input columns (<see cref="PackedMath.MultiplyAddColumn{TVec}"/>
     /// for one input, <see cref="Block512"/> for more), and the GRU's <c>n_h</c> block from its bias.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Inputs512(ref float packed, ref float x, ref float sums)
+    private static void Inputs512(Cell cell, int inSize, ref float packed, ref float x, ref float sums)
     {
         const int n = 16;
         int rows = PackedLayout<TShape>.Rows;
         int ph = PaddedHidden;
-        ref float bias = ref Unsafe.Add(ref packed, (I + H) * rows);
-        if (I == 1)
+        ref float bias = ref Unsafe.Add(ref packed, (inSize + H) * rows);
+        if (inSize == 1)
         {
             Vector512<float> scale = Vector512.Create(x);
             for (int r = 0; r < rows; r += n)
@@ -114,10 +202,10 @@ public static partial class RecurrentEngine<TShape>
         }
         else
         {
-            Block512(rows / n, ref packed, I, ref x, ref bias, ref sums);
+            Block512(rows / n, ref packed, inSize, ref x, ref bias, ref sums);
         }
 
-        if (TShape.Cell == Cell.Gru)
+        if (cell == Cell.Gru)
         {
             // n_h = b_hn + W_hn h: the one block the input columns do not reach.
             for (int r = 3 * ph; r < 4 * ph; r += n)
@@ -129,7 +217,10 @@ public static partial class RecurrentEngine<TShape>
 
     /// <summary>
     /// The activations and the state update at 512 bits, vector by vector of units, with the formulas and operations of
-    /// <see cref="CellUpdate"/> (the activated gates are not written back: nothing records them here).
+    /// <see cref="CellUpdate"/> (the activated gates are not written back: nothing records them here). The cell and the
+    /// nonlinearity come in as arguments, constants where this is inlined, so that the JIT imports only this cell's branch: a
+    /// test of <c>TShape.Cell</c> here is folded only after inlining, and the other cells' activations, inlined into dead
+    /// branches, used up the locals the JIT allows an inlining method (a two-layer step was left with calls).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Update512(ref float sums, ref float h)
@@ -154,9 +245,9 @@ public static partial class RecurrentEngine<TShape>
                 Vector512<float> f = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)ph + u));
                 Vector512<float> g = TanhOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(2 * ph) + u));
                 Vector512<float> o = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph) + u));
-                Vector512<float> cell = Vector512.MultiplyAddEstimate(f, Vector512.LoadUnsafe(ref c, u), i * g);
-                cell.StoreUnsafe(ref c, u);
-                (o * TanhOperator.Invoke(cell)).StoreUnsafe(ref h, u);
+                Vector512<float> newCell = Vector512.MultiplyAddEstimate(f, Vector512.LoadUnsafe(ref c, u), i * g);
+                newCell.StoreUnsafe(ref c, u);
+                (o * TanhOperator.Invoke(newCell)).StoreUnsafe(ref h, u);
             }
             else
             {
@@ -167,17 +258,17 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>
-    /// The gate sums before the hidden product, at 256 bits: bias plus input columns (<see cref="PackedMath.MultiplyAddColumn{TVec}"/>
+    /// The gate sums before the hidden product of a layer of <paramref name="inSize"/> inputs (a constant), at 256 bits: bias plus input columns (<see cref="PackedMath.MultiplyAddColumn{TVec}"/>
     /// for one input, <see cref="Block256"/> for more), and the GRU's <c>n_h</c> block from its bias.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Inputs256(ref float packed, ref float x, ref float sums)
+    private static void Inputs256(Cell cell, int inSize, ref float packed, ref float x, ref float sums)
     {
         const int n = 8;
         int rows = PackedLayout<TShape>.Rows;
         int ph = PaddedHidden;
-        ref float bias = ref Unsafe.Add(ref packed, (I + H) * rows);
-        if (I == 1)
+        ref float bias = ref Unsafe.Add(ref packed, (inSize + H) * rows);
+        if (inSize == 1)
         {
             Vector256<float> scale = Vector256.Create(x);
             for (int r = 0; r < rows; r += n)
@@ -188,10 +279,10 @@ public static partial class RecurrentEngine<TShape>
         }
         else
         {
-            Block256(rows / n, ref packed, I, ref x, ref bias, ref sums);
+            Block256(rows / n, ref packed, inSize, ref x, ref bias, ref sums);
         }
 
-        if (TShape.Cell == Cell.Gru)
+        if (cell == Cell.Gru)
         {
             // n_h = b_hn + W_hn h: the one block the input columns do not reach.
             for (int r = 3 * ph; r < 4 * ph; r += n)
@@ -228,9 +319,9 @@ public static partial class RecurrentEngine<TShape>
                 Vector256<float> f = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)ph + u));
                 Vector256<float> g = TanhOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(2 * ph) + u));
                 Vector256<float> o = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph) + u));
-                Vector256<float> cell = Vector256.MultiplyAddEstimate(f, Vector256.LoadUnsafe(ref c, u), i * g);
-                cell.StoreUnsafe(ref c, u);
-                (o * TanhOperator.Invoke(cell)).StoreUnsafe(ref h, u);
+                Vector256<float> newCell = Vector256.MultiplyAddEstimate(f, Vector256.LoadUnsafe(ref c, u), i * g);
+                newCell.StoreUnsafe(ref c, u);
+                (o * TanhOperator.Invoke(newCell)).StoreUnsafe(ref h, u);
             }
             else
             {

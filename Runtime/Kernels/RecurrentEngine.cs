@@ -85,7 +85,7 @@ public static partial class RecurrentEngine<TShape>
 
     /// <summary>
     /// Floats of the tape for one sequence at a time: what a layer stack's recurrent layer owns (the stack runs its batch
-    /// sequence by sequence through <see cref="Record"/> and <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>).
+    /// sequence by sequence through <see cref="Record(ParameterStore{TShape}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/> and <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>).
     /// </summary>
     public static int SequenceTapeLength
     {
@@ -119,30 +119,12 @@ public static partial class RecurrentEngine<TShape>
             }
 
             Unsafe.SkipInit(out StraightSums sumsBuffer);
-            ref float sums = ref Unsafe.As<StraightSums, float>(ref sumsBuffer);
+            ref float sums = ref AlignedSums(ref sumsBuffer);
             ref float packed = ref parameters.PackedReference;
             ref float h = ref MemoryMarshal.GetReference(state);
             ref float x = ref MemoryMarshal.GetReference(input);
-            ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
-            ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
-
-            // StraightCell, written out: each call a first-level inline (see there). Vector512.IsHardwareAccelerated is a
-            // constant when the JIT reads the test, so without AVX-512 the 512-bit branch is not even imported (its Vector512
-            // calls would be software fallbacks, inlined into a dead branch, and exhaust the inlining the live one needs).
-            if (Vector512.IsHardwareAccelerated && PackedLayout<TShape>.Lanes == 16)
-            {
-                Inputs512(ref packed, ref x, ref sums);
-                Block512(PackedLayout<TShape>.Rows / 16, ref hidden, H, ref h, ref hiddenSums, ref hiddenSums);
-                Update512(ref sums, ref h);
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                Inputs256(ref packed, ref x, ref sums);
-                Block256(PackedLayout<TShape>.Rows / 8, ref hidden, H, ref h, ref hiddenSums, ref hiddenSums);
-                Update256(ref sums, ref h);
-            }
-
-            StraightHead(ref parameters.ValuesReference, ref h, ref MemoryMarshal.GetReference(output));
+            StraightCell(PackedLayout<TShape>.Lanes, ref packed, ref h, ref x, ref sums);
+            StraightStepHead(parameters, ref h, output);
         }
         else
         {
@@ -173,7 +155,7 @@ public static partial class RecurrentEngine<TShape>
         if (IsStraight)
         {
             Unsafe.SkipInit(out StraightSums sumsBuffer);
-            ref float sums = ref Unsafe.As<StraightSums, float>(ref sumsBuffer);
+            ref float sums = ref AlignedSums(ref sumsBuffer);
             ref float packedStart = ref parameters.PackedReference;
             ref float parameterValues = ref parameters.ValuesReference;
             ref float stateStart = ref MemoryMarshal.GetReference(state);
@@ -181,8 +163,8 @@ public static partial class RecurrentEngine<TShape>
             ref float outputStart = ref MemoryMarshal.GetReference(outputs);
             for (int t = 0; t < steps; t++)
             {
-                StraightCell(ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums);
-                StraightHead(ref parameterValues, ref stateStart, ref Unsafe.Add(ref outputStart, t * O));
+                StraightCell(PackedLayout<TShape>.Lanes, ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums);
+                StraightHead(ref parameterValues, ref Unsafe.Add(ref stateStart, TopHiddenOffset), ref Unsafe.Add(ref outputStart, t * O));
             }
 
             return;
@@ -207,13 +189,13 @@ public static partial class RecurrentEngine<TShape>
         if (IsStraight)
         {
             Unsafe.SkipInit(out StraightSums sumsBuffer);
-            ref float sums = ref Unsafe.As<StraightSums, float>(ref sumsBuffer);
+            ref float sums = ref AlignedSums(ref sumsBuffer);
             ref float packedStart = ref parameters.PackedReference;
             ref float stateStart = ref MemoryMarshal.GetReference(state);
             ref float inputStart = ref MemoryMarshal.GetReference(inputs);
             for (int t = 0; t < steps; t++)
             {
-                StraightCell(ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums);
+                StraightCell(PackedLayout<TShape>.Lanes, ref packedStart, ref stateStart, ref Unsafe.Add(ref inputStart, t * I), ref sums);
             }
 
             return;

@@ -28,6 +28,13 @@ internal static class Shape<TShape>
         get => TShape.NumLayers;
     }
 
+    /// <summary>Whether Backward drops units between stacked layers: a <c>Dropout</c> above 0 and a layer above the first.</summary>
+    public static bool HasDropout
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Dropout > 0 && TShape.NumLayers > 1;
+    }
+
     public static bool HasHead
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -5,83 +5,113 @@ namespace Fixed;
 
 /// <summary>
 /// Matrix products for many independent streams at once over the packed layout (<see cref="PackedLayout{TShape}"/>):
-/// <c>y_s += W x_s</c> for every stream s. The weights are read once per group of up to four streams instead of once
-/// per stream, and the rows are cut into sub-blocks of as many vectors as the register file holds accumulators for
-/// (four vectors × four streams on AVX-512 and ARM64, two × four elsewhere).
+/// <c>y_s = init_s + W x_s + V u_s</c> for every stream s, where <c>W</c> and <c>V</c> have the same rows (a layer's input
+/// and hidden weights) and <c>init_s</c> is each stream's own vector or one vector shared by all (the bias). The weights
+/// are read once per group of up to four streams instead of once per stream, and the rows are cut into sub-blocks of as
+/// many vectors as the register file holds accumulators for (four vectors × four streams on AVX-512 and ARM64, two ×
+/// four elsewhere); both products run into the same accumulators, so each sub-block's sums are loaded and stored once.
 /// </summary>
 internal static class StreamMath
 {
     /// <summary>
-    /// <c>y_s[0..rows) += W x_s</c> for <paramref name="streams"/> streams: <c>x_s</c> at <c>x + s·xStride</c>,
-    /// <c>y_s</c> at <c>y + s·yStride</c>; <c>W</c> stored as <see cref="PackedMath.MultiplyAdd{TVec}"/> reads it.
+    /// <c>y_s[0..rows) = init_s + W x_s + V u_s</c> for <paramref name="streams"/> streams: <c>x_s</c> at
+    /// <c>x + s·xStride</c>, <c>u_s</c> at <c>u + s·uStride</c>, <c>init_s</c> at <c>init + s·initStride</c> (stride 0: one
+    /// vector for every stream; <paramref name="init"/> may be <paramref name="y"/>), <c>y_s</c> at <c>y + s·yStride</c>;
+    /// <c>W</c> (<paramref name="cols"/> columns) and <c>V</c> (<paramref name="vCols"/>, may be 0) stored as
+    /// <see cref="PackedMath.MultiplyAdd{TVec}"/> reads them.
     /// </summary>
-    public static void MultiplyAdd<TVec>(ref float w, int rows, int cols, ref float x, int xStride, ref float y, int yStride, int streams)
+    public static void MultiplyAdd<TVec>(int rows, ref float w, int cols, ref float x, int xStride, ref float v, int vCols, ref float u, int uStride,
+        ref float init, int initStride, ref float y, int yStride, int streams)
         where TVec : struct, ISimd<TVec>
     {
         int vectors = rows / TVec.Count;
         int perBlock = PackedMath.BlockVectors;
         int sub = perBlock == 8 ? 4 : 2;
-        for (int v = 0; v < vectors; v += perBlock)
+        var sources = new Sources(cols, (nuint)xStride, vCols, (nuint)uStride, (nuint)initStride, (nuint)yStride);
+        for (int first = 0; first < vectors; first += perBlock)
         {
-            int blockVectors = Math.Min(perBlock, vectors - v);
+            int blockVectors = Math.Min(perBlock, vectors - first);
             nuint stride = (nuint)(blockVectors * TVec.Count);
-            ref float block = ref Unsafe.Add(ref w, v * TVec.Count * cols);
-            for (int u = 0; u < blockVectors; u += sub)
+            int blockStart = first * TVec.Count;
+            ref float wBlock = ref Unsafe.Add(ref w, blockStart * cols);
+            ref float vBlock = ref Unsafe.Add(ref v, blockStart * vCols);
+            for (int at = 0; at < blockVectors; at += sub)
             {
-                int count = Math.Min(sub, blockVectors - u);
-                ref float bw = ref Unsafe.Add(ref block, u * TVec.Count);
-                ref float by = ref Unsafe.Add(ref y, (v + u) * TVec.Count);
+                int count = Math.Min(sub, blockVectors - at);
+                int offset = at * TVec.Count;
+                int row = blockStart + offset;
+                ref float bw = ref Unsafe.Add(ref wBlock, offset);
+                ref float bv = ref Unsafe.Add(ref vBlock, offset);
+                ref float bi = ref Unsafe.Add(ref init, row);
+                ref float by = ref Unsafe.Add(ref y, row);
                 int s = 0;
                 for (; s + 4 <= streams; s += 4)
                 {
-                    Vectors<TVec, Four>(count, ref bw, stride, cols, ref Unsafe.Add(ref x, s * xStride), (nuint)xStride, ref Unsafe.Add(ref by, s * yStride), (nuint)yStride);
+                    Vectors<TVec, Four>(count, stride, in sources, ref bw, ref Unsafe.Add(ref x, s * xStride), ref bv, ref Unsafe.Add(ref u, s * uStride),
+                        ref Unsafe.Add(ref bi, s * initStride), ref Unsafe.Add(ref by, s * yStride));
                 }
 
+                ref float sx = ref Unsafe.Add(ref x, s * xStride);
+                ref float su = ref Unsafe.Add(ref u, s * uStride);
+                ref float si = ref Unsafe.Add(ref bi, s * initStride);
+                ref float sy = ref Unsafe.Add(ref by, s * yStride);
                 switch (streams - s)
                 {
                     case 3:
-                        Vectors<TVec, Three>(count, ref bw, stride, cols, ref Unsafe.Add(ref x, s * xStride), (nuint)xStride, ref Unsafe.Add(ref by, s * yStride), (nuint)yStride);
+                        Vectors<TVec, Three>(count, stride, in sources, ref bw, ref sx, ref bv, ref su, ref si, ref sy);
                         break;
                     case 2:
-                        Vectors<TVec, Two>(count, ref bw, stride, cols, ref Unsafe.Add(ref x, s * xStride), (nuint)xStride, ref Unsafe.Add(ref by, s * yStride), (nuint)yStride);
+                        Vectors<TVec, Two>(count, stride, in sources, ref bw, ref sx, ref bv, ref su, ref si, ref sy);
                         break;
                     case 1:
-                        Vectors<TVec, One>(count, ref bw, stride, cols, ref Unsafe.Add(ref x, s * xStride), (nuint)xStride, ref Unsafe.Add(ref by, s * yStride), (nuint)yStride);
+                        Vectors<TVec, One>(count, stride, in sources, ref bw, ref sx, ref bv, ref su, ref si, ref sy);
                         break;
                 }
             }
         }
     }
 
+    /// <summary>The column counts and strides every sub-block of one <see cref="MultiplyAdd{TVec}"/> call shares.</summary>
+    private readonly struct Sources(int cols, nuint xStride, int vCols, nuint uStride, nuint initStride, nuint yStride)
+    {
+        public readonly int Cols = cols;
+        public readonly nuint XStride = xStride;
+        public readonly int VCols = vCols;
+        public readonly nuint UStride = uStride;
+        public readonly nuint InitStride = initStride;
+        public readonly nuint YStride = yStride;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Vectors<TVec, TStreams>(int count, ref float w, nuint stride, int cols, ref float x, nuint xStride, ref float y, nuint yStride)
+    private static void Vectors<TVec, TStreams>(int count, nuint stride, in Sources sources, ref float w, ref float x, ref float v, ref float u, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
         where TStreams : struct, IConstant
     {
         switch (count)
         {
             case 4:
-                Block<TVec, Four, TStreams>(ref w, stride, cols, ref x, xStride, ref y, yStride);
+                Block<TVec, Four, TStreams>(stride, in sources, ref w, ref x, ref v, ref u, ref init, ref y);
                 break;
             case 3:
-                Block<TVec, Three, TStreams>(ref w, stride, cols, ref x, xStride, ref y, yStride);
+                Block<TVec, Three, TStreams>(stride, in sources, ref w, ref x, ref v, ref u, ref init, ref y);
                 break;
             case 2:
-                Block<TVec, Two, TStreams>(ref w, stride, cols, ref x, xStride, ref y, yStride);
+                Block<TVec, Two, TStreams>(stride, in sources, ref w, ref x, ref v, ref u, ref init, ref y);
                 break;
             default:
-                Block<TVec, One, TStreams>(ref w, stride, cols, ref x, xStride, ref y, yStride);
+                Block<TVec, One, TStreams>(stride, in sources, ref w, ref x, ref v, ref u, ref init, ref y);
                 break;
         }
     }
 
     /// <summary>
-    /// <c>y_s += W x_s</c> for up to four streams and up to four vectors of rows at once: each weight vector loaded serves
-    /// every stream (<typeparamref name="TStreams"/> accumulators per vector), and every accumulator is its own FMA chain.
+    /// <c>y_s = init_s + W x_s + V u_s</c> for up to four streams and up to four vectors of rows at once: each weight vector
+    /// loaded serves every stream (<typeparamref name="TStreams"/> accumulators per vector), and every accumulator is its own
+    /// FMA chain. The accumulators stay in registers from <c>W</c>'s columns through <c>V</c>'s (two passes of one loop).
     /// Compiled once per (width, vectors, streams), with the unused accumulators folded away.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Block<TVec, TVectors, TStreams>(ref float w, nuint stride, int cols, ref float x, nuint xStride, ref float y, nuint yStride)
+    private static void Block<TVec, TVectors, TStreams>(nuint stride, in Sources sources, ref float w, ref float x, ref float v, ref float u, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
         where TVectors : struct, IConstant
         where TStreams : struct, IConstant
@@ -89,58 +119,79 @@ internal static class StreamMath
         int nv = TVectors.Value;
         int ns = TStreams.Value;
         nuint n = (nuint)TVec.Count;
-        ref float y0 = ref Unsafe.Add(ref y, 0 * yStride);
-        ref float x0 = ref Unsafe.Add(ref x, 0 * xStride);
-        ref float y1 = ref Unsafe.Add(ref y, 1 * yStride);
-        ref float x1 = ref Unsafe.Add(ref x, 1 * xStride);
-        ref float y2 = ref Unsafe.Add(ref y, 2 * yStride);
-        ref float x2 = ref Unsafe.Add(ref x, 2 * xStride);
-        ref float y3 = ref Unsafe.Add(ref y, 3 * yStride);
-        ref float x3 = ref Unsafe.Add(ref x, 3 * xStride);
-        TVec a00 = TVec.Load(ref y0, 0 * n);
-        TVec a01 = nv > 1 ? TVec.Load(ref y0, 1 * n) : default;
-        TVec a02 = nv > 2 ? TVec.Load(ref y0, 2 * n) : default;
-        TVec a03 = nv > 3 ? TVec.Load(ref y0, 3 * n) : default;
-        TVec a10 = ns > 1 ? TVec.Load(ref y1, 0 * n) : default;
-        TVec a11 = nv > 1 && ns > 1 ? TVec.Load(ref y1, 1 * n) : default;
-        TVec a12 = nv > 2 && ns > 1 ? TVec.Load(ref y1, 2 * n) : default;
-        TVec a13 = nv > 3 && ns > 1 ? TVec.Load(ref y1, 3 * n) : default;
-        TVec a20 = ns > 2 ? TVec.Load(ref y2, 0 * n) : default;
-        TVec a21 = nv > 1 && ns > 2 ? TVec.Load(ref y2, 1 * n) : default;
-        TVec a22 = nv > 2 && ns > 2 ? TVec.Load(ref y2, 2 * n) : default;
-        TVec a23 = nv > 3 && ns > 2 ? TVec.Load(ref y2, 3 * n) : default;
-        TVec a30 = ns > 3 ? TVec.Load(ref y3, 0 * n) : default;
-        TVec a31 = nv > 1 && ns > 3 ? TVec.Load(ref y3, 1 * n) : default;
-        TVec a32 = nv > 2 && ns > 3 ? TVec.Load(ref y3, 2 * n) : default;
-        TVec a33 = nv > 3 && ns > 3 ? TVec.Load(ref y3, 3 * n) : default;
-        for (int j = 0; j < cols; j++)
+        nuint initStride = sources.InitStride;
+        ref float i0 = ref Unsafe.Add(ref init, 0 * initStride);
+        ref float i1 = ref Unsafe.Add(ref init, 1 * initStride);
+        ref float i2 = ref Unsafe.Add(ref init, 2 * initStride);
+        ref float i3 = ref Unsafe.Add(ref init, 3 * initStride);
+        TVec a00 = TVec.Load(ref i0, 0 * n);
+        TVec a01 = nv > 1 ? TVec.Load(ref i0, 1 * n) : default;
+        TVec a02 = nv > 2 ? TVec.Load(ref i0, 2 * n) : default;
+        TVec a03 = nv > 3 ? TVec.Load(ref i0, 3 * n) : default;
+        TVec a10 = ns > 1 ? TVec.Load(ref i1, 0 * n) : default;
+        TVec a11 = nv > 1 && ns > 1 ? TVec.Load(ref i1, 1 * n) : default;
+        TVec a12 = nv > 2 && ns > 1 ? TVec.Load(ref i1, 2 * n) : default;
+        TVec a13 = nv > 3 && ns > 1 ? TVec.Load(ref i1, 3 * n) : default;
+        TVec a20 = ns > 2 ? TVec.Load(ref i2, 0 * n) : default;
+        TVec a21 = nv > 1 && ns > 2 ? TVec.Load(ref i2, 1 * n) : default;
+        TVec a22 = nv > 2 && ns > 2 ? TVec.Load(ref i2, 2 * n) : default;
+        TVec a23 = nv > 3 && ns > 2 ? TVec.Load(ref i2, 3 * n) : default;
+        TVec a30 = ns > 3 ? TVec.Load(ref i3, 0 * n) : default;
+        TVec a31 = nv > 1 && ns > 3 ? TVec.Load(ref i3, 1 * n) : default;
+        TVec a32 = nv > 2 && ns > 3 ? TVec.Load(ref i3, 2 * n) : default;
+        TVec a33 = nv > 3 && ns > 3 ? TVec.Load(ref i3, 3 * n) : default;
+
+        // Pass 0 runs W's columns over x, pass 1 V's over u (skipped when V has none).
+        ref float m = ref w;
+        ref float z = ref x;
+        nuint zStride = sources.XStride;
+        int cols = sources.Cols;
+        for (int pass = 0; pass < 2; pass++)
         {
-            ref float c = ref Unsafe.Add(ref w, (nuint)j * stride);
-            TVec w0 = TVec.Load(ref c, 0 * n);
-            TVec w1 = nv > 1 ? TVec.Load(ref c, 1 * n) : default;
-            TVec w2 = nv > 2 ? TVec.Load(ref c, 2 * n) : default;
-            TVec w3 = nv > 3 ? TVec.Load(ref c, 3 * n) : default;
-            TVec b0 = TVec.Broadcast(Unsafe.Add(ref x0, j));
-            TVec b1 = ns > 1 ? TVec.Broadcast(Unsafe.Add(ref x1, j)) : default;
-            TVec b2 = ns > 2 ? TVec.Broadcast(Unsafe.Add(ref x2, j)) : default;
-            TVec b3 = ns > 3 ? TVec.Broadcast(Unsafe.Add(ref x3, j)) : default;
-            a00 = TVec.MultiplyAdd(w0, b0, a00);
-            a01 = nv > 1 ? TVec.MultiplyAdd(w1, b0, a01) : a01;
-            a02 = nv > 2 ? TVec.MultiplyAdd(w2, b0, a02) : a02;
-            a03 = nv > 3 ? TVec.MultiplyAdd(w3, b0, a03) : a03;
-            a10 = ns > 1 ? TVec.MultiplyAdd(w0, b1, a10) : a10;
-            a11 = nv > 1 && ns > 1 ? TVec.MultiplyAdd(w1, b1, a11) : a11;
-            a12 = nv > 2 && ns > 1 ? TVec.MultiplyAdd(w2, b1, a12) : a12;
-            a13 = nv > 3 && ns > 1 ? TVec.MultiplyAdd(w3, b1, a13) : a13;
-            a20 = ns > 2 ? TVec.MultiplyAdd(w0, b2, a20) : a20;
-            a21 = nv > 1 && ns > 2 ? TVec.MultiplyAdd(w1, b2, a21) : a21;
-            a22 = nv > 2 && ns > 2 ? TVec.MultiplyAdd(w2, b2, a22) : a22;
-            a23 = nv > 3 && ns > 2 ? TVec.MultiplyAdd(w3, b2, a23) : a23;
-            a30 = ns > 3 ? TVec.MultiplyAdd(w0, b3, a30) : a30;
-            a31 = nv > 1 && ns > 3 ? TVec.MultiplyAdd(w1, b3, a31) : a31;
-            a32 = nv > 2 && ns > 3 ? TVec.MultiplyAdd(w2, b3, a32) : a32;
-            a33 = nv > 3 && ns > 3 ? TVec.MultiplyAdd(w3, b3, a33) : a33;
+            ref float z0 = ref Unsafe.Add(ref z, 0 * zStride);
+            ref float z1 = ref Unsafe.Add(ref z, 1 * zStride);
+            ref float z2 = ref Unsafe.Add(ref z, 2 * zStride);
+            ref float z3 = ref Unsafe.Add(ref z, 3 * zStride);
+            for (int j = 0; j < cols; j++)
+            {
+                ref float c = ref Unsafe.Add(ref m, (nuint)j * stride);
+                TVec w0 = TVec.Load(ref c, 0 * n);
+                TVec w1 = nv > 1 ? TVec.Load(ref c, 1 * n) : default;
+                TVec w2 = nv > 2 ? TVec.Load(ref c, 2 * n) : default;
+                TVec w3 = nv > 3 ? TVec.Load(ref c, 3 * n) : default;
+                TVec b0 = TVec.Broadcast(Unsafe.Add(ref z0, j));
+                TVec b1 = ns > 1 ? TVec.Broadcast(Unsafe.Add(ref z1, j)) : default;
+                TVec b2 = ns > 2 ? TVec.Broadcast(Unsafe.Add(ref z2, j)) : default;
+                TVec b3 = ns > 3 ? TVec.Broadcast(Unsafe.Add(ref z3, j)) : default;
+                a00 = TVec.MultiplyAdd(w0, b0, a00);
+                a01 = nv > 1 ? TVec.MultiplyAdd(w1, b0, a01) : a01;
+                a02 = nv > 2 ? TVec.MultiplyAdd(w2, b0, a02) : a02;
+                a03 = nv > 3 ? TVec.MultiplyAdd(w3, b0, a03) : a03;
+                a10 = ns > 1 ? TVec.MultiplyAdd(w0, b1, a10) : a10;
+                a11 = nv > 1 && ns > 1 ? TVec.MultiplyAdd(w1, b1, a11) : a11;
+                a12 = nv > 2 && ns > 1 ? TVec.MultiplyAdd(w2, b1, a12) : a12;
+                a13 = nv > 3 && ns > 1 ? TVec.MultiplyAdd(w3, b1, a13) : a13;
+                a20 = ns > 2 ? TVec.MultiplyAdd(w0, b2, a20) : a20;
+                a21 = nv > 1 && ns > 2 ? TVec.MultiplyAdd(w1, b2, a21) : a21;
+                a22 = nv > 2 && ns > 2 ? TVec.MultiplyAdd(w2, b2, a22) : a22;
+                a23 = nv > 3 && ns > 2 ? TVec.MultiplyAdd(w3, b2, a23) : a23;
+                a30 = ns > 3 ? TVec.MultiplyAdd(w0, b3, a30) : a30;
+                a31 = nv > 1 && ns > 3 ? TVec.MultiplyAdd(w1, b3, a31) : a31;
+                a32 = nv > 2 && ns > 3 ? TVec.MultiplyAdd(w2, b3, a32) : a32;
+                a33 = nv > 3 && ns > 3 ? TVec.MultiplyAdd(w3, b3, a33) : a33;
+            }
+
+            m = ref v;
+            z = ref u;
+            zStride = sources.UStride;
+            cols = sources.VCols;
         }
+
+        nuint yStride = sources.YStride;
+        ref float y0 = ref Unsafe.Add(ref y, 0 * yStride);
+        ref float y1 = ref Unsafe.Add(ref y, 1 * yStride);
+        ref float y2 = ref Unsafe.Add(ref y, 2 * yStride);
+        ref float y3 = ref Unsafe.Add(ref y, 3 * yStride);
 
         TVec.Store(a00, ref y0, 0 * n);
 

@@ -70,6 +70,27 @@ public sealed class ParameterStore<TShape>
     /// </summary>
     public CrossEntropyOptions? CrossEntropy { get; set; }
 
+    private ulong _dropoutSeed;
+    private ulong _dropoutCalls;
+
+    /// <summary>
+    /// The seed of the dropout masks (the generated <c>DropoutSeed</c> property of a model with <c>Dropout</c> above 0); 0 until
+    /// set. Setting it, even to the value it has, restarts the stream: the n-th Backward call after it draws the same masks
+    /// as the n-th call after any other setting of the same seed.
+    /// </summary>
+    public ulong DropoutSeed
+    {
+        get => _dropoutSeed;
+        set
+        {
+            _dropoutSeed = value;
+            _dropoutCalls = 0;
+        }
+    }
+
+    /// <summary>The masks of the next Backward call (<see cref="DropoutMask"/>): each call takes the next in the seed's stream.</summary>
+    internal DropoutMask NextDropout() => DropoutMask.For(_dropoutSeed, _dropoutCalls++, TShape.Dropout);
+
     /// <summary>Creates the store: zero weights, and a packed copy that the first inference call fills.</summary>
     public ParameterStore()
         : this(new float[Shape<TShape>.ParameterCount], 0)

@@ -85,4 +85,13 @@ public sealed class RecurrentAttribute : Attribute
     /// <c>default(State)</c> stays the zero state. Default false (PyTorch's <c>h0 = 0</c>). See docs/initial-state.md.
     /// </summary>
     public bool LearnInitialState { get; set; }
+
+    /// <summary>
+    /// PyTorch's <c>dropout</c>: in <c>Backward</c> (training) each unit of every layer's output but the last is zeroed with this
+    /// probability on its way into the layer above, and kept units are scaled by <c>1 / (1 - Dropout)</c> (inverted dropout,
+    /// as PyTorch's). <c>Step</c>, <c>Forward</c>, <c>WarmUp</c> and <c>Evaluate</c> run as PyTorch's eval mode, without it.
+    /// The masks come from the generated <c>DropoutSeed</c>: reproducible. In [0, 1); needs <c>NumLayers</c> of 2 or more to
+    /// have an effect. Default 0 (none). See docs/dropout.md.
+    /// </summary>
+    public double Dropout { get; set; }
 }

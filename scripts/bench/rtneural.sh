@@ -80,7 +80,9 @@ rm -rf "$work/weights"
 pin=()
 core=none
 if command -v taskset > /dev/null; then
-  core=$(( $(nproc) > 1 ? 1 : 0 ))
+  # RTNEURAL_CORE picks the core; by default core 1 when there are two. nproc counts only the cores this process may use,
+  # so under `taskset -c 1` it says 1 and the default would be core 0: pass RTNEURAL_CORE=1 there.
+  core=${RTNEURAL_CORE:-$(( $(nproc) > 1 ? 1 : 0 ))}
   pin=(taskset -c "$core")
 fi
 # RTNEURAL_NETWORKS="gru64 gru64bf16" runs a subset (default: every network of the comparison).

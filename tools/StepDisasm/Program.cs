@@ -15,7 +15,8 @@ foreach (string name in names)
         "gru8" => Networks.RunGru1To8(),
         "gru32" => Networks.RunGru1To32(),
         "lstm32" => Networks.RunLstm1To32(),
-        _ => throw new ArgumentException($"unknown network '{name}' (rnn32, gru8, gru32, lstm32)"),
+        "gru32l2" => Networks.RunGru1To32TwoLayers(),
+        _ => throw new ArgumentException($"unknown network '{name}' (rnn32, gru8, gru32, lstm32, gru32l2)"),
     };
 }
 
@@ -93,6 +94,23 @@ internal static class Networks
 
         return sum;
     }
+
+    public static float RunGru1To32TwoLayers()
+    {
+        var model = new Gru1To32TwoLayers();
+        Gru1To32TwoLayers.State state = default;
+        Span<float> output = stackalloc float[Gru1To32TwoLayers.OutputSize];
+        Span<float> input = stackalloc float[Gru1To32TwoLayers.InputSize];
+        float sum = 0f;
+        for (int t = 0; t < Steps; t++)
+        {
+            input[0] = MathF.Sin(0.01f * t);
+            model.Step(ref state, input, output);
+            sum += output[0];
+        }
+
+        return sum;
+    }
 }
 
 [Recurrent(1, 32, OutputSize = 1, Window = 32)]
@@ -106,3 +124,6 @@ internal sealed partial class Gru1To32;
 
 [Recurrent(1, 32, Cell = Cell.Lstm, OutputSize = 1, Window = 32)]
 internal sealed partial class Lstm1To32;
+
+[Recurrent(1, 32, Cell = Cell.Gru, NumLayers = 2, OutputSize = 1, Window = 32)]
+internal sealed partial class Gru1To32TwoLayers;
