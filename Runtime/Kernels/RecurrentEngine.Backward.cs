@@ -37,7 +37,7 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
-        double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1), targets);
+        double divisor = TrainingSupport.LossDivisor(loss, parameters.CrossEntropy, on, steps, warmUp, O, batchSize: 1, targets);
         DropoutMask dropout = NextDropout(parameters);
         double sum = Sequence(parameters, gradients, state, inputs, 0, I, steps, targets, 0, width,
             loss, on, warmUp, LossFunctions.Scale(divisor), tape, work, default, dropout, 0);
@@ -67,7 +67,7 @@ public static partial class RecurrentEngine<TShape>
         CheckInitial(initial, initialGradients);
         int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
         int width = LossFunctions.TargetWidth(loss, O);
-        double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize), targets);
+        double divisor = TrainingSupport.LossDivisor(loss, parameters.CrossEntropy, on, steps, warmUp, O, batchSize, targets);
         float scale = LossFunctions.Scale(divisor);
         DropoutMask dropout = NextDropout(parameters);
         double sum = 0;

@@ -18,7 +18,7 @@ public static partial class RecurrentEngine<TShape>
         CheckState(state);
         int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
-        double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize: 1), targets);
+        double divisor = TrainingSupport.LossDivisor(loss, parameters.CrossEntropy, on, steps, warmUp, O, batchSize: 1, targets);
         double sum = EvaluateSequence(parameters, state, inputs, 0, I, steps, targets, 0, width, loss, on, warmUp, LossFunctions.Scale(divisor));
         return (float)(sum / divisor);
     }
@@ -38,7 +38,7 @@ public static partial class RecurrentEngine<TShape>
         CheckInitial(initial, default);
         int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
         int width = LossFunctions.TargetWidth(loss, O);
-        double divisor = LossFunctions.Divisor(loss, parameters.CrossEntropy, TrainingSupport.LossCount(loss, on, steps, warmUp, O, batchSize), targets);
+        double divisor = TrainingSupport.LossDivisor(loss, parameters.CrossEntropy, on, steps, warmUp, O, batchSize, targets);
         float scale = LossFunctions.Scale(divisor);
         double sum = 0;
 
