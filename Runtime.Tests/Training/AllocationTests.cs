@@ -46,7 +46,7 @@ public sealed class AllocationTests
             var state = default(FirstCallOnly.State);
             Span<float> input = stackalloc float[FirstCallOnly.InputSize];
             Span<float> output = stackalloc float[FirstCallOnly.OutputSize];
-            long before = GC.GetAllocatedBytesForCurrentThread();
+            long before = ThreadAllocations.Start();
             model.Step(ref state, input, output);
             model.Forward(ref state, input, output);
             model.WarmUp(ref state, input);
@@ -82,7 +82,7 @@ public sealed class AllocationTests
         // One full run first, so that tiering and on-stack replacement of the loops themselves are done
         // (both compile on this thread); the guarantee is about the steady state after the first call.
         RunInference(model, state, input, output, inputs, outputs);
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long before = ThreadAllocations.Start();
         RunInference(model, state, input, output, inputs, outputs);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated == 0, $"{typeof(T).Name}: inference allocated {allocated} bytes over 300,000 one-step and 4,000 {LongSequence}-step calls.");
@@ -125,20 +125,20 @@ public sealed class AllocationTests
     /// <remarks>
     /// <para>
     /// <see cref="GC.GetAllocatedBytesForCurrentThread"/> counts every allocation made on this thread, the runtime's
-    /// included. The JIT compiles on this thread in the measured loop: on-stack replacement (a loop that runs long in
-    /// tier-0 code is recompiled by the thread running it; tools/AllocProbe shows ClipGradNorm, ClipGradValue and the
-    /// optimizers' loops compiled that way within the first few hundred iterations, and none with
-    /// DOTNET_TC_OnStackReplacement=0 or DOTNET_TieredCompilation=0), and compiling can run code that allocates (class
-    /// initialisation, lazily created runtime objects). One loaded CI run on the AVX2 path counted 6,760 bytes for the LSTM
-    /// with a single warm-up iteration; it was never reproduced (tools/AllocProbe under two busy-loop processes, AVX-512 off,
-    /// 15 runs plus the variants: 0 bytes), so its cause is not proven; docs/reliability.md has the details.
+    /// included, and, at the end of a background collection's mark phase, the unused rest of this thread's allocation
+    /// context, which that collection voids without subtracting it: one CI run charged 8,168 bytes to a <c>ZeroGrad</c>
+    /// that way (<see cref="ThreadAllocations"/>; tools/AllocCause and docs/reliability.md show it). Each window therefore
+    /// starts from an empty allocation context, and after that only an allocation on this thread moves the count.
     /// </para>
     /// <para>
-    /// So the loop is measured call by call, with no warm-up beyond the first iteration (which allocates the gradients,
-    /// tape and work buffers): a call that allocated while the process's compiled-method count did not move
-    /// (<see cref="System.Runtime.JitInfo.GetCompiledMethodCount"/>) fails the test at once, naming the call. Bytes counted
-    /// in a call during which the JIT compiled methods are set aside as the JIT's, and the loop is measured again; the
-    /// test needs a window of 10,000 iterations with no allocation at all within three windows.
+    /// The JIT also compiles on this thread in the measured loop: on-stack replacement (a loop that runs long in tier-0
+    /// code is recompiled by the thread running it; tools/AllocProbe shows ClipGradNorm, ClipGradValue and the optimizers'
+    /// loops compiled that way within the first few hundred iterations), and compiling can run code that allocates. So the
+    /// loop is measured call by call from the second iteration on (the first allocates the gradients, tape and work
+    /// buffers): a call that allocated while the process's compiled-method count did not move
+    /// (<see cref="System.Runtime.JitInfo.GetCompiledMethodCount"/>) fails the test at once, naming the call; bytes counted
+    /// in a call during which the JIT compiled methods are set aside as the JIT's, and the loop is measured again; the test
+    /// needs a window of 10,000 iterations with no allocation at all within three windows.
     /// </para>
     /// </remarks>
     private static void AssertTrainingAllocatesNothing<T>(Func<T, Optimizer> createOptimizer, int longest = 32)
@@ -178,51 +178,29 @@ public sealed class AllocationTests
             m.End(5, jitted);
         }
 
-        // The first iteration allocates the gradients, the tape and the work buffers, once. The next 2,000 are not measured:
-        // in loaded CI stages an early iteration's Backward was charged a few KB with no compilation counted anywhere
-        // (3,456 B in iteration 34 for SmallRnn on the scalar path, 6,336 B in iteration 3 for SmallLstm on AVX2, 2,304 B
-        // for DeepLstm64 in a full local run), never in isolated runs and never after the first few hundred iterations.
-        // Its cause is not found yet; the measured windows below still fail on any allocation the JIT does not explain.
-        // A traced run (FIXED_ALLOC_TRACE=1, scripts/reliability/alloc-trace.sh) measures from the second iteration on, where
-        // those allocations were seen, and records what the runtime did on this thread meanwhile (Support/AllocationTrace).
+        // The first iteration allocates the gradients, the tape and the work buffers, once; the windows measure from the second.
+        // FIXED_ALLOC_TRACE=1 (scripts/reliability/alloc-trace.sh) also records what the runtime did on this thread meanwhile
+        // (Support/AllocationTrace).
         using AllocationTrace? trace = AllocationTrace.Requested ? new AllocationTrace() : null;
-        int unmeasured = trace is null ? 2_000 : 1;
-        for (int i = 0; i < unmeasured; i++)
-        {
-            Iteration(state, ref mark, jitBytes);
-        }
+        Iteration(state, ref mark, jitBytes);
 
-        mark = default;
         trace?.WatchCurrentThread();
         var windows = new System.Collections.Generic.List<string>();
         for (int window = 0; window < 3; window++)
         {
             Array.Clear(jitBytes);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            string? unexplained = null;
-            for (int i = 0; i < 10_000 && unexplained is null; i++)
+            mark = default;
+            long before = ThreadAllocations.Start(); // an empty allocation context: nothing for a background collection to void
+            for (int i = 0; i < 10_000; i++)
             {
                 Iteration(state, ref mark, jitBytes);
                 if (mark.Ours != 0)
                 {
-                    // A window with an allocation the JIT does not explain is not clean, and the next window is measured. A
-                    // clean clone's CI run (2026-12-02, quiet machine) charged 8,168 B to ZeroGrad, which is one Array.Clear
-                    // of an existing array and cannot allocate; a separate experiment (Array.Clear measured 9·10⁷ times while
-                    // another thread forced 22,519 collections) never moved the counter, so collections on other threads are
-                    // not the cause either. An allocation of ours made every window, or every 10,000 iterations, still fails.
-                    unexplained = $"window {window + 1}: {TrainingCalls[mark.OursCall]} was charged {mark.Ours} bytes in iteration {i} while the JIT compiled nothing";
-                    TestContext.Current.SendDiagnosticMessage($"{typeof(T).Name}: {unexplained}.{Traced(trace, $"{typeof(T).Name} caught: {TrainingCalls[mark.OursCall]} {mark.Ours} B, iteration {i}")}");
+                    Assert.Fail($"{typeof(T).Name}: {TrainingCalls[mark.OursCall]} allocated {mark.Ours} bytes in iteration {i + 1} of window {window + 1} while the JIT compiled nothing: the allocation is ours.{Traced(trace, $"{typeof(T).Name} caught: {TrainingCalls[mark.OursCall]} {mark.Ours} B, iteration {i + 1} of window {window + 1}")}");
                 }
             }
 
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            if (unexplained is not null)
-            {
-                windows.Add(unexplained);
-                mark = default;
-                continue;
-            }
-
+            long allocated = ThreadAllocations.Now() - before;
             if (allocated == 0)
             {
                 _ = Traced(trace, $"{typeof(T).Name} passed in window {window + 1}");
@@ -263,10 +241,9 @@ public sealed class AllocationTests
     }
 
     /// <summary>
-    /// Allocated bytes and JIT compilations between calls, without allocating. Compilations are counted on every thread:
-    /// a method that reaches its tier-up call count is compiled again on the runtime's background thread, and the calling
-    /// thread, which triggers and installs it, can be charged bytes (one CI stage counted 3,456 bytes in the 34th iteration,
-    /// just past the 30-call threshold, with no compilation on the test's own thread).
+    /// Allocated bytes and JIT compilations between calls, without allocating. Compilations are counted on every thread
+    /// (a method that reaches its tier-up call count is compiled again on the runtime's background thread), so bytes counted
+    /// while any thread compiled are set aside as the JIT's.
     /// </summary>
     private struct Mark
     {
@@ -292,7 +269,10 @@ public sealed class AllocationTests
             {
                 if (compiled != _compiled)
                 {
+                    // The runtime allocated on this thread while compiling, and left it an allocation context with an unused
+                    // rest: retired now, so that a background collection voiding it cannot charge a later call.
                     jitBytes[call] += allocated;
+                    bytes = ThreadAllocations.Start();
                 }
                 else if (Ours == 0)
                 {
