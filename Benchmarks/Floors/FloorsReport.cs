@@ -1,0 +1,140 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Fixed.Benchmarks.Reporting;
+
+namespace Fixed.Benchmarks.Floors;
+
+/// <summary>The floors of each network from the machine's constants, beside its measured steps: <c>floors.csv</c> and <c>floors.md</c>.</summary>
+internal static class FloorsReport
+{
+    /// <summary>RNN tanh 1→32's target (it is not in the RTNeural comparison).</summary>
+    public const double RnnTargetNs = 25;
+
+    /// <summary>One network's floors.</summary>
+    public sealed record Floors(double Fma, double Product, double Path, double? Target)
+    {
+        /// <summary>The serial floor: the hidden product, then the path through the activations to the next h.</summary>
+        public double Serial => Product + Path;
+
+        /// <summary>The higher floor.</summary>
+        public double Floor => Math.Max(Fma, Serial);
+    }
+
+    /// <summary>The floors of <paramref name="network"/> on a machine with <paramref name="m"/>'s constants.</summary>
+    public static Floors Compute(FloorNetwork network, MachineConstants m, double? target)
+    {
+        int h = network.Hidden;
+        double fma = network.MultiplyAdds / m.Rate;
+
+        // One layer's hidden product: all of it needs the previous h, and its sums are complete only when the last FMA is.
+        double throughput = (double)network.Gates * h * h / m.Rate;
+        double chains = (double)h / network.AccumulatorsPerVector * m.FmaLatencyNs;
+        double stream = network.MatrixBytes > m.L1DataBytes ? network.HiddenMatrixBytes / m.L2BytesPerNs : 0;
+        double product = Math.Max(throughput, Math.Max(chains, stream));
+
+        (int sigmoids, int tanhs, int fmas) = network.ActivationPath;
+        double path = sigmoids * m.SigmoidLatencyNs + tanhs * m.TanhLatencyNs + fmas * m.FmaLatencyNs;
+        return new Floors(fma, product, path, target);
+    }
+
+    /// <summary>Writes both files.</summary>
+    public static void Write(string output, MachineConstants m, IReadOnlyList<StepTimes> measured, RtNeuralResults? rtneural, int runs, int steps)
+    {
+        var csv = new StringBuilder("key,network,multiply_adds,matrix_bytes,fma_floor_ns,product_ns,path_ns,serial_floor_ns,carried_ns,reset_ns,rtneural_ns,target_ns\n");
+        var md = new StringBuilder();
+        md.AppendLine("## Floors: what stops each network short of its target");
+        md.AppendLine();
+        md.AppendLine("Written by `Fixed.Benchmarks floors` in this run (pinned to the same core as the RTNeural comparison). The target is half");
+        md.AppendLine("RTNeural's median time in this run's side-by-side comparison (RNN tanh 1→32: 25 ns, it has no RTNeural counterpart).");
+        md.AppendLine();
+        md.AppendLine("**The machine, measured now** (widest accelerated vector; best of 9 samples each):");
+        md.AppendLine();
+        md.AppendLine("| constant | how | value |");
+        md.AppendLine("| --- | --- | ---: |");
+        md.AppendLine(Row("multiply-add rate", "12 independent FMA chains, before and after the networks", $"{m.MultiplyAddsPerNs:F1} / {m.MultiplyAddsPerNsAfter:F1} per ns"));
+        md.AppendLine(Row("FMA latency", "a chain of FMAs, each reading the last", $"{m.FmaLatencyNs:F3} ns"));
+        md.AppendLine(Row("σ latency", "a chain of the library's vector σ", $"{m.SigmoidLatencyNs:F2} ns"));
+        md.AppendLine(Row("tanh latency", "a chain of the library's vector tanh", $"{m.TanhLatencyNs:F2} ns"));
+        md.AppendLine(Row("L2 read rate", "sweeping a buffer of 4 × L1 with vector loads", $"{m.L2BytesPerNs:F1} bytes per ns"));
+        md.AppendLine(Row("L1 data cache", "`getconf LEVEL1_DCACHE_SIZE`", $"{m.L1DataBytes / 1024} KB"));
+        md.AppendLine();
+        md.AppendLine("**Per network** (ns per step; carried and reset are medians of " + runs.ToString(CultureInfo.InvariantCulture) + " alternated runs of " +
+            steps.ToString("N0", CultureInfo.InvariantCulture) + " steps):");
+        md.AppendLine();
+        md.AppendLine("| network | multiply-adds | FMA floor | serial floor (product + path) | `Step`, state reset | `Step`, state carried | RTNeural | target | carried ÷ target | what stops it |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        foreach (StepTimes t in measured)
+        {
+            FloorNetwork n = t.Network;
+            double? theirs = n.Key == "rnn32" ? null : rtneural?.Median(n.Key, "rtneural");
+            double? target = n.Key == "rnn32" ? RnnTargetNs : theirs / 2;
+            Floors f = Compute(n, m, target);
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{n.Key},{n.Display},{n.MultiplyAdds},{n.MatrixBytes},{f.Fma:F2},{f.Product:F2},{f.Path:F2},{f.Serial:F2},{t.Carried:F2},{t.Reset:F2},{theirs?.ToString("F2", CultureInfo.InvariantCulture)},{target?.ToString("F2", CultureInfo.InvariantCulture)}"));
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {n.Display} | {n.MultiplyAdds:N0} | {f.Fma:F1} | {f.Serial:F1} ({f.Product:F1} + {f.Path:F1}) | {t.Reset:F1} | {t.Carried:F1} | {Ns(theirs)} | {Ns(target)} | {Ratio(t.Carried, target)} | {Verdict(t, f)} |"));
+        }
+
+        md.AppendLine();
+        md.AppendLine("How to read it:");
+        md.AppendLine("- **FMA floor**: the step's multiply-adds (every layer's input and hidden products and the head) at the measured rate;");
+        md.AppendLine("  the activations, loads and stores are extra work it does not count.");
+        md.AppendLine("- **Serial floor**: step t+1's hidden product needs all of step t's h, and h comes out of the activations, so per");
+        md.AppendLine("  layer the step is at least the hidden product (its FMAs at full rate, or its longest accumulator chain, or reading");
+        md.AppendLine("  its weights from L2 when the step's matrices exceed L1, whichever is longest) followed by the path from the gate sums");
+        md.AppendLine("  to the next h (GRU: σ(r), one FMA, tanh(n), two operations for h; LSTM: σ(f), two operations for c, tanh(c), one");
+        md.AppendLine("  multiply; RNN: one tanh) at the measured latencies. Not counted: the store and reload of the gate sums and h");
+        md.AppendLine("  (store forwarding), the head. One schedule could beat it slightly: the first gates' activations could start while");
+        md.AppendLine("  the last gates' product is still running, which the kernels do not do.");
+        md.AppendLine("- **State reset**: the same `Step`, with the state zeroed before every call, so no step waits for the one before and");
+        md.AppendLine("  the core overlaps consecutive steps as far as its out-of-order window allows: what the step's instructions cost when");
+        md.AppendLine("  the recurrence's latency is (partly) hidden. Carried minus reset is the latency the recurrence exposes.");
+        md.AppendLine("- **What stops it**: *met*; or *below a floor* when the higher floor is already above the target (no schedule of");
+        md.AppendLine("  this arithmetic on this core reaches it); or *the instructions* when the reset step alone is over the target");
+        md.AppendLine("  (the work the floors do not count: activations' own FMAs, loads, stores, the head); or *the recurrence as");
+        md.AppendLine("  scheduled* when the reset step is under the target and the carried one is not. See the disassembly section");
+        md.AppendLine("  for the instructions of GRU 1→32's `Step`.");
+        File.WriteAllText(Path.Combine(output, "floors.csv"), csv.ToString());
+        File.WriteAllText(Path.Combine(output, "floors.md"), md.ToString().Replace("\r\n", "\n", StringComparison.Ordinal));
+    }
+
+    /// <summary>The sentence for the table's last column.</summary>
+    public static string Verdict(StepTimes t, Floors f)
+    {
+        if (f.Target is not double target)
+        {
+            return "RTNeural not measured";
+        }
+
+        if (t.Carried <= target)
+        {
+            return "met";
+        }
+
+        string which = f.Serial >= f.Fma ? "serial" : "FMA";
+        if (f.Floor > target)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"below a floor: the {which} floor is {f.Floor / target:F2}× the target; the step is {t.Carried / f.Floor:F2}× that floor");
+        }
+
+        if (t.Reset > target)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"the instructions: reset alone is {t.Reset / target:F2}× the target ({t.Reset - f.Floor:F0} ns over the {which} floor)");
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"the recurrence as scheduled: {t.Carried - t.Reset:F0} ns of exposed latency; the {which} floor leaves {target - f.Floor:F0} ns");
+    }
+
+    private static string Row(string what, string how, string value) => $"| {what} | {how} | {value.ToString(CultureInfo.InvariantCulture)} |";
+
+    private static string Ns(double? ns) => ns is double v ? v.ToString("F1", CultureInfo.InvariantCulture) : "not measured";
+
+    private static string Ratio(double ns, double? target) => target is double v ? (ns / v).ToString("F2", CultureInfo.InvariantCulture) + "×" : "—";
+}
