@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Runtime.Intrinsics;
 
 namespace Fixed.Benchmarks.Floors;
 
@@ -35,36 +34,12 @@ internal sealed record FloorNetwork(string Key, string Display, Cell Cell, int I
     /// <summary>Gates per unit: 1 (RNN), 3 (GRU), 4 (LSTM).</summary>
     public int Gates => Cell switch { Cell.Gru => 3, Cell.Lstm => 4, _ => 1 };
 
-    /// <summary>Multiply-adds of one step: every layer's input and hidden products, and the Linear(H, 1) head.</summary>
-    public long MultiplyAdds => Enumerable.Range(0, Layers).Sum(l => (long)Gates * Hidden * ((l == 0 ? Input : Hidden) + Hidden)) + Hidden;
+    /// <summary>Weights in the step's matrices: every layer's input and hidden weights.</summary>
+    public long MatrixWeights => Enumerable.Range(0, Layers).Sum(l => (long)Gates * Hidden * ((l == 0 ? Input : Hidden) + Hidden));
 
-    /// <summary>Bytes of one layer's hidden weight matrix as the kernels read it every step.</summary>
-    public long HiddenMatrixBytes => (long)Gates * Hidden * Hidden * (BFloat16 ? 2 : 4);
+    /// <summary>Multiply-adds of one step: one per matrix weight, and the Linear(H, 1) head.</summary>
+    public long MultiplyAdds => MatrixWeights + Hidden;
 
-    /// <summary>Bytes of every weight matrix of the step (inputs, hidden, every layer).</summary>
-    public long MatrixBytes => Enumerable.Range(0, Layers).Sum(l => (long)Gates * Hidden * ((l == 0 ? Input : Hidden) + Hidden)) * (BFloat16 ? 2 : 4);
-
-    /// <summary>Lanes of the vector the kernels use for this width: the widest accelerated one not wider than H.</summary>
-    public int Lanes =>
-        Vector512.IsHardwareAccelerated && Hidden >= 16 ? 16
-        : Vector256.IsHardwareAccelerated && Hidden >= 8 ? 8
-        : Vector128.IsHardwareAccelerated ? 4 : 1;
-
-    /// <summary>
-    /// Independent FMA chains per vector of gate rows in the hidden product (the block kernels: four accumulators per vector
-    /// for blocks of one or two vectors, two for blocks of three to eight), so each chain is H ÷ that many FMAs long.
-    /// </summary>
-    public int AccumulatorsPerVector => (Gates * Hidden + Lanes - 1) / Lanes <= 2 ? 4 : 2;
-
-    /// <summary>
-    /// Activations and element-wise operations on the recurrence's path after the hidden product, as (σ, tanh, FMA-latency
-    /// operations): RNN h = tanh(s); GRU σ(r), then n = tanh(i_n + r·h_n) (one FMA), then h = n + z·(h − n) (a subtract and
-    /// an FMA); LSTM σ(f), then c = f·c + i·g (a multiply and an FMA), tanh(c), then h = o·tanh(c) (a multiply).
-    /// </summary>
-    public (int Sigmoids, int Tanhs, int Fmas) ActivationPath => Cell switch
-    {
-        Cell.Gru => (1, 1, 3),
-        Cell.Lstm => (1, 1, 3),
-        _ => (0, 1, 0),
-    };
+    /// <summary>Bytes of the step's matrices as the kernels read them.</summary>
+    public long MatrixBytes => MatrixWeights * (BFloat16 ? 2 : 4);
 }
