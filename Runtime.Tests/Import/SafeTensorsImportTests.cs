@@ -157,6 +157,32 @@ public sealed class SafeTensorsImportTests
     }
 
     [Fact]
+    public void Load_TheClassNamesInF16_IntoAClassAStateDictCannotDescribe_NamesTheDType_AndChangesNothing()
+    {
+        var model = new SafeTensorsRnnHead(1);
+        float[] before = model.Parameters.ToArray();
+        byte[] bytes = Convert.FromBase64String(Tiny(SafeTensorsRnnHead.Layout.ToArray().Select(p => (p.Name, "F16", p.Shape.ToArray())).ToArray()));
+
+        var error = Assert.Throws<InvalidDataException>(() => model.Load(new MemoryStream(bytes)));
+
+        Assert.Contains("has dtype F16; expected F32", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, model.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void SortedFile_NumberedChildren_RunInTheOrderOfTheirNumbers()
+    {
+        // net.10 sorts before net.2 and all three are Linear(4, 4): only the numbers say the order.
+        byte[] bytes = Convert.FromBase64String(Tiny(("net.0.weight", "F32", [4, 4]), ("net.1.weight", "F32", [4, 4]), ("net.10.weight", "F32", [4, 4]),
+            ("net.2.weight", "F32", [4, 4]), ("net.3.weight", "F32", [4, 4]), ("net.4.weight", "F32", [4, 4]), ("net.5.weight", "F32", [4, 4]),
+            ("net.6.weight", "F32", [4, 4]), ("net.7.weight", "F32", [4, 4]), ("net.8.weight", "F32", [4, 4]), ("net.9.weight", "F32", [4, 4])));
+
+        ImportedModel model = ModelFileFormats.Import(bytes);
+
+        Assert.Equal(Enumerable.Range(0, 11).Select(i => "net." + i), model.Layers.Select(l => l.Name));
+    }
+
+    [Fact]
     public void Generator_EncodedFile_EmitsTheSameModelAsTheBuild()
     {
         GeneratorRun run = GeneratorHarness.Run("using Fixed;\n[ModelFile(\"gru_fc.safetensors\")] public partial class G;",

@@ -55,12 +55,15 @@ public static class ModelFiles
         try
         {
             bool safetensors = SafeTensorsFormat.LooksLikeOne(bytes) || (path is not null && path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase));
+            SafeTensorFile? file = null;
+            bool classNames = false;
             if (safetensors)
             {
                 // The class's own names in float32 (what Save writes, for any class): loaded by name, as every model loads
                 // its safetensors. Anything else is a state_dict of its own, imported and compared layer by layer below.
-                SafeTensorFile file = SafeTensorFile.Read(bytes);
-                if (HasTheClassNamesInFloat32(file, layout))
+                file = SafeTensorFile.Read(bytes);
+                classNames = HasTheClassNames(file, layout, out bool float32);
+                if (classNames && float32)
                 {
                     ModelWeights.Load(file, layout, "rnn", "linear", parameters);
                     return;
@@ -72,14 +75,32 @@ public static class ModelFiles
             {
                 model = safetensors ? SafeTensorsFormat.Read(bytes) : ModelFileFormats.Import(bytes);
             }
-            catch (UnsupportedModelException e)
+            catch (Exception e) when (e is UnsupportedModelException or InvalidDataException)
             {
+                // The class's names in another dtype, in a file the import cannot read as a state_dict (a class with a learned
+                // initial state, say): the loader by name throws what is wrong (a tensor is not F32).
+                if (classNames)
+                {
+                    ModelWeights.Load(file!, layout, "rnn", "linear", parameters);
+                }
+
+                if (e is InvalidDataException)
+                {
+                    throw;
+                }
+
                 throw new InvalidDataException(e.Message, e);
             }
 
             string found = model.Describe();
             if (found != architecture)
             {
+                if (classNames)
+                {
+                    // The class's names in another dtype, for a class a state_dict cannot describe (activations): as above, it throws.
+                    ModelWeights.Load(file!, layout, "rnn", "linear", parameters);
+                }
+
                 throw new InvalidDataException(Difference(model.Format, found, architecture));
             }
 
@@ -96,9 +117,10 @@ public static class ModelFiles
         }
     }
 
-    /// <summary>Whether the file's tensors are exactly the class's, by name, all F32.</summary>
-    private static bool HasTheClassNamesInFloat32(SafeTensorFile file, ReadOnlySpan<ParameterInfo> layout)
+    /// <summary>Whether the file's tensors are exactly the class's, by name; <paramref name="float32"/> whether all are F32 too.</summary>
+    private static bool HasTheClassNames(SafeTensorFile file, ReadOnlySpan<ParameterInfo> layout, out bool float32)
     {
+        float32 = true;
         if (file.Tensors.Count != layout.Length)
         {
             return false;
@@ -106,10 +128,12 @@ public static class ModelFiles
 
         foreach (ParameterInfo parameter in layout)
         {
-            if (!file.TryGetTensor(parameter.Name, out SafeTensorEntry entry) || entry.DType != SafeTensorDType.F32)
+            if (!file.TryGetTensor(parameter.Name, out SafeTensorEntry entry))
             {
                 return false;
             }
+
+            float32 &= entry.DType == SafeTensorDType.F32;
         }
 
         return true;

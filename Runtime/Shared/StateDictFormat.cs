@@ -170,15 +170,34 @@ internal static class StateDictFormat
     /// </summary>
     private static List<Module> ChainOrder(List<Module> modules)
     {
+        // A numbered child may come only after its sibling with the next lower number (and so after all lower ones).
+        var previousSibling = new int[modules.Count];
+        for (int i = 0; i < modules.Count; i++)
+        {
+            previousSibling[i] = -1;
+            if (Numbered(modules[i].Name, out string parent, out long number))
+            {
+                long best = -1;
+                for (int j = 0; j < modules.Count; j++)
+                {
+                    if (Numbered(modules[j].Name, out string otherParent, out long other) && otherParent == parent && other < number && other > best)
+                    {
+                        best = other;
+                        previousSibling[i] = j;
+                    }
+                }
+            }
+        }
+
         var found = new List<List<Module>>();
         var path = new List<Module>();
         var used = new bool[modules.Count];
-        int budget = 100_000;
+        long budget = 10_000_000;
         Search();
         if (found.Count == 0)
         {
             throw new InvalidDataException("the modules " + Describe(modules) + " chain in no order (each must take what the one before it gives); " +
-                "the file's keys are sorted by name, as safetensors' writer sorts them, so the order was taken from the shapes");
+                "the file's keys are sorted by name, as safetensors' writer sorts them, so the order was sought from the shapes");
         }
 
         if (found.Count > 1)
@@ -200,15 +219,16 @@ internal static class StateDictFormat
 
             for (int i = 0; i < modules.Count && found.Count < 2; i++)
             {
-                if (used[i] || (path.Count > 0 && modules[i].Layer.InputSize != path[path.Count - 1].Layer.OutputSize) || !EarlierSiblingsPlaced(i))
-                {
-                    continue;
-                }
-
                 if (--budget < 0)
                 {
                     throw new UnsupportedModelException("the file's keys are sorted by name (safetensors' save_file sorts them), so it does not say in which order its " +
                         modules.Count.ToString(CultureInfo.InvariantCulture) + " modules run, and there are too many ways to chain them to find it from their shapes");
+                }
+
+                if (used[i] || (path.Count > 0 && modules[i].Layer.InputSize != path[path.Count - 1].Layer.OutputSize) ||
+                    (previousSibling[i] >= 0 && !used[previousSibling[i]]))
+                {
+                    continue;
                 }
 
                 used[i] = true;
@@ -217,24 +237,6 @@ internal static class StateDictFormat
                 path.RemoveAt(path.Count - 1);
                 used[i] = false;
             }
-        }
-
-        bool EarlierSiblingsPlaced(int index)
-        {
-            if (!Numbered(modules[index].Name, out string parent, out long number))
-            {
-                return true;
-            }
-
-            for (int j = 0; j < modules.Count; j++)
-            {
-                if (!used[j] && j != index && Numbered(modules[j].Name, out string otherParent, out long other) && otherParent == parent && other < number)
-                {
-                    return false;
-                }
-            }
-
-            return true;
         }
     }
 
