@@ -1,4 +1,4 @@
-"""Minimal safetensors reader/writer (F32 only) with no dependency beyond torch/numpy.
+"""Minimal safetensors reader/writer (F32; save_typed also F16, BF16, F64) with no dependency beyond torch/numpy.
 
 Format (huggingface/safetensors): 8-byte little-endian u64 N, then N bytes of UTF-8 JSON
 (padded with spaces to a multiple of 8), then the data buffer. Each tensor entry is
@@ -61,6 +61,59 @@ def save(path, tensors, metadata=None):
         f.write(h)
         for b in blobs:
             f.write(b)
+
+
+_TYPED = {"F32": ("float32", "<f4"), "F16": ("float16", "<f2"), "F64": ("float64", "<f8"), "BF16": ("bfloat16", None)}
+
+
+def save_typed(path, tensors, dtype, metadata=None, sort_by_name=False):
+    """tensors: ordered mapping name -> torch.Tensor, written as dtype ("F32", "F16", "BF16" or "F64"), each converted by
+    torch's own .to(). sort_by_name=True lists them sorted by name, as huggingface's safetensors writer does (it sorts by
+    dtype, then by name: with one dtype, by name), with "__metadata__" first; otherwise in the order given."""
+    import torch
+    torch_dtype, numpy_dtype = _TYPED[dtype]
+    names = sorted(tensors) if sort_by_name else list(tensors)
+    header = OrderedDict()
+    if metadata:
+        header["__metadata__"] = OrderedDict((k, v) for k, v in metadata.items())
+    blobs = []
+    offset = 0
+    for name in names:
+        t = tensors[name].detach().cpu().contiguous().to(getattr(torch, torch_dtype))
+        # numpy has no bfloat16: its bits, as int16, little-endian like every other dtype here.
+        b = (t.view(torch.int16).numpy().astype("<i2") if numpy_dtype is None else t.numpy().astype(numpy_dtype)).tobytes(order="C")
+        header[name] = OrderedDict([("dtype", dtype), ("shape", [int(s) for s in t.shape]), ("data_offsets", [offset, offset + len(b)])])
+        offset += len(b)
+        blobs.append(b)
+    h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def load_typed(path):
+    """Returns an OrderedDict name -> torch.Tensor in the file's dtype (F32, F16, BF16, F64), in file order. Checks only what
+    reading needs: the committed files are checked strictly by the C# tests."""
+    import torch
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n].decode("utf-8"), object_pairs_hook=OrderedDict)
+    header.pop("__metadata__", None)
+    data = raw[8 + n:]
+    out = OrderedDict()
+    for name, e in header.items():
+        b, en = e["data_offsets"]
+        torch_dtype, numpy_dtype = _TYPED[e["dtype"]]
+        if numpy_dtype is None:
+            t = torch.from_numpy(np.frombuffer(data[b:en], dtype="<i2").copy()).view(torch.bfloat16)
+        else:
+            t = torch.from_numpy(np.frombuffer(data[b:en], dtype=numpy_dtype).copy())
+        out[name] = t.reshape(e["shape"])
+    return out
 
 
 def load(path):

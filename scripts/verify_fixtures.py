@@ -29,6 +29,9 @@ files (names, order, shapes and metadata exactly; values to the tolerance given 
                                                           every *_y.csv recomputed in float64 from NAM's own cell formula)
   Runtime.Tests/Fixtures/dropout/*.safetensors            scripts/make_dropout_fixtures.py (masks drawn again and checked;
                                                           also with proj_size / bidirectional)
+  Runtime.Tests/Fixtures/safetensors/*                    scripts/make_safetensors_model_fixtures.py (files rewritten
+                                                          identically; *_y.csv recomputed in float64 from the committed
+                                                          state_dicts; each *_float twin checked to be .float() of its file)
 Run by .ci/run (stage verify-fixtures).
 """
 import json
@@ -437,6 +440,7 @@ def check_recomputed():
 
     check_nam()
     check_onnx()
+    check_safetensors_models()
     import make_dropout_fixtures
     for name, (tensors, md) in make_dropout_fixtures.compute(log=lambda *_: None).items():
         compare_file("dropout " + name, os.path.join(FIX, "dropout", name), tensors, md or {}, atol=1e-6)
@@ -472,6 +476,42 @@ def check_onnx():
                 elif open(have, "rb").read() != open(want, "rb").read():
                     problems.append(name + ": differs")
     print("  recomputed onnx: " + ("; ".join(problems) if problems else "matches"))
+    failed = failed or bool(problems)
+
+
+def check_safetensors_models():
+    """The safetensors state_dicts: rewritten into a temporary folder they must be byte-identical; the committed outputs are
+    recomputed in float64 from the committed files (within 1e-5); each F16/BF16/F64 file's _float twin is its .float()."""
+    global failed
+    import tempfile
+    import make_safetensors_model_fixtures as m
+
+    committed = os.path.join(FIX, "safetensors")
+    problems = []
+    with tempfile.TemporaryDirectory() as out:
+        m.OUT = out
+        m.main()
+        for name in sorted(os.listdir(committed)):
+            if name.endswith(".safetensors") and open(os.path.join(committed, name), "rb").read() != open(os.path.join(out, name), "rb").read():
+                problems.append(name + ": differs from what the script writes")
+    worst = 0.0
+    for name, (cls, features) in m.MODELS.items():
+        model = cls().double()
+        model.load_state_dict({k: v.double() for k, v in st.load_typed(os.path.join(committed, name + ".safetensors")).items()})
+        x = np.loadtxt(os.path.join(committed, name + "_x.csv"), ndmin=2)
+        with torch.no_grad():
+            y = model(torch.from_numpy(x).reshape(1, -1, features)).numpy().reshape(len(x), -1)
+        error = float(np.abs(y - np.loadtxt(os.path.join(committed, name + "_y.csv"), ndmin=2).reshape(len(x), -1)).max())
+        worst = max(worst, error)
+        if not error <= 1e-5:
+            problems.append(f"{name}: outputs differ by {error:.2e}")
+    for dtype in ("f16", "bf16", "f64"):
+        typed = st.load_typed(os.path.join(committed, f"gru_fc_{dtype}.safetensors"))
+        as_float = st.load_typed(os.path.join(committed, f"gru_fc_{dtype}_float.safetensors"))
+        if list(typed) != list(as_float) or any(not torch.equal(typed[k].float(), as_float[k]) for k in typed):
+            problems.append(f"gru_fc_{dtype}_float is not .float() of gru_fc_{dtype}")
+    print(f"  recomputed safetensors models: max abs error {worst:.2e} (float64 vs the committed float32 outputs); " +
+          ("; ".join(problems) if problems else "files match"))
     failed = failed or bool(problems)
 
 

@@ -13,7 +13,7 @@ namespace Fixed.Generator.Weights;
 /// <summary>
 /// Reads the AdditionalFiles items that <c>[ModelFile]</c> names, with the runtime's own converter
 /// (<c>Runtime/Shared/ModelFileFormats</c>): what compiles is exactly what <c>Load</c> accepts at run time. A JSON file
-/// comes as its text; a binary one (ONNX) as the base64 copy described in <see cref="EncodedAdditionalFile"/>.
+/// comes as its text; a binary one (ONNX, safetensors) as the base64 copy described in <see cref="EncodedAdditionalFile"/>.
 /// </summary>
 internal static class ModelFileReader
 {
@@ -27,14 +27,17 @@ internal static class ModelFileReader
         {
             return ModelFileContent.Invalid(matchPath,
                 "the compiler could not read it as text (a binary file?), and a binary model file reaches a source generator only as the base64 copy " +
-                "that the Fixed package's build/Fixed.targets makes of each *.onnx AdditionalFiles item: when you reference the generator without the " +
+                "that the Fixed package's build/Fixed.targets makes of each *.onnx and *.safetensors AdditionalFiles item: when you reference the generator without the " +
                 "package, import that file into the project");
         }
 
         string content = source.ToString();
         byte[]? file = null;
-        if (EncodedAdditionalFile.IsEncoded(content, out _))
+        bool safetensors = false;
+        if (EncodedAdditionalFile.IsEncoded(content, out string extension))
         {
+            // A *.safetensors file is read as one whatever its first bytes say: a header length that lies is its error.
+            safetensors = extension == "safetensors";
             file = EncodedAdditionalFile.Decode(content);
             if (file is null)
             {
@@ -45,7 +48,7 @@ internal static class ModelFileReader
         ImportedModel model;
         try
         {
-            model = file is null ? ModelFileFormats.Import(content) : ModelFileFormats.Import(file);
+            model = file is null ? ModelFileFormats.Import(content) : safetensors ? SafeTensorsFormat.Read(file) : ModelFileFormats.Import(file);
         }
         catch (UnsupportedModelException e)
         {

@@ -56,3 +56,25 @@ public partial class OnnxRnn;
 /// <summary>ONNX: Linear(3, 8), ReLU, Linear(8, 2) on a 2-D input (Gemm nodes), no recurrent layer.</summary>
 [ModelFile("onnx/mlp.onnx", Window = 16)]
 public partial class OnnxMlp;
+
+/// <summary>A state_dict saved as safetensors sorted by name, as safetensors' save_file writes it: GRU(2, 8) "rnn", Linear(8, 3) "fc".</summary>
+[ModelFile("safetensors/gru_fc.safetensors")]
+public partial class SafeTensorsGruFc;
+
+/// <summary>A state_dict saved as safetensors in its own order: LSTM(1, 6, num_layers=2) "lstm", Linear(6, 1) "head".</summary>
+[ModelFile("safetensors/lstm2.safetensors")]
+public partial class SafeTensorsLstm2;
+
+/// <summary>The GRU(2, 8) + Linear(8, 3) of another seed saved as BF16 (converted to float32 at compile time).</summary>
+[ModelFile("safetensors/gru_fc_bf16.safetensors")]
+public partial class SafeTensorsGruFcBf16;
+
+/// <summary>
+/// RNN(2, 5) then nn.Sequential(Linear(5, 4), Tanh(), Linear(4, 1)) declared by hand: its state_dict (safetensors/rnn_head)
+/// does not record the Tanh, so [ModelFile] refuses it and this class Loads it.
+/// </summary>
+[Recurrent(2, 5, Name = "rnn")]
+[Linear(5, 4, Name = "head.0")]
+[Tanh]
+[Linear(4, 1, Name = "head.2")]
+public partial class SafeTensorsRnnHead;

@@ -14,7 +14,8 @@ namespace Fixed.Tests.Import;
 /// byte (protobuf keys, lengths and varints). At run time each variant either loads exactly what the converter
 /// reads from it or throws <see cref="InvalidDataException"/> (never another exception) and leaves the weights as they
 /// were; at compile time a sample of them is a FIXED052/FIXED053 diagnostic or a model, never a generator exception. The
-/// same for a PyTorch state_dict as JSON and for Neural Amp Modeler's example .nam file.
+/// same for a PyTorch state_dict as JSON, for Neural Amp Modeler's example .nam file and for a state_dict saved as
+/// safetensors (its length prefix, JSON header and data, byte by byte).
 /// </summary>
 public sealed class ModelFileFuzzTests
 {
@@ -78,23 +79,33 @@ public sealed class ModelFileFuzzTests
 
     private static readonly byte[] Onnx = File.ReadAllBytes(Path.Combine(Fixture.Root, "onnx", "gru.onnx"));
 
+    private static readonly byte[] SafeTensors = File.ReadAllBytes(Path.Combine(Fixture.Root, "safetensors", "gru_fc.safetensors"));
+
     /// <summary>
     /// A real ONNX file cut at every length, every byte overwritten by values that change a protobuf key, length or varint
     /// (0x00, 0xFF, 0x80, the byte + 1), and seeded random edits (bytes removed, inserted, overwritten).
     /// </summary>
-    private static IEnumerable<(string Description, byte[] Bytes)> OnnxVariants()
+    private static IEnumerable<(string Description, byte[] Bytes)> OnnxVariants() => ByteVariants(Onnx);
+
+    /// <summary>
+    /// The same edits of a safetensors state_dict (safetensors' save_file order, with metadata): its length prefix, header
+    /// and data.
+    /// </summary>
+    private static IEnumerable<(string Description, byte[] Bytes)> SafeTensorsVariants() => ByteVariants(SafeTensors);
+
+    private static IEnumerable<(string Description, byte[] Bytes)> ByteVariants(byte[] original)
     {
-        yield return ("original", Onnx);
-        for (int length = 0; length < Onnx.Length; length++)
+        yield return ("original", original);
+        for (int length = 0; length < original.Length; length++)
         {
-            yield return ($"truncated to {length}", Onnx[..length]);
+            yield return ($"truncated to {length}", original[..length]);
         }
 
-        for (int i = 0; i < Onnx.Length; i++)
+        for (int i = 0; i < original.Length; i++)
         {
-            foreach (byte value in new byte[] { 0x00, 0xFF, 0x80, (byte)(Onnx[i] + 1) })
+            foreach (byte value in new byte[] { 0x00, 0xFF, 0x80, (byte)(original[i] + 1) })
             {
-                byte[] edited = (byte[])Onnx.Clone();
+                byte[] edited = (byte[])original.Clone();
                 edited[i] = value;
                 yield return ($"0x{value:X2} at {i}", edited);
             }
@@ -103,7 +114,7 @@ public sealed class ModelFileFuzzTests
         var random = new Random(Seed);
         for (int n = 0; n < 1000; n++)
         {
-            var bytes = new List<byte>(Onnx);
+            var bytes = new List<byte>(original);
             int edits = 1 + random.Next(4);
             for (int e = 0; e < edits && bytes.Count > 0; e++)
             {
@@ -139,9 +150,22 @@ public sealed class ModelFileFuzzTests
     public void Load_EveryOnnxVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
         CheckLoad(new OnnxGru(1), OnnxVariants(), minimumRejected: 5_000);
 
-    private static void CheckLoad<TModel>(TModel model, IEnumerable<(string Description, byte[] Bytes)> variants, int minimumRejected)
+    [Fact]
+    public void Load_EverySafeTensorsVariant_LoadsWhatItHoldsOrThrowsInvalidData_AndChangesNothingOnFailure() =>
+        // A variant that loads has the class's names in F32 (any other file is imported and compared, and would have to have
+        // them too): Load reads it by name, as every model reads its safetensors, so the values it holds are the tensors by name.
+        CheckLoad(new SafeTensorsGruFc(1), SafeTensorsVariants(), minimumRejected: 3_000,
+            bytes => SafeTensorsGruFc.Layout.ToArray().SelectMany(p => SafeTensorFile.Read(bytes).ReadFloats(p.Name)).ToArray());
+
+    [Fact]
+    public void Generator_SampleOfSafeTensorsVariants_ReportsFIXED052OrFIXED053OrGenerates_NeverThrows() =>
+        CheckGenerator("m.safetensors", SafeTensorsVariants().Where((_, i) => i % 100 == 0).Select(v => (v.Description, SafeTensorsImportTests.Encoded("/p/m.safetensors", v.Bytes))));
+
+    private static void CheckLoad<TModel>(TModel model, IEnumerable<(string Description, byte[] Bytes)> variants, int minimumRejected,
+        Func<byte[], float[]>? holds = null)
         where TModel : IRecurrentModel<TModel>
     {
+        holds ??= bytes => ModelFileFormats.Import(bytes).Parameters;
         var failures = new List<string>();
         int loaded = 0, rejected = 0;
         foreach ((string description, byte[] bytes) in variants)
@@ -150,7 +174,7 @@ public sealed class ModelFileFuzzTests
             try
             {
                 model.Load(new MemoryStream(bytes));
-                float[] expected = ModelFileFormats.Import(bytes).Parameters;
+                float[] expected = holds(bytes);
                 if (!expected.AsSpan().SequenceEqual(model.Parameters))
                 {
                     failures.Add(description + ": loaded other values than the converter reads");

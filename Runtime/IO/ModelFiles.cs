@@ -1,19 +1,20 @@
 using System;
-using System.Buffers.Binary;
 using System.ComponentModel;
 using System.IO;
 
 namespace Fixed.Engine;
 
 /// <summary>
-/// Loads a model file made elsewhere (RTNeural JSON, a PyTorch state_dict as JSON, ONNX) into a class declared with <see cref="ModelFileAttribute"/>:
+/// Loads a model file made elsewhere (RTNeural JSON, a PyTorch state_dict as JSON or safetensors, a .nam file, ONNX) into a class declared with <see cref="ModelFileAttribute"/>:
 /// the <c>Load</c> members of such a class call these. Public only because generated code lives in the user's assembly.
 /// </summary>
 /// <remarks>
 /// The file is converted by the same code the generator ran at compile time, then its architecture is compared with the
 /// class's, layer by layer: a file of another architecture is an <see cref="InvalidDataException"/> naming the first
 /// difference, and the parameters are written only when everything has passed. A safetensors file (recognised by its
-/// length prefix, which no JSON text can begin with) loads as every model's <c>Load</c> loads one.
+/// length prefix, which no JSON text can begin with, or by its name) with exactly the class's tensor names in float32 (what
+/// <c>Save</c> writes) loads as every model's <c>Load</c> loads one; any other safetensors file is a state_dict, imported
+/// as <c>[ModelFile]</c> imports one and compared layer by layer.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class ModelFiles
@@ -51,42 +52,55 @@ public static class ModelFiles
 
     private static void Load(byte[] bytes, string? path, string architecture, ReadOnlySpan<ParameterInfo> layout, Span<float> parameters)
     {
-        if (IsSafeTensors(bytes))
-        {
-            using var memory = new MemoryStream(bytes, writable: false);
-            if (path is null)
-            {
-                ModelWeights.Load(memory, layout, "rnn", "linear", parameters);
-                return;
-            }
-
-            try
-            {
-                ModelWeights.Load(memory, layout, "rnn", "linear", parameters);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new InvalidDataException("'" + path + "': " + e.Message, e);
-            }
-
-            return;
-        }
-
         try
         {
+            bool safetensors = SafeTensorsFormat.LooksLikeOne(bytes) || (path is not null && path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase));
+            SafeTensorFile? file = null;
+            bool classNames = false;
+            if (safetensors)
+            {
+                // The class's own names in float32 (what Save writes, for any class): loaded by name, as every model loads
+                // its safetensors. Anything else is a state_dict of its own, imported and compared layer by layer below.
+                file = SafeTensorFile.Read(bytes);
+                classNames = HasTheClassNames(file, layout, out bool float32);
+                if (classNames && float32)
+                {
+                    ModelWeights.Load(file, layout, "rnn", "linear", parameters);
+                    return;
+                }
+            }
+
             ImportedModel model;
             try
             {
-                model = ModelFileFormats.Import(bytes);
+                model = safetensors ? SafeTensorsFormat.Read(bytes) : ModelFileFormats.Import(bytes);
             }
-            catch (UnsupportedModelException e)
+            catch (Exception e) when (e is UnsupportedModelException or InvalidDataException)
             {
+                // The class's names in another dtype, in a file the import cannot read as a state_dict (a class with a learned
+                // initial state, say): the loader by name throws what is wrong (a tensor is not F32).
+                if (classNames)
+                {
+                    ModelWeights.Load(file!, layout, "rnn", "linear", parameters);
+                }
+
+                if (e is InvalidDataException)
+                {
+                    throw;
+                }
+
                 throw new InvalidDataException(e.Message, e);
             }
 
             string found = model.Describe();
             if (found != architecture)
             {
+                if (classNames)
+                {
+                    // The class's names in another dtype, for a class a state_dict cannot describe (activations): as above, it throws.
+                    ModelWeights.Load(file!, layout, "rnn", "linear", parameters);
+                }
+
                 throw new InvalidDataException(Difference(model.Format, found, architecture));
             }
 
@@ -103,12 +117,27 @@ public static class ModelFiles
         }
     }
 
-    /// <summary>
-    /// A safetensors file starts with its header's length as a little-endian u64 that the file can hold, then '{'. A JSON
-    /// text starts with whitespace, a byte order mark or '{': eight such bytes make a length over 2^61, which no file has.
-    /// </summary>
-    private static bool IsSafeTensors(byte[] bytes) =>
-        bytes.Length >= 9 && BinaryPrimitives.ReadUInt64LittleEndian(bytes) <= (ulong)(bytes.Length - 8) && bytes[8] == (byte)'{';
+    /// <summary>Whether the file's tensors are exactly the class's, by name; <paramref name="float32"/> whether all are F32 too.</summary>
+    private static bool HasTheClassNames(SafeTensorFile file, ReadOnlySpan<ParameterInfo> layout, out bool float32)
+    {
+        float32 = true;
+        if (file.Tensors.Count != layout.Length)
+        {
+            return false;
+        }
+
+        foreach (ParameterInfo parameter in layout)
+        {
+            if (!file.TryGetTensor(parameter.Name, out SafeTensorEntry entry))
+            {
+                return false;
+            }
+
+            float32 &= entry.DType == SafeTensorDType.F32;
+        }
+
+        return true;
+    }
 
     private static string Difference(string format, string found, string expected)
     {

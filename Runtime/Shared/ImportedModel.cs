@@ -190,11 +190,19 @@ internal static class ModelFileFormats
     /// <summary>Most layers an import accepts.</summary>
     public const int MaxLayers = 1024;
 
-    /// <summary>Reads a model file from its bytes: ONNX (binary, recognised by its first byte) or one of the JSON formats (UTF-8 text).</summary>
+    /// <summary>
+    /// Reads a model file from its bytes: a safetensors state_dict (recognised by its header length and <c>{</c>), ONNX
+    /// (binary, recognised by its first byte) or one of the JSON formats (UTF-8 text).
+    /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not a model file of a supported format, or it is inconsistent.</exception>
     /// <exception cref="UnsupportedModelException">The file uses a layer, operator, activation or variant Fixed does not have.</exception>
     public static ImportedModel Import(byte[] bytes)
     {
+        if (SafeTensorsFormat.LooksLikeOne(bytes))
+        {
+            return SafeTensorsFormat.Read(bytes);
+        }
+
         if (OnnxFormat.LooksLikeOne(bytes))
         {
             return OnnxFormat.Read(bytes);
@@ -207,7 +215,7 @@ internal static class ModelFileFormats
         }
         catch (DecoderFallbackException)
         {
-            throw new InvalidDataException("the file is neither an ONNX model (whose first byte is 0x08) nor UTF-8 text (JSON)");
+            throw new InvalidDataException("the file is neither an ONNX model (whose first byte is 0x08), safetensors (an 8-byte header length that the file holds, then '{') nor UTF-8 text (JSON)");
         }
 
         return Import(text);
