@@ -71,7 +71,7 @@ public static class RtNeuralCommand
                 foreach (ComparisonNetwork n in ComparisonNetwork.All)
                 {
                     string path = Path.Combine(output, n.Key + ".json");
-                    File.WriteAllText(path, Dispatch(n, new ExportAction(n)));
+                    File.WriteAllText(path, Dispatch(n.Key, new ExportAction(n)));
                     Console.WriteLine($"{n.Display}: {path}");
                 }
 
@@ -83,21 +83,24 @@ public static class RtNeuralCommand
                     throw new ArgumentException("--runs and --steps must be positive.");
                 }
 
-                Console.WriteLine(Dispatch(one, new TimeAction(one, runs, steps, round)));
+                Console.WriteLine(Dispatch(one.Key, new TimeAction(one, runs, steps, round)));
                 return 0;
             default:
                 throw new ArgumentException($"Unknown rtneural subcommand '{args[0]}'.");
         }
     }
 
-    private interface IAction
+    /// <summary>Something done with one network's <see cref="IStepDriver"/>, compiled for that driver (see <see cref="Dispatch"/>).</summary>
+    internal interface IAction
     {
         string Run<TDriver>()
             where TDriver : struct, IStepDriver;
     }
 
-    private static string Dispatch<TAction>(ComparisonNetwork network, TAction action)
-        where TAction : IAction => network.Key switch
+    /// <summary>Runs <paramref name="action"/> with the driver of the network named <paramref name="key"/>: the comparison's
+    /// networks, and <c>rnn32</c> (RNN tanh 1→32, which RTNeural's comparison does not have).</summary>
+    internal static string Dispatch<TAction>(string key, TAction action)
+        where TAction : IAction => key switch
         {
             "gru8" => action.Run<Gru8Driver>(),
             "gru32" => action.Run<Gru32Driver>(),
@@ -108,7 +111,8 @@ public static class RtNeuralCommand
             "gru32l2" => action.Run<Gru32x2Driver>(),
             "gru64bf16" => action.Run<Gru64Bf16Driver>(),
             "lstm64bf16" => action.Run<Lstm64Bf16Driver>(),
-            _ => throw new ArgumentOutOfRangeException(nameof(network), network.Key, "No driver for this network."),
+            "rnn32" => action.Run<Rnn32Driver>(),
+            _ => throw new ArgumentOutOfRangeException(nameof(key), key, "No driver for this network."),
         };
 
     /// <summary>The comparison input for <paramref name="steps"/> steps, <c>[steps, Input]</c>.</summary>

@@ -26,6 +26,22 @@ internal interface IStepDriver
     ReadOnlySpan<ParameterInfo> Layout { get; }
 }
 
+internal struct Rnn32Driver : IStepDriver
+{
+    private Rnn1To32 _model;
+    private Rnn1To32.State _state;
+
+    public void Create(int seed) => (_model, _state) = (new Rnn1To32(seed), default);
+
+    public void Reset() => _state = default;
+
+    public void Step(ReadOnlySpan<float> input, Span<float> output) => _model.Step(ref _state, input, output);
+
+    public readonly ReadOnlySpan<float> Parameters => ((IParameters)_model).ParameterValues;
+
+    public readonly ReadOnlySpan<ParameterInfo> Layout => Rnn1To32.Layout;
+}
+
 internal struct Gru8Driver : IStepDriver
 {
     private Gru1To8 _model;

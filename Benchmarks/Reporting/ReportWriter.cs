@@ -49,6 +49,7 @@ public static class ReportWriter
         Header(md, bench, runInfo, rtneural);
         Targets(md, data, rtneural);
         RtNeuralTable(md, rtneural);
+        Floors(md, output);
         StepTables(md, data);
         BFloat16Table(md, data);
         ForwardTables(md, data);
@@ -161,6 +162,16 @@ public static class ReportWriter
 
         Table(md, ["network", "target", "ours, per call", "ours, BDN", "met? (per call)", "met? (BDN)",
             "÷ scalar", "÷ TensorPrimitives", "÷ ONNX Runtime", "÷ PyTorch", "RTNeural ns", "Fixed ÷ RTNeural"], rows);
+    }
+
+    /// <summary>The floors section (<c>floors.md</c>, written by the <c>floors</c> command in this run), if it ran.</summary>
+    private static void Floors(StringBuilder md, string output)
+    {
+        string path = Path.Combine(output, "floors.md");
+        if (File.Exists(path))
+        {
+            md.Append(File.ReadAllText(path)).AppendLine();
+        }
     }
 
     private static void RtNeuralTable(StringBuilder md, RtNeuralResults? rtneural)

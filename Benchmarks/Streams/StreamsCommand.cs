@@ -8,6 +8,7 @@ using System.Text;
 using System.Threading;
 using Fixed.Benchmarks.Baselines;
 using Fixed.Benchmarks.Suites;
+using Fixed.Benchmarks.Timing;
 using static Fixed.Benchmarks.Timing.TickTiming;
 
 namespace Fixed.Benchmarks.Streams;
@@ -30,8 +31,6 @@ internal static class StreamsCommand
 {
     private static readonly string[] Networks = ["gru32", "lstm4x64", "gru128"];
 
-    private const string CallCountingDelay = "DOTNET_TC_CallCountingDelayMs";
-
     /// <summary>
     /// Runs the command; started without <c>DOTNET_TC_CallCountingDelayMs=0</c>, it runs itself again with it (as
     /// <c>timed</c> does): under the default delay and a loaded machine the warm-up left the multi-stream path in tier-0
@@ -39,24 +38,9 @@ internal static class StreamsCommand
     /// </summary>
     public static int Run(string[] args)
     {
-        if (Environment.GetEnvironmentVariable(CallCountingDelay) != "0")
+        if (!PromptTiering.IsOn)
         {
-            var self = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-            if (!Environment.ProcessPath!.EndsWith("Fixed.Benchmarks", StringComparison.Ordinal))
-            {
-                self.ArgumentList.Add(typeof(StreamsCommand).Assembly.Location);
-            }
-
-            self.ArgumentList.Add("streams");
-            foreach (string arg in args)
-            {
-                self.ArgumentList.Add(arg);
-            }
-
-            self.Environment[CallCountingDelay] = "0";
-            using Process child = Process.Start(self)!;
-            child.WaitForExit();
-            return child.ExitCode;
+            return PromptTiering.Rerun("streams", args);
         }
 
         int streams = 64;

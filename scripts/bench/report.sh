@@ -7,6 +7,8 @@
 #   RTNeural side by side with our Step (scripts/bench/rtneural.sh: the C++ harness built against that checkout, the
 #   same weights, runs of both alternated on one core); without it the report's RTNeural columns say "not measured".
 #   The NativeAOT section includes the cold start (process start to first Step output), and bytes per model instance.
+#   The floors section (`floors`) measures the machine's constants (multiply-add rate, FMA/σ/tanh latency, L2 read rate)
+#   and each comparison network's Step with the state carried and reset, and says what stops each short of its target.
 # About 16 minutes on the 2-core machine. The machine is shared: the report records the load average before and
 # after, leads with per-call medians (robust to preemption), and compares only numbers of this one run.
 #
@@ -99,6 +101,14 @@ if [ -n "${RTNEURAL_DIR:-}" ]; then
 else
   step "RTNeural: not measured (RTNEURAL_DIR is not set)"
 fi
+
+# The floors: the machine's constants, each comparison network's Step carried and reset, on the core RTNeural ran on.
+floors_pin=()
+if command -v taskset > /dev/null; then
+  floors_pin=(taskset -c "${RTNEURAL_CORE:-$(( $(nproc) > 1 ? 1 : 0 ))}")
+fi
+step "floors: the machine's constants, Step carried and reset, what stops each network short of its target"
+"${floors_pin[@]}" "${bench[@]}" floors "${quick[@]}" --out "$report" || fail "the floors measurement failed"
 
 step "PyTorch eager"
 "$python" scripts/bench/pytorch_bench.py "${quick[@]}" --out "$report/pytorch.csv" || fail "the PyTorch benchmark failed"
