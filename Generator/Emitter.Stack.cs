@@ -47,7 +47,17 @@ internal static partial class Emitter
 
         public string StoreName => "Store" + Int(Index);
 
-        public string Engine => "global::Fixed.Engine.RecurrentEngine<" + ShapeName + ">";
+        /// <summary>A recurrent layer on the packed engine, with its <c>ParameterStore</c> (not a ProjSize or Bidirectional one).</summary>
+        public bool HasStore => Layer.IsRecurrent && !Layer.IsSequence;
+
+        /// <summary>
+        /// The runtime engine of a recurrent layer: <c>RecurrentEngine</c> (on its packed store), or for a layer with
+        /// <c>ProjSize</c> or <c>Bidirectional</c> <c>SequenceEngine</c> (on its slice of the parameters, in PyTorch's layout).
+        /// </summary>
+        public string Engine => "global::Fixed.Engine." + (Layer.IsSequence ? "SequenceEngine<" : "RecurrentEngine<") + ShapeName + ">";
+
+        /// <summary>What a recurrent layer's engine calls compute from: its packed store, or its slice of the flat parameters.</summary>
+        public string Weights => Layer.IsSequence ? Slice("All", ParameterOffset, Layer.ParameterCount) : StoreName;
     }
 
     private static List<Placed> Place(NetworkSpec spec)
@@ -98,6 +108,36 @@ internal static partial class Emitter
                     offset += layer.OutputSize;
                 }
             }
+            else if (layer.IsSequence)
+            {
+                // PyTorch's order: per layer, forward then _reverse; per direction weight_ih, weight_hh, the biases, weight_hr.
+                int gh = layer.Gates * layer.HiddenSize;
+                for (int k = 0; k < layer.NumLayers; k++)
+                {
+                    int input = k == 0 ? layer.InputSize : layer.Directions * layer.HiddenOut;
+                    for (int direction = 0; direction < layer.Directions; direction++)
+                    {
+                        string suffix = "_l" + Int(k) + (direction == 1 ? "_reverse" : string.Empty);
+                        yield return (layer.Name + ".weight_ih" + suffix, offset, new[] { gh, input });
+                        offset += (long)gh * input;
+                        yield return (layer.Name + ".weight_hh" + suffix, offset, new[] { gh, layer.HiddenOut });
+                        offset += (long)gh * layer.HiddenOut;
+                        if (layer.Bias)
+                        {
+                            yield return (layer.Name + ".bias_ih" + suffix, offset, new[] { gh });
+                            offset += gh;
+                            yield return (layer.Name + ".bias_hh" + suffix, offset, new[] { gh });
+                            offset += gh;
+                        }
+
+                        if (layer.ProjSize > 0)
+                        {
+                            yield return (layer.Name + ".weight_hr" + suffix, offset, new[] { layer.ProjSize, layer.HiddenSize });
+                            offset += (long)layer.ProjSize * layer.HiddenSize;
+                        }
+                    }
+                }
+            }
             else if (layer.IsRecurrent)
             {
                 int gh = layer.Gates * layer.HiddenSize;
@@ -134,22 +174,33 @@ internal static partial class Emitter
     }
 
     /// <summary>(name, offset, length) of every recurrent layer's h and c in the flat state.</summary>
-    private static IEnumerable<(string Name, long Offset, int Length)> StateTensors(NetworkSpec spec)
+    private static IEnumerable<(string Name, long Offset, int Length)> StateTensors(NetworkSpec spec) =>
+        StateRows(spec).SelectMany(r => r.Lstm
+            ? new[] { (r.Name + ".h_" + r.Suffix, r.Offset, r.Hidden), (r.Name + ".c_" + r.Suffix, r.Offset + r.Hidden, r.Cell) }
+            : new[] { (r.Name + ".h_" + r.Suffix, r.Offset, r.Hidden) });
+
+    /// <summary>
+    /// The state's rows, recurrent layer after recurrent layer: per stacked layer (and direction, PyTorch's <c>h_0</c> rows
+    /// of a bidirectional layer, forward then reverse), h of <c>Hidden</c> floats, then c of <c>Cell</c> floats for an LSTM.
+    /// </summary>
+    private static List<(string Name, string Suffix, long Offset, int Hidden, int Cell, bool Lstm)> StateRows(NetworkSpec spec)
     {
+        var rows = new List<(string, string, long, int, int, bool)>();
         long offset = 0;
         foreach (LayerSpec layer in spec.Layers.Where(l => l.IsRecurrent))
         {
+            bool lstm = layer.Cell == Cell.Lstm;
             for (int k = 0; k < layer.NumLayers; k++)
             {
-                yield return (layer.Name + ".h_l" + Int(k), offset, layer.HiddenSize);
-                offset += layer.HiddenSize;
-                if (layer.Cell == Cell.Lstm)
+                for (int direction = 0; direction < layer.Directions; direction++)
                 {
-                    yield return (layer.Name + ".c_l" + Int(k), offset, layer.HiddenSize);
-                    offset += layer.HiddenSize;
+                    rows.Add((layer.Name!, "l" + Int(k) + (direction == 1 ? "_reverse" : string.Empty), offset, layer.HiddenOut, lstm ? layer.HiddenSize : 0, lstm));
+                    offset += layer.HiddenOut + (lstm ? layer.HiddenSize : 0);
                 }
             }
         }
+
+        return rows;
     }
 
     private static string EmitStack(ModelToEmit model)
@@ -162,17 +213,21 @@ internal static partial class Emitter
         {
             WriteStackConstants(w, spec);
             WriteStackFields(w, spec, model.Weights is not null);
-            WriteInterfaceStatics(w, spec);
-            w.Line("static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> global::Fixed.IRecurrentModel<" + Identifier(spec.ClassName) + ">.StateLayout => s_stateLayout;");
-            w.Line();
-            WriteStackMembers(w, layers.Any(l => l.Layer.IsRecurrent), spec.ModelFile is not null, spec.LearnsInitialState, spec.Layers.Any(l => l.Dropout > 0));
+            if (!spec.WholeSequences)
+            {
+                WriteInterfaceStatics(w, spec);
+                w.Line("static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> global::Fixed.IRecurrentModel<" + Identifier(spec.ClassName) + ">.StateLayout => s_stateLayout;");
+                w.Line();
+            }
+
+            WriteStackMembers(w, layers.Any(l => l.HasStore), spec.ModelFile is not null, spec.LearnsInitialState, spec.Layers.Any(l => l.Dropout > 0), spec.WholeSequences);
             WriteStackState(w, spec);
             WriteNetwork(w, spec, layers, model.Weights is not null);
             if (model.Weights is { } weights)
             {
                 WriteEmbeddedWeights(w, spec, weights);
             }
-        });
+        }, spec.WholeSequences ? "global::Fixed.IParameters" : null);
         return w.ToString();
     }
 
@@ -212,6 +267,8 @@ internal static partial class Emitter
                 arguments += layer.Relu ? ", nonlinearity='relu'" : string.Empty;
                 arguments += layer.Bias ? string.Empty : ", bias=False";
                 arguments += layer.Dropout > 0 ? ", dropout=" + Parser.Number(layer.Dropout) : string.Empty;
+                arguments += layer.Bidirectional ? ", bidirectional=True" : string.Empty;
+                arguments += layer.ProjSize > 0 ? ", proj_size=" + Int(layer.ProjSize) : string.Empty;
                 return layer.Name + " = " + module + "(" + arguments + ", batch_first=True)";
             case LayerKind.Linear:
                 return layer.Name + " = nn.Linear(" + Int(layer.InputSize) + ", " + Int(layer.OutputSize) + (layer.Bias ? string.Empty : ", bias=False") + ")";
@@ -346,7 +403,7 @@ internal static partial class Emitter
     }
 
     /// <summary>The public members: each checks what it needs and calls the network (Debug builds add the packed-copy checks).</summary>
-    private static void WriteStackMembers(CodeWriter w, bool recurrent, bool modelFile, bool learned, bool dropout)
+    private static void WriteStackMembers(CodeWriter w, bool recurrent, bool modelFile, bool learned, bool dropout, bool wholeSequences)
     {
         void Member(string documentation, string signature, string call, bool returns = false)
         {
@@ -377,27 +434,46 @@ internal static partial class Emitter
             w.Line();
         }
 
-        Member("/// <summary>One time step through every layer: advances <paramref name=\"state\"/> and writes <see cref=\"OutputSize\"/> outputs. Allocates nothing; safe on many threads, each with its own state.</summary>",
-            $"public void Step(ref State state, {ReadOnlySpan} input, {Span} output)", "_network.Step(state.Values, input, output)");
-        Member("/// <summary>One time step on a state given as <see cref=\"StateLength\"/> floats.</summary>",
-            $"public void Step({Span} state, {ReadOnlySpan} input, {Span} output)", "_network.Step(state, input, output)");
-        Member("/// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out; the state is carried along.</summary>",
-            $"public void Forward(ref State state, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(state.Values, inputs, outputs)");
-        Member("/// <summary>T time steps on a state given as <see cref=\"StateLength\"/> floats.</summary>",
-            $"public void Forward({Span} state, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(state, inputs, outputs)");
-        Member("""
-            /// <summary>
-            /// One time step of <c>N = states.Length</c> independent streams, each advancing exactly as
-            /// <c>Step(ref states[i], ...)</c> would: <c>[N, InputSize]</c> in, <c>[N, OutputSize]</c> out, stream-major. Allocates nothing.
-            /// </summary>
-            """,
-            $"public void Step(global::System.Span<State> states, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Step(states, inputs, outputs)");
-        Member("/// <summary>T time steps of <c>N = states.Length</c> streams: <c>[T, N, InputSize]</c> in, <c>[T, N, OutputSize]</c> out.</summary>",
-            $"public void Forward(global::System.Span<State> states, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(states, inputs, outputs)");
-        Member("/// <summary>Advances the state over <c>[T, InputSize]</c> inputs: no outputs, no gradient.</summary>",
-            $"public void WarmUp(ref State state, {ReadOnlySpan} inputs)", "_network.WarmUp(state.Values, inputs)");
-        Member("/// <summary>Advances a state given as <see cref=\"StateLength\"/> floats.</summary>",
-            $"public void WarmUp({Span} state, {ReadOnlySpan} inputs)", "_network.WarmUp(state, inputs)");
+        if (wholeSequences)
+        {
+            // A bidirectional layer reads the whole sequence: no Step, WarmUp or many-stream members.
+            Member("""
+                /// <summary>
+                /// The whole sequence through every layer: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out, layer after layer
+                /// (a bidirectional layer's output at each step is <c>[forward, reverse]</c>). <paramref name="state"/> holds every
+                /// recurrent layer's initial h (and c), each direction's (PyTorch's <c>h_0</c>), and is left holding the final ones
+                /// (<c>h_n</c>: a reverse direction's after step 0). There is no Step: a reverse direction starts at the last step.
+                /// Allocates nothing once the shared array pool holds its <c>[T, width]</c> buffers; safe on many threads, each with its own state.
+                /// </summary>
+                """,
+                $"public void Forward(ref State state, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(state.Values, inputs, outputs)");
+            Member("/// <summary>Forward on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+                $"public void Forward({Span} state, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(state, inputs, outputs)");
+        }
+        else
+        {
+            Member("/// <summary>One time step through every layer: advances <paramref name=\"state\"/> and writes <see cref=\"OutputSize\"/> outputs. Allocates nothing; safe on many threads, each with its own state.</summary>",
+                $"public void Step(ref State state, {ReadOnlySpan} input, {Span} output)", "_network.Step(state.Values, input, output)");
+            Member("/// <summary>One time step on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+                $"public void Step({Span} state, {ReadOnlySpan} input, {Span} output)", "_network.Step(state, input, output)");
+            Member("/// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out; the state is carried along.</summary>",
+                $"public void Forward(ref State state, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(state.Values, inputs, outputs)");
+            Member("/// <summary>T time steps on a state given as <see cref=\"StateLength\"/> floats.</summary>",
+                $"public void Forward({Span} state, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(state, inputs, outputs)");
+            Member("""
+                /// <summary>
+                /// One time step of <c>N = states.Length</c> independent streams, each advancing exactly as
+                /// <c>Step(ref states[i], ...)</c> would: <c>[N, InputSize]</c> in, <c>[N, OutputSize]</c> out, stream-major. Allocates nothing.
+                /// </summary>
+                """,
+                $"public void Step(global::System.Span<State> states, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Step(states, inputs, outputs)");
+            Member("/// <summary>T time steps of <c>N = states.Length</c> streams: <c>[T, N, InputSize]</c> in, <c>[T, N, OutputSize]</c> out.</summary>",
+                $"public void Forward(global::System.Span<State> states, {ReadOnlySpan} inputs, {Span} outputs)", "_network.Forward(states, inputs, outputs)");
+            Member("/// <summary>Advances the state over <c>[T, InputSize]</c> inputs: no outputs, no gradient.</summary>",
+                $"public void WarmUp(ref State state, {ReadOnlySpan} inputs)", "_network.WarmUp(state.Values, inputs)");
+            Member("/// <summary>Advances a state given as <see cref=\"StateLength\"/> floats.</summary>",
+                $"public void WarmUp({Span} state, {ReadOnlySpan} inputs)", "_network.WarmUp(state, inputs)");
+        }
 
         const string Loss = "global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.AllSteps, int warmUp = 0";
         Member("""
@@ -407,7 +483,9 @@ internal static partial class Emitter
             /// the state at the sequence end and returns the loss. The first <paramref name="warmUp"/> steps only advance the state.
             /// Not thread-safe: the training buffers belong to the model.
             /// </summary>
-            """ + "\n" + SingleTargetsDoc,
+            """.Replace("The first <paramref name=\"warmUp\"/> steps only advance the state.", wholeSequences
+                ? "<paramref name=\"warmUp\"/> must be 0: a bidirectional layer reads every step."
+                : "The first <paramref name=\"warmUp\"/> steps only advance the state.") + "\n" + SingleTargetsDoc,
             $"public float Backward(ref State state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
             "_network.Backward(Gradients, state.Values, inputs, targets, loss, on, warmUp)", returns: true);
         Member("/// <summary>Single-sequence Backward on a state given as <see cref=\"StateLength\"/> floats.</summary>",
@@ -493,17 +571,9 @@ internal static partial class Emitter
 
     private static void WriteStackState(CodeWriter w, NetworkSpec spec)
     {
-        var rows = new List<(long Offset, int Hidden, bool Lstm, string Name)>();
-        long offset = 0;
-        foreach (LayerSpec layer in spec.Layers.Where(l => l.IsRecurrent))
-        {
-            bool lstm = layer.Cell == Cell.Lstm;
-            for (int k = 0; k < layer.NumLayers; k++)
-            {
-                rows.Add((offset, layer.HiddenSize, lstm, layer.Name + " layer " + Int(k)));
-                offset += lstm ? 2 * layer.HiddenSize : layer.HiddenSize;
-            }
-        }
+        // One row per stacked layer, and per direction of a bidirectional layer (its forward row, then its reverse row).
+        var rows = StateRows(spec).Select(r => (r.Offset, r.Hidden, r.Cell, r.Lstm,
+            Name: r.Name + " layer " + r.Suffix.Substring(1).Replace("_reverse", " reverse"))).ToList();
 
         w.Lines($$"""
             /// <summary>
@@ -539,7 +609,7 @@ internal static partial class Emitter
                 [global::System.Diagnostics.CodeAnalysis.UnscopedRef]
                 public {{Span}} Values => _values;
 
-                /// <summary>The hidden state h of recurrent layer <paramref name="layer"/>, counted through the stack (0 is the bottom one).</summary>
+                /// <summary>The hidden state h of recurrent layer <paramref name="layer"/>, counted through the stack (0 is the bottom one){{(spec.WholeSequences ? "; a bidirectional layer has two rows, forward then reverse (see <see cref=\"StateLayout\"/>)" : string.Empty)}}.</summary>
                 [global::System.Diagnostics.CodeAnalysis.UnscopedRef]
                 public {{Span}} Hidden(int layer) => layer switch
                 {
@@ -549,7 +619,11 @@ internal static partial class Emitter
             w.Line("        " + Int(k) + " => Values.Slice(" + Int(rows[k].Offset) + ", " + Int(rows[k].Hidden) + "), // " + rows[k].Name);
         }
 
-        w.Line("        _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"layer must be in [0, NumLayers - 1] = [0, " + Int(rows.Count - 1) + "].\"),");
+        // With a bidirectional layer there are more rows than layers: each direction is one.
+        string range = rows.Count == spec.NumLayers
+            ? "[0, NumLayers - 1] = [0, " + Int(rows.Count - 1) + "]"
+            : "[0, " + Int(rows.Count - 1) + "] (a row per layer and direction)";
+        w.Line("        _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"layer must be in " + range + ".\"),");
         w.Line("    };");
         w.Line();
         if (rows.Any(r => r.Lstm))
@@ -561,11 +635,11 @@ internal static partial class Emitter
             for (int k = 0; k < rows.Count; k++)
             {
                 w.Line(rows[k].Lstm
-                    ? "        " + Int(k) + " => Values.Slice(" + Int(rows[k].Offset + rows[k].Hidden) + ", " + Int(rows[k].Hidden) + "), // " + rows[k].Name
+                    ? "        " + Int(k) + " => Values.Slice(" + Int(rows[k].Offset + rows[k].Hidden) + ", " + Int(rows[k].Cell) + "), // " + rows[k].Name
                     : "        " + Int(k) + " => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"recurrent layer " + Int(k) + " (" + rows[k].Name + ") is not an LSTM: it has no cell state.\"),");
             }
 
-            w.Line("        _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"layer must be in [0, NumLayers - 1] = [0, " + Int(rows.Count - 1) + "].\"),");
+            w.Line("        _ => throw new global::System.ArgumentOutOfRangeException(nameof(layer), layer, \"layer must be in " + range + ".\"),");
             w.Line("    };");
             w.Line();
         }
@@ -588,6 +662,7 @@ internal static partial class Emitter
     private static void WriteNetwork(CodeWriter w, NetworkSpec spec, List<Placed> layers, bool embedded)
     {
         List<Placed> recurrent = layers.Where(l => l.Layer.IsRecurrent).ToList();
+        List<Placed> stored = recurrent.Where(l => l.HasStore).ToList();
         List<Placed> dropout = recurrent.Where(l => l.Layer.Dropout > 0).ToList();
         int maxWidth = (int)layers.Max(l => (long)l.Layer.OutputSize);
         long activations = layers.Count == 0 ? 0 : layers[layers.Count - 1].OutputActivations + (long)spec.Window * spec.OutputSize;
@@ -600,7 +675,7 @@ internal static partial class Emitter
             w.Line("/// <summary>The flat weights of every layer: <c>Parameters</c>.</summary>");
             w.Line("public readonly float[] Array = new float[ParameterCount];");
             w.Line();
-            foreach (Placed p in recurrent)
+            foreach (Placed p in stored)
             {
                 w.Line("/// <summary>Layer " + Int(p.Index) + "'s weights as its kernels read them (a packed copy of its slice of <see cref=\"Array\"/>).</summary>");
                 w.Line("public readonly global::Fixed.Engine.ParameterStore<" + p.ShapeName + "> " + p.StoreName + ";");
@@ -619,7 +694,7 @@ internal static partial class Emitter
 
             using (w.Open("public FixedNetwork()"))
             {
-                foreach (Placed p in recurrent)
+                foreach (Placed p in stored)
                 {
                     w.Line(p.StoreName + " = new(Array, " + Int(p.ParameterOffset) + ");");
                 }
@@ -636,7 +711,7 @@ internal static partial class Emitter
             {
                 using (w.Open("get"))
                 {
-                    foreach (Placed p in recurrent)
+                    foreach (Placed p in stored)
                     {
                         w.Line(p.StoreName + ".MarkWritten();");
                     }
@@ -667,12 +742,20 @@ internal static partial class Emitter
                 WriteNetworkInitialState(w, recurrent);
             }
 
-            if (recurrent.Count > 0)
+            if (stored.Count > 0)
             {
-                WriteCheckedCalls(w, recurrent);
+                WriteCheckedCalls(w, stored);
             }
 
-            WriteNetworkInference(w, spec, layers, maxWidth);
+            if (spec.WholeSequences)
+            {
+                WriteNetworkWholeSequences(w, spec, layers, maxWidth);
+            }
+            else
+            {
+                WriteNetworkInference(w, spec, layers, maxWidth);
+            }
+
             WriteNetworkTraining(w, spec, layers, recurrent, maxWidth);
             WriteShapesAndWorkspace(w, spec, layers, recurrent, activations, gradientBuffer);
         }
@@ -826,6 +909,93 @@ internal static partial class Emitter
         }
     }
 
+    /// <summary>
+    /// The inference half of a stack with a bidirectional layer, which has no Step: Forward runs the whole sequence layer
+    /// after layer (<c>Run</c>), each layer's <c>[T, width]</c> output in one of two buffers rented from the shared array
+    /// pool. Every recurrent layer computes as Backward records it, so Evaluate (which calls Run too) returns Backward's loss
+    /// to the bit.
+    /// </summary>
+    private static void WriteNetworkWholeSequences(CodeWriter w, NetworkSpec spec, List<Placed> layers, int maxWidth)
+    {
+        w.Lines($$"""
+            public void Forward({{Span}} state, {{ReadOnlySpan}} inputs, {{Span}} outputs)
+            {
+                CheckState(state);
+                int steps = {{Kernels}}.CheckRows(inputs, InputSize, nameof(inputs), "[T, InputSize={0}]");
+                {{Kernels}}.CheckLength(outputs, steps * OutputSize, nameof(outputs), "[T={0}, OutputSize={{Int(spec.OutputSize)}}]", steps);
+                float[] rented = global::System.Buffers.ArrayPool<float>.Shared.Rent(2 * steps * {{Int(maxWidth)}});
+                try
+                {
+                    Run(state, inputs, outputs, steps, rented);
+                }
+                finally
+                {
+                    global::System.Buffers.ArrayPool<float>.Shared.Return(rented);
+                }
+            }
+
+            private static void CheckState({{ReadOnlySpan}} state) => {{Kernels}}.CheckLength(state, StateLength, nameof(state), "[StateLength={0}]", StateLength);
+
+            private static void CheckWarmUp(int warmUp)
+            {
+                if (warmUp != 0)
+                {
+                    throw new global::System.ArgumentOutOfRangeException(nameof(warmUp), warmUp,
+                        "warmUp must be 0 for a stack with a bidirectional layer: its reverse direction reads every step of the sequence, so no step can only advance the state.");
+                }
+            }
+
+            """);
+        w.Line("/// <summary>");
+        w.Line("/// The whole sequence (<c>[steps, InputSize]</c>) through every layer, in order, each over every step before the next;");
+        w.Line("/// <paramref name=\"buffers\"/> (at least <c>2 × steps × " + Int(maxWidth) + "</c> floats) holds the layers' outputs in between.");
+        w.Line("/// </summary>");
+        using (w.Open("private void Run(" + Span + " state, " + ReadOnlySpan + " inputs, " + Span + " outputs, int steps, " + Span + " buffers)"))
+        {
+            w.Line(Span + " a = buffers.Slice(0, steps * " + Int(maxWidth) + ");");
+            w.Line(Span + " b = buffers.Slice(steps * " + Int(maxWidth) + ", steps * " + Int(maxWidth) + ");");
+            string current = "inputs";
+            for (int i = 0; i < layers.Count; i++)
+            {
+                Placed p = layers[i];
+                LayerSpec layer = p.Layer;
+                bool last = i == layers.Count - 1;
+                string source = current == "inputs" ? "inputs" : current + ".Slice(0, steps * " + Int(layer.InputSize) + ")";
+                string next = last ? "outputs" : layer.HasParameters ? (current == "a" ? "b" : "a") : current;
+                string destination = last ? "outputs" : next + ".Slice(0, steps * " + Int(layer.OutputSize) + ")";
+                w.Line("// " + Int(i) + ": " + PyTorchLayer(layer));
+                switch (layer.Kind)
+                {
+                    case LayerKind.Recurrent when layer.IsSequence:
+                        w.Line(p.Engine + ".Forward(" + p.Weights + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + source + ", " + destination + ");");
+                        break;
+                    case LayerKind.Recurrent:
+                        using (w.Open("for (int t = 0; t < steps; t++)"))
+                        {
+                            w.Line(p.Engine + ".StepAsRecorded(" + p.StoreName + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " +
+                                current + ".Slice(t * " + Int(layer.InputSize) + ", " + Int(layer.InputSize) + "), " +
+                                next + ".Slice(t * " + Int(layer.OutputSize) + ", " + Int(layer.OutputSize) + "));");
+                        }
+
+                        break;
+                    case LayerKind.Linear:
+                        w.Line(Kernels + ".LinearSequence(" + Slice("All", p.ParameterOffset, layer.ParameterCount) + ", " + Int(layer.InputSize) + ", " + Int(layer.OutputSize) + ", " + (layer.Bias ? "true" : "false") + ", " + source + ", " + destination + ");");
+                        break;
+                    case LayerKind.AddInput:
+                        w.Line(AddInputCall(layer, source, "inputs", destination) + ";");
+                        break;
+                    default:
+                        w.Line(ActivationCall(layer, source, destination) + ";");
+                        break;
+                }
+
+                current = next;
+            }
+        }
+
+        w.Line();
+    }
+
     /// <summary>The generated <c>Advance</c> (or its as-recorded twin): one step through every layer, in order.</summary>
     private static void WriteAdvance(CodeWriter w, List<Placed> layers, string name, bool asRecorded)
     {
@@ -844,7 +1014,8 @@ internal static partial class Emitter
                 switch (layer.Kind)
                 {
                     case LayerKind.Recurrent:
-                        w.Line(p.Engine + (asRecorded ? ".StepAsRecorded(" : ".Step(") + p.StoreName + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + source + ", " + destination + ");");
+                        // SequenceEngine's one step is the very cell step its Record takes: there is no as-recorded twin to call.
+                        w.Line(p.Engine + (asRecorded && p.HasStore ? ".StepAsRecorded(" : ".Step(") + p.Weights + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + source + ", " + destination + ");");
                         break;
                     case LayerKind.Linear:
                         w.Line(Kernels + ".Linear(" + Slice("All", p.ParameterOffset, layer.ParameterCount) + ", " + Int(layer.InputSize) + ", " + Int(layer.OutputSize) + ", " + (layer.Bias ? "true" : "false") + ", " + source + ", " + destination + ");");
@@ -902,11 +1073,12 @@ internal static partial class Emitter
         List<Placed> dropout = recurrent.Where(p => p.Layer.Dropout > 0).ToList();
         string draw = string.Concat(dropout.Select(p => "\n    global::Fixed.Engine.DropoutMask dropout" + Int(p.Index) + " = " + p.Engine + ".NextDropout(" + p.StoreName + ");"));
         string Masks(string sequence) => dropout.Count == 0 ? string.Empty : ", " + sequence + string.Concat(dropout.Select(p => ", dropout" + Int(p.Index)));
+        string checkWarmUp = spec.WholeSequences ? "\n    CheckWarmUp(warmUp);" : string.Empty;
         w.Lines($$"""
             public float Backward({{Span}} gradients, {{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp)
             {
                 CheckState(state);
-                int steps = {{Support}}.CheckSingle(InputSize, OutputSize, Window, inputs, targets, loss, on, warmUp);
+                int steps = {{Support}}.CheckSingle(InputSize, OutputSize, Window, inputs, targets, loss, on, warmUp);{{checkWarmUp}}
                 double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, steps, warmUp, OutputSize, batchSize: 1, targets);{{draw}}
                 double sum = Sequence(gradients, state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, {{Support}}.LossScale(divisor){{(learned ? ", learned: false" : string.Empty)}}{{Masks("0")}});
                 return (float)(sum / divisor);
@@ -914,7 +1086,7 @@ internal static partial class Emitter
 
             public float Backward({{Span}} gradients, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, global::Fixed.SequenceLayout layout)
             {
-                int steps = {{Support}}.CheckBatched(InputSize, OutputSize, Window, inputs, targets, batchSize, loss, on, warmUp, layout);
+                int steps = {{Support}}.CheckBatched(InputSize, OutputSize, Window, inputs, targets, batchSize, loss, on, warmUp, layout);{{checkWarmUp}}
                 int width = {{Support}}.TargetWidth(loss, OutputSize);
                 double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, steps, warmUp, OutputSize, batchSize, targets);
                 float scale = {{Support}}.LossScale(divisor);{{draw}}
@@ -933,7 +1105,7 @@ internal static partial class Emitter
             public float Evaluate({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp)
             {
                 CheckState(state);
-                int steps = {{Support}}.CheckSingle(InputSize, OutputSize, Window, inputs, targets, loss, on, warmUp);
+                int steps = {{Support}}.CheckSingle(InputSize, OutputSize, Window, inputs, targets, loss, on, warmUp);{{checkWarmUp}}
                 double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, steps, warmUp, OutputSize, batchSize: 1, targets);
                 double sum = EvaluateSequence(state, inputs, 0, InputSize, steps, targets, 0, {{Support}}.TargetWidth(loss, OutputSize), loss, on, warmUp, {{Support}}.LossScale(divisor));
                 return (float)(sum / divisor);
@@ -941,7 +1113,7 @@ internal static partial class Emitter
 
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, global::Fixed.SequenceLayout layout)
             {
-                int steps = {{Support}}.CheckBatched(InputSize, OutputSize, Window, inputs, targets, batchSize, loss, on, warmUp, layout);
+                int steps = {{Support}}.CheckBatched(InputSize, OutputSize, Window, inputs, targets, batchSize, loss, on, warmUp, layout);{{checkWarmUp}}
                 int width = {{Support}}.TargetWidth(loss, OutputSize);
                 double divisor = {{Support}}.LossDivisor(loss, CrossEntropy, on, steps, warmUp, OutputSize, batchSize, targets);
                 float scale = {{Support}}.LossScale(divisor);
@@ -993,41 +1165,52 @@ internal static partial class Emitter
                 return (float)(sum / divisor);
             }
 
-            /// <summary>
-            /// <see cref="Sequence"/>'s forward half, step by step and without the training buffers (so many threads may run it at
-            /// once): the same steps, the loss on the same outputs, summed in the same order. Returns the summed loss.
-            /// </summary>
-            private double EvaluateSequence({{Span}} state, {{ReadOnlySpan}} inputs, int inputStart, int inputStride, int steps,
-                {{ReadOnlySpan}} targets, int targetStart, int targetStride, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, float scale)
-            {
-                {{Span}} a = stackalloc float[{{Int(maxWidth)}}];
-                {{Span}} b = stackalloc float[{{Int(maxWidth)}}];
-                {{Span}} output = stackalloc float[OutputSize];
-                int width = {{Support}}.TargetWidth(loss, OutputSize);
-                int last = steps - warmUp - 1;
-                double sum = 0;
-                for (int t = 0; t < steps; t++)
+            """);
+
+        if (spec.WholeSequences)
+        {
+            WriteWholeEvaluateSequence(w, maxWidth);
+        }
+        else
+        {
+            w.Lines($$"""
+                /// <summary>
+                /// <see cref="Sequence"/>'s forward half, step by step and without the training buffers (so many threads may run it at
+                /// once): the same steps, the loss on the same outputs, summed in the same order. Returns the summed loss.
+                /// </summary>
+                private double EvaluateSequence({{Span}} state, {{ReadOnlySpan}} inputs, int inputStart, int inputStride, int steps,
+                    {{ReadOnlySpan}} targets, int targetStart, int targetStride, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, float scale)
                 {
-                    {{ReadOnlySpan}} input = inputs.Slice(inputStart + t * inputStride, InputSize);
-                    int s = t - warmUp;
-                    if (s < 0)
+                    {{Span}} a = stackalloc float[{{Int(maxWidth)}}];
+                    {{Span}} b = stackalloc float[{{Int(maxWidth)}}];
+                    {{Span}} output = stackalloc float[OutputSize];
+                    int width = {{Support}}.TargetWidth(loss, OutputSize);
+                    int last = steps - warmUp - 1;
+                    double sum = 0;
+                    for (int t = 0; t < steps; t++)
                     {
-                        Advance(state, input, output, a, b);
-                        continue;
+                        {{ReadOnlySpan}} input = inputs.Slice(inputStart + t * inputStride, InputSize);
+                        int s = t - warmUp;
+                        if (s < 0)
+                        {
+                            Advance(state, input, output, a, b);
+                            continue;
+                        }
+
+                        {{(recurrent.Count > 0 ? "AdvanceAsRecorded" : "Advance")}}(state, input, output, a, b);
+                        if (on == global::Fixed.LossOn.AllSteps || s == last)
+                        {
+                            int at = on == global::Fixed.LossOn.AllSteps ? targetStart + s * targetStride : targetStart;
+                            sum += {{Support}}.StepLoss(loss, CrossEntropy, output, targets.Slice(at, width), scale);
+                        }
                     }
 
-                    {{(recurrent.Count > 0 ? "AdvanceAsRecorded" : "Advance")}}(state, input, output, a, b);
-                    if (on == global::Fixed.LossOn.AllSteps || s == last)
-                    {
-                        int at = on == global::Fixed.LossOn.AllSteps ? targetStart + s * targetStride : targetStart;
-                        sum += {{Support}}.StepLoss(loss, CrossEntropy, output, targets.Slice(at, width), scale);
-                    }
+                    return sum;
                 }
 
-                return sum;
-            }
+                """);
+        }
 
-            """);
         w.Lines("""
             /// <summary>
             /// One sequence: warm-up steps, then every layer over the recorded steps in turn (a layer's whole output sequence
@@ -1039,15 +1222,20 @@ internal static partial class Emitter
             (learned ? ", bool learned" : string.Empty) +
             (dropout.Count == 0 ? string.Empty : ", int sequence" + string.Concat(dropout.Select(p => ", global::Fixed.Engine.DropoutMask dropout" + Int(p.Index)))) + ")"))
         {
-            w.Line(Span + " a = stackalloc float[" + Int(maxWidth) + "];");
-            w.Line(Span + " b = stackalloc float[" + Int(maxWidth) + "];");
-            w.Line(Span + " output = stackalloc float[OutputSize];");
-            using (w.Open("for (int t = 0; t < warmUp; t++)"))
+            if (!spec.WholeSequences)
             {
-                w.Line("Advance(state, inputs.Slice(inputStart + t * inputStride, InputSize), output, a, b);");
+                // (A stack with a bidirectional layer takes no warm-up: CheckWarmUp.)
+                w.Line(Span + " a = stackalloc float[" + Int(maxWidth) + "];");
+                w.Line(Span + " b = stackalloc float[" + Int(maxWidth) + "];");
+                w.Line(Span + " output = stackalloc float[OutputSize];");
+                using (w.Open("for (int t = 0; t < warmUp; t++)"))
+                {
+                    w.Line("Advance(state, inputs.Slice(inputStart + t * inputStride, InputSize), output, a, b);");
+                }
+
+                w.Line();
             }
 
-            w.Line();
             w.Line("int n = steps - warmUp;");
             w.Line("Workspace work = _workspace ??= new Workspace();");
             w.Line(Span + " x = work.Activations;");
@@ -1063,7 +1251,7 @@ internal static partial class Emitter
                 switch (layer.Kind)
                 {
                     case LayerKind.Recurrent:
-                        w.Line(p.Engine + ".Record(" + p.StoreName + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + input + ", " + output + ", work.Tape" + Int(p.Index) +
+                        w.Line(p.Engine + ".Record(" + p.Weights + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + input + ", " + output + ", work.Tape" + Int(p.Index) +
                             (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" : string.Empty) + ");");
                         break;
                     case LayerKind.Linear:
@@ -1104,7 +1292,7 @@ internal static partial class Emitter
                 switch (layer.Kind)
                 {
                     case LayerKind.Recurrent:
-                        w.Line(p.Engine + ".Sweep(" + p.StoreName + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) +
+                        w.Line(p.Engine + ".Sweep(" + p.Weights + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) +
                             (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" : string.Empty) + ");");
                         if (layer.LearnedStateLength > 0)
                         {
@@ -1138,6 +1326,45 @@ internal static partial class Emitter
 
         w.Line();
     }
+
+    /// <summary>
+    /// EvaluateSequence of a stack with a bidirectional layer: the sequence gathered, run through every layer as Forward runs it
+    /// (each recurrent layer computing as Backward records it), then the loss on the same outputs in the same order as
+    /// Backward's. Its buffers are rented from the shared array pool, so many threads may evaluate at once.
+    /// </summary>
+    private static void WriteWholeEvaluateSequence(CodeWriter w, int maxWidth) => w.Lines($$"""
+            /// <summary>One sequence's summed loss, from the sequence run whole through every layer: Backward's forward half, without its buffers.</summary>
+            private double EvaluateSequence({{Span}} state, {{ReadOnlySpan}} inputs, int inputStart, int inputStride, int steps,
+                {{ReadOnlySpan}} targets, int targetStart, int targetStride, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, float scale)
+            {
+                _ = warmUp; // 0: CheckWarmUp
+                float[] rented = global::System.Buffers.ArrayPool<float>.Shared.Rent(steps * (InputSize + OutputSize + 2 * {{Int(maxWidth)}}));
+                try
+                {
+                    {{Span}} x = new(rented, 0, steps * InputSize);
+                    {{Span}} y = new(rented, steps * InputSize, steps * OutputSize);
+                    {{Support}}.Gather(inputs, inputStart, inputStride, InputSize, steps, x);
+                    Run(state, x, y, steps, new {{Span}}(rented, steps * (InputSize + OutputSize), 2 * steps * {{Int(maxWidth)}}));
+                    int width = {{Support}}.TargetWidth(loss, OutputSize);
+                    double sum = 0;
+                    for (int s = 0; s < steps; s++)
+                    {
+                        if (on == global::Fixed.LossOn.AllSteps || s == steps - 1)
+                        {
+                            int at = on == global::Fixed.LossOn.AllSteps ? targetStart + s * targetStride : targetStart;
+                            sum += {{Support}}.StepLoss(loss, CrossEntropy, y.Slice(s * OutputSize, OutputSize), targets.Slice(at, width), scale);
+                        }
+                    }
+
+                    return sum;
+                }
+                finally
+                {
+                    global::System.Buffers.ArrayPool<float>.Shared.Return(rented);
+                }
+            }
+
+            """);
 
     /// <summary>
     /// The network's dropout seed: each recurrent layer with dropout gets its own stream from it
@@ -1178,9 +1405,11 @@ internal static partial class Emitter
             """);
         foreach (Placed p in recurrent)
         {
-            w.Line("    public readonly float[] Tape" + Int(p.Index) + " = new float[" + p.Engine + ".SequenceTapeLength];");
+            // SequenceEngine's tape and work are those of a whole sequence already.
+            string prefix = p.Layer.IsSequence ? string.Empty : "Sequence";
+            w.Line("    public readonly float[] Tape" + Int(p.Index) + " = new float[" + p.Engine + "." + prefix + "TapeLength];");
             w.Line();
-            w.Line("    public readonly float[] Work" + Int(p.Index) + " = new float[" + p.Engine + ".SequenceWorkLength];");
+            w.Line("    public readonly float[] Work" + Int(p.Index) + " = new float[" + p.Engine + "." + prefix + "WorkLength];");
             w.Line();
         }
 
@@ -1190,7 +1419,8 @@ internal static partial class Emitter
             LayerSpec layer = p.Layer;
             w.Line();
             WriteShapeStruct(w, "public", p.ShapeName, "Layer " + Int(p.Index) + "'s sizes as constants (" + PyTorchLayer(layer) + "): the engine is specialised for them by the JIT.",
-                layer.InputSize, layer.HiddenSize, layer.NumLayers, 0, layer.Cell, layer.Relu, layer.Bias, spec.Window, layer.WeightPrecision, dropout: layer.Dropout);
+                layer.InputSize, layer.HiddenSize, layer.NumLayers, 0, layer.Cell, layer.Relu, layer.Bias, spec.Window, layer.WeightPrecision, layer.ProjSize, layer.Bidirectional,
+                dropout: layer.Dropout);
         }
     }
 }

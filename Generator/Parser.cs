@@ -223,7 +223,7 @@ internal static class Parser
         bool LearnInitialState = false, double Dropout = 0, Location? DropoutLocation = null);
 
     /// <summary>Whether the user's own declaration lists <c>IRecurrentModel&lt;T&gt;</c> (a bidirectional model cannot implement it).</summary>
-    private static bool ImplementsRecurrentModel(INamedTypeSymbol type) =>
+    internal static bool ImplementsRecurrentModel(INamedTypeSymbol type) =>
         type.AllInterfaces.Any(i => i.Name == "IRecurrentModel" && i.ContainingNamespace?.ToDisplayString() == "Fixed");
 
     internal static RecurrentArguments ReadRecurrent(AttributeData attribute, AttributeSyntax? attributeSyntax, Location attributeLocation, List<DiagnosticInfo> diagnostics)

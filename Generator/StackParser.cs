@@ -75,6 +75,7 @@ internal static class StackParser
         LocationInfo? weightsLocation = null;
         LayerSpec? previous = null;
         int ordinal = 0;
+        bool reportedInterface = false;
         foreach ((AttributeData data, AttributeSyntax attributeSyntax) in located)
         {
             ordinal++;
@@ -92,12 +93,35 @@ internal static class StackParser
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeInStack, outputSizeAt, Int(a.OutputSize), Int(a.HiddenSize)));
                     }
 
-                    if (a.ProjSize != 0 || a.Bidirectional)
+                    // ProjSize and Bidirectional layers run on SequenceEngine, which has no dropout, learned initial state or
+                    // bfloat16 weights yet (a one-attribute model with them says the same: FIXED048).
+                    if ((a.ProjSize > 0 || a.Bidirectional) && (a.Dropout > 0 || a.LearnInitialState || a.WeightPrecision != WeightPrecision.Single))
                     {
-                        string option = a.ProjSize != 0 ? "ProjSize = " + Int(a.ProjSize) : "Bidirectional = true";
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
-                            (a.ProjSize != 0 ? a.ProjSizeLocation : a.BidirectionalLocation) ?? location, "a layer stack ('" + type.Name + "')", option,
-                            "declare the recurrent network as a class of its own (its only layer attribute), with OutputSize for a head"));
+                        string other = a.ProjSize > 0 ? "ProjSize" : "Bidirectional";
+                        string layerText = " on a layer of a layer stack ('" + type.Name + "')";
+                        if (a.Dropout > 0)
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
+                                a.DropoutLocation ?? location, "Dropout = " + Parser.Number(a.Dropout), other + layerText, "remove Dropout, or the other option"));
+                        }
+
+                        if (a.LearnInitialState)
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
+                                ArgumentLocation("LearnInitialState", -1), "LearnInitialState", other + layerText, "remove LearnInitialState (start from a State you fill) or the other option"));
+                        }
+
+                        if (a.WeightPrecision != WeightPrecision.Single)
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
+                                ArgumentLocation("WeightPrecision", -1), "WeightPrecision." + a.WeightPrecision, other + layerText, "remove WeightPrecision (these layers compute in fp32)"));
+                        }
+                    }
+
+                    if (a.Bidirectional && !reportedInterface && Parser.ImplementsRecurrentModel(type))
+                    {
+                        reportedInterface = true;
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BidirectionalRecurrentModel, syntax.Identifier.GetLocation(), type.Name));
                     }
 
                     if (a.Weights is not null)
@@ -113,7 +137,10 @@ internal static class StackParser
                         }
                     }
 
-                    layer = new LayerSpec(LayerKind.Recurrent, a.Name ?? "rnn", a.InputSize, a.HiddenSize, a.NumLayers, a.Cell, a.Relu, a.Bias, a.Window, 0f, a.WeightPrecision, a.LearnInitialState, a.Dropout);
+                    // Its output per step is [forward, reverse] h of ProjSize (or hiddenSize) floats each: what the next layer reads.
+                    int width = (a.Bidirectional ? 2 : 1) * (a.ProjSize > 0 ? a.ProjSize : a.HiddenSize);
+                    layer = new LayerSpec(LayerKind.Recurrent, a.Name ?? "rnn", a.InputSize, width, a.NumLayers, a.Cell, a.Relu, a.Bias, a.Window, 0f, a.WeightPrecision,
+                        a.LearnInitialState, a.Dropout, System.Math.Max(a.ProjSize, 0), a.Bidirectional, a.HiddenSize);
                     CheckChain(layer, previous, ArgumentLocation("inputSize", 0), "inputSize", diagnostics);
                     AddName(layer, ordinal, a.NameLocation ?? location, names, diagnostics);
                     break;

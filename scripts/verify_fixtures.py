@@ -21,6 +21,7 @@ files (names, order, shapes and metadata exactly; values to the tolerance given 
   Runtime.Tests/Fixtures/packed/*.safetensors             scripts/make_packed_fixtures.py (pack_padded_sequence)
   Runtime.Tests/Fixtures/stack/*.safetensors              scripts/make_stack_fixtures.py (layer stacks)
   Runtime.Tests/Fixtures/sequence/*.safetensors           scripts/make_sequence_fixtures.py (proj_size, bidirectional)
+  Runtime.Tests/Fixtures/stack_sequence/*.safetensors     scripts/make_stack_sequence_fixtures.py (the same in layer stacks)
   Runtime.Tests/Fixtures/h0/*.safetensors                 scripts/make_initial_state_fixtures.py (learned h0/c0; also with
                                                           proj_size / bidirectional)
   Runtime.Tests/Fixtures/skip/*_skip.json, *_y.csv        scripts/make_skip_fixtures.py (the committed state_dict
@@ -417,7 +418,9 @@ def check_recomputed():
     import make_stack_fixtures
     import make_sequence_fixtures
     import make_initial_state_fixtures
+    import make_stack_sequence_fixtures
     for label, folder, module in (("stack", "stack", make_stack_fixtures), ("sequence", "sequence", make_sequence_fixtures),
+                                  ("stack sequence", "stack_sequence", make_stack_sequence_fixtures),
                                   ("initial state", "h0", make_initial_state_fixtures)):
         cases = module.compute(log=lambda *_: None) if module is make_stack_fixtures else module.compute()
         for name, weights, data, md in cases:

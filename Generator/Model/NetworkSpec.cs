@@ -56,6 +56,12 @@ internal sealed record NetworkSpec(
     /// </summary>
     public bool IsStack => Layers.Count > 0;
 
+    /// <summary>
+    /// Whether the network runs on whole sequences only (a bidirectional network, or a stack with a bidirectional layer):
+    /// no <c>Step</c>, <c>WarmUp</c> or many-stream members, and <c>IParameters</c> rather than <c>IRecurrentModel</c>.
+    /// </summary>
+    public bool WholeSequences => IsStack ? Layers.Any(l => l.Bidirectional) : Bidirectional;
+
     public int Gates => NetworkArithmetic.Gates(Cell);
 
     public int EffectiveOutputSize => IsSequence

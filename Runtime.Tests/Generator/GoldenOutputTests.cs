@@ -103,6 +103,28 @@ public sealed class GoldenOutputTests
             "Demo.EmbeddedRnn.g.cs",
             TestAdditionalText.Encoded("/p/model.safetensors", WeightsFiles.ValidFile()));
 
+    /// <summary>
+    /// A layer stack with a bidirectional projected LSTM (SequenceEngine, on its slice of the parameters) and an ordinary GRU
+    /// (the packed engine): whole sequences only, so Forward runs layer after layer and there is no Step or WarmUp.
+    /// </summary>
+    [Fact]
+    public void BidirectionalStack_MatchesGoldenFile() =>
+        AssertMatchesGolden(
+            """
+            using Fixed;
+
+            namespace Demo;
+
+            /// <summary>A front-end, a bidirectional projected LSTM, a GRU and a head.</summary>
+            [Linear(2, 6, Name = "fc_in")]
+            [Tanh]
+            [Recurrent(6, 8, Cell = Cell.Lstm, NumLayers = 2, Bidirectional = true, ProjSize = 4, Name = "lstm", Window = 16)]
+            [Recurrent(8, 5, Cell = Cell.Gru, Name = "gru")]
+            [Linear(5, 1, Name = "fc_out")]
+            public partial class BiStack;
+            """,
+            "Demo.BiStack.g.cs");
+
     /// <summary>A bidirectional two-layer LSTM with a projection and a head: the SequenceEngine path, no Step or WarmUp.</summary>
     [Fact]
     public void BidirectionalProjectedLstm_MatchesGoldenFile() =>

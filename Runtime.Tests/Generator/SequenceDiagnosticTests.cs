@@ -33,11 +33,30 @@ public sealed class SequenceDiagnosticTests
             "FIXED047", "ProjSize = " + projSize, "ProjSize = " + projSize + " is not below hiddenSize = 8", "from 1 to 7");
 
     [Theory]
-    [InlineData("ProjSize = 4", "Cell = Cell.Lstm, ProjSize = 4")]
-    [InlineData("Bidirectional = true", "Bidirectional = true")]
-    public void SequenceOptionInALayerStack_ReportsFIXED048OnTheArgument(string option, string arguments) =>
-        DiagnosticAssert.Reports($"[Linear(2, 3)] [Recurrent(3, 8, {arguments})] public partial class M;",
-            "FIXED048", option, "a layer stack ('M') is not supported together with " + option, "a class of its own");
+    [InlineData("Dropout = 0.2", "Cell = Cell.Lstm, NumLayers = 2, ProjSize = 4, Dropout = 0.2", "Dropout = 0.2 is not supported together with ProjSize on a layer of a layer stack ('M')")]
+    [InlineData("Dropout = 0.2", "NumLayers = 2, Bidirectional = true, Dropout = 0.2", "Dropout = 0.2 is not supported together with Bidirectional on a layer of a layer stack ('M')")]
+    [InlineData("LearnInitialState = true", "Cell = Cell.Gru, Bidirectional = true, LearnInitialState = true", "LearnInitialState is not supported together with Bidirectional on a layer")]
+    [InlineData("WeightPrecision = WeightPrecision.BFloat16", "Cell = Cell.Lstm, ProjSize = 4, WeightPrecision = WeightPrecision.BFloat16", "WeightPrecision.BFloat16 is not supported together with ProjSize on a layer")]
+    public void SequenceLayerOfAStackWithAnOptionNotSupportedYet_ReportsFIXED048OnTheArgument(string located, string arguments, string message) =>
+        DiagnosticAssert.Reports($"[Linear(2, 3)] [Recurrent(3, 8, {arguments})] public partial class M;", "FIXED048", located, message);
+
+    [Fact]
+    public void BidirectionalStackDeclaringIRecurrentModel_ReportsFIXED049OnTheClassName()
+    {
+        GeneratorRun run = GeneratorHarness.Run("using Fixed;\n[Linear(2, 3)] [Recurrent(3, 8, Bidirectional = true)] public partial class Bi : IRecurrentModel<Bi>;");
+
+        Assert.Empty(run.GeneratedSources);
+        Assert.All(run.CompilationErrors, e => Assert.Equal("CS0535", e.Id));
+        DiagnosticAssert.Reports(run, "FIXED049", "Bi", "'Bi' is Bidirectional", "remove that interface");
+    }
+
+    [Theory]
+    [InlineData("Bidirectional = true", "8", "16")]
+    [InlineData("Cell = Cell.Lstm, ProjSize = 3", "8", "3")]
+    [InlineData("Cell = Cell.Lstm, ProjSize = 3, Bidirectional = true", "8", "6")]
+    public void LayerAfterABidirectionalOrProjectedLayer_ReadsItsWidth_OrFIXED023(string arguments, string wrong, string width) =>
+        DiagnosticAssert.Reports($"[Recurrent(3, 8, {arguments})] [Linear({wrong}, 2)] public partial class M;",
+            "FIXED023", wrong, "[Linear(8, 2)] takes 8 features per step", "gives " + width, "set inFeatures to " + width);
 
     [Fact]
     public void BFloat16WithProjSize_ReportsFIXED048OnTheArgument() =>
@@ -62,10 +81,13 @@ public sealed class SequenceDiagnosticTests
 
     [Theory]
     [InlineData("[Recurrent(3, 8, Cell = Cell.Lstm, ProjSize = 3, NumLayers = 2, OutputSize = 2)] public partial class M;")]
+    [InlineData("[Linear(2, 3)] [Recurrent(3, 8, Cell = Cell.Lstm, ProjSize = 4, Name = \"lstm\")] [Linear(4, 1, Name = \"head\")] public partial class M;")]
+    [InlineData("[Linear(2, 3)] [Tanh] [Recurrent(3, 8, Cell = Cell.Lstm, NumLayers = 2, Bidirectional = true, ProjSize = 4)] [Linear(8, 1, Name = \"head\")] public partial class M;")]
+    [InlineData("[Recurrent(3, 4, Bidirectional = true, Name = \"birnn\")] [Recurrent(8, 3, Cell = Cell.Gru)] [AddInput(3)] [Softmax] public partial class M;")]
     [InlineData("[Recurrent(3, 8, Cell = Cell.Lstm, ProjSize = 7, Bias = false)] public partial class M;")]
     [InlineData("[Recurrent(3, 8, Cell = Cell.Lstm, ProjSize = 3, Bidirectional = true, NumLayers = 2, LearnInitialState = true)] public partial class M;")]
     [InlineData("[Recurrent(3, 8, Bidirectional = true, LearnInitialState = true, OutputSize = 1)] public partial class M;")]
-    public void ValidProjSizeModel_CompilesWithWarningsAsErrors(string declaration)
+    public void ValidProjSizeOrBidirectionalModel_CompilesWithWarningsAsErrors(string declaration)
     {
         GeneratorRun run = GeneratorHarness.Run("using Fixed;\n/// <summary>A model.</summary>\n" + declaration, GeneratorHarness.StrictOptions);
 

@@ -793,15 +793,67 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>
+    /// Training inside a layer stack, forward half: runs <paramref name="inputs"/> (<c>[n, InputSize]</c>, n at most
+    /// Window) from <paramref name="state"/> layer by layer, recording every step on <paramref name="tape"/>
+    /// (<see cref="TapeLength"/> floats), writes the top layer's <c>[forward, reverse]</c> h per step to
+    /// <paramref name="outputs"/> (<c>[n, OutputSize]</c>) and leaves the state at PyTorch's <c>h_n</c>. A stack's
+    /// recurrent layer has no head (its shape's OutputSize is 0); the generated stack checks every length before it calls.
+    /// </summary>
+    public static void Record(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape)
+    {
+        int n = inputs.Length / I;
+        int stride = TapeStride;
+        Span<float> scratch = stackalloc float[ScratchLength];
+        for (int s = 0; s < n; s++)
+        {
+            inputs.Slice(s * I, I).CopyTo(tape.Slice((s * stride) + InputOffset, I));
+        }
+
+        for (int layer = 0; layer < L; layer++)
+        {
+            int inputOffset = layer == 0 ? InputOffset : LayerOutputOffset(layer - 1);
+            for (int direction = 0; direction < D; direction++)
+            {
+                RunDirection(parameters, layer, direction, tape.Slice(inputOffset), stride, n, tape.Slice(LayerOutputOffset(layer)), stride,
+                    DirectionState(state, layer, direction), tape, stride, scratch);
+            }
+        }
+
+        for (int s = 0; s < n; s++)
+        {
+            Head(parameters, tape.Slice((s * stride) + LayerOutputOffset(L - 1), Width), outputs.Slice(s * O, O));
+        }
+    }
+
+    /// <summary>
+    /// Training inside a layer stack, backward half of <see cref="Record"/>: given dLoss/dOutput per recorded step
+    /// (<c>[n, OutputSize]</c>), adds this layer's gradients into <paramref name="gradients"/> (its own slice of the
+    /// stack's) and, unless <paramref name="dInputs"/> is empty (the bottom layer), writes dLoss/dInput per step
+    /// (<c>[n, InputSize]</c>). <paramref name="work"/> is <see cref="WorkLength"/> floats.
+    /// </summary>
+    public static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
+        Span<float> dInputs, Span<float> work)
+    {
+        int n = dOutputs.Length / O;
+        for (int s = 0; s < n; s++)
+        {
+            dOutputs.Slice(s * O, O).CopyTo(tape.Slice((s * TapeStride) + OutputOffset, O));
+        }
+
+        Sweep(parameters, gradients, tape, n, work, default, 0, default, dInputs);
+    }
+
+    /// <summary>
     /// The backward sweep of a recorded sequence: the head, then each layer from the top, each direction against its own
     /// time order (the forward direction from the last step, the reverse from the first), dLoss/dh of each step's output
     /// row plus the carry from the step processed after it; with dropout, the gradient into a layer's input goes back
     /// through the mask its output went through. dh and dc flowing out of the sequence's start are added into
     /// <paramref name="initialGradients"/> when it is not empty (a learned initial state), and dropped otherwise: the
-    /// starting state is then a constant (truncated BPTT).
+    /// starting state is then a constant (truncated BPTT). dLoss/dInput (<c>[n, InputSize]</c>) is written to
+    /// <paramref name="dx"/> unless it is empty.
     /// </summary>
     private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, int n, Span<float> work,
-        DropoutMask dropout, int sequence, Span<float> initialGradients)
+        DropoutMask dropout, int sequence, Span<float> initialGradients, Span<float> dx = default)
     {
         int stride = TapeStride;
         int rows = TShape.Window * Width;
@@ -829,16 +881,12 @@ public static class SequenceEngine<TShape>
 
         for (int layer = L - 1; layer >= 0; layer--)
         {
-            if (layer > 0)
-            {
-                dInputs.Slice(0, n * Width).Clear();
-            }
-
+            Span<float> dLayerInputs = layer > 0 ? dInputs.Slice(0, n * Width) : dx.IsEmpty ? default : dx.Slice(0, n * I);
+            dLayerInputs.Clear();
             int inputOffset = layer == 0 ? InputOffset : LayerOutputOffset(layer - 1);
             for (int direction = 0; direction < D; direction++)
             {
-                SweepDirection(parameters, gradients, layer, direction, tape, inputOffset, n, dOutputs, layer > 0 ? dInputs : default, cellWork,
-                    initialGradients);
+                SweepDirection(parameters, gradients, layer, direction, tape, inputOffset, n, dOutputs, dLayerInputs, cellWork, initialGradients);
             }
 
             if (HasDropout && layer > 0)
