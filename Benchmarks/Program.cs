@@ -44,7 +44,7 @@ public static class Program
     private static readonly Type[] Suites =
     [
         typeof(StepBenchmarks), typeof(TargetStepBenchmarks), typeof(OrtStepBenchmarks),
-        typeof(ForwardBenchmarks), typeof(TrainingBenchmarks),
+        typeof(ForwardBenchmarks), typeof(TrainingBenchmarks), typeof(SequenceBenchmarks),
     ];
 
     /// <summary>Runs a command.</summary>

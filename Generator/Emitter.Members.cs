@@ -68,11 +68,13 @@ internal static partial class Emitter
         if (spec.LearnInitialState)
         {
             // After every weight, so that the engine's own layout (weights, then the head) is the same with or without them.
-            yield return ("rnn.h0", offset, new[] { spec.NumLayers, spec.HiddenSize });
-            offset += (long)spec.NumLayers * spec.HiddenSize;
+            // PyTorch's h_0 rows: one per layer and direction (layer × directions + direction), h HiddenOut wide, c HiddenSize.
+            int rows = spec.NumLayers * spec.Directions;
+            yield return ("rnn.h0", offset, new[] { rows, hiddenOut });
+            offset += (long)rows * hiddenOut;
             if (spec.Cell == Cell.Lstm)
             {
-                yield return ("rnn.c0", offset, new[] { spec.NumLayers, spec.HiddenSize });
+                yield return ("rnn.c0", offset, new[] { rows, spec.HiddenSize });
             }
         }
     }

@@ -33,12 +33,17 @@ internal static partial class Emitter
             }
 
             WriteSequenceInference(w, spec.Bidirectional);
-            WriteSequenceTraining(w, spec.Bidirectional);
+            WriteSequenceTraining(w, spec.Bidirectional, spec.LearnInitialState, spec.Dropout > 0);
+            if (spec.Dropout > 0)
+            {
+                WriteDropoutSeed(w, "_dropout.Seed");
+            }
+
             WriteSequenceWeightsIO(w);
             WriteSequenceState(w, spec);
             WriteShapeStruct(w, "private", "FixedShape", "This network's sizes as constants: the runtime engine is specialised for them by the JIT.",
                 spec.InputSize, spec.HiddenSize, spec.NumLayers, spec.OutputSize, spec.Cell, spec.Relu, spec.Bias, spec.Window, spec.WeightPrecision,
-                spec.ProjSize, spec.Bidirectional);
+                spec.ProjSize, spec.Bidirectional, spec.Dropout);
             if (model.Weights is { } weights)
             {
                 WriteEmbeddedWeights(w, spec, weights);
@@ -87,7 +92,17 @@ internal static partial class Emitter
         w.Line("private float[]? _tape;");
         w.Line("private float[]? _work;");
         w.Line("private global::Fixed.CrossEntropyOptions? _crossEntropy;");
+        if (spec.Dropout > 0)
+        {
+            w.Line("private readonly global::Fixed.Engine.DropoutStream _dropout = new();");
+        }
+
         w.Line();
+        if (spec.LearnInitialState)
+        {
+            WriteSequenceLearnedState(w, spec);
+        }
+
         if (embedded)
         {
             WriteEmbeddedConstructor(w, spec, "_parameters");
@@ -111,11 +126,11 @@ internal static partial class Emitter
             /// </summary>
             public {{Identifier(spec.ClassName)}}(int seed)
             {
-                {{SequenceEngine}}.Initialize(_parameters, seed);
+                {{SequenceEngine}}.Initialize({{(spec.LearnInitialState ? "new global::System.Span<float>(_parameters, 0, InitialStateOffset)" : "_parameters")}}, seed);
             }
 
             /// <summary>
-            /// Every weight and bias, flat, in state_dict order and PyTorch layout: the source of truth, which every call reads
+            /// Every weight and bias{{(spec.LearnInitialState ? ", then the learned initial state" : string.Empty)}}, flat, in state_dict order and PyTorch layout: the source of truth, which every call reads
             /// directly (this model keeps no packed copy).
             /// </summary>
             public {{Span}} Parameters => _parameters;
@@ -190,8 +205,15 @@ internal static partial class Emitter
             """);
     }
 
-    private static void WriteSequenceTraining(CodeWriter w, bool bidirectional)
+    private static void WriteSequenceTraining(CodeWriter w, bool bidirectional, bool learned, bool dropout)
     {
+        // The model's options, as the engine's overloads take them: its dropout stream (null: none) and its learned initial state.
+        string stream = dropout ? "_dropout" : "null";
+        string initial = learned ? "new global::System.ReadOnlySpan<float>(_parameters, InitialStateOffset, StateLength)" : "default";
+        string initialGradients = learned ? "Gradients.Slice(InitialStateOffset, StateLength)" : "default";
+        string options = dropout || learned ? ", " + stream + ", " + initial + ", " + initialGradients : string.Empty;
+        string evaluateOptions = learned ? ", " + initial : string.Empty;
+        string from = learned ? "each from the learned initial state (h0 gets their summed gradient when warmUp is 0)" : "each from the zero state";
         const string Loss = "global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.AllSteps, int warmUp = 0";
         const string Lengths = "global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst";
@@ -207,19 +229,19 @@ internal static partial class Emitter
             /// </summary>
             {{SingleTargetsDoc}}
             public float Backward(ref State state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, state.Values, inputs, targets, loss, on, warmUp, Tape, Work, _crossEntropy);
+                {{SequenceEngine}}.Backward(_parameters, Gradients, state.Values, inputs, targets, loss, on, warmUp, Tape, Work, _crossEntropy{{(dropout ? ", _dropout" : string.Empty)}});
 
             /// <summary>Single-sequence Backward on a state given as <see cref="StateLength"/> floats.</summary>
             public float Backward({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, state, inputs, targets, loss, on, warmUp, Tape, Work, _crossEntropy);
+                {{SequenceEngine}}.Backward(_parameters, Gradients, state, inputs, targets, loss, on, warmUp, Tape, Work, _crossEntropy{{(dropout ? ", _dropout" : string.Empty)}});
 
             /// <summary>
-            /// BPTT over <paramref name="batchSize"/> sequences, each from the zero state, with the loss reduced by the mean
+            /// BPTT over <paramref name="batchSize"/> sequences, {{from}}, with the loss reduced by the mean
             /// over every element of the batch as PyTorch's losses do; adds the gradients and returns the loss.
             /// </summary>
             {{BatchedTargetsDoc}}
             public float Backward({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work, _crossEntropy);
+                {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work, _crossEntropy{{options}});
 
             """);
         w.Lines($$"""
@@ -232,20 +254,20 @@ internal static partial class Emitter
             public float Evaluate({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
                 {{SequenceEngine}}.Evaluate(_parameters, state, inputs, targets, loss, on, warmUp, _crossEntropy);
 
-            {{EvaluateBatchedDoc}}
+            {{EvaluateBatchedDocFor(learned)}}
             {{BatchedTargetsDoc}}
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst) =>
-                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout, _crossEntropy);
+                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout, _crossEntropy{{evaluateOptions}});
 
             {{LengthsBackwardDoc}}
             {{LengthsTargetsDoc}}
             public float Backward({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Lengths}}) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work, _crossEntropy);
+                {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work, _crossEntropy{{options}});
 
             {{LengthsEvaluateDoc}}
             {{LengthsTargetsDoc}}
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Lengths}}) =>
-                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout, _crossEntropy);
+                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout, _crossEntropy{{evaluateOptions}});
 
             """);
         WriteGradientMembers(w);
@@ -254,6 +276,35 @@ internal static partial class Emitter
             private {{Span}} Tape => _tape ??= new float[{{SequenceEngine}}.TapeLength];
 
             private {{Span}} Work => _work ??= new float[{{SequenceEngine}}.WorkLength];
+
+            """);
+    }
+
+    /// <summary>
+    /// <c>LearnInitialState</c>: h0 (PyTorch's <c>h_0</c> rows, <c>[NumLayers × directions, h]</c>), then c0 for the LSTM, after
+    /// every weight in <c>Parameters</c>; <c>InitialState()</c> is a state filled from them.
+    /// </summary>
+    private static void WriteSequenceLearnedState(CodeWriter w, NetworkSpec spec)
+    {
+        bool lstm = spec.Cell == Cell.Lstm;
+        int rows = spec.NumLayers * spec.Directions;
+        w.Lines($$"""
+            /// <summary>
+            /// Where the learned initial state starts in <see cref="Parameters"/>, after every weight: h0 <c>[{{Int(rows)}}, {{Int(spec.HiddenOut)}}]</c>{{(lstm ? ", then c0 <c>[" + Int(rows) + ", " + Int(spec.HiddenSize) + "]</c>" : string.Empty)}},
+            /// one row per layer{{(spec.Bidirectional ? " and direction (layer × 2 + direction)" : string.Empty)}} as PyTorch's <c>h_0</c>.
+            /// </summary>
+            private const int InitialStateOffset = {{Int(spec.WeightCount)}};
+
+            /// <summary>
+            /// A state filled from the learned initial state (h0{{(lstm ? " and c0" : string.Empty)}}{{(spec.Bidirectional ? ", both directions" : string.Empty)}}): where the batched Backward starts every sequence,
+            /// so where {{(spec.Bidirectional ? "Forward should start a sequence" : "a stream should start at inference")}}. <c>default(State)</c> is still the zero state.
+            /// </summary>
+            public State InitialState()
+            {
+                State state = default;
+                {{SequenceEngine}}.InitialState(new global::System.ReadOnlySpan<float>(_parameters, InitialStateOffset, StateLength), state.Values);
+                return state;
+            }
 
             """);
     }

@@ -29,7 +29,7 @@ internal static partial class Emitter
         "Step", "Forward", "WarmUp", "Backward", "Evaluate", "ZeroGrad", "ClipGradNorm", "ClipGradValue", "Tape", "Work",
         "Load", "Save", "State", "FixedShape", "EmbeddedWeights", "StateLayout", "s_stateLayout", "_network", "FixedNetwork",
         "FixedModelFileArchitecture", "CrossEntropyOptions", "_crossEntropy",
-        "InitialState", "InitialStateOffset", "_values", "_store", "DropoutSeed",
+        "InitialState", "InitialStateOffset", "_values", "_store", "DropoutSeed", "_dropout",
     ];
 
     /// <summary>The generated methods among <see cref="MemberNames"/>: these overload, rather than hide, inherited methods of another signature.</summary>
@@ -167,8 +167,10 @@ internal static partial class Emitter
         text = spec.OutputSize > 0 ? text + "; linear = nn.Linear(" + Int(spec.Directions * spec.HiddenOut) + ", " + Int(spec.OutputSize) + ")" : text + " (no head)";
         if (spec.LearnInitialState)
         {
-            string parameter = " = nn.Parameter(torch.zeros(" + Int(spec.NumLayers) + ", 1, " + Int(spec.HiddenSize) + "))";
-            text += "; h0" + parameter + (spec.Cell == Cell.Lstm ? "; c0" + parameter : string.Empty);
+            int rows = spec.NumLayers * spec.Directions;
+            string parameter = " = nn.Parameter(torch.zeros(" + Int(rows) + ", 1, " + Int(spec.HiddenSize) + "))";
+            string hidden = " = nn.Parameter(torch.zeros(" + Int(rows) + ", 1, " + Int(spec.HiddenOut) + "))";
+            text += "; h0" + hidden + (spec.Cell == Cell.Lstm ? "; c0" + parameter : string.Empty);
         }
 
         return text;

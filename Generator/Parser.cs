@@ -198,22 +198,6 @@ internal static class Parser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BidirectionalRecurrentModel, syntax.Identifier.GetLocation(), type.Name));
         }
 
-        if ((arguments.ProjSize > 0 || arguments.Bidirectional) && arguments.LearnInitialState)
-        {
-            // The learned initial state is built on RecurrentEngine; SequenceEngine does not take one yet.
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
-                FindArgument(attributeSyntax, "LearnInitialState", -1) ?? attributeLocation, "LearnInitialState",
-                arguments.ProjSize > 0 ? "ProjSize" : "Bidirectional", "remove LearnInitialState (start from a State you fill) or the other option"));
-        }
-
-        if ((arguments.ProjSize > 0 || arguments.Bidirectional) && arguments.Dropout > 0)
-        {
-            // SequenceEngine has no dropout between its layers yet.
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
-                arguments.DropoutLocation ?? attributeLocation, "Dropout = " + Number(arguments.Dropout),
-                arguments.ProjSize > 0 ? "ProjSize" : "Bidirectional", "remove Dropout, or the other option"));
-        }
-
         CheckSizes(spec, attributeLocation, diagnostics);
 
         // Warnings (FIXED041) leave the model valid: it is generated, and they are reported beside it.

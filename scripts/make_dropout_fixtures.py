@@ -12,6 +12,10 @@ they are the ones the module used: the layers run one by one (each an nn.RNN/GRU
 weights) with each boundary's output multiplied by its mask must give the module's output to 1e-6. The C# tests inject
 those masks (Fixed's hash masks cannot be PyTorch's), so the expected numbers are PyTorch's.
 
+ProjSize and Bidirectional (SEQUENCE_CASES): the same, with proj_size and/or bidirectional=True. The dropped tensor is
+then each layer's whole output, [T, B, directions * (proj_size or H)] ([forward h, reverse h] of each step), as PyTorch
+drops it; the layer-by-layer check rebuilds each layer as a one-layer module of the same kind.
+
 Layer stacks (STACKS): a Linear + Tanh front-end, a two-layer LSTM with dropout, a GRU and a Linear head, the same
 files with each layer's tensors under its name (pre.*, enc.*, dec.*, out.*); only the LSTM draws masks.
 
@@ -21,7 +25,7 @@ dropout, no gradient), the rest in training mode from the state they leave.
 Writes (relative to the repository root), per case <name>:
   Runtime.Tests/Fixtures/dropout/<name>.weights.safetensors   rnn.*, linear.*
   Runtime.Tests/Fixtures/dropout/<name>.data.safetensors      input, targets (the C# Backward's layout), loss [1],
-      grad.<name> per tensor, mask [B, T - k, L - 1, H] (the multipliers, 0 or 1 / (1 - p), per sequence, recorded step,
+      grad.<name> per tensor, mask [B, T - k, L - 1, W] (W = H, or directions * (proj_size or H); the multipliers, 0 or 1 / (1 - p), per sequence, recorded step,
       boundary and unit), eval_loss [1] (the same batch in eval mode: Evaluate), forward_output [T, O] (sequence 0 in
       eval mode: Forward)
 Metadata: loss, loss_on, warmup, layout, batch, seq_len, dropout.
@@ -60,11 +64,37 @@ CASES = [
 ]
 
 
+# ProjSize / Bidirectional: name, cell, I, H, L, O, B, T, warm-up, loss, loss_on, layout, p, proj_size, bidirectional
+SEQUENCE_CASES = [
+    # the issue's shape, small: a bidirectional projected LSTM, two layers, a head (boundary width 2 * proj_size)
+    ("lstm_bi_proj_i3_h6_p3_l2_o2_b3_p20_all", "lstm", 3, 6, 2, 2, 3, 5, 0, "mse", "all", "batch_first", 0.2, 3, True),
+    # three layers (two boundaries of 2H), no head, time-first
+    ("gru_bi_i2_h5_l3_o0_b2_p40_last_tf", "gru", 2, 5, 3, 0, 2, 5, 0, "huber", "last", "time_first", 0.4, 0, True),
+    # batch 1: the single-sequence Backward and the finite-difference oracle
+    ("rnn_bi_i2_h4_l2_o2_b1_p30_all", "rnn", 2, 4, 2, 2, 1, 6, 0, "mse", "all", "batch_first", 0.3, 0, True),
+    # a projection alone (boundary width proj_size), with a warm-up in eval mode
+    ("lstm_proj_i2_h6_p4_l2_o1_b4_p25_last_k2", "lstm", 2, 6, 2, 1, 4, 7, 2, "mse", "last", "batch_first", 0.25, 4, False),
+    # p = 0: training mode is eval mode; the model declares Dropout = 0 explicitly
+    ("lstm_bi_i2_h4_l2_o2_b3_p0", "lstm", 2, 4, 2, 2, 3, 5, 0, "mse", "all", "batch_first", 0.0, 0, True),
+]
+
+
+def module(cell, I, H, L, p=0.0, proj=0, bidirectional=False):
+    """nn.RNN / nn.GRU / nn.LSTM, batch first, with proj_size only when there is one (only the LSTM takes it)."""
+    extra = {"proj_size": proj} if proj > 0 else {}
+    return CELLS[cell](I, H, L, batch_first=True, dropout=p, bidirectional=bidirectional, **extra)
+
+
+def width(H, proj, bidirectional):
+    """Floats of one layer's output per step: directions * (proj_size or H)."""
+    return (2 if bidirectional else 1) * (proj if proj > 0 else H)
+
+
 class Model(nn.Module):
-    def __init__(self, cell, I, H, L, O, p):
+    def __init__(self, cell, I, H, L, O, p, proj=0, bidirectional=False):
         super().__init__()
-        self.rnn = CELLS[cell](I, H, L, batch_first=True, dropout=p)
-        self.linear = nn.Linear(H, O) if O > 0 else None
+        self.rnn = module(cell, I, H, L, p, proj, bidirectional)
+        self.linear = nn.Linear(width(H, proj, bidirectional), O) if O > 0 else None
 
     def forward(self, x, warmup):
         state = None
@@ -78,31 +108,34 @@ class Model(nn.Module):
         return self.linear(out) if self.linear is not None else out
 
 
-def draw_masks(seed, L, T, B, H, p):
+def draw_masks(seed, L, T, B, W, p):
     """The masks the module draws, in its order: one [T, B, H] tensor per boundary (at::dropout's noise; all ones at
     p = 0, where the module draws none)."""
     torch.manual_seed(seed)
     masks = []
     for _ in range(L - 1):
-        noise = torch.empty(T, B, H).bernoulli_(1 - p)
+        noise = torch.empty(T, B, W).bernoulli_(1 - p)
         noise.div_(1 - p)
         masks.append(noise)
     return masks
 
 
 def layer_by_layer(rnn, cell, x, state, masks):
-    """rnn's training forward (x [B, T, in] from state, a full [L, B, H] state or None) rebuilt from one-layer modules
-    holding its weights, with each boundary's output multiplied by its mask drawn again."""
-    L, H = rnn.num_layers, rnn.hidden_size
+    """rnn's training forward (x [B, T, in] from state, a full [L * directions, B, h] state or None) rebuilt from
+    one-layer modules of the same kind holding its weights, with each boundary's output multiplied by its mask drawn
+    again."""
+    L, H, proj, bidirectional = rnn.num_layers, rnn.hidden_size, rnn.proj_size, rnn.bidirectional
+    D = 2 if bidirectional else 1
     h = x
     for layer in range(L):
-        single = CELLS[cell](rnn.input_size if layer == 0 else H, H, 1, batch_first=True)
+        single = module(cell, rnn.input_size if layer == 0 else width(H, proj, bidirectional), H, 1, 0.0, proj, bidirectional)
         with torch.no_grad():
-            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                getattr(single, name + "_l0").copy_(getattr(rnn, name + "_l" + str(layer)))
+            for name, param in single.named_parameters():
+                param.copy_(getattr(rnn, name.replace("_l0", "_l" + str(layer))))
         initial = None
         if state is not None:
-            initial = tuple(s[layer:layer + 1] for s in state) if cell == "lstm" else state[layer:layer + 1]
+            rows = slice(layer * D, (layer + 1) * D)
+            initial = tuple(s[rows] for s in state) if cell == "lstm" else state[rows]
         h, _ = single(h, initial)
         if layer < L - 1:
             h = h * masks[layer].transpose(0, 1)
@@ -119,10 +152,11 @@ def check_masks(name, rebuilt, output, masks, p):
     return "p = 0"
 
 
-def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout, p, log):
+def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout, p, log, proj=0, bidirectional=False):
     torch.manual_seed(sum(map(ord, name)))
-    model = Model(cell, I, H, L, O, p)
-    outputs = O if O > 0 else H
+    model = Model(cell, I, H, L, O, p, proj, bidirectional)
+    W = width(H, proj, bidirectional)
+    outputs = O if O > 0 else W
     x = torch.randn(B, T, I)
     targets = torch.randn(B, outputs) if on == "last" else torch.randn(B, T - k, outputs)
     criterion = nn.MSELoss() if loss_name == "mse" else nn.HuberLoss()
@@ -137,7 +171,7 @@ def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout, p, log):
     loss = loss_of(y)
     loss.backward()
 
-    masks = draw_masks(mask_seed, L, T - k, B, H, p)
+    masks = draw_masks(mask_seed, L, T - k, B, W, p)
     with torch.no_grad():
         state = None
         if k > 0:
@@ -175,6 +209,8 @@ def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout, p, log):
     data.update(grads)
     metadata = {"loss": loss_name, "loss_on": on, "warmup": str(k), "layout": layout, "batch": str(B), "seq_len": str(T),
                 "dropout": repr(p)}
+    if proj > 0 or bidirectional:
+        metadata.update({"proj_size": str(proj), "bidirectional": str(bidirectional).lower()})
     log(f"{name}: loss {loss.item():.6f}, eval loss {eval_loss.item():.6f}")
     return {name + ".weights.safetensors": (weights, None), name + ".data.safetensors": (data, metadata)}
 
@@ -238,6 +274,8 @@ def compute(log=print):
     files = {}
     for case in CASES:
         files.update(make(*case, log))
+    for case in SEQUENCE_CASES:
+        files.update(make(*case[:13], log, *case[13:]))
     for case in STACKS:
         files.update(make_stack(*case, log))
     return files

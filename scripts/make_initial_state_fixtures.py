@@ -29,6 +29,10 @@ Writes (relative to the repository root), per case <name>:
                                                           (sequence 0 from h0, no warm-up, eval: the inference check)
 Metadata: loss, loss_on, warmup, layout, batch, seq_len.
 
+ProjSize and Bidirectional (SEQUENCE_CASES): the same module with proj_size and/or bidirectional=True. h0 is then
+PyTorch's h_0 shape, [L * directions, 1, proj_size or H] (row = layer * directions + direction), and c0
+[L * directions, 1, H]; their gradients are written [L * directions, proj_size or H] and [L * directions, H].
+
 Layer stacks (STACKS): a Linear + Tanh front-end, an LSTM and a GRU (each with or without a learned initial
 state, as the case says) and a Linear head, batched from the learned states; the same files, with each layer's
 tensors under its name (pre.*, enc.*, dec.*, out.*, enc.h0, enc.c0, dec.h0).
@@ -65,20 +69,35 @@ CASES = [
 ]
 
 
+# ProjSize / Bidirectional: name, cell, I, H, L, O, B, T, warm-up, loss, loss_on, layout, proj_size, bidirectional
+SEQUENCE_CASES = [
+    ("lstm_bi_proj_i3_h5_p3_l2_o2_b3_mse_last", "lstm", 3, 5, 2, 2, 3, 5, 0, "mse", "last", "batch_first", 3, True),
+    ("gru_bi_i2_h4_l2_o0_b2_huber_all_tf", "gru", 2, 4, 2, 0, 2, 5, 0, "huber", "all", "time_first", 0, True),
+    # batch 1: also the finite-difference oracle's model
+    ("rnn_bi_i2_h5_l1_o3_b1_mse_all", "rnn", 2, 5, 1, 3, 1, 6, 0, "mse", "all", "batch_first", 0, True),
+    ("lstm_proj_i2_h6_p2_l2_o1_b4_mse_all", "lstm", 2, 6, 2, 1, 4, 5, 0, "mse", "all", "batch_first", 2, False),
+    # warm-up: no gradient reaches h0/c0
+    ("lstm_proj_i2_h5_p3_l1_o2_b2_mse_last_k2", "lstm", 2, 5, 1, 2, 2, 6, 2, "mse", "last", "batch_first", 3, False),
+]
+
+
 class Model(nn.Module):
-    def __init__(self, cell, I, H, L, O):
+    def __init__(self, cell, I, H, L, O, proj=0, bidirectional=False):
         super().__init__()
-        self.cell, self.L, self.H = cell, L, H
-        self.rnn = CELLS[cell](I, H, L, batch_first=True)
-        self.linear = nn.Linear(H, O) if O > 0 else None
-        self.h0 = nn.Parameter(torch.randn(L, 1, H) * 0.5)
-        self.c0 = nn.Parameter(torch.randn(L, 1, H) * 0.5) if cell == "lstm" else None
+        D = 2 if bidirectional else 1
+        R = proj if proj > 0 else H
+        self.cell, self.rows, self.R, self.H = cell, L * D, R, H
+        extra = {"proj_size": proj} if proj > 0 else {}
+        self.rnn = CELLS[cell](I, H, L, batch_first=True, bidirectional=bidirectional, **extra)
+        self.linear = nn.Linear(D * R, O) if O > 0 else None
+        self.h0 = nn.Parameter(torch.randn(L * D, 1, R) * 0.5)
+        self.c0 = nn.Parameter(torch.randn(L * D, 1, H) * 0.5) if cell == "lstm" else None
 
     def initial(self, batch):
-        h = self.h0.expand(self.L, batch, self.H).contiguous()
+        h = self.h0.expand(self.rows, batch, self.R).contiguous()
         if self.c0 is None:
             return h
-        return (h, self.c0.expand(self.L, batch, self.H).contiguous())
+        return (h, self.c0.expand(self.rows, batch, self.H).contiguous())
 
     def forward(self, x, warmup):
         state = self.initial(x.shape[0])
@@ -89,10 +108,10 @@ class Model(nn.Module):
         return self.linear(out) if self.linear is not None else out
 
 
-def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout):
+def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout, proj=0, bidirectional=False):
     torch.manual_seed(sum(map(ord, name)))
-    model = Model(cell, I, H, L, O)
-    outputs = O if O > 0 else H
+    model = Model(cell, I, H, L, O, proj, bidirectional)
+    outputs = O if O > 0 else (2 if bidirectional else 1) * model.R
     x = torch.randn(B, T, I)
     y = model(x, k)
     if on == "last":
@@ -116,10 +135,10 @@ def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout):
             grads["grad.linear." + pname] = p.grad
     initial = [("h0", model.h0)] + ([("c0", model.c0)] if model.c0 is not None else [])
     for tname, p in initial:
-        weights["rnn." + tname] = p.detach()  # [L, 1, H]: PyTorch's shape
+        weights["rnn." + tname] = p.detach()  # [L, 1, H] (rows, 1, h): PyTorch's shape
         g = p.grad if p.grad is not None else torch.zeros_like(p)
-        grads["grad.rnn." + tname] = g.reshape(L, H)
-        rows = g.reshape(L, H).abs().sum(dim=1)
+        grads["grad.rnn." + tname] = g.reshape(p.shape[0], p.shape[2])
+        rows = g.reshape(p.shape[0], p.shape[2]).abs().sum(dim=1)
         if k == 0 and not bool((rows > 0).all()):
             raise SystemExit(f"{name}: a {tname} gradient row is zero")
         if k > 0 and bool((rows != 0).any()):
@@ -137,6 +156,8 @@ def make(name, cell, I, H, L, O, B, T, k, loss_name, on, layout):
     data = {"input": x_out, "targets": t_out, "loss": loss.detach().reshape(1), "forward_output": forward_output}
     data.update(grads)
     metadata = {"loss": loss_name, "loss_on": on, "warmup": str(k), "layout": layout, "batch": str(B), "seq_len": str(T)}
+    if proj > 0 or bidirectional:
+        metadata.update({"proj_size": str(proj), "bidirectional": str(bidirectional).lower()})
     return name, weights, data, metadata
 
 
@@ -207,7 +228,8 @@ def make_stack(name, enc_learned, dec_learned, B, T, on):
 
 def compute():
     """Every case's (name, weights, data, metadata), as main() writes them; writes nothing."""
-    return [make(*case) for case in CASES] + [make_stack(*case) for case in STACKS]
+    return ([make(*case) for case in CASES] + [make(*case) for case in SEQUENCE_CASES]
+            + [make_stack(*case) for case in STACKS])
 
 
 def main():

@@ -22,12 +22,14 @@ files (names, order, shapes and metadata exactly; values to the tolerance given 
   Runtime.Tests/Fixtures/stack/*.safetensors              scripts/make_stack_fixtures.py (layer stacks)
   Runtime.Tests/Fixtures/sequence/*.safetensors           scripts/make_sequence_fixtures.py (proj_size, bidirectional)
   Runtime.Tests/Fixtures/stack_sequence/*.safetensors     scripts/make_stack_sequence_fixtures.py (the same in layer stacks)
-  Runtime.Tests/Fixtures/h0/*.safetensors                 scripts/make_initial_state_fixtures.py (learned h0/c0)
+  Runtime.Tests/Fixtures/h0/*.safetensors                 scripts/make_initial_state_fixtures.py (learned h0/c0; also with
+                                                          proj_size / bidirectional)
   Runtime.Tests/Fixtures/skip/*_skip.json, *_y.csv        scripts/make_skip_fixtures.py (the committed state_dict
                                                           reloaded into the trainers' SimpleRNN, run in float64)
   Runtime.Tests/Fixtures/nam/*                            scripts/make_nam_fixtures.py (two_layer.nam rewritten identically;
                                                           every *_y.csv recomputed in float64 from NAM's own cell formula)
-  Runtime.Tests/Fixtures/dropout/*.safetensors            scripts/make_dropout_fixtures.py (masks drawn again and checked)
+  Runtime.Tests/Fixtures/dropout/*.safetensors            scripts/make_dropout_fixtures.py (masks drawn again and checked;
+                                                          also with proj_size / bidirectional)
   Runtime.Tests/Fixtures/safetensors/*                    scripts/make_safetensors_model_fixtures.py (files rewritten
                                                           identically; *_y.csv recomputed in float64 from the committed
                                                           state_dicts; each *_float twin checked to be .float() of its file)

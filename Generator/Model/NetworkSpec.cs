@@ -82,7 +82,6 @@ internal sealed record NetworkSpec(
 
     public long ParameterCount => IsStack
         ? Layers.Aggregate(0L, (total, layer) => checked(total + layer.ParameterCount + layer.LearnedStateLength))
-        : IsSequence ? SequenceArithmetic.ParameterCount(Cell, InputSize, HiddenSize, ProjSize, Directions, NumLayers, OutputSize, Bias)
         : checked(WeightCount + (LearnInitialState ? StateLength : 0));
 
     /// <summary>
@@ -90,7 +89,9 @@ internal sealed record NetworkSpec(
     /// (<see cref="LearnInitialState"/>: h0, and c0 for the LSTM, <see cref="StateLength"/> floats) follows them in
     /// <c>Parameters</c>, from this offset.
     /// </summary>
-    public long WeightCount => NetworkArithmetic.ParameterCount(Cell, InputSize, HiddenSize, NumLayers, OutputSize, Bias);
+    public long WeightCount => IsSequence
+        ? SequenceArithmetic.ParameterCount(Cell, InputSize, HiddenSize, ProjSize, Directions, NumLayers, OutputSize, Bias)
+        : NetworkArithmetic.ParameterCount(Cell, InputSize, HiddenSize, NumLayers, OutputSize, Bias);
 
     /// <summary>Whether any layer learns its initial state (a single model's <see cref="LearnInitialState"/>, or a stack layer's).</summary>
     public bool LearnsInitialState => IsStack ? Layers.Any(l => l.LearnedStateLength > 0) : LearnInitialState;

@@ -7,8 +7,8 @@ namespace Fixed.Tests.Generator;
 
 /// <summary>
 /// <c>Dropout</c>'s declarations: outside [0, 1) an error (FIXED040), with one layer a warning that leaves the model generated
-/// (FIXED041), with ProjSize/Bidirectional not supported yet (FIXED048); each on the
-/// argument, naming the value and the fix. A valid one (a single network or layers of a stack) compiles with warnings as errors, and its PyTorch equivalent in the generated comments says dropout=.
+/// (FIXED041); each on the argument, naming the value and the fix. A valid one (a single network, with ProjSize or
+/// Bidirectional too, or layers of a stack) compiles with warnings as errors, and its PyTorch equivalent in the generated comments says dropout=.
 /// </summary>
 public sealed class DropoutDiagnosticTests
 {
@@ -39,15 +39,10 @@ public sealed class DropoutDiagnosticTests
     }
 
     [Theory]
-    [InlineData("Cell = Cell.Lstm, ProjSize = 4", "ProjSize")]
-    [InlineData("Bidirectional = true", "Bidirectional")]
-    public void DropoutWithASequenceOption_ReportsFIXED048OnTheArgument(string option, string name) =>
-        DiagnosticAssert.Reports($"[Recurrent(1, 8, NumLayers = 2, {option}, Dropout = 0.3)] public partial class M;",
-            "FIXED048", "Dropout = 0.3", "Dropout = 0.3 is not supported together with " + name, "remove Dropout");
-
-    [Theory]
     [InlineData("[Recurrent(3, 8, Cell = Cell.Lstm, NumLayers = 3, Dropout = 0.2, OutputSize = 2)] public partial class M;")]
     [InlineData("[Recurrent(3, 8, NumLayers = 2, Dropout = 0.5, LearnInitialState = true)] public partial class M;")]
+    [InlineData("[Recurrent(3, 8, Cell = Cell.Lstm, NumLayers = 2, ProjSize = 4, Dropout = 0.2, OutputSize = 2)] public partial class M;")]
+    [InlineData("[Recurrent(3, 8, Cell = Cell.Gru, NumLayers = 3, Bidirectional = true, Dropout = 0.4, LearnInitialState = true)] public partial class M;")]
     [InlineData("[Linear(2, 3)] [Tanh] [Recurrent(3, 8, NumLayers = 2, Dropout = 0.25, Name = \"a\")] [Recurrent(8, 4, Cell = Cell.Gru, NumLayers = 2, Dropout = 0.1, Name = \"b\")] public partial class M;")]
     public void ValidDropoutModel_CompilesWithWarningsAsErrors_AndNamesItsPyTorchEquivalent(string declaration)
     {

@@ -64,9 +64,9 @@ public sealed class SequenceDiagnosticTests
             "FIXED048", "WeightPrecision = WeightPrecision.BFloat16", "WeightPrecision.BFloat16 is not supported together with ProjSize", "fp32");
 
     [Fact]
-    public void LearnInitialStateWithBidirectional_ReportsFIXED048OnTheArgument() =>
-        DiagnosticAssert.Reports("[Recurrent(1, 8, Cell = Cell.Gru, Bidirectional = true, LearnInitialState = true)] public partial class M;",
-            "FIXED048", "LearnInitialState = true", "LearnInitialState is not supported together with Bidirectional", "remove LearnInitialState");
+    public void BFloat16WithBidirectional_ReportsFIXED048OnTheArgument() =>
+        DiagnosticAssert.Reports("[Recurrent(1, 8, Cell = Cell.Gru, Bidirectional = true, WeightPrecision = WeightPrecision.BFloat16)] public partial class M;",
+            "FIXED048", "WeightPrecision = WeightPrecision.BFloat16", "WeightPrecision.BFloat16 is not supported together with Bidirectional", "fp32");
 
     [Fact]
     public void BidirectionalModelDeclaringIRecurrentModel_ReportsFIXED049OnTheClassName()
@@ -85,6 +85,8 @@ public sealed class SequenceDiagnosticTests
     [InlineData("[Linear(2, 3)] [Tanh] [Recurrent(3, 8, Cell = Cell.Lstm, NumLayers = 2, Bidirectional = true, ProjSize = 4)] [Linear(8, 1, Name = \"head\")] public partial class M;")]
     [InlineData("[Recurrent(3, 4, Bidirectional = true, Name = \"birnn\")] [Recurrent(8, 3, Cell = Cell.Gru)] [AddInput(3)] [Softmax] public partial class M;")]
     [InlineData("[Recurrent(3, 8, Cell = Cell.Lstm, ProjSize = 7, Bias = false)] public partial class M;")]
+    [InlineData("[Recurrent(3, 8, Cell = Cell.Lstm, ProjSize = 3, Bidirectional = true, NumLayers = 2, LearnInitialState = true)] public partial class M;")]
+    [InlineData("[Recurrent(3, 8, Bidirectional = true, LearnInitialState = true, OutputSize = 1)] public partial class M;")]
     public void ValidProjSizeOrBidirectionalModel_CompilesWithWarningsAsErrors(string declaration)
     {
         GeneratorRun run = GeneratorHarness.Run("using Fixed;\n/// <summary>A model.</summary>\n" + declaration, GeneratorHarness.StrictOptions);

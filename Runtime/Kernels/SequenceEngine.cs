@@ -229,14 +229,25 @@ public static class SequenceEngine<TShape>
     /// </summary>
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Loss loss, LossOn on, int warmUp,
-        Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy)
+        Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy) =>
+        Backward(parameters, gradients, state, inputs, targets, loss, on, warmUp, tape, work, crossEntropy, null);
+
+    /// <summary>
+    /// The single-sequence Backward of a model with <c>Dropout</c>: once every argument has passed its checks, the call takes
+    /// the next masks of <paramref name="dropout"/> (null: none) and applies them between the stacked layers (sequence 0).
+    /// </summary>
+    public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
+        ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Loss loss, LossOn on, int warmUp,
+        Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy, DropoutStream? dropout)
     {
         CheckState(state);
         int steps = TrainingSupport.CheckSingle(I, O, TShape.Window, inputs, targets, loss, on, warmUp);
         CheckWarmUp(warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
         double divisor = TrainingSupport.LossDivisor(loss, crossEntropy, on, steps, warmUp, O, batchSize: 1, targets);
-        double sum = Sequence(parameters, gradients, state, inputs, 0, I, steps, warmUp, targets, 0, width, loss, crossEntropy, on, LossFunctions.Scale(divisor), tape, work);
+        DropoutMask mask = NextDropout(dropout);
+        double sum = Sequence(parameters, gradients, state, inputs, 0, I, steps, warmUp, targets, 0, width, loss, crossEntropy, on, LossFunctions.Scale(divisor),
+            tape, work, mask, 0, default);
         return (float)(sum / divisor);
     }
 
@@ -246,21 +257,38 @@ public static class SequenceEngine<TShape>
     /// </summary>
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
-        SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy)
+        SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy) =>
+        Backward(parameters, gradients, inputs, targets, batchSize, loss, on, warmUp, layout, tape, work, crossEntropy, null, default, default);
+
+    /// <summary>
+    /// The batched Backward with the options of the model: the masks of <paramref name="dropout"/> (<c>Dropout</c>; null:
+    /// none), drawn once every argument has passed its checks, sequence b of the batch taking its own; and a learned initial
+    /// state (<c>LearnInitialState</c>): every sequence starts from <paramref name="initial"/> (<see cref="InitialState"/>'s
+    /// layout, h0 <c>[NumLayers × directions, h]</c> then c0 for the LSTM) and dLoss/d(initial), summed over the batch as
+    /// PyTorch's <c>h0.expand(...)</c> sums it, is added into <paramref name="initialGradients"/> (same layout; nothing with
+    /// <paramref name="warmUp"/> &gt; 0, whose steps carry no gradient). Empty spans: the zero state, no gradient.
+    /// </summary>
+    public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients,
+        ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
+        SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy,
+        DropoutStream? dropout, ReadOnlySpan<float> initial, Span<float> initialGradients)
     {
+        CheckInitial(initial, initialGradients);
         int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
         CheckWarmUp(warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
         double divisor = TrainingSupport.LossDivisor(loss, crossEntropy, on, steps, warmUp, O, batchSize, targets);
         float scale = LossFunctions.Scale(divisor);
+        DropoutMask mask = NextDropout(dropout);
+        Span<float> reached = warmUp == 0 ? initialGradients : default;
         double sum = 0;
         Span<float> state = stackalloc float[StateLength];
         for (int b = 0; b < batchSize; b++)
         {
-            state.Clear();
+            InitialState(initial, state);
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, batchSize, steps, warmUp, I, width, on, layout);
             sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, steps, warmUp, targets, targetStart, targetStride,
-                loss, crossEntropy, on, scale, tape, work);
+                loss, crossEntropy, on, scale, tape, work, mask, b, reached);
         }
 
         return (float)(sum / divisor);
@@ -284,8 +312,17 @@ public static class SequenceEngine<TShape>
 
     /// <summary>The loss the batched Backward would return: <paramref name="batchSize"/> sequences, each from the zero state.</summary>
     public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize,
-        Loss loss, LossOn on, int warmUp, SequenceLayout layout, CrossEntropyOptions? crossEntropy)
+        Loss loss, LossOn on, int warmUp, SequenceLayout layout, CrossEntropyOptions? crossEntropy) =>
+        Evaluate(parameters, inputs, targets, batchSize, loss, on, warmUp, layout, crossEntropy, default);
+
+    /// <summary>
+    /// The batched Evaluate of a model with a learned initial state: every sequence from <paramref name="initial"/>
+    /// (<see cref="InitialState"/>'s layout; empty: the zero state), as the batched Backward starts them. No dropout: eval mode.
+    /// </summary>
+    public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize,
+        Loss loss, LossOn on, int warmUp, SequenceLayout layout, CrossEntropyOptions? crossEntropy, ReadOnlySpan<float> initial)
     {
+        CheckInitial(initial, default);
         int steps = TrainingSupport.CheckBatched(I, O, TShape.Window, inputs, targets, batchSize, loss, on, warmUp, layout);
         CheckWarmUp(warmUp);
         int width = LossFunctions.TargetWidth(loss, O);
@@ -295,7 +332,7 @@ public static class SequenceEngine<TShape>
         Span<float> state = stackalloc float[StateLength];
         for (int b = 0; b < batchSize; b++)
         {
-            state.Clear();
+            InitialState(initial, state);
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, batchSize, steps, warmUp, I, width, on, layout);
             sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, steps, warmUp, targets, targetStart, targetStride, loss, crossEntropy, on, scale);
         }
@@ -311,20 +348,32 @@ public static class SequenceEngine<TShape>
     /// is never read. Adds the gradients and returns the loss.
     /// </summary>
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
-        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy)
+        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy) =>
+        Backward(parameters, gradients, inputs, targets, lengths, loss, on, layout, tape, work, crossEntropy, null, default, default);
+
+    /// <summary>
+    /// The Backward over sequences of different lengths with the model's dropout masks and learned initial state, as the
+    /// batched overload takes them: sequence b draws its own masks and starts from <paramref name="initial"/>, whose gradient
+    /// is added into <paramref name="initialGradients"/>.
+    /// </summary>
+    public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
+        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy,
+        DropoutStream? dropout, ReadOnlySpan<float> initial, Span<float> initialGradients)
     {
+        CheckInitial(initial, initialGradients);
         int steps = TrainingSupport.CheckLengths(I, O, TShape.Window, inputs, targets, lengths, loss, on, layout);
         int width = LossFunctions.TargetWidth(loss, O);
         double divisor = TrainingSupport.LossDivisor(loss, crossEntropy, on, lengths, O, targets, steps, layout);
         float scale = LossFunctions.Scale(divisor);
+        DropoutMask mask = NextDropout(dropout);
         Span<float> state = stackalloc float[StateLength];
         double sum = 0;
         for (int b = 0; b < lengths.Length; b++)
         {
-            state.Clear();
+            InitialState(initial, state);
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, lengths.Length, steps, 0, I, width, on, layout);
             sum += Sequence(parameters, gradients, state, inputs, inputStart, inputStride, lengths[b], 0, targets, targetStart, targetStride,
-                loss, crossEntropy, on, scale, tape, work);
+                loss, crossEntropy, on, scale, tape, work, mask, b, initialGradients);
         }
 
         return (float)(sum / divisor);
@@ -332,8 +381,14 @@ public static class SequenceEngine<TShape>
 
     /// <summary>The loss the Backward over sequences of different lengths would return, from a forward pass only.</summary>
     public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
-        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, CrossEntropyOptions? crossEntropy)
+        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, CrossEntropyOptions? crossEntropy) =>
+        Evaluate(parameters, inputs, targets, lengths, loss, on, layout, crossEntropy, default);
+
+    /// <summary>The Evaluate over sequences of different lengths, every sequence from <paramref name="initial"/> (empty: the zero state).</summary>
+    public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
+        ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, CrossEntropyOptions? crossEntropy, ReadOnlySpan<float> initial)
     {
+        CheckInitial(initial, default);
         int steps = TrainingSupport.CheckLengths(I, O, TShape.Window, inputs, targets, lengths, loss, on, layout);
         int width = LossFunctions.TargetWidth(loss, O);
         double divisor = TrainingSupport.LossDivisor(loss, crossEntropy, on, lengths, O, targets, steps, layout);
@@ -342,7 +397,7 @@ public static class SequenceEngine<TShape>
         double sum = 0;
         for (int b = 0; b < lengths.Length; b++)
         {
-            state.Clear();
+            InitialState(initial, state);
             (int inputStart, int inputStride, int targetStart, int targetStride) = TrainingSupport.BatchItem(b, lengths.Length, steps, 0, I, width, on, layout);
             sum += EvaluateSequence(parameters, state, inputs, inputStart, inputStride, lengths[b], 0, targets, targetStart, targetStride, loss, crossEntropy, on, scale);
         }
@@ -414,6 +469,60 @@ public static class SequenceEngine<TShape>
             ArrayPool<float>.Shared.Return(rented);
         }
     }
+
+    /// <summary>Whether Backward drops units between the stacked layers: a <c>Dropout</c> above 0 and a layer above the first.</summary>
+    private static bool HasDropout => TShape.Dropout > 0 && L > 1;
+
+    /// <summary>
+    /// The masks of a Backward call whose arguments have passed every check: the next of <paramref name="dropout"/>'s stream,
+    /// or none for a shape without dropout (whose stream is then left as it is).
+    /// </summary>
+    private static DropoutMask NextDropout(DropoutStream? dropout) =>
+        HasDropout && dropout is not null ? dropout.Next(TShape.Dropout) : default;
+
+    /// <summary>
+    /// Fills <paramref name="state"/> from a learned initial state <paramref name="initial"/> laid out as its tensors are:
+    /// h0 <c>[NumLayers × directions, h]</c> (PyTorch's <c>h_0</c> rows, layer × directions + direction; h has ProjSize
+    /// floats with a projection), then c0 <c>[NumLayers × directions, HiddenSize]</c> for the LSTM: <see cref="StateLength"/>
+    /// floats in all. Empty: the zero state.
+    /// </summary>
+    public static void InitialState(ReadOnlySpan<float> initial, Span<float> state)
+    {
+        CheckState(state);
+        if (initial.IsEmpty)
+        {
+            state.Clear();
+            return;
+        }
+
+        CheckInitial(initial, default);
+        int rows = L * D;
+        for (int row = 0; row < rows; row++)
+        {
+            Span<float> rowState = state.Slice(row * StatePerDirection, StatePerDirection);
+            initial.Slice(row * R, R).CopyTo(rowState);
+            if (IsLstm)
+            {
+                initial.Slice((rows * R) + (row * H), H).CopyTo(rowState.Slice(R, H));
+            }
+        }
+    }
+
+    private static void CheckInitial(ReadOnlySpan<float> initial, ReadOnlySpan<float> initialGradients)
+    {
+        if (!initial.IsEmpty && initial.Length != StateLength)
+        {
+            Guard.ThrowLength(nameof(initial), StateLength, InitialShape, initial.Length);
+        }
+
+        if (!initialGradients.IsEmpty && initialGradients.Length != StateLength)
+        {
+            Guard.ThrowLength(nameof(initialGradients), StateLength, InitialShape, initialGradients.Length);
+        }
+    }
+
+    private static string InitialShape => string.Create(CultureInfo.InvariantCulture,
+        $"h0 [{L * D}, {R}]{(IsLstm ? " and c0 [" + (L * D).ToString(CultureInfo.InvariantCulture) + ", " + H.ToString(CultureInfo.InvariantCulture) + "]" : string.Empty)}");
 
     private static void RequireOneDirection()
     {
@@ -622,7 +731,8 @@ public static class SequenceEngine<TShape>
     /// </summary>
     private static double Sequence(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, int inputStart, int inputStride, int steps, int warmUp,
-        ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, float scale, Span<float> tape, Span<float> work)
+        ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, float scale, Span<float> tape, Span<float> work,
+        DropoutMask dropout, int sequence, Span<float> initialGradients)
     {
         Span<float> scratch = stackalloc float[ScratchLength];
         for (int t = 0; t < warmUp; t++)
@@ -644,6 +754,17 @@ public static class SequenceEngine<TShape>
             {
                 RunDirection(parameters, layer, direction, tape.Slice(inputOffset), stride, n, tape.Slice(LayerOutputOffset(layer)), stride,
                     DirectionState(state, layer, direction), tape, stride, scratch);
+            }
+
+            if (HasDropout && layer < L - 1)
+            {
+                // Training mode: the layer's whole output row ([forward, reverse] h) reaches the layer above through the
+                // mask, in place on the tape, which then holds the upper layer's input as it read it.
+                for (int s = 0; s < n; s++)
+                {
+                    Span<float> row = tape.Slice((s * stride) + LayerOutputOffset(layer), Width);
+                    dropout.Apply(sequence, s, layer, L - 1, row, row);
+                }
             }
         }
 
@@ -667,7 +788,7 @@ public static class SequenceEngine<TShape>
             }
         }
 
-        Sweep(parameters, gradients, tape, n, work);
+        Sweep(parameters, gradients, tape, n, work, dropout, sequence, initialGradients);
         return sum;
     }
 
@@ -719,23 +840,26 @@ public static class SequenceEngine<TShape>
             dOutputs.Slice(s * O, O).CopyTo(tape.Slice((s * TapeStride) + OutputOffset, O));
         }
 
-        Sweep(parameters, gradients, tape, n, work, dInputs);
+        Sweep(parameters, gradients, tape, n, work, default, 0, default, dInputs);
     }
 
     /// <summary>
     /// The backward sweep of a recorded sequence: the head, then each layer from the top, each direction against its own
     /// time order (the forward direction from the last step, the reverse from the first), dLoss/dh of each step's output
-    /// row plus the carry from the step processed after it. dh and dc flowing out of the sequence's start are dropped:
-    /// the starting state is a constant (truncated BPTT). dLoss/dInput (<c>[n, InputSize]</c>) is written to
+    /// row plus the carry from the step processed after it; with dropout, the gradient into a layer's input goes back
+    /// through the mask its output went through. dh and dc flowing out of the sequence's start are added into
+    /// <paramref name="initialGradients"/> when it is not empty (a learned initial state), and dropped otherwise: the
+    /// starting state is then a constant (truncated BPTT). dLoss/dInput (<c>[n, InputSize]</c>) is written to
     /// <paramref name="dx"/> unless it is empty.
     /// </summary>
-    private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, int n, Span<float> work, Span<float> dx = default)
+    private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, int n, Span<float> work,
+        DropoutMask dropout, int sequence, Span<float> initialGradients, Span<float> dx = default)
     {
         int stride = TapeStride;
-        int sequence = TShape.Window * Width;
-        Span<float> dOutputs = work.Slice(0, sequence);
-        Span<float> dInputs = work.Slice(sequence, sequence);
-        Span<float> cellWork = work.Slice(2 * sequence);
+        int rows = TShape.Window * Width;
+        Span<float> dOutputs = work.Slice(0, rows);
+        Span<float> dInputs = work.Slice(rows, rows);
+        Span<float> cellWork = work.Slice(2 * rows);
         for (int s = 0; s < n; s++)
         {
             Span<float> dy = tape.Slice((s * stride) + OutputOffset, O);
@@ -762,7 +886,17 @@ public static class SequenceEngine<TShape>
             int inputOffset = layer == 0 ? InputOffset : LayerOutputOffset(layer - 1);
             for (int direction = 0; direction < D; direction++)
             {
-                SweepDirection(parameters, gradients, layer, direction, tape, inputOffset, n, dOutputs, dLayerInputs, cellWork);
+                SweepDirection(parameters, gradients, layer, direction, tape, inputOffset, n, dOutputs, dLayerInputs, cellWork, initialGradients);
+            }
+
+            if (HasDropout && layer > 0)
+            {
+                // The gradient into the layer below went through the forward pass's mask.
+                for (int t = 0; t < n; t++)
+                {
+                    Span<float> row = dInputs.Slice(t * Width, Width);
+                    dropout.Apply(sequence, t, layer - 1, L - 1, row, row);
+                }
             }
 
             Span<float> swap = dOutputs;
@@ -772,7 +906,7 @@ public static class SequenceEngine<TShape>
     }
 
     private static void SweepDirection(ReadOnlySpan<float> parameters, Span<float> gradients, int layer, int direction, ReadOnlySpan<float> tape,
-        int inputOffset, int n, ReadOnlySpan<float> dOutputs, Span<float> dInputs, Span<float> cellWork)
+        int inputOffset, int n, ReadOnlySpan<float> dOutputs, Span<float> dInputs, Span<float> cellWork, Span<float> initialGradients)
     {
         int stride = TapeStride;
         int inSize = LayerInput(layer);
@@ -795,6 +929,18 @@ public static class SequenceEngine<TShape>
             CellBack(w, g, inSize, tape.Slice((t * stride) + inputOffset, inSize), tape.Slice((t * stride) + RecordOffset(layer, direction), DirectionTape),
                 dh, dc, dhPrevious, dInputs.IsEmpty ? default : dInputs.Slice(t * inSize, inSize), rest);
             dhPrevious.CopyTo(carry);
+        }
+
+        if (!initialGradients.IsEmpty)
+        {
+            // What flows out of the sequence's start (before step 0 forwards, before the last step in reverse) is the
+            // gradient of this row's initial h (and c): a learned initial state's.
+            int row = (layer * D) + direction;
+            VectorMath.Add(carry, initialGradients.Slice(row * R, R));
+            if (IsLstm)
+            {
+                VectorMath.Add(dc, initialGradients.Slice((L * D * R) + (row * H), H));
+            }
         }
     }
 

@@ -125,7 +125,7 @@ else
 
   step "BenchmarkDotNet: forward and training (50 ms iterations)"
   "${bench[@]}" bench --iteration-time 50 --artifacts "$artifacts" \
-    --filter '*.ForwardBenchmarks.*' '*.TrainingBenchmarks.*' \
+    --filter '*.ForwardBenchmarks.*' '*.TrainingBenchmarks.*' '*.SequenceBenchmarks.*' \
     || fail "some forward/training benchmarks failed"
 fi
 
