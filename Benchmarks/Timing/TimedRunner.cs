@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Runtime;
 using System.Runtime.CompilerServices;
 using Fixed.Benchmarks.Baselines;
 using Fixed.Benchmarks.Models;
@@ -31,6 +32,17 @@ public static class TimedRunner
     private const string Header = "suite,network,key,implementation,calls,median_ns,p25_ns,p75_ns";
     private static readonly TimeSpan WarmTime = TimeSpan.FromMilliseconds(150);
     private static readonly TimeSpan MeasureTime = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How long the warm-up must run without the JIT compiling anything (<see cref="JitInfo.GetCompiledMethodCount"/>, every
+    /// thread) before the timed calls start: tier-1 code of a training iteration's many methods is compiled in the
+    /// background, and on one pinned core that took longer than <see cref="WarmTime"/>, so the `training` line of
+    /// `timed --network` measured tier-0 code (GRU 1→32: 121 µs a call instead of ~9, 2026-12-02).
+    /// </summary>
+    private static readonly TimeSpan JitQuietTime = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>The warm-up's limit, should the JIT never fall quiet.</summary>
+    private static readonly TimeSpan MaxWarmTime = TimeSpan.FromSeconds(5);
 
     /// <summary>Runs every pair of <paramref name="networks"/> (default: the whole grid) in child processes and writes the CSV to <paramref name="path"/>.</summary>
     public static int RunAll(string path, IReadOnlyList<NetworkId>? networks = null)
@@ -148,11 +160,19 @@ public static class TimedRunner
     {
         long[] samples = new long[200_000];
         var clock = Stopwatch.StartNew();
+        var quiet = Stopwatch.StartNew();
+        long compiled = JitInfo.GetCompiledMethodCount();
         int rounds = 0;
-        while (clock.Elapsed < WarmTime || rounds < warmRounds)
+        while ((clock.Elapsed < WarmTime || rounds < warmRounds || quiet.Elapsed < JitQuietTime) && clock.Elapsed < MaxWarmTime)
         {
             time(samples.AsSpan(0, chunk));
             rounds++;
+            long now = JitInfo.GetCompiledMethodCount();
+            if (now != compiled)
+            {
+                compiled = now;
+                quiet.Restart();
+            }
         }
 
         double timer = 0;
