@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Fixed.Benchmarks.Models;
+using Fixed.Benchmarks.Timing;
 
 namespace Fixed.Benchmarks.Suites;
 
@@ -28,7 +29,7 @@ public class ForwardBenchmarks : GridBenchmark
     protected override void AfterSetup()
     {
         _inputs = RandomVector(Steps * Input, 11);
-        Forward();
+        JitWarmUp.UntilQuiet(() => Forward());
     }
 
     private float Forward()

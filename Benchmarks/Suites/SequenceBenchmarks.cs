@@ -1,5 +1,6 @@
 using System;
 using BenchmarkDotNet.Attributes;
+using Fixed.Benchmarks.Timing;
 
 namespace Fixed.Benchmarks.Suites;
 
@@ -28,16 +29,19 @@ public class SequenceBenchmarks
     private Adam _bidirectionalAdam = null!;
     private Adam _projectedAdam = null!;
 
-    /// <summary>Binds the optimizers and runs each benchmark once (the lazily allocated gradients, tape and pool buffers).</summary>
+    /// <summary>Binds the optimizers and runs each benchmark until the JIT is quiet (the lazily allocated gradients, tape and pool buffers, tier-1 code).</summary>
     [GlobalSetup]
     public void Setup()
     {
         _bidirectionalAdam = new Adam(_bidirectional, 1e-3f);
         _projectedAdam = new Adam(_projected, 1e-3f);
-        BidirectionalForward();
-        BidirectionalTraining();
-        ProjectedForward();
-        ProjectedTraining();
+        JitWarmUp.UntilQuiet(() =>
+        {
+            BidirectionalForward();
+            BidirectionalTraining();
+            ProjectedForward();
+            ProjectedTraining();
+        });
     }
 
     /// <summary>nn.LSTM(3, 64, num_layers=2, bidirectional=True) + nn.Linear(128, 4): Forward over 32 steps.</summary>

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Fixed.Benchmarks.Models;
+using Fixed.Benchmarks.Timing;
 
 namespace Fixed.Benchmarks.Suites;
 
@@ -29,6 +30,6 @@ public class TrainingBenchmarks : GridBenchmark
     {
         _inputs = RandomVector(NetworkCatalog.Window * Input, 13);
         _targets = RandomVector(NetworkCatalog.Window, 17);
-        Net.TrainingIteration(_inputs, _targets);
+        JitWarmUp.UntilQuiet(() => Net.TrainingIteration(_inputs, _targets));
     }
 }

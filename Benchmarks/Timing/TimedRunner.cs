@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Runtime;
 using System.Runtime.CompilerServices;
 using Fixed.Benchmarks.Baselines;
 using Fixed.Benchmarks.Models;
@@ -33,16 +32,6 @@ public static class TimedRunner
     private static readonly TimeSpan WarmTime = TimeSpan.FromMilliseconds(150);
     private static readonly TimeSpan MeasureTime = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>
-    /// How long the warm-up must run without the JIT compiling anything (<see cref="JitInfo.GetCompiledMethodCount"/>, every
-    /// thread) before the timed calls start: tier-1 code of a training iteration's many methods is compiled in the
-    /// background, and on one pinned core that took longer than <see cref="WarmTime"/>, so the `training` line of
-    /// `timed --network` measured tier-0 code (GRU 1→32: 121 µs a call instead of ~9, 2026-12-02).
-    /// </summary>
-    private static readonly TimeSpan JitQuietTime = TimeSpan.FromMilliseconds(300);
-
-    /// <summary>The warm-up's limit, should the JIT never fall quiet.</summary>
-    private static readonly TimeSpan MaxWarmTime = TimeSpan.FromSeconds(5);
 
     /// <summary>Runs every pair of <paramref name="networks"/> (default: the whole grid) in child processes and writes the CSV to <paramref name="path"/>.</summary>
     public static int RunAll(string path, IReadOnlyList<NetworkId>? networks = null)
@@ -153,27 +142,14 @@ public static class TimedRunner
     }
 
     /// <summary>
-    /// Warms up in chunks until <see cref="WarmTime"/> has passed (and at least <paramref name="warmRounds"/> chunks: the
-    /// timing loop itself must reach tier 1), then times calls for <see cref="MeasureTime"/> (at least 9 calls).
+    /// Warms up in chunks until <see cref="WarmTime"/> has passed, at least <paramref name="warmRounds"/> chunks have run (the
+    /// timing loop itself must reach tier 1) and the JIT has fallen quiet (<see cref="JitWarmUp"/>), then times calls for <see cref="MeasureTime"/> (at least 9 calls).
     /// </summary>
     private static (int Calls, double Median, double P25, double P75) Measure(Action<Span<long>> time, int chunk, int warmRounds, bool subtractTimer)
     {
         long[] samples = new long[200_000];
+        JitWarmUp.UntilQuiet(() => time(samples.AsSpan(0, chunk)), WarmTime, warmRounds);
         var clock = Stopwatch.StartNew();
-        var quiet = Stopwatch.StartNew();
-        long compiled = JitInfo.GetCompiledMethodCount();
-        int rounds = 0;
-        while ((clock.Elapsed < WarmTime || rounds < warmRounds || quiet.Elapsed < JitQuietTime) && clock.Elapsed < MaxWarmTime)
-        {
-            time(samples.AsSpan(0, chunk));
-            rounds++;
-            long now = JitInfo.GetCompiledMethodCount();
-            if (now != compiled)
-            {
-                compiled = now;
-                quiet.Restart();
-            }
-        }
 
         double timer = 0;
         if (subtractTimer)
