@@ -56,6 +56,9 @@ internal static partial class Emitter
         /// </summary>
         public string Engine => "global::Fixed.Engine." + (Layer.IsSequence ? "SequenceEngine<" : "RecurrentEngine<") + ShapeName + ">";
 
+        /// <summary>Where a recurrent layer with Dropout draws its masks: its packed store, or a ProjSize or Bidirectional layer's own stream.</summary>
+        public string DropoutStream => HasStore ? StoreName : "_dropout" + Int(Index);
+
         /// <summary>What a recurrent layer's engine calls compute from: its packed store, or its slice of the flat parameters.</summary>
         public string Weights => Layer.IsSequence ? Slice("All", ParameterOffset, Layer.ParameterCount) : StoreName;
     }
@@ -161,14 +164,16 @@ internal static partial class Emitter
         }
 
         // Learned initial states follow every layer's weights, so that each recurrent layer's weights stay one slice its engine reads.
+        // PyTorch's shapes: h0 [NumLayers × directions, ProjSize or HiddenSize], c0 [NumLayers × directions, HiddenSize].
         foreach (LayerSpec layer in spec.Layers.Where(l => l.LearnedStateLength > 0))
         {
-            yield return (layer.Name + ".h0", offset, new[] { layer.NumLayers, layer.HiddenSize });
-            offset += (long)layer.NumLayers * layer.HiddenSize;
+            int rows = layer.NumLayers * layer.Directions;
+            yield return (layer.Name + ".h0", offset, new[] { rows, layer.HiddenOut });
+            offset += (long)rows * layer.HiddenOut;
             if (layer.Cell == Cell.Lstm)
             {
-                yield return (layer.Name + ".c0", offset, new[] { layer.NumLayers, layer.HiddenSize });
-                offset += (long)layer.NumLayers * layer.HiddenSize;
+                yield return (layer.Name + ".c0", offset, new[] { rows, layer.HiddenSize });
+                offset += (long)rows * layer.HiddenSize;
             }
         }
     }
@@ -1071,7 +1076,7 @@ internal static partial class Emitter
         // Recurrent layers with Dropout: each Backward draws their masks once, after its checks, and every sequence passes
         // them with its index in the batch to the layer's Record and Sweep. Nothing is added for a stack without dropout.
         List<Placed> dropout = recurrent.Where(p => p.Layer.Dropout > 0).ToList();
-        string draw = string.Concat(dropout.Select(p => "\n    global::Fixed.Engine.DropoutMask dropout" + Int(p.Index) + " = " + p.Engine + ".NextDropout(" + p.StoreName + ");"));
+        string draw = string.Concat(dropout.Select(p => "\n    global::Fixed.Engine.DropoutMask dropout" + Int(p.Index) + " = " + p.Engine + ".NextDropout(" + p.DropoutStream + ");"));
         string Masks(string sequence) => dropout.Count == 0 ? string.Empty : ", " + sequence + string.Concat(dropout.Select(p => ", dropout" + Int(p.Index)));
         string checkWarmUp = spec.WholeSequences ? "\n    CheckWarmUp(warmUp);" : string.Empty;
         w.Lines($$"""
@@ -1292,8 +1297,18 @@ internal static partial class Emitter
                 switch (layer.Kind)
                 {
                     case LayerKind.Recurrent:
+                        if (layer.IsSequence && layer.LearnedStateLength > 0)
+                        {
+                            // SequenceEngine adds what flows out of the sequence's start into h0's (and c0's) gradients itself:
+                            // a sequence from the learned initial state (the batched Backward, no warm-up) passes them.
+                            w.Line(p.Engine + ".Sweep(" + p.Weights + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) +
+                                (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" : ", default, 0") +
+                                ", learned && warmUp == 0 ? " + Slice("gradients", p.LearnedOffset, layer.StateLength) + " : default);");
+                            break;
+                        }
+
                         w.Line(p.Engine + ".Sweep(" + p.Weights + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) +
-                            (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" : string.Empty) + ");");
+                            (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" + (layer.IsSequence ? ", default" : string.Empty) : string.Empty) + ");");
                         if (layer.LearnedStateLength > 0)
                         {
                             // A sequence from the learned initial state (the batched Backward, no warm-up): the gradient that
@@ -1374,6 +1389,13 @@ internal static partial class Emitter
     {
         w.Line("private ulong _dropoutSeed;");
         w.Line();
+        foreach (Placed p in dropout.Where(p => !p.HasStore))
+        {
+            w.Line("/// <summary>Layer " + Int(p.Index) + "'s dropout masks (SequenceEngine draws one set per Backward from it).</summary>");
+            w.Line("private readonly global::Fixed.Engine.DropoutStream " + p.DropoutStream + " = new();");
+            w.Line();
+        }
+
         using (w.Open("public ulong DropoutSeed"))
         {
             w.Line("get => _dropoutSeed;");
@@ -1382,7 +1404,7 @@ internal static partial class Emitter
                 w.Line("_dropoutSeed = value;");
                 foreach (Placed p in dropout)
                 {
-                    w.Line(p.StoreName + ".DropoutSeed = global::Fixed.Engine.DropoutMask.LayerSeed(value, " + Int(p.Index) + ");");
+                    w.Line(p.DropoutStream + (p.HasStore ? ".DropoutSeed" : ".Seed") + " = global::Fixed.Engine.DropoutMask.LayerSeed(value, " + Int(p.Index) + ");");
                 }
             }
         }

@@ -93,29 +93,14 @@ internal static class StackParser
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputSizeInStack, outputSizeAt, Int(a.OutputSize), Int(a.HiddenSize)));
                     }
 
-                    // ProjSize and Bidirectional layers run on SequenceEngine, which has no dropout, learned initial state or
-                    // bfloat16 weights yet (a one-attribute model with them says the same: FIXED048).
-                    if ((a.ProjSize > 0 || a.Bidirectional) && (a.Dropout > 0 || a.LearnInitialState || a.WeightPrecision != WeightPrecision.Single))
+                    // ProjSize and Bidirectional layers run on SequenceEngine, which has no bfloat16 weights yet (a one-attribute
+                    // model with them says the same: FIXED048).
+                    if ((a.ProjSize > 0 || a.Bidirectional) && a.WeightPrecision != WeightPrecision.Single)
                     {
                         string other = a.ProjSize > 0 ? "ProjSize" : "Bidirectional";
-                        string layerText = " on a layer of a layer stack ('" + type.Name + "')";
-                        if (a.Dropout > 0)
-                        {
-                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
-                                a.DropoutLocation ?? location, "Dropout = " + Parser.Number(a.Dropout), other + layerText, "remove Dropout, or the other option"));
-                        }
-
-                        if (a.LearnInitialState)
-                        {
-                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
-                                ArgumentLocation("LearnInitialState", -1), "LearnInitialState", other + layerText, "remove LearnInitialState (start from a State you fill) or the other option"));
-                        }
-
-                        if (a.WeightPrecision != WeightPrecision.Single)
-                        {
-                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
-                                ArgumentLocation("WeightPrecision", -1), "WeightPrecision." + a.WeightPrecision, other + layerText, "remove WeightPrecision (these layers compute in fp32)"));
-                        }
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceOptionUnsupported,
+                            ArgumentLocation("WeightPrecision", -1), "WeightPrecision." + a.WeightPrecision, other + " on a layer of a layer stack ('" + type.Name + "')",
+                            "remove WeightPrecision (these layers compute in fp32)"));
                     }
 
                     if (a.Bidirectional && !reportedInterface && Parser.ImplementsRecurrentModel(type))

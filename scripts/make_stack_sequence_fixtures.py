@@ -20,6 +20,9 @@ direction), h then c.
 
 Deterministic: one torch.manual_seed per case, one thread, float32: rerunning it rewrites every file byte for byte.
 Each case is checked before it is written: no tensor's gradient is all zero, in any of the three backwards.
+
+OPTION_CASES (Runtime.Tests/Fixtures/stack_sequence_options/): such a layer with Dropout and a learned initial state, in
+training mode with PyTorch's masks drawn again and checked; see the comment above OPTION_CASES.
 """
 import math
 import os
@@ -259,12 +262,115 @@ def compute():
     return [(name, *make(name, c, 7300 + i)) for i, (name, c) in enumerate(CASES.items())]
 
 
+# Dropout and LearnInitialState on a stack's ProjSize / Bidirectional layer (OPTION_CASES, files under
+# Runtime.Tests/Fixtures/stack_sequence_options/): the recurrent layer is PyTorch's module with dropout=p in training mode,
+# its h_0 (and c_0) nn.Parameters of PyTorch's shapes, [L * D, ProjSize or H] (and [L * D, H]), expanded over the batch.
+# Its masks are drawn inside the module and not returned, so they are drawn again from the same seed in the same order
+# (make_dropout_fixtures.draw_masks) and checked to be the module's: the layer rebuilt layer by layer from one-layer
+# modules with each boundary's output multiplied by its mask must give the module's output to 1e-6. The C# tests inject
+# them. Each case: B sequences, batch_first, MSE on every step (the batched Backward from the learned initial state);
+# data: input [B, T, I], targets [B, T, O], loss [1], grad (every tensor in Fixed's Parameters order: every layer's
+# weights, then h0, then c0), mask [B, T, L - 1, D * (ProjSize or H)], eval_loss [1] (the same batch in eval mode:
+# Evaluate) and forward_output [T, O] (sequence 0 in eval mode from the learned initial state: Forward from InitialState()).
+# The C# declarations are in Runtime.Tests/Stacks/StackSequenceOptionTests.cs, under the same names in PascalCase.
+OPTION_CASES = {
+    # The issue's example with both options: nn.LSTM(6, 8, num_layers=2, bidirectional=True, proj_size=4, dropout=0.2).
+    "lstm_bi_proj_options_stack": dict(layers=[Lin("fc_in", 2, 6), dict(kind="tanh"), Rec("lstm", "lstm", 6, 8, L=2, P=4, bi=True), Lin("fc_out", 8, 1)],
+                                       p=0.2, T=5, B=3),
+    # A three-layer bidirectional GRU (h0 only, two boundaries) with dropout=0.4.
+    "gru_bi3_options_stack": dict(layers=[Lin("fc_in", 3, 5), dict(kind="relu"), Rec("gru", "gru", 5, 4, L=3, bi=True), Lin("fc_out", 8, 2)],
+                                  p=0.4, T=4, B=2),
+    # The first case at p = 0: nothing is dropped, no masks; the training loss is the eval loss.
+    "lstm_bi_proj_options_p0_stack": dict(layers=[Lin("fc_in", 2, 6), dict(kind="tanh"), Rec("lstm", "lstm", 6, 8, L=2, P=4, bi=True), Lin("fc_out", 8, 1)],
+                                          p=0.0, T=5, B=3),
+}
+
+
+def make_options(name, c, seed):
+    import make_dropout_fixtures as dropout
+
+    torch.manual_seed(seed)
+    p, T, B = c["p"], c["T"], c["B"]
+    model = Stack(c["layers"])
+    spec = model.recurrent()[0]
+    rnn = getattr(model, spec["name"])
+    rnn.dropout = p
+    R, D, _ = rows(spec)
+    n = spec["L"] * D
+    lstm = spec["cell"] == "lstm"
+    redraw(model)
+    h0 = nn.Parameter(torch.randn(n, R) * 0.5)
+    c0 = nn.Parameter(torch.randn(n, spec["H"]) * 0.5) if lstm else None
+    I = c["layers"][0]["I"]
+    O = c["layers"][-1]["O"]
+    x = torch.randn(B, T, I)
+    targets = torch.randn(B, T, O)
+
+    def initial(batch):
+        h = h0.unsqueeze(1).expand(n, batch, R).contiguous()
+        return [(h, c0.unsqueeze(1).expand(n, batch, spec["H"]).contiguous()) if lstm else h]
+
+    mask_seed = 1000 + sum(map(ord, name))
+    model.train()
+    model.zero_grad()
+    torch.manual_seed(mask_seed)
+    y, _ = model(x, initial(B))
+    loss = nn.functional.mse_loss(y, targets)
+    loss.backward()
+    check_grads(name, model)
+    for label, tensor in (("h0", h0), ("c0", c0)):
+        if tensor is not None and tensor.grad.abs().max().item() == 0:
+            raise SystemExit(f"{name}: the gradient of {label} is zero: the case checks nothing there")
+
+    W = D * R
+    masks = dropout.draw_masks(mask_seed, spec["L"], T, B, W, p)
+    with torch.no_grad():
+        # The stack's forward with its recurrent layer rebuilt layer by layer through the masks drawn again.
+        h = x
+        for layer in c["layers"]:
+            if layer["kind"] == "rec":
+                state = initial(B)[0]
+                h = dropout.layer_by_layer(rnn, spec["cell"], h, state, masks)
+            elif layer["kind"] == "linear":
+                h = getattr(model, layer["name"])(h)
+            elif layer["kind"] == "tanh":
+                h = torch.tanh(h)
+            elif layer["kind"] == "relu":
+                h = torch.relu(h)
+        message = dropout.check_masks(name, h, y, masks, p)
+
+    model.eval()
+    with torch.no_grad():
+        eval_loss = nn.functional.mse_loss(model(x, initial(B))[0], targets)
+        forward_output = model(x[:1], initial(1))[0][0]
+
+    weights = {k: v.detach() for k, v in model.state_dict().items()}
+    grads = [q.grad.reshape(-1) for q in model.state_dict(keep_vars=True).values()]
+    weights[spec["name"] + ".h0"] = h0.detach()
+    grads.append(h0.grad.reshape(-1))
+    if lstm:
+        weights[spec["name"] + ".c0"] = c0.detach()
+        grads.append(c0.grad.reshape(-1))
+    data = {"input": x, "targets": targets, "loss": loss.detach().reshape(1), "grad": torch.cat(grads),
+            "mask": torch.stack(masks, dim=2).transpose(0, 1).contiguous(), "eval_loss": eval_loss.reshape(1),
+            "forward_output": forward_output}
+    meta = {"T": str(T), "B": str(B), "dropout": repr(p), "masks": message,
+            "layers": "; ".join(str(layer) for layer in c["layers"]), "torch": torch.__version__}
+    return weights, data, meta
+
+
+def compute_options():
+    """Every OPTION_CASES case's (name, weights, data, metadata), as main() writes them; writes nothing."""
+    return [(name, *make_options(name, c, 7400 + i)) for i, (name, c) in enumerate(OPTION_CASES.items())]
+
+
 def main():
-    os.makedirs(OUT, exist_ok=True)
-    for name, weights, data, meta in compute():
-        st.save(os.path.join(OUT, name + ".data.safetensors"), data, meta)
-        st.save(os.path.join(OUT, name + ".weights.safetensors"), weights)
-        print("wrote", name)
+    for folder, cases in ((OUT, compute()), (OUT + "_options", compute_options())):
+        os.makedirs(folder, exist_ok=True)
+        for name, weights, data, meta in cases:
+            st.save(os.path.join(folder, name + ".data.safetensors"), data, meta)
+            st.save(os.path.join(folder, name + ".weights.safetensors"), weights)
+            print("wrote", name, meta.get("masks", ""))
 
 
 if __name__ == "__main__":

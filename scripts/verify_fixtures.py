@@ -22,6 +22,8 @@ files (names, order, shapes and metadata exactly; values to the tolerance given 
   Runtime.Tests/Fixtures/stack/*.safetensors              scripts/make_stack_fixtures.py (layer stacks)
   Runtime.Tests/Fixtures/sequence/*.safetensors           scripts/make_sequence_fixtures.py (proj_size, bidirectional)
   Runtime.Tests/Fixtures/stack_sequence/*.safetensors     scripts/make_stack_sequence_fixtures.py (the same in layer stacks)
+  Runtime.Tests/Fixtures/stack_sequence_options/*         scripts/make_stack_sequence_fixtures.py (OPTION_CASES: Dropout and
+                                                          learned h0/c0 on such a layer; masks drawn again and checked)
   Runtime.Tests/Fixtures/h0/*.safetensors                 scripts/make_initial_state_fixtures.py (learned h0/c0; also with
                                                           proj_size / bidirectional)
   Runtime.Tests/Fixtures/skip/*_skip.json, *_y.csv        scripts/make_skip_fixtures.py (the committed state_dict
@@ -426,6 +428,9 @@ def check_recomputed():
         for name, weights, data, md in cases:
             compare_file(f"{label} {name} weights", os.path.join(FIX, folder, name + ".weights.safetensors"), weights, {}, atol=0.0)
             compare_file(f"{label} {name}", os.path.join(FIX, folder, name + ".data.safetensors"), data, md or {}, atol=1e-6)
+    for name, weights, data, md in make_stack_sequence_fixtures.compute_options():
+        compare_file(f"stack sequence options {name} weights", os.path.join(FIX, "stack_sequence_options", name + ".weights.safetensors"), weights, {}, atol=0.0)
+        compare_file(f"stack sequence options {name}", os.path.join(FIX, "stack_sequence_options", name + ".data.safetensors"), data, md or {}, atol=1e-6)
 
     import make_skip_fixtures
     for name in ("gru_skip", "lstm_skip"):

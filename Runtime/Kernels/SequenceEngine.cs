@@ -475,9 +475,11 @@ public static class SequenceEngine<TShape>
 
     /// <summary>
     /// The masks of a Backward call whose arguments have passed every check: the next of <paramref name="dropout"/>'s stream,
-    /// or none for a shape without dropout (whose stream is then left as it is).
+    /// or none for a shape without dropout (whose stream is then left as it is). A layer stack draws its layer's masks
+    /// with it once per Backward and passes them to <see cref="Record(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, DropoutMask, int)"/>
+    /// and the matching Sweep.
     /// </summary>
-    private static DropoutMask NextDropout(DropoutStream? dropout) =>
+    public static DropoutMask NextDropout(DropoutStream? dropout) =>
         HasDropout && dropout is not null ? dropout.Next(TShape.Dropout) : default;
 
     /// <summary>
@@ -799,7 +801,17 @@ public static class SequenceEngine<TShape>
     /// <paramref name="outputs"/> (<c>[n, OutputSize]</c>) and leaves the state at PyTorch's <c>h_n</c>. A stack's
     /// recurrent layer has no head (its shape's OutputSize is 0); the generated stack checks every length before it calls.
     /// </summary>
-    public static void Record(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape)
+    public static void Record(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape) =>
+        Record(parameters, state, inputs, outputs, tape, default, 0);
+
+    /// <summary>
+    /// <see cref="Record(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/> for a layer with
+    /// <c>Dropout</c>: the masks of <paramref name="dropout"/> (<see cref="NextDropout"/>) for sequence
+    /// <paramref name="sequence"/> of the batch, applied between the stacked layers as the one-attribute model applies them;
+    /// the matching Sweep needs the same two.
+    /// </summary>
+    public static void Record(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape,
+        DropoutMask dropout, int sequence)
     {
         int n = inputs.Length / I;
         int stride = TapeStride;
@@ -817,6 +829,15 @@ public static class SequenceEngine<TShape>
                 RunDirection(parameters, layer, direction, tape.Slice(inputOffset), stride, n, tape.Slice(LayerOutputOffset(layer)), stride,
                     DirectionState(state, layer, direction), tape, stride, scratch);
             }
+
+            if (HasDropout && layer < L - 1)
+            {
+                for (int s = 0; s < n; s++)
+                {
+                    Span<float> row = tape.Slice((s * stride) + LayerOutputOffset(layer), Width);
+                    dropout.Apply(sequence, s, layer, L - 1, row, row);
+                }
+            }
         }
 
         for (int s = 0; s < n; s++)
@@ -826,13 +847,22 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>
-    /// Training inside a layer stack, backward half of <see cref="Record"/>: given dLoss/dOutput per recorded step
+    /// Training inside a layer stack, backward half of <see cref="Record(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>: given dLoss/dOutput per recorded step
     /// (<c>[n, OutputSize]</c>), adds this layer's gradients into <paramref name="gradients"/> (its own slice of the
     /// stack's) and, unless <paramref name="dInputs"/> is empty (the bottom layer), writes dLoss/dInput per step
     /// (<c>[n, InputSize]</c>). <paramref name="work"/> is <see cref="WorkLength"/> floats.
     /// </summary>
     public static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
-        Span<float> dInputs, Span<float> work)
+        Span<float> dInputs, Span<float> work) =>
+        Sweep(parameters, gradients, tape, dOutputs, dInputs, work, default, 0, default);
+
+    /// <summary>
+    /// The backward half for a layer with <c>Dropout</c> or <c>LearnInitialState</c>: the masks the forward half recorded
+    /// with, and, unless <paramref name="initialGradients"/> is empty, dLoss/d(initial state) added into it
+    /// (<see cref="InitialState"/>'s layout: h0 rows, then c0 rows for the LSTM).
+    /// </summary>
+    public static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
+        Span<float> dInputs, Span<float> work, DropoutMask dropout, int sequence, Span<float> initialGradients)
     {
         int n = dOutputs.Length / O;
         for (int s = 0; s < n; s++)
@@ -840,7 +870,7 @@ public static class SequenceEngine<TShape>
             dOutputs.Slice(s * O, O).CopyTo(tape.Slice((s * TapeStride) + OutputOffset, O));
         }
 
-        Sweep(parameters, gradients, tape, n, work, default, 0, default, dInputs);
+        Sweep(parameters, gradients, tape, n, work, dropout, sequence, initialGradients, dInputs);
     }
 
     /// <summary>
