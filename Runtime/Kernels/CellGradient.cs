@@ -90,13 +90,36 @@ internal static class CellGradient
     private static void Lstm<TVec>(ref float gates, ref float tanhC, ref float cPrevious, ref float dh, ref float dc, ref float dpi, nuint h, nuint j)
         where TVec : struct, ISimd<TVec>
     {
-        TVec one = TVec.Broadcast(1f);
         TVec i = TVec.Load(ref gates, j);
         TVec f = TVec.Load(ref gates, h + j);
         TVec g = TVec.Load(ref gates, (2 * h) + j);
         TVec o = TVec.Load(ref gates, (3 * h) + j);
         TVec tc = TVec.Load(ref tanhC, j);
         TVec d = TVec.Load(ref dh, j);
+        Lstm(ref gates, tc, ref cPrevious, d, ref dc, ref dpi, h, j, i, f, g, o);
+    }
+
+    /// <summary>
+    /// One vector of <see cref="Lstm{TVec}(ref float, ref float, ref float, ref float, ref float, ref float, int)"/> with dLoss/dh'
+    /// in a register (the single-layer sweep computes it there): the same operations in the same order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Lstm<TVec>(ref float gates, ref float tanhC, ref float cPrevious, TVec d, ref float dc, ref float dpi, nuint h, nuint j)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec i = TVec.Load(ref gates, j);
+        TVec f = TVec.Load(ref gates, h + j);
+        TVec g = TVec.Load(ref gates, (2 * h) + j);
+        TVec o = TVec.Load(ref gates, (3 * h) + j);
+        Lstm(ref gates, TVec.Load(ref tanhC, j), ref cPrevious, d, ref dc, ref dpi, h, j, i, f, g, o);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lstm<TVec>(ref float gates, TVec tc, ref float cPrevious, TVec d, ref float dc, ref float dpi, nuint h, nuint j,
+        TVec i, TVec f, TVec g, TVec o)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec one = TVec.Broadcast(1f);
         TVec dcj = TVec.Add(TVec.Load(ref dc, j), TVec.Multiply(TVec.Multiply(d, o), TVec.Subtract(one, TVec.Multiply(tc, tc))));
         TVec.Store(TVec.Multiply(TVec.Multiply(TVec.Multiply(dcj, g), i), TVec.Subtract(one, i)), ref dpi, j);
         TVec.Store(TVec.Multiply(TVec.Multiply(TVec.Multiply(dcj, TVec.Load(ref cPrevious, j)), f), TVec.Subtract(one, f)), ref dpi, h + j);
@@ -109,8 +132,15 @@ internal static class CellGradient
     private static void Rnn<TVec>(ref float activation, ref float dh, ref float dpi, nuint j, bool relu)
         where TVec : struct, ISimd<TVec>
     {
+        Rnn(ref activation, TVec.Load(ref dh, j), ref dpi, j, relu);
+    }
+
+    /// <summary>One vector of the RNN's gradient with dLoss/dh' in a register (the single-layer sweep): the same operations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rnn<TVec>(ref float activation, TVec d, ref float dpi, nuint j, bool relu)
+        where TVec : struct, ISimd<TVec>
+    {
         TVec a = TVec.Load(ref activation, j);
-        TVec d = TVec.Load(ref dh, j);
         TVec.Store(relu ? TVec.WherePositive(a, d) : TVec.Multiply(d, TVec.Subtract(TVec.Broadcast(1f), TVec.Multiply(a, a))), ref dpi, j);
     }
 }

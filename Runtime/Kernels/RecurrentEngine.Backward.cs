@@ -312,12 +312,123 @@ public static partial class RecurrentEngine<TShape>
         Span<float> dInputs, DropoutMask dropout, int sequence)
     {
         work.Slice(0, 2 * L * H).Clear();
-        for (int s = recorded - 1; s >= 0; s--)
+        if (L == 1 && TShape.Cell != Cell.Gru && H > 1 && dInputs.IsEmpty)
         {
-            StepBack(parameters, tape.Slice(s * TapeStride, TapeStride), work, dInputs.IsEmpty ? default : dInputs.Slice(s * I, I), dropout, sequence, s);
+            SweepOneLayer(parameters, tape, recorded, work);
+        }
+        else
+        {
+            for (int s = recorded - 1; s >= 0; s--)
+            {
+                StepBack(parameters, tape.Slice(s * TapeStride, TapeStride), work, dInputs.IsEmpty ? default : dInputs.Slice(s * I, I), dropout, sequence, s);
+            }
         }
 
         AccumulateWeights(gradients, tape, recorded);
+    }
+
+    /// <summary>
+    /// The sweep's recurrence for one RNN or LSTM layer with nothing below it (no dLoss/dx wanted), every step in one
+    /// method at this shape's width: per vector of units, dLoss/dh' (the carry plus the head's <c>W_headᵀ dy</c>, or plus dy
+    /// without a head) stays in a register on its way into the cell gradient, where <see cref="StepBack"/> copied the carry,
+    /// added the head into the copy in memory and handed it to <see cref="CellBackward"/> through a call. The same operations
+    /// in the same order per element as <see cref="StepBack"/>, so the same bits.
+    /// </summary>
+    private static void SweepOneLayer(ReadOnlySpan<float> parameters, Span<float> tape, int recorded, Span<float> work)
+    {
+        var action = new SweepOneLayerAction(parameters, tape, recorded, work);
+        PackedLayout<TShape>.Dispatch(action);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SweepOneLayer<TVec>(ReadOnlySpan<float> parameters, Span<float> tape, int recorded, Span<float> work)
+        where TVec : struct, ISimd<TVec>
+    {
+        int inSize = Shape<TShape>.LayerInput(0);
+        int at = Shape<TShape>.LayerTapeOffset(0);
+        ReadOnlySpan<float> whh = parameters.Slice(Shape<TShape>.LayerOffset(0) + GH * inSize, GH * H);
+        Span<float> carry = work.Slice(0, H);
+        ref float dc = ref MemoryMarshal.GetReference(work.Slice(H, H));
+        ref float head = ref Shape<TShape>.HasHead ? ref MemoryMarshal.GetReference(parameters.Slice(Shape<TShape>.HeadOffset, O * H)) : ref Unsafe.NullRef<float>();
+        ref float rCarry = ref MemoryMarshal.GetReference(carry);
+        for (int s = recorded - 1; s >= 0; s--)
+        {
+            Span<float> record = tape.Slice(s * TapeStride, TapeStride);
+            ref float dy = ref MemoryMarshal.GetReference(record.Slice(OutputOffset, O));
+            Span<float> dpi = record.Slice(at + inSize + StatePerLayer, GH);
+            ref float gates = ref MemoryMarshal.GetReference(dpi);
+            ref float extra = ref MemoryMarshal.GetReference(record.Slice(at + inSize + StatePerLayer + GH, TShape.Cell == Cell.Lstm ? H : 0));
+            ref float cPrevious = ref MemoryMarshal.GetReference(record.Slice(at + inSize + H, TShape.Cell == Cell.Lstm ? H : 0));
+            int j = 0;
+            for (; j <= H - TVec.Count; j += TVec.Count)
+            {
+                SweepUnits<TVec>(ref rCarry, ref head, ref dy, ref gates, ref extra, ref cPrevious, ref dc, (nuint)j);
+            }
+
+            for (; j < H; j++)
+            {
+                SweepUnits<Simd1>(ref rCarry, ref head, ref dy, ref gates, ref extra, ref cPrevious, ref dc, (nuint)j);
+            }
+
+            // As CellBackward leaves it for these cells (no part of dh bypasses W_hh), then W_hhᵀ dpi into it.
+            carry.Clear();
+            VectorMath.TransposedAdd(whh, dpi, carry);
+        }
+    }
+
+    /// <summary>
+    /// One vector of units of <see cref="SweepOneLayer{TVec}"/>: dLoss/dh' = carry + W_headᵀ dy (row by row, each a fused
+    /// multiply-add as <see cref="VectorMath.Axpy"/> does it) or carry + dy, then the cell gradient over the tape's gates.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SweepUnits<TVec>(ref float carry, ref float head, ref float dy, ref float gates, ref float extra, ref float cPrevious,
+        ref float dc, nuint j)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec d = TVec.Load(ref carry, j);
+        if (Shape<TShape>.HasHead)
+        {
+            for (int r = 0; r < O; r++)
+            {
+                d = TVec.MultiplyAdd(TVec.Broadcast(Unsafe.Add(ref dy, r)), TVec.Load(ref head, ((nuint)r * (nuint)H) + j), d);
+            }
+        }
+        else
+        {
+            d = TVec.Add(TVec.Load(ref dy, j), d);
+        }
+
+        if (TShape.Cell == Cell.Lstm)
+        {
+            CellGradient.Lstm(ref gates, ref extra, ref cPrevious, d, ref dc, ref gates, (nuint)H, j);
+        }
+        else
+        {
+            CellGradient.Rnn(ref gates, d, ref gates, j, TShape.Nonlinearity == Nonlinearity.Relu);
+        }
+    }
+
+    /// <summary><see cref="SweepOneLayer{TVec}"/>'s arguments, for <see cref="PackedLayout{TShape}.Dispatch{TAction}"/>.</summary>
+    private readonly ref struct SweepOneLayerAction : ISimdAction
+    {
+        private readonly ReadOnlySpan<float> _parameters;
+        private readonly Span<float> _tape;
+        private readonly int _recorded;
+        private readonly Span<float> _work;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public SweepOneLayerAction(ReadOnlySpan<float> parameters, Span<float> tape, int recorded, Span<float> work)
+        {
+            _parameters = parameters;
+            _tape = tape;
+            _recorded = recorded;
+            _work = work;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Run<TVec>()
+            where TVec : struct, ISimd<TVec> =>
+            SweepOneLayer<TVec>(_parameters, _tape, _recorded, _work);
     }
 
     /// <summary>

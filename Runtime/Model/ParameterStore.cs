@@ -231,13 +231,13 @@ public sealed class ParameterStore<TShape>
             {
                 if (_rounded is null)
                 {
-                    PackedLayout<TShape>.Pack(ValueSpan, PackedSpan);
+                    PackedLayout<TShape>.Overwrite(ValueSpan, PackedSpan);
                 }
                 else
                 {
                     ValueSpan.CopyTo(_rounded);
                     ReducedLayout<TShape>.RoundMatrices(_rounded);
-                    PackedLayout<TShape>.Pack(_rounded, PackedSpan);
+                    PackedLayout<TShape>.Overwrite(_rounded, PackedSpan);
                     ReducedLayout<TShape>.Pack(PackedSpan);
                 }
 
