@@ -67,13 +67,18 @@ internal static class CellGradient
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Gru<TVec>(ref float gates, ref float ghn, ref float hPrevious, ref float dh, ref float dpi, ref float dph, ref float dhDirect, nuint h, nuint j)
+        where TVec : struct, ISimd<TVec> =>
+        Gru(ref gates, ref ghn, ref hPrevious, TVec.Load(ref dh, j), ref dpi, ref dph, ref dhDirect, h, j);
+
+    /// <summary>One vector of the GRU's gradient with dLoss/dh' in a register (the single-layer sweep): the same operations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Gru<TVec>(ref float gates, ref float ghn, ref float hPrevious, TVec d, ref float dpi, ref float dph, ref float dhDirect, nuint h, nuint j)
         where TVec : struct, ISimd<TVec>
     {
         TVec one = TVec.Broadcast(1f);
         TVec r = TVec.Load(ref gates, j);
         TVec z = TVec.Load(ref gates, h + j);
         TVec n = TVec.Load(ref gates, (2 * h) + j);
-        TVec d = TVec.Load(ref dh, j);
         TVec dn = TVec.Multiply(TVec.Multiply(d, TVec.Subtract(one, z)), TVec.Subtract(one, TVec.Multiply(n, n)));
         TVec dz = TVec.Multiply(TVec.Multiply(TVec.Multiply(d, TVec.Subtract(TVec.Load(ref hPrevious, j), n)), z), TVec.Subtract(one, z));
         TVec dr = TVec.Multiply(TVec.Multiply(TVec.Multiply(dn, TVec.Load(ref ghn, j)), r), TVec.Subtract(one, r));

@@ -271,7 +271,16 @@ public static partial class RecurrentEngine<TShape>
             int inSize = Shape<TShape>.LayerInput(layer);
             Span<float> layerTape = record.Slice(Shape<TShape>.LayerTapeOffset(layer), Shape<TShape>.LayerTape(layer));
             Span<float> layerState = state.Slice(layer * StatePerLayer, StatePerLayer);
-            input.CopyTo(layerTape);
+            // Lengths the JIT knows (input is inSize floats): an input of one feature is one move, not a call to Memmove.
+            if (layer == 0)
+            {
+                input.Slice(0, I).CopyTo(layerTape);
+            }
+            else
+            {
+                input.Slice(0, H).CopyTo(layerTape);
+            }
+
             layerState.CopyTo(layerTape.Slice(inSize));
             CellStep(packed, layer, input, layerState, scratch);
             Span<float> gates = layerTape.Slice(inSize + StatePerLayer, GH);
@@ -312,7 +321,7 @@ public static partial class RecurrentEngine<TShape>
         Span<float> dInputs, DropoutMask dropout, int sequence)
     {
         work.Slice(0, 2 * L * H).Clear();
-        if (L == 1 && TShape.Cell != Cell.Gru && H > 1 && dInputs.IsEmpty)
+        if (L == 1 && H > 1 && dInputs.IsEmpty)
         {
             SweepOneLayer(parameters, tape, recorded, work);
         }
@@ -328,8 +337,8 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>
-    /// The sweep's recurrence for one RNN or LSTM layer with nothing below it (no dLoss/dx wanted), every step in one
-    /// method at this shape's width: per vector of units, dLoss/dh' (the carry plus the head's <c>W_headᵀ dy</c>, or plus dy
+    /// The sweep's recurrence for one layer with nothing below it (no dLoss/dx wanted), every step in one method at this
+    /// shape's width: per vector of units, dLoss/dh' (the carry plus the head's <c>W_headᵀ dy</c>, or plus dy
     /// without a head) stays in a register on its way into the cell gradient, where <see cref="StepBack"/> copied the carry,
     /// added the head into the copy in memory and handed it to <see cref="CellBackward"/> through a call. The same operations
     /// in the same order per element as <see cref="StepBack"/>, so the same bits.
@@ -351,28 +360,40 @@ public static partial class RecurrentEngine<TShape>
         ref float dc = ref MemoryMarshal.GetReference(work.Slice(H, H));
         ref float head = ref Shape<TShape>.HasHead ? ref MemoryMarshal.GetReference(parameters.Slice(Shape<TShape>.HeadOffset, O * H)) : ref Unsafe.NullRef<float>();
         ref float rCarry = ref MemoryMarshal.GetReference(carry);
+        // The GRU's dph (dpi but for the n block, which the reset gate scales): W_hhᵀ reads it whole, so it goes to work.
+        Span<float> dphGru = TShape.Cell == Cell.Gru ? work.Slice(2 * H + GH, GH) : default;
+        ref float dph = ref MemoryMarshal.GetReference(dphGru);
         for (int s = recorded - 1; s >= 0; s--)
         {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
             ref float dy = ref MemoryMarshal.GetReference(record.Slice(OutputOffset, O));
             Span<float> dpi = record.Slice(at + inSize + StatePerLayer, GH);
             ref float gates = ref MemoryMarshal.GetReference(dpi);
-            ref float extra = ref MemoryMarshal.GetReference(record.Slice(at + inSize + StatePerLayer + GH, TShape.Cell == Cell.Lstm ? H : 0));
-            ref float cPrevious = ref MemoryMarshal.GetReference(record.Slice(at + inSize + H, TShape.Cell == Cell.Lstm ? H : 0));
+            ref float extra = ref MemoryMarshal.GetReference(record.Slice(at + inSize + StatePerLayer + GH, TShape.Cell == Cell.Rnn ? 0 : H));
+                ref float cPrevious = ref MemoryMarshal.GetReference(record.Slice(at + inSize + H, TShape.Cell == Cell.Lstm ? H : 0));
+            ref float hPrevious = ref MemoryMarshal.GetReference(record.Slice(at + inSize, H));
             int j = 0;
             for (; j <= H - TVec.Count; j += TVec.Count)
             {
-                SweepUnits<TVec>(ref rCarry, ref head, ref dy, ref gates, ref extra, ref cPrevious, ref dc, (nuint)j);
+                SweepUnits<TVec>(ref rCarry, ref head, ref dy, ref gates, ref extra, ref cPrevious, ref hPrevious, ref dph, ref dc, (nuint)j);
             }
 
             for (; j < H; j++)
             {
-                SweepUnits<Simd1>(ref rCarry, ref head, ref dy, ref gates, ref extra, ref cPrevious, ref dc, (nuint)j);
+                SweepUnits<Simd1>(ref rCarry, ref head, ref dy, ref gates, ref extra, ref cPrevious, ref hPrevious, ref dph, ref dc, (nuint)j);
             }
 
-            // As CellBackward leaves it for these cells (no part of dh bypasses W_hh), then W_hhᵀ dpi into it.
-            carry.Clear();
-            VectorMath.TransposedAdd(whh, dpi, carry);
+            if (TShape.Cell == Cell.Gru)
+            {
+                // The carry holds z·dh' (the part of dLoss/dh that bypasses W_hh); W_hhᵀ dph adds to it.
+                VectorMath.TransposedAdd(whh, dphGru, carry);
+            }
+            else
+            {
+                // As CellBackward leaves it for these cells (no part of dh bypasses W_hh), then W_hhᵀ dpi into it.
+                carry.Clear();
+                VectorMath.TransposedAdd(whh, dpi, carry);
+            }
         }
     }
 
@@ -382,7 +403,7 @@ public static partial class RecurrentEngine<TShape>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void SweepUnits<TVec>(ref float carry, ref float head, ref float dy, ref float gates, ref float extra, ref float cPrevious,
-        ref float dc, nuint j)
+        ref float hPrevious, ref float dph, ref float dc, nuint j)
         where TVec : struct, ISimd<TVec>
     {
         TVec d = TVec.Load(ref carry, j);
@@ -398,7 +419,14 @@ public static partial class RecurrentEngine<TShape>
             d = TVec.Add(TVec.Load(ref dy, j), d);
         }
 
-        if (TShape.Cell == Cell.Lstm)
+        if (TShape.Cell == Cell.Gru)
+        {
+            // dpi over the gates, dph to work, z·dh' over the carry (each lane read before it is written), and dph's n block over
+            // the tape's n_h (read by then), where the weight-gradient pass reads it, as StepBack leaves it.
+            CellGradient.Gru(ref gates, ref extra, ref hPrevious, d, ref gates, ref dph, ref carry, (nuint)H, j);
+            TVec.Store(TVec.Load(ref dph, (2 * (nuint)H) + j), ref extra, j);
+        }
+        else if (TShape.Cell == Cell.Lstm)
         {
             CellGradient.Lstm(ref gates, ref extra, ref cPrevious, d, ref dc, ref gates, (nuint)H, j);
         }
