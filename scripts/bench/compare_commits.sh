@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Before/after speed of two commits, measured side by side in one run: builds the Benchmarks program of each commit in a
 # temporary worktree, then alternates their `timed` runs (per-call medians) network by network on one core, and prints
-# each suite's median over the rounds and the after/before ratio.
+# each suite's median over the rounds and the after/before ratio. A commit older than the JIT-quiet warm-up
+# (Benchmarks/Timing/JitWarmUp.cs) gets it patched into its temporary worktree's harness, so both sides warm up alike.
 #
 # Usage: scripts/bench/compare_commits.sh BEFORE [AFTER=HEAD] [ROUNDS=5] [NETWORKS="gru8 gru32 lstm32 gru64"]
 set -euo pipefail
@@ -15,6 +16,32 @@ trap 'git worktree remove --force "$work/before" >/dev/null 2>&1 || true; git wo
 for side in before after; do
   commit=$([ "$side" = before ] && echo "$before" || echo "$after")
   git worktree add -q --detach "$work/$side" "$commit"
+  if [ ! -f "$work/$side/Benchmarks/Timing/JitWarmUp.cs" ]; then
+    # An older commit's `timed` warmed up for a fixed 150 ms, which a training iteration's tier-1 compilation can outlast:
+    # give it the current JIT-quiet warm-up (Benchmarks/Timing/JitWarmUp.cs) so that both sides warm up alike. Only the
+    # harness of the temporary worktree is patched; the library it measures is the commit's own.
+    cp Benchmarks/Timing/JitWarmUp.cs "$work/$side/Benchmarks/Timing/"
+    /usr/bin/env python3 - "$work/$side/Benchmarks/Timing/TimedRunner.cs" <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+old = """        var clock = Stopwatch.StartNew();
+        int rounds = 0;
+        while (clock.Elapsed < WarmTime || rounds < warmRounds)
+        {
+            time(samples.AsSpan(0, chunk));
+            rounds++;
+        }
+"""
+new = """        JitWarmUp.UntilQuiet(() => time(samples.AsSpan(0, chunk)), WarmTime, warmRounds);
+        var clock = Stopwatch.StartNew();
+"""
+if text.count(old) != 1:
+    sys.exit(f"compare_commits.sh: the warm-up loop of {path} is not the expected one; patch it by hand")
+open(path, "w").write(text.replace(old, new))
+print(f"compare_commits.sh: JIT-quiet warm-up patched into {path}", file=sys.stderr)
+PY
+  fi
   dotnet build "$work/$side/Benchmarks" -c Release -nologo -v:q >/dev/null
 done
 core=$(( $(nproc) > 1 ? 1 : 0 ))
