@@ -231,13 +231,13 @@ public sealed class ParameterStore<TShape>
             {
                 if (_rounded is null)
                 {
-                    PackedLayout<TShape>.Overwrite(ValueSpan, PackedSpan);
+                    PackedLayout<TShape>.Pack(ValueSpan, PackedSpan);
                 }
                 else
                 {
                     ValueSpan.CopyTo(_rounded);
                     ReducedLayout<TShape>.RoundMatrices(_rounded);
-                    PackedLayout<TShape>.Overwrite(_rounded, PackedSpan);
+                    PackedLayout<TShape>.Pack(_rounded, PackedSpan);
                     ReducedLayout<TShape>.Pack(PackedSpan);
                 }
 
