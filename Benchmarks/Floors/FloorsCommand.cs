@@ -14,7 +14,7 @@ using Fixed.Benchmarks.Timing;
 namespace Fixed.Benchmarks.Floors;
 
 /// <summary>
-/// <c>floors [--runs 7] [--steps 1000000] [--quick] [--out DIR]</c>: what stops each network of the speed comparison
+/// <c>floors [--runs 7] [--steps 1000000] [--quick] [--networks gru32,rnn32] [--out DIR]</c>: what stops each network of the speed comparison
 /// short of its target (half RTNeural's time in the same run; RNN tanh 1→32: 25 ns), measured on this machine:
 /// <list type="number">
 /// <item>the machine's constants (<see cref="MachineCalibration"/>): multiply-add rate, FMA latency, the latency of the
@@ -44,6 +44,7 @@ internal static class FloorsCommand
         }
 
         int runs = 7, steps = 1_000_000;
+        IReadOnlyList<FloorNetwork> networks = FloorNetwork.All;
         string output = Path.Combine("Benchmarks", "report");
         for (int i = 0; i < args.Length; i++)
         {
@@ -52,6 +53,7 @@ internal static class FloorsCommand
                 case "--runs": runs = Positive(args, ref i); break;
                 case "--steps": steps = Positive(args, ref i); break;
                 case "--quick": (runs, steps) = (3, 100_000); break;
+                case "--networks": networks = Select(i + 1 < args.Length ? args[++i] : throw new ArgumentException("--networks needs a list of keys.")); break;
                 case "--out": output = i + 1 < args.Length ? args[++i] : throw new ArgumentException("--out needs a directory."); break;
                 default: throw new ArgumentException($"Unknown floors option '{args[i]}'.");
             }
@@ -69,7 +71,7 @@ internal static class FloorsCommand
         Console.WriteLine(machine);
 
         var measured = new List<StepTimes>();
-        foreach (FloorNetwork network in FloorNetwork.All)
+        foreach (FloorNetwork network in networks)
         {
             string row = RtNeuralCommand.Dispatch(network.Key, new TimeBothWays(runs, steps));
             StepTimes times = StepTimes.Parse(network, row);
@@ -82,6 +84,16 @@ internal static class FloorsCommand
         FloorsReport.Write(output, machine with { MultiplyAddsPerNsAfter = rateAfter }, measured, RtNeuralResults.Load(output), runs, steps);
         Console.WriteLine($"floors: {Path.Combine(output, "floors.md")}");
         return 0;
+    }
+
+    /// <summary>The networks named in a comma-separated list of keys, in table order (for timing a few while working on them).</summary>
+    private static IReadOnlyList<FloorNetwork> Select(string keys)
+    {
+        string[] wanted = keys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string[] unknown = wanted.Where(k => FloorNetwork.All.All(n => n.Key != k)).ToArray();
+        return unknown.Length == 0
+            ? FloorNetwork.All.Where(n => wanted.Contains(n.Key)).ToArray()
+            : throw new ArgumentException($"Unknown floors network(s) {string.Join(", ", unknown)}; known: {string.Join(", ", FloorNetwork.All.Select(n => n.Key))}.");
     }
 
     private static int Positive(string[] args, ref int i)
