@@ -104,7 +104,7 @@ internal static class FloorsCommand
 
     /// <summary>
     /// Times a network's <c>Step</c> carried and reset, <c>runs</c> runs of each, alternating which goes first, after the
-    /// warm-up the RTNeural comparison uses; returns "carried1 carried2 ... ; reset1 reset2 ..." in ns per step.
+    /// warm-up the RTNeural comparison uses (carried: its own loop, <see cref="RtNeuralCommand.RunSteps"/>); returns "carried1 carried2 ... ; reset1 reset2 ..." in ns per step.
     /// </summary>
     private readonly struct TimeBothWays(int runs, int steps) : RtNeuralCommand.IAction
     {
@@ -122,21 +122,15 @@ internal static class FloorsCommand
 
             float[] output = new float[1];
             int chunk = Math.Min(steps, 1000);
-            var clock = Stopwatch.StartNew();
-            for (int calls = 0; calls < 100 || clock.Elapsed < WarmTime; calls++)
-            {
-                driver.Reset();
-                Carried(ref driver, inputs, input, chunk, output);
-                Reset(ref driver, inputs, input, chunk, output);
-            }
-
-            Thread.Sleep(50);
-            for (int calls = 0; calls < 50; calls++)
-            {
-                driver.Reset();
-                Carried(ref driver, inputs, input, chunk, output);
-                Reset(ref driver, inputs, input, chunk, output);
-            }
+            JitWarmUp.UntilQuiet(
+                () =>
+                {
+                    driver.Reset();
+                    RtNeuralCommand.RunSteps(ref driver, inputs, input, chunk, output);
+                    Reset(ref driver, inputs, input, chunk, output);
+                },
+                WarmTime,
+                100);
 
             double[] carried = new double[runs], reset = new double[runs];
             float sink = 0;
@@ -147,7 +141,7 @@ internal static class FloorsCommand
                     bool carriedNow = (side == 0) == (run % 2 == 0);
                     driver.Reset();
                     long start = Stopwatch.GetTimestamp();
-                    sink += carriedNow ? Carried(ref driver, inputs, input, steps, output) : Reset(ref driver, inputs, input, steps, output);
+                    sink += carriedNow ? RtNeuralCommand.RunSteps(ref driver, inputs, input, steps, output) : Reset(ref driver, inputs, input, steps, output);
                     double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / steps;
                     (carriedNow ? carried : reset)[run] = ns;
                 }
@@ -162,23 +156,6 @@ internal static class FloorsCommand
         }
 
         private static string Format(double ns) => ns.ToString("F2", CultureInfo.InvariantCulture);
-
-        /// <summary>Consecutive steps, the state carried: each step's hidden product needs the previous step's h.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private static float Carried<TDriver>(ref TDriver driver, float[] inputs, int inputSize, int steps, float[] output)
-            where TDriver : struct, IStepDriver
-        {
-            ReadOnlySpan<float> all = inputs;
-            Span<float> y = output;
-            float sum = 0;
-            for (int t = 0; t < steps; t++)
-            {
-                driver.Step(all.Slice(t * inputSize, inputSize), y);
-                sum += y[0];
-            }
-
-            return sum;
-        }
 
         /// <summary>The same steps with the state zeroed before each: no step depends on another.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
