@@ -198,16 +198,9 @@ internal sealed record StepTimes(FloorNetwork Network, double Carried, double Re
     {
         string[] halves = row.Split(';');
         double[] carried = Numbers(halves[0]), reset = Numbers(halves[1]);
-        return new StepTimes(network, Median(carried), Median(reset), carried, reset);
+        return new StepTimes(network, Statistics.Median(carried), Statistics.Median(reset), carried, reset);
     }
 
     private static double[] Numbers(string text) =>
         [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(t => double.Parse(t, CultureInfo.InvariantCulture))];
-
-    private static double Median(double[] values)
-    {
-        double[] sorted = [.. values.Order()];
-        int middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
 }
