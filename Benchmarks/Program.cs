@@ -31,7 +31,7 @@ namespace Fixed.Benchmarks;
 /// <item><c>memory [--out DIR]</c> — bytes per model instance (inference only and training) against the raw weight bytes: <c>memory.csv</c>.</item>
 /// <item><c>streams [--streams 64] [--thread-streams 256] [--rounds 7] [--quick] [--out DIR]</c> — many streams per call: single-stream
 /// against multi-stream <c>Step</c>, the FMA floor, ONNX Runtime's and PyTorch's batched step, 1 vs 2 threads (<c>streams.md</c>, <c>streams.csv</c>).</item>
-/// <item><c>floors [--runs 7] [--steps 1000000] [--quick] [--out DIR]</c> — the machine's constants, each comparison network's
+/// <item><c>floors [--runs 7] [--steps 1000000] [--quick] [--networks rnn32,gru32] [--out DIR]</c> — the machine's constants, each comparison network's
 /// <c>Step</c> with the state carried and reset, its FMA and serial floors, and what stops it short of half RTNeural's time
 /// (<c>floors.md</c>, <c>floors.csv</c>; reads this run's <c>rtneural.csv</c> from DIR).</item>
 /// <item><c>precision --dir DIR [--out FILE]</c> — the error of <c>WeightPrecision.BFloat16</c> on the trained models of
@@ -99,7 +99,7 @@ public static class Program
               streams [--streams 64] --profile gru32|lstm4x64|gru128   (only the multi-stream call, 10 s, for perf)
                       (many streams per call beside single-stream Step, the FMA floor, ONNX Runtime and PyTorch batched,
                       1 vs 2 threads: streams.md, streams.csv)
-              floors [--runs 7] [--steps 1000000] [--quick] [--out Benchmarks/report]
+              floors [--runs 7] [--steps 1000000] [--quick] [--networks rnn32,gru32] [--out Benchmarks/report]
                       (the machine's constants, Step carried and reset, the FMA and serial floors, what stops each network
                       short of half RTNeural's time: floors.md, floors.csv; reads rtneural.csv from the same folder)
               report --artifacts DIR [--out Benchmarks/report]

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -959,16 +960,8 @@ internal static partial class Emitter
         {
             w.Line(Span + " a = buffers.Slice(0, steps * " + Int(maxWidth) + ");");
             w.Line(Span + " b = buffers.Slice(steps * " + Int(maxWidth) + ", steps * " + Int(maxWidth) + ");");
-            string current = "inputs";
-            for (int i = 0; i < layers.Count; i++)
+            WalkLayers(w, layers, "inputs", "outputs", (buffer, width) => buffer + ".Slice(0, steps * " + Int(width) + ")", (p, layer, current, next, source, destination) =>
             {
-                Placed p = layers[i];
-                LayerSpec layer = p.Layer;
-                bool last = i == layers.Count - 1;
-                string source = current == "inputs" ? "inputs" : current + ".Slice(0, steps * " + Int(layer.InputSize) + ")";
-                string next = last ? "outputs" : layer.HasParameters ? (current == "a" ? "b" : "a") : current;
-                string destination = last ? "outputs" : next + ".Slice(0, steps * " + Int(layer.OutputSize) + ")";
-                w.Line("// " + Int(i) + ": " + PyTorchLayer(layer));
                 switch (layer.Kind)
                 {
                     case LayerKind.Recurrent when layer.IsSequence:
@@ -993,9 +986,7 @@ internal static partial class Emitter
                         w.Line(ActivationCall(layer, source, destination) + ";");
                         break;
                 }
-
-                current = next;
-            }
+            });
         }
 
         w.Line();
@@ -1006,16 +997,8 @@ internal static partial class Emitter
     {
         using (w.Open("private void " + name + "(" + Span + " state, " + ReadOnlySpan + " input, " + Span + " output, " + Span + " a, " + Span + " b)"))
         {
-            string current = "input";
-            for (int i = 0; i < layers.Count; i++)
+            WalkLayers(w, layers, "input", "output", (buffer, width) => Slice(buffer, 0, width), (p, layer, current, next, source, destination) =>
             {
-                Placed p = layers[i];
-                LayerSpec layer = p.Layer;
-                bool last = i == layers.Count - 1;
-                string source = current == "input" ? "input" : Slice(current, 0, layer.InputSize);
-                string next = last ? "output" : layer.HasParameters ? (current == "a" ? "b" : "a") : current;
-                string destination = last ? "output" : Slice(next, 0, layer.OutputSize);
-                w.Line("// " + Int(i) + ": " + PyTorchLayer(layer));
                 switch (layer.Kind)
                 {
                     case LayerKind.Recurrent:
@@ -1032,12 +1015,35 @@ internal static partial class Emitter
                         w.Line(ActivationCall(layer, source, destination) + ";");
                         break;
                 }
-
-                current = next;
-            }
+            });
         }
 
         w.Line();
+    }
+
+    /// <summary>
+    /// Writes every layer in order through <paramref name="writeLayer"/>, after a comment naming it: the first reads
+    /// <paramref name="input"/>, the last writes <paramref name="output"/>, and between them a layer with parameters writes
+    /// into the other of the buffers <c>a</c> and <c>b</c> (an activation or residual works in place), each used as
+    /// <paramref name="slice"/> of the buffer and the width says. The arguments of <paramref name="writeLayer"/>: the layer,
+    /// its spec, the buffer it reads and the one it writes (names), and its source and destination (expressions).
+    /// </summary>
+    private static void WalkLayers(CodeWriter w, List<Placed> layers, string input, string output, Func<string, int, string> slice,
+        Action<Placed, LayerSpec, string, string, string, string> writeLayer)
+    {
+        string current = input;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            Placed p = layers[i];
+            LayerSpec layer = p.Layer;
+            bool last = i == layers.Count - 1;
+            string source = current == input ? input : slice(current, layer.InputSize);
+            string next = last ? output : layer.HasParameters ? (current == "a" ? "b" : "a") : current;
+            string destination = last ? output : slice(next, layer.OutputSize);
+            w.Line("// " + Int(i) + ": " + PyTorchLayer(layer));
+            writeLayer(p, layer, current, next, source, destination);
+            current = next;
+        }
     }
 
     /// <summary>The residual: <paramref name="x"/> plus the first features of each row of the network's <paramref name="inputs"/>.</summary>

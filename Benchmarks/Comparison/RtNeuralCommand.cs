@@ -6,6 +6,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 using Fixed.Benchmarks.Models;
+using Fixed.Benchmarks.Timing;
 
 namespace Fixed.Benchmarks.Comparison;
 
@@ -197,6 +198,23 @@ public static class RtNeuralCommand
             float.IsFinite(value) ? value.ToString("G9", CultureInfo.InvariantCulture) : throw new InvalidOperationException("Non-finite weight or output.");
     }
 
+    /// <summary><paramref name="steps"/> steps over <paramref name="inputs"/>; returns the sum of the outputs. Also the floors command's carried steps.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static float RunSteps<TDriver>(ref TDriver driver, float[] inputs, int inputSize, int steps, float[] output)
+        where TDriver : struct, IStepDriver
+    {
+        ReadOnlySpan<float> all = inputs;
+        Span<float> y = output;
+        float sum = 0;
+        for (int t = 0; t < steps; t++)
+        {
+            driver.Step(all.Slice(t * inputSize, inputSize), y);
+            sum += y[0];
+        }
+
+        return sum;
+    }
+
     private readonly struct TimeAction(ComparisonNetwork network, int runs, int steps, int round) : IAction
     {
         public string Run<TDriver>()
@@ -207,22 +225,17 @@ public static class RtNeuralCommand
             float[] inputs = Inputs(network, steps);
             float[] output = new float[1];
 
-            // Warm-up: enough calls of the timing loop for tier-1 code (the script sets DOTNET_TC_CallCountingDelayMs=0),
-            // then a pause for the background compilation to be installed, then more calls of it, then a full run.
-            int chunk = Math.Min(steps, 1000);
-            var clock = Stopwatch.StartNew();
-            for (int calls = 0; calls < 100 || clock.Elapsed < WarmTime; calls++)
-            {
-                driver.Reset();
-                RunSteps(ref driver, inputs, network.Input, chunk, output);
-            }
-
-            Thread.Sleep(50);
-            for (int calls = 0; calls < 50; calls++)
-            {
-                driver.Reset();
-                RunSteps(ref driver, inputs, network.Input, chunk, output);
-            }
+            // Warm-up: calls of the timing loop until the JIT has compiled nothing for a while (tier-1 code; the script sets
+            // DOTNET_TC_CallCountingDelayMs=0), then a full run.
+            int chunk = Math.Min(steps, 1000), inputSize = network.Input;
+            JitWarmUp.UntilQuiet(
+                () =>
+                {
+                    driver.Reset();
+                    RunSteps(ref driver, inputs, inputSize, chunk, output);
+                },
+                WarmTime,
+                100);
 
             // One untimed run of full length (the harness does the same): the whole input has been read once.
             driver.Reset();
@@ -244,23 +257,6 @@ public static class RtNeuralCommand
             }
 
             return rows.ToString();
-        }
-
-        /// <summary><paramref name="steps"/> steps over <paramref name="inputs"/>; returns the sum of the outputs.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private static float RunSteps<TDriver>(ref TDriver driver, float[] inputs, int inputSize, int steps, float[] output)
-            where TDriver : struct, IStepDriver
-        {
-            ReadOnlySpan<float> all = inputs;
-            Span<float> y = output;
-            float sum = 0;
-            for (int t = 0; t < steps; t++)
-            {
-                driver.Step(all.Slice(t * inputSize, inputSize), y);
-                sum += y[0];
-            }
-
-            return sum;
         }
     }
 

@@ -14,7 +14,7 @@ using Fixed.Benchmarks.Timing;
 namespace Fixed.Benchmarks.Floors;
 
 /// <summary>
-/// <c>floors [--runs 7] [--steps 1000000] [--quick] [--out DIR]</c>: what stops each network of the speed comparison
+/// <c>floors [--runs 7] [--steps 1000000] [--quick] [--networks gru32,rnn32] [--out DIR]</c>: what stops each network of the speed comparison
 /// short of its target (half RTNeural's time in the same run; RNN tanh 1→32: 25 ns), measured on this machine:
 /// <list type="number">
 /// <item>the machine's constants (<see cref="MachineCalibration"/>): multiply-add rate, FMA latency, the latency of the
@@ -44,6 +44,7 @@ internal static class FloorsCommand
         }
 
         int runs = 7, steps = 1_000_000;
+        IReadOnlyList<FloorNetwork> networks = FloorNetwork.All;
         string output = Path.Combine("Benchmarks", "report");
         for (int i = 0; i < args.Length; i++)
         {
@@ -52,6 +53,7 @@ internal static class FloorsCommand
                 case "--runs": runs = Positive(args, ref i); break;
                 case "--steps": steps = Positive(args, ref i); break;
                 case "--quick": (runs, steps) = (3, 100_000); break;
+                case "--networks": networks = Select(i + 1 < args.Length ? args[++i] : throw new ArgumentException("--networks needs a list of keys.")); break;
                 case "--out": output = i + 1 < args.Length ? args[++i] : throw new ArgumentException("--out needs a directory."); break;
                 default: throw new ArgumentException($"Unknown floors option '{args[i]}'.");
             }
@@ -69,7 +71,7 @@ internal static class FloorsCommand
         Console.WriteLine(machine);
 
         var measured = new List<StepTimes>();
-        foreach (FloorNetwork network in FloorNetwork.All)
+        foreach (FloorNetwork network in networks)
         {
             string row = RtNeuralCommand.Dispatch(network.Key, new TimeBothWays(runs, steps));
             StepTimes times = StepTimes.Parse(network, row);
@@ -84,6 +86,16 @@ internal static class FloorsCommand
         return 0;
     }
 
+    /// <summary>The networks named in a comma-separated list of keys, in table order (for timing a few while working on them).</summary>
+    private static IReadOnlyList<FloorNetwork> Select(string keys)
+    {
+        string[] wanted = keys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string[] unknown = wanted.Where(k => FloorNetwork.All.All(n => n.Key != k)).ToArray();
+        return unknown.Length == 0
+            ? FloorNetwork.All.Where(n => wanted.Contains(n.Key)).ToArray()
+            : throw new ArgumentException($"Unknown floors network(s) {string.Join(", ", unknown)}; known: {string.Join(", ", FloorNetwork.All.Select(n => n.Key))}.");
+    }
+
     private static int Positive(string[] args, ref int i)
     {
         int value = i + 1 < args.Length ? int.Parse(args[++i], CultureInfo.InvariantCulture) : throw new ArgumentException($"{args[i]} needs a value.");
@@ -92,7 +104,7 @@ internal static class FloorsCommand
 
     /// <summary>
     /// Times a network's <c>Step</c> carried and reset, <c>runs</c> runs of each, alternating which goes first, after the
-    /// warm-up the RTNeural comparison uses; returns "carried1 carried2 ... ; reset1 reset2 ..." in ns per step.
+    /// warm-up the RTNeural comparison uses (carried: its own loop, <see cref="RtNeuralCommand.RunSteps"/>); returns "carried1 carried2 ... ; reset1 reset2 ..." in ns per step.
     /// </summary>
     private readonly struct TimeBothWays(int runs, int steps) : RtNeuralCommand.IAction
     {
@@ -110,21 +122,15 @@ internal static class FloorsCommand
 
             float[] output = new float[1];
             int chunk = Math.Min(steps, 1000);
-            var clock = Stopwatch.StartNew();
-            for (int calls = 0; calls < 100 || clock.Elapsed < WarmTime; calls++)
-            {
-                driver.Reset();
-                Carried(ref driver, inputs, input, chunk, output);
-                Reset(ref driver, inputs, input, chunk, output);
-            }
-
-            Thread.Sleep(50);
-            for (int calls = 0; calls < 50; calls++)
-            {
-                driver.Reset();
-                Carried(ref driver, inputs, input, chunk, output);
-                Reset(ref driver, inputs, input, chunk, output);
-            }
+            JitWarmUp.UntilQuiet(
+                () =>
+                {
+                    driver.Reset();
+                    RtNeuralCommand.RunSteps(ref driver, inputs, input, chunk, output);
+                    Reset(ref driver, inputs, input, chunk, output);
+                },
+                WarmTime,
+                100);
 
             double[] carried = new double[runs], reset = new double[runs];
             float sink = 0;
@@ -135,7 +141,7 @@ internal static class FloorsCommand
                     bool carriedNow = (side == 0) == (run % 2 == 0);
                     driver.Reset();
                     long start = Stopwatch.GetTimestamp();
-                    sink += carriedNow ? Carried(ref driver, inputs, input, steps, output) : Reset(ref driver, inputs, input, steps, output);
+                    sink += carriedNow ? RtNeuralCommand.RunSteps(ref driver, inputs, input, steps, output) : Reset(ref driver, inputs, input, steps, output);
                     double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / steps;
                     (carriedNow ? carried : reset)[run] = ns;
                 }
@@ -150,23 +156,6 @@ internal static class FloorsCommand
         }
 
         private static string Format(double ns) => ns.ToString("F2", CultureInfo.InvariantCulture);
-
-        /// <summary>Consecutive steps, the state carried: each step's hidden product needs the previous step's h.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private static float Carried<TDriver>(ref TDriver driver, float[] inputs, int inputSize, int steps, float[] output)
-            where TDriver : struct, IStepDriver
-        {
-            ReadOnlySpan<float> all = inputs;
-            Span<float> y = output;
-            float sum = 0;
-            for (int t = 0; t < steps; t++)
-            {
-                driver.Step(all.Slice(t * inputSize, inputSize), y);
-                sum += y[0];
-            }
-
-            return sum;
-        }
 
         /// <summary>The same steps with the state zeroed before each: no step depends on another.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
@@ -209,16 +198,9 @@ internal sealed record StepTimes(FloorNetwork Network, double Carried, double Re
     {
         string[] halves = row.Split(';');
         double[] carried = Numbers(halves[0]), reset = Numbers(halves[1]);
-        return new StepTimes(network, Median(carried), Median(reset), carried, reset);
+        return new StepTimes(network, Statistics.Median(carried), Statistics.Median(reset), carried, reset);
     }
 
     private static double[] Numbers(string text) =>
         [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(t => double.Parse(t, CultureInfo.InvariantCulture))];
-
-    private static double Median(double[] values)
-    {
-        double[] sorted = [.. values.Order()];
-        int middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
 }

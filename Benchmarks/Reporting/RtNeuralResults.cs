@@ -47,14 +47,7 @@ public sealed class RtNeuralResults
     public double? Median(string key, string implementation)
     {
         double[] values = Values(key, implementation);
-        if (values.Length == 0)
-        {
-            return null;
-        }
-
-        Array.Sort(values);
-        int middle = values.Length / 2;
-        return values.Length % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+        return values.Length == 0 ? null : Statistics.Median(values);
     }
 
     /// <summary>The number of runs of <paramref name="implementation"/> on <paramref name="key"/>.</summary>

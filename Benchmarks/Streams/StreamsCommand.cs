@@ -7,6 +7,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using Fixed.Benchmarks.Baselines;
+using Fixed.Benchmarks.Reporting;
 using Fixed.Benchmarks.Suites;
 using Fixed.Benchmarks.Timing;
 using static Fixed.Benchmarks.Timing.TickTiming;
@@ -80,7 +81,7 @@ internal static class StreamsCommand
             rows.Add(Measure(key, streams, rounds, samples, fmaSamples));
         }
 
-        double fmaRate = Median(fmaSamples);
+        double fmaRate = Statistics.Median(fmaSamples);
         Dictionary<string, double> pytorch = PyTorch(python, script, streams, quick, output);
         var threads = new List<ThreadRow>();
         foreach (string key in Networks)
@@ -162,7 +163,7 @@ internal static class StreamsCommand
             fmaSamples.Add(FmaCalibration.MultiplyAddsPerNanosecond());
         }
 
-        double floor = subject.MultiplyAdds / Median(fmaSamples);
+        double floor = subject.MultiplyAdds / Statistics.Median(fmaSamples);
         return new Row(key, subject.Network.Display, subject.MultiplyAdds, MedianTicks(single) / streams, MedianTicks(multi) / streams,
             MedianTicks(onnx) / streams, streams, floor);
     }
@@ -265,7 +266,7 @@ internal static class StreamsCommand
         start.SignalAndWait();
         a.Join();
         b.Join();
-        return new ThreadRow(key, subject.Network.Display, totalStreams, Median(one), Median(two));
+        return new ThreadRow(key, subject.Network.Display, totalStreams, Statistics.Median(one), Statistics.Median(two));
     }
 
     private static Dictionary<string, double> PyTorch(string python, string script, int streams, bool quick, string output)
@@ -369,12 +370,5 @@ internal static class StreamsCommand
 
     private static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
-    private static double MedianTicks(List<long> ticks) => Median(ticks.Select(t => t * NanosecondsPerTick).ToList());
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        int n = sorted.Count;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
-    }
+    private static double MedianTicks(List<long> ticks) => Statistics.Median(ticks.Select(t => t * NanosecondsPerTick));
 }

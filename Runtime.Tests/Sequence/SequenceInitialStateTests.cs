@@ -221,8 +221,6 @@ public sealed class SequenceInitialStateTests
 
     private static void Check(ILearnedSequenceModel model, ParameterInfo[] layout, int inputSize, int outputSize, int steps)
     {
-        const float Step = 2e-2f;
-        const double Floor = 4e-6;
         var random = new Random(4321);
         ProjSizeTests.Values(random, model.Parameters.Length, 0.6f).CopyTo(model.Parameters);
         float[] inputs = ProjSizeTests.Values(random, steps * inputSize, 1f);
@@ -235,49 +233,10 @@ public sealed class SequenceInitialStateTests
         double Evaluate()
         {
             model.Forward(model.InitialStateValues(), inputs, outputs);
-            double sum = 0;
-            for (int i = 0; i < outputs.Length; i++)
-            {
-                double d = (double)outputs[i] - targets[i];
-                sum += d * d;
-            }
-
-            return sum / outputs.Length;
+            return FiniteDifferences.MeanSquaredError(outputs, targets);
         }
 
-        double Quotient(int index, float h)
-        {
-            float original = model.Parameters[index];
-            float plus = original + h, minus = original - h;
-            model.Parameters[index] = plus;
-            double up = Evaluate();
-            model.Parameters[index] = minus;
-            double down = Evaluate();
-            model.Parameters[index] = original;
-            return (up - down) / ((double)plus - minus);
-        }
-
-        foreach (ParameterInfo tensor in layout)
-        {
-            double largest = 0, worst = 0;
-            int worstAt = -1;
-            double worstNumeric = 0;
-            for (int i = tensor.Offset; i < tensor.Offset + tensor.Length; i++)
-            {
-                double numeric = ((4 * Quotient(i, Step / 2)) - Quotient(i, Step)) / 3;
-                largest = Math.Max(largest, Math.Abs(analytic[i]));
-                double deviation = Math.Abs(numeric - analytic[i]);
-                if (!(deviation <= worst))
-                {
-                    (worst, worstAt, worstNumeric) = (deviation, i, numeric);
-                }
-            }
-
-            Assert.True(largest >= 50 * Floor, $"{model.GetType().Name} {tensor.Name}: largest gradient {largest:G3} is too small for this check to mean anything");
-            double tolerance = (1e-3 * largest) + Floor;
-            Assert.True(worst <= tolerance,
-                $"{model.GetType().Name} {tensor.Name}[{worstAt - tensor.Offset}]: Backward {analytic[worstAt]:G7}, central difference {worstNumeric:G7} (tolerance {tolerance:G3})");
-        }
+        FiniteDifferences.Compare(model, layout, analytic, Evaluate, model.GetType().Name + " ");
     }
 
     /// <summary>The single-sequence Backward treats the state it is given as a constant: h0/c0 get no gradient from it.</summary>

@@ -50,37 +50,54 @@ internal static class FiniteDifferences
         {
             float[] state = (float[])warmed.Clone();
             model.Forward(state, tail, outputs);
-            double sum = 0;
-            for (int i = 0; i < outputs.Length; i++)
-            {
-                double d = (double)outputs[i] - targets[i];
-                sum += d * d;
-            }
-
-            return sum / outputs.Length;
+            return MeanSquaredError(outputs, targets);
         }
 
+        Compare(model, layout, analytic, Evaluate);
+    }
+
+    /// <summary>The mean squared error of <paramref name="outputs"/> against <paramref name="targets"/>, in double.</summary>
+    public static double MeanSquaredError(float[] outputs, float[] targets)
+    {
+        double sum = 0;
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            double d = (double)outputs[i] - targets[i];
+            sum += d * d;
+        }
+
+        return sum / outputs.Length;
+    }
+
+    /// <summary>
+    /// Every entry of <paramref name="analytic"/> against the central difference of <paramref name="loss"/> in that
+    /// parameter (Richardson-extrapolated, as above), tensor by tensor: a tensor's worst deviation must be within
+    /// <paramref name="relative"/> of its largest gradient plus <paramref name="floor"/>, and its largest gradient at least
+    /// 50 floors, so that no tensor is checked against noise alone. Each parameter is restored after its quotients.
+    /// </summary>
+    public static void Compare(IParameters model, ParameterInfo[] layout, float[] analytic, Func<double> loss, string label = "",
+        float step = Step, double relative = 1e-3, double floor = Floor)
+    {
         double Quotient(int index, float h)
         {
             float original = model.Parameters[index];
             float plus = original + h, minus = original - h;
             model.Parameters[index] = plus;
-            double up = Evaluate();
+            double up = loss();
             model.Parameters[index] = minus;
-            double down = Evaluate();
+            double down = loss();
             model.Parameters[index] = original;
             return (up - down) / ((double)plus - minus);
         }
 
         foreach (ParameterInfo tensor in layout)
         {
-            int length = tensor.Shape.Aggregate(1, (a, b) => a * b);
             double largest = 0, worst = 0;
             int worstAt = -1;
             double worstNumeric = 0;
-            for (int i = tensor.Offset; i < tensor.Offset + length; i++)
+            for (int i = tensor.Offset; i < tensor.Offset + tensor.Length; i++)
             {
-                double numeric = ((4 * Quotient(i, Step / 2)) - Quotient(i, Step)) / 3;
+                double numeric = ((4 * Quotient(i, step / 2)) - Quotient(i, step)) / 3;
                 largest = Math.Max(largest, Math.Abs(analytic[i]));
                 double deviation = Math.Abs(numeric - analytic[i]);
                 if (!(deviation <= worst))
@@ -89,10 +106,10 @@ internal static class FiniteDifferences
                 }
             }
 
-            Assert.True(largest >= 50 * Floor, $"{tensor.Name}: largest gradient {largest:G3} is too small for this check to mean anything");
-            double tolerance = (1e-3 * largest) + Floor;
+            Assert.True(largest >= 50 * floor, $"{label}{tensor.Name}: largest gradient {largest:G3} is too small for this check to mean anything");
+            double tolerance = (relative * largest) + floor;
             Assert.True(worst <= tolerance,
-                $"{tensor.Name}[{worstAt - tensor.Offset}]: Backward {analytic[worstAt]:G7}, central difference {worstNumeric:G7} (tolerance {tolerance:G3})");
+                $"{label}{tensor.Name}[{worstAt - tensor.Offset}]: Backward {analytic[worstAt]:G7}, central difference {worstNumeric:G7} (tolerance {tolerance:G3})");
         }
     }
 }

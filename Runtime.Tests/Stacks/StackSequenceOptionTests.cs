@@ -218,39 +218,8 @@ public sealed class StackSequenceOptionTests
             model.Backward(inputs, targets, 1, Loss.Mse, LossOn.AllSteps);
             analytic = model.Gradients.ToArray();
 
-            double Quotient(int index, float h)
-            {
-                float original = model.Parameters[index];
-                float plus = original + h, minus = original - h;
-                model.Parameters[index] = plus;
-                double up = model.Backward(inputs, targets, 1, Loss.Mse, LossOn.AllSteps);
-                model.Parameters[index] = minus;
-                double down = model.Backward(inputs, targets, 1, Loss.Mse, LossOn.AllSteps);
-                model.Parameters[index] = original;
-                return (up - down) / ((double)plus - minus);
-            }
-
-            foreach (ParameterInfo tensor in LstmBiProjOptionsStack.Layout)
-            {
-                double largest = 0, worst = 0;
-                int worstAt = -1;
-                double worstNumeric = 0;
-                for (int i = tensor.Offset; i < tensor.Offset + tensor.Length; i++)
-                {
-                    double numeric = ((4 * Quotient(i, Step / 2)) - Quotient(i, Step)) / 3;
-                    largest = Math.Max(largest, Math.Abs(analytic[i]));
-                    double deviation = Math.Abs(numeric - analytic[i]);
-                    if (!(deviation <= worst))
-                    {
-                        (worst, worstAt, worstNumeric) = (deviation, i, numeric);
-                    }
-                }
-
-                Assert.True(largest >= 50 * Floor, $"{tensor.Name}: largest gradient {largest:G3} is too small for this check to mean anything");
-                double tolerance = (2e-3 * largest) + Floor;
-                Assert.True(worst <= tolerance,
-                    $"{tensor.Name}[{worstAt - tensor.Offset}]: Backward {analytic[worstAt]:G7}, central difference {worstNumeric:G7} (tolerance {tolerance:G3})");
-            }
+            double BatchLoss() => model.Backward(inputs, targets, 1, Loss.Mse, LossOn.AllSteps);
+            FiniteDifferences.Compare(model, LstmBiProjOptionsStack.Layout.ToArray(), analytic, BatchLoss, step: Step, relative: 2e-3, floor: Floor);
         }
     }
 

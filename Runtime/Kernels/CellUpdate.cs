@@ -69,6 +69,131 @@ internal static class CellUpdate
         }
     }
 
+    /// <summary>
+    /// <see cref="Gru{TVec}(ref float, int, ref float, int)"/> for a step that Backward records, with the tape's copies
+    /// written in the same pass instead of copied afterwards: h before the step to <paramref name="before"/>, the activated
+    /// gates in PyTorch's order to <paramref name="gates"/> (<c>[r | z | n]</c>, <paramref name="hidden"/> floats each) with
+    /// n_h after them, and h' to <paramref name="h"/> and, unless it is a null reference, to <paramref name="top"/>. The same
+    /// operations as the update without recording, so the same values; the scratch is left with the pre-activations.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GruRecord<TVec>(ref float y, int stride, ref float h, ref float before, ref float gates, ref float top, int hidden)
+        where TVec : struct, ISimd<TVec>
+    {
+        int i = 0;
+        for (; i <= hidden - TVec.Count; i += TVec.Count)
+        {
+            GruRecord<TVec>(ref y, (nuint)stride, ref h, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
+        }
+
+        for (; i < hidden; i++)
+        {
+            GruRecord<Simd1>(ref y, (nuint)stride, ref h, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Lstm{TVec}(ref float, int, ref float, ref float, int)"/> recording as <see cref="GruRecord{TVec}(ref float, int, ref float, ref float, ref float, ref float, int)"/>
+    /// does: h and c before the step to <paramref name="before"/> (<c>[h | c]</c>), the gates <c>[i | f | g | o]</c> and
+    /// tanh(c') after them to <paramref name="gates"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LstmRecord<TVec>(ref float y, int stride, ref float h, ref float c, ref float before, ref float gates, ref float top, int hidden)
+        where TVec : struct, ISimd<TVec>
+    {
+        int i = 0;
+        for (; i <= hidden - TVec.Count; i += TVec.Count)
+        {
+            LstmRecord<TVec>(ref y, (nuint)stride, ref h, ref c, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
+        }
+
+        for (; i < hidden; i++)
+        {
+            LstmRecord<Simd1>(ref y, (nuint)stride, ref h, ref c, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
+        }
+    }
+
+    /// <summary><see cref="Rnn{TVec}(ref float, ref float, int, bool)"/> recording: h before the step to <paramref name="before"/>, h' to <paramref name="gates"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RnnRecord<TVec>(ref float y, ref float h, ref float before, ref float gates, ref float top, int hidden, bool relu)
+        where TVec : struct, ISimd<TVec>
+    {
+        int i = 0;
+        for (; i <= hidden - TVec.Count; i += TVec.Count)
+        {
+            RnnRecord<TVec>(ref y, ref h, ref before, ref gates, ref top, (nuint)i, relu);
+        }
+
+        for (; i < hidden; i++)
+        {
+            RnnRecord<Simd1>(ref y, ref h, ref before, ref gates, ref top, (nuint)i, relu);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruRecord<TVec>(ref float y, nuint stride, ref float h, ref float before, ref float gates, ref float top, nuint hidden, nuint k)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec r = TVec.Sigmoid(TVec.Load(ref y, stride + k));
+        TVec z = TVec.Sigmoid(TVec.Load(ref y, (2 * stride) + k));
+        TVec nh = TVec.Load(ref y, (3 * stride) + k);
+        TVec n = TVec.Tanh(TVec.MultiplyAdd(r, nh, TVec.Load(ref y, k)));
+        TVec previous = TVec.Load(ref h, k);
+        TVec next = TVec.MultiplyAdd(z, TVec.Subtract(previous, n), n);
+        TVec.Store(previous, ref before, k);
+        TVec.Store(r, ref gates, k);
+        TVec.Store(z, ref gates, hidden + k);
+        TVec.Store(n, ref gates, (2 * hidden) + k);
+        TVec.Store(nh, ref gates, (3 * hidden) + k);
+        TVec.Store(next, ref h, k);
+        if (!Unsafe.IsNullRef(ref top))
+        {
+            TVec.Store(next, ref top, k);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LstmRecord<TVec>(ref float y, nuint stride, ref float h, ref float c, ref float before, ref float gates, ref float top, nuint hidden, nuint k)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec i = TVec.Sigmoid(TVec.Load(ref y, k));
+        TVec f = TVec.Sigmoid(TVec.Load(ref y, stride + k));
+        TVec g = TVec.Tanh(TVec.Load(ref y, (2 * stride) + k));
+        TVec o = TVec.Sigmoid(TVec.Load(ref y, (3 * stride) + k));
+        TVec previousC = TVec.Load(ref c, k);
+        TVec cell = TVec.MultiplyAdd(f, previousC, TVec.Multiply(i, g));
+        TVec tanhC = TVec.Tanh(cell);
+        TVec next = TVec.Multiply(o, tanhC);
+        TVec.Store(TVec.Load(ref h, k), ref before, k);
+        TVec.Store(previousC, ref before, hidden + k);
+        TVec.Store(i, ref gates, k);
+        TVec.Store(f, ref gates, hidden + k);
+        TVec.Store(g, ref gates, (2 * hidden) + k);
+        TVec.Store(o, ref gates, (3 * hidden) + k);
+        TVec.Store(tanhC, ref gates, (4 * hidden) + k);
+        TVec.Store(cell, ref c, k);
+        TVec.Store(next, ref h, k);
+        if (!Unsafe.IsNullRef(ref top))
+        {
+            TVec.Store(next, ref top, k);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RnnRecord<TVec>(ref float y, ref float h, ref float before, ref float gates, ref float top, nuint k, bool relu)
+        where TVec : struct, ISimd<TVec>
+    {
+        TVec pre = TVec.Load(ref y, k);
+        TVec a = relu ? TVec.Relu(pre) : TVec.Tanh(pre);
+        TVec.Store(TVec.Load(ref h, k), ref before, k);
+        TVec.Store(a, ref gates, k);
+        TVec.Store(a, ref h, k);
+        if (!Unsafe.IsNullRef(ref top))
+        {
+            TVec.Store(a, ref top, k);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Gru<TVec>(ref float y, nuint stride, ref float h, nuint k)
         where TVec : struct, ISimd<TVec>

@@ -88,49 +88,30 @@ public static partial class RecurrentEngine<TShape>
 
             for (int layer = 0; layer < L; layer++)
             {
-                int inSize = Shape<TShape>.LayerInput(layer);
                 int at = Shape<TShape>.LayerTapeOffset(layer);
                 Span<float> layerStates = states.Slice(layer * StatePerLayer);
-                for (int g = 0; g < group; g++)
+                for (int g = 0; layer > 0 && g < group; g++)
                 {
                     Span<float> layerTape = tape.Slice((g * recorded + s) * stride + at, Shape<TShape>.LayerTape(layer));
-                    if (layer > 0 && Shape<TShape>.HasDropout)
+                    if (Shape<TShape>.HasDropout)
                     {
                         dropout.Apply(first + g, s, layer - 1, L - 1, states.Slice(g * StateLength + (layer - 1) * StatePerLayer, H), layerTape);
                     }
-                    else if (layer > 0)
+                    else
                     {
                         states.Slice(g * StateLength + (layer - 1) * StatePerLayer, H).CopyTo(layerTape);
                     }
-
-                    layerStates.Slice(g * StateLength, StatePerLayer).CopyTo(layerTape.Slice(inSize));
                 }
 
-                // Each sequence's input for this layer is on its own tape now: the group reads it from there.
-                PackedLayout<TShape>.Dispatch(new CellStepStreamsAction(packed, layer, tape.Slice(s * stride + at), sequenceTape,
-                    layerStates, scratch, group));
-                for (int g = 0; g < group; g++)
-                {
-                    Span<float> layerTape = tape.Slice((g * recorded + s) * stride + at, Shape<TShape>.LayerTape(layer));
-                    Span<float> sequenceScratch = scratch.Slice(g * ScratchLength, ScratchLength);
-                    Span<float> gates = layerTape.Slice(inSize + StatePerLayer, GH);
-                    for (int gate = 0; gate < Shape<TShape>.Gates; gate++)
-                    {
-                        sequenceScratch.Slice(GateOffset(gate), H).CopyTo(gates.Slice(gate * H, H));
-                    }
-
-                    if (TShape.Cell != Cell.Rnn)
-                    {
-                        sequenceScratch.Slice(ExtraOffset, H).CopyTo(layerTape.Slice(inSize + StatePerLayer + GH));
-                    }
-                }
+                // Each sequence's input for this layer is on its own tape now: the group reads it from there, and the cell
+                // writes the state before the step, the gates and (top layer) h' onto the tape as it goes.
+                PackedLayout<TShape>.Dispatch(new CellStepRecordAction(packed, layer, tape.Slice(s * stride), sequenceTape, layerStates, scratch, group));
             }
 
             for (int g = 0; g < group; g++)
             {
                 Span<float> record = tape.Slice((g * recorded + s) * stride, stride);
-                ReadOnlySpan<float> top = states.Slice(g * StateLength + (L - 1) * StatePerLayer, H);
-                top.CopyTo(record.Slice(TopOffset, H));
+                ReadOnlySpan<float> top = record.Slice(TopOffset, H);
                 Span<float> output = record.Slice(OutputOffset, O);
                 Head(values, top, output);
                 if (on == LossOn.AllSteps)
@@ -172,6 +153,74 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>
+    /// One layer's recorded step for a group of sequences: <see cref="CellStepStreams{TVec}"/>'s projections, then each
+    /// sequence's activations and state update, which write the state before the step, the gates and the extra vector onto
+    /// the sequence's tape (and h' into its top slot for the top layer) in the same pass (<see cref="CellUpdate"/>'s
+    /// recording updates). Sequence g's record of this step is at <paramref name="record"/> + g · <paramref name="sequenceTape"/>,
+    /// and its input for this layer is already there.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CellStepRecord<TVec>(ReadOnlySpan<float> packed, int layer, ref float record, int sequenceTape, ref float state, ref float scratch, int group)
+        where TVec : struct, ISimd<TVec>
+    {
+        int inSize = Shape<TShape>.LayerInput(layer);
+        ref float layerTape = ref Unsafe.Add(ref record, Shape<TShape>.LayerTapeOffset(layer));
+        ProjectStreams<TVec>(packed, layer, ref layerTape, sequenceTape, ref state, ref scratch, group);
+        for (int s = 0; s < group; s++)
+        {
+            ref float y = ref Unsafe.Add(ref scratch, s * ScratchLength);
+            ref float h = ref Unsafe.Add(ref state, s * StateLength);
+            ref float sequenceRecord = ref Unsafe.Add(ref record, s * sequenceTape);
+            ref float before = ref Unsafe.Add(ref sequenceRecord, Shape<TShape>.LayerTapeOffset(layer) + inSize);
+            ref float gates = ref Unsafe.Add(ref before, StatePerLayer);
+            ref float top = ref layer == L - 1 ? ref Unsafe.Add(ref sequenceRecord, TopOffset) : ref Unsafe.NullRef<float>();
+            if (TShape.Cell == Cell.Gru)
+            {
+                CellUpdate.GruRecord<TVec>(ref y, PaddedHidden, ref h, ref before, ref gates, ref top, H);
+            }
+            else if (TShape.Cell == Cell.Lstm)
+            {
+                CellUpdate.LstmRecord<TVec>(ref y, PaddedHidden, ref h, ref Unsafe.Add(ref h, H), ref before, ref gates, ref top, H);
+            }
+            else
+            {
+                CellUpdate.RnnRecord<TVec>(ref y, ref h, ref before, ref gates, ref top, H, TShape.Nonlinearity == Nonlinearity.Relu);
+            }
+        }
+    }
+
+    /// <summary><see cref="CellStepRecord{TVec}"/>'s arguments, for <see cref="PackedLayout{TShape}.Dispatch{TAction}"/>.</summary>
+    private readonly ref struct CellStepRecordAction : ISimdAction
+    {
+        private readonly ref float _packed;
+        private readonly ref float _record;
+        private readonly ref float _state;
+        private readonly ref float _scratch;
+        private readonly int _packedLength;
+        private readonly int _layer;
+        private readonly int _sequenceTape;
+        private readonly int _group;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public CellStepRecordAction(ReadOnlySpan<float> packed, int layer, Span<float> record, int sequenceTape, Span<float> state, Span<float> scratch, int group)
+        {
+            _packed = ref MemoryMarshal.GetReference(packed);
+            _packedLength = packed.Length;
+            _layer = layer;
+            _record = ref MemoryMarshal.GetReference(record);
+            _sequenceTape = sequenceTape;
+            _state = ref MemoryMarshal.GetReference(state);
+            _scratch = ref MemoryMarshal.GetReference(scratch);
+            _group = group;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Run<TVec>()
+            where TVec : struct, ISimd<TVec> =>
+            CellStepRecord<TVec>(MemoryMarshal.CreateReadOnlySpan(ref _packed, _packedLength), _layer, ref _record, _sequenceTape, ref _state, ref _scratch, _group);
+    }
+
+    /// <summary>
     /// One step of the sweep for a group of sequences: <see cref="StepBack"/>'s arithmetic per sequence, except that the two
     /// products with transposed weights (<c>W_hhᵀ dph</c> into the carry, <c>W_ihᵀ dpi</c> into the layer below) are computed
     /// for the whole group at once (<see cref="StreamGradient"/>). Sequence g's record of this step is at
@@ -206,17 +255,37 @@ public static partial class RecurrentEngine<TShape>
             int inSize = Shape<TShape>.LayerInput(layer);
             int at = Shape<TShape>.LayerTapeOffset(layer);
             int gatesAt = at + inSize + StatePerLayer;
+            // Each sequence's cell gradients (CellBackward's arithmetic, called here directly: the group is already at its width).
+            _ = record.Slice(((group - 1) * sequenceTape) + at, Shape<TShape>.LayerTape(layer));
+            _ = work.Slice(0, group * workStride);
             for (int g = 0; g < group; g++)
             {
-                Span<float> sequenceWork = work.Slice(g * workStride, workStride);
-                Span<float> layerTape = record.Slice((g * sequenceTape) + at, Shape<TShape>.LayerTape(layer));
-                Span<float> dpi = layerTape.Slice(inSize + StatePerLayer, GH);
-                Span<float> dph = TShape.Cell == Cell.Gru ? sequenceWork.Slice(2 * L * H + GH, GH) : dpi;
-                CellBackward(layerTape, inSize, sequenceWork.Slice(2 * L * H + 2 * GH, H), sequenceWork.Slice((L * H) + (layer * H), H), dpi, dph,
-                    sequenceWork.Slice(layer * H, H));
+                ref float sequenceWork = ref Unsafe.Add(ref MemoryMarshal.GetReference(work), g * workStride);
+                ref float before = ref Unsafe.Add(ref MemoryMarshal.GetReference(record), (g * sequenceTape) + at + inSize);
+                ref float gates = ref Unsafe.Add(ref before, StatePerLayer);
+                ref float dh = ref Unsafe.Add(ref sequenceWork, 2 * L * H + 2 * GH);
+                ref float dhOut = ref Unsafe.Add(ref sequenceWork, layer * H);
                 if (TShape.Cell == Cell.Gru)
                 {
-                    dph.Slice(2 * H, H).CopyTo(layerTape.Slice(inSize + StatePerLayer + GH, H));
+                    // dpi over the gates; dph in the working floats, its n block then over n_h (read by then).
+                    ref float dph = ref Unsafe.Add(ref sequenceWork, 2 * L * H + GH);
+                    ref float extra = ref Unsafe.Add(ref gates, GH);
+                    CellGradient.Gru<TVec>(ref gates, ref extra, ref before, ref dh, ref gates, ref dph, ref dhOut, H);
+                    CopyVectors<TVec>(ref Unsafe.Add(ref dph, 2 * H), ref extra, H);
+                }
+                else
+                {
+                    if (TShape.Cell == Cell.Lstm)
+                    {
+                        CellGradient.Lstm<TVec>(ref gates, ref Unsafe.Add(ref gates, GH), ref Unsafe.Add(ref before, H), ref dh,
+                            ref Unsafe.Add(ref sequenceWork, (L * H) + (layer * H)), ref gates, H);
+                    }
+                    else
+                    {
+                        CellGradient.Rnn<TVec>(ref gates, ref dh, ref gates, H, TShape.Nonlinearity == Nonlinearity.Relu);
+                    }
+
+                    MemoryMarshal.CreateSpan(ref dhOut, H).Clear();
                 }
             }
 
@@ -287,5 +356,22 @@ public static partial class RecurrentEngine<TShape>
         public void Run<TVec>()
             where TVec : struct, ISimd<TVec> =>
             StepBackGroup<TVec>(_parameters, _record, _sequenceTape, _work, _group, _dropout, _first, _step);
+    }
+
+    /// <summary><c>destination[0..count) = source[0..count)</c>, whole vectors then one float at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyVectors<TVec>(ref float source, ref float destination, int count)
+        where TVec : struct, ISimd<TVec>
+    {
+        int i = 0;
+        for (; i <= count - TVec.Count; i += TVec.Count)
+        {
+            TVec.Store(TVec.Load(ref source, (nuint)i), ref destination, (nuint)i);
+        }
+
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref destination, i) = Unsafe.Add(ref source, i);
+        }
     }
 }

@@ -98,6 +98,21 @@ public static partial class RecurrentEngine<TShape>
     private static void CellStepStreams<TVec>(ReadOnlySpan<float> packed, int layer, ref float x, int xStride, ref float state, ref float scratch, int group)
         where TVec : struct, ISimd<TVec>
     {
+        ProjectStreams<TVec>(packed, layer, ref x, xStride, ref state, ref scratch, group);
+        for (int s = 0; s < group; s++)
+        {
+            Update<TVec>(ref Unsafe.Add(ref scratch, s * ScratchLength), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, s * StateLength), StatePerLayer));
+        }
+    }
+
+    /// <summary>
+    /// <see cref="CellStepStreams{TVec}"/>'s projections: each stream's gate pre-activations into its scratch
+    /// (<see cref="ScratchLength"/> floats apart), the hidden projection of the whole group at once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ProjectStreams<TVec>(ReadOnlySpan<float> packed, int layer, ref float x, int xStride, ref float state, ref float scratch, int group)
+        where TVec : struct, ISimd<TVec>
+    {
         int inSize = Shape<TShape>.LayerInput(layer);
         int rows = PackedLayout<TShape>.Rows;
         ReadOnlySpan<float> q = packed.Slice(PackedLayout<TShape>.LayerOffset(layer), PackedLayout<TShape>.LayerLength(layer));
@@ -135,11 +150,6 @@ public static partial class RecurrentEngine<TShape>
             ref float hiddenSums = ref Unsafe.Add(ref scratch, PackedLayout<TShape>.HiddenRowsOffset);
             StreamMath.MultiplyAdd<TVec>(rows, ref hiddenWeights, H, ref state, StateLength, ref hiddenWeights, 0, ref state, 0,
                 ref hiddenSums, ScratchLength, ref hiddenSums, ScratchLength, group);
-        }
-
-        for (int s = 0; s < group; s++)
-        {
-            Update<TVec>(ref Unsafe.Add(ref scratch, s * ScratchLength), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, s * StateLength), StatePerLayer));
         }
     }
 

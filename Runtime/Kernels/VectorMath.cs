@@ -595,11 +595,14 @@ internal static class VectorMath
         int pairs = from + ((cols - from) / (2 * n) * 2 * n);
         int end = from + ((cols - from) / n * n);
         int r = 0;
-        if (TVec.Count == 16)
+        if (TVec.Count == 16 && pairs == end)
         {
-            // AVX-512 has 32 vector registers: eight rows at a time (sixteen chains, ten loads per sixteen multiply-adds instead of
-            // six per eight). Each element still gets its terms in the same order, last step first: the same bits.
-            r = OuterSteps8<TVec>(ref g, rows, cols, ref d, dStride, ref x, xStride, steps, from, pairs);
+            // On AVX-512 (32 registers) eight rows at a time: sixteen accumulator chains instead of eight, so the multiply-adds
+            // are not held up by their latency; every element still sums its steps in the same order.
+            for (; r <= rows - 8; r += 8)
+            {
+                OuterEightRows<TVec>(ref Unsafe.Add(ref g, r * cols), cols, ref Unsafe.Add(ref d, r), dStride, ref x, xStride, steps, from, pairs);
+            }
         }
 
         for (; r <= rows - 4; r += 4)
@@ -686,87 +689,74 @@ internal static class VectorMath
         return end;
     }
 
-    /// <summary>
-    /// The rows of <see cref="OuterSteps{TVec}"/> eight at a time over its pairs of vectors (the single vectors and the rows left
-    /// are the caller's); returns the rows done: 0 when the columns hold no pair of vectors.
-    /// </summary>
-    private static int OuterSteps8<TVec>(ref float g, int rows, int cols, ref float d, int dStride, ref float x, int xStride, int steps, int from, int pairs)
+    /// <summary><see cref="OuterSteps{TVec}"/> for eight rows and the column pairs from <paramref name="from"/> to <paramref name="pairs"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OuterEightRows<TVec>(ref float g0, int cols, ref float dr, int dStride, ref float x, int xStride, int steps, int from, int pairs)
         where TVec : struct, ISimd<TVec>
     {
         int n = TVec.Count;
-        if (pairs != cols || from != 0)
+        nuint stride = (nuint)cols;
+        for (int c = from; c < pairs; c += 2 * n)
         {
-            return 0;
-        }
-
-        int r = 0;
-        for (; r <= rows - 8; r += 8)
-        {
-            ref float dr = ref Unsafe.Add(ref d, r);
-            for (int c = 0; c < pairs; c += 2 * n)
+            ref float gc = ref Unsafe.Add(ref g0, c);
+            nuint v = (nuint)n;
+            TVec a00 = TVec.Load(ref gc, 0), a01 = TVec.Load(ref gc, v);
+            TVec a10 = TVec.Load(ref gc, stride), a11 = TVec.Load(ref gc, stride + v);
+            TVec a20 = TVec.Load(ref gc, 2 * stride), a21 = TVec.Load(ref gc, (2 * stride) + v);
+            TVec a30 = TVec.Load(ref gc, 3 * stride), a31 = TVec.Load(ref gc, (3 * stride) + v);
+            TVec a40 = TVec.Load(ref gc, 4 * stride), a41 = TVec.Load(ref gc, (4 * stride) + v);
+            TVec a50 = TVec.Load(ref gc, 5 * stride), a51 = TVec.Load(ref gc, (5 * stride) + v);
+            TVec a60 = TVec.Load(ref gc, 6 * stride), a61 = TVec.Load(ref gc, (6 * stride) + v);
+            TVec a70 = TVec.Load(ref gc, 7 * stride), a71 = TVec.Load(ref gc, (7 * stride) + v);
+            ref float xc = ref Unsafe.Add(ref x, c);
+            for (int s = steps - 1; s >= 0; s--)
             {
-                nuint c0 = (nuint)c, c1 = (nuint)(c + n);
-                ref float g0 = ref Unsafe.Add(ref g, (r * cols) + c);
-                nuint row = (nuint)cols;
-                TVec a00 = TVec.Load(ref g0, 0), a01 = TVec.Load(ref g0, (nuint)n);
-                TVec a10 = TVec.Load(ref g0, row), a11 = TVec.Load(ref g0, row + (nuint)n);
-                TVec a20 = TVec.Load(ref g0, 2 * row), a21 = TVec.Load(ref g0, (2 * row) + (nuint)n);
-                TVec a30 = TVec.Load(ref g0, 3 * row), a31 = TVec.Load(ref g0, (3 * row) + (nuint)n);
-                TVec a40 = TVec.Load(ref g0, 4 * row), a41 = TVec.Load(ref g0, (4 * row) + (nuint)n);
-                TVec a50 = TVec.Load(ref g0, 5 * row), a51 = TVec.Load(ref g0, (5 * row) + (nuint)n);
-                TVec a60 = TVec.Load(ref g0, 6 * row), a61 = TVec.Load(ref g0, (6 * row) + (nuint)n);
-                TVec a70 = TVec.Load(ref g0, 7 * row), a71 = TVec.Load(ref g0, (7 * row) + (nuint)n);
-                for (int s = steps - 1; s >= 0; s--)
-                {
-                    ref float xs = ref Unsafe.Add(ref x, s * xStride);
-                    ref float ds = ref Unsafe.Add(ref dr, s * dStride);
-                    TVec x0 = TVec.Load(ref xs, c0), x1 = TVec.Load(ref xs, c1);
-                    TVec b = TVec.Broadcast(ds);
-                    a00 = TVec.MultiplyAdd(b, x0, a00);
-                    a01 = TVec.MultiplyAdd(b, x1, a01);
-                    b = TVec.Broadcast(Unsafe.Add(ref ds, 1));
-                    a10 = TVec.MultiplyAdd(b, x0, a10);
-                    a11 = TVec.MultiplyAdd(b, x1, a11);
-                    b = TVec.Broadcast(Unsafe.Add(ref ds, 2));
-                    a20 = TVec.MultiplyAdd(b, x0, a20);
-                    a21 = TVec.MultiplyAdd(b, x1, a21);
-                    b = TVec.Broadcast(Unsafe.Add(ref ds, 3));
-                    a30 = TVec.MultiplyAdd(b, x0, a30);
-                    a31 = TVec.MultiplyAdd(b, x1, a31);
-                    b = TVec.Broadcast(Unsafe.Add(ref ds, 4));
-                    a40 = TVec.MultiplyAdd(b, x0, a40);
-                    a41 = TVec.MultiplyAdd(b, x1, a41);
-                    b = TVec.Broadcast(Unsafe.Add(ref ds, 5));
-                    a50 = TVec.MultiplyAdd(b, x0, a50);
-                    a51 = TVec.MultiplyAdd(b, x1, a51);
-                    b = TVec.Broadcast(Unsafe.Add(ref ds, 6));
-                    a60 = TVec.MultiplyAdd(b, x0, a60);
-                    a61 = TVec.MultiplyAdd(b, x1, a61);
-                    b = TVec.Broadcast(Unsafe.Add(ref ds, 7));
-                    a70 = TVec.MultiplyAdd(b, x0, a70);
-                    a71 = TVec.MultiplyAdd(b, x1, a71);
-                }
-
-                TVec.Store(a00, ref g0, 0);
-                TVec.Store(a01, ref g0, (nuint)n);
-                TVec.Store(a10, ref g0, row);
-                TVec.Store(a11, ref g0, row + (nuint)n);
-                TVec.Store(a20, ref g0, 2 * row);
-                TVec.Store(a21, ref g0, (2 * row) + (nuint)n);
-                TVec.Store(a30, ref g0, 3 * row);
-                TVec.Store(a31, ref g0, (3 * row) + (nuint)n);
-                TVec.Store(a40, ref g0, 4 * row);
-                TVec.Store(a41, ref g0, (4 * row) + (nuint)n);
-                TVec.Store(a50, ref g0, 5 * row);
-                TVec.Store(a51, ref g0, (5 * row) + (nuint)n);
-                TVec.Store(a60, ref g0, 6 * row);
-                TVec.Store(a61, ref g0, (6 * row) + (nuint)n);
-                TVec.Store(a70, ref g0, 7 * row);
-                TVec.Store(a71, ref g0, (7 * row) + (nuint)n);
+                ref float xs = ref Unsafe.Add(ref xc, s * xStride);
+                ref float ds = ref Unsafe.Add(ref dr, s * dStride);
+                TVec x0 = TVec.Load(ref xs, 0), x1 = TVec.Load(ref xs, v);
+                TVec b = TVec.Broadcast(ds);
+                a00 = TVec.MultiplyAdd(b, x0, a00);
+                a01 = TVec.MultiplyAdd(b, x1, a01);
+                b = TVec.Broadcast(Unsafe.Add(ref ds, 1));
+                a10 = TVec.MultiplyAdd(b, x0, a10);
+                a11 = TVec.MultiplyAdd(b, x1, a11);
+                b = TVec.Broadcast(Unsafe.Add(ref ds, 2));
+                a20 = TVec.MultiplyAdd(b, x0, a20);
+                a21 = TVec.MultiplyAdd(b, x1, a21);
+                b = TVec.Broadcast(Unsafe.Add(ref ds, 3));
+                a30 = TVec.MultiplyAdd(b, x0, a30);
+                a31 = TVec.MultiplyAdd(b, x1, a31);
+                b = TVec.Broadcast(Unsafe.Add(ref ds, 4));
+                a40 = TVec.MultiplyAdd(b, x0, a40);
+                a41 = TVec.MultiplyAdd(b, x1, a41);
+                b = TVec.Broadcast(Unsafe.Add(ref ds, 5));
+                a50 = TVec.MultiplyAdd(b, x0, a50);
+                a51 = TVec.MultiplyAdd(b, x1, a51);
+                b = TVec.Broadcast(Unsafe.Add(ref ds, 6));
+                a60 = TVec.MultiplyAdd(b, x0, a60);
+                a61 = TVec.MultiplyAdd(b, x1, a61);
+                b = TVec.Broadcast(Unsafe.Add(ref ds, 7));
+                a70 = TVec.MultiplyAdd(b, x0, a70);
+                a71 = TVec.MultiplyAdd(b, x1, a71);
             }
-        }
 
-        return r;
+            TVec.Store(a00, ref gc, 0);
+            TVec.Store(a01, ref gc, v);
+            TVec.Store(a10, ref gc, stride);
+            TVec.Store(a11, ref gc, stride + v);
+            TVec.Store(a20, ref gc, 2 * stride);
+            TVec.Store(a21, ref gc, (2 * stride) + v);
+            TVec.Store(a30, ref gc, 3 * stride);
+            TVec.Store(a31, ref gc, (3 * stride) + v);
+            TVec.Store(a40, ref gc, 4 * stride);
+            TVec.Store(a41, ref gc, (4 * stride) + v);
+            TVec.Store(a50, ref gc, 5 * stride);
+            TVec.Store(a51, ref gc, (5 * stride) + v);
+            TVec.Store(a60, ref gc, 6 * stride);
+            TVec.Store(a61, ref gc, (6 * stride) + v);
+            TVec.Store(a70, ref gc, 7 * stride);
+            TVec.Store(a71, ref gc, (7 * stride) + v);
+        }
     }
 
     /// <summary>The one-column case of <see cref="OuterAddSteps"/>, rows from <paramref name="from"/> in whole vectors; returns the rows done.</summary>
