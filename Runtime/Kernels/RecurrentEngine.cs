@@ -108,6 +108,14 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>One time step: advances <paramref name="state"/> and writes <c>OutputSize</c> outputs.</summary>
+    /// <remarks>
+    /// Never inlined. Inlined into a caller's loop (a model's <c>Step</c> into the user's loop, which tier-1 compilation with
+    /// dynamic PGO does), the straight path shared that caller's inlining budget, which ran out inside it: the loop kept
+    /// calls to the block product, the activations, the second layer and the head (seen in the tier-1 listings of GRU 1→32,
+    /// 2026-12-03). Compiled as a method of its own, it gets the whole budget, and its tier-1 code is the code
+    /// scripts/ci/check_step_disasm.sh reads.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Step(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
     {
         if (IsStraight)
@@ -147,6 +155,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // as Step: its straight path needs the whole inlining budget of a method of its own
     public static void Forward(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs)
     {
         CheckState(state);
@@ -182,6 +191,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>Advances the state over <c>[T, InputSize]</c>; computes no outputs.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // as Step: its straight path needs the whole inlining budget of a method of its own
     public static void WarmUp(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs)
     {
         CheckState(state);
@@ -209,9 +219,13 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
-    /// <summary>Step's length checks, out of line: throws what <see cref="CheckState"/> and <see cref="Guard.Length"/> would.</summary>
+    /// <summary>
+    /// Step's length checks, out of line: throws what <see cref="CheckState"/> and <see cref="Guard.Length"/> would. Its
+    /// parameters are Step's own types: a conversion to <c>ReadOnlySpan</c> at the call was left as a call (to
+    /// <c>op_Implicit</c>) in Step's tier-1 code, on the error path but a call all the same.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowStepLengths(ReadOnlySpan<float> state, ReadOnlySpan<float> input, ReadOnlySpan<float> output)
+    private static void ThrowStepLengths(Span<float> state, ReadOnlySpan<float> input, Span<float> output)
     {
         CheckState(state);
         Guard.Length(input, I, nameof(input), "[InputSize={0}]", I);

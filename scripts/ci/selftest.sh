@@ -200,6 +200,32 @@ printf '; Assembly listing for method Fixed.Engine.RecurrentEngine`1[Gru1To32+Fi
     disasm_case "a listing without Step fails (nothing was checked)" fail "no listing of a method named Step"
 printf '%s\n       ret\n; Assembly listing for method Fixed.Engine.RecurrentEngine`1[Gru1To32+FixedShape]:CellStep[Fixed.Simd512](int) (FullOpts)\n       call     [Fixed.PackedMath:Wide]\n' "$listing_head" |
     disasm_case "calls in other methods of the listing are not Step's" pass
+model_step='; Assembly listing for method Gru1To32:Step(byref,System.ReadOnlySpan`1[float],System.Span`1[float]):this (FullOpts)'
+engine_call='       call     [Fixed.Engine.RecurrentEngine`1[Gru1To32+FixedShape]:Step(Fixed.Engine.ParameterStore`1[Gru1To32+FixedShape],System.Span`1[float])]'
+printf '%s\n%s\n       ret\n%s\n       ret\n' "$model_step" "$engine_call" "$listing_head" |
+    disasm_case "a model's Step calling the engine's Step passes" pass "allowed (a model's Step into the engine's"
+printf '%s\n       vfmadd231ps zmm0, zmm12, zmmword ptr [rdx]\n       ret\n' "$model_step" |
+    disasm_case "a listing without the engine's own Step fails" fail "no listing of the engine's own Step"
+tier1_head="${listing_head% (FullOpts)} (Tier1)"
+tier0_head="${listing_head% (FullOpts)} (Tier0)"
+tier1_check() { # tier1_check NAME EXPECT [GREP] < listing: as disasm_case, counting only the (Tier1) listings
+    local name="$1" expect="$2" want="${3:-}" got=pass
+    checks=$((checks + 1))
+    cat > "$TMP/step.asm"
+    bash scripts/ci/check_step_disasm.sh --check-tier1 "$TMP/step.asm" > "$TMP/disasm.log" 2>&1 || got=fail
+    if [ "$got" != "$expect" ]; then fail "step disasm (tier 1): $name: check would $got, expected $expect" "$TMP/disasm.log"
+    elif [ -n "$want" ] && ! grep -qF -- "$want" "$TMP/disasm.log"; then fail "step disasm (tier 1): $name: output lacks '$want'" "$TMP/disasm.log"
+    else pass "step disasm (tier 1): $name"; fi
+}
+printf '%s\n       call     [Fixed.Activations:Tanh(int)]\n       ret\n%s\n       ret\n' "$tier0_head" "$tier1_head" |
+    tier1_check "calls in a tier-0 listing are not counted" pass "no call, no range check"
+printf '%s\n       ret\n' "$tier0_head" |
+    tier1_check "no tier-1 listing fails" fail "no Tier1 listing"
+caller_head='; Assembly listing for method Networks:RunGru1To32():float (Tier1)'
+printf '%s\n       ret\n%s\n       call     [Gru1To32:Step(byref)]\n       call     [System.MathF:Sin(float):float]\n       call     [Fixed.Engine.ParameterStore`1[Gru1To32+FixedShape]:ThrowWriteDuringInference():this]\n' "$tier1_head" "$caller_head" |
+    tier1_check "a caller calling Step, the BCL and a Throw* passes" pass "caller: Networks:RunGru1To32"
+printf '%s\n       ret\n%s\n       call     [Fixed.Activations:Sigmoid(System.Runtime.Intrinsics.Vector512`1[float])]\n' "$tier1_head" "$caller_head" |
+    tier1_check "a caller left with a call into the library (the step inlined in part) fails" fail "CALL IN THE CALLER"
 
 echo "selftest: $checks checks, $bad failed"
 [ "$bad" -eq 0 ]

@@ -1,38 +1,71 @@
-// Calls Step(ref State, input, output) of each network named on the command line enough times for the JIT to compile
-// it fully optimized (run with DOTNET_TieredCompilation=0), so that DOTNET_JitDisasm="Step" prints the code that runs.
-// The networks are the benchmark's (Benchmarks/Models): input 1, a Linear(H, 1) head. scripts/ci/check_step_disasm.sh
-// runs it and reads the listing.
+// Calls Step(ref State, input, output) of each network named on the command line so that DOTNET_JitDisasm="Step" prints the
+// code that runs. Two ways, both read by scripts/ci/check_step_disasm.sh:
+//   StepDisasm NET...            one loop of 20,000 steps per network, for a run with DOTNET_TieredCompilation=0 (every
+//                                method compiled once, fully optimized);
+//   StepDisasm --tiered NET...   the loops again and again until the JIT has compiled nothing for 300 ms (at most 10 s), for
+//                                a run with the default tiering: the engine's Step is then compiled at tier 1 with dynamic
+//                                PGO, the code a user's loop runs after its first thousands of steps.
+// The networks are the benchmark's (Benchmarks/Models): input 1, a Linear(H, 1) head.
 using System;
+using System.Diagnostics;
+using System.Runtime;
 using Fixed;
 
-string[] names = args.Length > 0 ? args : ["gru8", "gru32", "lstm32"];
+bool tiered = args.Length > 0 && args[0] == "--tiered";
+string[] names = tiered ? args[1..] : args;
+names = names.Length > 0 ? names : ["gru8", "gru32", "lstm32"];
 float sum = 0f;
-foreach (string name in names)
+var clock = Stopwatch.StartNew();
+var quiet = Stopwatch.StartNew();
+long compiled = JitInfo.GetCompiledMethodCount();
+do
 {
-    sum += name switch
+    foreach (string name in names)
     {
-        "rnn32" => Networks.RunRnn1To32(),
-        "gru8" => Networks.RunGru1To8(),
-        "gru32" => Networks.RunGru1To32(),
-        "lstm32" => Networks.RunLstm1To32(),
-        "gru32l2" => Networks.RunGru1To32TwoLayers(),
-        _ => throw new ArgumentException($"unknown network '{name}' (rnn32, gru8, gru32, lstm32, gru32l2)"),
-    };
+        sum += name switch
+        {
+            "rnn32" => Networks.RunRnn1To32(),
+            "gru8" => Networks.RunGru1To8(),
+            "gru32" => Networks.RunGru1To32(),
+            "lstm32" => Networks.RunLstm1To32(),
+            "gru32l2" => Networks.RunGru1To32TwoLayers(),
+            _ => throw new ArgumentException($"unknown network '{name}' (rnn32, gru8, gru32, lstm32, gru32l2)"),
+        };
+    }
+
+    long now = JitInfo.GetCompiledMethodCount();
+    if (now != compiled)
+    {
+        compiled = now;
+        quiet.Restart();
+    }
 }
+while (tiered && quiet.ElapsedMilliseconds < 300 && clock.ElapsedMilliseconds < 10_000);
 
 Console.WriteLine($"ran {string.Join(' ', names)}: checksum {sum}");
 
-/// <summary>One loop per network (Step takes each model's own State type).</summary>
+/// <summary>
+/// One loop per network (Step takes each model's own State type). The buffers are arrays, not stackalloc: a method with a
+/// loop and a stackalloc is compiled fully optimized at once and never again, and these loops are to be compiled the way a
+/// user's usually is, tier 0, then on-stack replacement, then tier 1 with dynamic PGO, which inlines the model's Step.
+/// </summary>
 internal static class Networks
 {
     private const int Steps = 20_000;
 
+    // Created outside the loops, so that the loops' listings hold no constructor (its weight initialisation makes calls).
+    private static readonly Rnn1To32 Rnn1To32Model = new();
+    private static readonly Gru1To8 Gru1To8Model = new();
+    private static readonly Gru1To32 Gru1To32Model = new();
+    private static readonly Lstm1To32 Lstm1To32Model = new();
+    private static readonly Gru1To32TwoLayers Gru1To32TwoLayersModel = new();
+
     public static float RunRnn1To32()
     {
-        var model = new Rnn1To32();
+        Rnn1To32 model = Rnn1To32Model;
         Rnn1To32.State state = default;
-        Span<float> output = stackalloc float[Rnn1To32.OutputSize];
-        Span<float> input = stackalloc float[Rnn1To32.InputSize];
+        float[] output = new float[Rnn1To32.OutputSize];
+        float[] input = new float[Rnn1To32.InputSize];
         float sum = 0f;
         for (int t = 0; t < Steps; t++)
         {
@@ -46,10 +79,10 @@ internal static class Networks
 
     public static float RunGru1To8()
     {
-        var model = new Gru1To8();
+        Gru1To8 model = Gru1To8Model;
         Gru1To8.State state = default;
-        Span<float> output = stackalloc float[Gru1To8.OutputSize];
-        Span<float> input = stackalloc float[Gru1To8.InputSize];
+        float[] output = new float[Gru1To8.OutputSize];
+        float[] input = new float[Gru1To8.InputSize];
         float sum = 0f;
         for (int t = 0; t < Steps; t++)
         {
@@ -63,10 +96,10 @@ internal static class Networks
 
     public static float RunGru1To32()
     {
-        var model = new Gru1To32();
+        Gru1To32 model = Gru1To32Model;
         Gru1To32.State state = default;
-        Span<float> output = stackalloc float[Gru1To32.OutputSize];
-        Span<float> input = stackalloc float[Gru1To32.InputSize];
+        float[] output = new float[Gru1To32.OutputSize];
+        float[] input = new float[Gru1To32.InputSize];
         float sum = 0f;
         for (int t = 0; t < Steps; t++)
         {
@@ -80,10 +113,10 @@ internal static class Networks
 
     public static float RunLstm1To32()
     {
-        var model = new Lstm1To32();
+        Lstm1To32 model = Lstm1To32Model;
         Lstm1To32.State state = default;
-        Span<float> output = stackalloc float[Lstm1To32.OutputSize];
-        Span<float> input = stackalloc float[Lstm1To32.InputSize];
+        float[] output = new float[Lstm1To32.OutputSize];
+        float[] input = new float[Lstm1To32.InputSize];
         float sum = 0f;
         for (int t = 0; t < Steps; t++)
         {
@@ -97,10 +130,10 @@ internal static class Networks
 
     public static float RunGru1To32TwoLayers()
     {
-        var model = new Gru1To32TwoLayers();
+        Gru1To32TwoLayers model = Gru1To32TwoLayersModel;
         Gru1To32TwoLayers.State state = default;
-        Span<float> output = stackalloc float[Gru1To32TwoLayers.OutputSize];
-        Span<float> input = stackalloc float[Gru1To32TwoLayers.InputSize];
+        float[] output = new float[Gru1To32TwoLayers.OutputSize];
+        float[] input = new float[Gru1To32TwoLayers.InputSize];
         float sum = 0f;
         for (int t = 0; t < Steps; t++)
         {
