@@ -482,8 +482,9 @@ public static class ReportWriter
         md.AppendLine("Counted in [the listing](disasm-gru1to32-step.md) (the JIT's own tier-1 code, `DOTNET_JitDisasm`, of every method the step");
         md.AppendLine("runs through): calls that remain, bounds-check failure paths (`CORINFO_HELP_RNGCHKFAIL`), vector registers stored to /");
         md.AppendLine("reloaded from the stack frame, and `movsxd` (an `int` index sign-extended on use). Cold paths (argument errors) are");
-        md.AppendLine("counted too: read the listing. By design the cell calls one block kernel per projection (`PackedMath.Wide`/`Narrow`,");
-        md.AppendLine("compiled on their own so that the JIT's inlining budget covers their sixteen accumulators); the kernels' loops call nothing.");
+        md.AppendLine("counted too: read the listing. GRU 1→32 takes the straight-line step: the model's `Step` calls the engine's, which is");
+        md.AppendLine("never inlined (inlined into a caller's loop it ran out of the caller's inlining budget), and the engine's `Step` is the");
+        md.AppendLine("whole step, cell and head, with no call but the cold ones (`scripts/ci/check_step_disasm.sh` holds it to that).");
         md.AppendLine();
         Table(md, ["method", "bytes", "calls", "bounds checks", "vector spills / reloads", "movsxd"],
             methods.Select(m => new[]

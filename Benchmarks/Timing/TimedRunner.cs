@@ -217,17 +217,20 @@ public static class TimedRunner
     private static void MeasureBatchAgainstLoop(IBatchTraining batched, BenchNetwork net, NetworkId network, string name, float[] inputs, float[] targets)
     {
         long[] batch = new long[20_000], loop = new long[20_000];
-        var clock = Stopwatch.StartNew();
-        int rounds = 0;
-        while (clock.Elapsed < 2 * WarmTime || rounds < 6)
-        {
-            TimeBatchTraining(batched, net, inputs, targets, batch.AsSpan(0, 1));
-            TimeLoopTraining(net, inputs, targets, loop.AsSpan(0, 1));
-            rounds++;
-        }
+
+        // Until the JIT is quiet, as the other suites: a fixed 300 ms could end while the batched Backward's many methods
+        // were still being compiled at tier 1 in the background, and tier-0 calls then entered the medians.
+        JitWarmUp.UntilQuiet(
+            () =>
+            {
+                TimeBatchTraining(batched, net, inputs, targets, batch.AsSpan(0, 1));
+                TimeLoopTraining(net, inputs, targets, loop.AsSpan(0, 1));
+            },
+            2 * WarmTime,
+            6);
 
         int count = 0;
-        clock.Restart();
+        var clock = Stopwatch.StartNew();
         while ((clock.Elapsed < 4 * MeasureTime || count < 15) && count < batch.Length)
         {
             TimeBatchTraining(batched, net, inputs, targets, batch.AsSpan(count, 1));
