@@ -32,7 +32,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 check_listing() {
     local file="$1" tier="${2:-}"
     awk -v file="$file" -v tier="$tier" '
+        /^; Total bytes of code/ { open = 0 }
         /^; Assembly listing for method / {
+            if (open) { interleaved++ }
+            open = 1
             method = $0
             sub(/^; Assembly listing for method /, "", method)
             right = (tier == "" || method ~ ("\\(" tier "\\)$"))
@@ -57,6 +60,9 @@ check_listing() {
             bad++; print "  CALL: " $0
         }
         END {
+            # Two methods compiled at once (tier 1 in the background, OSR in the foreground) interleave their listings in
+            # the one output file: nothing in it can then be attributed. Exit 3: the caller runs it again.
+            if (interleaved > 0) { print file ": " interleaved " listing(s) interleaved with another (two methods compiled at once); not checked"; exit 3 }
             if (steps == 0) { print file ": no " (tier == "" ? "" : tier " ") "listing of a method named Step (did the JIT print anything?)"; exit 1 }
             if (engine == 0) { print file ": no " (tier == "" ? "" : tier " ") "listing of the engine'"'"'s own Step (RecurrentEngine`1[...]:Step), the code that runs"; exit 1 }
             if (bad > 0) { print file ": " bad " offending line(s) in " steps " Step listing(s)"; exit 1 }
@@ -84,9 +90,21 @@ for net in $networks; do
         tools/StepDisasm/bin/Release/net10.0/StepDisasm "$net" || { rc=1; continue; }
     check_listing "$out/$net.asm" || rc=1
     echo "=== $net, tiered (tier 1 with dynamic PGO)"
-    DOTNET_TC_CallCountingDelayMs=0 DOTNET_JitDisasm="Step Run*" DOTNET_JitStdOutFile="$out/$net-tiered.asm" \
-        tools/StepDisasm/bin/Release/net10.0/StepDisasm --tiered "$net" || { rc=1; continue; }
-    check_listing "$out/$net-tiered.asm" Tier1 || rc=1
+    # Two processes, one printing the Step methods and one the loop: in one process the loop's OSR compilation (on the
+    # main thread) and Step's tier-1 compilation (in the background) can overlap and interleave their listings. A run
+    # whose listings still interleave (exit 3) is run again, up to three times.
+    for attempt in 1 2 3; do
+        DOTNET_TC_CallCountingDelayMs=0 DOTNET_JitDisasm="Step" DOTNET_JitStdOutFile="$out/$net-tiered-step.asm" \
+            tools/StepDisasm/bin/Release/net10.0/StepDisasm --tiered "$net" || { tiered=1; break; }
+        DOTNET_TC_CallCountingDelayMs=0 DOTNET_JitDisasm="Run*" DOTNET_JitStdOutFile="$out/$net-tiered-loop.asm" \
+            tools/StepDisasm/bin/Release/net10.0/StepDisasm --tiered "$net" || { tiered=1; break; }
+        cat "$out/$net-tiered-step.asm" "$out/$net-tiered-loop.asm" > "$out/$net-tiered.asm"
+        check_listing "$out/$net-tiered.asm" Tier1
+        tiered=$?
+        [ $tiered -eq 3 ] || break
+        echo "(attempt $attempt: interleaved listings, running again)"
+    done
+    [ $tiered -eq 0 ] || rc=1
     mkdir -p "${CI_LOG_DIR:-artifacts/ci}" && cp "$out/$net.asm" "${CI_LOG_DIR:-artifacts/ci}/step-$net.asm" \
         && cp "$out/$net-tiered.asm" "${CI_LOG_DIR:-artifacts/ci}/step-$net-tiered.asm"
 done
