@@ -17,7 +17,7 @@ namespace Fixed;
 /// before its matrix product ends, nor the next step's product before they end), so their latency, not their
 /// throughput, is the step's. The exp-based forms this replaced (<c>1 - 2/(1 + e^2x)</c> with a Cephes exp) were about 17
 /// dependent operations; this is 9 to the division and 11 in all: x² (clamped), x⁴, two levels of Estrin's scheme for P
-/// and Q side by side, the reciprocal of Q (<c>vrcp14ps</c> and one Newton step on AVX-512), one product, the clamp.
+/// and Q side by side, the reciprocal of Q (a division), one product, the clamp.
 /// The coefficients are a minimax fit of <c>tanh(x)/x</c> on [0, 9] made in double precision by
 /// <c>scripts/fit_tanh_rational.py</c> (2.0e-8 from tanh there; ~2.4e-7 once evaluated in float32). x² is clamped at 81:
 /// from |x| ≈ 8.18 on the quotient already rounds to 1 or more, and the clamp keeps a huge x from overflowing x⁴ into ∞/∞.
@@ -144,34 +144,19 @@ internal static class Activations
     }
 
     /// <summary>
-    /// <c>1 / d</c>. With AVX-512 a 14-bit estimate (<c>vrcp14ps</c>) refined by one Newton step (relative error
-    /// ~1e-8, within a unit or two of the last place) instead of <c>vdivps</c>, whose throughput is a fraction of the
-    /// FMA units'; elsewhere a plain division.
+    /// <c>1 / d</c>, a division (correctly rounded), on every instruction set: σ and tanh are then the same bits on every
+    /// x64 path. Until 2026-12-03 AVX-512 took a 14-bit estimate (<c>vrcp14ps</c>) and one Newton step instead: three
+    /// operations on the FMA pipes where the division takes none (the divider is a unit of its own), and a longer chain.
+    /// Measured side by side on a Zen 4 core, the division made σ 5 % and tanh 8 % faster and the straight steps 2–9 %
+    /// faster (docs/performance.md, "A Zen 4 day"). On Intel's AVX-512 cores a 512-bit division has a longer latency;
+    /// that was not measured here.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Reciprocal(Vector512<float> d)
-    {
-        if (!Avx512F.IsSupported)
-        {
-            return Vector512<float>.One / d;
-        }
-
-        Vector512<float> r = Avx512F.Reciprocal14(d);
-        return Vector512.MultiplyAddEstimate(r, Vector512.MultiplyAddEstimate(-d, r, Vector512<float>.One), r);
-    }
+    public static Vector512<float> Reciprocal(Vector512<float> d) => Vector512<float>.One / d;
 
     /// <inheritdoc cref="Reciprocal(Vector512{float})"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Reciprocal(Vector256<float> d)
-    {
-        if (!Avx512F.VL.IsSupported)
-        {
-            return Vector256<float>.One / d;
-        }
-
-        Vector256<float> r = Avx512F.VL.Reciprocal14(d);
-        return Vector256.MultiplyAddEstimate(r, Vector256.MultiplyAddEstimate(-d, r, Vector256<float>.One), r);
-    }
+    public static Vector256<float> Reciprocal(Vector256<float> d) => Vector256<float>.One / d;
 
 }
 
