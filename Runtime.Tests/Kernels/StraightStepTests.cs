@@ -54,6 +54,30 @@ public sealed class StraightStepTests
     [Fact]
     public void BFloat16WeightsTakeTheGeneralPath() => Compare<Gru1To32BFloat16Shape>(expectStraightOnAvx512: false);
 
+    /// <summary>
+    /// The engine's <c>Step</c>, <c>Forward</c> and <c>WarmUp</c> are never inlined: inlined into a caller's loop at tier 1,
+    /// the straight step ran out of the caller's inlining budget and kept calls to its kernels (the CI's disassembly check
+    /// reads the tier-1 code; this holds the attribute in every test run, on every instruction set).
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(RecurrentEngine<Gru1To32Shape>.Step))]
+    [InlineData(nameof(RecurrentEngine<Gru1To32Shape>.Forward))]
+    [InlineData(nameof(RecurrentEngine<Gru1To32Shape>.WarmUp))]
+    public void EntryPointsAreNeverInlined(string name)
+    {
+        var methods = Array.FindAll(
+            typeof(RecurrentEngine<Gru1To32Shape>).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static),
+            m => m.Name == name && m.GetParameters().Length is 3 or 4 && m.GetParameters()[0].ParameterType == typeof(ParameterStore<Gru1To32Shape>)
+                && m.GetParameters()[1].ParameterType == typeof(Span<float>)); // one stream: the many-stream overloads take a count too
+        Assert.Single(methods);
+        foreach (var method in methods)
+        {
+            Assert.True(
+                method.MethodImplementationFlags.HasFlag(System.Reflection.MethodImplAttributes.NoInlining),
+                $"{method} is not NoInlining");
+        }
+    }
+
     private static void Compare<TShape>(bool expectStraightOnAvx512)
         where TShape : struct, INetworkShape
     {
