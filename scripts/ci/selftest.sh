@@ -179,14 +179,15 @@ roundtrip_case "a file no fixture asks for fails" fail
 # Listings as the JIT writes them: each ends with "; Total bytes of code" (the cases below leave it out; RAW=1 keeps the
 # input as it is, for the case of two listings interleaved).
 jit_listing() { if [ -n "${RAW:-}" ]; then cat; else awk 'NR > 1 && /^; Assembly listing/ { print "; Total bytes of code 1" } { print } END { print "; Total bytes of code 1" }'; fi; }
-disasm_case() { # disasm_case NAME EXPECT [GREP] < listing
-    local name="$1" expect="$2" want="${3:-}" got=pass
+disasm_case() { # disasm_case NAME EXPECT [GREP] < listing; DISASM_MODE=--check-tier1 counts only the (Tier1) listings
+    local name="$1" expect="$2" want="${3:-}" got=pass mode="${DISASM_MODE:---check}" label="step disasm"
+    [ "$mode" = --check-tier1 ] && label="step disasm (tier 1)"
     checks=$((checks + 1))
     jit_listing > "$TMP/step.asm"
-    bash scripts/ci/check_step_disasm.sh --check "$TMP/step.asm" > "$TMP/disasm.log" 2>&1 || got=fail
-    if [ "$got" != "$expect" ]; then fail "step disasm: $name: check would $got, expected $expect" "$TMP/disasm.log"
-    elif [ -n "$want" ] && ! grep -qF -- "$want" "$TMP/disasm.log"; then fail "step disasm: $name: output lacks '$want'" "$TMP/disasm.log"
-    else pass "step disasm: $name"; fi
+    bash scripts/ci/check_step_disasm.sh "$mode" "$TMP/step.asm" > "$TMP/disasm.log" 2>&1 || got=fail
+    if [ "$got" != "$expect" ]; then fail "$label: $name: check would $got, expected $expect" "$TMP/disasm.log"
+    elif [ -n "$want" ] && ! grep -qF -- "$want" "$TMP/disasm.log"; then fail "$label: $name: output lacks '$want'" "$TMP/disasm.log"
+    else pass "$label: $name"; fi
 }
 listing_head='; Assembly listing for method Fixed.Engine.RecurrentEngine`1[Gru1To32+FixedShape]:Step(Fixed.Engine.ParameterStore`1[Gru1To32+FixedShape],System.Span`1[float]) (FullOpts)'
 cold='       call     [Fixed.Engine.RecurrentEngine`1[Gru1To32+FixedShape]:ThrowStepLengths(System.ReadOnlySpan`1[float])]
@@ -203,15 +204,7 @@ disasm_case "a model's Step calling the engine's Step passes" pass "allowed (a m
 disasm_case "a listing without the engine's own Step fails" fail "no listing of the engine's own Step" < <(printf '%s\n       vfmadd231ps zmm0, zmm12, zmmword ptr [rdx]\n       ret\n' "$model_step")
 tier1_head="${listing_head% (FullOpts)} (Tier1)"
 tier0_head="${listing_head% (FullOpts)} (Tier0)"
-tier1_check() { # tier1_check NAME EXPECT [GREP] < listing: as disasm_case, counting only the (Tier1) listings
-    local name="$1" expect="$2" want="${3:-}" got=pass
-    checks=$((checks + 1))
-    jit_listing > "$TMP/step.asm"
-    bash scripts/ci/check_step_disasm.sh --check-tier1 "$TMP/step.asm" > "$TMP/disasm.log" 2>&1 || got=fail
-    if [ "$got" != "$expect" ]; then fail "step disasm (tier 1): $name: check would $got, expected $expect" "$TMP/disasm.log"
-    elif [ -n "$want" ] && ! grep -qF -- "$want" "$TMP/disasm.log"; then fail "step disasm (tier 1): $name: output lacks '$want'" "$TMP/disasm.log"
-    else pass "step disasm (tier 1): $name"; fi
-}
+tier1_check() { DISASM_MODE=--check-tier1 disasm_case "$@"; }
 tier1_check "calls in a tier-0 listing are not counted" pass "no call, no range check" < <(printf '%s\n       call     [Fixed.Activations:Tanh(int)]\n       ret\n%s\n       ret\n' "$tier0_head" "$tier1_head")
 tier1_check "no tier-1 listing fails" fail "no Tier1 listing" < <(printf '%s\n       ret\n' "$tier0_head")
 RAW=1 tier1_check "listings interleaved by two compilations at once fail (not checked)" fail "interleaved" < <(printf '%s\n       vaddps zmm0, zmm0, zmm1\n%s\n       ret\n; Total bytes of code 10\n       ret\n; Total bytes of code 20\n' "$tier1_head" "$tier1_head")

@@ -2,23 +2,30 @@
 // code that runs. Two ways, both read by scripts/ci/check_step_disasm.sh:
 //   StepDisasm NET...            one loop of 20,000 steps per network, for a run with DOTNET_TieredCompilation=0 (every
 //                                method compiled once, fully optimized);
-//   StepDisasm --tiered NET...   the loops again and again until the JIT has compiled nothing for 300 ms (at most 10 s), for
-//                                a run with the default tiering: the engine's Step is then compiled at tier 1 with dynamic
+//   StepDisasm --tiered NET...   the loops again and again until the JIT has compiled nothing for 300 ms (JitWarmUp,
+//                                linked from Benchmarks/Timing), for a run with the default tiering: the engine's Step is then compiled at tier 1 with dynamic
 //                                PGO, the code a user's loop runs after its first thousands of steps.
 // The networks are the benchmark's (Benchmarks/Models): input 1, a Linear(H, 1) head.
 using System;
-using System.Diagnostics;
-using System.Runtime;
 using Fixed;
+using Fixed.Benchmarks.Timing;
 
 bool tiered = args.Length > 0 && args[0] == "--tiered";
 string[] names = tiered ? args[1..] : args;
 names = names.Length > 0 ? names : ["gru8", "gru32", "lstm32"];
 float sum = 0f;
-var clock = Stopwatch.StartNew();
-var quiet = Stopwatch.StartNew();
-long compiled = JitInfo.GetCompiledMethodCount();
-do
+if (tiered)
+{
+    JitWarmUp.UntilQuiet(RunAll);
+}
+else
+{
+    RunAll();
+}
+
+Console.WriteLine($"ran {string.Join(' ', names)}: checksum {sum}");
+
+void RunAll()
 {
     foreach (string name in names)
     {
@@ -32,17 +39,7 @@ do
             _ => throw new ArgumentException($"unknown network '{name}' (rnn32, gru8, gru32, lstm32, gru32l2)"),
         };
     }
-
-    long now = JitInfo.GetCompiledMethodCount();
-    if (now != compiled)
-    {
-        compiled = now;
-        quiet.Restart();
-    }
 }
-while (tiered && quiet.ElapsedMilliseconds < 300 && clock.ElapsedMilliseconds < 10_000);
-
-Console.WriteLine($"ran {string.Join(' ', names)}: checksum {sum}");
 
 /// <summary>
 /// One loop per network (Step takes each model's own State type). The buffers are arrays, not stackalloc: a method with a
