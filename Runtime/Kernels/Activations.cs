@@ -90,7 +90,7 @@ internal static class Activations
             Vector128.MultiplyAddEstimate(s, Vector128.Create(SP1), Vector128.Create(SP0)));
         Vector128<float> q = Vector128.MultiplyAddEstimate(s2, Vector128.MultiplyAddEstimate(s2, Vector128.Create(SQ4), Vector128.MultiplyAddEstimate(s, Vector128.Create(SQ3), Vector128.Create(SQ2))),
             Vector128.MultiplyAddEstimate(s, Vector128.Create(SQ1), Vector128<float>.One));
-        return Vector128.Clamp(Vector128.MultiplyAddEstimate(x * p, (Vector128<float>.One / q), Vector128.Create(0.5f)), Vector128<float>.Zero, Vector128<float>.One);
+        return ClampUnit(Vector128.MultiplyAddEstimate(x * p, (Vector128<float>.One / q), Vector128.Create(0.5f)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -115,7 +115,7 @@ internal static class Activations
             Vector256.MultiplyAddEstimate(s, Vector256.Create(SP1), Vector256.Create(SP0)));
         Vector256<float> q = Vector256.MultiplyAddEstimate(s2, Vector256.MultiplyAddEstimate(s2, Vector256.Create(SQ4), Vector256.MultiplyAddEstimate(s, Vector256.Create(SQ3), Vector256.Create(SQ2))),
             Vector256.MultiplyAddEstimate(s, Vector256.Create(SQ1), Vector256<float>.One));
-        return Vector256.Clamp(Vector256.MultiplyAddEstimate(x * p, Reciprocal(q), Vector256.Create(0.5f)), Vector256<float>.Zero, Vector256<float>.One);
+        return ClampUnit(Vector256.MultiplyAddEstimate(x * p, Reciprocal(q), Vector256.Create(0.5f)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -140,8 +140,26 @@ internal static class Activations
             Vector512.MultiplyAddEstimate(s, Vector512.Create(SP1), Vector512.Create(SP0)));
         Vector512<float> q = Vector512.MultiplyAddEstimate(s2, Vector512.MultiplyAddEstimate(s2, Vector512.Create(SQ4), Vector512.MultiplyAddEstimate(s, Vector512.Create(SQ3), Vector512.Create(SQ2))),
             Vector512.MultiplyAddEstimate(s, Vector512.Create(SQ1), Vector512<float>.One));
-        return Vector512.Clamp(Vector512.MultiplyAddEstimate(x * p, Reciprocal(q), Vector512.Create(0.5f)), Vector512<float>.Zero, Vector512<float>.One);
+        return ClampUnit(Vector512.MultiplyAddEstimate(x * p, Reciprocal(q), Vector512.Create(0.5f)));
     }
+
+    /// <summary>
+    /// σ's final clamp to [0, 1] in two instructions, NaN kept: <c>max(0, v)</c> then <c>min(1, ·)</c> with the native
+    /// instructions, which return their second operand when either is NaN (x64 <c>maxps</c>/<c>minps</c>; ARM64's
+    /// <c>fmax</c>/<c>fmin</c> return NaN anyway). <see cref="Vector512.Clamp{T}(Vector512{T}, Vector512{T}, Vector512{T})"/>
+    /// takes four on x64 (a zero, <c>max</c>, <c>vfixupimmps</c>, <c>min</c>), the fix-up ordering −0 below +0; σ's value
+    /// ½ + x·P/Q is never −0, so the order of zeros cannot arise here. It sits on the recurrence's critical path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ClampUnit(Vector512<float> v) => Vector512.MinNative(Vector512<float>.One, Vector512.MaxNative(Vector512<float>.Zero, v));
+
+    /// <inheritdoc cref="ClampUnit(Vector512{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ClampUnit(Vector256<float> v) => Vector256.MinNative(Vector256<float>.One, Vector256.MaxNative(Vector256<float>.Zero, v));
+
+    /// <inheritdoc cref="ClampUnit(Vector512{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ClampUnit(Vector128<float> v) => Vector128.MinNative(Vector128<float>.One, Vector128.MaxNative(Vector128<float>.Zero, v));
 
     /// <summary>
     /// <c>1 / d</c>, a division (correctly rounded), on every instruction set: σ and tanh are then the same bits on every
