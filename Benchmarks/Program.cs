@@ -91,6 +91,7 @@ public static class Program
               timed [--quick] [--out Benchmarks/report/timed.csv]   (one child process per network and implementation;
                       --quick: only the six target networks)
               timed --network gru32 --impl scalar|generated|tensorprimitives|onnxruntime
+              timed --network gru32 --profile-batch   (only training-batch32, for 10 s, for a profiler to sample)
               disasm [--out Benchmarks/report]
               rtneural export --out DIR   (weights and reference outputs of the RTNeural comparison networks, as JSON)
               rtneural time --network gru32 [--runs 7] [--steps 1000000] [--round 1]   (our Step, timed as the harness times RTNeural)
@@ -256,6 +257,7 @@ public static class Program
         NetworkId? network = null;
         string? implementation = null;
         bool quick = false;
+        bool profileBatch = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -272,9 +274,17 @@ public static class Program
                 case "--out":
                     output = Value(args, ref i);
                     break;
+                case "--profile-batch":
+                    profileBatch = true;
+                    break;
                 default:
                     throw new ArgumentException($"Unknown timed option '{args[i]}'.");
             }
+        }
+
+        if (network is { } profiled && profileBatch)
+        {
+            return TimedRunner.ProfileBatch(profiled);
         }
 
         if (network is { } one)

@@ -278,6 +278,36 @@ public static class TimedRunner
         }
     }
 
+    /// <summary>
+    /// <c>timed --network KEY --profile-batch</c>: only <c>training-batch32</c>'s call (batched Backward, then clip + Adam +
+    /// zero_grad) of the generated model, for 10 s, for a profiler to sample (<c>DOTNET_PerfMapEnabled=1 perf record -e
+    /// cpu-clock ...</c>, with <c>DOTNET_TC_CallCountingDelayMs=0</c> so that the loop reaches tier 1 at once); prints µs per
+    /// sequence.
+    /// </summary>
+    public static int ProfileBatch(NetworkId network)
+    {
+        BenchNetwork net = NetworkCatalog.Create(Implementation.Generated, network);
+        if (net is not IBatchTraining batched)
+        {
+            throw new ArgumentException($"{network.Display} has no batched Backward.");
+        }
+
+        float[] inputs = GridBenchmark.RandomVector(BatchSize * NetworkCatalog.Window * network.Input, 19);
+        float[] targets = GridBenchmark.RandomVector(BatchSize * NetworkCatalog.Window, 23);
+        long[] ticks = new long[1];
+        long calls = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.ElapsedMilliseconds < 10_000)
+        {
+            TimeBatchTraining(batched, net, inputs, targets, ticks);
+            calls++;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{network.Key}: {clock.Elapsed.TotalMicroseconds / calls / BatchSize:F2} µs per sequence over {calls:N0} calls of batch {BatchSize}"));
+        return 0;
+    }
+
     /// <summary>Sequences per batched training call (<c>training-batch32</c>: batch 32 of the 32-step window).</summary>
     public const int BatchSize = 32;
 
