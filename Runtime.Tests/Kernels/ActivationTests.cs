@@ -89,6 +89,41 @@ public sealed class ActivationTests
         Assert.All(tanh, v => Assert.True(float.IsNaN(v)));
     }
 
+    /// <summary>
+    /// NaN in some lanes of a vector, finite values (saturating ones included) in the others: the NaN lanes stay NaN and the
+    /// others get their limits. σ's final clamp is <c>min(1, max(0, v))</c> with the native instructions, which keep a NaN
+    /// only because v is their second operand; with the operands the other way round the NaN lanes would come out 0 or 1.
+    /// </summary>
+    [Fact]
+    public void NaN_InSomeLanes_StaysInThoseLanesOnly()
+    {
+        float[] pattern = [float.NaN, 1e4f, -1e4f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, float.NaN, -0f];
+        float[] sigmoid = new float[4 * pattern.Length + 1];
+        for (int i = 0; i < sigmoid.Length; i++)
+        {
+            sigmoid[i] = pattern[i % pattern.Length];
+        }
+
+        float[] tanh = (float[])sigmoid.Clone();
+        ActivationLoop.Apply<SigmoidOperator>(sigmoid);
+        ActivationLoop.Apply<TanhOperator>(tanh);
+
+        for (int i = 0; i < sigmoid.Length; i++)
+        {
+            float x = pattern[i % pattern.Length];
+            if (float.IsNaN(x))
+            {
+                Assert.True(float.IsNaN(sigmoid[i]), $"σ lane {i}: NaN in, {sigmoid[i]} out");
+                Assert.True(float.IsNaN(tanh[i]), $"tanh lane {i}: NaN in, {tanh[i]} out");
+            }
+            else
+            {
+                Assert.Equal(x == 0f ? 0.5f : x > 0f ? 1f : 0f, sigmoid[i]);
+                Assert.Equal(x == 0f ? 0f : x > 0f ? 1f : -1f, tanh[i]);
+            }
+        }
+    }
+
     /// <summary>Dense in [-20, 20] where the functions vary, then every power of two out to float.MaxValue; 17 per block so every remainder path runs.</summary>
     private static float[] Sweep()
     {
