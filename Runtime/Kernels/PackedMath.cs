@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
@@ -20,6 +21,92 @@ internal static class PackedMath
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 8 : 4;
+    }
+
+    /// <summary>
+    /// <c>y[c] += Σ_r W[r, c]·d[r]</c> for every column c &lt; <paramref name="cols"/> (a multiple of 16) of a matrix of
+    /// <paramref name="nv"/> vectors of 16 rows (at most 8) that the packed layout holds in one block, column after column
+    /// (<paramref name="w"/>: column c at <c>c·16·nv</c>): the backward sweep's <c>W_hhᵀ dgates</c>. Each column is a dot
+    /// product of whole vectors against d, which stays in registers (<paramref name="nv"/> of them), so the weights are the
+    /// only loads; the 16 dot products of a group of columns are then reduced together, four at a time by interleaving and
+    /// adding (<c>vunpcklps</c>/<c>vunpckhps</c>, <c>vshufps</c>) and across the 128-bit lanes (<c>vshuff32x4</c>), into
+    /// one vector of 16 sums. Against the row-major kernel (<see cref="VectorMath.TransposedAdd"/>), which broadcasts one
+    /// element of d per row and reads a third more from memory than it multiplies, this is ~25 % faster for GRU 1→32's
+    /// 96 × 32 on a Zen 4 core. The order of the additions differs from that kernel's, so the sums can differ in their last
+    /// bits. Only with AVX-512 (the caller checks); <paramref name="nv"/> is a JIT-time constant at the call site.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TransposedAdd512(int nv, ref float w, int cols, ref float d, ref float y)
+    {
+        const int n = 16;
+        Vector512<float> d0 = Vector512.LoadUnsafe(ref d, 0);
+        Vector512<float> d1 = nv > 1 ? Vector512.LoadUnsafe(ref d, n) : default;
+        Vector512<float> d2 = nv > 2 ? Vector512.LoadUnsafe(ref d, 2 * n) : default;
+        Vector512<float> d3 = nv > 3 ? Vector512.LoadUnsafe(ref d, 3 * n) : default;
+        Vector512<float> d4 = nv > 4 ? Vector512.LoadUnsafe(ref d, 4 * n) : default;
+        Vector512<float> d5 = nv > 5 ? Vector512.LoadUnsafe(ref d, 5 * n) : default;
+        Vector512<float> d6 = nv > 6 ? Vector512.LoadUnsafe(ref d, 6 * n) : default;
+        Vector512<float> d7 = nv > 7 ? Vector512.LoadUnsafe(ref d, 7 * n) : default;
+        nuint column = (nuint)(nv * n);
+        for (int c = 0; c < cols; c += n)
+        {
+            ref float p = ref Unsafe.Add(ref w, (nuint)c * column);
+            Vector512<float> q0 = Reduce4(
+                ColumnDot(nv, ref p, d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, column), d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, 2 * column), d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, 3 * column), d0, d1, d2, d3, d4, d5, d6, d7));
+            Vector512<float> q1 = Reduce4(
+                ColumnDot(nv, ref Unsafe.Add(ref p, 4 * column), d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, 5 * column), d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, 6 * column), d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, 7 * column), d0, d1, d2, d3, d4, d5, d6, d7));
+            Vector512<float> q2 = Reduce4(
+                ColumnDot(nv, ref Unsafe.Add(ref p, 8 * column), d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, 9 * column), d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, 10 * column), d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, 11 * column), d0, d1, d2, d3, d4, d5, d6, d7));
+            Vector512<float> q3 = Reduce4(
+                ColumnDot(nv, ref Unsafe.Add(ref p, 12 * column), d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, 13 * column), d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, 14 * column), d0, d1, d2, d3, d4, d5, d6, d7),
+                ColumnDot(nv, ref Unsafe.Add(ref p, 15 * column), d0, d1, d2, d3, d4, d5, d6, d7));
+
+            // Each q holds, per 128-bit lane, that lane's partial sums of its four columns; add the lanes: first lanes
+            // 0 + 2 and 1 + 3 of two q's side by side, then the two halves that are left.
+            Vector512<float> h0 = Avx512F.Shuffle4x128(q0, q1, 0x44) + Avx512F.Shuffle4x128(q0, q1, 0xEE);
+            Vector512<float> h1 = Avx512F.Shuffle4x128(q2, q3, 0x44) + Avx512F.Shuffle4x128(q2, q3, 0xEE);
+            Vector512<float> sums = Avx512F.Shuffle4x128(h0, h1, 0x88) + Avx512F.Shuffle4x128(h0, h1, 0xDD);
+            (Vector512.LoadUnsafe(ref y, (nuint)c) + sums).StoreUnsafe(ref y, (nuint)c);
+        }
+    }
+
+    /// <summary>One column of <see cref="TransposedAdd512"/> against d: a vector whose 16 lanes add up to the dot product.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ColumnDot(int nv, ref float p, Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+        Vector512<float> d4, Vector512<float> d5, Vector512<float> d6, Vector512<float> d7)
+    {
+        const int n = 16;
+        Vector512<float> a = Vector512.LoadUnsafe(ref p) * d0;
+        a = nv > 1 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, n), d1, a) : a;
+        a = nv > 2 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, 2 * n), d2, a) : a;
+        a = nv > 3 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, 3 * n), d3, a) : a;
+        a = nv > 4 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, 4 * n), d4, a) : a;
+        a = nv > 5 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, 5 * n), d5, a) : a;
+        a = nv > 6 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, 6 * n), d6, a) : a;
+        return nv > 7 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, 7 * n), d7, a) : a;
+    }
+
+    /// <summary>
+    /// Four vectors a, b, c, e to one whose every 128-bit lane holds that lane's four sums <c>[Σa, Σb, Σc, Σe]</c>:
+    /// interleave and add pairs, then the two halves of each lane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Reduce4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> e)
+    {
+        Vector512<float> ab = Avx512F.UnpackLow(a, b) + Avx512F.UnpackHigh(a, b);
+        Vector512<float> ce = Avx512F.UnpackLow(c, e) + Avx512F.UnpackHigh(c, e);
+        return Avx512F.Shuffle(ab, ce, 0x44) + Avx512F.Shuffle(ab, ce, 0xEE);
     }
 
     /// <summary>

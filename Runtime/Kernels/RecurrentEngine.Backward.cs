@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Fixed.Engine;
 
@@ -145,7 +146,7 @@ public static partial class RecurrentEngine<TShape>
             }
         }
 
-        Sweep(values, gradients, tape, recorded, work, default, dropout, sequence);
+        Sweep(values, packed, gradients, tape, recorded, work, default, dropout, sequence);
         if (warmUp == 0)
         {
             AddInitialStateGradients(work, initialGradients);
@@ -255,7 +256,7 @@ public static partial class RecurrentEngine<TShape>
             dOutputs.Slice(s * O, O).CopyTo(tape.Slice(s * TapeStride + OutputOffset, O));
         }
 
-        Sweep(parameters.ComputeValues, gradients, tape, steps, work, dInputs, dropout, sequence);
+        Sweep(parameters.ComputeValues, parameters.Packed, gradients, tape, steps, work, dInputs, dropout, sequence);
     }
 
     /// <summary>
@@ -317,13 +318,13 @@ public static partial class RecurrentEngine<TShape>
     /// order as one update per step, so the same bits. dh and dc flowing into the step before the first recorded one are
     /// dropped: the starting state is a constant (truncated BPTT).
     /// </summary>
-    private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, int recorded, Span<float> work,
-        Span<float> dInputs, DropoutMask dropout, int sequence)
+    private static void Sweep(ReadOnlySpan<float> parameters, ReadOnlySpan<float> packed, Span<float> gradients, Span<float> tape, int recorded,
+        Span<float> work, Span<float> dInputs, DropoutMask dropout, int sequence)
     {
         work.Slice(0, 2 * L * H).Clear();
         if (L == 1 && H > 1 && dInputs.IsEmpty)
         {
-            SweepOneLayer(parameters, tape, recorded, work);
+            SweepOneLayer(parameters, packed, tape, recorded, work);
         }
         else
         {
@@ -343,19 +344,36 @@ public static partial class RecurrentEngine<TShape>
     /// added the head into the copy in memory and handed it to <see cref="CellBackward"/> through a call. The same operations
     /// in the same order per element as <see cref="StepBack"/>, so the same bits.
     /// </summary>
-    private static void SweepOneLayer(ReadOnlySpan<float> parameters, Span<float> tape, int recorded, Span<float> work)
+    private static void SweepOneLayer(ReadOnlySpan<float> parameters, ReadOnlySpan<float> packed, Span<float> tape, int recorded, Span<float> work)
     {
-        var action = new SweepOneLayerAction(parameters, tape, recorded, work);
+        var action = new SweepOneLayerAction(parameters, packed, tape, recorded, work);
         PackedLayout<TShape>.Dispatch(action);
     }
 
+    /// <summary>
+    /// Whether <see cref="SweepOneLayer{TVec}"/> reads <c>W_hhᵀ</c> from the packed copy (<see cref="PackedMath.TransposedAdd512"/>):
+    /// 16 lanes, whole vectors of units with no padding, and the hidden matrix in one block, so that the packed copy holds it
+    /// column after column. A JIT-time constant.
+    /// </summary>
+    private static bool SweepsPackedColumns
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.IsHardwareAccelerated && PackedLayout<TShape>.Lanes == 16 && H % 16 == 0 && PackedLayout<TShape>.Rows == GH
+            && GH <= PackedMath.BlockVectors * 16;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void SweepOneLayer<TVec>(ReadOnlySpan<float> parameters, Span<float> tape, int recorded, Span<float> work)
+    private static void SweepOneLayer<TVec>(ReadOnlySpan<float> parameters, ReadOnlySpan<float> packed, Span<float> tape, int recorded, Span<float> work)
         where TVec : struct, ISimd<TVec>
     {
         int inSize = Shape<TShape>.LayerInput(0);
         int at = Shape<TShape>.LayerTapeOffset(0);
         ReadOnlySpan<float> whh = parameters.Slice(Shape<TShape>.LayerOffset(0) + GH * inSize, GH * H);
+        // W_hh column by column (packed: [rows of every gate] per hidden unit), when the packed copy is laid out so.
+        bool columns = SweepsPackedColumns && !packed.IsEmpty;
+        ref float packedHidden = ref columns
+            ? ref MemoryMarshal.GetReference(packed.Slice(PackedLayout<TShape>.LayerOffset(0) + inSize * PackedLayout<TShape>.InputRows, H * GH))
+            : ref Unsafe.NullRef<float>();
         Span<float> carry = work.Slice(0, H);
         ref float dc = ref MemoryMarshal.GetReference(work.Slice(H, H));
         ref float head = ref Shape<TShape>.HasHead ? ref MemoryMarshal.GetReference(parameters.Slice(Shape<TShape>.HeadOffset, O * H)) : ref Unsafe.NullRef<float>();
@@ -383,16 +401,21 @@ public static partial class RecurrentEngine<TShape>
                 SweepUnits<Simd1>(ref rCarry, ref head, ref dy, ref gates, ref extra, ref cPrevious, ref hPrevious, ref dph, ref dc, (nuint)j);
             }
 
-            if (TShape.Cell == Cell.Gru)
+            // GRU: the carry holds z·dh' (the part of dLoss/dh that bypasses W_hh), and W_hhᵀ dph adds to it. The other cells:
+            // as CellBackward leaves it (no part of dh bypasses W_hh), then W_hhᵀ dpi into it.
+            ReadOnlySpan<float> dGates = TShape.Cell == Cell.Gru ? dphGru : dpi;
+            if (TShape.Cell != Cell.Gru)
             {
-                // The carry holds z·dh' (the part of dLoss/dh that bypasses W_hh); W_hhᵀ dph adds to it.
-                VectorMath.TransposedAdd(whh, dphGru, carry);
+                carry.Clear();
+            }
+
+            if (columns)
+            {
+                PackedMath.TransposedAdd512(GH / 16, ref packedHidden, H, ref MemoryMarshal.GetReference(dGates), ref rCarry);
             }
             else
             {
-                // As CellBackward leaves it for these cells (no part of dh bypasses W_hh), then W_hhᵀ dpi into it.
-                carry.Clear();
-                VectorMath.TransposedAdd(whh, dpi, carry);
+                VectorMath.TransposedAdd(whh, dGates, carry);
             }
         }
     }
@@ -440,14 +463,16 @@ public static partial class RecurrentEngine<TShape>
     private readonly ref struct SweepOneLayerAction : ISimdAction
     {
         private readonly ReadOnlySpan<float> _parameters;
+        private readonly ReadOnlySpan<float> _packed;
         private readonly Span<float> _tape;
         private readonly int _recorded;
         private readonly Span<float> _work;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public SweepOneLayerAction(ReadOnlySpan<float> parameters, Span<float> tape, int recorded, Span<float> work)
+        public SweepOneLayerAction(ReadOnlySpan<float> parameters, ReadOnlySpan<float> packed, Span<float> tape, int recorded, Span<float> work)
         {
             _parameters = parameters;
+            _packed = packed;
             _tape = tape;
             _recorded = recorded;
             _work = work;
@@ -456,7 +481,7 @@ public static partial class RecurrentEngine<TShape>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Run<TVec>()
             where TVec : struct, ISimd<TVec> =>
-            SweepOneLayer<TVec>(_parameters, _tape, _recorded, _work);
+            SweepOneLayer<TVec>(_parameters, _packed, _tape, _recorded, _work);
     }
 
     /// <summary>
