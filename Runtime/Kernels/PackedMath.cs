@@ -51,26 +51,10 @@ internal static class PackedMath
         for (int c = 0; c < cols; c += n)
         {
             ref float p = ref Unsafe.Add(ref w, (nuint)c * column);
-            Vector512<float> q0 = Reduce4(
-                ColumnDot(nv, ref p, d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, column), d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, 2 * column), d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, 3 * column), d0, d1, d2, d3, d4, d5, d6, d7));
-            Vector512<float> q1 = Reduce4(
-                ColumnDot(nv, ref Unsafe.Add(ref p, 4 * column), d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, 5 * column), d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, 6 * column), d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, 7 * column), d0, d1, d2, d3, d4, d5, d6, d7));
-            Vector512<float> q2 = Reduce4(
-                ColumnDot(nv, ref Unsafe.Add(ref p, 8 * column), d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, 9 * column), d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, 10 * column), d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, 11 * column), d0, d1, d2, d3, d4, d5, d6, d7));
-            Vector512<float> q3 = Reduce4(
-                ColumnDot(nv, ref Unsafe.Add(ref p, 12 * column), d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, 13 * column), d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, 14 * column), d0, d1, d2, d3, d4, d5, d6, d7),
-                ColumnDot(nv, ref Unsafe.Add(ref p, 15 * column), d0, d1, d2, d3, d4, d5, d6, d7));
+            Vector512<float> q0 = FourColumns(nv, ref p, column, d0, d1, d2, d3, d4, d5, d6, d7);
+            Vector512<float> q1 = FourColumns(nv, ref Unsafe.Add(ref p, 4 * column), column, d0, d1, d2, d3, d4, d5, d6, d7);
+            Vector512<float> q2 = FourColumns(nv, ref Unsafe.Add(ref p, 8 * column), column, d0, d1, d2, d3, d4, d5, d6, d7);
+            Vector512<float> q3 = FourColumns(nv, ref Unsafe.Add(ref p, 12 * column), column, d0, d1, d2, d3, d4, d5, d6, d7);
 
             // Each q holds, per 128-bit lane, that lane's partial sums of its four columns; add the lanes: first lanes
             // 0 + 2 and 1 + 3 of two q's side by side, then the two halves that are left.
@@ -80,6 +64,16 @@ internal static class PackedMath
             (Vector512.LoadUnsafe(ref y, (nuint)c) + sums).StoreUnsafe(ref y, (nuint)c);
         }
     }
+
+    /// <summary>Four consecutive columns of <see cref="TransposedAdd512"/> (<paramref name="column"/> floats apart), reduced by <see cref="Reduce4"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> FourColumns(int nv, ref float p, nuint column, Vector512<float> d0, Vector512<float> d1, Vector512<float> d2,
+        Vector512<float> d3, Vector512<float> d4, Vector512<float> d5, Vector512<float> d6, Vector512<float> d7) =>
+        Reduce4(
+            ColumnDot(nv, ref p, d0, d1, d2, d3, d4, d5, d6, d7),
+            ColumnDot(nv, ref Unsafe.Add(ref p, column), d0, d1, d2, d3, d4, d5, d6, d7),
+            ColumnDot(nv, ref Unsafe.Add(ref p, 2 * column), d0, d1, d2, d3, d4, d5, d6, d7),
+            ColumnDot(nv, ref Unsafe.Add(ref p, 3 * column), d0, d1, d2, d3, d4, d5, d6, d7));
 
     /// <summary>One column of <see cref="TransposedAdd512"/> against d: a vector whose 16 lanes add up to the dot product.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
