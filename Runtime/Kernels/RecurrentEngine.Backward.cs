@@ -342,7 +342,9 @@ public static partial class RecurrentEngine<TShape>
     /// shape's width: per vector of units, dLoss/dh' (the carry plus the head's <c>W_headᵀ dy</c>, or plus dy
     /// without a head) stays in a register on its way into the cell gradient, where <see cref="StepBack"/> copied the carry,
     /// added the head into the copy in memory and handed it to <see cref="CellBackward"/> through a call. The same operations
-    /// in the same order per element as <see cref="StepBack"/>, so the same bits.
+    /// in the same order per element as <see cref="StepBack"/>, so the same bits, except <c>W_hhᵀ dgates</c> where
+    /// <see cref="SweepsPackedColumns"/> holds: read from the packed copy's columns, its sums come in another order and can
+    /// differ from <see cref="StepBack"/>'s in their last bits.
     /// </summary>
     private static void SweepOneLayer(ReadOnlySpan<float> parameters, ReadOnlySpan<float> packed, Span<float> tape, int recorded, Span<float> work)
     {
@@ -370,7 +372,7 @@ public static partial class RecurrentEngine<TShape>
         int at = Shape<TShape>.LayerTapeOffset(0);
         ReadOnlySpan<float> whh = parameters.Slice(Shape<TShape>.LayerOffset(0) + GH * inSize, GH * H);
         // W_hh column by column (packed: [rows of every gate] per hidden unit), when the packed copy is laid out so.
-        bool columns = SweepsPackedColumns && !packed.IsEmpty;
+        bool columns = SweepsPackedColumns;
         ref float packedHidden = ref columns
             ? ref MemoryMarshal.GetReference(packed.Slice(PackedLayout<TShape>.LayerOffset(0) + inSize * PackedLayout<TShape>.InputRows, H * GH))
             : ref Unsafe.NullRef<float>();
