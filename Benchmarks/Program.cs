@@ -92,6 +92,7 @@ public static class Program
                       --quick: only the six target networks)
               timed --network gru32 --impl scalar|generated|tensorprimitives|onnxruntime
               timed --network gru32 --profile-batch   (only training-batch32, for 10 s, for a profiler to sample)
+              timed --network gru32 --profile-training   (only training, one sequence a call, for 10 s, likewise)
               disasm [--out Benchmarks/report]
               rtneural export --out DIR   (weights and reference outputs of the RTNeural comparison networks, as JSON)
               rtneural time --network gru32 [--runs 7] [--steps 1000000] [--round 1]   (our Step, timed as the harness times RTNeural)
@@ -258,6 +259,7 @@ public static class Program
         string? implementation = null;
         bool quick = false;
         bool profileBatch = false;
+        bool profileTraining = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -277,6 +279,9 @@ public static class Program
                 case "--profile-batch":
                     profileBatch = true;
                     break;
+                case "--profile-training":
+                    profileTraining = true;
+                    break;
                 default:
                     throw new ArgumentException($"Unknown timed option '{args[i]}'.");
             }
@@ -285,6 +290,11 @@ public static class Program
         if (network is { } profiled && profileBatch)
         {
             return TimedRunner.ProfileBatch(profiled);
+        }
+
+        if (network is { } profiledOne && profileTraining)
+        {
+            return TimedRunner.ProfileTraining(profiledOne);
         }
 
         if (network is { } one)

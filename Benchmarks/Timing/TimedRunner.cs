@@ -279,6 +279,29 @@ public static class TimedRunner
     }
 
     /// <summary>
+    /// <c>timed --network KEY --profile-training</c>: only <c>training</c>'s call (one sequence's Backward, then clip + Adam +
+    /// zero_grad) of the generated model, for 10 s, for a profiler to sample, as <see cref="ProfileBatch"/>; prints µs per call.
+    /// </summary>
+    public static int ProfileTraining(NetworkId network)
+    {
+        BenchNetwork net = NetworkCatalog.Create(Implementation.Generated, network);
+        float[] inputs = GridBenchmark.RandomVector(NetworkCatalog.Window * network.Input, 19);
+        float[] targets = GridBenchmark.RandomVector(NetworkCatalog.Window, 23);
+        long[] ticks = new long[64];
+        long calls = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.ElapsedMilliseconds < 10_000)
+        {
+            TimeTraining(net, inputs, targets, ticks);
+            calls += ticks.Length;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{network.Key}: {clock.Elapsed.TotalMicroseconds / calls:F2} µs per training iteration over {calls:N0} calls"));
+        return 0;
+    }
+
+    /// <summary>
     /// <c>timed --network KEY --profile-batch</c>: only <c>training-batch32</c>'s call (batched Backward, then clip + Adam +
     /// zero_grad) of the generated model, for 10 s, for a profiler to sample (<c>DOTNET_PerfMapEnabled=1 perf record -e
     /// cpu-clock ...</c>, with <c>DOTNET_TC_CallCountingDelayMs=0</c> so that the loop reaches tier 1 at once); prints µs per

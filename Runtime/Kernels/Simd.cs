@@ -48,6 +48,15 @@ internal interface ISimd<TSelf>
     /// <summary>The square root, correctly rounded.</summary>
     static abstract TSelf Sqrt(TSelf x);
 
+    /// <summary><c>a·b + c</c> rounded once, on every path (where <see cref="MultiplyAdd"/> may round twice).</summary>
+    static abstract TSelf FusedMultiplyAdd(TSelf a, TSelf b, TSelf c);
+
+    /// <summary>
+    /// <c>a &lt; b ? a : b</c> per lane: the x64 <c>minps</c>, which returns <paramref name="b"/> when either is NaN (and
+    /// <see cref="Simd1"/> alike); on ARM64 the vector forms return NaN instead.
+    /// </summary>
+    static abstract TSelf MinNative(TSelf a, TSelf b);
+
     /// <summary>
     /// <c>Count</c> pairs of bfloat16 values widened to fp32 (exactly): each 32-bit element of <paramref name="source"/> from
     /// <paramref name="offset"/> holds one value in its low half (into <paramref name="low"/>) and one in its high half
@@ -114,6 +123,12 @@ internal readonly partial struct Simd512 : ISimd<Simd512>
     public static Simd512 Sqrt(Simd512 x) => new(Vector512.Sqrt(x._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 FusedMultiplyAdd(Simd512 a, Simd512 b, Simd512 c) => new(Vector512.FusedMultiplyAdd(a._value, b._value, c._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 MinNative(Simd512 a, Simd512 b) => new(Vector512.MinNative(a._value, b._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512 WherePositive(Simd512 a, Simd512 d) =>
         new(Vector512.ConditionalSelect(Vector512.GreaterThan(a._value, Vector512<float>.Zero), d._value, Vector512<float>.Zero));
 }
@@ -161,6 +176,12 @@ internal readonly partial struct Simd256 : ISimd<Simd256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256 Sqrt(Simd256 x) => new(Vector256.Sqrt(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 FusedMultiplyAdd(Simd256 a, Simd256 b, Simd256 c) => new(Vector256.FusedMultiplyAdd(a._value, b._value, c._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 MinNative(Simd256 a, Simd256 b) => new(Vector256.MinNative(a._value, b._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256 WherePositive(Simd256 a, Simd256 d) =>
@@ -212,6 +233,12 @@ internal readonly partial struct Simd128 : ISimd<Simd128>
     public static Simd128 Sqrt(Simd128 x) => new(Vector128.Sqrt(x._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 FusedMultiplyAdd(Simd128 a, Simd128 b, Simd128 c) => new(Vector128.FusedMultiplyAdd(a._value, b._value, c._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 MinNative(Simd128 a, Simd128 b) => new(Vector128.MinNative(a._value, b._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128 WherePositive(Simd128 a, Simd128 d) =>
         new(Vector128.ConditionalSelect(Vector128.GreaterThan(a._value, Vector128<float>.Zero), d._value, Vector128<float>.Zero));
 }
@@ -260,6 +287,12 @@ internal readonly partial struct Simd1 : ISimd<Simd1>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd1 Sqrt(Simd1 x) => new(System.MathF.Sqrt(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 FusedMultiplyAdd(Simd1 a, Simd1 b, Simd1 c) => new(System.MathF.FusedMultiplyAdd(a._value, b._value, c._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 MinNative(Simd1 a, Simd1 b) => new(a._value < b._value ? a._value : b._value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd1 WherePositive(Simd1 a, Simd1 d) => new(a._value > 0f ? d._value : 0f);
