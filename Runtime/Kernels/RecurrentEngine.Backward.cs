@@ -129,8 +129,15 @@ public static partial class RecurrentEngine<TShape>
         double sum = 0;
         for (int s = 0; s < recorded; s++)
         {
+            RecordStep(packed, values, state, inputs.Slice(inputStart + (warmUp + s) * inputStride, I), tape.Slice(s * TapeStride, TapeStride), scratch,
+                dropout, sequence, s, head: false);
+        }
+
+        // The head and the loss, which the recurrence does not wait for, in a pass of their own after it.
+        for (int s = 0; s < recorded; s++)
+        {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
-            RecordStep(packed, values, state, inputs.Slice(inputStart + (warmUp + s) * inputStride, I), record, scratch, dropout, sequence, s);
+            Head(values, record.Slice(TopOffset, H), record.Slice(OutputOffset, O));
             Span<float> output = record.Slice(OutputOffset, O);
             if (on == LossOn.AllSteps)
             {
@@ -232,7 +239,7 @@ public static partial class RecurrentEngine<TShape>
         for (int s = 0; s < steps; s++)
         {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
-            RecordStep(packed, values, state, inputs.Slice(s * I, I), record, scratch, dropout, sequence, s);
+            RecordStep(packed, values, state, inputs.Slice(s * I, I), record, scratch, dropout, sequence, s, head: true);
             record.Slice(OutputOffset, O).CopyTo(outputs.Slice(s * O, O));
         }
     }
@@ -265,7 +272,7 @@ public static partial class RecurrentEngine<TShape>
     /// <paramref name="step"/>, boundary), written straight into the upper layer's recorded input, which it then reads.
     /// </summary>
     private static void RecordStep(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> state, ReadOnlySpan<float> input,
-        Span<float> record, Span<float> scratch, DropoutMask dropout, int sequence, int step)
+        Span<float> record, Span<float> scratch, DropoutMask dropout, int sequence, int step, bool head)
     {
         for (int layer = 0; layer < L; layer++)
         {
@@ -305,7 +312,10 @@ public static partial class RecurrentEngine<TShape>
         }
 
         input.CopyTo(record.Slice(TopOffset, H));
-        Head(values, input, record.Slice(OutputOffset, O));
+        if (head)
+        {
+            Head(values, input, record.Slice(OutputOffset, O));
+        }
     }
 
     /// <summary>
