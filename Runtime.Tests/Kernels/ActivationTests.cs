@@ -56,6 +56,43 @@ public sealed class ActivationTests
         }
     }
 
+    /// <summary>
+    /// tanh divides x·P by Q at every width as the scalar form does, so wherever the multiply-adds fuse in both (x64 with
+    /// FMA, ARM64) every vector width gives the scalar's bits; elsewhere they agree within the tolerance.
+    /// </summary>
+    [Fact]
+    public void Tanh_EveryVectorWidth_SameBitsAsScalar()
+    {
+        bool fused = System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
+        float[] inputs = Sweep();
+        for (int i = 0; i + 16 <= inputs.Length; i += 16)
+        {
+            Vector512<float> v512 = TanhOperator.Invoke(Vector512.Create(inputs.AsSpan(i, 16)));
+            Vector256<float> v256 = TanhOperator.Invoke(Vector256.Create(inputs.AsSpan(i, 8)));
+            Vector128<float> v128 = TanhOperator.Invoke(Vector128.Create(inputs.AsSpan(i, 4)));
+            for (int k = 0; k < 16; k++)
+            {
+                float scalar = TanhOperator.Invoke(inputs[i + k]);
+                Check(scalar, v512[k], inputs[i + k], 512);
+                Check(scalar, k < 8 ? v256[k] : scalar, inputs[i + k], 256);
+                Check(scalar, k < 4 ? v128[k] : scalar, inputs[i + k], 128);
+            }
+        }
+
+        void Check(float scalar, float vector, float x, int width)
+        {
+            if (fused)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(scalar) == BitConverter.SingleToInt32Bits(vector),
+                    $"tanh({x:R}): scalar {scalar:R}, {width}-bit vector {vector:R}");
+            }
+            else
+            {
+                Assert.Equal(scalar, vector, Tolerance);
+            }
+        }
+    }
+
     [Theory]
     [InlineData(1e4f, 1f, 1f)]
     [InlineData(-1e4f, 0f, -1f)]

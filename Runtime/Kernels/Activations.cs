@@ -17,7 +17,8 @@ namespace Fixed;
 /// before its matrix product ends, nor the next step's product before they end), so their latency, not their
 /// throughput, is the step's. The exp-based forms this replaced (<c>1 - 2/(1 + e^2x)</c> with a Cephes exp) were about 17
 /// dependent operations; this is 9 to the division and 11 in all: x² (clamped), x⁴, two levels of Estrin's scheme for P
-/// and Q side by side, the reciprocal of Q (a division), one product, the clamp.
+/// and Q side by side, then tanh divides x·P by Q (one division, rounded once: the same bits in scalar and vector form)
+/// and σ multiplies x·P by the reciprocal of Q in the fused ½ + ·, then the clamp.
 /// The coefficients are a minimax fit of <c>tanh(x)/x</c> on [0, 9] made in double precision by
 /// <c>scripts/fit_tanh_rational.py</c> (2.0e-8 from tanh there; ~2.4e-7 once evaluated in float32). x² is clamped at 81:
 /// from |x| ≈ 8.18 on the quotient already rounds to 1 or more, and the clamp keeps a huge x from overflowing x⁴ into ∞/∞.
@@ -78,7 +79,7 @@ internal static class Activations
             Vector128.MultiplyAddEstimate(s, Vector128.Create(P1), Vector128<float>.One));
         Vector128<float> q = Vector128.MultiplyAddEstimate(s2, Vector128.MultiplyAddEstimate(s2, Vector128.Create(Q4), Vector128.MultiplyAddEstimate(s, Vector128.Create(Q3), Vector128.Create(Q2))),
             Vector128.MultiplyAddEstimate(s, Vector128.Create(Q1), Vector128<float>.One));
-        return Vector128.Clamp(x * p * (Vector128<float>.One / q), Vector128.Create(-1f), Vector128<float>.One);
+        return Vector128.Clamp(x * p / q, Vector128.Create(-1f), Vector128<float>.One);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -103,7 +104,7 @@ internal static class Activations
             Vector256.MultiplyAddEstimate(s, Vector256.Create(P1), Vector256<float>.One));
         Vector256<float> q = Vector256.MultiplyAddEstimate(s2, Vector256.MultiplyAddEstimate(s2, Vector256.Create(Q4), Vector256.MultiplyAddEstimate(s, Vector256.Create(Q3), Vector256.Create(Q2))),
             Vector256.MultiplyAddEstimate(s, Vector256.Create(Q1), Vector256<float>.One));
-        return Vector256.Clamp(x * p * Reciprocal(q), Vector256.Create(-1f), Vector256<float>.One);
+        return Vector256.Clamp(x * p / q, Vector256.Create(-1f), Vector256<float>.One);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -128,7 +129,7 @@ internal static class Activations
             Vector512.MultiplyAddEstimate(s, Vector512.Create(P1), Vector512<float>.One));
         Vector512<float> q = Vector512.MultiplyAddEstimate(s2, Vector512.MultiplyAddEstimate(s2, Vector512.Create(Q4), Vector512.MultiplyAddEstimate(s, Vector512.Create(Q3), Vector512.Create(Q2))),
             Vector512.MultiplyAddEstimate(s, Vector512.Create(Q1), Vector512<float>.One));
-        return Vector512.Clamp(x * p * Reciprocal(q), Vector512.Create(-1f), Vector512<float>.One);
+        return Vector512.Clamp(x * p / q, Vector512.Create(-1f), Vector512<float>.One);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
