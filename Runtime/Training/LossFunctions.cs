@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Fixed;
 
@@ -51,8 +52,35 @@ internal static class LossFunctions
     }
 
     /// <summary><see cref="Apply(Loss, Span{float}, ReadOnlySpan{float}, float)"/>, with a model's cross-entropy options (null: plain).</summary>
-    public static double Apply(Loss loss, CrossEntropyOptions? crossEntropy, Span<float> output, ReadOnlySpan<float> target, float scale) =>
-        loss == Loss.CrossEntropy && crossEntropy is not null ? crossEntropy.Apply(output, (int)target[0], scale) : Apply(loss, output, target, scale);
+    /// <remarks>
+    /// MSE, the common case, is inlined into the caller (the training loops call this once per step for a few outputs, where
+    /// the call itself was a visible share: ~2 % of an RNN 1→32 training iteration); the other losses are a call.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Apply(Loss loss, CrossEntropyOptions? crossEntropy, Span<float> output, ReadOnlySpan<float> target, float scale)
+    {
+        if (loss == Loss.Mse)
+        {
+            return Mse(output, target, scale);
+        }
+
+        return loss == Loss.CrossEntropy && crossEntropy is not null ? crossEntropy.Apply(output, (int)target[0], scale) : Apply(loss, output, target, scale);
+    }
+
+    /// <summary>Σ (output − target)², and dLoss/dOutput = 2·(output − target)·<paramref name="scale"/> over the output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Mse(Span<float> output, ReadOnlySpan<float> target, float scale)
+    {
+        double sum = 0;
+        for (int i = 0; i < output.Length; i++)
+        {
+            float d = output[i] - target[i];
+            sum += d * d;
+            output[i] = 2f * d * scale;
+        }
+
+        return sum;
+    }
 
     /// <summary>
     /// What a mean over <paramref name="count"/> elements divides by: <paramref name="count"/>, or for weighted cross-entropy
@@ -70,13 +98,7 @@ internal static class LossFunctions
         switch (loss)
         {
             case Loss.Mse:
-                for (int i = 0; i < output.Length; i++)
-                {
-                    float d = output[i] - target[i];
-                    sum += d * d;
-                    output[i] = 2f * d * scale;
-                }
-
+                sum = Mse(output, target, scale);
                 break;
             case Loss.L1:
                 for (int i = 0; i < output.Length; i++)
