@@ -287,17 +287,9 @@ public static class TimedRunner
         BenchNetwork net = NetworkCatalog.Create(Implementation.Generated, network);
         float[] inputs = GridBenchmark.RandomVector(NetworkCatalog.Window * network.Input, 19);
         float[] targets = GridBenchmark.RandomVector(NetworkCatalog.Window, 23);
-        long[] ticks = new long[64];
-        long calls = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.ElapsedMilliseconds < 10_000)
-        {
-            TimeTraining(net, inputs, targets, ticks);
-            calls += ticks.Length;
-        }
-
+        (double microseconds, long calls) = ForProfiler(ticks => TimeTraining(net, inputs, targets, ticks));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{network.Key}: {clock.Elapsed.TotalMicroseconds / calls:F2} µs per training iteration over {calls:N0} calls"));
+            $"{network.Key}: {microseconds / calls:F2} µs per training iteration over {calls:N0} calls"));
         return 0;
     }
 
@@ -317,18 +309,28 @@ public static class TimedRunner
 
         float[] inputs = GridBenchmark.RandomVector(BatchSize * NetworkCatalog.Window * network.Input, 19);
         float[] targets = GridBenchmark.RandomVector(BatchSize * NetworkCatalog.Window, 23);
-        long[] ticks = new long[1];
+        (double microseconds, long calls) = ForProfiler(ticks => TimeBatchTraining(batched, net, inputs, targets, ticks));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{network.Key}: {microseconds / calls / BatchSize:F2} µs per sequence over {calls:N0} calls of batch {BatchSize}"));
+        return 0;
+    }
+
+    /// <summary>
+    /// The profiling modes' loop: <paramref name="time"/> (one of the suites' timing loops) over chunks of 16 calls until 10 s
+    /// have passed; returns the microseconds elapsed and the calls made.
+    /// </summary>
+    private static (double Microseconds, long Calls) ForProfiler(Action<Span<long>> time)
+    {
+        long[] ticks = new long[16];
         long calls = 0;
         var clock = Stopwatch.StartNew();
         while (clock.ElapsedMilliseconds < 10_000)
         {
-            TimeBatchTraining(batched, net, inputs, targets, ticks);
-            calls++;
+            time(ticks);
+            calls += ticks.Length;
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{network.Key}: {clock.Elapsed.TotalMicroseconds / calls / BatchSize:F2} µs per sequence over {calls:N0} calls of batch {BatchSize}"));
-        return 0;
+        return (clock.Elapsed.TotalMicroseconds, calls);
     }
 
     /// <summary>Sequences per batched training call (<c>training-batch32</c>: batch 32 of the 32-step window).</summary>
