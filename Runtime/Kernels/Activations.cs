@@ -163,8 +163,8 @@ internal static class Activations
     private static Vector128<float> ClampUnit(Vector128<float> v) => Vector128.MinNative(Vector128<float>.One, Vector128.MaxNative(Vector128<float>.Zero, v));
 
     /// <summary>
-    /// <c>1 / d</c>, a division (correctly rounded), on every instruction set: σ and tanh are then the same bits on every
-    /// x64 path. Until 2026-12-03 AVX-512 took a 14-bit estimate (<c>vrcp14ps</c>) and one Newton step instead: three
+    /// <c>1 / d</c>, a division (correctly rounded), on every instruction set: σ, its one user since tanh divides x·P by Q
+    /// directly, is then the same bits on every x64 path. Until 2026-12-03 AVX-512 took a 14-bit estimate (<c>vrcp14ps</c>) and one Newton step instead: three
     /// operations on the FMA pipes where the division takes none (the divider is a unit of its own), and a longer chain.
     /// Measured side by side on a Zen 4 core, the division made σ 5 % and tanh 8 % faster and the straight steps 2–9 %
     /// faster (docs/performance.md, "A Zen 4 day"). On Intel's AVX-512 cores a 512-bit division has a longer latency;
