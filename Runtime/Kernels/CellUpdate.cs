@@ -21,6 +21,11 @@ internal static class CellUpdate
         where TVec : struct, ISimd<TVec>
     {
         int i = 0;
+        for (; i <= hidden - (2 * TVec.Count); i += 2 * TVec.Count)
+        {
+            GruPair<TVec>(ref y, (nuint)stride, ref h, (nuint)i);
+        }
+
         for (; i <= hidden - TVec.Count; i += TVec.Count)
         {
             Gru<TVec>(ref y, (nuint)stride, ref h, (nuint)i);
@@ -206,6 +211,35 @@ internal static class CellUpdate
         TVec.Store(z, ref y, (2 * stride) + k);
         TVec.Store(n, ref y, k);
         TVec.Store(TVec.MultiplyAdd(z, TVec.Subtract(previous, n), n), ref h, k);
+    }
+
+    /// <summary>
+    /// <see cref="Gru{TVec}(ref float, nuint, ref float, nuint)"/> for the two vectors of units at <paramref name="k"/>,
+    /// written side by side in the order of the recurrence's chain h → r → n → h': both r, both n, then both z, which only
+    /// the last FMA needs. The same operations, so the same values; the core issues the oldest ready operation first, so
+    /// z's fill the chain's gaps instead of delaying it. Measured on a Zen 4 core against one vector at a time (2026-12-03,
+    /// alternated runs): GRU 1→32's training iteration 11.33 → 11.19 µs, its many-stream step ~3 % faster. The LSTM's
+    /// update written the same way measured no gain here (many-stream LSTM 4→64 ~3 % slower), and keeps its loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruPair<TVec>(ref float y, nuint stride, ref float h, nuint k)
+        where TVec : struct, ISimd<TVec>
+    {
+        nuint l = k + (nuint)TVec.Count;
+        TVec r0 = TVec.Sigmoid(TVec.Load(ref y, stride + k));
+        TVec r1 = TVec.Sigmoid(TVec.Load(ref y, stride + l));
+        TVec n0 = TVec.Tanh(TVec.MultiplyAdd(r0, TVec.Load(ref y, (3 * stride) + k), TVec.Load(ref y, k)));
+        TVec n1 = TVec.Tanh(TVec.MultiplyAdd(r1, TVec.Load(ref y, (3 * stride) + l), TVec.Load(ref y, l)));
+        TVec z0 = TVec.Sigmoid(TVec.Load(ref y, (2 * stride) + k));
+        TVec z1 = TVec.Sigmoid(TVec.Load(ref y, (2 * stride) + l));
+        TVec.Store(TVec.MultiplyAdd(z0, TVec.Subtract(TVec.Load(ref h, k), n0), n0), ref h, k);
+        TVec.Store(TVec.MultiplyAdd(z1, TVec.Subtract(TVec.Load(ref h, l), n1), n1), ref h, l);
+        TVec.Store(r0, ref y, stride + k);
+        TVec.Store(r1, ref y, stride + l);
+        TVec.Store(z0, ref y, (2 * stride) + k);
+        TVec.Store(z1, ref y, (2 * stride) + l);
+        TVec.Store(n0, ref y, k);
+        TVec.Store(n1, ref y, l);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
