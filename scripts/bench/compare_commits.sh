@@ -56,21 +56,25 @@ for round in $(seq "$rounds"); do
   done
 done > "$work/results.csv"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); $rounds rounds, alternating; medians of per-call medians (ns per timed call)"
+# The lowest run of each side too: on a shared host, runs of one build come in modes 10-25 % apart, and the median mixes
+# them when the modes fall unevenly on the two sides. (On the Zen 4 VM of 2026-12-03, GRU 1->8, whose weights are under
+# 1 KB, showed no modes where GRU and LSTM 1->32, 13-17 KB, did: most likely another guest sharing the core's caches.)
 /usr/bin/env python3 - "$work/results.csv" "$before" "$after" <<'PY'
 import csv, statistics, sys
 rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) >= 9]
 runs = {}
 for side, suite, _name, key, _impl, _calls, median, _p25, _p75 in rows:
     runs.setdefault((key, suite), {}).setdefault(side, []).append(float(median))
-print(f"| network | suite | {sys.argv[2]} | {sys.argv[3]} | after ÷ before |")
-print("| --- | --- | ---: | ---: | ---: |")
+print(f"| network | suite | {sys.argv[2]} | {sys.argv[3]} | after ÷ before | lowest run, before / after | ratio of lowest |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
 for (key, suite), sides in sorted(runs.items()):
     if "before" not in sides or "after" not in sides:
         # A suite only one side has (e.g. training-batch32, added later): its number, no ratio.
         only = "before" if "before" in sides else "after"
         v = f"{statistics.median(sides[only]):,.0f}"
-        print(f"| {key} | {suite} | {v if only == 'before' else 'n/a'} | {v if only == 'after' else 'n/a'} | n/a |")
+        print(f"| {key} | {suite} | {v if only == 'before' else 'n/a'} | {v if only == 'after' else 'n/a'} | n/a | | |")
         continue
     b, a = statistics.median(sides["before"]), statistics.median(sides["after"])
-    print(f"| {key} | {suite} | {b:,.0f} | {a:,.0f} | {a / b:.3f} |")
+    lb, la = min(sides["before"]), min(sides["after"])
+    print(f"| {key} | {suite} | {b:,.0f} | {a:,.0f} | {a / b:.3f} | {lb:,.0f} / {la:,.0f} | {la / lb:.3f} |")
 PY
