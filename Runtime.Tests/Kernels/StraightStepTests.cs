@@ -55,6 +55,66 @@ public sealed class StraightStepTests
     public void BFloat16WeightsTakeTheGeneralPath() => Compare<Gru1To32BFloat16Shape>(expectStraightOnAvx512: false);
 
     /// <summary>
+    /// Training's forward records a one-layer RNN through the straight step (<c>RecordStraightStep</c>: its one recorded
+    /// gate is h' itself). The tape (input, h before the step, the gate, the top h, the output), the state must be those the
+    /// general cell step records, bit for bit, step after step. Where the straight path does not run (SSE, NEON, scalar),
+    /// the general record is the only one, and only the flag is checked.
+    /// </summary>
+    [Fact]
+    public void Rnn1To32RecordsTheGeneralTape() => CompareRecords<Rnn1To32Shape>();
+
+    [Fact]
+    public void RnnRelu8To16NoHeadRecordsTheGeneralTape() => CompareRecords<RnnRelu8To16Shape>();
+
+    [Fact]
+    public void OtherCellsRecordLayerByLayer()
+    {
+        Assert.False(RecurrentEngine<Gru1To32Shape>.RecordsStraight);
+        Assert.False(RecurrentEngine<Lstm1To32Shape>.RecordsStraight);
+        Assert.False(RecurrentEngine<RnnRelu1To48TwoLayersShape>.RecordsStraight);
+    }
+
+    private static void CompareRecords<TShape>()
+        where TShape : struct, INetworkShape
+    {
+        if (!RecurrentEngine<TShape>.IsStraight)
+        {
+            Assert.False(RecurrentEngine<TShape>.RecordsStraight);
+            return;
+        }
+
+        Assert.True(RecurrentEngine<TShape>.RecordsStraight);
+        var store = new ParameterStore<TShape>();
+        ParameterInitializer.Initialize<TShape>(store.Writable, seed: 13);
+        int i = TShape.InputSize;
+        int stateLength = RecurrentEngine<TShape>.StateLength;
+        int stride = Shape<TShape>.TapeStride;
+        const int steps = 300;
+        var random = new Random(7);
+        float[] straightState = new float[stateLength];
+        float[] generalState = new float[stateLength];
+        float[] straightTape = new float[stride];
+        float[] generalTape = new float[stride];
+        float[] scratch = new float[4096];
+        float[] x = new float[i];
+        for (int t = 0; t < steps; t++)
+        {
+            for (int k = 0; k < i; k++)
+            {
+                x[k] = t % 29 == 0 ? (random.NextSingle() - 0.5f) * 200f : (random.NextSingle() - 0.5f) * 6f;
+            }
+
+            // The same sentinel in every slot of both records: a slot one path writes and the other does not shows up.
+            Array.Fill(straightTape, -7.25f);
+            Array.Fill(generalTape, -7.25f);
+            RecurrentEngine<TShape>.RecordStraightStep(store.Packed, store.Values, straightState, x, straightTape, head: true);
+            RecurrentEngine<TShape>.RecordLayers(store.Packed, store.Values, generalState, x, generalTape, scratch, default, 0, t, head: true);
+            AssertBits(generalTape, straightTape, $"tape at step {t}");
+            AssertBits(generalState, straightState, $"state at step {t}");
+        }
+    }
+
+    /// <summary>
     /// The engine's <c>Step</c>, <c>Forward</c> and <c>WarmUp</c> are never inlined: inlined into a caller's loop at tier 1,
     /// the straight step ran out of the caller's inlining budget and kept calls to its kernels (the CI's disassembly check
     /// reads the tier-1 code; this holds the attribute in every test run, on every instruction set).
