@@ -55,10 +55,10 @@ public sealed class StraightStepTests
     public void BFloat16WeightsTakeTheGeneralPath() => Compare<Gru1To32BFloat16Shape>(expectStraightOnAvx512: false);
 
     /// <summary>
-    /// Training's forward records a one-layer RNN through the straight step (<c>RecordStraightStep</c>: its one recorded
-    /// gate is h' itself). The tape (input, h before the step, the gate, the top h, the output), the state must be those the
-    /// general cell step records, bit for bit, step after step. Where the straight path does not run (SSE, NEON, scalar),
-    /// the general record is the only one, and only the flag is checked.
+    /// Training's forward records a one-layer straight shape through the straight step (<c>RecordStraightStep</c>), whose
+    /// update stores the gates onto the tape. The tape (input, state before the step, gates, extra vector, top h, output)
+    /// and the state must be those the general cell step records, bit for bit, step after step. Where the straight path
+    /// does not run (SSE, NEON, scalar), the general record is the only one, and only the flag is checked.
     /// </summary>
     [Fact]
     public void Rnn1To32RecordsTheGeneralTape() => CompareRecords<Rnn1To32Shape>();
@@ -67,10 +67,29 @@ public sealed class StraightStepTests
     public void RnnRelu8To16NoHeadRecordsTheGeneralTape() => CompareRecords<RnnRelu8To16Shape>();
 
     [Fact]
-    public void OtherCellsRecordLayerByLayer()
+    public void Gru1To32RecordsTheGeneralTape() => CompareRecords<Gru1To32Shape>();
+
+    [Fact]
+    public void Gru1To8RecordsTheGeneralTape() => CompareRecords<Gru1To8Shape>();
+
+    [Fact]
+    public void Gru3To32RecordsTheGeneralTape() => CompareRecords<Gru3To32Shape>();
+
+    [Fact]
+    public void Lstm1To32RecordsTheGeneralTape() => CompareRecords<Lstm1To32Shape>();
+
+    [Fact]
+    public void Lstm5To16FiveOutputsRecordsTheGeneralTape() => CompareRecords<Lstm5To16Shape>();
+
+    /// <summary>Eight units: the 256-bit straight step, on AVX-512 machines too.</summary>
+    [Fact]
+    public void Lstm1To8RecordsTheGeneralTape() => CompareRecords<Lstm1To8Shape>();
+
+    [Fact]
+    public void TwoLayersRecordLayerByLayer()
     {
-        Assert.False(RecurrentEngine<Gru1To32Shape>.RecordsStraight);
-        Assert.False(RecurrentEngine<Lstm1To32Shape>.RecordsStraight);
+        Assert.False(RecurrentEngine<Gru1To32TwoLayersShape>.RecordsStraight);
+        Assert.False(RecurrentEngine<Lstm3To16TwoLayersShape>.RecordsStraight);
         Assert.False(RecurrentEngine<RnnRelu1To48TwoLayersShape>.RecordsStraight);
     }
 
@@ -226,6 +245,18 @@ public sealed class StraightStepTests
     {
         public static int InputSize => 1;
         public static int HiddenSize => 32;
+        public static int NumLayers => 1;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Lstm;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct Lstm1To8Shape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 8;
         public static int NumLayers => 1;
         public static int OutputSize => 1;
         public static Cell Cell => Cell.Lstm;

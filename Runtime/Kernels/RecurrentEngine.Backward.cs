@@ -337,34 +337,74 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>
-    /// Whether <see cref="RecordStep"/> runs the straight step (<see cref="IsStraight"/>): a one-layer RNN, whose one
-    /// recorded gate is h' itself, so nothing the straight update leaves in registers is missing from the tape. A JIT-time
-    /// constant.
+    /// Whether <see cref="RecordStep"/> runs the straight step (<see cref="IsStraight"/>, one layer): no call, no span, the
+    /// update storing the gates onto the tape as it computes them. A JIT-time constant.
     /// </summary>
     internal static bool RecordsStraight
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => IsStraight && L == 1 && TShape.Cell == Cell.Rnn;
+        get => IsStraight && L == 1;
     }
 
     /// <summary>
-    /// <see cref="RecordStep"/> of a one-layer RNN through the straight step (<see cref="StraightCell"/>: no call, no span,
-    /// bit for bit what <see cref="CellStep"/> computes): the input and h before the step onto the tape, the step, then h'
-    /// as the recorded gate and the top layer's h. Measured on a Zen 4 core against the general cell step, the training
-    /// iteration of RNN 1→32: see docs/performance.md, "The evening".
+    /// <see cref="RecordStep"/> of a one-layer shape through the straight step (bit for bit what <see cref="CellStep"/>
+    /// computes): the input and the state before the step onto the tape, the step, whose update stores the gates and the
+    /// extra vector there (<see cref="StraightCellRecord"/>; the RNN's one gate, h' itself, is copied after the plain
+    /// <see cref="StraightCell"/>), then the top layer's h and, with <paramref name="head"/>, the output. Measured on a Zen 4
+    /// core against the general cell step: see docs/performance.md, "The evening".
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    /// <remarks>
+    /// Two methods, one per kind of cell, each compiled with its own inlining budget: one method holding both (its test of
+    /// the cell folded only after inlining) ran out of it, and the RNN's step kept calls to <c>Memmove</c>, <c>Slice</c> and
+    /// the property getters.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void RecordStraightStep(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> state, ReadOnlySpan<float> input,
         Span<float> record, bool head)
+    {
+        if (TShape.Cell == Cell.Rnn)
+        {
+            RecordStraightRnn(packed, values, state, input, record, head);
+        }
+        else
+        {
+            RecordStraightGates(packed, values, state, input, record, head);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RecordStraightRnn(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> state, ReadOnlySpan<float> input,
+        Span<float> record, bool head) =>
+        RecordStraight(packed, values, state, input, record, head, gates: false);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RecordStraightGates(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> state, ReadOnlySpan<float> input,
+        Span<float> record, bool head) =>
+        RecordStraight(packed, values, state, input, record, head, gates: true);
+
+    /// <summary><see cref="RecordStraightStep"/>'s body; <paramref name="gates"/> is a constant at each call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RecordStraight(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> state, ReadOnlySpan<float> input,
+        Span<float> record, bool head, bool gates)
     {
         Span<float> layerTape = record.Slice(0, Shape<TShape>.LayerTape(0));
         Span<float> h = state.Slice(0, H);
         input.Slice(0, I).CopyTo(layerTape);
-        h.CopyTo(layerTape.Slice(I, H));
+        state.Slice(0, StatePerLayer).CopyTo(layerTape.Slice(I, StatePerLayer));
         Unsafe.SkipInit(out StraightSums sumsBuffer);
-        StraightCell(PackedLayout<TShape>.Lanes, ref MemoryMarshal.GetReference(packed), ref MemoryMarshal.GetReference(h),
-            ref MemoryMarshal.GetReference(input), ref AlignedSums(ref sumsBuffer));
-        h.CopyTo(layerTape.Slice(I + H, H));
+        if (gates)
+        {
+            // The gates and the extra vector: GH + H floats after the state.
+            StraightCellRecord(PackedLayout<TShape>.Lanes, ref MemoryMarshal.GetReference(packed), ref MemoryMarshal.GetReference(state),
+                ref MemoryMarshal.GetReference(input), ref AlignedSums(ref sumsBuffer), ref MemoryMarshal.GetReference(layerTape.Slice(I + StatePerLayer, GH + H)));
+        }
+        else
+        {
+            StraightCell(PackedLayout<TShape>.Lanes, ref MemoryMarshal.GetReference(packed), ref MemoryMarshal.GetReference(state),
+                ref MemoryMarshal.GetReference(input), ref AlignedSums(ref sumsBuffer));
+            h.CopyTo(layerTape.Slice(I + H, H));
+        }
+
         h.CopyTo(record.Slice(TopOffset, H));
         if (head)
         {
