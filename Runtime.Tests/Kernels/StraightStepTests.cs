@@ -8,7 +8,7 @@ namespace Fixed.Tests.Kernels;
 /// <summary>
 /// The straight-line step (<c>RecurrentEngine.Straight.cs</c>) against the general layer-by-layer step it replaces for
 /// small one- and two-layer shapes: outputs and states bit for bit equal over a few hundred steps of inputs that also saturate the
-/// activations, through <c>Step</c>, <c>Forward</c> and <c>WarmUp</c>. The shapes cover every cell, one and several inputs,
+/// activations, through <c>Step</c>, <c>Forward</c> and <c>WarmUp</c>, and the tape that training's forward records through it. The shapes cover every cell, one and several inputs,
 /// the ReLU RNN, no head, a head of four or more outputs, two layers (three take the general path), and both widths (GRU 1→8 runs at 8 lanes, the others at 16 where
 /// Vector512 is accelerated). On a machine that takes the AVX-512 path, the benchmark's shapes must take the straight path
 /// (the CI's disassembly check reads their code; this says which path ran).
