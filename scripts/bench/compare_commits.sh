@@ -47,7 +47,7 @@ done
 core=$(( $(nproc) > 1 ? 1 : 0 ))
 # Tier-1 code after the short warm-up (older commits' `timed --network` did not set it for themselves).
 export DOTNET_TC_CallCountingDelayMs=0
-echo "machine: $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') (family $(grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')), $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
   for net in $networks; do
     for side in before after; do

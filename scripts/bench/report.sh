@@ -63,6 +63,12 @@ if [ -n "$(git status --porcelain --untracked-files=normal -- . "${excludes[@]}"
   commit="$commit-dirty"
 fi
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/,/;/g')
+# A VM's model name can be the same for different cores ("AMD EPYC" was a Zen 4 one day and a Zen 5 the next): the family,
+# model and L1d size tell them apart.
+family=$(grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')
+model=$(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')
+l1d=$(getconf LEVEL1_DCACHE_SIZE 2>/dev/null || echo 0)
+[ -n "$family" ] && cpu="$cpu (family $family model $model; L1d $(( l1d / 1024 )) KB)"
 cores=$(nproc)
 [ -n "$cpu" ] || { echo "no CPU model in /proc/cpuinfo" >&2; exit 1; }
 
