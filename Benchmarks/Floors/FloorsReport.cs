@@ -107,11 +107,11 @@ internal static class FloorsReport
         md.AppendLine("- **Matrices from L2**: when the step's weight matrices exceed L1, the time to read all of them once at the measured");
         md.AppendLine("  L2 rate: what each step pays if none of them stays in L1 between steps (some does: the caches do not evict in exact");
         md.AppendLine("  LRU order), so it is shown beside the floors, not in them.");
-        md.AppendLine("- **State reset**: the same `Step`, with the state zeroed before every call, so no step waits for the one before and");
-        md.AppendLine("  the core overlaps consecutive steps as far as its out-of-order window allows: what the step's instructions cost when");
-        md.AppendLine("  the recurrence's latency is (partly) hidden. Carried minus reset is the latency the recurrence exposes. A reset step");
-        md.AppendLine("  slower than the carried one has paid for the zeroing too (its wide stores reach the next call's narrow loads late);");
-        md.AppendLine("  the carried step then bounds the step's own work.");
+        md.AppendLine("- **State reset**: the same `Step` with every call on a zero state (eight states in turn, each zeroed right after its");
+        md.AppendLine("  step, so that no zeroing store is still in flight when a call reads its state), so no step waits for the one before");
+        md.AppendLine("  and the core overlaps consecutive steps as far as its out-of-order window allows: what the step's instructions cost");
+        md.AppendLine("  when the recurrence's latency is (partly) hidden. Carried minus reset is the latency the recurrence exposes; a reset");
+        md.AppendLine("  step no faster than the carried one means the step is bound by its instructions, not by the chain from h to h.");
         md.AppendLine("- **What stops it**: *met*; or *below a floor* when the higher floor is already above the target (no schedule of");
         md.AppendLine("  this arithmetic on this core reaches it); or *the step's work* when the reset step (or the carried one, if faster) is over the target");
         md.AppendLine("  (the work the floors do not count: activations' own FMAs, loads, stores, the head); or *the recurrence as");
@@ -141,8 +141,8 @@ internal static class FloorsReport
                 $"below a floor: the {which} floor is {f.Floor / target:F2}× the target; the step is {t.Carried / f.Floor:F2}× that floor");
         }
 
-        // The step's work alone costs at most the carried step: a reset step slower than the carried one measured the
-        // zeroing too (its wide stores reach the next call's narrow loads late), so the carried step bounds the work then.
+        // The step's work alone costs at most the carried step: a reset step slower than the carried one (the noise of the
+        // runs) leaves the carried step as the bound on the work.
         double work = Math.Min(t.Reset, t.Carried);
         if (work > target)
         {
