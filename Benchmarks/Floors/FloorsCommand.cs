@@ -21,9 +21,9 @@ namespace Fixed.Benchmarks.Floors;
 /// <item>the machine's constants (<see cref="MachineCalibration"/>): multiply-add rate, FMA latency, the latency of the
 /// library's σ and tanh, the rate of reading from L2;</item>
 /// <item>per network, its <c>Step</c> timed two ways, alternated run by run in this one process: with the state carried
-/// (what a stream does), and with every call on a zero state (eight states in turn, each zeroed after its step), which cuts the recurrence: consecutive
-/// steps no longer depend on each other, so the core overlaps one step's tail with the next step's head and what is
-/// left is the cost of the step's instructions themselves;</item>
+/// (what a stream does), and with every call on a zero state (eight states in turn, each zeroed after its step), which
+/// cuts the recurrence: consecutive steps no longer depend on each other, so the core overlaps one step's tail with the
+/// next step's head and what is left is the cost of the step's instructions themselves;</item>
 /// <item>two floors from the constants: the FMA floor (the step's multiply-adds at the measured rate) and the serial
 /// floor (per layer, the hidden product at full FMA rate, or its accumulator chains, or reading its weights from L2,
 /// whichever is longest; then the activations and the state update on the recurrence's path at their measured

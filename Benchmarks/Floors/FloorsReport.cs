@@ -113,8 +113,8 @@ internal static class FloorsReport
         md.AppendLine("  when the recurrence's latency is (partly) hidden. Carried minus reset is the latency the recurrence exposes; a reset");
         md.AppendLine("  step no faster than the carried one means the step is bound by its instructions, not by the chain from h to h.");
         md.AppendLine("- **What stops it**: *met*; or *below a floor* when the higher floor is already above the target (no schedule of");
-        md.AppendLine("  this arithmetic on this core reaches it); or *the step's work* when the reset step (or the carried one, if faster) is over the target");
-        md.AppendLine("  (the work the floors do not count: activations' own FMAs, loads, stores, the head); or *the recurrence as");
+        md.AppendLine("  this arithmetic on this core reaches it); or *the step's work* when the reset step (or the carried one, if faster)");
+        md.AppendLine("  is over the target (the work the floors do not count: activations' own FMAs, loads, stores, the head); or *the recurrence as");
         md.AppendLine("  scheduled* when the reset step is under the target and the carried one is not. See the disassembly section");
         md.AppendLine("  for the instructions of GRU 1→32's `Step`.");
         File.WriteAllText(Path.Combine(output, "floors.csv"), csv.ToString());
