@@ -86,6 +86,11 @@ internal static class CellUpdate
         where TVec : struct, ISimd<TVec>
     {
         int i = 0;
+        for (; i <= hidden - (2 * TVec.Count); i += 2 * TVec.Count)
+        {
+            GruRecordPair<TVec>(ref y, (nuint)stride, ref h, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
+        }
+
         for (; i <= hidden - TVec.Count; i += TVec.Count)
         {
             GruRecord<TVec>(ref y, (nuint)stride, ref h, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
@@ -154,6 +159,47 @@ internal static class CellUpdate
         if (!Unsafe.IsNullRef(ref top))
         {
             TVec.Store(next, ref top, k);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="GruRecord{TVec}(ref float, nuint, ref float, ref float, ref float, ref float, nuint, nuint)"/> for the two
+    /// vectors of units at <paramref name="k"/>, in <see cref="GruPair{TVec}"/>'s order (both r, both n, then both z): the
+    /// same operations, so the same values.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruRecordPair<TVec>(ref float y, nuint stride, ref float h, ref float before, ref float gates, ref float top, nuint hidden, nuint k)
+        where TVec : struct, ISimd<TVec>
+    {
+        nuint l = k + (nuint)TVec.Count;
+        TVec r0 = TVec.Sigmoid(TVec.Load(ref y, stride + k));
+        TVec r1 = TVec.Sigmoid(TVec.Load(ref y, stride + l));
+        TVec nh0 = TVec.Load(ref y, (3 * stride) + k);
+        TVec nh1 = TVec.Load(ref y, (3 * stride) + l);
+        TVec n0 = TVec.Tanh(TVec.MultiplyAdd(r0, nh0, TVec.Load(ref y, k)));
+        TVec n1 = TVec.Tanh(TVec.MultiplyAdd(r1, nh1, TVec.Load(ref y, l)));
+        TVec z0 = TVec.Sigmoid(TVec.Load(ref y, (2 * stride) + k));
+        TVec z1 = TVec.Sigmoid(TVec.Load(ref y, (2 * stride) + l));
+        TVec previous0 = TVec.Load(ref h, k);
+        TVec previous1 = TVec.Load(ref h, l);
+        TVec next0 = TVec.MultiplyAdd(z0, TVec.Subtract(previous0, n0), n0);
+        TVec next1 = TVec.MultiplyAdd(z1, TVec.Subtract(previous1, n1), n1);
+        TVec.Store(previous0, ref before, k);
+        TVec.Store(previous1, ref before, l);
+        TVec.Store(r0, ref gates, k);
+        TVec.Store(r1, ref gates, l);
+        TVec.Store(z0, ref gates, hidden + k);
+        TVec.Store(z1, ref gates, hidden + l);
+        TVec.Store(n0, ref gates, (2 * hidden) + k);
+        TVec.Store(n1, ref gates, (2 * hidden) + l);
+        TVec.Store(nh0, ref gates, (3 * hidden) + k);
+        TVec.Store(nh1, ref gates, (3 * hidden) + l);
+        TVec.Store(next0, ref h, k);
+        TVec.Store(next1, ref h, l);
+        if (!Unsafe.IsNullRef(ref top))
+        {
+            TVec.Store(next0, ref top, k);
+            TVec.Store(next1, ref top, l);
         }
     }
 
