@@ -131,25 +131,52 @@ public static partial class RecurrentEngine<TShape>
             // columns on its own (for the one input column of GRU 1->32 and 1->128 a grouped pass measured 9 % slower), and
             // n_h from b_hn, the one block the input columns do not reach.
             int nh = 3 * PaddedHidden;
-            for (int s = 0; s < group; s++)
+            if (inSize == 1)
+            {
+                InputColumnStreams<TVec>(ref weights, ref bias, ref x, xStride, ref scratch, group);
+            }
+
+            for (int s = 0; inSize > 1 && s < group; s++)
             {
                 ref float sums = ref Unsafe.Add(ref scratch, s * ScratchLength);
-                ref float xs = ref Unsafe.Add(ref x, s * xStride);
-                if (inSize == 1)
-                {
-                    PackedMath.MultiplyAddColumn<TVec>(ref weights, PackedLayout<TShape>.InputRows, xs, ref bias, ref sums);
-                }
-                else
-                {
-                    PackedMath.MultiplyAdd<TVec>(ref weights, PackedLayout<TShape>.InputRows, inSize, ref xs, ref bias, ref sums);
-                }
-
+                PackedMath.MultiplyAdd<TVec>(ref weights, PackedLayout<TShape>.InputRows, inSize, ref Unsafe.Add(ref x, s * xStride), ref bias, ref sums);
                 MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref bias, nh), PaddedHidden).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref sums, nh), PaddedHidden));
             }
 
             ref float hiddenSums = ref Unsafe.Add(ref scratch, PackedLayout<TShape>.HiddenRowsOffset);
             StreamMath.MultiplyAdd<TVec>(rows, ref hiddenWeights, H, ref state, StateLength, ref hiddenWeights, 0, ref state, 0,
                 ref hiddenSums, ScratchLength, ref hiddenSums, ScratchLength, group);
+        }
+    }
+
+    /// <summary>
+    /// A GRU layer's one input column for a group of streams: <c>b + W_ih x</c> over the input rows <c>[n_x | r | z]</c> and
+    /// <c>b_hn</c> into the n_h block of each stream's scratch, each vector of weights and bias loaded once for the whole
+    /// group (<see cref="PackedMath.MultiplyAddColumn{TVec}"/>'s fused multiply-add per element, so the same values).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputColumnStreams<TVec>(ref float weights, ref float bias, ref float x, int xStride, ref float scratch, int group)
+        where TVec : struct, ISimd<TVec>
+    {
+        int rows = PackedLayout<TShape>.InputRows;
+        for (int r = 0; r < rows; r += TVec.Count)
+        {
+            TVec w = TVec.Load(ref weights, (nuint)r);
+            TVec b = TVec.Load(ref bias, (nuint)r);
+            for (int s = 0; s < group; s++)
+            {
+                TVec.Store(TVec.MultiplyAdd(w, TVec.Broadcast(Unsafe.Add(ref x, s * xStride)), b), ref scratch, (nuint)((s * ScratchLength) + r));
+            }
+        }
+
+        int nh = 3 * PaddedHidden;
+        for (int r = nh; r < nh + PaddedHidden; r += TVec.Count)
+        {
+            TVec b = TVec.Load(ref bias, (nuint)r);
+            for (int s = 0; s < group; s++)
+            {
+                TVec.Store(b, ref scratch, (nuint)((s * ScratchLength) + r));
+            }
         }
     }
 
