@@ -224,17 +224,29 @@ public static partial class RecurrentEngine<TShape>
     /// One step of the sweep for a group of sequences: <see cref="StepBack"/>'s arithmetic per sequence, except that the two
     /// products with transposed weights (<c>W_hhᵀ dph</c> into the carry, <c>W_ihᵀ dpi</c> into the layer below) are computed
     /// for the whole group at once (<see cref="StreamGradient"/>). Sequence g's record of this step is at
-    /// <paramref name="record"/> + g · <paramref name="sequenceTape"/>, its working floats at g · <c>WorkLength</c> of one
-    /// sequence in <paramref name="work"/>.
+    /// <c>Record</c> + g · <c>SequenceTape</c>, its working floats at g · <c>WorkLength</c> of one sequence in <c>Work</c>
+    /// (<see cref="StepBackGroupAction"/>'s fields).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StepBackGroup<TVec>(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group,
-        DropoutMask dropout, int first, int step)
+    private static void StepBackGroup<TVec>(in StepBackGroupAction arguments)
         where TVec : struct, ISimd<TVec>
     {
+        ReadOnlySpan<float> parameters = arguments.Parameters;
+        Span<float> record = arguments.Record;
+        int sequenceTape = arguments.SequenceTape;
+        Span<float> work = arguments.Work;
+        int group = arguments.Group;
+        ref readonly DropoutMask dropout = ref arguments.Dropout;
+        int first = arguments.First;
+        int step = arguments.Step;
         int workStride = Shape<TShape>.WorkLength;
         int stride = TapeStride;
-        for (int g = 0; g < group; g++)
+        if (L == 1)
+        {
+            SweepGroupUnits<TVec>(parameters, record, sequenceTape, work, group);
+        }
+
+        for (int g = 0; L > 1 && g < group; g++)
         {
             Span<float> sequenceWork = work.Slice(g * workStride, workStride);
             Span<float> dh = sequenceWork.Slice(2 * L * H + 2 * GH, H);
@@ -258,7 +270,7 @@ public static partial class RecurrentEngine<TShape>
             // Each sequence's cell gradients (CellBackward's arithmetic, called here directly: the group is already at its width).
             _ = record.Slice(((group - 1) * sequenceTape) + at, Shape<TShape>.LayerTape(layer));
             _ = work.Slice(0, group * workStride);
-            for (int g = 0; g < group; g++)
+            for (int g = 0; L > 1 && g < group; g++)
             {
                 ref float sequenceWork = ref Unsafe.Add(ref MemoryMarshal.GetReference(work), g * workStride);
                 ref float before = ref Unsafe.Add(ref MemoryMarshal.GetReference(record), (g * sequenceTape) + at + inSize);
@@ -326,36 +338,85 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
+    /// <summary>
+    /// <see cref="StepBackGroup{TVec}"/>'s cell gradients for a one-layer network: each sequence's in
+    /// <see cref="SweepOneLayer{TVec}"/>'s arithmetic (<see cref="SweepUnits{TVec}"/>), dLoss/dh' = carry + W_headᵀ dy
+    /// kept in a register on its way into the cell gradient instead of copied, added to in memory and read back. The same
+    /// operations in the same order per element, so the same values.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SweepGroupUnits<TVec>(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group)
+        where TVec : struct, ISimd<TVec>
+    {
+        int workStride = Shape<TShape>.WorkLength;
+        int inSize = Shape<TShape>.LayerInput(0);
+        int at = Shape<TShape>.LayerTapeOffset(0);
+        _ = record.Slice((group - 1) * sequenceTape, TapeStride);
+        _ = work.Slice(0, group * workStride);
+        ref float head = ref Shape<TShape>.HasHead ? ref MemoryMarshal.GetReference(parameters.Slice(Shape<TShape>.HeadOffset, O * H)) : ref Unsafe.NullRef<float>();
+        for (int g = 0; g < group; g++)
+        {
+            ref float carry = ref Unsafe.Add(ref MemoryMarshal.GetReference(work), g * workStride);
+            ref float sequenceRecord = ref Unsafe.Add(ref MemoryMarshal.GetReference(record), g * sequenceTape);
+            ref float dy = ref Unsafe.Add(ref sequenceRecord, OutputOffset);
+            ref float hPrevious = ref Unsafe.Add(ref sequenceRecord, at + inSize);
+            ref float cPrevious = ref Unsafe.Add(ref hPrevious, H);
+            ref float gates = ref Unsafe.Add(ref hPrevious, StatePerLayer);
+            ref float extra = ref Unsafe.Add(ref gates, GH);
+            ref float dc = ref Unsafe.Add(ref carry, H);
+            ref float dph = ref Unsafe.Add(ref carry, (2 * H) + GH);
+            int j = 0;
+            for (; j <= H - TVec.Count; j += TVec.Count)
+            {
+                SweepUnits<TVec>(ref carry, ref head, ref dy, ref gates, ref extra, ref cPrevious, ref hPrevious, ref dph, ref dc, (nuint)j);
+            }
+
+            for (; j < H; j++)
+            {
+                SweepUnits<Simd1>(ref carry, ref head, ref dy, ref gates, ref extra, ref cPrevious, ref hPrevious, ref dph, ref dc, (nuint)j);
+            }
+
+            if (TShape.Cell != Cell.Gru)
+            {
+                MemoryMarshal.CreateSpan(ref carry, H).Clear();
+            }
+        }
+    }
+
     /// <summary><see cref="StepBackGroup{TVec}"/>'s arguments, for <see cref="PackedLayout{TShape}.Dispatch{TAction}"/>.</summary>
     private readonly ref struct StepBackGroupAction : ISimdAction
     {
-        private readonly ReadOnlySpan<float> _parameters;
-        private readonly Span<float> _record;
-        private readonly int _sequenceTape;
-        private readonly Span<float> _work;
-        private readonly int _group;
-        private readonly DropoutMask _dropout;
-        private readonly int _first;
-        private readonly int _step;
+        public readonly ReadOnlySpan<float> Parameters;
+        public readonly Span<float> Record;
+        public readonly Span<float> Work;
+        public readonly DropoutMask Dropout;
+        public readonly int SequenceTape;
+        public readonly int Group;
+        public readonly int First;
+        public readonly int Step;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public StepBackGroupAction(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group,
             DropoutMask dropout, int first, int step)
         {
-            _parameters = parameters;
-            _record = record;
-            _sequenceTape = sequenceTape;
-            _work = work;
-            _group = group;
-            _dropout = dropout;
-            _first = first;
-            _step = step;
+            Parameters = parameters;
+            Record = record;
+            SequenceTape = sequenceTape;
+            Work = work;
+            Group = group;
+            Dropout = dropout;
+            First = first;
+            Step = step;
         }
 
+        /// <summary>
+        /// Passes itself by reference: as eight arguments, the spans went on the stack, copied field by field in a way whose
+        /// loads could not be forwarded from the stores just made (a stall seen at the call in every step of the sweep).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Run<TVec>()
             where TVec : struct, ISimd<TVec> =>
-            StepBackGroup<TVec>(_parameters, _record, _sequenceTape, _work, _group, _dropout, _first, _step);
+            StepBackGroup<TVec>(in this);
     }
 
     /// <summary><c>destination[0..count) = source[0..count)</c>, whole vectors then one float at a time.</summary>
