@@ -384,12 +384,20 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary><see cref="StepBackGroup{TVec}"/>'s arguments, for <see cref="PackedLayout{TShape}.Dispatch{TAction}"/>.</summary>
+    /// <remarks>
+    /// The spans are held as a reference and a length each and rebuilt where they are used: a span field is copied as one
+    /// 16-byte load, which could not be forwarded from the constructor's two separate stores (reference, then length) and
+    /// stalled at the start of every step of the sweep.
+    /// </remarks>
     private readonly ref struct StepBackGroupAction : ISimdAction
     {
-        public readonly ReadOnlySpan<float> Parameters;
-        public readonly Span<float> Record;
-        public readonly Span<float> Work;
+        private readonly ref float _parameters;
+        private readonly ref float _record;
+        private readonly ref float _work;
         public readonly DropoutMask Dropout;
+        private readonly int _parametersLength;
+        private readonly int _recordLength;
+        private readonly int _workLength;
         public readonly int SequenceTape;
         public readonly int Group;
         public readonly int First;
@@ -399,15 +407,24 @@ public static partial class RecurrentEngine<TShape>
         public StepBackGroupAction(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group,
             DropoutMask dropout, int first, int step)
         {
-            Parameters = parameters;
-            Record = record;
+            _parameters = ref MemoryMarshal.GetReference(parameters);
+            _parametersLength = parameters.Length;
+            _record = ref MemoryMarshal.GetReference(record);
+            _recordLength = record.Length;
+            _work = ref MemoryMarshal.GetReference(work);
+            _workLength = work.Length;
             SequenceTape = sequenceTape;
-            Work = work;
             Group = group;
             Dropout = dropout;
             First = first;
             Step = step;
         }
+
+        public ReadOnlySpan<float> Parameters => MemoryMarshal.CreateReadOnlySpan(ref _parameters, _parametersLength);
+
+        public Span<float> Record => MemoryMarshal.CreateSpan(ref _record, _recordLength);
+
+        public Span<float> Work => MemoryMarshal.CreateSpan(ref _work, _workLength);
 
         /// <summary>
         /// Passes itself by reference: as eight arguments, the spans went on the stack, copied field by field in a way whose
