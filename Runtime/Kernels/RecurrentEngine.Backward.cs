@@ -126,14 +126,33 @@ public static partial class RecurrentEngine<TShape>
 
         int recorded = steps - warmUp;
         int width = LossFunctions.TargetWidth(loss, O);
-        double sum = 0;
         for (int s = 0; s < recorded; s++)
         {
             RecordStep(packed, values, state, inputs.Slice(inputStart + (warmUp + s) * inputStride, I), tape.Slice(s * TapeStride, TapeStride), scratch,
                 dropout, sequence, s, head: false);
         }
 
-        // The head and the loss, which the recurrence does not wait for, in a pass of their own after it.
+        double sum = HeadsAndLosses(values, tape, recorded, targets, targetStart, targetStride, width, loss, parameters.CrossEntropy, on, scale);
+        Sweep(values, packed, gradients, tape, recorded, work, default, dropout, sequence);
+        if (warmUp == 0)
+        {
+            AddInitialStateGradients(work, initialGradients);
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// The head and the loss of each recorded step, which the recurrence does not wait for, in a pass of their own after it:
+    /// the output into the step's record (cleared where no loss is taken), the summed loss returned. A method of its own so
+    /// that the JIT inlines its helpers: inside <see cref="Sequence"/>, after the recording loop, its inlining budget was
+    /// spent and every step of this loop called the tape's offsets, the slices and the loss.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double HeadsAndLosses(ReadOnlySpan<float> values, Span<float> tape, int recorded, ReadOnlySpan<float> targets, int targetStart,
+        int targetStride, int width, Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, float scale)
+    {
+        double sum = 0;
         for (int s = 0; s < recorded; s++)
         {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
@@ -141,22 +160,16 @@ public static partial class RecurrentEngine<TShape>
             Span<float> output = record.Slice(OutputOffset, O);
             if (on == LossOn.AllSteps)
             {
-                sum += LossFunctions.Apply(loss, parameters.CrossEntropy, output, targets.Slice(targetStart + s * targetStride, width), scale);
+                sum += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart + s * targetStride, width), scale);
             }
             else if (s == recorded - 1)
             {
-                sum += LossFunctions.Apply(loss, parameters.CrossEntropy, output, targets.Slice(targetStart, width), scale);
+                sum += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart, width), scale);
             }
             else
             {
                 output.Clear();
             }
-        }
-
-        Sweep(values, packed, gradients, tape, recorded, work, default, dropout, sequence);
-        if (warmUp == 0)
-        {
-            AddInitialStateGradients(work, initialGradients);
         }
 
         return sum;

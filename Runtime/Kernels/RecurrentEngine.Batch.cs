@@ -342,9 +342,11 @@ public static partial class RecurrentEngine<TShape>
     /// <see cref="StepBackGroup{TVec}"/>'s cell gradients for a one-layer network: each sequence's in
     /// <see cref="SweepOneLayer{TVec}"/>'s arithmetic (<see cref="SweepUnits{TVec}"/>), dLoss/dh' = carry + W_headᵀ dy
     /// kept in a register on its way into the cell gradient instead of copied, added to in memory and read back. The same
-    /// operations in the same order per element, so the same values.
+    /// operations in the same order per element, so the same values. Not inlined: inside <see cref="StepBackGroup{TVec}"/>
+    /// its two <see cref="SweepUnits{TVec}"/> bodies spent the JIT's inlining budget there, and the shape's constants
+    /// (<c>L</c>, <c>H</c>, <c>GH</c>) became calls, with the code for deeper networks no longer folded away.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void SweepGroupUnits<TVec>(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group)
         where TVec : struct, ISimd<TVec>
     {
