@@ -119,6 +119,8 @@ public static partial class RecurrentEngine<TShape>
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[ScratchLength + CacheLineAlignment.SlackFloats]);
         ReadOnlySpan<float> packed = parameters.Packed;
         ReadOnlySpan<float> values = parameters.ComputeValues;
+        // Converted here, before the inlined steps spend the JIT's inlining budget (at the end, it stayed a call).
+        ReadOnlySpan<float> carries = work;
         for (int t = 0; t < warmUp; t++)
         {
             AdvanceLayers(packed, state, inputs.Slice(inputStart + t * inputStride, I), scratch);
@@ -136,7 +138,7 @@ public static partial class RecurrentEngine<TShape>
         Sweep(values, packed, gradients, tape, recorded, work, default, dropout, sequence);
         if (warmUp == 0)
         {
-            AddInitialStateGradients(work, initialGradients);
+            AddInitialStateGradients(carries, initialGradients);
         }
 
         return sum;
@@ -421,9 +423,18 @@ public static partial class RecurrentEngine<TShape>
         h.CopyTo(record.Slice(TopOffset, H));
         if (head)
         {
-            Head(values, h, record.Slice(OutputOffset, O));
+            RecordHead(values, record);
         }
     }
+
+    /// <summary>
+    /// The head of a recorded step, from the h' just written into its top slot into its output slot. A call of its own: the
+    /// straight cell's unrolled body spends the recording method's inlining budget, and inside it even the span conversion
+    /// of the head's argument stayed a call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RecordHead(ReadOnlySpan<float> values, Span<float> record) =>
+        Head(values, record.Slice(TopOffset, H), record.Slice(OutputOffset, O));
 
     /// <summary>
     /// The backward sweep: from the last recorded step to the first, top layer to bottom. Only the recurrence itself runs
@@ -507,7 +518,7 @@ public static partial class RecurrentEngine<TShape>
             Span<float> dpi = record.Slice(at + inSize + StatePerLayer, GH);
             ref float gates = ref MemoryMarshal.GetReference(dpi);
             ref float extra = ref MemoryMarshal.GetReference(record.Slice(at + inSize + StatePerLayer + GH, TShape.Cell == Cell.Rnn ? 0 : H));
-                ref float cPrevious = ref MemoryMarshal.GetReference(record.Slice(at + inSize + H, TShape.Cell == Cell.Lstm ? H : 0));
+            ref float cPrevious = ref MemoryMarshal.GetReference(record.Slice(at + inSize + H, TShape.Cell == Cell.Lstm ? H : 0));
             ref float hPrevious = ref MemoryMarshal.GetReference(record.Slice(at + inSize, H));
             int j = 0;
             for (; j <= H - TVec.Count; j += TVec.Count)
@@ -522,7 +533,9 @@ public static partial class RecurrentEngine<TShape>
 
             // GRU: the carry holds z·dh' (the part of dLoss/dh that bypasses W_hh), and W_hhᵀ dph adds to it. The other cells:
             // as CellBackward leaves it (no part of dh bypasses W_hh), then W_hhᵀ dpi into it.
-            ReadOnlySpan<float> dGates = TShape.Cell == Cell.Gru ? dphGru : dpi;
+            // (By reference: a span converted to ReadOnlySpan here, after SweepUnits' bodies, stayed a call per step in fully
+            // optimized code, the JIT's inlining budget spent.)
+            ref float dGates = ref TShape.Cell == Cell.Gru ? ref dph : ref gates;
             if (TShape.Cell != Cell.Gru)
             {
                 carry.Clear();
@@ -530,11 +543,11 @@ public static partial class RecurrentEngine<TShape>
 
             if (columns)
             {
-                PackedMath.TransposedAdd512(GH / 16, ref packedHidden, H, ref MemoryMarshal.GetReference(dGates), ref rCarry);
+                PackedMath.TransposedAdd512(GH / 16, ref packedHidden, H, ref dGates, ref rCarry);
             }
             else
             {
-                VectorMath.TransposedAdd(whh, dGates, carry);
+                VectorMath.TransposedAdd(whh, MemoryMarshal.CreateReadOnlySpan(ref dGates, GH), carry);
             }
         }
     }

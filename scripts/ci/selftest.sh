@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Self-test of the CI logic (scripts/ci/lib.sh, check_quickstart.sh, check_roundtrip_all.sh --files-only,
-# check_step_disasm.sh --check): feeds
+# check_step_disasm.sh --check, check_training_disasm.sh --check): feeds
 # canned test-runner output to the real helpers and checks that CI fails whenever it would otherwise be green
 # without having tested: no test stage ran, zero tests, skipped tests, no summary, failures; and that a good run
 # passes (so that the failing cases do not fail for an unrelated reason). Seconds, no dotnet; .ci/run runs it
@@ -211,6 +211,52 @@ RAW=1 tier1_check "listings interleaved by two compilations at once fail (not ch
 caller_head='; Assembly listing for method Networks:RunGru1To32():float (Tier1)'
 tier1_check "a caller calling Step, the BCL and a Throw* passes" pass "caller: Networks:RunGru1To32" < <(printf '%s\n       ret\n%s\n       call     [Gru1To32:Step(byref)]\n       call     [System.MathF:Sin(float):float]\n       call     [Fixed.Engine.ParameterStore`1[Gru1To32+FixedShape]:ThrowWriteDuringInference():this]\n' "$tier1_head" "$caller_head")
 tier1_check "a caller left with a call into the library (the step inlined in part) fails" fail "CALL IN THE CALLER" < <(printf '%s\n       ret\n%s\n       call     [Fixed.Activations:Sigmoid(System.Runtime.Intrinsics.Vector512`1[float])]\n' "$tier1_head" "$caller_head")
+
+# --- the training disassembly check (scripts/ci/check_training_disasm.sh --check) -----------------------------------
+training_case() { # training_case NAME EXPECT [GREP] < listing
+    local name="$1" expect="$2" want="${3:-}" got=pass
+    checks=$((checks + 1))
+    jit_listing > "$TMP/training.asm"
+    bash scripts/ci/check_training_disasm.sh --check "$TMP/training.asm" > "$TMP/training.log" 2>&1 || got=fail
+    if [ "$got" != "$expect" ]; then fail "training disasm: $name: check would $got, expected $expect" "$TMP/training.log"
+    elif [ -n "$want" ] && ! grep -qF -- "$want" "$TMP/training.log"; then fail "training disasm: $name: output lacks '$want'" "$TMP/training.log"
+    else pass "training disasm: $name"; fi
+}
+sequence_head='; Assembly listing for method Fixed.Engine.RecurrentEngine`1[Rnn1To32+FixedShape]:Sequence(Fixed.Engine.ParameterStore`1[Rnn1To32+FixedShape],int) (Tier1)'
+group_head='; Assembly listing for method Fixed.Engine.RecurrentEngine`1[Rnn1To32+FixedShape]:Group(byref,int) (FullOpts)'
+kernel_call='       call     [Fixed.Engine.RecurrentEngine`1[Rnn1To32+FixedShape]:RecordStraightRnn(System.ReadOnlySpan`1[float])]'
+training_case "calls to kernels only pass" pass "none to a member meant to be inlined" < <(printf '%s
+%s
+       ret
+%s
+       ret
+' "$sequence_head" "$kernel_call" "$group_head")
+training_case "a shape constant left as a call fails and is printed" fail "NOT INLINED:        call     [Fixed.Engine.RecurrentEngine\`1[Rnn1To32+FixedShape]:get_L()" < <(printf '%s
+       call     [Fixed.Engine.RecurrentEngine`1[Rnn1To32+FixedShape]:get_L():int]
+       ret
+%s
+       ret
+' "$sequence_head" "$group_head")
+training_case "a span slice left as a call fails" fail "Slice" < <(printf '%s
+       ret
+%s
+       call     [System.Span`1[float]:Slice(int,int):System.Span`1[float]:this]
+' "$sequence_head" "$group_head")
+training_case "the loss's inlined path left as a call fails" fail "LossFunctions:Apply" < <(printf '%s
+       call     [Fixed.LossFunctions:Apply(int,Fixed.CrossEntropyOptions,System.Span`1[float],System.ReadOnlySpan`1[float],float):double]
+%s
+       ret
+' "$sequence_head" "$group_head")
+training_case "calls in a tier-0 listing are not counted" pass < <(printf '%s
+       call     [Fixed.Simd512:Load(byref,long):Fixed.Simd512]
+%s
+       ret
+%s
+       ret
+' "${sequence_head% (Tier1)} (Tier0)" "$sequence_head" "$group_head")
+training_case "no optimized Group listing fails (nothing of the batch was checked)" fail "no optimized listing" < <(printf '%s
+       ret
+' "$sequence_head")
 
 echo "selftest: $checks checks, $bad failed"
 [ "$bad" -eq 0 ]

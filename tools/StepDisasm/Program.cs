@@ -5,16 +5,24 @@
 //   StepDisasm --tiered NET...   the loops again and again until the JIT has compiled nothing for 300 ms (JitWarmUp,
 //                                linked from Benchmarks/Timing), for a run with the default tiering: the engine's Step is then compiled at tier 1 with dynamic
 //                                PGO, the code a user's loop runs after its first thousands of steps.
+//   StepDisasm --training NET... a training iteration as the benchmark's (one sequence of 32 steps, then a batch of 32
+//                                such sequences; each Backward, ClipGradNorm, Adam, ZeroGrad) until the JIT is quiet, for
+//                                scripts/ci/check_training_disasm.sh: the tier-1 code of the training's hot methods.
 // The networks are the benchmark's (Benchmarks/Models): input 1, a Linear(H, 1) head.
 using System;
 using Fixed;
 using Fixed.Benchmarks.Timing;
 
-bool tiered = args.Length > 0 && args[0] == "--tiered";
+bool training = args.Length > 0 && args[0] == "--training";
+bool tiered = training || (args.Length > 0 && args[0] == "--tiered");
 string[] names = tiered ? args[1..] : args;
-names = names.Length > 0 ? names : ["gru8", "gru32", "lstm32"];
+names = names.Length > 0 ? names : training ? ["rnn32", "gru32", "lstm32"] : ["gru8", "gru32", "lstm32"];
 float sum = 0f;
-if (tiered)
+if (training)
+{
+    JitWarmUp.UntilQuiet(TrainAll);
+}
+else if (tiered)
 {
     JitWarmUp.UntilQuiet(RunAll);
 }
@@ -38,6 +46,59 @@ void RunAll()
             "gru32l2" => Networks.RunGru1To32TwoLayers(),
             _ => throw new ArgumentException($"unknown network '{name}' (rnn32, gru8, gru32, lstm32, gru32l2)"),
         };
+    }
+}
+
+void TrainAll()
+{
+    foreach (string name in names)
+    {
+        sum += name switch
+        {
+            "rnn32" => Training.Iterations<Rnn1To32>(),
+            "gru32" => Training.Iterations<Gru1To32>(),
+            "lstm32" => Training.Iterations<Lstm1To32>(),
+            _ => throw new ArgumentException($"unknown network '{name}' for --training (rnn32, gru32, lstm32)"),
+        };
+    }
+}
+
+/// <summary>The benchmark's training iterations (<c>timed</c>'s <c>training</c> and <c>training-batch32</c>), a few of each.</summary>
+internal static class Training
+{
+    private const int Window = 32;
+    private const int Batch = 32;
+    private const int Rounds = 20;
+
+    public static float Iterations<TModel>()
+        where TModel : class, IRecurrentModel<TModel>
+    {
+        TModel model = TModel.Create(7);
+        var adam = new Adam(model, 1e-3f);
+        float[] state = new float[TModel.StateLength];
+        float[] inputs = new float[Batch * Window];
+        float[] targets = new float[Batch * Window];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = MathF.Sin(0.01f * i);
+            targets[i] = MathF.Sin(0.01f * (i + 1));
+        }
+
+        float loss = 0f;
+        for (int round = 0; round < Rounds; round++)
+        {
+            Array.Clear(state);
+            loss += model.Backward(state, inputs.AsSpan(0, Window), targets.AsSpan(0, Window), Loss.Mse, LossOn.AllSteps);
+            model.ClipGradNorm(1f);
+            adam.Step();
+            model.ZeroGrad();
+            loss += model.Backward(inputs, targets, Batch, Loss.Mse, LossOn.AllSteps);
+            model.ClipGradNorm(1f);
+            adam.Step();
+            model.ZeroGrad();
+        }
+
+        return loss;
     }
 }
 
