@@ -44,7 +44,7 @@ public static class Program
     private static readonly Type[] Suites =
     [
         typeof(StepBenchmarks), typeof(TargetStepBenchmarks), typeof(OrtStepBenchmarks),
-        typeof(ForwardBenchmarks), typeof(TrainingBenchmarks), typeof(SequenceBenchmarks),
+        typeof(ForwardBenchmarks), typeof(TrainingBenchmarks), typeof(SequenceBenchmarks), typeof(SequenceEngineBenchmarks),
     ];
 
     /// <summary>Runs a command.</summary>
@@ -85,6 +85,7 @@ public static class Program
         Console.WriteLine("""
             Fixed benchmarks. dotnet run -c Release --project Benchmarks -- COMMAND
               bench [--quick] [--iteration-time MS] [BenchmarkDotNet options, e.g. --filter *Step* --artifacts DIR --job short]
+                      (--filter *SequenceEngine*: training of a ProjSize LSTM and a bidirectional GRU, not in the report)
               verify
               latency [--model gru32,lstm64] [--impl generated,scalar,tensorprimitives] [--steps 1000000]
                       [--baseline-steps 100000] [--out Benchmarks/report]
