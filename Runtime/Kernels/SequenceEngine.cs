@@ -33,67 +33,163 @@ namespace Fixed.Engine;
 public static class SequenceEngine<TShape>
     where TShape : struct, INetworkShape
 {
-    private static int I => TShape.InputSize;
+    private static int I
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.InputSize;
+    }
 
-    private static int H => TShape.HiddenSize;
+    private static int H
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.HiddenSize;
+    }
 
-    private static int P => TShape.ProjSize;
+    private static int P
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.ProjSize;
+    }
 
-    private static int L => TShape.NumLayers;
+    private static int L
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.NumLayers;
+    }
 
-    private static bool IsLstm => TShape.Cell == Cell.Lstm;
+    private static bool IsLstm
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Cell == Cell.Lstm;
+    }
 
     /// <summary>Floats of h per direction.</summary>
-    private static int R => SequenceArithmetic.HiddenOut(H, P);
+    private static int R
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => SequenceArithmetic.HiddenOut(H, P);
+    }
 
     /// <summary>Directions: 1, or 2 for a bidirectional network.</summary>
-    private static int D => TShape.Bidirectional ? 2 : 1;
+    private static int D
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Bidirectional ? 2 : 1;
+    }
 
     /// <summary>A layer's output per step: <c>[forward, reverse]</c> h.</summary>
-    private static int Width => D * R;
+    private static int Width
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => D * R;
+    }
 
-    private static int GH => (int)NetworkArithmetic.GateRows(TShape.Cell, H);
+    private static int GH
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)NetworkArithmetic.GateRows(TShape.Cell, H);
+    }
 
-    private static bool HasHead => TShape.OutputSize > 0;
+    private static bool HasHead
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.OutputSize > 0;
+    }
 
     /// <summary>Outputs per step: the head's, or the top layer's <see cref="Width"/>.</summary>
-    public static int OutputSize => (int)SequenceArithmetic.Outputs(H, P, D, TShape.OutputSize);
+    public static int OutputSize
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)SequenceArithmetic.Outputs(H, P, D, TShape.OutputSize);
+    }
 
-    private static int O => OutputSize;
+    private static int O
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => OutputSize;
+    }
 
     /// <summary>Floats in one state: h (and c) of every layer and direction.</summary>
-    public static int StateLength => (int)SequenceArithmetic.StateLength(TShape.Cell, H, P, D, L);
+    public static int StateLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)SequenceArithmetic.StateLength(TShape.Cell, H, P, D, L);
+    }
 
     /// <summary>Length of the flat parameter vector.</summary>
-    public static int ParameterCount => (int)SequenceArithmetic.ParameterCount(TShape.Cell, I, H, P, D, L, TShape.OutputSize, TShape.Bias);
+    public static int ParameterCount
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)SequenceArithmetic.ParameterCount(TShape.Cell, I, H, P, D, L, TShape.OutputSize, TShape.Bias);
+    }
 
     /// <summary>Floats of the BPTT tape a model owns: Window steps.</summary>
-    public static int TapeLength => TShape.Window * TapeStride;
+    public static int TapeLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Window * TapeStride;
+    }
 
     /// <summary>Floats of Backward's working memory a model owns.</summary>
-    public static int WorkLength => (int)SequenceArithmetic.WorkLength(TShape.Cell, H, P, D, TShape.Window);
+    public static int WorkLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)SequenceArithmetic.WorkLength(TShape.Cell, H, P, D, TShape.Window);
+    }
 
-    private static int StatePerDirection => (int)SequenceArithmetic.StatePerDirection(TShape.Cell, H, P);
+    private static int StatePerDirection
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)SequenceArithmetic.StatePerDirection(TShape.Cell, H, P);
+    }
 
-    private static int DirectionTape => (int)SequenceArithmetic.DirectionTape(TShape.Cell, H, P);
+    private static int DirectionTape
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)SequenceArithmetic.DirectionTape(TShape.Cell, H, P);
+    }
 
-    private static int TapeStride => (int)SequenceArithmetic.TapeStride(TShape.Cell, I, H, P, D, L, TShape.OutputSize);
+    private static int TapeStride
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)SequenceArithmetic.TapeStride(TShape.Cell, I, H, P, D, L, TShape.OutputSize);
+    }
 
-    private static int ScratchLength => (int)SequenceArithmetic.ScratchLength(TShape.Cell, H);
+    private static int ScratchLength
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)SequenceArithmetic.ScratchLength(TShape.Cell, H);
+    }
 
-    private static int HeadOffset => (int)SequenceArithmetic.LayerOffset(TShape.Cell, I, H, P, D, TShape.Bias, L);
+    private static int HeadOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (int)SequenceArithmetic.LayerOffset(TShape.Cell, I, H, P, D, TShape.Bias, L);
+    }
 
     // One step's tape: every layer's and direction's record, then the step's input, every layer's output, the network's output.
-    private static int InputOffset => L * D * DirectionTape;
+    private static int InputOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => L * D * DirectionTape;
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int LayerOutputOffset(int layer) => InputOffset + I + (layer * Width);
 
-    private static int OutputOffset => InputOffset + I + (L * Width);
+    private static int OutputOffset
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => InputOffset + I + (L * Width);
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int RecordOffset(int layer, int direction) => ((layer * D) + direction) * DirectionTape;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int LayerInput(int layer) => (int)SequenceArithmetic.LayerInput(layer, I, H, P, D);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int DirectionParameters(int layer) => (int)SequenceArithmetic.DirectionParameters(TShape.Cell, LayerInput(layer), H, P, TShape.Bias);
 
     private static int DirectionOffset(int layer, int direction) =>
@@ -471,7 +567,11 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>Whether Backward drops units between the stacked layers: a <c>Dropout</c> above 0 and a layer above the first.</summary>
-    private static bool HasDropout => TShape.Dropout > 0 && L > 1;
+    private static bool HasDropout
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Dropout > 0 && L > 1;
+    }
 
     /// <summary>
     /// The masks of a Backward call whose arguments have passed every check: the next of <paramref name="dropout"/>'s stream,

@@ -16,7 +16,7 @@ using Fixed.Benchmarks.Timing;
 bool training = args.Length > 0 && args[0] == "--training";
 bool tiered = training || (args.Length > 0 && args[0] == "--tiered");
 string[] names = tiered ? args[1..] : args;
-names = names.Length > 0 ? names : training ? ["rnn32", "gru32", "lstm32"] : ["gru8", "gru32", "lstm32"];
+names = names.Length > 0 ? names : training ? ["rnn32", "gru32", "lstm32", "lstm32p16"] : ["gru8", "gru32", "lstm32"];
 float sum = 0f;
 if (training)
 {
@@ -58,7 +58,8 @@ void TrainAll()
             "rnn32" => Training.Iterations<Rnn1To32>(),
             "gru32" => Training.Iterations<Gru1To32>(),
             "lstm32" => Training.Iterations<Lstm1To32>(),
-            _ => throw new ArgumentException($"unknown network '{name}' for --training (rnn32, gru32, lstm32)"),
+            "lstm32p16" => Training.Iterations<Lstm1To32Proj16>(),
+            _ => throw new ArgumentException($"unknown network '{name}' for --training (rnn32, gru32, lstm32, lstm32p16)"),
         };
     }
 }
@@ -218,3 +219,7 @@ internal sealed partial class Lstm1To32;
 
 [Recurrent(1, 32, Cell = Cell.Gru, NumLayers = 2, OutputSize = 1, Window = 32)]
 internal sealed partial class Gru1To32TwoLayers;
+
+// ProjSize takes the sequence engine (Runtime/Kernels/SequenceEngine.cs), read by the training check only.
+[Recurrent(1, 32, Cell = Cell.Lstm, ProjSize = 16, OutputSize = 1, Window = 32)]
+internal sealed partial class Lstm1To32Proj16;
