@@ -7,7 +7,7 @@
 //                                PGO, the code a user's loop runs after its first thousands of steps.
 //   StepDisasm --training NET... a training iteration as the benchmark's (one sequence of 32 steps, then a batch of 32
 //                                such sequences; each Backward, ClipGradNorm, Adam, ZeroGrad) until the JIT is quiet, for
-//                                scripts/ci/check_training_disasm.sh: the tier-1 code of the training's hot methods.
+//                                scripts/ci/check_training_disasm.sh, which runs it fully optimized at once.
 // The networks are the benchmark's (Benchmarks/Models): input 1, a Linear(H, 1) head.
 using System;
 using Fixed;
