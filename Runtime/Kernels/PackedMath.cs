@@ -129,10 +129,60 @@ internal static class PackedMath
             }
         }
 
-        // The tail's size is a constant too, so exactly one of these calls is compiled.
-        ref float tw = ref Unsafe.Add(ref w, full * TVec.Count * cols);
-        ref float ti = ref Unsafe.Add(ref init, full * TVec.Count);
-        ref float ty = ref Unsafe.Add(ref y, full * TVec.Count);
+        // The tail's size is a constant too, so exactly one block kernel is compiled for it.
+        int tailStart = full * TVec.Count;
+        TailBlock<TVec>(tail, ref Unsafe.Add(ref w, tailStart * cols), cols, ref x, ref Unsafe.Add(ref init, tailStart), ref Unsafe.Add(ref y, tailStart));
+    }
+
+    /// <summary>Vectors of rows in a unit of <see cref="MultiplyAddAlternating{TVec}"/>'s sweep.</summary>
+    private const int UnitVectors = 4;
+
+    /// <summary>
+    /// <see cref="MultiplyAdd{TVec}"/> for a matrix larger than the L1 data cache, its row blocks swept forward or, when
+    /// <paramref name="backward"/>, in the reverse order; callers alternate the two from one step to the next. A forward
+    /// sweep leaves the rows it read last in L1, and the backward sweep that follows reads them first, so part of the
+    /// matrix comes from L1 instead of L2 on every step. Each full block of <see cref="BlockVectors"/> vectors is swept as
+    /// units of <see cref="UnitVectors"/> (with the block's column stride, as the layout stores it), the tail block as one:
+    /// the finer the order, the more of what was read last is still cached. A unit of three or more vectors runs the same
+    /// kernel as its block (two accumulators a vector, even and odd columns, from <paramref name="init"/>), and every row's
+    /// sum depends on nothing but its own row, so in either direction the results are bit for bit
+    /// <see cref="MultiplyAdd{TVec}"/>'s.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAddAlternating<TVec>(ref float w, int rows, int cols, ref float x, ref float init, ref float y, bool backward)
+        where TVec : struct, ISimd<TVec>
+    {
+        int vectors = rows / TVec.Count;
+        int tail = vectors % BlockVectors;
+        int full = vectors - tail;
+        int blockRows = BlockVectors * TVec.Count;
+        int unitRows = UnitVectors * TVec.Count;
+        int unitsPerBlock = BlockVectors / UnitVectors;
+        int fullUnits = full / UnitVectors;
+        int units = fullUnits + (tail > 0 ? 1 : 0);
+        for (int i = 0; i < units; i++)
+        {
+            int unit = backward ? units - 1 - i : i;
+            if (unit < fullUnits)
+            {
+                int blockStart = unit / unitsPerBlock * blockRows;
+                int within = unit % unitsPerBlock * unitRows;
+                Wide<TVec, Four>(ref Unsafe.Add(ref w, (blockStart * cols) + within), blockRows, cols, ref x, ref Unsafe.Add(ref init, blockStart + within),
+                    ref Unsafe.Add(ref y, blockStart + within));
+            }
+            else
+            {
+                int tailStart = full * TVec.Count;
+                TailBlock<TVec>(tail, ref Unsafe.Add(ref w, tailStart * cols), cols, ref x, ref Unsafe.Add(ref init, tailStart), ref Unsafe.Add(ref y, tailStart));
+            }
+        }
+    }
+
+    /// <summary>The last block of a matrix, <paramref name="tail"/> vectors high (fewer than <see cref="BlockVectors"/>; none when 0), at its own kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TailBlock<TVec>(int tail, ref float tw, int cols, ref float x, ref float ti, ref float ty)
+        where TVec : struct, ISimd<TVec>
+    {
         int tailRows = tail * TVec.Count;
         if (tail == 1)
         {

@@ -307,6 +307,7 @@ public static partial class RecurrentEngine<TShape>
     internal static void RecordLayers(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> state, ReadOnlySpan<float> input,
         Span<float> record, Span<float> scratch, DropoutMask dropout, int sequence, int step, bool head)
     {
+        bool backward = HiddenSweepAlternates && SweepParity.Next();
         for (int layer = 0; layer < L; layer++)
         {
             int inSize = Shape<TShape>.LayerInput(layer);
@@ -323,7 +324,7 @@ public static partial class RecurrentEngine<TShape>
             }
 
             layerState.CopyTo(layerTape.Slice(inSize));
-            CellStep(packed, layer, input, layerState, scratch);
+            CellStep(packed, layer, input, layerState, scratch, backward);
             Span<float> gates = layerTape.Slice(inSize + StatePerLayer, GH);
             for (int gate = 0; gate < Shape<TShape>.Gates; gate++)
             {
