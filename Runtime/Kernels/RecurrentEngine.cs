@@ -268,9 +268,9 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>
-    /// Whether each layer's hidden matrix (fp32) is larger than 32 KB, the L1 data cache of many cores (a Zen 4's, most
+    /// Whether each layer's hidden matrix (fp32) is larger than 32 KB, the L1 data cache of many cores (a Zen 4's, older
     /// Intel cores'), so that <see cref="CellStep{TVec}"/> sweeps it in alternating directions from one step to the next
-    /// (<see cref="PackedMath.MultiplyAddAlternating{TVec}"/>): GRU and LSTM from 64 hidden units (48 and 64 KB). A
+    /// (<see cref="PackedMath.MultiplyAddAlternating{TVec}"/>): a GRU of 64 hidden units (48 KB), an LSTM of 48 (36 KB). A
     /// JIT-time constant. Measured on a Zen 4 core (32 KB L1d), <c>Step</c> of GRU 1→64 took 0.89–0.96 of its time with
     /// the one-way sweep and LSTM 1→64 0.92–1.03 (docs/performance.md); the results are the same bits either way.
     /// </summary>

@@ -11,7 +11,7 @@ namespace Fixed;
 /// </summary>
 internal static class SweepParity
 {
-    /// <summary>Hidden matrices larger than this (bytes) alternate: 32 KB, the L1 data cache of a Zen 4 and of most Intel cores.</summary>
+    /// <summary>Hidden matrices larger than this (bytes) alternate: 32 KB, the L1 data cache of a Zen 4 and of Intel cores before Ice Lake.</summary>
     public const long AlternateAboveBytes = 32 * 1024;
 
     [ThreadStatic]
