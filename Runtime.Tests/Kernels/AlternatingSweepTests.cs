@@ -1,5 +1,6 @@
 using System;
 using Fixed.Engine;
+using Fixed.Tests.Sequence;
 using Xunit;
 
 namespace Fixed.Tests.Kernels;
@@ -31,7 +32,7 @@ public sealed class AlternatingSweepTests
         Assert.True(RecurrentEngine<Gru5To64Shape>.HiddenSweepAlternates);   // 192 rows x 64 columns: 48 KB
         Assert.True(RecurrentEngine<Lstm1To64Shape>.HiddenSweepAlternates);  // 256 x 64: 64 KB
         Assert.Equal(PackedLayout<Gru2To70TwoLayersShape>.Rows * 70 * 4 > 32 * 1024, RecurrentEngine<Gru2To70TwoLayersShape>.HiddenSweepAlternates);
-        Assert.False(RecurrentEngine<Gru1To32Shape>.HiddenSweepAlternates);  // 12 KB
+        Assert.False(RecurrentEngine<StraightStepTests.Gru1To32Shape>.HiddenSweepAlternates);  // 12 KB
         Assert.False(RecurrentEngine<Rnn1To64Shape>.HiddenSweepAlternates);  // 16 KB
     }
 
@@ -59,9 +60,9 @@ public sealed class AlternatingSweepTests
             foreach (int cols in Columns)
             {
                 int rows = vectors * lanes;
-                float[] w = Values(random, rows * cols);
-                float[] x = Values(random, cols);
-                float[] init = Values(random, rows);
+                float[] w = ProjSizeTests.Values(random, rows * cols, 1f);
+                float[] x = ProjSizeTests.Values(random, cols, 1f);
+                float[] init = ProjSizeTests.Values(random, rows, 1f);
                 float[] oneWay = new float[rows];
                 PackedMath.MultiplyAdd<TVec>(ref w[0], rows, cols, ref x[0], ref init[0], ref oneWay[0]);
                 double[] expected = Documented(w, x, init, rows, cols, lanes);
@@ -140,7 +141,7 @@ public sealed class AlternatingSweepTests
         }
 
         const int Steps = 9;
-        float[] xs = Values(random, Steps * i);
+        float[] xs = ProjSizeTests.Values(random, Steps * i, 1f);
         float[] ys1 = new float[Steps * o];
         float[] ys2 = new float[Steps * o];
         RecurrentEngine<TShape>.Forward(store, first, xs, ys1);
@@ -156,17 +157,6 @@ public sealed class AlternatingSweepTests
     }
 
     private static int[] Bits(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
-
-    private static float[] Values(Random random, int count)
-    {
-        var values = new float[count];
-        for (int k = 0; k < count; k++)
-        {
-            values[k] = (random.NextSingle() - 0.5f) * 2f;
-        }
-
-        return values;
-    }
 
     private struct Gru5To64Shape : INetworkShape
     {
@@ -199,18 +189,6 @@ public sealed class AlternatingSweepTests
         public static int HiddenSize => 70;
         public static int NumLayers => 2;
         public static int OutputSize => 3;
-        public static Cell Cell => Cell.Gru;
-        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
-        public static bool Bias => true;
-        public static int Window => 8;
-    }
-
-    private struct Gru1To32Shape : INetworkShape
-    {
-        public static int InputSize => 1;
-        public static int HiddenSize => 32;
-        public static int NumLayers => 1;
-        public static int OutputSize => 1;
         public static Cell Cell => Cell.Gru;
         public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
         public static bool Bias => true;

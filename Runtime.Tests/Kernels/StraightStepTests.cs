@@ -229,7 +229,8 @@ public sealed class StraightStepTests
         public static int Window => 32;
     }
 
-    private struct Gru1To32Shape : INetworkShape
+    /// <summary>GRU 1→32, one layer (also read by <see cref="AlternatingSweepTests"/>).</summary>
+    internal struct Gru1To32Shape : INetworkShape
     {
         public static int InputSize => 1;
         public static int HiddenSize => 32;
