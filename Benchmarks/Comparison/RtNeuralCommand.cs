@@ -84,12 +84,11 @@ public static class RtNeuralCommand
                     throw new ArgumentException("--runs and --steps must be positive.");
                 }
 
-                if (Environment.GetEnvironmentVariable("DOTNET_TC_CallCountingDelayMs") != "0")
+                if (!PromptTiering.IsOn)
                 {
-                    // Seen on 2026-12-04 (docs/performance.md, "The evening on the Zen 4"): without it, GRU 1->32's Step ran
-                    // tier-0 code for seconds after the warm-up (1,200-1,400 ns a step instead of ~110).
-                    Console.Error.WriteLine("warning: DOTNET_TC_CallCountingDelayMs is not 0 (scripts/bench/rtneural.sh sets it): "
-                        + "without it the straight-line steps have been timed in tier-0 code for seconds after the warm-up.");
+                    // As floors and streams do (rtneural.sh sets it already): run by hand without it, pinned to one core, GRU
+                    // 1->32's Step was timed in tier-0 code for its first two runs of 10^6 steps (see JitWarmUp).
+                    return PromptTiering.Rerun("rtneural", args);
                 }
 
                 Console.WriteLine(Dispatch(one.Key, new TimeAction(one, runs, steps, round)));

@@ -5,9 +5,10 @@ namespace Fixed.Benchmarks.Timing;
 
 /// <summary>
 /// Runs a command in a child process with <c>DOTNET_TC_CallCountingDelayMs=0</c> when this process was started without it.
-/// Under the default delay (100 ms, restarted by every new tier-0 method) a warm-up on a loaded machine can end before
-/// tier-1 code is installed, and the timings then measure tier-0 code (GRU 1→32's multi-stream step measured 7.5 µs a
-/// stream-step instead of ~0.2).
+/// Under the default delay (100 ms, restarted by every new tier-0 method, and ten times as long when the process may use
+/// one CPU only, as under <c>taskset -c 1</c>) a warm-up can end before tier-1 code is installed, and the timings then
+/// measure tier-0 code (GRU 1→32's multi-stream step measured 7.5 µs a stream-step instead of ~0.2). <see cref="JitWarmUp"/>
+/// waits out the delay too; this makes it short.
 /// </summary>
 internal static class PromptTiering
 {
