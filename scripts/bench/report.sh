@@ -16,6 +16,11 @@
 # stale or partial results. The report is stamped with the commit it measured (with "-dirty" if the tree had
 # changes outside the report folder), the date and the machine's CPU.
 #
+# A clean tree is measured from a snapshot: the script runs itself again in a temporary detached worktree at HEAD
+# (removed at the end) and writes into the same report folder, so that editing the tree during the run (builds of
+# BenchmarkDotNet, the NativeAOT check and the disassembly come late in it) cannot change what is measured. A tree with
+# changes is measured in place and stamped "-dirty".
+#
 # Usage: [RTNEURAL_DIR=/path/to/RTNeural] scripts/bench/report.sh [--quick] [--no-disasm] [--no-aot] [--export-onnx] [--out DIR]
 #   --quick        smoke test of the pipeline: the six target networks only, short BenchmarkDotNet job, fewer PyTorch
 #                  repeats and latency samples. Numbers not quotable; written to Benchmarks/artifacts/quick-report
@@ -28,6 +33,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 root=$(pwd)
+args=("$@")
 report=""
 artifacts="$root/Benchmarks/artifacts/bdn"
 python=/usr/bin/python3.11
@@ -61,6 +67,13 @@ excludes=(":(exclude)Benchmarks/artifacts")
 case "$report/" in "$root"/*) excludes+=(":(exclude)${report#"$root"/}") ;; esac
 if [ -n "$(git status --porcelain --untracked-files=normal -- . "${excludes[@]}")" ]; then
   commit="$commit-dirty"
+elif [ -z "${FIXED_REPORT_SNAPSHOT:-}" ]; then
+  snapshot=$(mktemp -d "${TMPDIR:-/tmp}/fixed-report.XXXXXX")
+  trap 'git -C "$root" worktree remove --force "$snapshot/tree" 2> /dev/null; rm -rf "$snapshot"' EXIT
+  git worktree add --detach --quiet "$snapshot/tree" HEAD
+  echo "== measuring a snapshot of $commit: $snapshot/tree"
+  FIXED_REPORT_SNAPSHOT=1 bash "$snapshot/tree/scripts/bench/report.sh" "${args[@]}" --out "$report"
+  exit 0
 fi
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/,/;/g')
 # A VM's model name can be the same for different cores ("AMD EPYC" was a Zen 4 one day and a Zen 5 the next): the family,
