@@ -235,7 +235,7 @@ internal static class PackedMath
     /// into one caller, the sixteen accumulators' operations would exhaust the JIT's inlining budget and leave calls
     /// in the hot loop.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void Wide<TVec, TCount>(ref float w, int rows, int cols, ref float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
         where TCount : struct, IConstant

@@ -16,6 +16,7 @@ public static partial class RecurrentEngine<TShape>
     private const int StreamGroup = 8;
 
     /// <summary>One time step of <paramref name="streams"/> streams.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Step(ParameterStore<TShape> parameters, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs, int streams)
     {
         CheckStreams(states, streams);
@@ -34,6 +35,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>T time steps of <paramref name="streams"/> streams: <c>[T, N, InputSize]</c> in, <c>[T, N, OutputSize]</c> out.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Forward(ParameterStore<TShape> parameters, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs, int streams)
     {
         CheckStreams(states, streams);
@@ -65,6 +67,7 @@ public static partial class RecurrentEngine<TShape>
     private static string Shape(string what, int size, int streams) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"[N={streams}, {what}={size}]");
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void StepStreams(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs,
         int streams, Span<float> scratch)
     {
@@ -94,7 +97,7 @@ public static partial class RecurrentEngine<TShape>
     /// One layer's cell update for a group of streams: the input and hidden projections (the hidden one of the whole group at
     /// once), then each stream's activations and state update — the same arithmetic as <see cref="CellStep{TVec}"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void CellStepStreams<TVec>(ReadOnlySpan<float> packed, int layer, ref float x, int xStride, ref float state, ref float scratch, int group)
         where TVec : struct, ISimd<TVec>
     {

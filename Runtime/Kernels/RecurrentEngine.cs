@@ -115,7 +115,7 @@ public static partial class RecurrentEngine<TShape>
     /// 2026-12-03). Compiled as a method of its own, it gets the whole budget, and its tier-1 code is the code
     /// scripts/ci/check_step_disasm.sh reads.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     public static void Step(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
     {
         if (IsStraight)
@@ -143,7 +143,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>The layer-by-layer step every shape can take (internal: the tests hold the straight path to it).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     internal static void GeneralStep(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
     {
         CheckState(state);
@@ -155,7 +155,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)] // as Step: its straight path needs the whole inlining budget of a method of its own
+    [MethodImpl(CompiledAtOnce.NoInlining)] // as Step: its straight path needs the whole inlining budget of a method of its own
     public static void Forward(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs)
     {
         CheckState(state);
@@ -191,7 +191,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>Advances the state over <c>[T, InputSize]</c>; computes no outputs.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)] // as Step: its straight path needs the whole inlining budget of a method of its own
+    [MethodImpl(CompiledAtOnce.NoInlining)] // as Step: its straight path needs the whole inlining budget of a method of its own
     public static void WarmUp(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs)
     {
         CheckState(state);
@@ -299,7 +299,7 @@ public static partial class RecurrentEngine<TShape>
     /// Compiled on its own, once per shape (its callers run it once per layer); everything it calls but the block kernels is
     /// inlined into it, so the width is chosen once, here, rather than at each of its three kernels.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void CellStep<TVec>(ReadOnlySpan<float> packed, int layer, ReadOnlySpan<float> x, Span<float> layerState, Span<float> scratch, bool backward)
         where TVec : struct, ISimd<TVec>
     {

@@ -76,7 +76,7 @@ internal static class ReducedMath
     private static ref uint Pair(ref ushort w, int column, int rows) => ref Unsafe.As<ushort, uint>(ref Unsafe.Add(ref w, (nuint)column * (nuint)rows));
 
     /// <summary>A block of 3 to 8 vectors: <see cref="PackedMath"/>'s <c>Wide</c>, even columns into <c>a</c>, odd into <c>b</c>.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void Wide<TVec, TCount>(ref ushort w, int rows, int cols, ref float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
         where TCount : struct, IConstant

@@ -20,6 +20,7 @@ internal static class StreamMath
     /// <c>W</c> (<paramref name="cols"/> columns) and <c>V</c> (<paramref name="vCols"/>, may be 0) stored as
     /// <see cref="PackedMath.MultiplyAdd{TVec}"/> reads them.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void MultiplyAdd<TVec>(int rows, ref float w, int cols, ref float x, int xStride, ref float v, int vCols, ref float u, int uStride,
         ref float init, int initStride, ref float y, int yStride, int streams)
         where TVec : struct, ISimd<TVec>
@@ -110,7 +111,7 @@ internal static class StreamMath
     /// FMA chain. The accumulators stay in registers from <c>W</c>'s columns through <c>V</c>'s (two passes of one loop).
     /// Compiled once per (width, vectors, streams), with the unused accumulators folded away.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void Block<TVec, TVectors, TStreams>(nuint stride, in Sources sources, ref float w, ref float x, ref float v, ref float u, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
         where TVectors : struct, IConstant

@@ -179,7 +179,7 @@ roundtrip_case "a file no fixture asks for fails" fail
 # Listings as the JIT writes them: each ends with "; Total bytes of code" (the cases below leave it out; RAW=1 keeps the
 # input as it is, for the case of two listings interleaved).
 jit_listing() { if [ -n "${RAW:-}" ]; then cat; else awk 'NR > 1 && /^; Assembly listing/ { print "; Total bytes of code 1" } { print } END { print "; Total bytes of code 1" }'; fi; }
-disasm_case() { # disasm_case NAME EXPECT [GREP] < listing; DISASM_MODE=--check-tier1 counts only the (Tier1) listings
+disasm_case() { # disasm_case NAME EXPECT [GREP] < listing; DISASM_MODE=--check-tier1 counts only the (Tier1) and (FullOpts) listings
     local name="$1" expect="$2" want="${3:-}" got=pass mode="${DISASM_MODE:---check}" label="step disasm"
     [ "$mode" = --check-tier1 ] && label="step disasm (tier 1)"
     checks=$((checks + 1))
@@ -206,7 +206,9 @@ tier1_head="${listing_head% (FullOpts)} (Tier1)"
 tier0_head="${listing_head% (FullOpts)} (Tier0)"
 tier1_check() { DISASM_MODE=--check-tier1 disasm_case "$@"; }
 tier1_check "calls in a tier-0 listing are not counted" pass "no call, no range check" < <(printf '%s\n       call     [Fixed.Activations:Tanh(int)]\n       ret\n%s\n       ret\n' "$tier0_head" "$tier1_head")
-tier1_check "no tier-1 listing fails" fail "no Tier1 listing" < <(printf '%s\n       ret\n' "$tier0_head")
+tier1_check "no tier-1 listing fails" fail "no Tier1|FullOpts listing" < <(printf '%s\n       ret\n' "$tier0_head")
+tier1_check "a fully optimized engine Step (compiled so at its first call) counts" pass "no call, no range check" < <(printf '%s\n       call     [Fixed.Activations:Tanh(int)]\n       ret\n%s\n       ret\n' "$tier0_head" "$listing_head")
+tier1_check "a call in a fully optimized engine Step fails" fail "CALL:" < <(printf '%s\n       call     [Fixed.Activations:Tanh(int)]\n       ret\n' "$listing_head")
 RAW=1 tier1_check "listings interleaved by two compilations at once fail (not checked)" fail "interleaved" < <(printf '%s\n       vaddps zmm0, zmm0, zmm1\n%s\n       ret\n; Total bytes of code 10\n       ret\n; Total bytes of code 20\n' "$tier1_head" "$tier1_head")
 caller_head='; Assembly listing for method Networks:RunGru1To32():float (Tier1)'
 tier1_check "a caller calling Step, the BCL and a Throw* passes" pass "caller: Networks:RunGru1To32" < <(printf '%s\n       ret\n%s\n       call     [Gru1To32:Step(byref)]\n       call     [System.MathF:Sin(float):float]\n       call     [Fixed.Engine.ParameterStore`1[Gru1To32+FixedShape]:ThrowWriteDuringInference():this]\n' "$tier1_head" "$caller_head")
