@@ -1,0 +1,202 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using Fixed.Benchmarks.Comparison;
+using Fixed.Benchmarks.Models;
+
+namespace Fixed.Benchmarks.Startup;
+
+/// <summary>
+/// How soon after a process's first <c>Step</c> the step runs at its steady speed, under the runtime's default tiering
+/// (no environment variable is set or asked for, unlike <c>timed</c>, <c>floors</c> and <c>streams</c>). Each run is a
+/// fresh child process: it steps one network from the zero state in chunks of 1,000 steps for a few seconds, timing each
+/// chunk from the first call on. Reported per run: the first chunk (the first call's compilation included), the steady
+/// speed (median chunk of the last quarter), when the chunks came within 1.5× of it for good (the median of every later
+/// window of 20 chunks), and how many steps ran at more than twice it. Run it pinned (<c>taskset -c 1</c>; the children inherit the affinity) to see a one-CPU process,
+/// where the runtime's tiering delay is ten times as long.
+/// </summary>
+/// <remarks>
+/// The loop that times the chunks is itself compiled optimized at its first call, and inlines the model's <c>Step</c>
+/// (the generated method that calls the engine), so that what tiers is the library's code, not the harness's.
+/// </remarks>
+internal static class StartupCommand
+{
+    private const string Child = "startup-child";
+    private const int Chunk = 1000;
+    private const int Window = 20;
+
+    /// <summary>The networks: the comparison networks by key, and <c>streams32</c> (GRU 1→32, one multi-stream Step of 64).</summary>
+    private static readonly string[] Keys = ["gru32", "lstm32", "gru64", "streams32"];
+
+    public static int Run(string[] args)
+    {
+        if (args.Length > 0 && args[0] == Child)
+        {
+            return RunChild(args[1], double.Parse(args[2], CultureInfo.InvariantCulture));
+        }
+
+        int runs = 3;
+        double seconds = 3;
+        string[] networks = Keys;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--runs": runs = int.Parse(Value(args, ref i), CultureInfo.InvariantCulture); break;
+                case "--seconds": seconds = double.Parse(Value(args, ref i), CultureInfo.InvariantCulture); break;
+                case "--networks": networks = Value(args, ref i).Split(','); break;
+                default: throw new ArgumentException($"Unknown startup option '{args[i]}'.");
+            }
+        }
+
+        if (runs < 1 || seconds <= 0 || networks.Any(n => !Keys.Contains(n)))
+        {
+            throw new ArgumentException($"startup needs --runs >= 1, --seconds > 0 and networks among {string.Join(", ", Keys)}.");
+        }
+
+        Console.WriteLine($"startup: {runs} process(es) per network, {seconds:G} s each; this process may use {Environment.ProcessorCount} CPU(s); "
+            + $"DOTNET_TieredCompilation={Variable("DOTNET_TieredCompilation")}, DOTNET_TC_CallCountingDelayMs={Variable("DOTNET_TC_CallCountingDelayMs")}");
+        Console.WriteLine("network,run,first_chunk_ns_per_step,steady_ns_per_step,settled_within_1.5x_ms,steps_over_2x");
+        foreach (string network in networks)
+        {
+            for (int run = 1; run <= runs; run++)
+            {
+                var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true };
+                if (!Environment.ProcessPath!.EndsWith("Fixed.Benchmarks", StringComparison.Ordinal))
+                {
+                    start.ArgumentList.Add(typeof(StartupCommand).Assembly.Location);
+                }
+
+                foreach (string arg in new[] { "startup", Child, network, seconds.ToString(CultureInfo.InvariantCulture) })
+                {
+                    start.ArgumentList.Add(arg);
+                }
+
+                using Process child = Process.Start(start)!;
+                string line = child.StandardOutput.ReadToEnd().Trim();
+                child.WaitForExit();
+                if (child.ExitCode != 0)
+                {
+                    Console.Error.WriteLine($"startup: the run of {network} failed ({child.ExitCode}).");
+                    return 1;
+                }
+
+                Console.WriteLine($"{network},{run},{line}");
+            }
+        }
+
+        return 0;
+    }
+
+    private static int RunChild(string network, double seconds)
+    {
+        Console.WriteLine(network == "streams32"
+            ? Summary(TimeStreams(new Gru1To32(NetworkCatalog.Seed), seconds))
+            : RtNeuralCommand.Dispatch(network, new ChunksAction(seconds)));
+        return 0;
+    }
+
+    /// <summary>The first chunk, the steady speed, when the chunks settled within 1.5× of it, the steps over 2× it.</summary>
+    private static string Summary(List<(double Milliseconds, double Nanoseconds)> chunks)
+    {
+        double[] tail = chunks.Skip(chunks.Count * 3 / 4).Select(c => c.Nanoseconds).Order().ToArray();
+        double steady = tail[tail.Length / 2];
+        // Settled: from the first window of Window chunks after which no window's median is over 1.5x steady (a single slow
+        // chunk, a timer tick or another method's compilation on the same CPU, does not count).
+        int lastSlow = -1;
+        var window = new double[Window];
+        for (int i = 0; i + Window <= chunks.Count; i++)
+        {
+            for (int k = 0; k < Window; k++)
+            {
+                window[k] = chunks[i + k].Nanoseconds;
+            }
+
+            Array.Sort(window);
+            if (window[Window / 2] > 1.5 * steady)
+            {
+                lastSlow = i;
+            }
+        }
+
+        double within = lastSlow + 1 + Window <= chunks.Count ? chunks[lastSlow + 1].Milliseconds : double.NaN;
+        long slowSteps = chunks.Count(c => c.Nanoseconds > 2 * steady) * (long)Chunk;
+        return string.Create(CultureInfo.InvariantCulture, $"{chunks[0].Nanoseconds:F0},{steady:F1},{within:F0},{slowSteps}");
+    }
+
+    private readonly struct ChunksAction(double seconds) : RtNeuralCommand.IAction
+    {
+        public string Run<TDriver>()
+            where TDriver : struct, IStepDriver
+        {
+            var driver = default(TDriver);
+            driver.Create(NetworkCatalog.Seed);
+            return Summary(TimeChunks(ref driver, seconds));
+        }
+    }
+
+    /// <summary>Chunks of <see cref="Chunk"/> steps until <paramref name="seconds"/> have passed since the first call: (ms since then, ns a step).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static List<(double, double)> TimeChunks<TDriver>(ref TDriver driver, double seconds)
+        where TDriver : struct, IStepDriver
+    {
+        var chunks = new List<(double, double)>(100_000);
+        Span<float> input = [0.5f];
+        Span<float> output = stackalloc float[1];
+        float sum = 0;
+        long first = Stopwatch.GetTimestamp();
+        long end = first + (long)(seconds * Stopwatch.Frequency);
+        for (long now = first; now < end;)
+        {
+            for (int t = 0; t < Chunk; t++)
+            {
+                input[0] = MathF.Sin(0.01f * t);
+                driver.Step(input, output);
+                sum += output[0];
+            }
+
+            long next = Stopwatch.GetTimestamp();
+            chunks.Add(((now - first) * 1e3 / Stopwatch.Frequency, (next - now) * 1e9 / Stopwatch.Frequency / Chunk));
+            now = next;
+        }
+
+        return float.IsFinite(sum) ? chunks : throw new InvalidOperationException("Non-finite outputs.");
+    }
+
+    /// <summary>As <see cref="TimeChunks{TDriver}"/>, with one multi-stream <c>Step</c> of 64 streams a step (ns per call).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static List<(double, double)> TimeStreams(Gru1To32 model, double seconds)
+    {
+        const int Streams = 64;
+        var chunks = new List<(double, double)>(100_000);
+        var states = new Gru1To32.State[Streams];
+        float[] inputs = new float[Streams];
+        float[] outputs = new float[Streams];
+        float sum = 0;
+        long first = Stopwatch.GetTimestamp();
+        long end = first + (long)(seconds * Stopwatch.Frequency);
+        for (long now = first; now < end;)
+        {
+            for (int t = 0; t < Chunk; t++)
+            {
+                inputs.AsSpan().Fill(MathF.Sin(0.01f * t));
+                model.Step(states, inputs, outputs);
+                sum += outputs[0];
+            }
+
+            long next = Stopwatch.GetTimestamp();
+            chunks.Add(((now - first) * 1e3 / Stopwatch.Frequency, (next - now) * 1e9 / Stopwatch.Frequency / Chunk));
+            now = next;
+        }
+
+        return float.IsFinite(sum) ? chunks : throw new InvalidOperationException("Non-finite outputs.");
+    }
+
+    private static string Variable(string name) => Environment.GetEnvironmentVariable(name) ?? "unset";
+
+    private static string Value(string[] args, ref int i) =>
+        i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+}
