@@ -37,6 +37,7 @@ public static class LayerKernels
     }
 
     /// <summary><see cref="Linear(ReadOnlySpan{float}, int, int, bool, ReadOnlySpan{float}, Span{float})"/> over <c>[n, in]</c>.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void LinearSequence(ReadOnlySpan<float> parameters, int inFeatures, int outFeatures, bool bias, ReadOnlySpan<float> xs, Span<float> ys)
     {
         int steps = xs.Length / inFeatures;
@@ -85,6 +86,7 @@ public static class LayerKernels
     /// <paramref name="inputSize"/>, the network's input). <paramref name="y"/> may be <paramref name="x"/>. Its backward is
     /// the identity: dLoss/dx is dLoss/dy.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void AddInput(int features, int inputSize, ReadOnlySpan<float> x, ReadOnlySpan<float> inputs, Span<float> y)
     {
         int rows = x.Length / features;
@@ -100,6 +102,7 @@ public static class LayerKernels
     }
 
     /// <summary><c>nn.ReLU</c>: <c>max(x, 0)</c>, NaN kept.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Relu(ReadOnlySpan<float> x, Span<float> y)
     {
         for (int i = 0; i < x.Length; i++)
@@ -118,6 +121,7 @@ public static class LayerKernels
     }
 
     /// <summary><c>nn.LeakyReLU(negative_slope)</c>.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void LeakyRelu(float negativeSlope, ReadOnlySpan<float> x, Span<float> y)
     {
         for (int i = 0; i < x.Length; i++)
@@ -137,6 +141,7 @@ public static class LayerKernels
     }
 
     /// <summary><c>nn.ELU(alpha)</c>: x for x &gt; 0, else α(eˣ − 1) (computed in double, as accurate as PyTorch's expm1).</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Elu(float alpha, ReadOnlySpan<float> x, Span<float> y)
     {
         for (int i = 0; i < x.Length; i++)
@@ -157,6 +162,7 @@ public static class LayerKernels
     }
 
     /// <summary><c>nn.GELU()</c>, the exact form: <c>x·Φ(x) = x/2·(1 + erf(x/√2))</c>.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Gelu(ReadOnlySpan<float> x, Span<float> y)
     {
         for (int i = 0; i < x.Length; i++)
@@ -179,6 +185,7 @@ public static class LayerKernels
     }
 
     /// <summary><c>nn.Tanh</c>, with the same tanh the cells use.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Tanh(ReadOnlySpan<float> x, Span<float> y)
     {
         for (int i = 0; i < x.Length; i++)
@@ -197,6 +204,7 @@ public static class LayerKernels
     }
 
     /// <summary><c>nn.Sigmoid</c>, with the same σ the cells use.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
     {
         for (int i = 0; i < x.Length; i++)
@@ -215,6 +223,7 @@ public static class LayerKernels
     }
 
     /// <summary><c>nn.Softmax(dim=-1)</c> over each row of <paramref name="width"/> features, shifted by the row's maximum.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Softmax(int width, ReadOnlySpan<float> x, Span<float> y)
     {
         for (int start = 0; start < x.Length; start += width)
@@ -265,6 +274,7 @@ public static class LayerKernels
     /// The error function in double, relative error below 1.2e-7 everywhere (Numerical Recipes' erfc by a Chebyshev fit
     /// of <c>erfc(z)·exp(z²)</c>): far below float32's resolution at GELU's output, which is all it serves.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     internal static double Erf(double x)
     {
         if (double.IsNaN(x))

@@ -208,6 +208,7 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>One time step (one direction only): advances <paramref name="state"/> and writes the outputs.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Step(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> output)
     {
         RequireOneDirection();
@@ -220,6 +221,7 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>Advances the state over <c>[T, InputSize]</c> (one direction only); computes no outputs.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void WarmUp(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs)
     {
         RequireOneDirection();
@@ -238,6 +240,7 @@ public static class SequenceEngine<TShape>
     /// (rented and returned within the call: nothing is allocated once the pool holds them, and calls on many threads do
     /// not share them).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Forward(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs)
     {
         CheckState(state);
@@ -286,6 +289,7 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>One time step of <paramref name="streams"/> streams (one direction only), each as the one-stream <c>Step</c> would.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Step(ReadOnlySpan<float> parameters, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs, int streams)
     {
         RequireOneDirection();
@@ -305,6 +309,7 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>T time steps of <paramref name="streams"/> streams (one direction only): <c>[T, N, InputSize]</c> in, <c>[T, N, OutputSize]</c> out.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Forward(ReadOnlySpan<float> parameters, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs, int streams)
     {
         RequireOneDirection();
@@ -672,6 +677,7 @@ public static class SequenceEngine<TShape>
     private static Span<float> DirectionState(Span<float> state, int layer, int direction) =>
         state.Slice(((layer * D) + direction) * StatePerDirection, StatePerDirection);
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void StepStreams(ReadOnlySpan<float> parameters, Span<float> states, ReadOnlySpan<float> inputs, Span<float> outputs, int streams, Span<float> scratch)
     {
         for (int n = 0; n < streams; n++)
@@ -683,6 +689,7 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>One step of every layer of a one-direction network, each layer's new h feeding the next.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void Advance(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> input, Span<float> scratch)
     {
         for (int layer = 0; layer < L; layer++)
@@ -694,6 +701,7 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>The Linear head on the top layer's output, or that output itself when there is no head.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void Head(ReadOnlySpan<float> parameters, ReadOnlySpan<float> top, Span<float> output)
     {
         if (HasHead)
@@ -710,6 +718,7 @@ public static class SequenceEngine<TShape>
     /// One direction of one layer over <paramref name="steps"/> steps (the reverse direction from the last step to the
     /// first), writing each step's h into its half of the layer's output row, recording each step when a tape is given.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void RunDirection(ReadOnlySpan<float> parameters, int layer, int direction, ReadOnlySpan<float> input, int inputStride, int steps,
         Span<float> output, int outputStride, Span<float> state, Span<float> tape, int tapeStride, Span<float> scratch)
     {
@@ -729,6 +738,7 @@ public static class SequenceEngine<TShape>
     /// <paramref name="record"/>, first records h and c before the step, then the activated gates, the extra vector the
     /// backward step reads (the GRU's <c>W_hn h + b_hn</c>, the LSTM's tanh(c')) and, with a projection, <c>o ⊙ tanh(c')</c>.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void CellStep(ReadOnlySpan<float> parameters, int layer, int direction, ReadOnlySpan<float> x, Span<float> state,
         Span<float> record, Span<float> scratch)
     {
@@ -797,6 +807,7 @@ public static class SequenceEngine<TShape>
     private static int Lanes => NetworkArithmetic.Lanes(H, Vector512.IsHardwareAccelerated, Vector256.IsHardwareAccelerated, Vector128.IsHardwareAccelerated);
 
     /// <summary>The element-wise half of the step: activations and state update; h (or the LSTM's unprojected h) into <paramref name="h"/>.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void Activate(Span<float> y, Span<float> h, Span<float> c)
     {
         switch (Lanes)
@@ -808,6 +819,7 @@ public static class SequenceEngine<TShape>
         }
     }
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void Activate<TVec>(Span<float> y, Span<float> h, Span<float> c)
         where TVec : struct, ISimd<TVec>
     {
