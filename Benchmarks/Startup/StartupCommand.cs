@@ -28,8 +28,11 @@ internal static class StartupCommand
     private const int Chunk = 1000;
     private const int Window = 20;
 
-    /// <summary>The networks: the comparison networks by key, and <c>streams32</c> (GRU 1→32, one multi-stream Step of 64).</summary>
-    private static readonly string[] Keys = ["gru32", "lstm32", "gru64", "streams32"];
+    /// <summary>
+    /// The networks: the comparison networks by key, <c>streams32</c> (GRU 1→32, one multi-stream Step of 64) and
+    /// <c>stack</c> (<see cref="MemoryStack"/>: Linear, Tanh, GRU, LSTM, Linear, GELU, Linear).
+    /// </summary>
+    private static readonly string[] Keys = ["gru32", "lstm32", "gru64", "streams32", "stack"];
 
     public static int Run(string[] args)
     {
@@ -93,9 +96,12 @@ internal static class StartupCommand
 
     private static int RunChild(string network, double seconds)
     {
-        Console.WriteLine(network == "streams32"
-            ? Summary(TimeStreams(new Gru1To32(NetworkCatalog.Seed), seconds))
-            : RtNeuralCommand.Dispatch(network, new ChunksAction(seconds)));
+        Console.WriteLine(network switch
+        {
+            "streams32" => Summary(TimeStreams(new Gru1To32(NetworkCatalog.Seed), seconds)),
+            "stack" => Summary(TimeStack(new MemoryStack(NetworkCatalog.Seed), seconds)),
+            _ => RtNeuralCommand.Dispatch(network, new ChunksAction(seconds)),
+        });
         return 0;
     }
 
@@ -185,6 +191,34 @@ internal static class StartupCommand
                 inputs.AsSpan().Fill(MathF.Sin(0.01f * t));
                 model.Step(states, inputs, outputs);
                 sum += outputs[0];
+            }
+
+            long next = Stopwatch.GetTimestamp();
+            chunks.Add(((now - first) * 1e3 / Stopwatch.Frequency, (next - now) * 1e9 / Stopwatch.Frequency / Chunk));
+            now = next;
+        }
+
+        return float.IsFinite(sum) ? chunks : throw new InvalidOperationException("Non-finite outputs.");
+    }
+
+    /// <summary>As <see cref="TimeChunks{TDriver}"/>, for the layer stack (its generated code and the kernels it calls).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static List<(double, double)> TimeStack(MemoryStack model, double seconds)
+    {
+        var chunks = new List<(double, double)>(100_000);
+        var state = default(MemoryStack.State);
+        Span<float> input = [0.5f];
+        Span<float> output = stackalloc float[MemoryStack.OutputSize];
+        float sum = 0;
+        long first = Stopwatch.GetTimestamp();
+        long end = first + (long)(seconds * Stopwatch.Frequency);
+        for (long now = first; now < end;)
+        {
+            for (int t = 0; t < Chunk; t++)
+            {
+                input[0] = MathF.Sin(0.01f * t);
+                model.Step(ref state, input, output);
+                sum += output[0];
             }
 
             long next = Stopwatch.GetTimestamp();
