@@ -98,8 +98,8 @@ internal static class StartupCommand
     {
         Console.WriteLine(network switch
         {
-            "streams32" => Summary(TimeStreams(new Gru1To32(NetworkCatalog.Seed), seconds)),
-            "stack" => Summary(TimeStack(new MemoryStack(NetworkCatalog.Seed), seconds)),
+            "streams32" => Summary(TimeChunks(new StreamsStepper(new Gru1To32(NetworkCatalog.Seed)), seconds)),
+            "stack" => Summary(TimeChunks(new StackStepper(new MemoryStack(NetworkCatalog.Seed)), seconds)),
             _ => RtNeuralCommand.Dispatch(network, new ChunksAction(seconds)),
         });
         return 0;
@@ -140,75 +140,71 @@ internal static class StartupCommand
         {
             var driver = default(TDriver);
             driver.Create(NetworkCatalog.Seed);
-            return Summary(TimeChunks(ref driver, seconds));
+            return Summary(TimeChunks(new DriverStepper<TDriver>(driver), seconds));
         }
     }
 
-    /// <summary>Chunks of <see cref="Chunk"/> steps until <paramref name="seconds"/> have passed since the first call: (ms since then, ns a step).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static List<(double, double)> TimeChunks<TDriver>(ref TDriver driver, double seconds)
+    /// <summary>One step (or one multi-stream call) of the network under test, on input <c>x</c>; returns its first output.</summary>
+    private interface IStepper
+    {
+        float Step(float x);
+    }
+
+    /// <summary>A comparison network's one-stream <c>Step</c>.</summary>
+    private struct DriverStepper<TDriver>(TDriver driver) : IStepper
         where TDriver : struct, IStepDriver
     {
-        var chunks = new List<(double, double)>(100_000);
-        Span<float> input = [0.5f];
-        Span<float> output = stackalloc float[1];
-        float sum = 0;
-        long first = Stopwatch.GetTimestamp();
-        long end = first + (long)(seconds * Stopwatch.Frequency);
-        for (long now = first; now < end;)
+        private TDriver _driver = driver;
+        private readonly float[] _input = new float[1];
+        private readonly float[] _output = new float[1];
+
+        public float Step(float x)
         {
-            for (int t = 0; t < Chunk; t++)
-            {
-                input[0] = MathF.Sin(0.01f * t);
-                driver.Step(input, output);
-                sum += output[0];
-            }
-
-            long next = Stopwatch.GetTimestamp();
-            chunks.Add(((now - first) * 1e3 / Stopwatch.Frequency, (next - now) * 1e9 / Stopwatch.Frequency / Chunk));
-            now = next;
+            _input[0] = x;
+            _driver.Step(_input, _output);
+            return _output[0];
         }
-
-        return float.IsFinite(sum) ? chunks : throw new InvalidOperationException("Non-finite outputs.");
     }
 
-    /// <summary>As <see cref="TimeChunks{TDriver}"/>, with one multi-stream <c>Step</c> of 64 streams a step (ns per call).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static List<(double, double)> TimeStreams(Gru1To32 model, double seconds)
+    /// <summary>GRU 1→32's multi-stream <c>Step</c> of 64 streams, all on the same input.</summary>
+    private readonly struct StreamsStepper(Gru1To32 model) : IStepper
     {
-        const int Streams = 64;
-        var chunks = new List<(double, double)>(100_000);
-        var states = new Gru1To32.State[Streams];
-        float[] inputs = new float[Streams];
-        float[] outputs = new float[Streams];
-        float sum = 0;
-        long first = Stopwatch.GetTimestamp();
-        long end = first + (long)(seconds * Stopwatch.Frequency);
-        for (long now = first; now < end;)
+        private readonly Gru1To32.State[] _states = new Gru1To32.State[64];
+        private readonly float[] _inputs = new float[64];
+        private readonly float[] _outputs = new float[64];
+
+        public float Step(float x)
         {
-            for (int t = 0; t < Chunk; t++)
-            {
-                inputs.AsSpan().Fill(MathF.Sin(0.01f * t));
-                model.Step(states, inputs, outputs);
-                sum += outputs[0];
-            }
-
-            long next = Stopwatch.GetTimestamp();
-            chunks.Add(((now - first) * 1e3 / Stopwatch.Frequency, (next - now) * 1e9 / Stopwatch.Frequency / Chunk));
-            now = next;
+            _inputs.AsSpan().Fill(x);
+            model.Step(_states, _inputs, _outputs);
+            return _outputs[0];
         }
-
-        return float.IsFinite(sum) ? chunks : throw new InvalidOperationException("Non-finite outputs.");
     }
 
-    /// <summary>As <see cref="TimeChunks{TDriver}"/>, for the layer stack (its generated code and the kernels it calls).</summary>
+    /// <summary>The layer stack's <c>Step</c> (its generated code and the kernels it calls).</summary>
+    private struct StackStepper(MemoryStack model) : IStepper
+    {
+        private MemoryStack.State _state;
+        private readonly float[] _input = new float[MemoryStack.InputSize];
+        private readonly float[] _output = new float[MemoryStack.OutputSize];
+
+        public float Step(float x)
+        {
+            _input[0] = x;
+            model.Step(ref _state, _input, _output);
+            return _output[0];
+        }
+    }
+
+    /// <summary>
+    /// Chunks of <see cref="Chunk"/> steps on x = sin(0.01 t) until <paramref name="seconds"/> have passed since the first
+    /// call: (ms since then, ns a step).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static List<(double, double)> TimeStack(MemoryStack model, double seconds)
+    private static List<(double, double)> TimeChunks<TStepper>(TStepper stepper, double seconds)
+        where TStepper : struct, IStepper
     {
         var chunks = new List<(double, double)>(100_000);
-        var state = default(MemoryStack.State);
-        Span<float> input = [0.5f];
-        Span<float> output = stackalloc float[MemoryStack.OutputSize];
         float sum = 0;
         long first = Stopwatch.GetTimestamp();
         long end = first + (long)(seconds * Stopwatch.Frequency);
@@ -216,9 +212,7 @@ internal static class StartupCommand
         {
             for (int t = 0; t < Chunk; t++)
             {
-                input[0] = MathF.Sin(0.01f * t);
-                model.Step(ref state, input, output);
-                sum += output[0];
+                sum += stepper.Step(MathF.Sin(0.01f * t));
             }
 
             long next = Stopwatch.GetTimestamp();
