@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
 using Fixed.Benchmarks.Suites;
+using Fixed.Benchmarks.Timing;
 
 namespace Fixed.Benchmarks.Reporting;
 
@@ -27,13 +28,7 @@ public static partial class JitDisassembly
     {
         string raw = Path.Combine(Path.GetTempPath(), "fixed-jitdisasm.txt");
         File.Delete(raw);
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-        if (!Environment.ProcessPath!.EndsWith("Fixed.Benchmarks", StringComparison.Ordinal))
-        {
-            start.ArgumentList.Add(typeof(JitDisassembly).Assembly.Location);
-        }
-
-        start.ArgumentList.Add(ChildCommand);
+        ProcessStartInfo start = SelfProcess.StartInfo(ChildCommand);
         start.Environment["DOTNET_JitDisasm"] = Methods;
         start.Environment["DOTNET_JitStdOutFile"] = raw;
         start.Environment["DOTNET_JitDisasmSummary"] = "0";

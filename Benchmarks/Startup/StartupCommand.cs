@@ -6,6 +6,7 @@ using System.Linq;
 using System.Runtime.CompilerServices;
 using Fixed.Benchmarks.Comparison;
 using Fixed.Benchmarks.Models;
+using Fixed.Benchmarks.Timing;
 
 namespace Fixed.Benchmarks.Startup;
 
@@ -67,17 +68,8 @@ internal static class StartupCommand
         {
             for (int run = 1; run <= runs; run++)
             {
-                var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true };
-                if (!Environment.ProcessPath!.EndsWith("Fixed.Benchmarks", StringComparison.Ordinal))
-                {
-                    start.ArgumentList.Add(typeof(StartupCommand).Assembly.Location);
-                }
-
-                foreach (string arg in new[] { "startup", Child, network, seconds.ToString(CultureInfo.InvariantCulture) })
-                {
-                    start.ArgumentList.Add(arg);
-                }
-
+                ProcessStartInfo start = SelfProcess.StartInfo("startup", Child, network, seconds.ToString(CultureInfo.InvariantCulture));
+                start.RedirectStandardOutput = true;
                 using Process child = Process.Start(start)!;
                 string line = child.StandardOutput.ReadToEnd().Trim();
                 child.WaitForExit();

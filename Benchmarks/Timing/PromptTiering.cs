@@ -20,18 +20,7 @@ internal static class PromptTiering
     /// <summary>Runs <c>command args</c> again in a child with the setting, waits, and returns its exit code.</summary>
     public static int Rerun(string command, string[] args)
     {
-        var self = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-        if (!Environment.ProcessPath!.EndsWith("Fixed.Benchmarks", StringComparison.Ordinal))
-        {
-            self.ArgumentList.Add(typeof(PromptTiering).Assembly.Location);
-        }
-
-        self.ArgumentList.Add(command);
-        foreach (string arg in args)
-        {
-            self.ArgumentList.Add(arg);
-        }
-
+        ProcessStartInfo self = SelfProcess.StartInfo([command, .. args]);
         self.Environment[CallCountingDelay] = "0";
         using Process child = Process.Start(self)!;
         child.WaitForExit();

@@ -68,21 +68,8 @@ public static class TimedRunner
     /// </summary>
     private static (int ExitCode, string Output) RunChild(string network, string implementation)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        if (!Environment.ProcessPath!.EndsWith("Fixed.Benchmarks", StringComparison.Ordinal))
-        {
-            start.ArgumentList.Add(typeof(TimedRunner).Assembly.Location);
-        }
-
-        foreach (string arg in new[] { "timed", "--network", network, "--impl", implementation })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        ProcessStartInfo start = SelfProcess.StartInfo("timed", "--network", network, "--impl", implementation);
+        start.RedirectStandardOutput = true;
         start.Environment[CallCountingDelay] = "0";
         using Process child = Process.Start(start)!;
         string output = child.StandardOutput.ReadToEnd();
