@@ -30,10 +30,12 @@ internal static class StartupCommand
     private const int Window = 20;
 
     /// <summary>
-    /// The networks: the comparison networks by key, <c>streams32</c> (GRU 1→32, one multi-stream Step of 64) and
-    /// <c>stack</c> (<see cref="MemoryStack"/>: Linear, Tanh, GRU, LSTM, Linear, GELU, Linear).
+    /// The networks: the comparison networks by key, <c>streams32</c> (GRU 1→32, one multi-stream Step of 64),
+    /// <c>stack</c> (<see cref="MemoryStack"/>: Linear, Tanh, GRU, LSTM, Linear, GELU, Linear), and two training
+    /// iterations of GRU 1→32 (window 32; <c>Backward</c>, <c>ClipGradNorm(1)</c>, an Adam step, <c>ZeroGrad</c>), where a
+    /// "step" is one iteration: <c>train32</c> one sequence an iteration, <c>batch32</c> a batch of 32 sequences.
     /// </summary>
-    private static readonly string[] Keys = ["gru32", "lstm32", "gru64", "streams32", "stack"];
+    private static readonly string[] Keys = ["gru32", "lstm32", "gru64", "streams32", "stack", "train32", "batch32"];
 
     public static int Run(string[] args)
     {
@@ -92,13 +94,15 @@ internal static class StartupCommand
         {
             "streams32" => Summary(TimeChunks(new StreamsStepper(new Gru1To32(NetworkCatalog.Seed)), seconds)),
             "stack" => Summary(TimeChunks(new StackStepper(new MemoryStack(NetworkCatalog.Seed)), seconds)),
+            "train32" => Summary(TimeChunks(new TrainingStepper(new Gru1To32(NetworkCatalog.Seed), 1), seconds)),
+            "batch32" => Summary(TimeChunks(new TrainingStepper(new Gru1To32(NetworkCatalog.Seed), 32), seconds)),
             _ => RtNeuralCommand.Dispatch(network, new ChunksAction(seconds)),
         });
         return 0;
     }
 
     /// <summary>The first chunk, the steady speed, when the chunks settled within 1.5× of it, the steps over 2× it.</summary>
-    private static string Summary(List<(double Milliseconds, double Nanoseconds)> chunks)
+    private static string Summary(List<(double Milliseconds, double Nanoseconds, int Steps)> chunks)
     {
         double[] tail = chunks.Skip(chunks.Count * 3 / 4).Select(c => c.Nanoseconds).Order().ToArray();
         double steady = tail[tail.Length / 2];
@@ -121,7 +125,7 @@ internal static class StartupCommand
         }
 
         double within = lastSlow + 1 + Window <= chunks.Count ? chunks[lastSlow + 1].Milliseconds : double.NaN;
-        long slowSteps = chunks.Count(c => c.Nanoseconds > 2 * steady) * (long)Chunk;
+        long slowSteps = chunks.Where(c => c.Nanoseconds > 2 * steady).Sum(c => (long)c.Steps);
         return string.Create(CultureInfo.InvariantCulture, $"{chunks[0].Nanoseconds:F0},{steady:F1},{within:F0},{slowSteps}");
     }
 
@@ -136,9 +140,15 @@ internal static class StartupCommand
         }
     }
 
-    /// <summary>One step (or one multi-stream call) of the network under test, on input <c>x</c>; returns its first output.</summary>
+    /// <summary>
+    /// One step (or one multi-stream call, or one training iteration) of the network under test, on input <c>x</c>; returns
+    /// its first output (or the loss).
+    /// </summary>
     private interface IStepper
     {
+        /// <summary>How many calls of <see cref="Step"/> a timed chunk holds (~1-10 ms of steady work).</summary>
+        int Chunk { get; }
+
         float Step(float x);
     }
 
@@ -146,6 +156,8 @@ internal static class StartupCommand
     private struct DriverStepper<TDriver>(TDriver driver) : IStepper
         where TDriver : struct, IStepDriver
     {
+        public readonly int Chunk => StartupCommand.Chunk;
+
         private TDriver _driver = driver;
         private readonly float[] _input = new float[1];
         private readonly float[] _output = new float[1];
@@ -161,6 +173,8 @@ internal static class StartupCommand
     /// <summary>GRU 1→32's multi-stream <c>Step</c> of 64 streams, all on the same input.</summary>
     private readonly struct StreamsStepper(Gru1To32 model) : IStepper
     {
+        public int Chunk => StartupCommand.Chunk;
+
         private readonly Gru1To32.State[] _states = new Gru1To32.State[64];
         private readonly float[] _inputs = new float[64];
         private readonly float[] _outputs = new float[64];
@@ -176,6 +190,8 @@ internal static class StartupCommand
     /// <summary>The layer stack's <c>Step</c> (its generated code and the kernels it calls).</summary>
     private struct StackStepper(MemoryStack model) : IStepper
     {
+        public readonly int Chunk => StartupCommand.Chunk;
+
         private MemoryStack.State _state;
         private readonly float[] _input = new float[MemoryStack.InputSize];
         private readonly float[] _output = new float[MemoryStack.OutputSize];
@@ -189,26 +205,79 @@ internal static class StartupCommand
     }
 
     /// <summary>
-    /// Chunks of <see cref="Chunk"/> steps on x = sin(0.01 t) until <paramref name="seconds"/> have passed since the first
+    /// A training iteration of GRU 1→32 on a window of 32 steps: <c>Backward</c> of one sequence from the zero state
+    /// (<paramref name="batch"/> = 1) or of a batch of sequences, MSE on every step, then <c>ClipGradNorm(1)</c>, an Adam step and
+    /// <c>ZeroGrad</c>, as the benchmark's training suites time it.
+    /// </summary>
+    private readonly struct TrainingStepper : IStepper
+    {
+        private const int Window = 32;
+        private readonly Gru1To32 _model;
+        private readonly Adam _adam;
+        private readonly int _batch;
+        private readonly float[] _state = new float[Gru1To32.StateLength];
+        private readonly float[] _inputs;
+        private readonly float[] _targets;
+
+        public TrainingStepper(Gru1To32 model, int batch)
+        {
+            _model = model;
+            _adam = new Adam(model, 1e-3f);
+            _batch = batch;
+            _inputs = new float[batch * Window];
+            _targets = new float[batch * Window];
+        }
+
+        public int Chunk => _batch == 1 ? 100 : 10;
+
+        public float Step(float x)
+        {
+            for (int i = 0; i < _inputs.Length; i++)
+            {
+                _inputs[i] = MathF.Sin(x + (0.01f * i));
+                _targets[i] = MathF.Sin(x + (0.01f * (i + 1)));
+            }
+
+            float loss;
+            if (_batch == 1)
+            {
+                Array.Clear(_state);
+                loss = _model.Backward(_state, _inputs, _targets, Loss.Mse, LossOn.AllSteps);
+            }
+            else
+            {
+                loss = _model.Backward(_inputs, _targets, _batch, Loss.Mse, LossOn.AllSteps);
+            }
+
+            _model.ClipGradNorm(1f);
+            _adam.Step();
+            _model.ZeroGrad();
+            return loss;
+        }
+    }
+
+    /// <summary>
+    /// Chunks of <see cref="IStepper.Chunk"/> steps on x = sin(0.01 t) until <paramref name="seconds"/> have passed since the first
     /// call: (ms since then, ns a step).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static List<(double, double)> TimeChunks<TStepper>(TStepper stepper, double seconds)
+    private static List<(double, double, int)> TimeChunks<TStepper>(TStepper stepper, double seconds)
         where TStepper : struct, IStepper
     {
-        var chunks = new List<(double, double)>(100_000);
+        var chunks = new List<(double, double, int)>(100_000);
         float sum = 0;
         long first = Stopwatch.GetTimestamp();
         long end = first + (long)(seconds * Stopwatch.Frequency);
         for (long now = first; now < end;)
         {
-            for (int t = 0; t < Chunk; t++)
+            int chunk = stepper.Chunk;
+            for (int t = 0; t < chunk; t++)
             {
                 sum += stepper.Step(MathF.Sin(0.01f * t));
             }
 
             long next = Stopwatch.GetTimestamp();
-            chunks.Add(((now - first) * 1e3 / Stopwatch.Frequency, (next - now) * 1e9 / Stopwatch.Frequency / Chunk));
+            chunks.Add(((now - first) * 1e3 / Stopwatch.Frequency, (next - now) * 1e9 / Stopwatch.Frequency / chunk, chunk));
             now = next;
         }
 

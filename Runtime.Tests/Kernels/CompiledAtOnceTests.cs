@@ -50,6 +50,55 @@ public sealed class CompiledAtOnceTests
         { typeof(LayerKernels), "Erf", false },
     };
 
+    /// <summary>
+    /// Training's entry points and the kernels an optimized iteration (Backward of one sequence or of a batch,
+    /// ClipGradNorm, an Adam step) calls out of line: pinned to one CPU, GRU 1→32's iteration ran tier-0 code for ~2.2 s
+    /// (~6,000 iterations over twice the steady time) before they were marked (<c>startup --networks train32,batch32</c>).
+    /// </summary>
+    public static TheoryData<Type, string, bool> TrainingMethods => new()
+    {
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "Backward", false },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "Sequence", false },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "HeadsAndLosses", true },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "RecordStraightRnn", true },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "RecordStraightGates", true },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "Sweep", false },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "SweepOneLayer", false },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "SweepOneLayer<TVec>", true },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "AccumulateWeights", false },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "Group", false },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "CellStepRecord", true },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "StepBackGroup", true },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "SweepGroupUnits", true },
+        { typeof(SequenceEngine<>), "Backward", false },
+        { typeof(SequenceEngine<>), "Sequence", false },
+        { typeof(SequenceEngine<>), "Sweep", false },
+        { typeof(SequenceEngine<>), "SweepDirection", false },
+        { typeof(SequenceEngine<>), "CellBack", false },
+        { typeof(SequenceEngine<>), "CellGradients", false },
+        { typeof(StreamGradient), "Columns", true },
+        { typeof(GateSums), "BiasSteps", false },
+        { typeof(GateSums), "Run", false },
+        { typeof(GateSums), "Rows", false },
+        { typeof(VectorMath), "OuterAddSteps", false },
+        { typeof(VectorMath), "OuterSteps", false },
+        { typeof(VectorMath), "AddSteps", false },
+        { typeof(VectorMath), "TransposedAdd", false },
+        { typeof(GradientClipping), "ClipNorm", false },
+        { typeof(GradientClipping), "Norm", false },
+        { typeof(GradientClipping), "SumOfSquares", false },
+        { typeof(Optimizer), "Step", false },
+        { typeof(AdamCore), "Update", false },
+        { typeof(ParameterStore<>), "Repack", true },
+        { typeof(PackedLayout<>), "Pack", false },
+        { typeof(PackedLayout<>), "PackMatrix", false },
+    };
+
+    [Theory]
+    [MemberData(nameof(TrainingMethods))]
+    public void TrainingMethod_IsOptimizedAtItsFirstCall(Type type, string name, bool neverInlined) =>
+        InferenceMethod_IsOptimizedAtItsFirstCall(type, name, neverInlined);
+
     [Theory]
     [MemberData(nameof(Methods))]
     public void InferenceMethod_IsOptimizedAtItsFirstCall(Type type, string name, bool neverInlined)

@@ -32,7 +32,7 @@ internal static class CellGradient
     }
 
     /// <summary>LSTM: tape gates [i | f | g | o], tanh(c') and c before the step; <paramref name="dc"/> in and out.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Lstm<TVec>(ref float gates, ref float tanhC, ref float cPrevious, ref float dh, ref float dc, ref float dpi, int hidden)
         where TVec : struct, ISimd<TVec>
     {
@@ -91,7 +91,7 @@ internal static class CellGradient
         TVec.Store(TVec.Multiply(d, z), ref dhDirect, j);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void Lstm<TVec>(ref float gates, ref float tanhC, ref float cPrevious, ref float dh, ref float dc, ref float dpi, nuint h, nuint j)
         where TVec : struct, ISimd<TVec>
     {
@@ -108,7 +108,7 @@ internal static class CellGradient
     /// One vector of <see cref="Lstm{TVec}(ref float, ref float, ref float, ref float, ref float, ref float, int)"/> with dLoss/dh'
     /// in a register (the single-layer sweep computes it there): the same operations in the same order.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Lstm<TVec>(ref float gates, ref float tanhC, ref float cPrevious, TVec d, ref float dc, ref float dpi, nuint h, nuint j)
         where TVec : struct, ISimd<TVec>
     {
@@ -119,7 +119,7 @@ internal static class CellGradient
         Lstm(ref gates, TVec.Load(ref tanhC, j), ref cPrevious, d, ref dc, ref dpi, h, j, i, f, g, o);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void Lstm<TVec>(ref float gates, TVec tc, ref float cPrevious, TVec d, ref float dc, ref float dpi, nuint h, nuint j,
         TVec i, TVec f, TVec g, TVec o)
         where TVec : struct, ISimd<TVec>

@@ -24,6 +24,7 @@ internal static class GateSums
     /// over <paramref name="steps"/> steps from the last: <c>d_s</c> at <c>s · stride</c> of <paramref name="d"/>, <c>e_s</c> of
     /// <paramref name="e"/> and the scalar <c>x_s</c> of <paramref name="x"/> likewise (one stride: they lie on one tape).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void BiasSteps(Span<float> column, Span<float> bih, Span<float> bhh, ReadOnlySpan<float> d, ReadOnlySpan<float> e,
         ReadOnlySpan<float> x, int stride, int steps)
     {
@@ -39,6 +40,7 @@ internal static class GateSums
         }
     }
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void Run<TColumn>(ref float column, ref float bih, ref float bhh, int rows, ref float d, ref float e, ref float x, int stride, int steps)
         where TColumn : struct, IColumn
     {
@@ -62,6 +64,7 @@ internal static class GateSums
     }
 
     /// <summary>Rows from <paramref name="from"/> in whole vectors, four, then two, then one at a time; returns the rows done.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static int Rows<TVec, TColumn>(ref float column, ref float bih, ref float bhh, int rows, ref float d, ref float e, ref float x,
         int stride, int steps, int from)
         where TVec : struct, ISimd<TVec>

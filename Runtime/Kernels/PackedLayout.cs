@@ -164,6 +164,7 @@ internal static class PackedLayout<TShape>
     /// block rather than through <see cref="Index"/> per row (its divisions were most of the cost: GRU 1→32's repack took
     /// about as long as ten steps).
     /// </remarks>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Pack(ReadOnlySpan<float> parameters, Span<float> packed)
     {
         int h = TShape.HiddenSize;
@@ -238,6 +239,7 @@ internal static class PackedLayout<TShape>
     }
 
     /// <summary><c>sum[i] = a[i] + b[i]</c>, in that operand order at every width (the folded bias <c>b_ih + b_hh</c>).</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void Sum(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> sum)
     {
         ref float ra = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
@@ -285,6 +287,7 @@ internal static class PackedLayout<TShape>
     /// gate block by gate block: the input matrix's rows as <see cref="InputRow"/> places them, the hidden matrix's at
     /// <c>gate·PaddedHidden + unit</c>. Padding rows are left as they are (zero).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void PackMatrix(ReadOnlySpan<float> source, int cols, Span<float> matrix, int rows, bool input)
     {
         int h = TShape.HiddenSize;

@@ -31,6 +31,7 @@ public static partial class RecurrentEngine<TShape>
     /// adds dLoss/dParameters into <paramref name="gradients"/>, leaves the state at the sequence end and
     /// returns the loss. Every length is checked before anything is written.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Backward(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Loss loss, LossOn on, int warmUp,
         Span<float> tape, Span<float> work)
@@ -49,6 +50,7 @@ public static partial class RecurrentEngine<TShape>
     /// Batched BPTT: <paramref name="batchSize"/> independent sequences from the zero state, the loss reduced by
     /// the mean over every element of the batch as PyTorch's losses do, gradients added into <paramref name="gradients"/>.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Backward(ParameterStore<TShape> parameters, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
         SequenceLayout layout, Span<float> tape, Span<float> work) =>
@@ -61,6 +63,7 @@ public static partial class RecurrentEngine<TShape>
     /// PyTorch's <c>h0.expand(...)</c> sums it. With <paramref name="warmUp"/> &gt; 0 no gradient reaches the initial state
     /// (the warm-up steps carry none), so nothing is added. Empty spans: the zero state, as the overload without them.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Backward(ParameterStore<TShape> parameters, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
         SequenceLayout layout, Span<float> tape, Span<float> work, ReadOnlySpan<float> initial, Span<float> initialGradients)
@@ -110,6 +113,7 @@ public static partial class RecurrentEngine<TShape>
     /// Forward with recording, loss, then the backward sweep for one sequence (number <paramref name="sequence"/> of its
     /// batch, for the dropout masks). Returns the summed loss.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static double Sequence(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, int inputStart, int inputStride, int steps,
         ReadOnlySpan<float> targets, int targetStart, int targetStride,
@@ -150,7 +154,7 @@ public static partial class RecurrentEngine<TShape>
     /// that the JIT inlines its helpers: inside <see cref="Sequence"/>, after the recording loop, its inlining budget was
     /// spent and every step of this loop called the tape's offsets, the slices and the loss.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static double HeadsAndLosses(ReadOnlySpan<float> values, Span<float> tape, int recorded, ReadOnlySpan<float> targets, int targetStart,
         int targetStride, int width, Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, float scale)
     {
@@ -207,6 +211,7 @@ public static partial class RecurrentEngine<TShape>
     /// recorded step, per layer: h0's (and c0's) layout exactly. Adds them into <paramref name="initialGradients"/>
     /// unless it is empty. A layer stack calls it after a recurrent layer's <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void AddInitialStateGradients(ReadOnlySpan<float> work, Span<float> initialGradients)
     {
         if (!initialGradients.IsEmpty)
@@ -216,6 +221,7 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void CheckInitial(ReadOnlySpan<float> initial, Span<float> initialGradients)
     {
         if (!initial.IsEmpty && initial.Length != StateLength)
@@ -264,11 +270,13 @@ public static partial class RecurrentEngine<TShape>
     /// adds this layer's gradients into <paramref name="gradients"/> (its own slice of the stack's) and, unless
     /// <paramref name="dInputs"/> is empty (the bottom layer), writes dLoss/dInput per step (<c>[n, InputSize]</c>).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Sweep(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
         Span<float> dInputs, Span<float> work) =>
         Sweep(parameters, gradients, tape, dOutputs, dInputs, work, default, 0);
 
     /// <summary>The backward half for a layer with dropout: the masks the forward half recorded with.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Sweep(ParameterStore<TShape> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
         Span<float> dInputs, Span<float> work, DropoutMask dropout, int sequence)
     {
@@ -388,12 +396,12 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void RecordStraightRnn(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> state, ReadOnlySpan<float> input,
         Span<float> record, bool head) =>
         RecordStraight(packed, values, state, input, record, head, gates: false);
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void RecordStraightGates(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> state, ReadOnlySpan<float> input,
         Span<float> record, bool head) =>
         RecordStraight(packed, values, state, input, record, head, gates: true);
@@ -447,6 +455,7 @@ public static partial class RecurrentEngine<TShape>
     /// order as one update per step, so the same bits. dh and dc flowing into the step before the first recorded one are
     /// dropped: the starting state is a constant (truncated BPTT).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void Sweep(ReadOnlySpan<float> parameters, ReadOnlySpan<float> packed, Span<float> gradients, Span<float> tape, int recorded,
         Span<float> work, Span<float> dInputs, DropoutMask dropout, int sequence)
     {
@@ -475,6 +484,7 @@ public static partial class RecurrentEngine<TShape>
     /// <see cref="SweepsPackedColumns"/> holds: read from the packed copy's columns, its sums come in another order and can
     /// differ from <see cref="StepBack"/>'s in their last bits.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void SweepOneLayer(ReadOnlySpan<float> parameters, ReadOnlySpan<float> packed, Span<float> tape, int recorded, Span<float> work)
     {
         var action = new SweepOneLayerAction(parameters, packed, tape, recorded, work);
@@ -493,7 +503,7 @@ public static partial class RecurrentEngine<TShape>
             && GH <= PackedMath.BlockVectors * 16;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void SweepOneLayer<TVec>(ReadOnlySpan<float> parameters, ReadOnlySpan<float> packed, Span<float> tape, int recorded, Span<float> work)
         where TVec : struct, ISimd<TVec>
     {
@@ -687,6 +697,7 @@ public static partial class RecurrentEngine<TShape>
     /// input and h before the step (recorded by the forward pass) and dpi over the gates (with the GRU's n-block dph over
     /// n_h), and per step the top h and dLoss/dOutput.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void AccumulateWeights(Span<float> gradients, ReadOnlySpan<float> tape, int recorded)
     {
         int stride = TapeStride;

@@ -35,6 +35,7 @@ public static partial class RecurrentEngine<TShape>
     /// the loss, sweeps each back and adds the group's weight gradients into <paramref name="gradients"/>. Each sequence's loss
     /// sum is added to <paramref name="sum"/> in batch order, as the sequence-by-sequence loop adds them.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void Group(ref double sum, ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int first, int group, int batchSize, int steps, int warmUp,
         Loss loss, LossOn on, SequenceLayout layout, float scale, CrossEntropyOptions? crossEntropy, Span<float> tape, Span<float> work,
@@ -159,7 +160,7 @@ public static partial class RecurrentEngine<TShape>
     /// recording updates). Sequence g's record of this step is at <paramref name="record"/> + g · <paramref name="sequenceTape"/>,
     /// and its input for this layer is already there.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void CellStepRecord<TVec>(ReadOnlySpan<float> packed, int layer, ref float record, int sequenceTape, ref float state, ref float scratch, int group)
         where TVec : struct, ISimd<TVec>
     {
@@ -227,7 +228,7 @@ public static partial class RecurrentEngine<TShape>
     /// <c>Record</c> + g · <c>SequenceTape</c>, its working floats at g · <c>WorkLength</c> of one sequence in <c>Work</c>
     /// (<see cref="StepBackGroupAction"/>'s fields).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void StepBackGroup<TVec>(in StepBackGroupAction arguments)
         where TVec : struct, ISimd<TVec>
     {
@@ -346,7 +347,7 @@ public static partial class RecurrentEngine<TShape>
     /// its two <see cref="SweepUnits{TVec}"/> bodies spent the JIT's inlining budget there, and the shape's constants
     /// (<c>L</c>, <c>H</c>, <c>GH</c>) became calls, with the code for deeper networks no longer folded away.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void SweepGroupUnits<TVec>(ReadOnlySpan<float> parameters, Span<float> record, int sequenceTape, Span<float> work, int group)
         where TVec : struct, ISimd<TVec>
     {

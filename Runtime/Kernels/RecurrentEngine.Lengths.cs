@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Fixed.Engine;
 
@@ -12,6 +13,7 @@ namespace Fixed.Engine;
 public static partial class RecurrentEngine<TShape>
 {
     /// <summary>BPTT over sequences of different lengths: adds the gradients into <paramref name="gradients"/> and returns the loss.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Backward(ParameterStore<TShape> parameters, Span<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, Span<float> tape, Span<float> work) =>
         Backward(parameters, gradients, inputs, targets, lengths, loss, on, layout, tape, work, default, default);
@@ -20,6 +22,7 @@ public static partial class RecurrentEngine<TShape>
     /// BPTT over sequences of different lengths, each from a learned initial state <paramref name="initial"/>, whose gradient
     /// (summed over the sequences) is added into <paramref name="initialGradients"/>: as the batched Backward's overload.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Backward(ParameterStore<TShape> parameters, Span<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, Span<float> tape, Span<float> work,
         ReadOnlySpan<float> initial, Span<float> initialGradients)

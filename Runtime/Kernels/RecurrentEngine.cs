@@ -232,6 +232,7 @@ public static partial class RecurrentEngine<TShape>
         Guard.Length(output, O, nameof(output), "[OutputSize={0}]", O);
     }
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void CheckState(ReadOnlySpan<float> state)
     {
         if (state.Length != StateLength)

@@ -328,6 +328,7 @@ public static class SequenceEngine<TShape>
     /// <paramref name="gradients"/>, leaves the state at the sequence end (PyTorch's <c>h_n</c>) and returns the loss.
     /// A bidirectional network takes no <paramref name="warmUp"/>: its reverse direction reads every step.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Loss loss, LossOn on, int warmUp,
         Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy) =>
@@ -337,6 +338,7 @@ public static class SequenceEngine<TShape>
     /// The single-sequence Backward of a model with <c>Dropout</c>: once every argument has passed its checks, the call takes
     /// the next masks of <paramref name="dropout"/> (null: none) and applies them between the stacked layers (sequence 0).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, Loss loss, LossOn on, int warmUp,
         Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy, DropoutStream? dropout)
@@ -356,6 +358,7 @@ public static class SequenceEngine<TShape>
     /// Batched BPTT: <paramref name="batchSize"/> sequences, each from the zero state, the loss reduced by the mean over
     /// every element of the batch as PyTorch's losses do; adds the gradients and returns the loss.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
         SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy) =>
@@ -369,6 +372,7 @@ public static class SequenceEngine<TShape>
     /// PyTorch's <c>h0.expand(...)</c> sums it, is added into <paramref name="initialGradients"/> (same layout; nothing with
     /// <paramref name="warmUp"/> &gt; 0, whose steps carry no gradient). Empty spans: the zero state, no gradient.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Loss loss, LossOn on, int warmUp,
         SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy,
@@ -448,6 +452,7 @@ public static class SequenceEngine<TShape>
     /// valid elements, and <see cref="LossOn.LastStep"/> takes each sequence's output at its own last valid step. Padding
     /// is never read. Adds the gradients and returns the loss.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy) =>
         Backward(parameters, gradients, inputs, targets, lengths, loss, on, layout, tape, work, crossEntropy, null, default, default);
@@ -457,6 +462,7 @@ public static class SequenceEngine<TShape>
     /// batched overload takes them: sequence b draws its own masks and starts from <paramref name="initial"/>, whose gradient
     /// is added into <paramref name="initialGradients"/>.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Backward(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, Span<float> tape, Span<float> work, CrossEntropyOptions? crossEntropy,
         DropoutStream? dropout, ReadOnlySpan<float> initial, Span<float> initialGradients)
@@ -593,6 +599,7 @@ public static class SequenceEngine<TShape>
     /// floats with a projection), then c0 <c>[NumLayers × directions, HiddenSize]</c> for the LSTM: <see cref="StateLength"/>
     /// floats in all. Empty: the zero state.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void InitialState(ReadOnlySpan<float> initial, Span<float> state)
     {
         CheckState(state);
@@ -615,6 +622,7 @@ public static class SequenceEngine<TShape>
         }
     }
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void CheckInitial(ReadOnlySpan<float> initial, ReadOnlySpan<float> initialGradients)
     {
         if (!initial.IsEmpty && initial.Length != StateLength)
@@ -648,6 +656,7 @@ public static class SequenceEngine<TShape>
         }
     }
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void CheckState(ReadOnlySpan<float> state)
     {
         if (state.Length != StateLength)
@@ -843,6 +852,7 @@ public static class SequenceEngine<TShape>
     /// Forward with recording, loss, then the backward sweep, for one sequence (its steps <paramref name="inputStride"/>
     /// apart in <paramref name="inputs"/>). Returns the summed loss.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static double Sequence(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> state,
         ReadOnlySpan<float> inputs, int inputStart, int inputStride, int steps, int warmUp,
         ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, float scale, Span<float> tape, Span<float> work,
@@ -964,6 +974,7 @@ public static class SequenceEngine<TShape>
     /// stack's) and, unless <paramref name="dInputs"/> is empty (the bottom layer), writes dLoss/dInput per step
     /// (<c>[n, InputSize]</c>). <paramref name="work"/> is <see cref="WorkLength"/> floats.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
         Span<float> dInputs, Span<float> work) =>
         Sweep(parameters, gradients, tape, dOutputs, dInputs, work, default, 0, default);
@@ -973,6 +984,7 @@ public static class SequenceEngine<TShape>
     /// with, and, unless <paramref name="initialGradients"/> is empty, dLoss/d(initial state) added into it
     /// (<see cref="InitialState"/>'s layout: h0 rows, then c0 rows for the LSTM).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, ReadOnlySpan<float> dOutputs,
         Span<float> dInputs, Span<float> work, DropoutMask dropout, int sequence, Span<float> initialGradients)
     {
@@ -994,6 +1006,7 @@ public static class SequenceEngine<TShape>
     /// starting state is then a constant (truncated BPTT). dLoss/dInput (<c>[n, InputSize]</c>) is written to
     /// <paramref name="dx"/> unless it is empty.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void Sweep(ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> tape, int n, Span<float> work,
         DropoutMask dropout, int sequence, Span<float> initialGradients, Span<float> dx = default)
     {
@@ -1047,6 +1060,7 @@ public static class SequenceEngine<TShape>
         }
     }
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void SweepDirection(ReadOnlySpan<float> parameters, Span<float> gradients, int layer, int direction, ReadOnlySpan<float> tape,
         int inputOffset, int n, ReadOnlySpan<float> dOutputs, Span<float> dInputs, Span<float> cellWork, Span<float> initialGradients)
     {
@@ -1092,6 +1106,7 @@ public static class SequenceEngine<TShape>
     /// (<paramref name="dhPrevious"/>), dLoss/dx added into <paramref name="dx"/> unless it is empty, and every parameter
     /// gradient of this direction added into <paramref name="g"/>.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void CellBack(ReadOnlySpan<float> w, Span<float> g, int inSize, ReadOnlySpan<float> x, ReadOnlySpan<float> record,
         Span<float> dh, Span<float> dc, Span<float> dhPrevious, Span<float> dx, Span<float> work)
     {
@@ -1138,6 +1153,7 @@ public static class SequenceEngine<TShape>
         }
     }
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void CellGradients(ReadOnlySpan<float> record, Span<float> d, Span<float> dc, Span<float> dpi, Span<float> dph, Span<float> dhDirect)
     {
         switch (Lanes)
@@ -1150,6 +1166,7 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>dLoss/d(pre-activations) from the record (h and c before, gates, extra) and dLoss/dh' (the LSTM's unprojected h').</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void CellGradients<TVec>(ReadOnlySpan<float> record, Span<float> d, Span<float> dc, Span<float> dpi, Span<float> dph, Span<float> dhDirect)
         where TVec : struct, ISimd<TVec>
     {

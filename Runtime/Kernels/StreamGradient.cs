@@ -37,7 +37,7 @@ internal static class StreamGradient
     }
 
     /// <summary>Whole vectors of columns with <see cref="Block{TVec, TStreams}"/>; the columns left over one float at a time.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void Columns<TVec, TStreams>(ref float w, int rows, int cols, ref float d, nuint dStride, ref float y, nuint yStride)
         where TVec : struct, ISimd<TVec>
         where TStreams : struct, IConstant

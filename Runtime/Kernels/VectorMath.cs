@@ -65,7 +65,7 @@ internal static class VectorMath
     }
 
     /// <summary><c>y[i] += a * x[i]</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Axpy(float a, ref float x, ref float y, int length)
     {
         int i = 0;
@@ -106,7 +106,7 @@ internal static class VectorMath
     }
 
     /// <summary><c>y[i] += x[i]</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Add(ReadOnlySpan<float> x, Span<float> y)
     {
         ref float rx = ref MemoryMarshal.GetReference(x);
@@ -404,7 +404,7 @@ internal static class VectorMath
     /// <see cref="OuterAndTransposedAdd"/>, summed in the same order (so the same bits), for the backward recurrence
     /// that no longer updates the gradient in the same pass (<see cref="OuterAddSteps"/> does, after it).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void TransposedAdd(ReadOnlySpan<float> w, ReadOnlySpan<float> d, Span<float> y)
     {
         int rows = d.Length;
@@ -450,6 +450,7 @@ internal static class VectorMath
     /// columns per pass over the rows, so that eight chains of multiply-adds are in flight instead of four (the two
     /// vectors' sums are independent, but in separate passes the second waited for the first). Returns the columns done.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static int TransposedAdd<TVec>(ref float w, ref float d, ref float y, int rows, int cols)
         where TVec : struct, ISimd<TVec>
     {
@@ -534,6 +535,7 @@ internal static class VectorMath
     /// but the element stays in a register across the steps: <c>G</c> is loaded and stored once per sequence instead of
     /// once per step, and the 4-row × 2-vector blocks keep eight independent chains in flight.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void OuterAddSteps(Span<float> g, int rows, int cols, ReadOnlySpan<float> d, int dStride, ReadOnlySpan<float> x, int xStride,
         int steps)
     {
@@ -588,6 +590,7 @@ internal static class VectorMath
     }
 
     /// <summary>The columns of <see cref="OuterAddSteps"/> from <paramref name="from"/> in whole vectors; returns the columns done.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static int OuterSteps<TVec>(ref float g, int rows, int cols, ref float d, int dStride, ref float x, int xStride, int steps, int from)
         where TVec : struct, ISimd<TVec>
     {
@@ -806,6 +809,7 @@ internal static class VectorMath
     /// <c>g += Σ d_s</c> over the recorded steps from the last (a bias gradient for a whole sequence): the same additions
     /// in the same order as <see cref="Add"/> called once per step, with <c>g</c> in registers.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void AddSteps(Span<float> g, ReadOnlySpan<float> d, int dStride, int steps)
     {
         ref float rg = ref MemoryMarshal.GetReference(g);
@@ -830,6 +834,7 @@ internal static class VectorMath
         AddSteps<Simd1>(ref rg, rows, ref rd, dStride, steps, r);
     }
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static int AddSteps<TVec>(ref float g, int rows, ref float d, int dStride, int steps, int from)
         where TVec : struct, ISimd<TVec>
     {

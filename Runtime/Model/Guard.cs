@@ -32,6 +32,7 @@ internal static class Guard
         ThrowLength(parameterName, expected, string.Format(CultureInfo.InvariantCulture, shapeFormat, size), actual);
 
     /// <summary>Checks that <paramref name="span"/> holds a positive whole number of rows and returns that number (T).</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static int Rows(ReadOnlySpan<float> span, int rowLength, string parameterName, string shapeFormat)
     {
         if (span.Length == 0 || span.Length % rowLength != 0)
@@ -58,6 +59,7 @@ internal static class Guard
             string.Create(CultureInfo.InvariantCulture, $"{parameterName}: expected {expected} floats (shape {shape}), got {actual}."),
             parameterName);
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Window(int steps, int window, string parameterName)
     {
         if (steps > window)
@@ -69,6 +71,7 @@ internal static class Guard
         }
     }
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void WarmUp(int warmUp, int steps)
     {
         if (warmUp < 0 || warmUp >= steps)

@@ -221,7 +221,7 @@ public sealed class ParameterStore<TShape>
     /// would zero weights under it (ParameterStoreRepackRaceTests caught exactly that). The thread that gets the lock
     /// second finds the copy current and leaves it alone. Only the first call after a write gets here.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private void Repack()
     {
         lock (_repackLock)

@@ -68,6 +68,7 @@ public abstract class AdamOptimizer : Optimizer
 
     internal override IReadOnlyList<(string Name, float[] Values)> Buffers => _core.Buffers;
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) =>
         _core.Update(parameters, gradients, LearningRate, StepCount, _decoupled);
 }
@@ -126,6 +127,7 @@ internal sealed class AdamCore
 
     public IReadOnlyList<(string Name, float[] Values)> Buffers => [("exp_avg", _expAvg), ("exp_avg_sq", _expAvgSq)];
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public void Update(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate, long step, bool decoupled)
     {
         // PyTorch computes the bias corrections and the step size as Python floats (double), then applies them in float32.
@@ -176,7 +178,8 @@ internal sealed class AdamCore
     }
 
     /// <summary>Whole vectors of <typeparamref name="TVec"/> from <paramref name="i"/>; returns where the next width (or the scalar loop) starts.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Optimized at its first call too: the 256-bit instance, after the 512-bit one, is past Update's inlining budget.
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private int UpdateVectors<TVec>(ref float rp, ref float rg, ref float rm, ref float rv, int length, int i, float stepSize, float correction2,
         float shrink, bool decoupled)
         where TVec : struct, ISimd<TVec>

@@ -13,6 +13,7 @@ public static class GradientClipping
     /// <paramref name="normType"/>-norm (infinity: the largest magnitude), and returns <c>total</c>.
     /// With <paramref name="errorIfNonfinite"/>, a NaN or infinite total throws and leaves the gradients untouched.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float ClipNorm(Span<float> gradients, float maxNorm, float normType = 2f, bool errorIfNonfinite = false)
     {
         if (float.IsNaN(normType) || normType < 1f)
@@ -85,6 +86,7 @@ public static class GradientClipping
     /// halves the instructions per float against Vector256: ~0.33 → ~0.19 µs for GRU 1→32's 3,393 gradients), which
     /// changes the result only in the last bits of the double, far below the float the norm is returned as.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static double SumOfSquares(ReadOnlySpan<float> values)
     {
         ref float r = ref MemoryMarshal.GetReference(values);
@@ -163,6 +165,7 @@ public static class GradientClipping
     }
 
     /// <summary>The p-norm of <paramref name="values"/>, accumulated in double.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Norm(ReadOnlySpan<float> values, float normType)
     {
         if (float.IsPositiveInfinity(normType))

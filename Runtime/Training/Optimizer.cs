@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 
 namespace Fixed;
 
@@ -53,6 +54,7 @@ public abstract class Optimizer
     public abstract string Name { get; }
 
     /// <summary>Updates the model's parameters from its gradients.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public void Step()
     {
         Span<float> parameters = Model.Parameters;

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Fixed.Engine;
 
@@ -13,6 +14,7 @@ namespace Fixed.Engine;
 public static class TrainingSupport
 {
     /// <summary>Checks a single-sequence Backward's arguments; returns T, the number of steps.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static int CheckSingle(int inputSize, int outputSize, int window, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         Loss loss, LossOn on, int warmUp)
     {
@@ -32,6 +34,7 @@ public static class TrainingSupport
     }
 
     /// <summary>Checks a batched Backward's arguments; returns T, the number of steps of every sequence.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static int CheckBatched(int inputSize, int outputSize, int window, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         int batchSize, Loss loss, LossOn on, int warmUp, SequenceLayout layout)
     {
