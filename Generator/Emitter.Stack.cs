@@ -18,7 +18,7 @@ internal static partial class Emitter
     private const string Kernels = "global::Fixed.Engine.LayerKernels";
     private const string Support = "global::Fixed.Engine.TrainingSupport";
 
-    /// <summary>The attribute on a stack's inference methods: compiled optimized at the first call (no tier-0 code first).</summary>
+    /// <summary>The attribute on a stack's inference and training methods: compiled optimized at the first call (no tier-0 code first).</summary>
     private const string OptimizedAtOnce = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
     /// <summary>Where one layer's numbers live: parameters, state, and the training buffers of its output.</summary>
@@ -1102,6 +1102,7 @@ internal static partial class Emitter
         string Masks(string sequence) => dropout.Count == 0 ? string.Empty : ", " + sequence + string.Concat(dropout.Select(p => ", dropout" + Int(p.Index)));
         string checkWarmUp = spec.WholeSequences ? "\n    CheckWarmUp(warmUp);" : string.Empty;
         w.Lines($$"""
+            {{OptimizedAtOnce}}
             public float Backward({{Span}} gradients, {{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp)
             {
                 CheckState(state);
@@ -1111,6 +1112,7 @@ internal static partial class Emitter
                 return (float)(sum / divisor);
             }
 
+            {{OptimizedAtOnce}}
             public float Backward({{Span}} gradients, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, global::Fixed.SequenceLayout layout)
             {
                 int steps = {{Support}}.CheckBatched(InputSize, OutputSize, Window, inputs, targets, batchSize, loss, on, warmUp, layout);{{checkWarmUp}}
@@ -1129,6 +1131,7 @@ internal static partial class Emitter
                 return (float)(sum / divisor);
             }
 
+            {{OptimizedAtOnce}}
             public float Evaluate({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp)
             {
                 CheckState(state);
@@ -1138,6 +1141,7 @@ internal static partial class Emitter
                 return (float)(sum / divisor);
             }
 
+            {{OptimizedAtOnce}}
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, global::Fixed.SequenceLayout layout)
             {
                 int steps = {{Support}}.CheckBatched(InputSize, OutputSize, Window, inputs, targets, batchSize, loss, on, warmUp, layout);{{checkWarmUp}}
@@ -1156,6 +1160,7 @@ internal static partial class Emitter
                 return (float)(sum / divisor);
             }
 
+            {{OptimizedAtOnce}}
             public float Backward({{Span}} gradients, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss, global::Fixed.LossOn on, global::Fixed.SequenceLayout layout)
             {
                 int steps = {{Support}}.CheckLengths(InputSize, OutputSize, Window, inputs, targets, lengths, loss, on, layout);
@@ -1174,6 +1179,7 @@ internal static partial class Emitter
                 return (float)(sum / divisor);
             }
 
+            {{OptimizedAtOnce}}
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss, global::Fixed.LossOn on, global::Fixed.SequenceLayout layout)
             {
                 int steps = {{Support}}.CheckLengths(InputSize, OutputSize, Window, inputs, targets, lengths, loss, on, layout);
@@ -1205,6 +1211,7 @@ internal static partial class Emitter
                 /// <see cref="Sequence"/>'s forward half, step by step and without the training buffers (so many threads may run it at
                 /// once): the same steps, the loss on the same outputs, summed in the same order. Returns the summed loss.
                 /// </summary>
+                {{OptimizedAtOnce}}
                 private double EvaluateSequence({{Span}} state, {{ReadOnlySpan}} inputs, int inputStart, int inputStride, int steps,
                     {{ReadOnlySpan}} targets, int targetStart, int targetStride, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, float scale)
                 {
@@ -1244,6 +1251,7 @@ internal static partial class Emitter
             /// feeds the next), the loss, and the layers' backward passes from the top down. Returns the summed loss.
             /// </summary>
             """);
+        w.Line(OptimizedAtOnce);
         using (w.Open("private double Sequence(" + Span + " gradients, " + Span + " state, " + ReadOnlySpan + " inputs, int inputStart, int inputStride, int steps, " +
             ReadOnlySpan + " targets, int targetStart, int targetStride, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, float scale" +
             (learned ? ", bool learned" : string.Empty) +
@@ -1371,6 +1379,7 @@ internal static partial class Emitter
     /// </summary>
     private static void WriteWholeEvaluateSequence(CodeWriter w, int maxWidth) => w.Lines($$"""
             /// <summary>One sequence's summed loss, from the sequence run whole through every layer: Backward's forward half, without its buffers.</summary>
+            {{OptimizedAtOnce}}
             private double EvaluateSequence({{Span}} state, {{ReadOnlySpan}} inputs, int inputStart, int inputStride, int steps,
                 {{ReadOnlySpan}} targets, int targetStart, int targetStride, global::Fixed.Loss loss, global::Fixed.LossOn on, int warmUp, float scale)
             {

@@ -31,11 +31,12 @@ internal static class StartupCommand
 
     /// <summary>
     /// The networks: the comparison networks by key, <c>streams32</c> (GRU 1→32, one multi-stream Step of 64),
-    /// <c>stack</c> (<see cref="MemoryStack"/>: Linear, Tanh, GRU, LSTM, Linear, GELU, Linear), and two training
-    /// iterations of GRU 1→32 (window 32; <c>Backward</c>, <c>ClipGradNorm(1)</c>, an Adam step, <c>ZeroGrad</c>), where a
-    /// "step" is one iteration: <c>train32</c> one sequence an iteration, <c>batch32</c> a batch of 32 sequences.
+    /// <c>stack</c> (<see cref="MemoryStack"/>: Linear, Tanh, GRU, LSTM, Linear, GELU, Linear), and training iterations
+    /// (window 32; <c>Backward</c>, <c>ClipGradNorm(1)</c>, an Adam step, <c>ZeroGrad</c>), where a "step" is one
+    /// iteration: GRU 1→32 with one sequence an iteration (<c>train32</c>) or a batch of 32 (<c>batch32</c>), and the
+    /// stack with one (<c>trainstack</c>).
     /// </summary>
-    private static readonly string[] Keys = ["gru32", "lstm32", "gru64", "streams32", "stack", "train32", "batch32"];
+    private static readonly string[] Keys = ["gru32", "lstm32", "gru64", "streams32", "stack", "train32", "batch32", "trainstack"];
 
     public static int Run(string[] args)
     {
@@ -94,8 +95,9 @@ internal static class StartupCommand
         {
             "streams32" => Summary(TimeChunks(new StreamsStepper(new Gru1To32(NetworkCatalog.Seed)), seconds)),
             "stack" => Summary(TimeChunks(new StackStepper(new MemoryStack(NetworkCatalog.Seed)), seconds)),
-            "train32" => Summary(TimeChunks(new TrainingStepper(new Gru1To32(NetworkCatalog.Seed), 1), seconds)),
-            "batch32" => Summary(TimeChunks(new TrainingStepper(new Gru1To32(NetworkCatalog.Seed), 32), seconds)),
+            "train32" => Summary(TimeChunks(new TrainingStepper<Gru1To32>(1), seconds)),
+            "batch32" => Summary(TimeChunks(new TrainingStepper<Gru1To32>(32), seconds)),
+            "trainstack" => Summary(TimeChunks(new TrainingStepper<MemoryStack>(1), seconds)),
             _ => RtNeuralCommand.Dispatch(network, new ChunksAction(seconds)),
         });
         return 0;
@@ -205,24 +207,25 @@ internal static class StartupCommand
     }
 
     /// <summary>
-    /// A training iteration of GRU 1→32 on a window of 32 steps: <c>Backward</c> of one sequence from the zero state
-    /// (<paramref name="batch"/> = 1) or of a batch of sequences, MSE on every step, then <c>ClipGradNorm(1)</c>, an Adam step and
+    /// A training iteration on a window of 32 steps (one input, one output): <c>Backward</c> of one sequence from the zero
+    /// state (<c>batch</c> = 1) or of a batch of sequences, MSE on every step, then <c>ClipGradNorm(1)</c>, an Adam step and
     /// <c>ZeroGrad</c>, as the benchmark's training suites time it.
     /// </summary>
-    private readonly struct TrainingStepper : IStepper
+    private readonly struct TrainingStepper<TModel> : IStepper
+        where TModel : class, IRecurrentModel<TModel>
     {
         private const int Window = 32;
-        private readonly Gru1To32 _model;
+        private readonly TModel _model;
         private readonly Adam _adam;
         private readonly int _batch;
-        private readonly float[] _state = new float[Gru1To32.StateLength];
+        private readonly float[] _state = new float[TModel.StateLength];
         private readonly float[] _inputs;
         private readonly float[] _targets;
 
-        public TrainingStepper(Gru1To32 model, int batch)
+        public TrainingStepper(int batch)
         {
-            _model = model;
-            _adam = new Adam(model, 1e-3f);
+            _model = TModel.Create(NetworkCatalog.Seed);
+            _adam = new Adam(_model, 1e-3f);
             _batch = batch;
             _inputs = new float[batch * Window];
             _targets = new float[batch * Window];

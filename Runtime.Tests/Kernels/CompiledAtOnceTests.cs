@@ -92,6 +92,20 @@ public sealed class CompiledAtOnceTests
         { typeof(ParameterStore<>), "Repack", true },
         { typeof(PackedLayout<>), "Pack", false },
         { typeof(PackedLayout<>), "PackMatrix", false },
+        // A layer stack's training: the recurrent layers' sweeps, the other layers' backward kernels, the loss.
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "StepBack", false },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "CellBackward", false },
+        { typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>), "RecordHead", false },
+        { typeof(VectorMath), "OuterAndTransposedAdd", false },
+        { typeof(TrainingSupport), "ApplyLoss", false },
+        { typeof(LayerKernels), "LinearBackward", false },
+        { typeof(LayerKernels), "ReluBackward", false },
+        { typeof(LayerKernels), "LeakyReluBackward", false },
+        { typeof(LayerKernels), "EluBackward", false },
+        { typeof(LayerKernels), "GeluBackward", false },
+        { typeof(LayerKernels), "TanhBackward", false },
+        { typeof(LayerKernels), "SigmoidBackward", false },
+        { typeof(LayerKernels), "SoftmaxBackward", false },
     };
 
     [Theory]
@@ -126,6 +140,17 @@ public sealed class CompiledAtOnceTests
     public void GeneratedStackInference_IsOptimizedAtItsFirstCall(string name)
     {
         // The generator writes the attribute on a layer stack's inference methods (Generator/Emitter.Stack.cs).
+        Type network = typeof(Fixed.Tests.Stacks.Stack).GetNestedType("FixedNetwork", BindingFlags.NonPublic)!;
+        InferenceMethod_IsOptimizedAtItsFirstCall(network, name, neverInlined: false);
+    }
+
+    [Theory]
+    [InlineData("Backward")]
+    [InlineData("Evaluate")]
+    [InlineData("Sequence")]
+    [InlineData("EvaluateSequence")]
+    public void GeneratedStackTraining_IsOptimizedAtItsFirstCall(string name)
+    {
         Type network = typeof(Fixed.Tests.Stacks.Stack).GetNestedType("FixedNetwork", BindingFlags.NonPublic)!;
         InferenceMethod_IsOptimizedAtItsFirstCall(network, name, neverInlined: false);
     }

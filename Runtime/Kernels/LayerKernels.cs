@@ -51,6 +51,7 @@ public static class LayerKernels
     /// The Linear layer's backward over <c>[n, …]</c>: <c>dW += dyᵀ x</c>, <c>db += Σ dy</c>, and, unless
     /// <paramref name="dxs"/> is empty (the bottom layer), <c>dx = Wᵀ dy</c>.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void LinearBackward(ReadOnlySpan<float> parameters, Span<float> gradients, int inFeatures, int outFeatures, bool bias,
         ReadOnlySpan<float> xs, ReadOnlySpan<float> dys, Span<float> dxs)
     {
@@ -112,6 +113,7 @@ public static class LayerKernels
     }
 
     /// <summary>ReLU's backward: dy where x &gt; 0, else 0 (PyTorch's threshold_backward).</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
     {
         for (int i = 0; i < x.Length; i++)
@@ -132,6 +134,7 @@ public static class LayerKernels
     }
 
     /// <summary>LeakyReLU's backward: dy where x &gt; 0, else dy·slope.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void LeakyReluBackward(float negativeSlope, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
     {
         for (int i = 0; i < x.Length; i++)
@@ -152,6 +155,7 @@ public static class LayerKernels
     }
 
     /// <summary>ELU's backward: dy for x &gt; 0, else dy·α·eˣ.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void EluBackward(float alpha, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
     {
         for (int i = 0; i < x.Length; i++)
@@ -173,6 +177,7 @@ public static class LayerKernels
     }
 
     /// <summary>GELU's backward: <c>dy·(Φ(x) + x·φ(x))</c>.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
     {
         for (int i = 0; i < x.Length; i++)
@@ -195,6 +200,7 @@ public static class LayerKernels
     }
 
     /// <summary>Tanh's backward from its output: <c>dy·(1 − y²)</c>.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         for (int i = 0; i < y.Length; i++)
@@ -214,6 +220,7 @@ public static class LayerKernels
     }
 
     /// <summary>Sigmoid's backward from its output: <c>dy·y·(1 − y)</c>.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         for (int i = 0; i < y.Length; i++)
@@ -250,6 +257,7 @@ public static class LayerKernels
     }
 
     /// <summary>Softmax's backward from its output, row by row: <c>dx = y·(dy − Σ dy·y)</c>.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void SoftmaxBackward(int width, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         for (int start = 0; start < y.Length; start += width)

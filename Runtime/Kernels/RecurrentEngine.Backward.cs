@@ -441,7 +441,7 @@ public static partial class RecurrentEngine<TShape>
     /// straight cell's unrolled body spends the recording method's inlining budget, and inside it even the span conversion
     /// of the head's argument stayed a call.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void RecordHead(ReadOnlySpan<float> values, Span<float> record) =>
         Head(values, record.Slice(TopOffset, H), record.Slice(OutputOffset, O));
 
@@ -633,7 +633,7 @@ public static partial class RecurrentEngine<TShape>
     /// empty. A method of its own so that the JIT's inlining budget is spent on it alone (inside the sweep's loop, the
     /// span slicing and shape constants were left as calls).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void StepBack(ReadOnlySpan<float> parameters, Span<float> record, Span<float> work, Span<float> dx,
         DropoutMask dropout, int sequence, int step)
     {
@@ -766,6 +766,7 @@ public static partial class RecurrentEngine<TShape>
     /// tape's gates themselves: every lane's gates are read before its gradients are written.
     /// Vectorised at this shape's width (<see cref="CellGradient"/>).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void CellBackward(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
         Span<float> dpi, Span<float> dph, Span<float> dhDirect)
     {
@@ -777,7 +778,7 @@ public static partial class RecurrentEngine<TShape>
     /// Compiled on its own, as the forward's CellStep is: inlined into the sweep's step, its vector operations used up the
     /// JIT's inlining budget there and left the span slicing and shape constants of the rest of the step as calls.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void CellBackward<TVec>(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
         Span<float> dpi, Span<float> dph, Span<float> dhDirect)
         where TVec : struct, ISimd<TVec>

@@ -300,7 +300,7 @@ internal static class VectorMath
     /// Both gradients of <c>W x</c> in one pass over the rows: <c>G += d xᵀ</c> and <c>y += Wᵀ d</c>
     /// (the rows of G and W are read together, each broadcast of d[r] serving both).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void OuterAndTransposedAdd(ReadOnlySpan<float> w, ReadOnlySpan<float> d, ReadOnlySpan<float> x, Span<float> g, Span<float> y)
     {
         int rows = d.Length;
@@ -354,7 +354,7 @@ internal static class VectorMath
     /// taken four at a time) instead of being loaded and stored per row, which chained every row's multiply-add
     /// behind the previous row's store. Returns the number of columns done.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static int OuterAndTransposedAdd<TVec>(ref float w, ref float d, ref float x, ref float g, ref float y, int rows, int cols)
         where TVec : struct, ISimd<TVec>
     {

@@ -247,6 +247,7 @@ public static class TrainingSupport
     /// <see cref="LossOn.LastStep"/> every step but the last gets a zero gradient. <paramref name="crossEntropy"/>: the model's
     /// <see cref="CrossEntropyOptions"/> (null: plain cross-entropy).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static double ApplyLoss(Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, Span<float> outputs, int outputSize, ReadOnlySpan<float> targets, int targetStart,
         int targetStride, float scale)
     {
