@@ -100,9 +100,9 @@ internal static partial class Emitter
         }
 
         w.Line("// Allocated by the first use (Gradients, Backward, an optimizer): an inference-only model holds no gradients.");
-        w.Line("private float[]? _gradients;");
-        w.Line("private float[]? _tape;");
-        w.Line("private float[]? _work;");
+        w.Line("private global::Fixed.Engine.AlignedBuffer? _gradients;");
+        w.Line("private global::Fixed.Engine.AlignedBuffer? _tape;");
+        w.Line("private global::Fixed.Engine.AlignedBuffer? _work;");
         w.Line();
         if (embedded)
         {
@@ -138,11 +138,11 @@ internal static partial class Emitter
             public {{Span}} Parameters{{(spec.LearnInitialState ? LearnedParameters : " => _parameters.Writable;")}}
 
             /// <summary><see cref="Parameters"/> for reading only: does not mark the kernels' packed copy stale.</summary>
-            public global::System.ReadOnlySpan<float> ParameterValues => {{(spec.LearnInitialState ? "_values" : "_parameters.Values")}};
+            public global::System.ReadOnlySpan<float> ParameterValues => {{(spec.LearnInitialState ? "_values.Span" : "_parameters.Values")}};
 
             /// <summary>The gradients Backward accumulates, same length and layout as <see cref="Parameters"/>; allocated by their first use, so a model that only infers holds none.</summary>
             public {{Span}} Gradients =>
-                _gradients ?? global::System.Threading.Interlocked.CompareExchange(ref _gradients, new float[ParameterCount], null) ?? _gradients;
+                (_gradients ?? global::System.Threading.Interlocked.CompareExchange(ref _gradients, new global::Fixed.Engine.AlignedBuffer(ParameterCount), null) ?? _gradients).Span;
 
             /// <summary>Each tensor's state_dict name, offset in <see cref="Parameters"/> and shape.</summary>
             public static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> Layout => s_layout;
@@ -245,7 +245,7 @@ internal static partial class Emitter
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
             learned
                 ? $"{Engine}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work, " +
-                    "new global::System.Span<float>(_values, InitialStateOffset, StateLength), Gradients.Slice(InitialStateOffset, StateLength))"
+                    "_values.Span.Slice(InitialStateOffset, StateLength), Gradients.Slice(InitialStateOffset, StateLength))"
                 : $"{Engine}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work)", returns: true);
         Checked(w, EvaluateSingleDoc + "\n" + SingleTargetsDoc,
             $"public float Evaluate(ref State state, {ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Loss})",
@@ -257,7 +257,7 @@ internal static partial class Emitter
             $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst)",
             learned
-                ? $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout, new global::System.ReadOnlySpan<float>(_values, InitialStateOffset, StateLength))"
+                ? $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout, _values.Span.Slice(InitialStateOffset, StateLength))"
                 : $"{Engine}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout)", returns: true);
         const string Lengths = "global::System.ReadOnlySpan<int> lengths, global::Fixed.Loss loss = global::Fixed.Loss.Mse, " +
             "global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst";
@@ -265,19 +265,19 @@ internal static partial class Emitter
             $"public float Backward({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Lengths})",
             learned
                 ? $"{Engine}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work, " +
-                    "new global::System.Span<float>(_values, InitialStateOffset, StateLength), Gradients.Slice(InitialStateOffset, StateLength))"
+                    "_values.Span.Slice(InitialStateOffset, StateLength), Gradients.Slice(InitialStateOffset, StateLength))"
                 : $"{Engine}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work)", returns: true);
         Checked(w, LengthsEvaluateDoc + "\n" + LengthsTargetsDoc,
             $"public float Evaluate({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Lengths})",
             learned
-                ? $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout, new global::System.ReadOnlySpan<float>(_values, InitialStateOffset, StateLength))"
+                ? $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout, _values.Span.Slice(InitialStateOffset, StateLength))"
                 : $"{Engine}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout)", returns: true);
         WriteGradientMembers(w);
         WriteCrossEntropyOptions(w, "_parameters.CrossEntropy");
         w.Lines($$"""
-            private {{Span}} Tape => _tape ??= new float[{{Engine}}.TapeLength];
+            private {{Span}} Tape => (_tape ??= new global::Fixed.Engine.AlignedBuffer({{Engine}}.TapeLength)).Span;
 
-            private {{Span}} Work => _work ??= new float[{{Engine}}.WorkLength];
+            private {{Span}} Work => (_work ??= new global::Fixed.Engine.AlignedBuffer({{Engine}}.WorkLength)).Span;
 
             """);
     }
@@ -320,7 +320,7 @@ internal static partial class Emitter
             {
                 if (_gradients is not null)
                 {
-                    global::System.Array.Clear(_gradients);
+                    _gradients.Clear();
                 }
             }
 
@@ -337,7 +337,7 @@ internal static partial class Emitter
 
     private static void WriteWeightsIO(CodeWriter w, bool learned)
     {
-        w.Lines(learned ? WeightsIO.Replace("_parameters.Writable", "Parameters").Replace("_parameters.Values", "_values") : WeightsIO);
+        w.Lines(learned ? WeightsIO.Replace("_parameters.Writable", "Parameters").Replace("_parameters.Values", "_values.Span") : WeightsIO);
     }
 
     private const string WeightsIO = """
@@ -369,7 +369,7 @@ internal static partial class Emitter
             /// <summary>Where the learned initial state (h0{{(lstm ? ", then c0" : string.Empty)}}, <c>[NumLayers, HiddenSize]</c>{{(lstm ? " each" : string.Empty)}}) starts in <see cref="Parameters"/>: after every weight.</summary>
             private const int InitialStateOffset = {{Int(spec.WeightCount)}};
 
-            private readonly float[] _values = new float[ParameterCount];
+            private readonly global::Fixed.Engine.AlignedBuffer _values = new(ParameterCount);
 
             // The engine's store over the weights at the start of _values (set by the constructors: an initialiser cannot read _values).
             private readonly global::Fixed.Engine.ParameterStore<FixedShape> _parameters;
@@ -381,16 +381,16 @@ internal static partial class Emitter
             public State InitialState()
             {
                 State state = default;
-                {{Engine}}.InitialState(new global::System.Span<float>(_values, InitialStateOffset, StateLength), state.Values);
+                {{Engine}}.InitialState(_values.Span.Slice(InitialStateOffset, StateLength), state.Values);
                 return state;
             }
 
             """);
     }
 
-    private const string LearnedStore = "_parameters = new(_values, 0);";
+    private const string LearnedStore = "_parameters = new(_values.Array, _values.Offset);";
 
-    private const string LearnedParameters = "\n{\n    get\n    {\n        _parameters.MarkWritten();\n        return _values;\n    }\n}";
+    private const string LearnedParameters = "\n{\n    get\n    {\n        _parameters.MarkWritten();\n        return _values.Span;\n    }\n}";
 
     private static void WriteShape(CodeWriter w, NetworkSpec spec) =>
         WriteShapeStruct(w, "private", "FixedShape", "This network's sizes as constants: the runtime engine is specialised for them by the JIT.",

@@ -88,9 +88,9 @@ internal static partial class Emitter
         w.Line("// The source of truth, read in place by the engine (it keeps no packed copy).");
         w.Line("private readonly float[] _parameters = new float[ParameterCount];");
         w.Line("// Allocated by the first use (Gradients, Backward, an optimizer): an inference-only model holds no gradients.");
-        w.Line("private float[]? _gradients;");
-        w.Line("private float[]? _tape;");
-        w.Line("private float[]? _work;");
+        w.Line("private global::Fixed.Engine.AlignedBuffer? _gradients;");
+        w.Line("private global::Fixed.Engine.AlignedBuffer? _tape;");
+        w.Line("private global::Fixed.Engine.AlignedBuffer? _work;");
         w.Line("private global::Fixed.CrossEntropyOptions? _crossEntropy;");
         if (spec.Dropout > 0)
         {
@@ -140,7 +140,7 @@ internal static partial class Emitter
 
             /// <summary>The gradients Backward accumulates, same length and layout as <see cref="Parameters"/>; allocated by their first use, so a model that only infers holds none.</summary>
             public {{Span}} Gradients =>
-                _gradients ?? global::System.Threading.Interlocked.CompareExchange(ref _gradients, new float[ParameterCount], null) ?? _gradients;
+                (_gradients ?? global::System.Threading.Interlocked.CompareExchange(ref _gradients, new global::Fixed.Engine.AlignedBuffer(ParameterCount), null) ?? _gradients).Span;
 
             /// <summary>Each tensor's state_dict name, offset in <see cref="Parameters"/> and shape.</summary>
             public static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> Layout => s_layout;
@@ -273,9 +273,9 @@ internal static partial class Emitter
         WriteGradientMembers(w);
         WriteCrossEntropyOptions(w, "_crossEntropy");
         w.Lines($$"""
-            private {{Span}} Tape => _tape ??= new float[{{SequenceEngine}}.TapeLength];
+            private {{Span}} Tape => (_tape ??= new global::Fixed.Engine.AlignedBuffer({{SequenceEngine}}.TapeLength)).Span;
 
-            private {{Span}} Work => _work ??= new float[{{SequenceEngine}}.WorkLength];
+            private {{Span}} Work => (_work ??= new global::Fixed.Engine.AlignedBuffer({{SequenceEngine}}.WorkLength)).Span;
 
             """);
     }

@@ -343,7 +343,7 @@ internal static partial class Emitter
 
         w.Line("private readonly FixedNetwork _network = new();");
         w.Line("// Allocated by the first use (Gradients, Backward, an optimizer): an inference-only model holds no gradients.");
-        w.Line("private float[]? _gradients;");
+        w.Line("private global::Fixed.Engine.AlignedBuffer? _gradients;");
         w.Line();
         string className = Identifier(spec.ClassName);
         if (embedded)
@@ -383,7 +383,7 @@ internal static partial class Emitter
 
             /// <summary>The gradients Backward accumulates, same length and layout as <see cref="Parameters"/>; allocated by their first use, so a model that only infers holds none.</summary>
             public {{Span}} Gradients =>
-                _gradients ?? global::System.Threading.Interlocked.CompareExchange(ref _gradients, new float[ParameterCount], null) ?? _gradients;
+                (_gradients ?? global::System.Threading.Interlocked.CompareExchange(ref _gradients, new global::Fixed.Engine.AlignedBuffer(ParameterCount), null) ?? _gradients).Span;
 
             /// <summary>Each tensor's state_dict name (under its layer's Name), offset in <see cref="Parameters"/> and shape.</summary>
             public static global::System.ReadOnlySpan<global::Fixed.ParameterInfo> Layout => s_layout;
@@ -681,12 +681,12 @@ internal static partial class Emitter
         w.Line("/// <summary>The layers in order, each with its sizes, offsets and state slice as constants.</summary>");
         using (w.Open("private sealed class FixedNetwork"))
         {
-            w.Line("/// <summary>The flat weights of every layer: <c>Parameters</c>.</summary>");
-            w.Line("public readonly float[] Array = new float[ParameterCount];");
+            w.Line("/// <summary>The flat weights of every layer (<c>Parameters</c>), from a 64-byte boundary.</summary>");
+            w.Line("public readonly global::Fixed.Engine.AlignedBuffer Flat = new(ParameterCount);");
             w.Line();
             foreach (Placed p in stored)
             {
-                w.Line("/// <summary>Layer " + Int(p.Index) + "'s weights as its kernels read them (a packed copy of its slice of <see cref=\"Array\"/>).</summary>");
+                w.Line("/// <summary>Layer " + Int(p.Index) + "'s weights as its kernels read them (a packed copy of its slice of <see cref=\"Flat\"/>).</summary>");
                 w.Line("public readonly global::Fixed.Engine.ParameterStore<" + p.ShapeName + "> " + p.StoreName + ";");
                 w.Line();
             }
@@ -705,7 +705,7 @@ internal static partial class Emitter
             {
                 foreach (Placed p in stored)
                 {
-                    w.Line(p.StoreName + " = new(Array, " + Int(p.ParameterOffset) + ");");
+                    w.Line(p.StoreName + " = new(Flat.Array, Flat.Offset + " + Int(p.ParameterOffset) + ");");
                 }
 
                 if (dropout.Count > 0)
@@ -725,14 +725,14 @@ internal static partial class Emitter
                         w.Line(p.StoreName + ".MarkWritten();");
                     }
 
-                    w.Line("return Array;");
+                    w.Line("return Flat.Span;");
                 }
             }
 
             w.Line();
-            w.Line("public " + ReadOnlySpan + " Values => Array;");
+            w.Line("public " + ReadOnlySpan + " Values => Flat.Span;");
             w.Line();
-            w.Line("private " + Span + " All => Array;");
+            w.Line("private " + Span + " All => Flat.Span;");
             w.Line();
             using (w.Open("public void Initialize(int seed)"))
             {
@@ -1273,7 +1273,7 @@ internal static partial class Emitter
 
             w.Line("int n = steps - warmUp;");
             w.Line("Workspace work = _workspace ??= new Workspace();");
-            w.Line(Span + " x = work.Activations;");
+            w.Line(Span + " x = work.Activations.Span;");
             w.Line(Support + ".Gather(inputs, inputStart + warmUp * inputStride, inputStride, InputSize, n, x.Slice(0, n * InputSize));");
             w.Line();
             w.Line("// Forward, layer after layer, each over the n recorded steps.");
@@ -1286,7 +1286,7 @@ internal static partial class Emitter
                 switch (layer.Kind)
                 {
                     case LayerKind.Recurrent:
-                        w.Line(p.Engine + ".Record(" + p.Weights + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + input + ", " + output + ", work.Tape" + Int(p.Index) +
+                        w.Line(p.Engine + ".Record(" + p.Weights + ", " + Slice("state", p.StateOffset, layer.StateLength) + ", " + input + ", " + output + ", work.Tape" + Int(p.Index) + ".Span" +
                             (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" : string.Empty) + ");");
                         break;
                     case LayerKind.Linear:
@@ -1304,8 +1304,8 @@ internal static partial class Emitter
             Placed top = layers[layers.Count - 1];
             w.Line();
             w.Line("// The loss on the last layer's outputs; dLoss/dOutput goes to the first gradient buffer.");
-            w.Line(Span + " gradients0 = work.Gradients0;");
-            w.Line(Span + " gradients1 = work.Gradients1;");
+            w.Line(Span + " gradients0 = work.Gradients0.Span;");
+            w.Line(Span + " gradients1 = work.Gradients1.Span;");
             w.Line(Span + " dy = gradients0.Slice(0, n * OutputSize);");
             w.Line("x.Slice(" + Int(top.OutputActivations) + ", n * OutputSize).CopyTo(dy);");
             w.Line("double sum = " + Support + ".ApplyLoss(loss, CrossEntropy, on, dy, OutputSize, targets, targetStart, targetStride, scale);");
@@ -1331,13 +1331,13 @@ internal static partial class Emitter
                         {
                             // SequenceEngine adds what flows out of the sequence's start into h0's (and c0's) gradients itself:
                             // a sequence from the learned initial state (the batched Backward, no warm-up) passes them.
-                            w.Line(p.Engine + ".Sweep(" + p.Weights + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) +
+                            w.Line(p.Engine + ".Sweep(" + p.Weights + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ".Span" + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) + ".Span" +
                                 (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" : ", default, 0") +
                                 ", learned && warmUp == 0 ? " + Slice("gradients", p.LearnedOffset, layer.StateLength) + " : default);");
                             break;
                         }
 
-                        w.Line(p.Engine + ".Sweep(" + p.Weights + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) +
+                        w.Line(p.Engine + ".Sweep(" + p.Weights + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ".Span" + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) + ".Span" +
                             (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" + (layer.IsSequence ? ", default" : string.Empty) : string.Empty) + ");");
                         if (layer.LearnedStateLength > 0)
                         {
@@ -1345,7 +1345,7 @@ internal static partial class Emitter
                             // reaches the state before the first step is h0's (and c0's).
                             using (w.Open("if (learned && warmUp == 0)"))
                             {
-                                w.Line(p.Engine + ".AddInitialStateGradients(work.Work" + Int(p.Index) + ", " + Slice("gradients", p.LearnedOffset, layer.StateLength) + ");");
+                                w.Line(p.Engine + ".AddInitialStateGradients(work.Work" + Int(p.Index) + ".Span, " + Slice("gradients", p.LearnedOffset, layer.StateLength) + ");");
                             }
                         }
 
@@ -1446,23 +1446,26 @@ internal static partial class Emitter
     private static void WriteShapesAndWorkspace(CodeWriter w, NetworkSpec spec, List<Placed> layers, List<Placed> recurrent, long activations, long gradientBuffer)
     {
         w.Lines($$"""
-            /// <summary>Training memory, allocated by the first Backward: every layer's input and output over Window steps, two gradient buffers, and each recurrent layer's tape.</summary>
+            /// <summary>
+            /// Training memory, allocated by the first Backward: every layer's input and output over Window steps, two gradient
+            /// buffers, and each recurrent layer's tape; each buffer starts on a 64-byte boundary.
+            /// </summary>
             private sealed class Workspace
             {
-                public readonly float[] Activations = new float[{{Int(activations)}}];
+                public readonly global::Fixed.Engine.AlignedBuffer Activations = new({{Int(activations)}});
 
-                public readonly float[] Gradients0 = new float[{{Int(gradientBuffer)}}];
+                public readonly global::Fixed.Engine.AlignedBuffer Gradients0 = new({{Int(gradientBuffer)}});
 
-                public readonly float[] Gradients1 = new float[{{Int(gradientBuffer)}}];
+                public readonly global::Fixed.Engine.AlignedBuffer Gradients1 = new({{Int(gradientBuffer)}});
 
             """);
         foreach (Placed p in recurrent)
         {
             // SequenceEngine's tape and work are those of a whole sequence already.
             string prefix = p.Layer.IsSequence ? string.Empty : "Sequence";
-            w.Line("    public readonly float[] Tape" + Int(p.Index) + " = new float[" + p.Engine + "." + prefix + "TapeLength];");
+            w.Line("    public readonly global::Fixed.Engine.AlignedBuffer Tape" + Int(p.Index) + " = new(" + p.Engine + "." + prefix + "TapeLength);");
             w.Line();
-            w.Line("    public readonly float[] Work" + Int(p.Index) + " = new float[" + p.Engine + "." + prefix + "WorkLength];");
+            w.Line("    public readonly global::Fixed.Engine.AlignedBuffer Work" + Int(p.Index) + " = new(" + p.Engine + "." + prefix + "WorkLength);");
             w.Line();
         }
 

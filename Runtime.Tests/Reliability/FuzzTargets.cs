@@ -273,7 +273,7 @@ internal sealed class CheckpointTarget<T> : IFuzzTarget
         Checkpoint.Save(stream, _model, _optimizer);
         Original = stream.ToArray();
         _originalParameters = _model.Parameters.ToArray();
-        _originalBuffers = _optimizer.Buffers.Select(b => (float[])b.Values.Clone()).ToArray();
+        _originalBuffers = _optimizer.Buffers.Select(b => b.Values.Span.ToArray()).ToArray();
         _originalLearningRate = _optimizer.LearningRate;
     }
 
@@ -287,10 +287,10 @@ internal sealed class CheckpointTarget<T> : IFuzzTarget
 
         // A state no valid variant holds, so that any write by a failed load shows.
         _sentinel.CopyTo(_model.Parameters);
-        IReadOnlyList<(string Name, float[] Values)> buffers = _optimizer.Buffers;
-        foreach ((_, float[] values) in buffers)
+        IReadOnlyList<(string Name, AlignedBuffer Values)> buffers = _optimizer.Buffers;
+        foreach ((_, AlignedBuffer values) in buffers)
         {
-            Array.Fill(values, -7.25f);
+            values.Span.Fill(-7.25f);
         }
 
         _optimizer.Restore(stepCount: 123_456, learningRate: 0.125f);
@@ -306,9 +306,9 @@ internal sealed class CheckpointTarget<T> : IFuzzTarget
             }
 
             FuzzRules.SameBits(_sentinel, _model.Parameters, "a failed load changed parameter");
-            foreach ((string name, float[] values) in buffers)
+            foreach ((string name, AlignedBuffer values) in buffers)
             {
-                if (Array.Exists(values, v => v != -7.25f))
+                if (values.Span.ContainsAnyExcept(-7.25f))
                 {
                     throw new FuzzViolation($"a failed load changed the optimizer's {name}");
                 }
@@ -330,7 +330,7 @@ internal sealed class CheckpointTarget<T> : IFuzzTarget
         FuzzRules.SameBits(expected.Parameters, _model.Parameters, "loaded parameter");
         for (int i = 0; i < buffers.Count; i++)
         {
-            FuzzRules.SameBits(expected.Buffers[i], buffers[i].Values, "loaded " + buffers[i].Name);
+            FuzzRules.SameBits(expected.Buffers[i], buffers[i].Values.Span, "loaded " + buffers[i].Name);
         }
 
         if (_optimizer.StepCount != expected.Step || BitConverter.SingleToInt32Bits(_optimizer.LearningRate) != BitConverter.SingleToInt32Bits(expected.LearningRate))
@@ -381,7 +381,7 @@ internal sealed class CheckpointTarget<T> : IFuzzTarget
         }
 
         var buffers = new float[_originalBuffers.Length][];
-        IReadOnlyList<(string Name, float[] Values)> own = _optimizer.Buffers;
+        IReadOnlyList<(string Name, AlignedBuffer Values)> own = _optimizer.Buffers;
         var expectedNames = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < own.Count; i++)
         {

@@ -54,8 +54,10 @@ public sealed class MemoryFootprintTests
         Assert.True(instance + step <= bound,
             $"{name}: an inference-only instance takes {instance + step} bytes for {weights} bytes of weights (more than {1 + padding:F2} × weights + {FixedOverhead}).");
 
-        // The gradients came with the first read of Gradients, not with the constructor: exactly one array of ParameterCount floats.
-        Assert.InRange(gradients, weights + 16, weights + 32);
+        // The gradients came with the first read of Gradients, not with the constructor: exactly one buffer of ParameterCount
+        // floats (an AlignedBuffer: its array, with one cache line of slack for the 64-byte alignment, and the small object
+        // that holds it).
+        Assert.InRange(gradients, weights + 64 + 16, weights + 64 + 64);
     }
 
     private static (long Instance, long Step, long Gradients) Stages<T>()

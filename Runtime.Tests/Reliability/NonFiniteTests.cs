@@ -178,10 +178,11 @@ public sealed class NonFiniteTests
 
             AssertLikeTorch(Floats(torch[step].GetProperty("param")), model.Parameters[..4].ToArray(), $"{kind} step {step + 1} parameters");
             // Fixed's state buffers are torch's, by name and in order (the reference lists param first).
-            IReadOnlyList<(string Name, float[] Values)> buffers = optimizer.Buffers;
+            IReadOnlyList<(string Name, AlignedBuffer Values)> buffers = optimizer.Buffers;
             Assert.Equal(torch[step].EnumerateObject().Skip(1).Select(p => p.Name), buffers.Select(b => b.Name));
-            foreach ((string name, float[] values) in buffers)
+            foreach ((string name, AlignedBuffer buffer) in buffers)
             {
+                float[] values = buffer.Span.ToArray();
                 float[]? before = step > 0 ? Floats(torch[step - 1].GetProperty(name)) : null;
                 float[] expected = WithLerpDeviation(name, Floats(torch[step].GetProperty(name)), before);
                 AssertLikeTorch(expected, values[..4], $"{kind} step {step + 1} {name}");

@@ -91,9 +91,17 @@ public sealed class ParameterStore<TShape>
     /// <summary>The masks of the next Backward call (<see cref="DropoutMask"/>): each call takes the next in the seed's stream.</summary>
     internal DropoutMask NextDropout() => DropoutMask.For(_dropoutSeed, _dropoutCalls++, TShape.Dropout);
 
-    /// <summary>Creates the store: zero weights, and a packed copy that the first inference call fills.</summary>
+    /// <summary>
+    /// Creates the store: zero weights (from a 64-byte boundary, <see cref="AlignedBuffer"/>: the optimizers and the repack
+    /// stream through them with vector loads), and a packed copy that the first inference call fills.
+    /// </summary>
     public ParameterStore()
-        : this(new float[Shape<TShape>.ParameterCount], 0)
+        : this(new AlignedBuffer(Shape<TShape>.ParameterCount))
+    {
+    }
+
+    private ParameterStore(AlignedBuffer values)
+        : this(values.Array, values.Offset)
     {
     }
 

@@ -66,7 +66,7 @@ public abstract class AdamOptimizer : Optimizer
 
     internal override IEnumerable<KeyValuePair<string, string>> Hyperparameters => _core.Hyperparameters;
 
-    internal override IReadOnlyList<(string Name, float[] Values)> Buffers => _core.Buffers;
+    internal override IReadOnlyList<(string Name, AlignedBuffer Values)> Buffers => _core.Buffers;
 
     [MethodImpl(CompiledAtOnce.Optimized)]
     private protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients) =>
@@ -76,8 +76,9 @@ public abstract class AdamOptimizer : Optimizer
 /// <summary>The arithmetic Adam and AdamW share, in PyTorch's order of operations.</summary>
 internal sealed class AdamCore
 {
-    private readonly float[] _expAvg;
-    private readonly float[] _expAvgSq;
+    // 64-byte aligned like the parameters and gradients they are read beside (AlignedBuffer).
+    private readonly AlignedBuffer _expAvg;
+    private readonly AlignedBuffer _expAvgSq;
 
     public AdamCore(int count, float beta1, float beta2, float eps, float weightDecay)
     {
@@ -105,8 +106,8 @@ internal sealed class AdamCore
         Beta2 = beta2;
         Eps = eps;
         WeightDecay = weightDecay;
-        _expAvg = new float[count];
-        _expAvgSq = new float[count];
+        _expAvg = new AlignedBuffer(count);
+        _expAvgSq = new AlignedBuffer(count);
     }
 
     public float Beta1 { get; }
@@ -125,7 +126,7 @@ internal sealed class AdamCore
         new("weight_decay", WeightDecay.ToString("R", CultureInfo.InvariantCulture)),
     ];
 
-    public IReadOnlyList<(string Name, float[] Values)> Buffers => [("exp_avg", _expAvg), ("exp_avg_sq", _expAvgSq)];
+    public IReadOnlyList<(string Name, AlignedBuffer Values)> Buffers => [("exp_avg", _expAvg), ("exp_avg_sq", _expAvgSq)];
 
     [MethodImpl(CompiledAtOnce.Optimized)]
     public void Update(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate, long step, bool decoupled)
@@ -140,8 +141,10 @@ internal sealed class AdamCore
         int i = 0;
         ref float rp = ref MemoryMarshal.GetReference(parameters);
         ref float rg = ref MemoryMarshal.GetReference(gradients);
-        ref float rm = ref MemoryMarshal.GetArrayDataReference(_expAvg);
-        ref float rv = ref MemoryMarshal.GetArrayDataReference(_expAvgSq);
+        Span<float> expAvg = _expAvg.Span;
+        Span<float> expAvgSq = _expAvgSq.Span;
+        ref float rm = ref MemoryMarshal.GetReference(expAvg);
+        ref float rv = ref MemoryMarshal.GetReference(expAvgSq);
         // The same arithmetic as the scalar loop below (no multiply fused with an add; division and square root are correctly
         // rounded at every width), sixteen or eight parameters at a time. The one change of form: √v / correction2 is the
         // correctly rounded quotient computed from the divisor's reciprocal (QuotientByConstant), the same bits as the division.
@@ -168,10 +171,10 @@ internal sealed class AdamCore
                 g += decay * p;
             }
 
-            float m = _expAvg[i] + (g - _expAvg[i]) * (1f - beta1);
-            float v = beta2 * _expAvgSq[i] + (1f - beta2) * g * g;
-            _expAvg[i] = m;
-            _expAvgSq[i] = v;
+            float m = expAvg[i] + (g - expAvg[i]) * (1f - beta1);
+            float v = beta2 * expAvgSq[i] + (1f - beta2) * g * g;
+            expAvg[i] = m;
+            expAvgSq[i] = v;
             p -= stepSize * (m / (MathF.Sqrt(v) / correction2 + eps));
             parameters[i] = p;
         }

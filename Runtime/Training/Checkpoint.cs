@@ -75,9 +75,9 @@ public static class Checkpoint
             tensors.Add(new FloatTensor(info.Name, info.Shape, parameters.AsMemory(info.Offset, info.Length)));
         }
 
-        foreach ((string name, float[] values) in optimizer.Buffers)
+        foreach ((string name, AlignedBuffer values) in optimizer.Buffers)
         {
-            tensors.Add(new FloatTensor(OptimizerPrefix + name, [values.Length], (float[])values.Clone()));
+            tensors.Add(new FloatTensor(OptimizerPrefix + name, [values.Length], values.Span.ToArray()));
         }
 
         // The model's description first (as a weights file has it, so a checkpoint from another model is explained in the
@@ -131,7 +131,7 @@ public static class Checkpoint
 
         // Read and check the optimizer's buffers into scratch copies first; the model's weights are committed by
         // LoadPart only after its own checks pass, and the buffers after that, so a failure changes nothing.
-        IReadOnlyList<(string Name, float[] Values)> buffers = optimizer.Buffers;
+        IReadOnlyList<(string Name, AlignedBuffer Values)> buffers = optimizer.Buffers;
         var scratch = new float[buffers.Count][];
         var expected = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < buffers.Count; i++)
@@ -158,7 +158,7 @@ public static class Checkpoint
         ModelWeights.LoadPart(file, TModel.Layout, OptimizerPrefix, model.Parameters);
         for (int i = 0; i < buffers.Count; i++)
         {
-            scratch[i].CopyTo(buffers[i].Values, 0);
+            scratch[i].CopyTo(buffers[i].Values.Span);
         }
 
         optimizer.Restore(step, lr);

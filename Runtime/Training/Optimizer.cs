@@ -73,7 +73,7 @@ public abstract class Optimizer
     internal abstract IEnumerable<KeyValuePair<string, string>> Hyperparameters { get; }
 
     /// <summary>The per-parameter state buffers by name (e.g. exp_avg), for checkpoints.</summary>
-    internal abstract IReadOnlyList<(string Name, float[] Values)> Buffers { get; }
+    internal abstract IReadOnlyList<(string Name, AlignedBuffer Values)> Buffers { get; }
 
     /// <summary>Restores state read from a checkpoint (already validated).</summary>
     internal virtual void Restore(long stepCount, float learningRate)

@@ -10,7 +10,7 @@ namespace Fixed;
 /// </summary>
 public sealed class Sgd : Optimizer
 {
-    private readonly float[] _momentum;
+    private readonly AlignedBuffer _momentum;
 
     /// <summary>Binds SGD to <paramref name="model"/>.</summary>
     public Sgd(IParameters model, float lr, float momentum = 0, float weightDecay = 0, bool nesterov = false)
@@ -26,7 +26,7 @@ public sealed class Sgd : Optimizer
         Momentum = momentum;
         WeightDecay = weightDecay;
         Nesterov = nesterov;
-        _momentum = momentum > 0f ? new float[ParameterCount] : [];
+        _momentum = new AlignedBuffer(momentum > 0f ? ParameterCount : 0);
     }
 
     /// <summary>The momentum factor μ.</summary>
@@ -48,20 +48,21 @@ public sealed class Sgd : Optimizer
         new("nesterov", Nesterov ? "true" : "false"),
     ];
 
-    internal override IReadOnlyList<(string Name, float[] Values)> Buffers =>
+    internal override IReadOnlyList<(string Name, AlignedBuffer Values)> Buffers =>
         Momentum > 0f ? [("momentum_buffer", _momentum)] : [];
 
     private protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         float lr = LearningRate, mu = Momentum, decay = WeightDecay;
         bool first = StepCount == 1;
+        Span<float> momentum = _momentum.Span;
         for (int i = 0; i < parameters.Length; i++)
         {
             float d = decay != 0f ? gradients[i] + decay * parameters[i] : gradients[i];
             if (mu != 0f)
             {
-                float b = first ? d : mu * _momentum[i] + d;
-                _momentum[i] = b;
+                float b = first ? d : mu * momentum[i] + d;
+                momentum[i] = b;
                 d = Nesterov ? d + mu * b : b;
             }
 
