@@ -46,7 +46,17 @@ public sealed class MemoryFootprintTests
         where T : IRecurrentModel<T>
     {
         _ = Stages<T>(); // the first instance pays for static initialisation, once per type
-        (long instance, long step, long gradients) = Stages<T>();
+        // The smallest of three instances: a background collection ending its mark phase while a stage allocates charges
+        // that stage up to one 8 KB allocation quantum with no object behind it (Support/ThreadAllocations); each stage's
+        // real allocations are the same every time, so that noise only ever adds. Seen once in CI (Gru32's instance read
+        // 35,136 bytes instead of ~27,500) after the weights moved to the pinned heap, which gives the GC one more occasion.
+        (long instance, long step, long gradients) = (long.MaxValue, long.MaxValue, long.MaxValue);
+        for (int i = 0; i < 3; i++)
+        {
+            (long a, long b, long c) = Stages<T>();
+            (instance, step, gradients) = (Math.Min(instance, a), Math.Min(step, b), Math.Min(gradients, c));
+        }
+
         long weights = (long)T.ParameterCount * sizeof(float);
         string name = typeof(T).Name;
         Assert.True(step == 0, $"{name}: the first Step allocated {step} bytes.");

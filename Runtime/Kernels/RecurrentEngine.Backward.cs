@@ -318,10 +318,10 @@ public static partial class RecurrentEngine<TShape>
         bool backward = HiddenSweepAlternates && SweepParity.Next();
         for (int layer = 0; layer < L; layer++)
         {
-            int inSize = Shape<TShape>.LayerInput(layer);
+            int slot = Shape<TShape>.LayerInputSlot(layer);
             Span<float> layerTape = record.Slice(Shape<TShape>.LayerTapeOffset(layer), Shape<TShape>.LayerTape(layer));
             Span<float> layerState = state.Slice(layer * StatePerLayer, StatePerLayer);
-            // Lengths the JIT knows (input is inSize floats): an input of one feature is one move, not a call to Memmove.
+            // Lengths the JIT knows (input is I or H floats): an input of one feature is one move, not a call to Memmove.
             if (layer == 0)
             {
                 input.Slice(0, I).CopyTo(layerTape);
@@ -331,9 +331,9 @@ public static partial class RecurrentEngine<TShape>
                 input.Slice(0, H).CopyTo(layerTape);
             }
 
-            layerState.CopyTo(layerTape.Slice(inSize));
+            layerState.CopyTo(layerTape.Slice(slot));
             CellStep(packed, layer, input, layerState, scratch, backward);
-            Span<float> gates = layerTape.Slice(inSize + StatePerLayer, GH);
+            Span<float> gates = layerTape.Slice(slot + StatePerLayer, GH);
             for (int gate = 0; gate < Shape<TShape>.Gates; gate++)
             {
                 scratch.Slice(GateOffset(gate), H).CopyTo(gates.Slice(gate * H, H));
@@ -341,7 +341,7 @@ public static partial class RecurrentEngine<TShape>
 
             if (TShape.Cell != Cell.Rnn)
             {
-                scratch.Slice(ExtraOffset, H).CopyTo(layerTape.Slice(inSize + StatePerLayer + GH));
+                scratch.Slice(ExtraOffset, H).CopyTo(layerTape.Slice(slot + StatePerLayer + GH));
             }
 
             input = layerState.Slice(0, H);
@@ -413,20 +413,21 @@ public static partial class RecurrentEngine<TShape>
     {
         Span<float> layerTape = record.Slice(0, Shape<TShape>.LayerTape(0));
         Span<float> h = state.Slice(0, H);
+        int slot = Shape<TShape>.LayerInputSlot(0);
         input.Slice(0, I).CopyTo(layerTape);
-        state.Slice(0, StatePerLayer).CopyTo(layerTape.Slice(I, StatePerLayer));
+        state.Slice(0, StatePerLayer).CopyTo(layerTape.Slice(slot, StatePerLayer));
         Unsafe.SkipInit(out StraightSums sumsBuffer);
         if (gates)
         {
             // The gates and the extra vector: GH + H floats after the state.
             StraightCellRecord(PackedLayout<TShape>.Lanes, ref MemoryMarshal.GetReference(packed), ref MemoryMarshal.GetReference(state),
-                ref MemoryMarshal.GetReference(input), ref AlignedSums(ref sumsBuffer), ref MemoryMarshal.GetReference(layerTape.Slice(I + StatePerLayer, GH + H)));
+                ref MemoryMarshal.GetReference(input), ref AlignedSums(ref sumsBuffer), ref MemoryMarshal.GetReference(layerTape.Slice(slot + StatePerLayer, GH + H)));
         }
         else
         {
             StraightCell(PackedLayout<TShape>.Lanes, ref MemoryMarshal.GetReference(packed), ref MemoryMarshal.GetReference(state),
                 ref MemoryMarshal.GetReference(input), ref AlignedSums(ref sumsBuffer));
-            h.CopyTo(layerTape.Slice(I + H, H));
+            h.CopyTo(layerTape.Slice(slot + H, H));
         }
 
         h.CopyTo(record.Slice(TopOffset, H));
@@ -508,6 +509,7 @@ public static partial class RecurrentEngine<TShape>
         where TVec : struct, ISimd<TVec>
     {
         int inSize = Shape<TShape>.LayerInput(0);
+        int slot = Shape<TShape>.LayerInputSlot(0);
         int at = Shape<TShape>.LayerTapeOffset(0);
         ReadOnlySpan<float> whh = parameters.Slice(Shape<TShape>.LayerOffset(0) + GH * inSize, GH * H);
         // W_hh column by column (packed: [rows of every gate] per hidden unit), when the packed copy is laid out so.
@@ -526,11 +528,11 @@ public static partial class RecurrentEngine<TShape>
         {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
             ref float dy = ref MemoryMarshal.GetReference(record.Slice(OutputOffset, O));
-            Span<float> dpi = record.Slice(at + inSize + StatePerLayer, GH);
+            Span<float> dpi = record.Slice(at + slot + StatePerLayer, GH);
             ref float gates = ref MemoryMarshal.GetReference(dpi);
-            ref float extra = ref MemoryMarshal.GetReference(record.Slice(at + inSize + StatePerLayer + GH, TShape.Cell == Cell.Rnn ? 0 : H));
-            ref float cPrevious = ref MemoryMarshal.GetReference(record.Slice(at + inSize + H, TShape.Cell == Cell.Lstm ? H : 0));
-            ref float hPrevious = ref MemoryMarshal.GetReference(record.Slice(at + inSize, H));
+            ref float extra = ref MemoryMarshal.GetReference(record.Slice(at + slot + StatePerLayer + GH, TShape.Cell == Cell.Rnn ? 0 : H));
+            ref float cPrevious = ref MemoryMarshal.GetReference(record.Slice(at + slot + H, TShape.Cell == Cell.Lstm ? H : 0));
+            ref float hPrevious = ref MemoryMarshal.GetReference(record.Slice(at + slot, H));
             int j = 0;
             for (; j <= H - TVec.Count; j += TVec.Count)
             {
@@ -655,16 +657,17 @@ public static partial class RecurrentEngine<TShape>
         for (int layer = L - 1; layer >= 0; layer--)
         {
             int inSize = Shape<TShape>.LayerInput(layer);
+            int slot = Shape<TShape>.LayerInputSlot(layer);
             Span<float> layerTape = record.Slice(Shape<TShape>.LayerTapeOffset(layer), Shape<TShape>.LayerTape(layer));
             Span<float> dhOut = dhCarry.Slice(layer * H, H);
             // dpi overwrites the gates it is computed from (each lane reads its gates before it writes); the GRU's dph
             // differs from dpi in its n block only, which goes over the n_h vector the cell has read by then.
-            Span<float> dpi = layerTape.Slice(inSize + StatePerLayer, GH);
+            Span<float> dpi = layerTape.Slice(slot + StatePerLayer, GH);
             Span<float> dph = TShape.Cell == Cell.Gru ? dphGru : dpi;
-            CellBackward(layerTape, inSize, dh, dcCarry.Slice(layer * H, H), dpi, dph, dhOut);
+            CellBackward(layerTape, slot, dh, dcCarry.Slice(layer * H, H), dpi, dph, dhOut);
             if (TShape.Cell == Cell.Gru)
             {
-                dph.Slice(2 * H, H).CopyTo(layerTape.Slice(inSize + StatePerLayer + GH, H));
+                dph.Slice(2 * H, H).CopyTo(layerTape.Slice(slot + StatePerLayer + GH, H));
             }
 
             int offset = Shape<TShape>.LayerOffset(layer);
@@ -712,11 +715,12 @@ public static partial class RecurrentEngine<TShape>
         for (int layer = L - 1; layer >= 0; layer--)
         {
             int inSize = Shape<TShape>.LayerInput(layer);
+            int slot = Shape<TShape>.LayerInputSlot(layer);
             int offset = Shape<TShape>.LayerOffset(layer);
             int at = Shape<TShape>.LayerTapeOffset(layer);
             ReadOnlySpan<float> x = tape.Slice(at);
-            ReadOnlySpan<float> hPrevious = tape.Slice(at + inSize);
-            ReadOnlySpan<float> dpi = tape.Slice(at + inSize + StatePerLayer);
+            ReadOnlySpan<float> hPrevious = tape.Slice(at + slot);
+            ReadOnlySpan<float> dpi = tape.Slice(at + slot + StatePerLayer);
             Span<float> wih = gradients.Slice(offset, GH * inSize);
             Span<float> whh = gradients.Slice(offset + GH * inSize, GH * H);
             // An input of one feature makes W_ih's gradient a single column, summed like the biases: then the biases' pass
@@ -728,7 +732,7 @@ public static partial class RecurrentEngine<TShape>
             }
 
             // The GRU's dph: r and z as dpi, n from where the sweep left it.
-            ReadOnlySpan<float> dphN = TShape.Cell == Cell.Gru ? tape.Slice(at + inSize + StatePerLayer + GH) : default;
+            ReadOnlySpan<float> dphN = TShape.Cell == Cell.Gru ? tape.Slice(at + slot + StatePerLayer + GH) : default;
             if (TShape.Cell == Cell.Gru)
             {
                 VectorMath.OuterAddSteps(whh.Slice(0, 2 * H * H), 2 * H, H, dpi, stride, hPrevious, stride, recorded);
@@ -767,10 +771,10 @@ public static partial class RecurrentEngine<TShape>
     /// Vectorised at this shape's width (<see cref="CellGradient"/>).
     /// </summary>
     [MethodImpl(CompiledAtOnce.Optimized)]
-    private static void CellBackward(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
+    private static void CellBackward(ReadOnlySpan<float> layerTape, int slot, ReadOnlySpan<float> dh, Span<float> dc,
         Span<float> dpi, Span<float> dph, Span<float> dhDirect)
     {
-        var action = new CellBackwardAction(layerTape, inSize, dh, dc, dpi, dph, dhDirect);
+        var action = new CellBackwardAction(layerTape, slot, dh, dc, dpi, dph, dhDirect);
         PackedLayout<TShape>.Dispatch(action);
     }
 
@@ -779,18 +783,18 @@ public static partial class RecurrentEngine<TShape>
     /// JIT's inlining budget there and left the span slicing and shape constants of the rest of the step as calls.
     /// </remarks>
     [MethodImpl(CompiledAtOnce.NoInlining)]
-    private static void CellBackward<TVec>(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
+    private static void CellBackward<TVec>(ReadOnlySpan<float> layerTape, int slot, ReadOnlySpan<float> dh, Span<float> dc,
         Span<float> dpi, Span<float> dph, Span<float> dhDirect)
         where TVec : struct, ISimd<TVec>
     {
-        ReadOnlySpan<float> before = layerTape.Slice(inSize, StatePerLayer);
-        ReadOnlySpan<float> gates = layerTape.Slice(inSize + StatePerLayer, GH);
+        ReadOnlySpan<float> before = layerTape.Slice(slot, StatePerLayer);
+        ReadOnlySpan<float> gates = layerTape.Slice(slot + StatePerLayer, GH);
         ref float rGates = ref MemoryMarshal.GetReference(gates);
         ref float rDh = ref MemoryMarshal.GetReference(dh);
         ref float rDpi = ref MemoryMarshal.GetReference(dpi);
         if (TShape.Cell == Cell.Gru)
         {
-            ReadOnlySpan<float> ghn = layerTape.Slice(inSize + StatePerLayer + GH, H);
+            ReadOnlySpan<float> ghn = layerTape.Slice(slot + StatePerLayer + GH, H);
             CellGradient.Gru<TVec>(ref rGates, ref MemoryMarshal.GetReference(ghn), ref MemoryMarshal.GetReference(before), ref rDh,
                 ref rDpi, ref MemoryMarshal.GetReference(dph), ref MemoryMarshal.GetReference(dhDirect), H);
             return;
@@ -798,7 +802,7 @@ public static partial class RecurrentEngine<TShape>
 
         if (TShape.Cell == Cell.Lstm)
         {
-            ReadOnlySpan<float> tanhC = layerTape.Slice(inSize + StatePerLayer + GH, H);
+            ReadOnlySpan<float> tanhC = layerTape.Slice(slot + StatePerLayer + GH, H);
             CellGradient.Lstm<TVec>(ref rGates, ref MemoryMarshal.GetReference(tanhC), ref MemoryMarshal.GetReference(before.Slice(H, H)), ref rDh,
                 ref MemoryMarshal.GetReference(dc), ref rDpi, H);
         }
@@ -814,7 +818,7 @@ public static partial class RecurrentEngine<TShape>
     private readonly ref struct CellBackwardAction : ISimdAction
     {
         private readonly ReadOnlySpan<float> _layerTape;
-        private readonly int _inSize;
+        private readonly int _slot;
         private readonly ReadOnlySpan<float> _dh;
         private readonly Span<float> _dc;
         private readonly Span<float> _dpi;
@@ -822,11 +826,11 @@ public static partial class RecurrentEngine<TShape>
         private readonly Span<float> _dhDirect;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public CellBackwardAction(ReadOnlySpan<float> layerTape, int inSize, ReadOnlySpan<float> dh, Span<float> dc,
+        public CellBackwardAction(ReadOnlySpan<float> layerTape, int slot, ReadOnlySpan<float> dh, Span<float> dc,
             Span<float> dpi, Span<float> dph, Span<float> dhDirect)
         {
             _layerTape = layerTape;
-            _inSize = inSize;
+            _slot = slot;
             _dh = dh;
             _dc = dc;
             _dpi = dpi;
@@ -837,6 +841,6 @@ public static partial class RecurrentEngine<TShape>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Run<TVec>()
             where TVec : struct, ISimd<TVec> =>
-            CellBackward<TVec>(_layerTape, _inSize, _dh, _dc, _dpi, _dph, _dhDirect);
+            CellBackward<TVec>(_layerTape, _slot, _dh, _dc, _dpi, _dph, _dhDirect);
     }
 }

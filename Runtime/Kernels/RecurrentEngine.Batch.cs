@@ -164,7 +164,7 @@ public static partial class RecurrentEngine<TShape>
     private static void CellStepRecord<TVec>(ReadOnlySpan<float> packed, int layer, ref float record, int sequenceTape, ref float state, ref float scratch, int group)
         where TVec : struct, ISimd<TVec>
     {
-        int inSize = Shape<TShape>.LayerInput(layer);
+        int slot = Shape<TShape>.LayerInputSlot(layer);
         ref float layerTape = ref Unsafe.Add(ref record, Shape<TShape>.LayerTapeOffset(layer));
         ProjectStreams<TVec>(packed, layer, ref layerTape, sequenceTape, ref state, ref scratch, group);
         for (int s = 0; s < group; s++)
@@ -172,7 +172,7 @@ public static partial class RecurrentEngine<TShape>
             ref float y = ref Unsafe.Add(ref scratch, s * ScratchLength);
             ref float h = ref Unsafe.Add(ref state, s * StateLength);
             ref float sequenceRecord = ref Unsafe.Add(ref record, s * sequenceTape);
-            ref float before = ref Unsafe.Add(ref sequenceRecord, Shape<TShape>.LayerTapeOffset(layer) + inSize);
+            ref float before = ref Unsafe.Add(ref sequenceRecord, Shape<TShape>.LayerTapeOffset(layer) + slot);
             ref float gates = ref Unsafe.Add(ref before, StatePerLayer);
             ref float top = ref layer == L - 1 ? ref Unsafe.Add(ref sequenceRecord, TopOffset) : ref Unsafe.NullRef<float>();
             if (TShape.Cell == Cell.Gru)
@@ -266,15 +266,16 @@ public static partial class RecurrentEngine<TShape>
         for (int layer = L - 1; layer >= 0; layer--)
         {
             int inSize = Shape<TShape>.LayerInput(layer);
+            int slot = Shape<TShape>.LayerInputSlot(layer);
             int at = Shape<TShape>.LayerTapeOffset(layer);
-            int gatesAt = at + inSize + StatePerLayer;
+            int gatesAt = at + slot + StatePerLayer;
             // Each sequence's cell gradients (CellBackward's arithmetic, called here directly: the group is already at its width).
             _ = record.Slice(((group - 1) * sequenceTape) + at, Shape<TShape>.LayerTape(layer));
             _ = work.Slice(0, group * workStride);
             for (int g = 0; L > 1 && g < group; g++)
             {
                 ref float sequenceWork = ref Unsafe.Add(ref MemoryMarshal.GetReference(work), g * workStride);
-                ref float before = ref Unsafe.Add(ref MemoryMarshal.GetReference(record), (g * sequenceTape) + at + inSize);
+                ref float before = ref Unsafe.Add(ref MemoryMarshal.GetReference(record), (g * sequenceTape) + at + slot);
                 ref float gates = ref Unsafe.Add(ref before, StatePerLayer);
                 ref float dh = ref Unsafe.Add(ref sequenceWork, 2 * L * H + 2 * GH);
                 ref float dhOut = ref Unsafe.Add(ref sequenceWork, layer * H);
@@ -352,7 +353,7 @@ public static partial class RecurrentEngine<TShape>
         where TVec : struct, ISimd<TVec>
     {
         int workStride = Shape<TShape>.WorkLength;
-        int inSize = Shape<TShape>.LayerInput(0);
+        int slot = Shape<TShape>.LayerInputSlot(0);
         int at = Shape<TShape>.LayerTapeOffset(0);
         _ = record.Slice((group - 1) * sequenceTape, TapeStride);
         _ = work.Slice(0, group * workStride);
@@ -362,7 +363,7 @@ public static partial class RecurrentEngine<TShape>
             ref float carry = ref Unsafe.Add(ref MemoryMarshal.GetReference(work), g * workStride);
             ref float sequenceRecord = ref Unsafe.Add(ref MemoryMarshal.GetReference(record), g * sequenceTape);
             ref float dy = ref Unsafe.Add(ref sequenceRecord, OutputOffset);
-            ref float hPrevious = ref Unsafe.Add(ref sequenceRecord, at + inSize);
+            ref float hPrevious = ref Unsafe.Add(ref sequenceRecord, at + slot);
             ref float cPrevious = ref Unsafe.Add(ref hPrevious, H);
             ref float gates = ref Unsafe.Add(ref hPrevious, StatePerLayer);
             ref float extra = ref Unsafe.Add(ref gates, GH);

@@ -83,6 +83,10 @@ internal static class Shape<TShape>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int LayerInput(int layer) => NetworkArithmetic.LayerInput(layer, I, H);
 
+    /// <summary>Where h before starts in layer <paramref name="layer"/>'s tape record: its input's slot of whole cache lines.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int LayerInputSlot(int layer) => NetworkArithmetic.TapeInputSlot(LayerInput(layer));
+
     /// <summary>Parameters of one layer, in state_dict order: weight_ih, weight_hh, bias_ih, bias_hh.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int LayerParameters(int layer) => (int)NetworkArithmetic.LayerParameters(TShape.Cell, LayerInput(layer), H, TShape.Bias);

@@ -76,20 +76,35 @@ internal static class NetworkArithmetic
     public static long ParameterCount(Cell cell, int input, int hidden, int layers, int head, bool bias) =>
         Add(LayerOffset(cell, input, hidden, bias, layers), HeadParameters(hidden, head));
 
-    /// <summary>Tape floats one layer records per step: its input, h (and c) before, activated gates, one extra vector (GRU, LSTM).</summary>
+    /// <summary>
+    /// Tape floats one layer records per step: its input (in a slot of whole cache lines, <see cref="TapeInputSlot"/>), h
+    /// (and c) before, activated gates, one extra vector (GRU, LSTM).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long LayerTape(Cell cell, int layerInput, int hidden) =>
-        layerInput + StatePerLayer(cell, hidden) + GateRows(cell, hidden) + (cell == Cell.Rnn ? 0 : hidden);
+        TapeInputSlot(layerInput) + StatePerLayer(cell, hidden) + GateRows(cell, hidden) + (cell == Cell.Rnn ? 0 : hidden);
+
+    /// <summary>
+    /// Where h before starts in a layer's record: its input rounded up to a whole number of 64-byte cache lines, so that
+    /// with a hidden size that is a multiple of 16 every vector the training kernels load from or store to the tape starts on
+    /// a cache line (the tape itself does: AlignedBuffer). An input of one feature took h, the gates and everything after
+    /// them one float off the line.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int TapeInputSlot(int layerInput) => (layerInput + CacheLineSlackFloats - 1) / CacheLineSlackFloats * CacheLineSlackFloats;
 
     /// <summary>Where layer <paramref name="layer"/>'s record starts in one step's tape.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long LayerTapeOffset(Cell cell, int input, int hidden, int layer) =>
         layer == 0 ? 0 : Add(LayerTape(cell, input, hidden), Mul(layer - 1, LayerTape(cell, hidden, hidden)));
 
-    /// <summary>Tape floats per recorded step: every layer, the top layer's new h, and dLoss/dOutput.</summary>
+    /// <summary>
+    /// Tape floats per recorded step: every layer, the top layer's new h, and dLoss/dOutput, rounded up to whole cache lines
+    /// so that every step's record starts on one.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long TapeStride(Cell cell, int input, int hidden, int layers, int head) =>
-        Add(LayerTapeOffset(cell, input, hidden, layers), (long)hidden + Outputs(hidden, head));
+        (Add(LayerTapeOffset(cell, input, hidden, layers), (long)hidden + Outputs(hidden, head)) + CacheLineSlackFloats - 1) / CacheLineSlackFloats * CacheLineSlackFloats;
 
     /// <summary>Working floats Backward needs besides the tape: dh and dc carried per layer, and three vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
