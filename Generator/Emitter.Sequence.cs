@@ -86,7 +86,8 @@ internal static partial class Emitter
         w.Line("];");
         w.Line();
         w.Line("// The source of truth, read in place by the engine (it keeps no packed copy).");
-        w.Line("private readonly float[] _parameters = new float[ParameterCount];");
+        w.Line("// The flat weights (Parameters), from a 64-byte boundary: the sequence engine's kernels read them in place.");
+        w.Line("private readonly global::Fixed.Engine.AlignedBuffer _parameters = new(ParameterCount);");
         w.Line("// Allocated by the first use (Gradients, Backward, an optimizer): an inference-only model holds no gradients.");
         w.Line("private global::Fixed.Engine.AlignedBuffer? _gradients;");
         w.Line("private global::Fixed.Engine.AlignedBuffer? _tape;");
@@ -105,7 +106,7 @@ internal static partial class Emitter
 
         if (embedded)
         {
-            WriteEmbeddedConstructor(w, spec, "_parameters");
+            WriteEmbeddedConstructor(w, spec, "_parameters.Span");
         }
         else
         {
@@ -126,17 +127,17 @@ internal static partial class Emitter
             /// </summary>
             public {{Identifier(spec.ClassName)}}(int seed)
             {
-                {{SequenceEngine}}.Initialize({{(spec.LearnInitialState ? "new global::System.Span<float>(_parameters, 0, InitialStateOffset)" : "_parameters")}}, seed);
+                {{SequenceEngine}}.Initialize({{(spec.LearnInitialState ? "_parameters.Span.Slice(0, InitialStateOffset)" : "_parameters.Span")}}, seed);
             }
 
             /// <summary>
             /// Every weight and bias{{(spec.LearnInitialState ? ", then the learned initial state" : string.Empty)}}, flat, in state_dict order and PyTorch layout: the source of truth, which every call reads
             /// directly (this model keeps no packed copy).
             /// </summary>
-            public {{Span}} Parameters => _parameters;
+            public {{Span}} Parameters => _parameters.Span;
 
             /// <summary><see cref="Parameters"/> for reading only.</summary>
-            public {{ReadOnlySpan}} ParameterValues => _parameters;
+            public {{ReadOnlySpan}} ParameterValues => _parameters.Span;
 
             /// <summary>The gradients Backward accumulates, same length and layout as <see cref="Parameters"/>; allocated by their first use, so a model that only infers holds none.</summary>
             public {{Span}} Gradients =>
@@ -160,27 +161,27 @@ internal static partial class Emitter
         {
             w.Lines($$"""
                 /// <summary>One time step: advances <paramref name="state"/> and writes <see cref="OutputSize"/> outputs. Allocates nothing; safe on many threads, each with its own state.</summary>
-                public void Step(ref State state, {{ReadOnlySpan}} input, {{Span}} output) => {{SequenceEngine}}.Step(_parameters, state.Values, input, output);
+                public void Step(ref State state, {{ReadOnlySpan}} input, {{Span}} output) => {{SequenceEngine}}.Step(_parameters.Span, state.Values, input, output);
 
                 /// <summary>One time step on a state given as <see cref="StateLength"/> floats.</summary>
-                public void Step({{Span}} state, {{ReadOnlySpan}} input, {{Span}} output) => {{SequenceEngine}}.Step(_parameters, state, input, output);
+                public void Step({{Span}} state, {{ReadOnlySpan}} input, {{Span}} output) => {{SequenceEngine}}.Step(_parameters.Span, state, input, output);
 
                 /// <summary>
                 /// One time step of <c>N = states.Length</c> independent streams, each advancing exactly as
                 /// <c>Step(ref states[i], ...)</c> would: <c>[N, InputSize]</c> in, <c>[N, OutputSize]</c> out, stream-major. Allocates nothing.
                 /// </summary>
                 public void Step(global::System.Span<State> states, {{ReadOnlySpan}} inputs, {{Span}} outputs) =>
-                    {{SequenceEngine}}.Step(_parameters, global::System.Runtime.InteropServices.MemoryMarshal.Cast<State, float>(states), inputs, outputs, states.Length);
+                    {{SequenceEngine}}.Step(_parameters.Span, global::System.Runtime.InteropServices.MemoryMarshal.Cast<State, float>(states), inputs, outputs, states.Length);
 
                 /// <summary>T time steps of <c>N = states.Length</c> streams: <c>[T, N, InputSize]</c> in, <c>[T, N, OutputSize]</c> out.</summary>
                 public void Forward(global::System.Span<State> states, {{ReadOnlySpan}} inputs, {{Span}} outputs) =>
-                    {{SequenceEngine}}.Forward(_parameters, global::System.Runtime.InteropServices.MemoryMarshal.Cast<State, float>(states), inputs, outputs, states.Length);
+                    {{SequenceEngine}}.Forward(_parameters.Span, global::System.Runtime.InteropServices.MemoryMarshal.Cast<State, float>(states), inputs, outputs, states.Length);
 
                 /// <summary>Advances the state over <c>[T, InputSize]</c> inputs: no outputs, no gradient.</summary>
-                public void WarmUp(ref State state, {{ReadOnlySpan}} inputs) => {{SequenceEngine}}.WarmUp(_parameters, state.Values, inputs);
+                public void WarmUp(ref State state, {{ReadOnlySpan}} inputs) => {{SequenceEngine}}.WarmUp(_parameters.Span, state.Values, inputs);
 
                 /// <summary>Advances a state given as <see cref="StateLength"/> floats.</summary>
-                public void WarmUp({{Span}} state, {{ReadOnlySpan}} inputs) => {{SequenceEngine}}.WarmUp(_parameters, state, inputs);
+                public void WarmUp({{Span}} state, {{ReadOnlySpan}} inputs) => {{SequenceEngine}}.WarmUp(_parameters.Span, state, inputs);
 
                 """);
         }
@@ -197,10 +198,10 @@ internal static partial class Emitter
             : "/// <summary>T time steps: <c>[T, InputSize]</c> in, <c>[T, OutputSize]</c> out; the state is carried along.</summary>";
         w.Lines($$"""
             {{forwardDoc}}
-            public void Forward(ref State state, {{ReadOnlySpan}} inputs, {{Span}} outputs) => {{SequenceEngine}}.Forward(_parameters, state.Values, inputs, outputs);
+            public void Forward(ref State state, {{ReadOnlySpan}} inputs, {{Span}} outputs) => {{SequenceEngine}}.Forward(_parameters.Span, state.Values, inputs, outputs);
 
             /// <summary>Forward on a state given as <see cref="StateLength"/> floats.</summary>
-            public void Forward({{Span}} state, {{ReadOnlySpan}} inputs, {{Span}} outputs) => {{SequenceEngine}}.Forward(_parameters, state, inputs, outputs);
+            public void Forward({{Span}} state, {{ReadOnlySpan}} inputs, {{Span}} outputs) => {{SequenceEngine}}.Forward(_parameters.Span, state, inputs, outputs);
 
             """);
     }
@@ -209,7 +210,7 @@ internal static partial class Emitter
     {
         // The model's options, as the engine's overloads take them: its dropout stream (null: none) and its learned initial state.
         string stream = dropout ? "_dropout" : "null";
-        string initial = learned ? "new global::System.ReadOnlySpan<float>(_parameters, InitialStateOffset, StateLength)" : "default";
+        string initial = learned ? "_parameters.Span.Slice(InitialStateOffset, StateLength)" : "default";
         string initialGradients = learned ? "Gradients.Slice(InitialStateOffset, StateLength)" : "default";
         string options = dropout || learned ? ", " + stream + ", " + initial + ", " + initialGradients : string.Empty;
         string evaluateOptions = learned ? ", " + initial : string.Empty;
@@ -229,11 +230,11 @@ internal static partial class Emitter
             /// </summary>
             {{SingleTargetsDoc}}
             public float Backward(ref State state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, state.Values, inputs, targets, loss, on, warmUp, Tape, Work, _crossEntropy{{(dropout ? ", _dropout" : string.Empty)}});
+                {{SequenceEngine}}.Backward(_parameters.Span, Gradients, state.Values, inputs, targets, loss, on, warmUp, Tape, Work, _crossEntropy{{(dropout ? ", _dropout" : string.Empty)}});
 
             /// <summary>Single-sequence Backward on a state given as <see cref="StateLength"/> floats.</summary>
             public float Backward({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, state, inputs, targets, loss, on, warmUp, Tape, Work, _crossEntropy{{(dropout ? ", _dropout" : string.Empty)}});
+                {{SequenceEngine}}.Backward(_parameters.Span, Gradients, state, inputs, targets, loss, on, warmUp, Tape, Work, _crossEntropy{{(dropout ? ", _dropout" : string.Empty)}});
 
             /// <summary>
             /// BPTT over <paramref name="batchSize"/> sequences, {{from}}, with the loss reduced by the mean
@@ -241,33 +242,33 @@ internal static partial class Emitter
             /// </summary>
             {{BatchedTargetsDoc}}
             public float Backward({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work, _crossEntropy{{options}});
+                {{SequenceEngine}}.Backward(_parameters.Span, Gradients, inputs, targets, batchSize, loss, on, warmUp, layout, Tape, Work, _crossEntropy{{options}});
 
             """);
         w.Lines($$"""
             {{EvaluateSingleDoc}}
             {{SingleTargetsDoc}}
             public float Evaluate(ref State state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
-                {{SequenceEngine}}.Evaluate(_parameters, state.Values, inputs, targets, loss, on, warmUp, _crossEntropy);
+                {{SequenceEngine}}.Evaluate(_parameters.Span, state.Values, inputs, targets, loss, on, warmUp, _crossEntropy);
 
             /// <summary>Single-sequence Evaluate on a state given as <see cref="StateLength"/> floats.</summary>
             public float Evaluate({{Span}} state, {{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Loss}}) =>
-                {{SequenceEngine}}.Evaluate(_parameters, state, inputs, targets, loss, on, warmUp, _crossEntropy);
+                {{SequenceEngine}}.Evaluate(_parameters.Span, state, inputs, targets, loss, on, warmUp, _crossEntropy);
 
             {{EvaluateBatchedDocFor(learned)}}
             {{BatchedTargetsDoc}}
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, int batchSize, global::Fixed.Loss loss = global::Fixed.Loss.Mse, global::Fixed.LossOn on = global::Fixed.LossOn.LastStep, int warmUp = 0, global::Fixed.SequenceLayout layout = global::Fixed.SequenceLayout.BatchFirst) =>
-                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, batchSize, loss, on, warmUp, layout, _crossEntropy{{evaluateOptions}});
+                {{SequenceEngine}}.Evaluate(_parameters.Span, inputs, targets, batchSize, loss, on, warmUp, layout, _crossEntropy{{evaluateOptions}});
 
             {{LengthsBackwardDoc}}
             {{LengthsTargetsDoc}}
             public float Backward({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Lengths}}) =>
-                {{SequenceEngine}}.Backward(_parameters, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work, _crossEntropy{{options}});
+                {{SequenceEngine}}.Backward(_parameters.Span, Gradients, inputs, targets, lengths, loss, on, layout, Tape, Work, _crossEntropy{{options}});
 
             {{LengthsEvaluateDoc}}
             {{LengthsTargetsDoc}}
             public float Evaluate({{ReadOnlySpan}} inputs, {{ReadOnlySpan}} targets, {{Lengths}}) =>
-                {{SequenceEngine}}.Evaluate(_parameters, inputs, targets, lengths, loss, on, layout, _crossEntropy{{evaluateOptions}});
+                {{SequenceEngine}}.Evaluate(_parameters.Span, inputs, targets, lengths, loss, on, layout, _crossEntropy{{evaluateOptions}});
 
             """);
         WriteGradientMembers(w);
@@ -302,7 +303,7 @@ internal static partial class Emitter
             public State InitialState()
             {
                 State state = default;
-                {{SequenceEngine}}.InitialState(new global::System.ReadOnlySpan<float>(_parameters, InitialStateOffset, StateLength), state.Values);
+                {{SequenceEngine}}.InitialState(_parameters.Span.Slice(InitialStateOffset, StateLength), state.Values);
                 return state;
             }
 
@@ -311,19 +312,19 @@ internal static partial class Emitter
 
     private static void WriteSequenceWeightsIO(CodeWriter w) => w.Lines("""
             /// <summary>Loads safetensors weights with state_dict names <c>rnn.*</c> and <c>linear.*</c>; on any error the weights are unchanged.</summary>
-            public void Load(string path) => global::Fixed.Engine.ModelWeights.Load(path, Layout, "rnn", "linear", _parameters);
+            public void Load(string path) => global::Fixed.Engine.ModelWeights.Load(path, Layout, "rnn", "linear", _parameters.Span);
 
             /// <summary>Loads safetensors weights whose names start with the given prefixes (e.g. <c>encoder.rnn</c>).</summary>
-            public void Load(string path, string rnnPrefix, string headPrefix) => global::Fixed.Engine.ModelWeights.Load(path, Layout, rnnPrefix, headPrefix, _parameters);
+            public void Load(string path, string rnnPrefix, string headPrefix) => global::Fixed.Engine.ModelWeights.Load(path, Layout, rnnPrefix, headPrefix, _parameters.Span);
 
             /// <summary>Loads safetensors weights from a stream.</summary>
-            public void Load(global::System.IO.Stream stream) => global::Fixed.Engine.ModelWeights.Load(stream, Layout, "rnn", "linear", _parameters);
+            public void Load(global::System.IO.Stream stream) => global::Fixed.Engine.ModelWeights.Load(stream, Layout, "rnn", "linear", _parameters.Span);
 
             /// <summary>Saves the weights as safetensors with state_dict names, atomically (a temporary file renamed over the target).</summary>
-            public void Save(string path) => global::Fixed.Engine.ModelWeights.Save(path, Layout, _parameters);
+            public void Save(string path) => global::Fixed.Engine.ModelWeights.Save(path, Layout, _parameters.Span);
 
             /// <summary>Saves the weights as safetensors to a stream.</summary>
-            public void Save(global::System.IO.Stream stream) => global::Fixed.Engine.ModelWeights.Save(stream, Layout, _parameters);
+            public void Save(global::System.IO.Stream stream) => global::Fixed.Engine.ModelWeights.Save(stream, Layout, _parameters.Span);
 
             """);
 
