@@ -36,8 +36,9 @@ namespace Fixed.Benchmarks;
 /// (<c>floors.md</c>, <c>floors.csv</c>; reads this run's <c>rtneural.csv</c> from DIR).</item>
 /// <item><c>precision --dir DIR [--out FILE]</c> — the error of <c>WeightPrecision.BFloat16</c> on the trained models of
 /// <c>scripts/precision/train_models.py</c> against fp32 and PyTorch (docs/precision.md).</item>
-/// <item><c>startup [--runs 3] [--seconds 3] [--networks gru32,lstm32,gru64,streams32,stack]</c> — how soon after a process's first
-/// <c>Step</c> the step runs at its steady speed, under the default tiering (a fresh child process per run).</item>
+/// <item><c>startup [--runs 3] [--seconds 3] [--networks gru32,lstm32,gru64,streams32,stack,train32,batch32,trainstack]</c> — how
+/// soon after a process's first <c>Step</c> (or training iteration) it runs at its steady speed, under the default tiering
+/// (a fresh child process per run).</item>
 /// <item><c>report --artifacts DIR [--out DIR]</c> — the markdown report from the results of the above.</item>
 /// </list>
 /// </summary>
@@ -108,9 +109,9 @@ public static class Program
               floors [--runs 7] [--steps 1000000] [--quick] [--networks rnn32,gru32] [--out Benchmarks/report]
                       (the machine's constants, Step carried and reset, the FMA and serial floors, what stops each network
                       short of half RTNeural's time: floors.md, floors.csv; reads rtneural.csv from the same folder)
-              startup [--runs 3] [--seconds 3] [--networks gru32,lstm32,gru64,streams32,stack]
-                      (how soon after a process's first Step the step runs at its steady speed, default tiering, one child
-                      process per run; run it under taskset -c 1 for a one-CPU process)
+              startup [--runs 3] [--seconds 3] [--networks gru32,lstm32,gru64,streams32,stack,train32,batch32,trainstack]
+                      (how soon after a process's first Step, or training iteration, it runs at its steady speed, default
+                      tiering, one child process per run; run it under taskset -c 1 for a one-CPU process)
               report --artifacts DIR [--out Benchmarks/report]
             The whole report: scripts/bench/report.sh
             """);
