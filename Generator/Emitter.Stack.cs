@@ -1331,13 +1331,13 @@ internal static partial class Emitter
                         {
                             // SequenceEngine adds what flows out of the sequence's start into h0's (and c0's) gradients itself:
                             // a sequence from the learned initial state (the batched Backward, no warm-up) passes them.
-                            w.Line(p.Engine + ".Sweep(" + p.Weights + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ".Span" + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) + ".Span" +
+                            w.Line(p.Engine + ".Sweep(" + p.Weights + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ".Span, " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) + ".Span" +
                                 (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" : ", default, 0") +
                                 ", learned && warmUp == 0 ? " + Slice("gradients", p.LearnedOffset, layer.StateLength) + " : default);");
                             break;
                         }
 
-                        w.Line(p.Engine + ".Sweep(" + p.Weights + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ".Span" + ", " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) + ".Span" +
+                        w.Line(p.Engine + ".Sweep(" + p.Weights + ", " + Slice("gradients", p.ParameterOffset, layer.ParameterCount) + ", work.Tape" + Int(p.Index) + ".Span, " + dOut + ", " + dIn + ", work.Work" + Int(p.Index) + ".Span" +
                             (layer.Dropout > 0 ? ", dropout" + Int(p.Index) + ", sequence" + (layer.IsSequence ? ", default" : string.Empty) : string.Empty) + ");");
                         if (layer.LearnedStateLength > 0)
                         {

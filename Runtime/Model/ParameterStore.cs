@@ -41,11 +41,9 @@ public sealed class ParameterStore<TShape>
     // (the stack's Parameters covers every layer, and tells each layer's store when it is written: MarkWritten).
     private readonly float[] _values;
     private readonly int _valuesOffset;
-    // The packed copy starts on a 64-byte boundary (CacheLineAlignment); the array is pinned (allocated once, on the pinned
-    // object heap), so the offset found at construction stays valid.
-    // For a WeightPrecision.BFloat16 model it also holds the bfloat16 copy after the fp32 one (ReducedLayout).
-    private readonly float[] _packedBuffer = GC.AllocateArray<float>(ReducedLayout<TShape>.StoredLength + CacheLineAlignment.SlackFloats, pinned: true);
-    private readonly int _packedOffset;
+    // The packed copy, from a 64-byte boundary (AlignedBuffer). For a WeightPrecision.BFloat16 model it also holds the
+    // bfloat16 copy after the fp32 one (ReducedLayout).
+    private readonly AlignedBuffer _packed = new(ReducedLayout<TShape>.StoredLength);
     // A WeightPrecision.BFloat16 model's parameters with the weight matrices rounded (what it computes with); null for fp32.
     private readonly float[]? _rounded = ReducedLayout<TShape>.Enabled ? new float[Shape<TShape>.ParameterCount] : null;
     private int _version;
@@ -117,10 +115,9 @@ public sealed class ParameterStore<TShape>
         ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, values.Length - Shape<TShape>.ParameterCount);
         _values = values;
         _valuesOffset = offset;
-        _packedOffset = CacheLineAlignment.Offset(_packedBuffer);
     }
 
-    private Span<float> PackedSpan => _packedBuffer.AsSpan(_packedOffset, ReducedLayout<TShape>.StoredLength);
+    private Span<float> PackedSpan => _packed.Span;
 
     /// <summary>The weights for writing: marks the packed copy stale, so the next inference call repacks.</summary>
     public Span<float> Writable
@@ -173,7 +170,7 @@ public sealed class ParameterStore<TShape>
                 Repack();
             }
 
-            return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_packedBuffer), _packedOffset);
+            return ref MemoryMarshal.GetReference(_packed.Span);
         }
     }
 
