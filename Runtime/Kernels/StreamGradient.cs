@@ -94,7 +94,65 @@ internal static class StreamGradient
         TVec a2 = ns > 2 ? TVec.Load(ref y2, 0) : default, b2 = ns > 2 ? TVec.Load(ref y2, n) : default;
         TVec a3 = ns > 3 ? TVec.Load(ref y3, 0) : default, b3 = ns > 3 ? TVec.Load(ref y3, n) : default;
         ref float row = ref w;
-        for (int r = 0; r < rows; r++)
+        int r = 0;
+        if (PackedMath.BlockVectors == 8 && ns > 1)
+        {
+            // With 32 vector registers, a second set of accumulators for the odd rows: twice the chains in flight, so the
+            // multiply-adds are not held up by their latency. The two halves are added at the end.
+            TVec c0 = default, e0 = default, c1 = default, e1 = default, c2 = default, e2 = default, c3 = default, e3 = default;
+            for (; r <= rows - 2; r += 2)
+            {
+                ref float odd = ref Unsafe.Add(ref row, stride);
+                TVec w0 = TVec.Load(ref row, 0);
+                TVec w1 = TVec.Load(ref row, n);
+                TVec v0 = TVec.Load(ref odd, 0);
+                TVec v1 = TVec.Load(ref odd, n);
+                TVec x0 = TVec.Broadcast(Unsafe.Add(ref d0, r));
+                TVec z0 = TVec.Broadcast(Unsafe.Add(ref d0, r + 1));
+                a0 = TVec.MultiplyAdd(w0, x0, a0);
+                b0 = TVec.MultiplyAdd(w1, x0, b0);
+                c0 = TVec.MultiplyAdd(v0, z0, c0);
+                e0 = TVec.MultiplyAdd(v1, z0, e0);
+                TVec x1 = TVec.Broadcast(Unsafe.Add(ref d1, r));
+                TVec z1 = TVec.Broadcast(Unsafe.Add(ref d1, r + 1));
+                a1 = TVec.MultiplyAdd(w0, x1, a1);
+                b1 = TVec.MultiplyAdd(w1, x1, b1);
+                c1 = TVec.MultiplyAdd(v0, z1, c1);
+                e1 = TVec.MultiplyAdd(v1, z1, e1);
+                if (ns > 2)
+                {
+                    TVec x2 = TVec.Broadcast(Unsafe.Add(ref d2, r));
+                    TVec z2 = TVec.Broadcast(Unsafe.Add(ref d2, r + 1));
+                    a2 = TVec.MultiplyAdd(w0, x2, a2);
+                    b2 = TVec.MultiplyAdd(w1, x2, b2);
+                    c2 = TVec.MultiplyAdd(v0, z2, c2);
+                    e2 = TVec.MultiplyAdd(v1, z2, e2);
+                }
+
+                if (ns > 3)
+                {
+                    TVec x3 = TVec.Broadcast(Unsafe.Add(ref d3, r));
+                    TVec z3 = TVec.Broadcast(Unsafe.Add(ref d3, r + 1));
+                    a3 = TVec.MultiplyAdd(w0, x3, a3);
+                    b3 = TVec.MultiplyAdd(w1, x3, b3);
+                    c3 = TVec.MultiplyAdd(v0, z3, c3);
+                    e3 = TVec.MultiplyAdd(v1, z3, e3);
+                }
+
+                row = ref Unsafe.Add(ref odd, stride);
+            }
+
+            a0 = TVec.Add(a0, c0);
+            b0 = TVec.Add(b0, e0);
+            a1 = TVec.Add(a1, c1);
+            b1 = TVec.Add(b1, e1);
+            a2 = ns > 2 ? TVec.Add(a2, c2) : a2;
+            b2 = ns > 2 ? TVec.Add(b2, e2) : b2;
+            a3 = ns > 3 ? TVec.Add(a3, c3) : a3;
+            b3 = ns > 3 ? TVec.Add(b3, e3) : b3;
+        }
+
+        for (; r < rows; r++)
         {
             TVec w0 = TVec.Load(ref row, 0);
             TVec w1 = TVec.Load(ref row, n);

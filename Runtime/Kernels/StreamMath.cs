@@ -36,9 +36,14 @@ internal static class StreamMath
             int blockStart = first * TVec.Count;
             ref float wBlock = ref Unsafe.Add(ref w, blockStart * cols);
             ref float vBlock = ref Unsafe.Add(ref v, blockStart * vCols);
-            for (int at = 0; at < blockVectors; at += sub)
+            // The block's vectors in as few sub-blocks as the register file allows, balanced (six vectors as 3 + 3, not
+            // 4 + 2): a sub-block of two vectors has only eight chains of multiply-adds for four streams, too few to hide
+            // the FMA's latency. Each row's sum is the same in any split.
+            int parts = (blockVectors + sub - 1) / sub;
+            int size = (blockVectors + parts - 1) / parts;
+            for (int at = 0; at < blockVectors; at += size)
             {
-                int count = Math.Min(sub, blockVectors - at);
+                int count = Math.Min(size, blockVectors - at);
                 int offset = at * TVec.Count;
                 int row = blockStart + offset;
                 ref float bw = ref Unsafe.Add(ref wBlock, offset);
