@@ -81,6 +81,7 @@ public sealed class CompiledAtOnceTests
         { typeof(GateSums), "Run", false },
         { typeof(GateSums), "Rows", false },
         { typeof(VectorMath), "OuterAddSteps", false },
+        { typeof(VectorMath), "OuterAddStepsWithSums", false },
         { typeof(VectorMath), "OuterSteps", false },
         { typeof(VectorMath), "AddSteps", false },
         { typeof(VectorMath), "TransposedAdd", false },

@@ -75,6 +75,88 @@ public sealed class GateSumsTests
         }
     }
 
+    /// <summary>
+    /// <see cref="VectorMath.OuterAddStepsWithSums"/> against <see cref="VectorMath.OuterAddSteps"/> and
+    /// <see cref="GateSums.BiasSteps"/> called one after the other, bit for bit: shapes the folded AVX-512 eight-row pass takes
+    /// (rows a multiple of 8, columns of 32) and shapes that fall back to the two calls, with three different sources for the
+    /// product's d and the sums' p and e (as the GRU's n block has), with and without the weight column.
+    /// </summary>
+    [Theory]
+    [InlineData(8, 32, 1)]
+    [InlineData(96, 32, 32)]
+    [InlineData(64, 64, 5)]
+    [InlineData(128, 32, 128)]
+    [InlineData(24, 33, 7)]
+    [InlineData(12, 32, 3)]
+    [InlineData(40, 16, 9)]
+    [InlineData(16, 32, 0)]
+    public void OuterAddStepsWithSums_SameBitsAsTheTwoPasses(int rows, int cols, int steps)
+    {
+        var random = new Random((rows * 100) + cols + steps);
+        // A record: x (one float), h (cols), d, p, e (rows each), padding.
+        int stride = 1 + cols + (3 * rows) + 3;
+        float[] tape = Values(random, stride * Math.Max(1, steps));
+        foreach (bool withColumn in new[] { false, true })
+        {
+            float[] g = Values(random, rows * cols), column = Values(random, rows), bih = Values(random, rows), bhh = Values(random, rows);
+            float[] g2 = (float[])g.Clone(), column2 = (float[])column.Clone(), bih2 = (float[])bih.Clone(), bhh2 = (float[])bhh.Clone();
+            ReadOnlySpan<float> x = tape, h = tape.AsSpan(1), d = tape.AsSpan(1 + cols), p = tape.AsSpan(1 + cols + rows), e = tape.AsSpan(1 + cols + (2 * rows));
+
+            VectorMath.OuterAddStepsWithSums(g, rows, cols, d, h, withColumn ? column : default, bih, bhh, p, e, x, stride, steps);
+            VectorMath.OuterAddSteps(g2, rows, cols, d, stride, h, stride, steps);
+            GateSums.BiasSteps(withColumn ? column2 : default, bih2, bhh2, p, e, x, stride, steps);
+
+            Assert.Equal(g2, g);
+            Assert.Equal(bih2, bih);
+            Assert.Equal(bhh2, bhh);
+            Assert.Equal(column2, column);
+        }
+    }
+
+    /// <summary>
+    /// The folded pass changes the sums: the kernel above compared with itself would pass on a pass that drops them, so
+    /// here the sums are checked against a double-precision loop as well (the folded shape of GRU 1→32's r and z rows).
+    /// </summary>
+    [Fact]
+    public void OuterAddStepsWithSums_FoldedShape_MatchesDoubleReference()
+    {
+        const int rows = 64, cols = 32, steps = 20;
+        var random = new Random(7);
+        int stride = 1 + cols + (3 * rows) + 3;
+        float[] tape = Values(random, stride * steps);
+        float[] g = Values(random, rows * cols), column = Values(random, rows), bih = Values(random, rows), bhh = Values(random, rows);
+        float[] gBefore = (float[])g.Clone(), columnBefore = (float[])column.Clone(), bihBefore = (float[])bih.Clone(), bhhBefore = (float[])bhh.Clone();
+
+        VectorMath.OuterAddStepsWithSums(g, rows, cols, tape.AsSpan(1 + cols), tape.AsSpan(1), column, bih, bhh, tape.AsSpan(1 + cols + rows),
+            tape.AsSpan(1 + cols + (2 * rows)), tape, stride, steps);
+
+        for (int r = 0; r < rows; r++)
+        {
+            double sumIh = bihBefore[r], sumHh = bhhBefore[r], sumColumn = columnBefore[r];
+            for (int s = 0; s < steps; s++)
+            {
+                float x = tape[s * stride], pr = tape[s * stride + 1 + cols + rows + r], er = tape[s * stride + 1 + cols + (2 * rows) + r];
+                sumIh += pr;
+                sumHh += er;
+                sumColumn += (double)pr * x;
+            }
+
+            Assert.True(Math.Abs(sumIh - bih[r]) <= 1e-5, $"row {r}: b_ih {bih[r]} vs {sumIh}");
+            Assert.True(Math.Abs(sumHh - bhh[r]) <= 1e-5, $"row {r}: b_hh {bhh[r]} vs {sumHh}");
+            Assert.True(Math.Abs(sumColumn - column[r]) <= 1e-5, $"row {r}: column {column[r]} vs {sumColumn}");
+            for (int c = 0; c < cols; c++)
+            {
+                double sum = gBefore[(r * cols) + c];
+                for (int s = 0; s < steps; s++)
+                {
+                    sum += (double)tape[s * stride + 1 + cols + r] * tape[s * stride + 1 + c];
+                }
+
+                Assert.True(Math.Abs(sum - g[(r * cols) + c]) <= 1e-5, $"G[{r},{c}] {g[(r * cols) + c]} vs {sum}");
+            }
+        }
+    }
+
     /// <summary>A tape of <paramref name="steps"/> records, each x (one float), d and e (<paramref name="rows"/> each) and padding.</summary>
     private static (int Stride, float[] Tape, float[] Column, float[] Bih, float[] Bhh) Case(Random random, int rows, int steps)
     {

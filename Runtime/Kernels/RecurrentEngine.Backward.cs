@@ -723,17 +723,35 @@ public static partial class RecurrentEngine<TShape>
             ReadOnlySpan<float> dpi = tape.Slice(at + slot + StatePerLayer);
             Span<float> wih = gradients.Slice(offset, GH * inSize);
             Span<float> whh = gradients.Slice(offset + GH * inSize, GH * H);
-            // An input of one feature makes W_ih's gradient a single column, summed like the biases: then the biases' pass
-            // takes it along (GateSums), as it takes the two biases along with each other.
+            // An input of one feature makes W_ih's gradient a single column, summed like the biases: then the biases' sums
+            // take it along (GateSums), as they take the two biases along with each other.
             bool column = inSize == 1 && TShape.Bias;
             if (!column)
             {
                 VectorMath.OuterAddSteps(wih, GH, inSize, dpi, stride, x, stride, recorded);
             }
 
-            // The GRU's dph: r and z as dpi, n from where the sweep left it.
+            // The GRU's dph: r and z as dpi, n from where the sweep left it. With biases, their sums (and the one-feature
+            // input's column) ride along in W_hh's pass over the same rows: b_hh's n block sums dph's n block; its r and z
+            // blocks, and all of b_ih, sum dpi.
             ReadOnlySpan<float> dphN = TShape.Cell == Cell.Gru ? tape.Slice(at + slot + StatePerLayer + GH) : default;
-            if (TShape.Cell == Cell.Gru)
+            if (TShape.Bias)
+            {
+                Span<float> bih = gradients.Slice(offset + GH * (inSize + H), GH);
+                Span<float> bhh = gradients.Slice(offset + GH * (inSize + H + 1), GH);
+                if (TShape.Cell == Cell.Gru)
+                {
+                    VectorMath.OuterAddStepsWithSums(whh.Slice(0, 2 * H * H), 2 * H, H, dpi, hPrevious, column ? wih.Slice(0, 2 * H) : default,
+                        bih.Slice(0, 2 * H), bhh.Slice(0, 2 * H), dpi, dpi, x, stride, recorded);
+                    VectorMath.OuterAddStepsWithSums(whh.Slice(2 * H * H, H * H), H, H, dphN, hPrevious, column ? wih.Slice(2 * H, H) : default,
+                        bih.Slice(2 * H, H), bhh.Slice(2 * H, H), dpi.Slice(2 * H), dphN, x, stride, recorded);
+                }
+                else
+                {
+                    VectorMath.OuterAddStepsWithSums(whh, GH, H, dpi, hPrevious, column ? wih : default, bih, bhh, dpi, dpi, x, stride, recorded);
+                }
+            }
+            else if (TShape.Cell == Cell.Gru)
             {
                 VectorMath.OuterAddSteps(whh.Slice(0, 2 * H * H), 2 * H, H, dpi, stride, hPrevious, stride, recorded);
                 VectorMath.OuterAddSteps(whh.Slice(2 * H * H, H * H), H, H, dphN, stride, hPrevious, stride, recorded);
@@ -741,22 +759,6 @@ public static partial class RecurrentEngine<TShape>
             else
             {
                 VectorMath.OuterAddSteps(whh, GH, H, dpi, stride, hPrevious, stride, recorded);
-            }
-
-            if (TShape.Bias)
-            {
-                Span<float> bih = gradients.Slice(offset + GH * (inSize + H), GH);
-                Span<float> bhh = gradients.Slice(offset + GH * (inSize + H + 1), GH);
-                if (TShape.Cell == Cell.Gru)
-                {
-                    // b_hh's n block sums dph's n block; its r and z blocks, and all of b_ih, sum dpi.
-                    GateSums.BiasSteps(column ? wih.Slice(0, 2 * H) : default, bih.Slice(0, 2 * H), bhh.Slice(0, 2 * H), dpi, dpi, x, stride, recorded);
-                    GateSums.BiasSteps(column ? wih.Slice(2 * H, H) : default, bih.Slice(2 * H, H), bhh.Slice(2 * H, H), dpi.Slice(2 * H), dphN, x, stride, recorded);
-                }
-                else
-                {
-                    GateSums.BiasSteps(column ? wih : default, bih, bhh, dpi, dpi, x, stride, recorded);
-                }
             }
         }
     }
