@@ -54,7 +54,6 @@ public static partial class RecurrentEngine<TShape>
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[BatchGroup * ScratchLength + CacheLineAlignment.SlackFloats]);
         Span<float> x = stackalloc float[BatchGroup * I];
         Span<double> sums = stackalloc double[BatchGroup];
-        sums.Clear();
         Span<int> inputStart = stackalloc int[BatchGroup];
         Span<int> targetStart = stackalloc int[BatchGroup];
         int inputStride = 0, targetStride = 0;
@@ -108,26 +107,13 @@ public static partial class RecurrentEngine<TShape>
                 // writes the state before the step, the gates and (top layer) h' onto the tape as it goes.
                 PackedLayout<TShape>.Dispatch(new CellStepRecordAction(packed, layer, tape.Slice(s * stride), sequenceTape, layerStates, scratch, group));
             }
+        }
 
-            for (int g = 0; g < group; g++)
-            {
-                Span<float> record = tape.Slice((g * recorded + s) * stride, stride);
-                ReadOnlySpan<float> top = record.Slice(TopOffset, H);
-                Span<float> output = record.Slice(OutputOffset, O);
-                Head(values, top, output);
-                if (on == LossOn.AllSteps)
-                {
-                    sums[g] += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart[g] + s * targetStride, width), scale);
-                }
-                else if (s == recorded - 1)
-                {
-                    sums[g] += LossFunctions.Apply(loss, crossEntropy, output, targets.Slice(targetStart[g], width), scale);
-                }
-                else
-                {
-                    output.Clear();
-                }
-            }
+        // The heads and losses, which no recurrence waits for, sequence by sequence after the group's recording (each
+        // sequence's loss summed over its steps in order, as the sequence-by-sequence loop sums it).
+        for (int g = 0; g < group; g++)
+        {
+            sums[g] = HeadsAndLosses(values, tape.Slice(g * sequenceTape), recorded, targets, targetStart[g], targetStride, width, loss, crossEntropy, on, scale);
         }
 
         for (int g = 0; g < group; g++)
