@@ -158,6 +158,11 @@ public static partial class RecurrentEngine<TShape>
     private static double HeadsAndLosses(ReadOnlySpan<float> values, Span<float> tape, int recorded, ReadOnlySpan<float> targets, int targetStart,
         int targetStride, int width, Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, float scale)
     {
+        if (Shape<TShape>.HasHead && O == 1 && loss == Loss.Mse && on == LossOn.AllSteps)
+        {
+            return OneOutputSquaredErrors(values, tape, recorded, targets, targetStart, targetStride, scale);
+        }
+
         double sum = 0;
         for (int s = 0; s < recorded; s++)
         {
@@ -176,6 +181,36 @@ public static partial class RecurrentEngine<TShape>
             {
                 output.Clear();
             }
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// <see cref="HeadsAndLosses"/> for the commonest regression, one output and the squared error at every step: the same
+    /// operations per step (the head's <see cref="VectorMath.Dot(ref float, ref float, int)"/> plus its bias, then
+    /// <see cref="LossFunctions"/>' squared error and its gradient), so the same bits, without the general path's slices,
+    /// row loop and loss dispatch. Those made a step's few arithmetic operations ~60 instructions: 5 % of a batched GRU 1→32
+    /// Backward on a Zen 5 core.
+    /// </summary>
+    private static double OneOutputSquaredErrors(ReadOnlySpan<float> values, Span<float> tape, int recorded, ReadOnlySpan<float> targets,
+        int targetStart, int targetStride, float scale)
+    {
+        int stride = TapeStride;
+        _ = tape.Slice(0, recorded * stride);
+        _ = targets.Slice(targetStart, ((recorded - 1) * targetStride) + 1);
+        ref float weights = ref MemoryMarshal.GetReference(values.Slice(Shape<TShape>.HeadOffset, H + 1));
+        float bias = Unsafe.Add(ref weights, H);
+        ref float record = ref MemoryMarshal.GetReference(tape);
+        ref float target = ref Unsafe.Add(ref MemoryMarshal.GetReference(targets), targetStart);
+        double sum = 0;
+        for (int s = 0; s < recorded; s++)
+        {
+            ref float step = ref Unsafe.Add(ref record, s * stride);
+            float output = VectorMath.Dot(ref weights, ref Unsafe.Add(ref step, TopOffset), H) + bias;
+            float d = output - Unsafe.Add(ref target, s * targetStride);
+            sum += d * d;
+            Unsafe.Add(ref step, OutputOffset) = 2f * d * scale;
         }
 
         return sum;

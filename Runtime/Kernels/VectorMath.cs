@@ -677,8 +677,26 @@ internal static class VectorMath
 
         for (; r < rows; r++)
         {
+            // A lone row (a one-output head's weights): its column vectors two at a time, so two chains are in flight.
             ref float g0 = ref Unsafe.Add(ref g, r * cols);
-            for (int c = from; c < end; c += n)
+            int c = from;
+            for (; c < pairs; c += 2 * n)
+            {
+                nuint c0 = (nuint)c, c1 = (nuint)(c + n);
+                TVec a0 = TVec.Load(ref g0, c0), a1 = TVec.Load(ref g0, c1);
+                for (int s = steps - 1; s >= 0; s--)
+                {
+                    ref float xs = ref Unsafe.Add(ref x, s * xStride);
+                    TVec b = TVec.Broadcast(Unsafe.Add(ref d, (s * dStride) + r));
+                    a0 = TVec.MultiplyAdd(b, TVec.Load(ref xs, c0), a0);
+                    a1 = TVec.MultiplyAdd(b, TVec.Load(ref xs, c1), a1);
+                }
+
+                TVec.Store(a0, ref g0, c0);
+                TVec.Store(a1, ref g0, c1);
+            }
+
+            for (; c < end; c += n)
             {
                 nuint c0 = (nuint)c;
                 TVec a0 = TVec.Load(ref g0, c0);
