@@ -209,9 +209,7 @@ public static partial class RecurrentEngine<TShape>
         {
             ref float step = ref Unsafe.Add(ref record, s * stride);
             float output = VectorMath.Dot(ref weights, ref Unsafe.Add(ref step, TopOffset), H) + bias;
-            float d = output - Unsafe.Add(ref target, s * targetStride);
-            sum += d * d;
-            Unsafe.Add(ref step, OutputOffset) = 2f * d * scale;
+            sum += LossFunctions.SquaredError(output, Unsafe.Add(ref target, s * targetStride), scale, out Unsafe.Add(ref step, OutputOffset));
         }
 
         return sum;

@@ -53,7 +53,6 @@ public static partial class RecurrentEngine<TShape>
 
         Span<float> scratch = CacheLineAlignment.Aligned(stackalloc float[BatchGroup * ScratchLength + CacheLineAlignment.SlackFloats]);
         Span<float> x = stackalloc float[BatchGroup * I];
-        Span<double> sums = stackalloc double[BatchGroup];
         Span<int> inputStart = stackalloc int[BatchGroup];
         Span<int> targetStart = stackalloc int[BatchGroup];
         int inputStride = 0, targetStride = 0;
@@ -109,11 +108,12 @@ public static partial class RecurrentEngine<TShape>
             }
         }
 
-        // The heads and losses, which no recurrence waits for, sequence by sequence after the group's recording (each
-        // sequence's loss summed over its steps in order, as the sequence-by-sequence loop sums it).
+        // The heads and losses, which no recurrence waits for, sequence by sequence after the group's recording: each
+        // sequence's loss summed over its steps in order and added to the batch's in batch order, as the
+        // sequence-by-sequence loop does.
         for (int g = 0; g < group; g++)
         {
-            sums[g] = HeadsAndLosses(values, tape.Slice(g * sequenceTape), recorded, targets, targetStart[g], targetStride, width, loss, crossEntropy, on, scale);
+            sum += HeadsAndLosses(values, tape.Slice(g * sequenceTape), recorded, targets, targetStart[g], targetStride, width, loss, crossEntropy, on, scale);
         }
 
         for (int g = 0; g < group; g++)
@@ -131,11 +131,6 @@ public static partial class RecurrentEngine<TShape>
         for (int g = 0; warmUp == 0 && g < group; g++)
         {
             AddInitialStateGradients(work.Slice(g * Shape<TShape>.WorkLength), initialGradients);
-        }
-
-        for (int g = 0; g < group; g++)
-        {
-            sum += sums[g];
         }
     }
 
