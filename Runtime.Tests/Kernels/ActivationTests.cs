@@ -147,6 +147,25 @@ public sealed class ActivationTests
         }
     }
 
+    /// <summary>
+    /// tanh(±0) = ±0 with its sign, at every vector width and in the scalar form, as PyTorch's tanh gives: x·P/Q is −0 for
+    /// x = −0, and the final clamp to [-1, 1] must pass it through (a clamp written with a bound of 0, or as a max and min
+    /// whose operands ordered zeros, would return +0).
+    /// </summary>
+    [Fact]
+    public void Tanh_OfSignedZero_KeepsTheSign()
+    {
+        foreach (float zero in new[] { 0f, -0f })
+        {
+            int expected = BitConverter.SingleToInt32Bits(zero);
+            Assert.Equal(expected, BitConverter.SingleToInt32Bits(TanhOperator.Invoke(zero)));
+            Assert.Equal(expected, BitConverter.SingleToInt32Bits(TanhOperator.Invoke(Vector512.Create(zero))[15]));
+            Assert.Equal(expected, BitConverter.SingleToInt32Bits(TanhOperator.Invoke(Vector256.Create(zero))[7]));
+            Assert.Equal(expected, BitConverter.SingleToInt32Bits(TanhOperator.Invoke(Vector128.Create(zero))[3]));
+            Assert.Equal(expected, BitConverter.SingleToInt32Bits((float)Math.Tanh(zero)));
+        }
+    }
+
     /// <summary>Dense in [-20, 20] where the functions vary, then every power of two out to float.MaxValue; 17 per block so every remainder path runs.</summary>
     private static float[] Sweep()
     {
