@@ -213,8 +213,9 @@ static int[] TracedSensors(SensorFleet fleet) =>
 
 /// <summary>
 /// The frame hand-off between the main thread and the helpers: two counters and spinning waits, so that nothing is ever
-/// allocated. (<see cref="Barrier"/> was used first: it allocates the first time a thread has to block on each of its
-/// two phase events, which one run of 4,000 frames showed as 88 bytes on the serving thread, long after the first frames.)
+/// allocated. (A <see cref="Barrier"/> was used first: in one run of four it left 88 bytes allocated on the serving thread
+/// long after the first frames, most likely its blocking wait setting itself up when first needed, and it cost more a
+/// frame than the second thread saved.)
 /// Spinning suits a gateway whose frames come every few tens of microseconds; with frames far apart, block instead.
 /// </summary>
 internal sealed class FrameGate(int helpers)
