@@ -72,19 +72,16 @@ public static partial class RecurrentEngine<TShape>
     private static void StraightCell(int lanes, ref float packed, ref float state, ref float x, ref float sums)
     {
         ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
-        ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
         if (Vector512.IsHardwareAccelerated && lanes == 16)
         {
             Inputs512(TShape.Cell, I, ref packed, ref x, ref sums);
-            Block512(PackedLayout<TShape>.Rows / 16, ref hidden, H, ref state, ref hiddenSums, ref hiddenSums);
-            Update512(ref sums, ref state);
+            Layer512(TShape.Cell, PackedLayout<TShape>.Rows / 16, ref hidden, ref state, ref sums);
             UpperLayer512(L, ref packed, ref state, ref sums);
         }
         else if (Vector256.IsHardwareAccelerated && lanes == 8)
         {
             Inputs256(TShape.Cell, I, ref packed, ref x, ref sums);
-            Block256(PackedLayout<TShape>.Rows / 8, ref hidden, H, ref state, ref hiddenSums, ref hiddenSums);
-            Update256(ref sums, ref state);
+            Layer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, ref hidden, ref state, ref sums);
             UpperLayer256(L, ref packed, ref state, ref sums);
         }
     }
@@ -99,18 +96,15 @@ public static partial class RecurrentEngine<TShape>
     private static void StraightCellRecord(int lanes, ref float packed, ref float state, ref float x, ref float sums, ref float gates)
     {
         ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
-        ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
         if (Vector512.IsHardwareAccelerated && lanes == 16)
         {
             Inputs512(TShape.Cell, I, ref packed, ref x, ref sums);
-            Block512(PackedLayout<TShape>.Rows / 16, ref hidden, H, ref state, ref hiddenSums, ref hiddenSums);
-            UpdateRecord512(ref sums, ref state, ref gates);
+            GatedLayer512(TShape.Cell, PackedLayout<TShape>.Rows / 16, ref hidden, ref state, ref sums, record: true, ref gates);
         }
         else if (Vector256.IsHardwareAccelerated && lanes == 8)
         {
             Inputs256(TShape.Cell, I, ref packed, ref x, ref sums);
-            Block256(PackedLayout<TShape>.Rows / 8, ref hidden, H, ref state, ref hiddenSums, ref hiddenSums);
-            UpdateRecord256(ref sums, ref state, ref gates);
+            GatedLayer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, ref hidden, ref state, ref sums, record: true, ref gates);
         }
     }
 
@@ -125,10 +119,8 @@ public static partial class RecurrentEngine<TShape>
         {
             ref float upper = ref Unsafe.Add(ref packed, UpperLayerOffset);
             ref float upperState = ref Unsafe.Add(ref state, StatePerLayer);
-            ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
             Inputs512(TShape.Cell, H, ref upper, ref state, ref sums);
-            Block512(PackedLayout<TShape>.Rows / 16, ref Unsafe.Add(ref upper, H * PackedLayout<TShape>.Rows), H, ref upperState, ref hiddenSums, ref hiddenSums);
-            Update512(ref sums, ref upperState);
+            Layer512(TShape.Cell, PackedLayout<TShape>.Rows / 16, ref Unsafe.Add(ref upper, H * PackedLayout<TShape>.Rows), ref upperState, ref sums);
         }
     }
 
@@ -140,10 +132,8 @@ public static partial class RecurrentEngine<TShape>
         {
             ref float upper = ref Unsafe.Add(ref packed, UpperLayerOffset);
             ref float upperState = ref Unsafe.Add(ref state, StatePerLayer);
-            ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
             Inputs256(TShape.Cell, H, ref upper, ref state, ref sums);
-            Block256(PackedLayout<TShape>.Rows / 8, ref Unsafe.Add(ref upper, H * PackedLayout<TShape>.Rows), H, ref upperState, ref hiddenSums, ref hiddenSums);
-            Update256(ref sums, ref upperState);
+            Layer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, ref Unsafe.Add(ref upper, H * PackedLayout<TShape>.Rows), ref upperState, ref sums);
         }
     }
 
@@ -228,7 +218,7 @@ public static partial class RecurrentEngine<TShape>
         }
         else
         {
-            Block512(rows / n, ref packed, inSize, ref x, ref bias, ref sums);
+            BlockByRows512(rows / n, ref packed, inSize, ref x, ref bias, ref sums);
         }
 
         if (cell == Cell.Gru)
@@ -242,169 +232,17 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>
-    /// The activations and the state update at 512 bits, with the formulas and operations of <see cref="CellUpdate"/> (the
-    /// activated gates are not written back: nothing records them here), so the same values. A GRU or LSTM layer here has
-    /// one or two vectors of units (<see cref="IsStraight"/>: three or four gates in at most eight vectors), and both are
-    /// written out side by side in the order of the recurrence's chain, the gate that only the last operation needs (z, o)
-    /// last: measured on a Zen 4 core against the vector-by-vector loop this replaced (2026-12-03, lower mode of 9
-    /// alternated runs of <c>timed</c>'s Forward), LSTM 1→32 133.0 → 128.6 ns a step, GRU 1→32 92.9 → 91.2.
+    /// The activation of an RNN layer of more than two vectors of units at 512 bits (<see cref="Layer512"/>), from the sums
+    /// <see cref="Block512"/> stored: one activation a vector, nothing to order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Update512(ref float sums, ref float h)
     {
         const int n = 16;
-        int ph = PaddedHidden;
-        if (TShape.Cell == Cell.Gru)
-        {
-            // Both unit vectors at once, in the order of the chain h -> r -> n -> h': r, then n, then z, which only the last
-            // FMA needs. The core issues the oldest ready operation first, so z's operations fill the chain's gaps instead
-            // of delaying it, and the second vector's chain starts with the first's.
-            Debug.Assert(H <= 2 * n, "IsStraight admits one or two vectors of GRU and LSTM units");
-            bool two = H > n;
-            Vector512<float> r0 = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)ph));
-            Vector512<float> r1 = two ? SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(ph + n))) : default;
-            Vector512<float> g0 = TanhOperator.Invoke(Vector512.MultiplyAddEstimate(r0, Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph)), Vector512.LoadUnsafe(ref sums, 0)));
-            Vector512<float> g1 = two ? TanhOperator.Invoke(Vector512.MultiplyAddEstimate(r1, Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph + n)), Vector512.LoadUnsafe(ref sums, n))) : default;
-            Vector512<float> z0 = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(2 * ph)));
-            Vector512<float> z1 = two ? SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(2 * ph + n))) : default;
-            Vector512.MultiplyAddEstimate(z0, Vector512.LoadUnsafe(ref h, 0) - g0, g0).StoreUnsafe(ref h, 0);
-            if (two)
-            {
-                Vector512.MultiplyAddEstimate(z1, Vector512.LoadUnsafe(ref h, n) - g1, g1).StoreUnsafe(ref h, n);
-            }
-
-            return;
-        }
-
-        if (TShape.Cell == Cell.Lstm)
-        {
-            // Both unit vectors at once, in the order of the chain to h': i, f and g (c' needs them), c', tanh(c'), then o,
-            // which only the last product needs (see the GRU's case above).
-            Debug.Assert(H <= 2 * n, "IsStraight admits one or two vectors of GRU and LSTM units");
-            bool two = H > n;
-            ref float c = ref Unsafe.Add(ref h, H);
-            Vector512<float> i0 = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, 0));
-            Vector512<float> i1 = two ? SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, n)) : default;
-            Vector512<float> f0 = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)ph));
-            Vector512<float> f1 = two ? SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(ph + n))) : default;
-            Vector512<float> g0 = TanhOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(2 * ph)));
-            Vector512<float> g1 = two ? TanhOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(2 * ph + n))) : default;
-            Vector512<float> c0 = Vector512.MultiplyAddEstimate(f0, Vector512.LoadUnsafe(ref c, 0), i0 * g0);
-            Vector512<float> c1 = two ? Vector512.MultiplyAddEstimate(f1, Vector512.LoadUnsafe(ref c, n), i1 * g1) : default;
-            c0.StoreUnsafe(ref c, 0);
-            if (two)
-            {
-                c1.StoreUnsafe(ref c, n);
-            }
-
-            Vector512<float> t0 = TanhOperator.Invoke(c0);
-            Vector512<float> t1 = two ? TanhOperator.Invoke(c1) : default;
-            (SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph))) * t0).StoreUnsafe(ref h, 0);
-            if (two)
-            {
-                (SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph + n))) * t1).StoreUnsafe(ref h, n);
-            }
-
-            return;
-        }
-
-        // The RNN: one activation a vector, nothing to order.
         for (int k = 0; k < H; k += n)
         {
             nuint u = (nuint)k;
-            Vector512<float> pre = Vector512.LoadUnsafe(ref sums, u);
-            (TShape.Nonlinearity == Nonlinearity.Relu ? ReluOperator.Invoke(pre) : TanhOperator.Invoke(pre)).StoreUnsafe(ref h, u);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Update512"/> of a GRU or LSTM layer for a step that Backward records (<see cref="StraightCellRecord"/>): the
-    /// same operations in the same order, and the activated gates and the extra vector stored into <paramref name="gates"/>.
-    /// A method of its own, so that <see cref="Update512"/>, which every inference step inlines, is left as it was: given the
-    /// recording arguments too, the JIT allocated the RNN's <c>Forward</c> loop differently, 7 % slower on a Zen 4 core.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UpdateRecord512(ref float sums, ref float h, ref float gates)
-    {
-        const int n = 16;
-        int ph = PaddedHidden;
-        if (TShape.Cell == Cell.Gru)
-        {
-            Debug.Assert(H <= 2 * n, "IsStraight admits one or two vectors of GRU and LSTM units");
-            bool two = H > n;
-            Vector512<float> r0 = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)ph));
-            Vector512<float> r1 = two ? SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(ph + n))) : default;
-            Vector512<float> g0 = TanhOperator.Invoke(Vector512.MultiplyAddEstimate(r0, Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph)), Vector512.LoadUnsafe(ref sums, 0)));
-            Vector512<float> g1 = two ? TanhOperator.Invoke(Vector512.MultiplyAddEstimate(r1, Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph + n)), Vector512.LoadUnsafe(ref sums, n))) : default;
-            Vector512<float> z0 = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(2 * ph)));
-            Vector512<float> z1 = two ? SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(2 * ph + n))) : default;
-            Vector512.MultiplyAddEstimate(z0, Vector512.LoadUnsafe(ref h, 0) - g0, g0).StoreUnsafe(ref h, 0);
-            if (two)
-            {
-                Vector512.MultiplyAddEstimate(z1, Vector512.LoadUnsafe(ref h, n) - g1, g1).StoreUnsafe(ref h, n);
-            }
-
-            // The tape's [r | z | n | n_h], H floats each (n_h: the sums' W_hn h + b_hn, as the general record keeps it).
-            nuint hh = (nuint)H;
-            r0.StoreUnsafe(ref gates, 0);
-            z0.StoreUnsafe(ref gates, hh);
-            g0.StoreUnsafe(ref gates, 2 * hh);
-            Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph)).StoreUnsafe(ref gates, 3 * hh);
-            if (two)
-            {
-                r1.StoreUnsafe(ref gates, n);
-                z1.StoreUnsafe(ref gates, hh + n);
-                g1.StoreUnsafe(ref gates, (2 * hh) + n);
-                Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph + n)).StoreUnsafe(ref gates, (3 * hh) + n);
-            }
-
-            return;
-        }
-
-        if (TShape.Cell == Cell.Lstm)
-        {
-            Debug.Assert(H <= 2 * n, "IsStraight admits one or two vectors of GRU and LSTM units");
-            bool two = H > n;
-            ref float c = ref Unsafe.Add(ref h, H);
-            Vector512<float> i0 = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, 0));
-            Vector512<float> i1 = two ? SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, n)) : default;
-            Vector512<float> f0 = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)ph));
-            Vector512<float> f1 = two ? SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(ph + n))) : default;
-            Vector512<float> g0 = TanhOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(2 * ph)));
-            Vector512<float> g1 = two ? TanhOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(2 * ph + n))) : default;
-            Vector512<float> c0 = Vector512.MultiplyAddEstimate(f0, Vector512.LoadUnsafe(ref c, 0), i0 * g0);
-            Vector512<float> c1 = two ? Vector512.MultiplyAddEstimate(f1, Vector512.LoadUnsafe(ref c, n), i1 * g1) : default;
-            c0.StoreUnsafe(ref c, 0);
-            if (two)
-            {
-                c1.StoreUnsafe(ref c, n);
-            }
-
-            Vector512<float> t0 = TanhOperator.Invoke(c0);
-            Vector512<float> t1 = two ? TanhOperator.Invoke(c1) : default;
-            Vector512<float> o0 = SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph)));
-            (o0 * t0).StoreUnsafe(ref h, 0);
-            Vector512<float> o1 = two ? SigmoidOperator.Invoke(Vector512.LoadUnsafe(ref sums, (nuint)(3 * ph + n))) : default;
-            if (two)
-            {
-                (o1 * t1).StoreUnsafe(ref h, n);
-            }
-
-            // The tape's [i | f | g | o | tanh(c')], H floats each.
-            nuint hh = (nuint)H;
-            i0.StoreUnsafe(ref gates, 0);
-            f0.StoreUnsafe(ref gates, hh);
-            g0.StoreUnsafe(ref gates, 2 * hh);
-            o0.StoreUnsafe(ref gates, 3 * hh);
-            t0.StoreUnsafe(ref gates, 4 * hh);
-            if (two)
-            {
-                i1.StoreUnsafe(ref gates, n);
-                f1.StoreUnsafe(ref gates, hh + n);
-                g1.StoreUnsafe(ref gates, (2 * hh) + n);
-                o1.StoreUnsafe(ref gates, (3 * hh) + n);
-                t1.StoreUnsafe(ref gates, (4 * hh) + n);
-            }
+            Activate512(Vector512.LoadUnsafe(ref sums, u)).StoreUnsafe(ref h, u);
         }
     }
 
@@ -430,7 +268,7 @@ public static partial class RecurrentEngine<TShape>
         }
         else
         {
-            Block256(rows / n, ref packed, inSize, ref x, ref bias, ref sums);
+            BlockByRows256(rows / n, ref packed, inSize, ref x, ref bias, ref sums);
         }
 
         if (cell == Cell.Gru)
@@ -444,164 +282,19 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>
-    /// The activations and the state update at 256 bits, vector by vector of units, with the formulas and operations of
-    /// <see cref="CellUpdate"/> (the activated gates are not written back: nothing records them here).
+    /// The activation of an RNN layer of more than two vectors of units at 256 bits (<see cref="Layer256"/>), from the sums
+    /// <see cref="Block256"/> stored: one activation a vector, nothing to order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Update256(ref float sums, ref float h)
     {
         const int n = 8;
-        int ph = PaddedHidden;
-        if (TShape.Cell == Cell.Gru)
-        {
-            // Both unit vectors at once, in the order of the chain h -> r -> n -> h' (see Update512).
-            Debug.Assert(H <= 2 * n, "IsStraight admits one or two vectors of GRU and LSTM units");
-            bool two = H > n;
-            Vector256<float> r0 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)ph));
-            Vector256<float> r1 = two ? SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(ph + n))) : default;
-            Vector256<float> g0 = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r0, Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph)), Vector256.LoadUnsafe(ref sums, 0)));
-            Vector256<float> g1 = two ? TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r1, Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph + n)), Vector256.LoadUnsafe(ref sums, n))) : default;
-            Vector256<float> z0 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(2 * ph)));
-            Vector256<float> z1 = two ? SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(2 * ph + n))) : default;
-            Vector256.MultiplyAddEstimate(z0, Vector256.LoadUnsafe(ref h, 0) - g0, g0).StoreUnsafe(ref h, 0);
-            if (two)
-            {
-                Vector256.MultiplyAddEstimate(z1, Vector256.LoadUnsafe(ref h, n) - g1, g1).StoreUnsafe(ref h, n);
-            }
-
-            return;
-        }
-
-        if (TShape.Cell == Cell.Lstm)
-        {
-            // Both unit vectors at once, in the order of the chain to h': o last (see Update512).
-            Debug.Assert(H <= 2 * n, "IsStraight admits one or two vectors of GRU and LSTM units");
-            bool two = H > n;
-            ref float c = ref Unsafe.Add(ref h, H);
-            Vector256<float> i0 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, 0));
-            Vector256<float> i1 = two ? SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, n)) : default;
-            Vector256<float> f0 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)ph));
-            Vector256<float> f1 = two ? SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(ph + n))) : default;
-            Vector256<float> g0 = TanhOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(2 * ph)));
-            Vector256<float> g1 = two ? TanhOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(2 * ph + n))) : default;
-            Vector256<float> c0 = Vector256.MultiplyAddEstimate(f0, Vector256.LoadUnsafe(ref c, 0), i0 * g0);
-            Vector256<float> c1 = two ? Vector256.MultiplyAddEstimate(f1, Vector256.LoadUnsafe(ref c, n), i1 * g1) : default;
-            c0.StoreUnsafe(ref c, 0);
-            if (two)
-            {
-                c1.StoreUnsafe(ref c, n);
-            }
-
-            Vector256<float> t0 = TanhOperator.Invoke(c0);
-            Vector256<float> t1 = two ? TanhOperator.Invoke(c1) : default;
-            (SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph))) * t0).StoreUnsafe(ref h, 0);
-            if (two)
-            {
-                (SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph + n))) * t1).StoreUnsafe(ref h, n);
-            }
-
-            return;
-        }
-
-        // The RNN: one activation a vector, nothing to order.
         for (int k = 0; k < H; k += n)
         {
             nuint u = (nuint)k;
-            Vector256<float> pre = Vector256.LoadUnsafe(ref sums, u);
-            (TShape.Nonlinearity == Nonlinearity.Relu ? ReluOperator.Invoke(pre) : TanhOperator.Invoke(pre)).StoreUnsafe(ref h, u);
+            Activate256(Vector256.LoadUnsafe(ref sums, u)).StoreUnsafe(ref h, u);
         }
     }
-    /// <summary>
-    /// <see cref="Update256"/> of a GRU or LSTM layer for a step that Backward records (<see cref="StraightCellRecord"/>): the
-    /// same operations in the same order, and the activated gates and the extra vector stored into <paramref name="gates"/>.
-    /// A method of its own, so that <see cref="Update256"/>, which every inference step inlines, is left as it was: given the
-    /// recording arguments too, the JIT allocated the RNN's <c>Forward</c> loop differently, 7 % slower on a Zen 4 core.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UpdateRecord256(ref float sums, ref float h, ref float gates)
-    {
-        const int n = 8;
-        int ph = PaddedHidden;
-        if (TShape.Cell == Cell.Gru)
-        {
-            Debug.Assert(H <= 2 * n, "IsStraight admits one or two vectors of GRU and LSTM units");
-            bool two = H > n;
-            Vector256<float> r0 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)ph));
-            Vector256<float> r1 = two ? SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(ph + n))) : default;
-            Vector256<float> g0 = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r0, Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph)), Vector256.LoadUnsafe(ref sums, 0)));
-            Vector256<float> g1 = two ? TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r1, Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph + n)), Vector256.LoadUnsafe(ref sums, n))) : default;
-            Vector256<float> z0 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(2 * ph)));
-            Vector256<float> z1 = two ? SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(2 * ph + n))) : default;
-            Vector256.MultiplyAddEstimate(z0, Vector256.LoadUnsafe(ref h, 0) - g0, g0).StoreUnsafe(ref h, 0);
-            if (two)
-            {
-                Vector256.MultiplyAddEstimate(z1, Vector256.LoadUnsafe(ref h, n) - g1, g1).StoreUnsafe(ref h, n);
-            }
-
-            // The tape's [r | z | n | n_h], H floats each (n_h: the sums' W_hn h + b_hn, as the general record keeps it).
-            nuint hh = (nuint)H;
-            r0.StoreUnsafe(ref gates, 0);
-            z0.StoreUnsafe(ref gates, hh);
-            g0.StoreUnsafe(ref gates, 2 * hh);
-            Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph)).StoreUnsafe(ref gates, 3 * hh);
-            if (two)
-            {
-                r1.StoreUnsafe(ref gates, n);
-                z1.StoreUnsafe(ref gates, hh + n);
-                g1.StoreUnsafe(ref gates, (2 * hh) + n);
-                Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph + n)).StoreUnsafe(ref gates, (3 * hh) + n);
-            }
-
-            return;
-        }
-
-        if (TShape.Cell == Cell.Lstm)
-        {
-            Debug.Assert(H <= 2 * n, "IsStraight admits one or two vectors of GRU and LSTM units");
-            bool two = H > n;
-            ref float c = ref Unsafe.Add(ref h, H);
-            Vector256<float> i0 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, 0));
-            Vector256<float> i1 = two ? SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, n)) : default;
-            Vector256<float> f0 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)ph));
-            Vector256<float> f1 = two ? SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(ph + n))) : default;
-            Vector256<float> g0 = TanhOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(2 * ph)));
-            Vector256<float> g1 = two ? TanhOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(2 * ph + n))) : default;
-            Vector256<float> c0 = Vector256.MultiplyAddEstimate(f0, Vector256.LoadUnsafe(ref c, 0), i0 * g0);
-            Vector256<float> c1 = two ? Vector256.MultiplyAddEstimate(f1, Vector256.LoadUnsafe(ref c, n), i1 * g1) : default;
-            c0.StoreUnsafe(ref c, 0);
-            if (two)
-            {
-                c1.StoreUnsafe(ref c, n);
-            }
-
-            Vector256<float> t0 = TanhOperator.Invoke(c0);
-            Vector256<float> t1 = two ? TanhOperator.Invoke(c1) : default;
-            Vector256<float> o0 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph)));
-            (o0 * t0).StoreUnsafe(ref h, 0);
-            Vector256<float> o1 = two ? SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref sums, (nuint)(3 * ph + n))) : default;
-            if (two)
-            {
-                (o1 * t1).StoreUnsafe(ref h, n);
-            }
-
-            // The tape's [i | f | g | o | tanh(c')], H floats each.
-            nuint hh = (nuint)H;
-            i0.StoreUnsafe(ref gates, 0);
-            f0.StoreUnsafe(ref gates, hh);
-            g0.StoreUnsafe(ref gates, 2 * hh);
-            o0.StoreUnsafe(ref gates, 3 * hh);
-            t0.StoreUnsafe(ref gates, 4 * hh);
-            if (two)
-            {
-                i1.StoreUnsafe(ref gates, n);
-                f1.StoreUnsafe(ref gates, hh + n);
-                g1.StoreUnsafe(ref gates, (2 * hh) + n);
-                o1.StoreUnsafe(ref gates, (3 * hh) + n);
-                t1.StoreUnsafe(ref gates, (4 * hh) + n);
-            }
-        }
-    }
-
     /// <summary>
     /// <c>y = init + W x</c> for one packed block of <paramref name="nv"/> vectors (at most <see cref="PackedMath.BlockVectors"/>)
     /// stored column after column: the same accumulators, columns and order of operations as <c>PackedMath.Wide</c> (three
@@ -625,9 +318,153 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
+    /// <summary>
+    /// One layer's hidden product, activations and update at 512 bits, after <see cref="Inputs512"/>: the gate sums stay in
+    /// registers from the product to the activations (storing them and loading them back put a store-to-load forwarding
+    /// on the recurrence's chain), except for an RNN of more than two vectors of units, which runs the block product and
+    /// <see cref="Update512"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Layer512(Cell cell, int nv, ref float hidden, ref float h, ref float sums)
+    {
+        const int n = 16;
+        if (cell != Cell.Rnn)
+        {
+            GatedLayer512(cell, nv, ref hidden, ref h, ref sums, record: false, ref Unsafe.NullRef<float>());
+        }
+        else if (nv <= 2)
+        {
+            NarrowSums512(nv, ref hidden, H, ref h, ref sums, out Vector512<float> y0, out Vector512<float> y1);
+            Activate512(y0).StoreUnsafe(ref h, 0);
+            if (H > n)
+            {
+                Activate512(y1).StoreUnsafe(ref h, n);
+            }
+        }
+        else
+        {
+            Block512(nv, ref hidden, H, ref h, ref sums, ref sums);
+            Update512(ref sums, ref h);
+        }
+    }
+
+    /// <summary>
+    /// A GRU or LSTM layer's hidden product, activations and update at 512 bits, with the formulas and operations of
+    /// <see cref="CellUpdate"/> (so the same values), the gate sums taken from <see cref="WideSums512"/>'s registers. Both unit
+    /// vectors are written out side by side in the order of the recurrence's chain, the gate that only the last operation
+    /// needs (z, o) last: the core issues the oldest ready operation first, so that gate's operations fill the chain's gaps
+    /// instead of delaying it. With <paramref name="record"/> (a constant at each call site) the activated gates and the
+    /// extra vector are stored where Backward's tape wants them (<paramref name="gates"/>: GRU <c>[r | z | n | n_h]</c>,
+    /// LSTM <c>[i | f | g | o | tanh(c')]</c>, H floats each, as the general record copies them from the scratch).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatedLayer512(Cell cell, int nv, ref float hidden, ref float h, ref float sums, bool record, ref float gates)
+    {
+        const int n = 16;
+        int ph = PaddedHidden;
+        bool two = H > n;
+        ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
+        WideSums512(nv, ref hidden, H, ref h, ref hiddenSums, out Vector512<float> y0, out Vector512<float> y1, out Vector512<float> y2,
+            out Vector512<float> y3, out Vector512<float> y4, out Vector512<float> y5, out Vector512<float> y6, out Vector512<float> y7);
+        if (cell == Cell.Gru)
+        {
+            // The block's gates r, z, n_h: one or two vectors each.
+            Vector512<float> r0 = SigmoidOperator.Invoke(y0);
+            Vector512<float> r1 = two ? SigmoidOperator.Invoke(y1) : default;
+            Vector512<float> g0 = TanhOperator.Invoke(Vector512.MultiplyAddEstimate(r0, two ? y4 : y2, Vector512.LoadUnsafe(ref sums, 0)));
+            Vector512<float> g1 = two ? TanhOperator.Invoke(Vector512.MultiplyAddEstimate(r1, y5, Vector512.LoadUnsafe(ref sums, n))) : default;
+            Vector512<float> z0 = SigmoidOperator.Invoke(two ? y2 : y1);
+            Vector512<float> z1 = two ? SigmoidOperator.Invoke(y3) : default;
+            Vector512.MultiplyAddEstimate(z0, Vector512.LoadUnsafe(ref h, 0) - g0, g0).StoreUnsafe(ref h, 0);
+            if (two)
+            {
+                Vector512.MultiplyAddEstimate(z1, Vector512.LoadUnsafe(ref h, n) - g1, g1).StoreUnsafe(ref h, n);
+            }
+
+            if (record)
+            {
+                // The tape's [r | z | n | n_h], H floats each (n_h: W_hn h + b_hn, as the general record keeps it).
+                nuint hh = (nuint)H;
+                r0.StoreUnsafe(ref gates, 0);
+                z0.StoreUnsafe(ref gates, hh);
+                g0.StoreUnsafe(ref gates, 2 * hh);
+                (two ? y4 : y2).StoreUnsafe(ref gates, 3 * hh);
+                if (two)
+                {
+                    r1.StoreUnsafe(ref gates, n);
+                    z1.StoreUnsafe(ref gates, hh + n);
+                    g1.StoreUnsafe(ref gates, (2 * hh) + n);
+                    y5.StoreUnsafe(ref gates, (3 * hh) + n);
+                }
+            }
+
+            return;
+        }
+
+        // LSTM: i, f, g, o, one or two vectors each.
+        ref float c = ref Unsafe.Add(ref h, H);
+        Vector512<float> i0 = SigmoidOperator.Invoke(y0);
+        Vector512<float> i1 = two ? SigmoidOperator.Invoke(y1) : default;
+        Vector512<float> f0 = SigmoidOperator.Invoke(two ? y2 : y1);
+        Vector512<float> f1 = two ? SigmoidOperator.Invoke(y3) : default;
+        Vector512<float> gg0 = TanhOperator.Invoke(two ? y4 : y2);
+        Vector512<float> gg1 = two ? TanhOperator.Invoke(y5) : default;
+        Vector512<float> c0 = Vector512.MultiplyAddEstimate(f0, Vector512.LoadUnsafe(ref c, 0), i0 * gg0);
+        Vector512<float> c1 = two ? Vector512.MultiplyAddEstimate(f1, Vector512.LoadUnsafe(ref c, n), i1 * gg1) : default;
+        c0.StoreUnsafe(ref c, 0);
+        if (two)
+        {
+            c1.StoreUnsafe(ref c, n);
+        }
+
+        Vector512<float> t0 = TanhOperator.Invoke(c0);
+        Vector512<float> t1 = two ? TanhOperator.Invoke(c1) : default;
+        Vector512<float> o0 = SigmoidOperator.Invoke(two ? y6 : y3);
+        (o0 * t0).StoreUnsafe(ref h, 0);
+        Vector512<float> o1 = two ? SigmoidOperator.Invoke(y7) : default;
+        if (two)
+        {
+            (o1 * t1).StoreUnsafe(ref h, n);
+        }
+
+        if (record)
+        {
+            // The tape's [i | f | g | o | tanh(c')], H floats each.
+            nuint hh = (nuint)H;
+            i0.StoreUnsafe(ref gates, 0);
+            f0.StoreUnsafe(ref gates, hh);
+            gg0.StoreUnsafe(ref gates, 2 * hh);
+            o0.StoreUnsafe(ref gates, 3 * hh);
+            t0.StoreUnsafe(ref gates, 4 * hh);
+            if (two)
+            {
+                i1.StoreUnsafe(ref gates, n);
+                f1.StoreUnsafe(ref gates, hh + n);
+                gg1.StoreUnsafe(ref gates, (2 * hh) + n);
+                o1.StoreUnsafe(ref gates, (3 * hh) + n);
+                t1.StoreUnsafe(ref gates, (4 * hh) + n);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Activate512(Vector512<float> pre) =>
+        TShape.Nonlinearity == Nonlinearity.Relu ? ReluOperator.Invoke(pre) : TanhOperator.Invoke(pre);
+
     /// <summary>One or two vectors: four accumulators each (<c>PackedMath.Narrow</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Narrow512(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        NarrowSums512(nv, ref w, cols, ref x, ref init, out Vector512<float> y0, out Vector512<float> y1);
+        y0.StoreUnsafe(ref y, 0);
+        if (nv > 1)
+        {
+            y1.StoreUnsafe(ref y, 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NarrowSums512(int nv, ref float w, int cols, ref float x, ref float init, out Vector512<float> y0, out Vector512<float> y1)
     {
         const int n = 16;
         nuint stride = (nuint)(nv * n);
@@ -667,18 +504,102 @@ public static partial class RecurrentEngine<TShape>
                 a1 = nv > 1 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref p, n), x0, a1) : a1;
             }
 
-            ((a0 + b0) + (c0 + d0)).StoreUnsafe(ref y, 0);
-            if (nv > 1)
+            y0 = (a0 + b0) + (c0 + d0);
+            y1 = nv > 1 ? (a1 + b1) + (c1 + d1) : default;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Block512"/>'s product one vector of rows at a time, with the same accumulators (so the same bits): four for
+    /// one or two vectors (<see cref="Narrow512"/>), two for more (<see cref="Wide512"/>), live for one vector instead of the
+    /// whole block. For the input columns, which no recurrence waits for: the block-wide form's locals, inlined into
+    /// <c>Step</c> beside the hidden product's, left the JIT short of locals for the head, which then stayed a call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BlockByRows512(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        const int n = 16;
+        nuint stride = (nuint)(nv * n);
+        for (int v = 0; v < nv; v++)
+        {
+            ref float rows = ref Unsafe.Add(ref w, (nuint)(v * n));
+            Vector512<float> a = Vector512.LoadUnsafe(ref init, (nuint)(v * n));
+            Vector512<float> b = default, c = default, d = default;
+            int k = 0;
+            if (nv <= 2)
             {
-                ((a1 + b1) + (c1 + d1)).StoreUnsafe(ref y, n);
+                for (; k < cols - 3; k += 4)
+                {
+                    a = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, (nuint)k * stride), Vector512.Create(Unsafe.Add(ref x, k)), a);
+                    b = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, (nuint)(k + 1) * stride), Vector512.Create(Unsafe.Add(ref x, k + 1)), b);
+                    c = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, (nuint)(k + 2) * stride), Vector512.Create(Unsafe.Add(ref x, k + 2)), c);
+                    d = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, (nuint)(k + 3) * stride), Vector512.Create(Unsafe.Add(ref x, k + 3)), d);
+                }
+
+                for (; k < cols; k++)
+                {
+                    a = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, (nuint)k * stride), Vector512.Create(Unsafe.Add(ref x, k)), a);
+                }
+
+                ((a + b) + (c + d)).StoreUnsafe(ref y, (nuint)(v * n));
+                continue;
             }
 
+            for (; k < cols - 1; k += 2)
+            {
+                a = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, (nuint)k * stride), Vector512.Create(Unsafe.Add(ref x, k)), a);
+                b = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, (nuint)(k + 1) * stride), Vector512.Create(Unsafe.Add(ref x, k + 1)), b);
+            }
+
+            if (k < cols)
+            {
+                a = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, (nuint)k * stride), Vector512.Create(Unsafe.Add(ref x, k)), a);
+            }
+
+            (a + b).StoreUnsafe(ref y, (nuint)(v * n));
         }
     }
 
     /// <summary>Three to eight vectors: two accumulators each, even and odd columns (<c>PackedMath.Wide</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Wide512(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        const int n = 16;
+        WideSums512(nv, ref w, cols, ref x, ref init, out Vector512<float> y0, out Vector512<float> y1, out Vector512<float> y2, out Vector512<float> y3,
+            out Vector512<float> y4, out Vector512<float> y5, out Vector512<float> y6, out Vector512<float> y7);
+        y0.StoreUnsafe(ref y, 0);
+        y1.StoreUnsafe(ref y, n);
+        y2.StoreUnsafe(ref y, 2 * n);
+        if (nv > 3)
+        {
+            y3.StoreUnsafe(ref y, 3 * n);
+        }
+
+        if (nv > 4)
+        {
+            y4.StoreUnsafe(ref y, 4 * n);
+        }
+
+        if (nv > 5)
+        {
+            y5.StoreUnsafe(ref y, 5 * n);
+        }
+
+        if (nv > 6)
+        {
+            y6.StoreUnsafe(ref y, 6 * n);
+        }
+
+        if (nv > 7)
+        {
+            y7.StoreUnsafe(ref y, 7 * n);
+        }
+    }
+
+    /// <summary><see cref="Wide512"/>'s sums, left in registers: <c>y0</c>…<c>y7</c> (those past <paramref name="nv"/> zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WideSums512(int nv, ref float w, int cols, ref float x, ref float init, out Vector512<float> y0, out Vector512<float> y1,
+        out Vector512<float> y2, out Vector512<float> y3, out Vector512<float> y4, out Vector512<float> y5, out Vector512<float> y6, out Vector512<float> y7)
     {
         const int n = 16;
         nuint stride = (nuint)(nv * n);
@@ -749,33 +670,14 @@ public static partial class RecurrentEngine<TShape>
             e7 = nv > 7 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref c, 7 * n), x0, e7) : e7;
         }
 
-        (e0 + o0).StoreUnsafe(ref y, 0);
-        (e1 + o1).StoreUnsafe(ref y, n);
-        (e2 + o2).StoreUnsafe(ref y, 2 * n);
-        if (nv > 3)
-        {
-            (e3 + o3).StoreUnsafe(ref y, 3 * n);
-        }
-
-        if (nv > 4)
-        {
-            (e4 + o4).StoreUnsafe(ref y, 4 * n);
-        }
-
-        if (nv > 5)
-        {
-            (e5 + o5).StoreUnsafe(ref y, 5 * n);
-        }
-
-        if (nv > 6)
-        {
-            (e6 + o6).StoreUnsafe(ref y, 6 * n);
-        }
-
-        if (nv > 7)
-        {
-            (e7 + o7).StoreUnsafe(ref y, 7 * n);
-        }
+        y0 = e0 + o0;
+        y1 = e1 + o1;
+        y2 = e2 + o2;
+        y3 = nv > 3 ? e3 + o3 : default;
+        y4 = nv > 4 ? e4 + o4 : default;
+        y5 = nv > 5 ? e5 + o5 : default;
+        y6 = nv > 6 ? e6 + o6 : default;
+        y7 = nv > 7 ? e7 + o7 : default;
     }
 
     /// <summary>
@@ -801,9 +703,153 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
+    /// <summary>
+    /// One layer's hidden product, activations and update at 256 bits, after <see cref="Inputs256"/>: the gate sums stay in
+    /// registers from the product to the activations (storing them and loading them back put a store-to-load forwarding
+    /// on the recurrence's chain), except for an RNN of more than two vectors of units, which runs the block product and
+    /// <see cref="Update256"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Layer256(Cell cell, int nv, ref float hidden, ref float h, ref float sums)
+    {
+        const int n = 8;
+        if (cell != Cell.Rnn)
+        {
+            GatedLayer256(cell, nv, ref hidden, ref h, ref sums, record: false, ref Unsafe.NullRef<float>());
+        }
+        else if (nv <= 2)
+        {
+            NarrowSums256(nv, ref hidden, H, ref h, ref sums, out Vector256<float> y0, out Vector256<float> y1);
+            Activate256(y0).StoreUnsafe(ref h, 0);
+            if (H > n)
+            {
+                Activate256(y1).StoreUnsafe(ref h, n);
+            }
+        }
+        else
+        {
+            Block256(nv, ref hidden, H, ref h, ref sums, ref sums);
+            Update256(ref sums, ref h);
+        }
+    }
+
+    /// <summary>
+    /// A GRU or LSTM layer's hidden product, activations and update at 256 bits, with the formulas and operations of
+    /// <see cref="CellUpdate"/> (so the same values), the gate sums taken from <see cref="WideSums256"/>'s registers. Both unit
+    /// vectors are written out side by side in the order of the recurrence's chain, the gate that only the last operation
+    /// needs (z, o) last: the core issues the oldest ready operation first, so that gate's operations fill the chain's gaps
+    /// instead of delaying it. With <paramref name="record"/> (a constant at each call site) the activated gates and the
+    /// extra vector are stored where Backward's tape wants them (<paramref name="gates"/>: GRU <c>[r | z | n | n_h]</c>,
+    /// LSTM <c>[i | f | g | o | tanh(c')]</c>, H floats each, as the general record copies them from the scratch).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatedLayer256(Cell cell, int nv, ref float hidden, ref float h, ref float sums, bool record, ref float gates)
+    {
+        const int n = 8;
+        int ph = PaddedHidden;
+        bool two = H > n;
+        ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
+        WideSums256(nv, ref hidden, H, ref h, ref hiddenSums, out Vector256<float> y0, out Vector256<float> y1, out Vector256<float> y2,
+            out Vector256<float> y3, out Vector256<float> y4, out Vector256<float> y5, out Vector256<float> y6, out Vector256<float> y7);
+        if (cell == Cell.Gru)
+        {
+            // The block's gates r, z, n_h: one or two vectors each.
+            Vector256<float> r0 = SigmoidOperator.Invoke(y0);
+            Vector256<float> r1 = two ? SigmoidOperator.Invoke(y1) : default;
+            Vector256<float> g0 = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r0, two ? y4 : y2, Vector256.LoadUnsafe(ref sums, 0)));
+            Vector256<float> g1 = two ? TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r1, y5, Vector256.LoadUnsafe(ref sums, n))) : default;
+            Vector256<float> z0 = SigmoidOperator.Invoke(two ? y2 : y1);
+            Vector256<float> z1 = two ? SigmoidOperator.Invoke(y3) : default;
+            Vector256.MultiplyAddEstimate(z0, Vector256.LoadUnsafe(ref h, 0) - g0, g0).StoreUnsafe(ref h, 0);
+            if (two)
+            {
+                Vector256.MultiplyAddEstimate(z1, Vector256.LoadUnsafe(ref h, n) - g1, g1).StoreUnsafe(ref h, n);
+            }
+
+            if (record)
+            {
+                // The tape's [r | z | n | n_h], H floats each (n_h: W_hn h + b_hn, as the general record keeps it).
+                nuint hh = (nuint)H;
+                r0.StoreUnsafe(ref gates, 0);
+                z0.StoreUnsafe(ref gates, hh);
+                g0.StoreUnsafe(ref gates, 2 * hh);
+                (two ? y4 : y2).StoreUnsafe(ref gates, 3 * hh);
+                if (two)
+                {
+                    r1.StoreUnsafe(ref gates, n);
+                    z1.StoreUnsafe(ref gates, hh + n);
+                    g1.StoreUnsafe(ref gates, (2 * hh) + n);
+                    y5.StoreUnsafe(ref gates, (3 * hh) + n);
+                }
+            }
+
+            return;
+        }
+
+        // LSTM: i, f, g, o, one or two vectors each.
+        ref float c = ref Unsafe.Add(ref h, H);
+        Vector256<float> i0 = SigmoidOperator.Invoke(y0);
+        Vector256<float> i1 = two ? SigmoidOperator.Invoke(y1) : default;
+        Vector256<float> f0 = SigmoidOperator.Invoke(two ? y2 : y1);
+        Vector256<float> f1 = two ? SigmoidOperator.Invoke(y3) : default;
+        Vector256<float> gg0 = TanhOperator.Invoke(two ? y4 : y2);
+        Vector256<float> gg1 = two ? TanhOperator.Invoke(y5) : default;
+        Vector256<float> c0 = Vector256.MultiplyAddEstimate(f0, Vector256.LoadUnsafe(ref c, 0), i0 * gg0);
+        Vector256<float> c1 = two ? Vector256.MultiplyAddEstimate(f1, Vector256.LoadUnsafe(ref c, n), i1 * gg1) : default;
+        c0.StoreUnsafe(ref c, 0);
+        if (two)
+        {
+            c1.StoreUnsafe(ref c, n);
+        }
+
+        Vector256<float> t0 = TanhOperator.Invoke(c0);
+        Vector256<float> t1 = two ? TanhOperator.Invoke(c1) : default;
+        Vector256<float> o0 = SigmoidOperator.Invoke(two ? y6 : y3);
+        (o0 * t0).StoreUnsafe(ref h, 0);
+        Vector256<float> o1 = two ? SigmoidOperator.Invoke(y7) : default;
+        if (two)
+        {
+            (o1 * t1).StoreUnsafe(ref h, n);
+        }
+
+        if (record)
+        {
+            // The tape's [i | f | g | o | tanh(c')], H floats each.
+            nuint hh = (nuint)H;
+            i0.StoreUnsafe(ref gates, 0);
+            f0.StoreUnsafe(ref gates, hh);
+            gg0.StoreUnsafe(ref gates, 2 * hh);
+            o0.StoreUnsafe(ref gates, 3 * hh);
+            t0.StoreUnsafe(ref gates, 4 * hh);
+            if (two)
+            {
+                i1.StoreUnsafe(ref gates, n);
+                f1.StoreUnsafe(ref gates, hh + n);
+                gg1.StoreUnsafe(ref gates, (2 * hh) + n);
+                o1.StoreUnsafe(ref gates, (3 * hh) + n);
+                t1.StoreUnsafe(ref gates, (4 * hh) + n);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Activate256(Vector256<float> pre) =>
+        TShape.Nonlinearity == Nonlinearity.Relu ? ReluOperator.Invoke(pre) : TanhOperator.Invoke(pre);
+
     /// <summary>One or two vectors: four accumulators each (<c>PackedMath.Narrow</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Narrow256(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        NarrowSums256(nv, ref w, cols, ref x, ref init, out Vector256<float> y0, out Vector256<float> y1);
+        y0.StoreUnsafe(ref y, 0);
+        if (nv > 1)
+        {
+            y1.StoreUnsafe(ref y, 8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NarrowSums256(int nv, ref float w, int cols, ref float x, ref float init, out Vector256<float> y0, out Vector256<float> y1)
     {
         const int n = 8;
         nuint stride = (nuint)(nv * n);
@@ -843,18 +889,102 @@ public static partial class RecurrentEngine<TShape>
                 a1 = nv > 1 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref p, n), x0, a1) : a1;
             }
 
-            ((a0 + b0) + (c0 + d0)).StoreUnsafe(ref y, 0);
-            if (nv > 1)
+            y0 = (a0 + b0) + (c0 + d0);
+            y1 = nv > 1 ? (a1 + b1) + (c1 + d1) : default;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Block256"/>'s product one vector of rows at a time, with the same accumulators (so the same bits): four for
+    /// one or two vectors (<see cref="Narrow256"/>), two for more (<see cref="Wide256"/>), live for one vector instead of the
+    /// whole block. For the input columns, which no recurrence waits for: the block-wide form's locals, inlined into
+    /// <c>Step</c> beside the hidden product's, left the JIT short of locals for the head, which then stayed a call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BlockByRows256(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        const int n = 8;
+        nuint stride = (nuint)(nv * n);
+        for (int v = 0; v < nv; v++)
+        {
+            ref float rows = ref Unsafe.Add(ref w, (nuint)(v * n));
+            Vector256<float> a = Vector256.LoadUnsafe(ref init, (nuint)(v * n));
+            Vector256<float> b = default, c = default, d = default;
+            int k = 0;
+            if (nv <= 2)
             {
-                ((a1 + b1) + (c1 + d1)).StoreUnsafe(ref y, n);
+                for (; k < cols - 3; k += 4)
+                {
+                    a = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, (nuint)k * stride), Vector256.Create(Unsafe.Add(ref x, k)), a);
+                    b = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, (nuint)(k + 1) * stride), Vector256.Create(Unsafe.Add(ref x, k + 1)), b);
+                    c = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, (nuint)(k + 2) * stride), Vector256.Create(Unsafe.Add(ref x, k + 2)), c);
+                    d = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, (nuint)(k + 3) * stride), Vector256.Create(Unsafe.Add(ref x, k + 3)), d);
+                }
+
+                for (; k < cols; k++)
+                {
+                    a = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, (nuint)k * stride), Vector256.Create(Unsafe.Add(ref x, k)), a);
+                }
+
+                ((a + b) + (c + d)).StoreUnsafe(ref y, (nuint)(v * n));
+                continue;
             }
 
+            for (; k < cols - 1; k += 2)
+            {
+                a = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, (nuint)k * stride), Vector256.Create(Unsafe.Add(ref x, k)), a);
+                b = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, (nuint)(k + 1) * stride), Vector256.Create(Unsafe.Add(ref x, k + 1)), b);
+            }
+
+            if (k < cols)
+            {
+                a = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, (nuint)k * stride), Vector256.Create(Unsafe.Add(ref x, k)), a);
+            }
+
+            (a + b).StoreUnsafe(ref y, (nuint)(v * n));
         }
     }
 
     /// <summary>Three to eight vectors: two accumulators each, even and odd columns (<c>PackedMath.Wide</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Wide256(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
+    {
+        const int n = 8;
+        WideSums256(nv, ref w, cols, ref x, ref init, out Vector256<float> y0, out Vector256<float> y1, out Vector256<float> y2, out Vector256<float> y3,
+            out Vector256<float> y4, out Vector256<float> y5, out Vector256<float> y6, out Vector256<float> y7);
+        y0.StoreUnsafe(ref y, 0);
+        y1.StoreUnsafe(ref y, n);
+        y2.StoreUnsafe(ref y, 2 * n);
+        if (nv > 3)
+        {
+            y3.StoreUnsafe(ref y, 3 * n);
+        }
+
+        if (nv > 4)
+        {
+            y4.StoreUnsafe(ref y, 4 * n);
+        }
+
+        if (nv > 5)
+        {
+            y5.StoreUnsafe(ref y, 5 * n);
+        }
+
+        if (nv > 6)
+        {
+            y6.StoreUnsafe(ref y, 6 * n);
+        }
+
+        if (nv > 7)
+        {
+            y7.StoreUnsafe(ref y, 7 * n);
+        }
+    }
+
+    /// <summary><see cref="Wide256"/>'s sums, left in registers: <c>y0</c>…<c>y7</c> (those past <paramref name="nv"/> zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WideSums256(int nv, ref float w, int cols, ref float x, ref float init, out Vector256<float> y0, out Vector256<float> y1,
+        out Vector256<float> y2, out Vector256<float> y3, out Vector256<float> y4, out Vector256<float> y5, out Vector256<float> y6, out Vector256<float> y7)
     {
         const int n = 8;
         nuint stride = (nuint)(nv * n);
@@ -925,32 +1055,14 @@ public static partial class RecurrentEngine<TShape>
             e7 = nv > 7 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 7 * n), x0, e7) : e7;
         }
 
-        (e0 + o0).StoreUnsafe(ref y, 0);
-        (e1 + o1).StoreUnsafe(ref y, n);
-        (e2 + o2).StoreUnsafe(ref y, 2 * n);
-        if (nv > 3)
-        {
-            (e3 + o3).StoreUnsafe(ref y, 3 * n);
-        }
-
-        if (nv > 4)
-        {
-            (e4 + o4).StoreUnsafe(ref y, 4 * n);
-        }
-
-        if (nv > 5)
-        {
-            (e5 + o5).StoreUnsafe(ref y, 5 * n);
-        }
-
-        if (nv > 6)
-        {
-            (e6 + o6).StoreUnsafe(ref y, 6 * n);
-        }
-
-        if (nv > 7)
-        {
-            (e7 + o7).StoreUnsafe(ref y, 7 * n);
-        }
+        y0 = e0 + o0;
+        y1 = e1 + o1;
+        y2 = e2 + o2;
+        y3 = nv > 3 ? e3 + o3 : default;
+        y4 = nv > 4 ? e4 + o4 : default;
+        y5 = nv > 5 ? e5 + o5 : default;
+        y6 = nv > 6 ? e6 + o6 : default;
+        y7 = nv > 7 ? e7 + o7 : default;
     }
+
 }
