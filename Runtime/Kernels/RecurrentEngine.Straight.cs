@@ -75,13 +75,13 @@ public static partial class RecurrentEngine<TShape>
         ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
         if (Vector512.IsHardwareAccelerated && lanes == 16)
         {
-            Inputs512(TShape.Cell, I, ref packed, ref x, ref sums);
+            Inputs512(TShape.Cell, I, upper: false, ref packed, ref x, ref sums);
             Layer512(TShape.Cell, PackedLayout<TShape>.Rows / 16, ref hidden, ref state, ref sums);
             UpperLayer512(L, ref packed, ref state, ref sums);
         }
         else if (Vector256.IsHardwareAccelerated && lanes == 8)
         {
-            Inputs256(TShape.Cell, I, ref packed, ref x, ref sums);
+            Inputs256(TShape.Cell, I, upper: false, ref packed, ref x, ref sums);
             Layer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, ref hidden, ref state, ref sums);
             UpperLayer256(L, ref packed, ref state, ref sums);
         }
@@ -99,12 +99,12 @@ public static partial class RecurrentEngine<TShape>
         ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
         if (Vector512.IsHardwareAccelerated && lanes == 16)
         {
-            Inputs512(TShape.Cell, I, ref packed, ref x, ref sums);
+            Inputs512(TShape.Cell, I, upper: false, ref packed, ref x, ref sums);
             GatedLayer512(TShape.Cell, PackedLayout<TShape>.Rows / 16, ref hidden, ref state, ref sums, record: true, ref gates);
         }
         else if (Vector256.IsHardwareAccelerated && lanes == 8)
         {
-            Inputs256(TShape.Cell, I, ref packed, ref x, ref sums);
+            Inputs256(TShape.Cell, I, upper: false, ref packed, ref x, ref sums);
             GatedLayer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, ref hidden, ref state, ref sums, record: true, ref gates);
         }
     }
@@ -120,7 +120,7 @@ public static partial class RecurrentEngine<TShape>
         {
             ref float upper = ref Unsafe.Add(ref packed, UpperLayerOffset);
             ref float upperState = ref Unsafe.Add(ref state, StatePerLayer);
-            Inputs512(TShape.Cell, H, ref upper, ref state, ref sums);
+            Inputs512(TShape.Cell, H, upper: true, ref upper, ref state, ref sums);
             Layer512(TShape.Cell, PackedLayout<TShape>.Rows / 16, ref Unsafe.Add(ref upper, H * PackedLayout<TShape>.Rows), ref upperState, ref sums);
         }
     }
@@ -133,7 +133,7 @@ public static partial class RecurrentEngine<TShape>
         {
             ref float upper = ref Unsafe.Add(ref packed, UpperLayerOffset);
             ref float upperState = ref Unsafe.Add(ref state, StatePerLayer);
-            Inputs256(TShape.Cell, H, ref upper, ref state, ref sums);
+            Inputs256(TShape.Cell, H, upper: true, ref upper, ref state, ref sums);
             Layer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, ref Unsafe.Add(ref upper, H * PackedLayout<TShape>.Rows), ref upperState, ref sums);
         }
     }
@@ -202,7 +202,7 @@ public static partial class RecurrentEngine<TShape>
     /// for one input, <see cref="Block512"/> for more), and the GRU's <c>n_h</c> block from its bias.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Inputs512(Cell cell, int inSize, ref float packed, ref float x, ref float sums)
+    private static void Inputs512(Cell cell, int inSize, bool upper, ref float packed, ref float x, ref float sums)
     {
         const int n = 16;
         int rows = PackedLayout<TShape>.Rows;
@@ -216,6 +216,11 @@ public static partial class RecurrentEngine<TShape>
                 Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref packed, (nuint)r), scale, Vector512.LoadUnsafe(ref bias, (nuint)r))
                     .StoreUnsafe(ref sums, (nuint)r);
             }
+        }
+        else if (upper)
+        {
+            // The layer below's new h: on the stack's chain, so the whole-block product (h broadcast once a column).
+            Block512(rows / n, ref packed, inSize, ref x, ref bias, ref sums);
         }
         else
         {
@@ -252,7 +257,7 @@ public static partial class RecurrentEngine<TShape>
     /// for one input, <see cref="Block256"/> for more), and the GRU's <c>n_h</c> block from its bias.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Inputs256(Cell cell, int inSize, ref float packed, ref float x, ref float sums)
+    private static void Inputs256(Cell cell, int inSize, bool upper, ref float packed, ref float x, ref float sums)
     {
         const int n = 8;
         int rows = PackedLayout<TShape>.Rows;
@@ -266,6 +271,11 @@ public static partial class RecurrentEngine<TShape>
                 Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref packed, (nuint)r), scale, Vector256.LoadUnsafe(ref bias, (nuint)r))
                     .StoreUnsafe(ref sums, (nuint)r);
             }
+        }
+        else if (upper)
+        {
+            // The layer below's new h: on the stack's chain, so the whole-block product (h broadcast once a column).
+            Block256(rows / n, ref packed, inSize, ref x, ref bias, ref sums);
         }
         else
         {
@@ -524,6 +534,26 @@ public static partial class RecurrentEngine<TShape>
     {
         const int n = 16;
         nuint stride = (nuint)(nv * n);
+        if (cols <= 4 && nv > 2)
+        {
+            // A few inputs: each broadcast once for all the rows; columns 0 and 2 on the even accumulator, 1 and 3 on the odd.
+            Vector512<float> x0 = Vector512.Create(x);
+            Vector512<float> x1 = Vector512.Create(Unsafe.Add(ref x, 1));
+            Vector512<float> x2 = cols > 2 ? Vector512.Create(Unsafe.Add(ref x, 2)) : default;
+            Vector512<float> x3 = cols > 3 ? Vector512.Create(Unsafe.Add(ref x, 3)) : default;
+            for (int v = 0; v < nv; v++)
+            {
+                ref float rows = ref Unsafe.Add(ref w, (nuint)(v * n));
+                Vector512<float> e = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, 0), x0, Vector512.LoadUnsafe(ref init, (nuint)(v * n)));
+                Vector512<float> o = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, stride), x1, Vector512<float>.Zero);
+                e = cols > 2 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, 2 * stride), x2, e) : e;
+                o = cols > 3 ? Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref rows, 3 * stride), x3, o) : o;
+                (e + o).StoreUnsafe(ref y, (nuint)(v * n));
+            }
+
+            return;
+        }
+
         for (int v = 0; v < nv; v++)
         {
             ref float rows = ref Unsafe.Add(ref w, (nuint)(v * n));
@@ -912,6 +942,26 @@ public static partial class RecurrentEngine<TShape>
     {
         const int n = 8;
         nuint stride = (nuint)(nv * n);
+        if (cols <= 4 && nv > 2)
+        {
+            // A few inputs: each broadcast once for all the rows; columns 0 and 2 on the even accumulator, 1 and 3 on the odd.
+            Vector256<float> x0 = Vector256.Create(x);
+            Vector256<float> x1 = Vector256.Create(Unsafe.Add(ref x, 1));
+            Vector256<float> x2 = cols > 2 ? Vector256.Create(Unsafe.Add(ref x, 2)) : default;
+            Vector256<float> x3 = cols > 3 ? Vector256.Create(Unsafe.Add(ref x, 3)) : default;
+            for (int v = 0; v < nv; v++)
+            {
+                ref float rows = ref Unsafe.Add(ref w, (nuint)(v * n));
+                Vector256<float> e = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, 0), x0, Vector256.LoadUnsafe(ref init, (nuint)(v * n)));
+                Vector256<float> o = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, stride), x1, Vector256<float>.Zero);
+                e = cols > 2 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, 2 * stride), x2, e) : e;
+                o = cols > 3 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rows, 3 * stride), x3, o) : o;
+                (e + o).StoreUnsafe(ref y, (nuint)(v * n));
+            }
+
+            return;
+        }
+
         for (int v = 0; v < nv; v++)
         {
             ref float rows = ref Unsafe.Add(ref w, (nuint)(v * n));
