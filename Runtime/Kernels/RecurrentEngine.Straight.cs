@@ -461,6 +461,7 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
+    /// <summary>An RNN layer's activation of one vector of sums: ReLU or tanh, as the shape declares.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Activate512(Vector512<float> pre) =>
         TShape.Nonlinearity == Nonlinearity.Relu ? ReluOperator.Invoke(pre) : TanhOperator.Invoke(pre);
@@ -477,6 +478,7 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
+    /// <summary><see cref="Narrow512"/>'s sums, left in registers: <c>y1</c> is zero for one vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void NarrowSums512(int nv, ref float w, int cols, ref float x, ref float init, out Vector512<float> y0, out Vector512<float> y1)
     {
@@ -869,6 +871,7 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
+    /// <summary>An RNN layer's activation of one vector of sums: ReLU or tanh, as the shape declares.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Activate256(Vector256<float> pre) =>
         TShape.Nonlinearity == Nonlinearity.Relu ? ReluOperator.Invoke(pre) : TanhOperator.Invoke(pre);
@@ -885,6 +888,7 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
+    /// <summary><see cref="Narrow256"/>'s sums, left in registers: <c>y1</c> is zero for one vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void NarrowSums256(int nv, ref float w, int cols, ref float x, ref float init, out Vector256<float> y0, out Vector256<float> y1)
     {
