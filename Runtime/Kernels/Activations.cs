@@ -54,9 +54,9 @@ internal static class Activations
     {
         float s = MathF.Min(x * x, SquareLimit);
         float s2 = s * s;
-        float xp = float.MultiplyAddEstimate(s2 * x, float.MultiplyAddEstimate(s2, P4, float.MultiplyAddEstimate(s, P3, P2)), x * float.MultiplyAddEstimate(s, P1, 1f));
+        float p = float.MultiplyAddEstimate(s2, float.MultiplyAddEstimate(s2, P4, float.MultiplyAddEstimate(s, P3, P2)), float.MultiplyAddEstimate(s, P1, 1f));
         float q = float.MultiplyAddEstimate(s2, float.MultiplyAddEstimate(s2, Q4, float.MultiplyAddEstimate(s, Q3, Q2)), float.MultiplyAddEstimate(s, Q1, 1f));
-        return Math.Clamp(xp / q, -1f, 1f);
+        return Math.Clamp(x * p / q, -1f, 1f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -75,11 +75,11 @@ internal static class Activations
         // x² clamped with the native min: a NaN x is lost from s, but not from x·p, which carries it to the result.
         Vector128<float> s = Vector128.MinNative(x * x, Vector128.Create(SquareLimit));
         Vector128<float> s2 = s * s;
-        Vector128<float> xp = Vector128.MultiplyAddEstimate(s2 * x, Vector128.MultiplyAddEstimate(s2, Vector128.Create(P4), Vector128.MultiplyAddEstimate(s, Vector128.Create(P3), Vector128.Create(P2))),
-            x * Vector128.MultiplyAddEstimate(s, Vector128.Create(P1), Vector128<float>.One));
+        Vector128<float> p = Vector128.MultiplyAddEstimate(s2, Vector128.MultiplyAddEstimate(s2, Vector128.Create(P4), Vector128.MultiplyAddEstimate(s, Vector128.Create(P3), Vector128.Create(P2))),
+            Vector128.MultiplyAddEstimate(s, Vector128.Create(P1), Vector128<float>.One));
         Vector128<float> q = Vector128.MultiplyAddEstimate(s2, Vector128.MultiplyAddEstimate(s2, Vector128.Create(Q4), Vector128.MultiplyAddEstimate(s, Vector128.Create(Q3), Vector128.Create(Q2))),
             Vector128.MultiplyAddEstimate(s, Vector128.Create(Q1), Vector128<float>.One));
-        return ClampSigned(xp / q);
+        return Vector128.Clamp(x * p / q, Vector128.Create(-1f), Vector128<float>.One);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -100,11 +100,11 @@ internal static class Activations
         // x² clamped with the native min: a NaN x is lost from s, but not from x·p, which carries it to the result.
         Vector256<float> s = Vector256.MinNative(x * x, Vector256.Create(SquareLimit));
         Vector256<float> s2 = s * s;
-        Vector256<float> xp = Vector256.MultiplyAddEstimate(s2 * x, Vector256.MultiplyAddEstimate(s2, Vector256.Create(P4), Vector256.MultiplyAddEstimate(s, Vector256.Create(P3), Vector256.Create(P2))),
-            x * Vector256.MultiplyAddEstimate(s, Vector256.Create(P1), Vector256<float>.One));
+        Vector256<float> p = Vector256.MultiplyAddEstimate(s2, Vector256.MultiplyAddEstimate(s2, Vector256.Create(P4), Vector256.MultiplyAddEstimate(s, Vector256.Create(P3), Vector256.Create(P2))),
+            Vector256.MultiplyAddEstimate(s, Vector256.Create(P1), Vector256<float>.One));
         Vector256<float> q = Vector256.MultiplyAddEstimate(s2, Vector256.MultiplyAddEstimate(s2, Vector256.Create(Q4), Vector256.MultiplyAddEstimate(s, Vector256.Create(Q3), Vector256.Create(Q2))),
             Vector256.MultiplyAddEstimate(s, Vector256.Create(Q1), Vector256<float>.One));
-        return ClampSigned(xp / q);
+        return Vector256.Clamp(x * p / q, Vector256.Create(-1f), Vector256<float>.One);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -125,11 +125,11 @@ internal static class Activations
         // x² clamped with the native min: a NaN x is lost from s, but not from x·p, which carries it to the result.
         Vector512<float> s = Vector512.MinNative(x * x, Vector512.Create(SquareLimit));
         Vector512<float> s2 = s * s;
-        Vector512<float> xp = Vector512.MultiplyAddEstimate(s2 * x, Vector512.MultiplyAddEstimate(s2, Vector512.Create(P4), Vector512.MultiplyAddEstimate(s, Vector512.Create(P3), Vector512.Create(P2))),
-            x * Vector512.MultiplyAddEstimate(s, Vector512.Create(P1), Vector512<float>.One));
+        Vector512<float> p = Vector512.MultiplyAddEstimate(s2, Vector512.MultiplyAddEstimate(s2, Vector512.Create(P4), Vector512.MultiplyAddEstimate(s, Vector512.Create(P3), Vector512.Create(P2))),
+            Vector512.MultiplyAddEstimate(s, Vector512.Create(P1), Vector512<float>.One));
         Vector512<float> q = Vector512.MultiplyAddEstimate(s2, Vector512.MultiplyAddEstimate(s2, Vector512.Create(Q4), Vector512.MultiplyAddEstimate(s, Vector512.Create(Q3), Vector512.Create(Q2))),
             Vector512.MultiplyAddEstimate(s, Vector512.Create(Q1), Vector512<float>.One));
-        return ClampSigned(xp / q);
+        return Vector512.Clamp(x * p / q, Vector512.Create(-1f), Vector512<float>.One);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -161,22 +161,6 @@ internal static class Activations
     /// <inheritdoc cref="ClampUnit(Vector512{float})"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> ClampUnit(Vector128<float> v) => Vector128.MinNative(Vector128<float>.One, Vector128.MaxNative(Vector128<float>.Zero, v));
-
-    /// <summary>
-    /// tanh's final clamp to [-1, 1] in two instructions, NaN kept, as <see cref="ClampUnit(Vector512{float})"/> does for σ:
-    /// the bounds are ±1, so the order of ±0 that <see cref="Vector512.Clamp{T}(Vector512{T}, Vector512{T}, Vector512{T})"/>
-    /// fixes up never matters, and the result is the same bits. It sits on the recurrence's critical path.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> ClampSigned(Vector512<float> v) => Vector512.MinNative(Vector512<float>.One, Vector512.MaxNative(Vector512.Create(-1f), v));
-
-    /// <inheritdoc cref="ClampSigned(Vector512{float})"/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> ClampSigned(Vector256<float> v) => Vector256.MinNative(Vector256<float>.One, Vector256.MaxNative(Vector256.Create(-1f), v));
-
-    /// <inheritdoc cref="ClampSigned(Vector512{float})"/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> ClampSigned(Vector128<float> v) => Vector128.MinNative(Vector128<float>.One, Vector128.MaxNative(Vector128.Create(-1f), v));
 
     /// <summary>
     /// <c>1 / d</c>, a division (correctly rounded), on every instruction set: σ, its one user since tanh divides x·P by Q
