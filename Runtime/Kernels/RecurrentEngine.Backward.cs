@@ -545,26 +545,29 @@ public static partial class RecurrentEngine<TShape>
         int inSize = Shape<TShape>.LayerInput(0);
         int slot = Shape<TShape>.LayerInputSlot(0);
         int at = Shape<TShape>.LayerTapeOffset(0);
-        ReadOnlySpan<float> whh = parameters.Slice(Shape<TShape>.LayerOffset(0) + GH * inSize, GH * H);
+        // Read once: each read of the property is an inline, and on the 256-bit path (more of SweepUnits' vector operations)
+        // the last of them came after the JIT's inlining budget and stayed a call per step.
+        int gh = GH;
+        ReadOnlySpan<float> whh = parameters.Slice(Shape<TShape>.LayerOffset(0) + gh * inSize, gh * H);
         // W_hh column by column (packed: [rows of every gate] per hidden unit), when the packed copy is laid out so.
         bool columns = SweepsPackedColumns;
         ref float packedHidden = ref columns
-            ? ref MemoryMarshal.GetReference(packed.Slice(PackedLayout<TShape>.LayerOffset(0) + inSize * PackedLayout<TShape>.InputRows, H * GH))
+            ? ref MemoryMarshal.GetReference(packed.Slice(PackedLayout<TShape>.LayerOffset(0) + inSize * PackedLayout<TShape>.InputRows, H * gh))
             : ref Unsafe.NullRef<float>();
         Span<float> carry = work.Slice(0, H);
         ref float dc = ref MemoryMarshal.GetReference(work.Slice(H, H));
         ref float head = ref Shape<TShape>.HasHead ? ref MemoryMarshal.GetReference(parameters.Slice(Shape<TShape>.HeadOffset, O * H)) : ref Unsafe.NullRef<float>();
         ref float rCarry = ref MemoryMarshal.GetReference(carry);
         // The GRU's dph (dpi but for the n block, which the reset gate scales): W_hhᵀ reads it whole, so it goes to work.
-        Span<float> dphGru = TShape.Cell == Cell.Gru ? work.Slice(2 * H + GH, GH) : default;
+        Span<float> dphGru = TShape.Cell == Cell.Gru ? work.Slice(2 * H + gh, gh) : default;
         ref float dph = ref MemoryMarshal.GetReference(dphGru);
         for (int s = recorded - 1; s >= 0; s--)
         {
             Span<float> record = tape.Slice(s * TapeStride, TapeStride);
             ref float dy = ref MemoryMarshal.GetReference(record.Slice(OutputOffset, O));
-            Span<float> dpi = record.Slice(at + slot + StatePerLayer, GH);
+            Span<float> dpi = record.Slice(at + slot + StatePerLayer, gh);
             ref float gates = ref MemoryMarshal.GetReference(dpi);
-            ref float extra = ref MemoryMarshal.GetReference(record.Slice(at + slot + StatePerLayer + GH, TShape.Cell == Cell.Rnn ? 0 : H));
+            ref float extra = ref MemoryMarshal.GetReference(record.Slice(at + slot + StatePerLayer + gh, TShape.Cell == Cell.Rnn ? 0 : H));
             ref float cPrevious = ref MemoryMarshal.GetReference(record.Slice(at + slot + H, TShape.Cell == Cell.Lstm ? H : 0));
             ref float hPrevious = ref MemoryMarshal.GetReference(record.Slice(at + slot, H));
             int j = 0;
@@ -590,11 +593,11 @@ public static partial class RecurrentEngine<TShape>
 
             if (columns)
             {
-                PackedMath.TransposedAdd512(GH / 16, ref packedHidden, H, ref dGates, ref rCarry);
+                PackedMath.TransposedAdd512(gh / 16, ref packedHidden, H, ref dGates, ref rCarry);
             }
             else
             {
-                VectorMath.TransposedAdd(whh, MemoryMarshal.CreateReadOnlySpan(ref dGates, GH), carry);
+                VectorMath.TransposedAdd(whh, MemoryMarshal.CreateReadOnlySpan(ref dGates, gh), carry);
             }
         }
     }

@@ -40,15 +40,37 @@ public static partial class RecurrentEngine<TShape>
     /// Whether this shape's step runs straight-line: at most <see cref="MaxStraightLayers"/> layers, one direction and no projection (those shapes run on
     /// <see cref="SequenceEngine{TShape}"/>, and must never reach this path even if called here), 16 or 8 lanes (Vector512 or Vector256), H a whole number
     /// of vectors (no scalar tail), every gate row in one block of at most <see cref="PackedMath.BlockVectors"/> vectors (so
-    /// each packed matrix is column-major, one column after another), the gate sums within <see cref="StraightSums"/>, and
-    /// fp32 weights (a <c>WeightPrecision.BFloat16</c> model reads its own layout). A JIT-time constant.
+    /// each packed matrix is column-major, one column after another) or every gate a block of its own (<see cref="GateBlocks"/>),
+    /// the gate sums within <see cref="StraightSums"/>, and fp32 weights (a <c>WeightPrecision.BFloat16</c> model reads its own
+    /// layout). A JIT-time constant.
     /// </summary>
     internal static bool IsStraight
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => L <= MaxStraightLayers && TShape.ProjSize == 0 && !TShape.Bidirectional && (PackedLayout<TShape>.Lanes == 16 || PackedLayout<TShape>.Lanes == 8)
-            && H % PackedLayout<TShape>.Lanes == 0 && PackedLayout<TShape>.Rows / PackedLayout<TShape>.Lanes <= PackedMath.BlockVectors
+            && H % PackedLayout<TShape>.Lanes == 0 && (PackedLayout<TShape>.Rows / PackedLayout<TShape>.Lanes <= PackedMath.BlockVectors || GateBlocks)
             && PackedLayout<TShape>.BiasLength <= StraightSumsLength && !ReducedLayout<TShape>.Enabled;
+    }
+
+    /// <summary>
+    /// Vectors of one gate when every gate of a GRU or LSTM layer is exactly one of the packed layout's row blocks
+    /// (<see cref="GateBlocks"/>).
+    /// </summary>
+    private const int GateBlockVectors = 4;
+
+    /// <summary>
+    /// Whether a GRU or LSTM layer's rows are more than one block, each gate exactly one block of
+    /// <see cref="GateBlockVectors"/> vectors of 8: H = 32 where the layout's blocks are four vectors high (x64 without AVX-512,
+    /// whose 16 vector registers hold one block's eight accumulators and what the cell keeps). The straight step then runs
+    /// one block product per gate, in the order of the recurrence's chain, and activates each gate as its product ends
+    /// (<see cref="GateBlocks256"/>), instead of three or four calls of the general block kernel followed by the cell's
+    /// own loop over the stored sums.
+    /// </summary>
+    private static bool GateBlocks
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TShape.Cell != Cell.Rnn && PackedLayout<TShape>.Lanes == 8 && PackedMath.BlockVectors == GateBlockVectors
+            && H == GateBlockVectors * 8;
     }
 
     /// <summary>
@@ -81,8 +103,8 @@ public static partial class RecurrentEngine<TShape>
         }
         else if (Vector256.IsHardwareAccelerated && lanes == 8)
         {
-            Inputs256(TShape.Cell, I, upper: false, ref packed, ref x, ref sums);
-            Layer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, ref hidden, ref state, ref sums);
+            Inputs256(TShape.Cell, I, upper: false, PackedMath.BlockVectors, ref packed, ref x, ref sums);
+            Layer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, PackedMath.BlockVectors, ref hidden, ref state, ref sums);
             UpperLayer256(L, ref packed, ref state, ref sums);
         }
     }
@@ -104,8 +126,8 @@ public static partial class RecurrentEngine<TShape>
         }
         else if (Vector256.IsHardwareAccelerated && lanes == 8)
         {
-            Inputs256(TShape.Cell, I, upper: false, ref packed, ref x, ref sums);
-            GatedLayer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, ref hidden, ref state, ref sums, record: true, ref gates);
+            Inputs256(TShape.Cell, I, upper: false, PackedMath.BlockVectors, ref packed, ref x, ref sums);
+            Gated256(TShape.Cell, PackedLayout<TShape>.Rows / 8, PackedMath.BlockVectors, ref hidden, ref state, ref sums, record: true, ref gates);
         }
     }
 
@@ -133,8 +155,9 @@ public static partial class RecurrentEngine<TShape>
         {
             ref float upper = ref Unsafe.Add(ref packed, UpperLayerOffset);
             ref float upperState = ref Unsafe.Add(ref state, StatePerLayer);
-            Inputs256(TShape.Cell, H, upper: true, ref upper, ref state, ref sums);
-            Layer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, ref Unsafe.Add(ref upper, H * PackedLayout<TShape>.Rows), ref upperState, ref sums);
+            Inputs256(TShape.Cell, H, upper: true, PackedMath.BlockVectors, ref upper, ref state, ref sums);
+            Layer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, PackedMath.BlockVectors, ref Unsafe.Add(ref upper, H * PackedLayout<TShape>.Rows), ref upperState,
+                ref sums);
         }
     }
 
@@ -254,10 +277,11 @@ public static partial class RecurrentEngine<TShape>
 
     /// <summary>
     /// The gate sums before the hidden product of a layer of <paramref name="inSize"/> inputs (a constant), at 256 bits: bias plus input columns (<see cref="PackedMath.MultiplyAddColumn{TVec}"/>
-    /// for one input, <see cref="Block256"/> for more), and the GRU's <c>n_h</c> block from its bias.
+    /// for one input, <see cref="Block256"/> for more, block by block of <paramref name="blockVectors"/> vectors where the
+    /// rows are more than one block: <see cref="GateBlocks"/>), and the GRU's <c>n_h</c> block from its bias.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Inputs256(Cell cell, int inSize, bool upper, ref float packed, ref float x, ref float sums)
+    private static void Inputs256(Cell cell, int inSize, bool upper, int blockVectors, ref float packed, ref float x, ref float sums)
     {
         const int n = 8;
         int rows = PackedLayout<TShape>.Rows;
@@ -270,6 +294,23 @@ public static partial class RecurrentEngine<TShape>
             {
                 Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref packed, (nuint)r), scale, Vector256.LoadUnsafe(ref bias, (nuint)r))
                     .StoreUnsafe(ref sums, (nuint)r);
+            }
+        }
+        else if (rows / n > blockVectors)
+        {
+            // One gate a block (GateBlocks), each stored column after column on its own, as PackedMath.MultiplyAdd reads them.
+            int blockRows = blockVectors * n;
+            for (int r = 0; r < rows; r += blockRows)
+            {
+                ref float w = ref Unsafe.Add(ref packed, r * inSize);
+                if (upper)
+                {
+                    Block256(blockVectors, ref w, inSize, ref x, ref Unsafe.Add(ref bias, r), ref Unsafe.Add(ref sums, r));
+                }
+                else
+                {
+                    BlockByRows256(blockVectors, ref w, inSize, ref x, ref Unsafe.Add(ref bias, r), ref Unsafe.Add(ref sums, r));
+                }
             }
         }
         else if (upper)
@@ -749,12 +790,12 @@ public static partial class RecurrentEngine<TShape>
     /// 3→32's head stayed a call).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Layer256(Cell cell, int nv, ref float hidden, ref float h, ref float sums)
+    private static void Layer256(Cell cell, int nv, int blockVectors, ref float hidden, ref float h, ref float sums)
     {
         const int n = 8;
         if (cell != Cell.Rnn)
         {
-            GatedLayer256(cell, nv, ref hidden, ref h, ref sums, record: false, ref Unsafe.NullRef<float>());
+            Gated256(cell, nv, blockVectors, ref hidden, ref h, ref sums, record: false, ref Unsafe.NullRef<float>());
         }
         else if (nv <= 2)
         {
@@ -769,6 +810,304 @@ public static partial class RecurrentEngine<TShape>
         {
             Block256(nv, ref hidden, H, ref h, ref sums, ref sums);
             Update256(ref sums, ref h);
+        }
+    }
+
+    /// <summary>
+    /// A GRU or LSTM layer at 256 bits: <see cref="GatedLayer256"/> when its rows are one block (<paramref name="nv"/> vectors,
+    /// at most <paramref name="blockVectors"/>), <see cref="GateBlocks256"/> when each gate is a block of its own. Both are
+    /// constants at the call site, so the JIT imports only the one that runs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Gated256(Cell cell, int nv, int blockVectors, ref float hidden, ref float h, ref float sums, bool record, ref float gates)
+    {
+        if (nv > blockVectors)
+        {
+            GateBlocks256(cell, ref hidden, ref h, ref sums, record, ref gates);
+        }
+        else
+        {
+            GatedLayer256(cell, nv, ref hidden, ref h, ref sums, record, ref gates);
+        }
+    }
+
+    /// <summary>
+    /// A GRU or LSTM layer whose every gate is one row block of <see cref="GateBlockVectors"/> vectors (<see cref="GateBlocks"/>),
+    /// at 256 bits: one <see cref="GateBlock256{TEnd}"/> per gate, in the order of the recurrence's chain, each the gate's
+    /// block product and what the cell does with it as soon as it ends. GRU: r; n_h and n = tanh(n_x + r·n_h); z and
+    /// h' = n + z·(h − n). LSTM: g; i and i·g; f, c' = f·c + i·g and tanh(c'); o and h' = o·tanh(c'). Every product reads
+    /// the old h (the new h is stored by the last gate, after its product). The formulas and operations are
+    /// <see cref="CellUpdate"/>'s, so the values are the general path's, bit for bit.
+    /// </summary>
+    /// <remarks>
+    /// What one gate leaves for the next (r, n; g, i·g, tanh(c')) goes through the gate sums on the stack, over the sums it
+    /// replaces, rather than registers: written as one method, the kept vectors and the activations' constants left the
+    /// JIT's allocator of 16 vector registers short, and it kept half of a product's accumulators in memory, loaded and
+    /// stored at every column (LSTM and GRU 1→32 on a Zen 3 core: 237 and 155 ns a step). Compiled on its own, each gate
+    /// holds eight accumulators and two broadcast columns in registers, and the store and load between two gates are a few
+    /// cycles of forwarding.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GateBlocks256(Cell cell, ref float hidden, ref float h, ref float sums, bool record, ref float gates)
+    {
+        if (cell == Cell.Gru)
+        {
+            GateBlock256<GruReset>(H, ref hidden, ref h, ref sums, record, ref gates);
+            GateBlock256<GruCandidate>(H, ref hidden, ref h, ref sums, record, ref gates);
+            GateBlock256<GruUpdate>(H, ref hidden, ref h, ref sums, record, ref gates);
+        }
+        else
+        {
+            GateBlock256<LstmCandidate>(H, ref hidden, ref h, ref sums, record, ref gates);
+            GateBlock256<LstmInput>(H, ref hidden, ref h, ref sums, record, ref gates);
+            GateBlock256<LstmForget>(H, ref hidden, ref h, ref sums, record, ref gates);
+            GateBlock256<LstmOutput>(H, ref hidden, ref h, ref sums, record, ref gates);
+        }
+    }
+
+    /// <summary>
+    /// One gate of <see cref="GateBlocks256"/>: its hidden block product (the accumulators and order of additions of
+    /// <c>PackedMath.Wide</c>, from the gate's sums) and <typeparamref name="TEnd"/>'s use of it. The column count (a
+    /// multiple of four) is an argument, H at the call site, so that the product stays a loop: with H a constant the JIT
+    /// unrolled it whole, and then had more values than registers.
+    /// </summary>
+    [MethodImpl(CompiledAtOnce.NoInlining)]
+    private static void GateBlock256<TEnd>(int cols, ref float hidden, ref float h, ref float sums, bool record, ref float gates)
+        where TEnd : struct, IGateBlockEnd
+    {
+        const int n = 8;
+        int block = TEnd.Block;
+        ref float w = ref Unsafe.Add(ref hidden, block * GateBlockVectors * n * H);
+        ref float init = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset + (block * PaddedHidden));
+
+        // PackedMath.Wide's accumulators (even columns on e, odd on o, from the sums) and its order of additions on each,
+        // four columns a pass: the columns are read in order, 32 floats apart, and w moves on by four of them.
+        Vector256<float> e0 = Load8(ref init, 0), e1 = Load8(ref init, 1), e2 = Load8(ref init, 2), e3 = Load8(ref init, 3);
+        Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default;
+        ref float x = ref h;
+        for (int k = 0; k < cols; k += 4)
+        {
+            Vector256<float> x0 = Vector256.Create(x);
+            Vector256<float> x1 = Vector256.Create(Unsafe.Add(ref x, 1));
+            e0 = Vector256.MultiplyAddEstimate(Load8(ref w, 0), x0, e0);
+            o0 = Vector256.MultiplyAddEstimate(Load8(ref w, 4), x1, o0);
+            e1 = Vector256.MultiplyAddEstimate(Load8(ref w, 1), x0, e1);
+            o1 = Vector256.MultiplyAddEstimate(Load8(ref w, 5), x1, o1);
+            e2 = Vector256.MultiplyAddEstimate(Load8(ref w, 2), x0, e2);
+            o2 = Vector256.MultiplyAddEstimate(Load8(ref w, 6), x1, o2);
+            e3 = Vector256.MultiplyAddEstimate(Load8(ref w, 3), x0, e3);
+            o3 = Vector256.MultiplyAddEstimate(Load8(ref w, 7), x1, o3);
+            Vector256<float> x2 = Vector256.Create(Unsafe.Add(ref x, 2));
+            Vector256<float> x3 = Vector256.Create(Unsafe.Add(ref x, 3));
+            e0 = Vector256.MultiplyAddEstimate(Load8(ref w, 8), x2, e0);
+            o0 = Vector256.MultiplyAddEstimate(Load8(ref w, 12), x3, o0);
+            e1 = Vector256.MultiplyAddEstimate(Load8(ref w, 9), x2, e1);
+            o1 = Vector256.MultiplyAddEstimate(Load8(ref w, 13), x3, o1);
+            e2 = Vector256.MultiplyAddEstimate(Load8(ref w, 10), x2, e2);
+            o2 = Vector256.MultiplyAddEstimate(Load8(ref w, 14), x3, o2);
+            e3 = Vector256.MultiplyAddEstimate(Load8(ref w, 11), x2, e3);
+            o3 = Vector256.MultiplyAddEstimate(Load8(ref w, 15), x3, o3);
+            w = ref Unsafe.Add(ref w, 4 * GateBlockVectors * n);
+            x = ref Unsafe.Add(ref x, 4);
+        }
+
+        TEnd.End(e0 + o0, e1 + o1, e2 + o2, e3 + o3, ref sums, ref h, record, ref gates);
+    }
+
+    /// <summary>What <see cref="GateBlock256{TEnd}"/> does with one gate's sums.</summary>
+    private interface IGateBlockEnd
+    {
+        /// <summary>The gate's row block in the hidden matrix and in the sums' hidden rows.</summary>
+        static abstract int Block { get; }
+
+        /// <summary>
+        /// Uses the gate's four vectors of sums <paramref name="y0"/>…<paramref name="y3"/>: what the next gate needs goes to
+        /// <paramref name="sums"/>, the new state to <paramref name="h"/>, and with <paramref name="record"/> the tape's
+        /// vectors to <paramref name="gates"/> (GRU <c>[r | z | n | n_h]</c>, LSTM <c>[i | f | g | o | tanh(c')]</c>, H each).
+        /// </summary>
+        static abstract void End(Vector256<float> y0, Vector256<float> y1, Vector256<float> y2, Vector256<float> y3, ref float sums, ref float h,
+            bool record, ref float gates);
+    }
+
+    /// <summary>Four vectors of 8 from <paramref name="at"/> (one gate's worth).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, ref float at)
+    {
+        v0.StoreUnsafe(ref at, 0);
+        v1.StoreUnsafe(ref at, 8);
+        v2.StoreUnsafe(ref at, 16);
+        v3.StoreUnsafe(ref at, 24);
+    }
+
+    /// <summary>Vector <paramref name="k"/> (of 8 floats) from <paramref name="at"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Load8(ref float at, int k) => Vector256.LoadUnsafe(ref at, (nuint)(8 * k));
+
+    /// <summary>GRU's r = σ(sums), left over its sums for <see cref="GruCandidate"/>.</summary>
+    private struct GruReset : IGateBlockEnd
+    {
+        public static int Block => 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void End(Vector256<float> y0, Vector256<float> y1, Vector256<float> y2, Vector256<float> y3, ref float sums, ref float h,
+            bool record, ref float gates)
+        {
+            Vector256<float> r0 = SigmoidOperator.Invoke(y0);
+            Vector256<float> r1 = SigmoidOperator.Invoke(y1);
+            Vector256<float> r2 = SigmoidOperator.Invoke(y2);
+            Vector256<float> r3 = SigmoidOperator.Invoke(y3);
+            Store4(r0, r1, r2, r3, ref Unsafe.Add(ref sums, PaddedHidden));
+            if (record)
+            {
+                Store4(r0, r1, r2, r3, ref gates);
+            }
+        }
+    }
+
+    /// <summary>GRU's n = tanh(n_x + r·n_h) from n_h's sums, left over n_x for <see cref="GruUpdate"/>.</summary>
+    private struct GruCandidate : IGateBlockEnd
+    {
+        public static int Block => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void End(Vector256<float> y0, Vector256<float> y1, Vector256<float> y2, Vector256<float> y3, ref float sums, ref float h,
+            bool record, ref float gates)
+        {
+            ref float r = ref Unsafe.Add(ref sums, PaddedHidden);
+            Vector256<float> g0 = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(Load8(ref r, 0), y0, Load8(ref sums, 0)));
+            Vector256<float> g1 = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(Load8(ref r, 1), y1, Load8(ref sums, 1)));
+            Vector256<float> g2 = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(Load8(ref r, 2), y2, Load8(ref sums, 2)));
+            Vector256<float> g3 = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(Load8(ref r, 3), y3, Load8(ref sums, 3)));
+            Store4(g0, g1, g2, g3, ref sums);
+            if (record)
+            {
+                // The tape's n and n_h (W_hn h + b_hn, as the general record keeps it).
+                Store4(g0, g1, g2, g3, ref Unsafe.Add(ref gates, 2 * H));
+                Store4(y0, y1, y2, y3, ref Unsafe.Add(ref gates, 3 * H));
+            }
+        }
+    }
+
+    /// <summary>GRU's z = σ(sums) and the new h = n + z·(h − n).</summary>
+    private struct GruUpdate : IGateBlockEnd
+    {
+        public static int Block => 1;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void End(Vector256<float> y0, Vector256<float> y1, Vector256<float> y2, Vector256<float> y3, ref float sums, ref float h,
+            bool record, ref float gates)
+        {
+            Vector256<float> z0 = SigmoidOperator.Invoke(y0);
+            Vector256<float> z1 = SigmoidOperator.Invoke(y1);
+            Vector256<float> z2 = SigmoidOperator.Invoke(y2);
+            Vector256<float> z3 = SigmoidOperator.Invoke(y3);
+            Vector256<float> g0 = Load8(ref sums, 0);
+            Vector256<float> g1 = Load8(ref sums, 1);
+            Vector256<float> g2 = Load8(ref sums, 2);
+            Vector256<float> g3 = Load8(ref sums, 3);
+            Store4(Vector256.MultiplyAddEstimate(z0, Load8(ref h, 0) - g0, g0), Vector256.MultiplyAddEstimate(z1, Load8(ref h, 1) - g1, g1),
+                Vector256.MultiplyAddEstimate(z2, Load8(ref h, 2) - g2, g2), Vector256.MultiplyAddEstimate(z3, Load8(ref h, 3) - g3, g3), ref h);
+            if (record)
+            {
+                Store4(z0, z1, z2, z3, ref Unsafe.Add(ref gates, H));
+            }
+        }
+    }
+
+    /// <summary>LSTM's g = tanh(sums), left over its sums for <see cref="LstmInput"/>.</summary>
+    private struct LstmCandidate : IGateBlockEnd
+    {
+        public static int Block => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void End(Vector256<float> y0, Vector256<float> y1, Vector256<float> y2, Vector256<float> y3, ref float sums, ref float h,
+            bool record, ref float gates)
+        {
+            Vector256<float> g0 = TanhOperator.Invoke(y0);
+            Vector256<float> g1 = TanhOperator.Invoke(y1);
+            Vector256<float> g2 = TanhOperator.Invoke(y2);
+            Vector256<float> g3 = TanhOperator.Invoke(y3);
+            Store4(g0, g1, g2, g3, ref Unsafe.Add(ref sums, 2 * PaddedHidden));
+            if (record)
+            {
+                Store4(g0, g1, g2, g3, ref Unsafe.Add(ref gates, 2 * H));
+            }
+        }
+    }
+
+    /// <summary>LSTM's i = σ(sums) and i·g, left over i's sums for <see cref="LstmForget"/>.</summary>
+    private struct LstmInput : IGateBlockEnd
+    {
+        public static int Block => 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void End(Vector256<float> y0, Vector256<float> y1, Vector256<float> y2, Vector256<float> y3, ref float sums, ref float h,
+            bool record, ref float gates)
+        {
+            ref float g = ref Unsafe.Add(ref sums, 2 * PaddedHidden);
+            Vector256<float> i0 = SigmoidOperator.Invoke(y0);
+            Vector256<float> i1 = SigmoidOperator.Invoke(y1);
+            Vector256<float> i2 = SigmoidOperator.Invoke(y2);
+            Vector256<float> i3 = SigmoidOperator.Invoke(y3);
+            Store4(i0 * Load8(ref g, 0), i1 * Load8(ref g, 1), i2 * Load8(ref g, 2), i3 * Load8(ref g, 3), ref sums);
+            if (record)
+            {
+                Store4(i0, i1, i2, i3, ref gates);
+            }
+        }
+    }
+
+    /// <summary>LSTM's f = σ(sums), the new c = f·c + i·g, and tanh(c) left over f's sums for <see cref="LstmOutput"/>.</summary>
+    private struct LstmForget : IGateBlockEnd
+    {
+        public static int Block => 1;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void End(Vector256<float> y0, Vector256<float> y1, Vector256<float> y2, Vector256<float> y3, ref float sums, ref float h,
+            bool record, ref float gates)
+        {
+            ref float c = ref Unsafe.Add(ref h, H);
+            Vector256<float> f0 = SigmoidOperator.Invoke(y0);
+            Vector256<float> f1 = SigmoidOperator.Invoke(y1);
+            Vector256<float> f2 = SigmoidOperator.Invoke(y2);
+            Vector256<float> f3 = SigmoidOperator.Invoke(y3);
+            Vector256<float> c0 = Vector256.MultiplyAddEstimate(f0, Load8(ref c, 0), Load8(ref sums, 0));
+            Vector256<float> c1 = Vector256.MultiplyAddEstimate(f1, Load8(ref c, 1), Load8(ref sums, 1));
+            Vector256<float> c2 = Vector256.MultiplyAddEstimate(f2, Load8(ref c, 2), Load8(ref sums, 2));
+            Vector256<float> c3 = Vector256.MultiplyAddEstimate(f3, Load8(ref c, 3), Load8(ref sums, 3));
+            Store4(c0, c1, c2, c3, ref c);
+            Vector256<float> t0 = TanhOperator.Invoke(c0);
+            Vector256<float> t1 = TanhOperator.Invoke(c1);
+            Vector256<float> t2 = TanhOperator.Invoke(c2);
+            Vector256<float> t3 = TanhOperator.Invoke(c3);
+            Store4(t0, t1, t2, t3, ref Unsafe.Add(ref sums, PaddedHidden));
+            if (record)
+            {
+                Store4(f0, f1, f2, f3, ref Unsafe.Add(ref gates, H));
+                Store4(t0, t1, t2, t3, ref Unsafe.Add(ref gates, 4 * H));
+            }
+        }
+    }
+
+    /// <summary>LSTM's o = σ(sums) and the new h = o·tanh(c).</summary>
+    private struct LstmOutput : IGateBlockEnd
+    {
+        public static int Block => 3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void End(Vector256<float> y0, Vector256<float> y1, Vector256<float> y2, Vector256<float> y3, ref float sums, ref float h,
+            bool record, ref float gates)
+        {
+            ref float t = ref Unsafe.Add(ref sums, PaddedHidden);
+            Vector256<float> o0 = SigmoidOperator.Invoke(y0);
+            Vector256<float> o1 = SigmoidOperator.Invoke(y1);
+            Vector256<float> o2 = SigmoidOperator.Invoke(y2);
+            Vector256<float> o3 = SigmoidOperator.Invoke(y3);
+            Store4(o0 * Load8(ref t, 0), o1 * Load8(ref t, 1), o2 * Load8(ref t, 2), o3 * Load8(ref t, 3), ref h);
+            if (record)
+            {
+                Store4(o0, o1, o2, o3, ref Unsafe.Add(ref gates, 3 * H));
+            }
         }
     }
 

@@ -21,6 +21,9 @@
 # that is never inlined, by design), and RecurrentEngine.StraightStepHead: the two-layer step reaches the JIT's limit on
 # the locals one method may inline before its head, and the head (a dot product after the last layer) stays a call there;
 # measured, the call was cheaper than reordering the code to inline it (Runtime/Kernels/RecurrentEngine.Straight.cs).
+# Without AVX-512 (16 vector registers), GRU and LSTM of H = 32 run one method per gate, RecurrentEngine.GateBlock256 (each
+# gate's product, activations and what the next gate needs): written as one method, the JIT ran out of registers and kept
+# accumulators in memory; those calls are allowed too, and nothing else.
 #
 #   bash scripts/ci/check_step_disasm.sh                       # build tools/StepDisasm, run it both ways, check (~40 s)
 #   bash scripts/ci/check_step_disasm.sh --check FILE...       # check listings already written (what the selftest uses)
@@ -61,6 +64,7 @@ check_listing() {
         /^[ \t]+call[ \t]/ {
             if (cold($0)) { print "  allowed (cold path): " $0; next }
             if ($0 ~ /RecurrentEngine`1\[[^]]*\]:StraightStepHead\(/) { print "  allowed (head after a two-layer step): " $0; next }
+            if ($0 ~ /RecurrentEngine`1\[[^]]*\]:GateBlock256\[/) { print "  allowed (one gate of a 16-register step, compiled on its own by design): " $0; next }
             if ($0 ~ /RecurrentEngine`1\[[^]]*\]:Step\(/) { print "  allowed (a model'"'"'s Step into the engine'"'"'s, never inlined): " $0; next }
             bad++; print "  CALL: " $0
         }
