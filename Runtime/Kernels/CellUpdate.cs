@@ -110,7 +110,14 @@ internal static class CellUpdate
         int i = 0;
         for (; i <= hidden - (2 * TVec.Count); i += 2 * TVec.Count)
         {
-            GruRecordPair<TVec>(ref y, (nuint)stride, ref h, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
+            if (typeof(TVec) == typeof(Simd256))
+            {
+                GruRecordPair256(ref y, (nuint)stride, ref h, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
+            }
+            else
+            {
+                GruRecordPair<TVec>(ref y, (nuint)stride, ref h, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
+            }
         }
 
         for (; i <= hidden - TVec.Count; i += TVec.Count)
@@ -136,7 +143,14 @@ internal static class CellUpdate
         int i = 0;
         for (; i <= hidden - TVec.Count; i += TVec.Count)
         {
-            LstmRecord<TVec>(ref y, (nuint)stride, ref h, ref c, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
+            if (typeof(TVec) == typeof(Simd256))
+            {
+                LstmRecord256(ref y, (nuint)stride, ref h, ref c, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
+            }
+            else
+            {
+                LstmRecord<TVec>(ref y, (nuint)stride, ref h, ref c, ref before, ref gates, ref top, (nuint)hidden, (nuint)i);
+            }
         }
 
         for (; i < hidden; i++)
@@ -222,6 +236,69 @@ internal static class CellUpdate
         {
             TVec.Store(next0, ref top, k);
             TVec.Store(next1, ref top, l);
+        }
+    }
+
+    /// <summary><see cref="GruRecordPair{TVec}"/> at 256 bits on <see cref="Vector256{T}"/> directly (<see cref="Gru256"/>): the same values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruRecordPair256(ref float y, nuint stride, ref float h, ref float before, ref float gates, ref float top, nuint hidden, nuint k)
+    {
+        nuint l = k + 8;
+        Vector256<float> r0 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, stride + k));
+        Vector256<float> r1 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, stride + l));
+        Vector256<float> nh0 = Vector256.LoadUnsafe(ref y, (3 * stride) + k);
+        Vector256<float> nh1 = Vector256.LoadUnsafe(ref y, (3 * stride) + l);
+        Vector256<float> n0 = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r0, nh0, Vector256.LoadUnsafe(ref y, k)));
+        Vector256<float> n1 = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r1, nh1, Vector256.LoadUnsafe(ref y, l)));
+        Vector256<float> z0 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, (2 * stride) + k));
+        Vector256<float> z1 = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, (2 * stride) + l));
+        Vector256<float> previous0 = Vector256.LoadUnsafe(ref h, k);
+        Vector256<float> previous1 = Vector256.LoadUnsafe(ref h, l);
+        Vector256<float> next0 = Vector256.MultiplyAddEstimate(z0, previous0 - n0, n0);
+        Vector256<float> next1 = Vector256.MultiplyAddEstimate(z1, previous1 - n1, n1);
+        previous0.StoreUnsafe(ref before, k);
+        previous1.StoreUnsafe(ref before, l);
+        r0.StoreUnsafe(ref gates, k);
+        r1.StoreUnsafe(ref gates, l);
+        z0.StoreUnsafe(ref gates, hidden + k);
+        z1.StoreUnsafe(ref gates, hidden + l);
+        n0.StoreUnsafe(ref gates, (2 * hidden) + k);
+        n1.StoreUnsafe(ref gates, (2 * hidden) + l);
+        nh0.StoreUnsafe(ref gates, (3 * hidden) + k);
+        nh1.StoreUnsafe(ref gates, (3 * hidden) + l);
+        next0.StoreUnsafe(ref h, k);
+        next1.StoreUnsafe(ref h, l);
+        if (!Unsafe.IsNullRef(ref top))
+        {
+            next0.StoreUnsafe(ref top, k);
+            next1.StoreUnsafe(ref top, l);
+        }
+    }
+
+    /// <summary><see cref="LstmRecord{TVec}(ref float, nuint, ref float, ref float, ref float, ref float, ref float, nuint, nuint)"/> at 256 bits on <see cref="Vector256{T}"/> directly (<see cref="Gru256"/>): the same values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LstmRecord256(ref float y, nuint stride, ref float h, ref float c, ref float before, ref float gates, ref float top, nuint hidden, nuint k)
+    {
+        Vector256<float> i = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, k));
+        Vector256<float> f = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, stride + k));
+        Vector256<float> g = TanhOperator.Invoke(Vector256.LoadUnsafe(ref y, (2 * stride) + k));
+        Vector256<float> o = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, (3 * stride) + k));
+        Vector256<float> previousC = Vector256.LoadUnsafe(ref c, k);
+        Vector256<float> cell = Vector256.MultiplyAddEstimate(f, previousC, i * g);
+        Vector256<float> tanhC = TanhOperator.Invoke(cell);
+        Vector256<float> next = o * tanhC;
+        Vector256.LoadUnsafe(ref h, k).StoreUnsafe(ref before, k);
+        previousC.StoreUnsafe(ref before, hidden + k);
+        i.StoreUnsafe(ref gates, k);
+        f.StoreUnsafe(ref gates, hidden + k);
+        g.StoreUnsafe(ref gates, (2 * hidden) + k);
+        o.StoreUnsafe(ref gates, (3 * hidden) + k);
+        tanhC.StoreUnsafe(ref gates, (4 * hidden) + k);
+        cell.StoreUnsafe(ref c, k);
+        next.StoreUnsafe(ref h, k);
+        if (!Unsafe.IsNullRef(ref top))
+        {
+            next.StoreUnsafe(ref top, k);
         }
     }
 
