@@ -346,115 +346,128 @@ internal static class PackedMath
     }
 
     /// <summary>
-    /// <see cref="Wide{TVec, TCount}"/> at 256 bits, written on <see cref="Vector256{T}"/> directly: the same accumulators
-    /// (even columns on <c>a</c>, odd on <c>b</c>, from <paramref name="init"/>) and the same order of additions on each,
-    /// so the same sums bit for bit, with the weights and <paramref name="x"/> read through moving references. Through the
+    /// <see cref="Wide{TVec, TCount}"/> at 256 bits (also the straight step's block product), written on
+    /// <see cref="Vector256{T}"/> directly: the same accumulators (even columns on one, odd on the other, from
+    /// <paramref name="init"/>) and the same order of additions on each, so the same sums bit for bit. Through the
     /// <see cref="ISimd{TSelf}"/> wrapper the JIT loaded every weight into a register of its own, multiplied into it and
-    /// copied it to the accumulator (three instructions a multiply-add instead of one with the load folded in), and worked
-    /// out each column's address from the column number.
+    /// copied it to the accumulator (three instructions a multiply-add instead of one with the load folded in).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Wide256(int nv, ref float w, int rows, int cols, ref float x, ref float init, ref float y)
+    internal static void Wide256(int nv, ref float w, int rows, int cols, ref float x, ref float init, ref float y)
     {
         const int n = 8;
-        nuint stride = (nuint)rows;
-        Vector256<float> a0 = Vector256.LoadUnsafe(ref init, 0);
-        Vector256<float> a1 = Vector256.LoadUnsafe(ref init, n);
-        Vector256<float> a2 = Vector256.LoadUnsafe(ref init, 2 * n);
-        Vector256<float> a3 = nv > 3 ? Vector256.LoadUnsafe(ref init, 3 * n) : default;
-        Vector256<float> a4 = nv > 4 ? Vector256.LoadUnsafe(ref init, 4 * n) : default;
-        Vector256<float> a5 = nv > 5 ? Vector256.LoadUnsafe(ref init, 5 * n) : default;
-        Vector256<float> a6 = nv > 6 ? Vector256.LoadUnsafe(ref init, 6 * n) : default;
-        Vector256<float> a7 = nv > 7 ? Vector256.LoadUnsafe(ref init, 7 * n) : default;
-        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
-        ref float c = ref w;
-        ref float xs = ref x;
-        int j = 0;
-        for (; j < cols - 1; j += 2)
-        {
-            ref float d = ref Unsafe.Add(ref c, stride);
-            Vector256<float> x0 = Vector256.Create(xs);
-            Vector256<float> x1 = Vector256.Create(Unsafe.Add(ref xs, 1));
-            a0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 0), x0, a0);
-            b0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 0), x1, b0);
-            a1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, n), x0, a1);
-            b1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, n), x1, b1);
-            a2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 2 * n), x0, a2);
-            b2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 2 * n), x1, b2);
-            if (nv > 3)
-            {
-                a3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 3 * n), x0, a3);
-                b3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 3 * n), x1, b3);
-            }
-
-            if (nv > 4)
-            {
-                a4 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 4 * n), x0, a4);
-                b4 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 4 * n), x1, b4);
-            }
-
-            if (nv > 5)
-            {
-                a5 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 5 * n), x0, a5);
-                b5 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 5 * n), x1, b5);
-            }
-
-            if (nv > 6)
-            {
-                a6 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 6 * n), x0, a6);
-                b6 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 6 * n), x1, b6);
-            }
-
-            if (nv > 7)
-            {
-                a7 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 7 * n), x0, a7);
-                b7 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 7 * n), x1, b7);
-            }
-
-            c = ref Unsafe.Add(ref d, stride);
-            xs = ref Unsafe.Add(ref xs, 2);
-        }
-
-        if (j < cols)
-        {
-            Vector256<float> x0 = Vector256.Create(xs);
-            a0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 0), x0, a0);
-            a1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, n), x0, a1);
-            a2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 2 * n), x0, a2);
-            a3 = nv > 3 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 3 * n), x0, a3) : a3;
-            a4 = nv > 4 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 4 * n), x0, a4) : a4;
-            a5 = nv > 5 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 5 * n), x0, a5) : a5;
-            a6 = nv > 6 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 6 * n), x0, a6) : a6;
-            a7 = nv > 7 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 7 * n), x0, a7) : a7;
-        }
-
-        (a0 + b0).StoreUnsafe(ref y, 0);
-        (a1 + b1).StoreUnsafe(ref y, n);
-        (a2 + b2).StoreUnsafe(ref y, 2 * n);
+        WideSums256(nv, ref w, (nuint)rows, cols, ref x, ref init, out Vector256<float> y0, out Vector256<float> y1, out Vector256<float> y2,
+            out Vector256<float> y3, out Vector256<float> y4, out Vector256<float> y5, out Vector256<float> y6, out Vector256<float> y7);
+        y0.StoreUnsafe(ref y, 0);
+        y1.StoreUnsafe(ref y, n);
+        y2.StoreUnsafe(ref y, 2 * n);
         if (nv > 3)
         {
-            (a3 + b3).StoreUnsafe(ref y, 3 * n);
+            y3.StoreUnsafe(ref y, 3 * n);
         }
 
         if (nv > 4)
         {
-            (a4 + b4).StoreUnsafe(ref y, 4 * n);
+            y4.StoreUnsafe(ref y, 4 * n);
         }
 
         if (nv > 5)
         {
-            (a5 + b5).StoreUnsafe(ref y, 5 * n);
+            y5.StoreUnsafe(ref y, 5 * n);
         }
 
         if (nv > 6)
         {
-            (a6 + b6).StoreUnsafe(ref y, 6 * n);
+            y6.StoreUnsafe(ref y, 6 * n);
         }
 
         if (nv > 7)
         {
-            (a7 + b7).StoreUnsafe(ref y, 7 * n);
+            y7.StoreUnsafe(ref y, 7 * n);
         }
+    }
+
+    /// <summary><see cref="Wide256"/>'s sums, left in registers (columns <paramref name="stride"/> floats apart): <c>y0</c>…<c>y7</c> (those past <paramref name="nv"/> zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void WideSums256(int nv, ref float w, nuint stride, int cols, ref float x, ref float init, out Vector256<float> y0, out Vector256<float> y1,
+        out Vector256<float> y2, out Vector256<float> y3, out Vector256<float> y4, out Vector256<float> y5, out Vector256<float> y6, out Vector256<float> y7)
+    {
+        const int n = 8;
+        Vector256<float> e0 = Vector256.LoadUnsafe(ref init, 0);
+        Vector256<float> e1 = Vector256.LoadUnsafe(ref init, n);
+        Vector256<float> e2 = Vector256.LoadUnsafe(ref init, 2 * n);
+        Vector256<float> e3 = nv > 3 ? Vector256.LoadUnsafe(ref init, 3 * n) : default;
+        Vector256<float> e4 = nv > 4 ? Vector256.LoadUnsafe(ref init, 4 * n) : default;
+        Vector256<float> e5 = nv > 5 ? Vector256.LoadUnsafe(ref init, 5 * n) : default;
+        Vector256<float> e6 = nv > 6 ? Vector256.LoadUnsafe(ref init, 6 * n) : default;
+        Vector256<float> e7 = nv > 7 ? Vector256.LoadUnsafe(ref init, 7 * n) : default;
+        Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
+        int k = 0;
+        for (; k < cols - 1; k += 2)
+        {
+            ref float c = ref Unsafe.Add(ref w, (nuint)k * stride);
+            ref float d = ref Unsafe.Add(ref c, stride);
+            Vector256<float> x0 = Vector256.Create(Unsafe.Add(ref x, k));
+            Vector256<float> x1 = Vector256.Create(Unsafe.Add(ref x, k + 1));
+            e0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 0), x0, e0);
+            o0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 0), x1, o0);
+            e1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, n), x0, e1);
+            o1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, n), x1, o1);
+            e2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 2 * n), x0, e2);
+            o2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 2 * n), x1, o2);
+            if (nv > 3)
+            {
+                e3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 3 * n), x0, e3);
+                o3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 3 * n), x1, o3);
+            }
+
+            if (nv > 4)
+            {
+                e4 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 4 * n), x0, e4);
+                o4 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 4 * n), x1, o4);
+            }
+
+            if (nv > 5)
+            {
+                e5 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 5 * n), x0, e5);
+                o5 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 5 * n), x1, o5);
+            }
+
+            if (nv > 6)
+            {
+                e6 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 6 * n), x0, e6);
+                o6 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 6 * n), x1, o6);
+            }
+
+            if (nv > 7)
+            {
+                e7 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 7 * n), x0, e7);
+                o7 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 7 * n), x1, o7);
+            }
+        }
+
+        if (k < cols)
+        {
+            ref float c = ref Unsafe.Add(ref w, (nuint)k * stride);
+            Vector256<float> x0 = Vector256.Create(Unsafe.Add(ref x, k));
+            e0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 0), x0, e0);
+            e1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, n), x0, e1);
+            e2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 2 * n), x0, e2);
+            e3 = nv > 3 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 3 * n), x0, e3) : e3;
+            e4 = nv > 4 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 4 * n), x0, e4) : e4;
+            e5 = nv > 5 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 5 * n), x0, e5) : e5;
+            e6 = nv > 6 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 6 * n), x0, e6) : e6;
+            e7 = nv > 7 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 7 * n), x0, e7) : e7;
+        }
+
+        y0 = e0 + o0;
+        y1 = e1 + o1;
+        y2 = e2 + o2;
+        y3 = nv > 3 ? e3 + o3 : default;
+        y4 = nv > 4 ? e4 + o4 : default;
+        y5 = nv > 5 ? e5 + o5 : default;
+        y6 = nv > 6 ? e6 + o6 : default;
+        y7 = nv > 7 ? e7 + o7 : default;
     }
 
     /// <summary>A block of 1 or 2 vectors: four accumulators each, fed by columns j, j+1, j+2, j+3.</summary>

@@ -776,7 +776,7 @@ public static partial class RecurrentEngine<TShape>
         }
         else
         {
-            Wide256(nv, ref w, cols, ref x, ref init, ref y);
+            PackedMath.Wide256(nv, ref w, nv * 8, cols, ref x, ref init, ref y);
         }
     }
 
@@ -1113,7 +1113,7 @@ public static partial class RecurrentEngine<TShape>
 
     /// <summary>
     /// A GRU or LSTM layer's hidden product, activations and update at 256 bits, with the formulas and operations of
-    /// <see cref="CellUpdate"/> (so the same values), the gate sums taken from <see cref="WideSums256"/>'s registers. Both unit
+    /// <see cref="CellUpdate"/> (so the same values), the gate sums taken from <see cref="PackedMath.WideSums256"/>'s registers. Both unit
     /// vectors are written out side by side in the order of the recurrence's chain, the gate that only the last operation
     /// needs (z, o) last: the core issues the oldest ready operation first, so that gate's operations fill the chain's gaps
     /// instead of delaying it. With <paramref name="record"/> (a constant at each call site) the activated gates and the
@@ -1127,7 +1127,7 @@ public static partial class RecurrentEngine<TShape>
         int ph = PaddedHidden;
         bool two = H > n;
         ref float hiddenSums = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset);
-        WideSums256(nv, ref hidden, H, ref h, ref hiddenSums, out Vector256<float> y0, out Vector256<float> y1, out Vector256<float> y2,
+        PackedMath.WideSums256(nv, ref hidden, (nuint)(nv * 8), H, ref h, ref hiddenSums, out Vector256<float> y0, out Vector256<float> y1, out Vector256<float> y2,
             out Vector256<float> y3, out Vector256<float> y4, out Vector256<float> y5, out Vector256<float> y6, out Vector256<float> y7);
         if (cell == Cell.Gru)
         {
@@ -1276,7 +1276,7 @@ public static partial class RecurrentEngine<TShape>
 
     /// <summary>
     /// <see cref="Block256"/>'s product one vector of rows at a time, with the same accumulators (so the same bits): four for
-    /// one or two vectors (<see cref="Narrow256"/>), two for more (<see cref="Wide256"/>), live for one vector instead of the
+    /// one or two vectors (<see cref="Narrow256"/>), two for more (<see cref="PackedMath.Wide256"/>), live for one vector instead of the
     /// whole block. For the input columns, which no recurrence waits for: the block-wide form's locals, inlined into
     /// <c>Step</c> beside the hidden product's, left the JIT short of locals for the head, which then stayed a call.
     /// </summary>
@@ -1345,124 +1345,5 @@ public static partial class RecurrentEngine<TShape>
         }
     }
 
-    /// <summary>Three to eight vectors: two accumulators each, even and odd columns (<c>PackedMath.Wide</c>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Wide256(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
-    {
-        const int n = 8;
-        WideSums256(nv, ref w, cols, ref x, ref init, out Vector256<float> y0, out Vector256<float> y1, out Vector256<float> y2, out Vector256<float> y3,
-            out Vector256<float> y4, out Vector256<float> y5, out Vector256<float> y6, out Vector256<float> y7);
-        y0.StoreUnsafe(ref y, 0);
-        y1.StoreUnsafe(ref y, n);
-        y2.StoreUnsafe(ref y, 2 * n);
-        if (nv > 3)
-        {
-            y3.StoreUnsafe(ref y, 3 * n);
-        }
-
-        if (nv > 4)
-        {
-            y4.StoreUnsafe(ref y, 4 * n);
-        }
-
-        if (nv > 5)
-        {
-            y5.StoreUnsafe(ref y, 5 * n);
-        }
-
-        if (nv > 6)
-        {
-            y6.StoreUnsafe(ref y, 6 * n);
-        }
-
-        if (nv > 7)
-        {
-            y7.StoreUnsafe(ref y, 7 * n);
-        }
-    }
-
-    /// <summary><see cref="Wide256"/>'s sums, left in registers: <c>y0</c>…<c>y7</c> (those past <paramref name="nv"/> zero).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WideSums256(int nv, ref float w, int cols, ref float x, ref float init, out Vector256<float> y0, out Vector256<float> y1,
-        out Vector256<float> y2, out Vector256<float> y3, out Vector256<float> y4, out Vector256<float> y5, out Vector256<float> y6, out Vector256<float> y7)
-    {
-        const int n = 8;
-        nuint stride = (nuint)(nv * n);
-        Vector256<float> e0 = Vector256.LoadUnsafe(ref init, 0);
-        Vector256<float> e1 = Vector256.LoadUnsafe(ref init, n);
-        Vector256<float> e2 = Vector256.LoadUnsafe(ref init, 2 * n);
-        Vector256<float> e3 = nv > 3 ? Vector256.LoadUnsafe(ref init, 3 * n) : default;
-        Vector256<float> e4 = nv > 4 ? Vector256.LoadUnsafe(ref init, 4 * n) : default;
-        Vector256<float> e5 = nv > 5 ? Vector256.LoadUnsafe(ref init, 5 * n) : default;
-        Vector256<float> e6 = nv > 6 ? Vector256.LoadUnsafe(ref init, 6 * n) : default;
-        Vector256<float> e7 = nv > 7 ? Vector256.LoadUnsafe(ref init, 7 * n) : default;
-        Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
-        int k = 0;
-        for (; k < cols - 1; k += 2)
-        {
-            ref float c = ref Unsafe.Add(ref w, (nuint)k * stride);
-            ref float d = ref Unsafe.Add(ref c, stride);
-            Vector256<float> x0 = Vector256.Create(Unsafe.Add(ref x, k));
-            Vector256<float> x1 = Vector256.Create(Unsafe.Add(ref x, k + 1));
-            e0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 0), x0, e0);
-            o0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 0), x1, o0);
-            e1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, n), x0, e1);
-            o1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, n), x1, o1);
-            e2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 2 * n), x0, e2);
-            o2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 2 * n), x1, o2);
-            if (nv > 3)
-            {
-                e3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 3 * n), x0, e3);
-                o3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 3 * n), x1, o3);
-            }
-
-            if (nv > 4)
-            {
-                e4 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 4 * n), x0, e4);
-                o4 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 4 * n), x1, o4);
-            }
-
-            if (nv > 5)
-            {
-                e5 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 5 * n), x0, e5);
-                o5 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 5 * n), x1, o5);
-            }
-
-            if (nv > 6)
-            {
-                e6 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 6 * n), x0, e6);
-                o6 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 6 * n), x1, o6);
-            }
-
-            if (nv > 7)
-            {
-                e7 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 7 * n), x0, e7);
-                o7 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 7 * n), x1, o7);
-            }
-        }
-
-        if (k < cols)
-        {
-            ref float c = ref Unsafe.Add(ref w, (nuint)k * stride);
-            Vector256<float> x0 = Vector256.Create(Unsafe.Add(ref x, k));
-            e0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 0), x0, e0);
-            e1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, n), x0, e1);
-            e2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 2 * n), x0, e2);
-            e3 = nv > 3 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 3 * n), x0, e3) : e3;
-            e4 = nv > 4 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 4 * n), x0, e4) : e4;
-            e5 = nv > 5 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 5 * n), x0, e5) : e5;
-            e6 = nv > 6 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 6 * n), x0, e6) : e6;
-            e7 = nv > 7 ? Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 7 * n), x0, e7) : e7;
-        }
-
-        y0 = e0 + o0;
-        y1 = e1 + o1;
-        y2 = e2 + o2;
-        y3 = nv > 3 ? e3 + o3 : default;
-        y4 = nv > 4 ? e4 + o4 : default;
-        y5 = nv > 5 ? e5 + o5 : default;
-        y6 = nv > 6 ? e6 + o6 : default;
-        y7 = nv > 7 ? e7 + o7 : default;
-    }
 
 }
