@@ -60,9 +60,9 @@ public static partial class RecurrentEngine<TShape>
 
     /// <summary>
     /// Whether a GRU or LSTM layer's rows are more than one block, each gate exactly one block of
-    /// <see cref="GateBlockVectors"/> vectors of 8: H = 32 where the layout's blocks are four vectors high (x64 without AVX-512,
-    /// whose 16 vector registers hold one block's eight accumulators and what the cell keeps). The straight step then runs
-    /// one block product per gate, in the order of the recurrence's chain, and activates each gate as its product ends
+    /// <see cref="GateBlockVectors"/> vectors of 8: H = 32 where the layout's blocks are four vectors high (x64 without AVX-512:
+    /// 16 vector registers, one block's eight accumulators and its broadcast columns). The straight step then runs one
+    /// block product per gate, in the order of the recurrence's chain, and activates each gate as its product ends
     /// (<see cref="GateBlocks256"/>), instead of three or four calls of the general block kernel followed by the cell's
     /// own loop over the stored sums.
     /// </summary>
