@@ -102,6 +102,21 @@ public static partial class RecurrentEngine<TShape>
         where TVec : struct, ISimd<TVec>
     {
         ProjectStreams<TVec>(packed, layer, ref x, xStride, ref state, ref scratch, group);
+        if (typeof(TVec) == typeof(Simd256) && H % 8 == 0 && TShape.Cell != Cell.Rnn)
+        {
+            // The group's activations a pass at a time (CellUpdate.GruStreams256): the same values as Update's.
+            if (TShape.Cell == Cell.Gru)
+            {
+                CellUpdate.GruStreams256(ref scratch, (nuint)PaddedHidden, (nuint)ScratchLength, ref state, (nuint)StateLength, (nuint)H, group);
+            }
+            else
+            {
+                CellUpdate.LstmStreams256(ref scratch, (nuint)PaddedHidden, (nuint)ScratchLength, ref state, (nuint)StateLength, (nuint)H, group);
+            }
+
+            return;
+        }
+
         for (int s = 0; s < group; s++)
         {
             Update<TVec>(ref Unsafe.Add(ref scratch, s * ScratchLength), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, s * StateLength), StatePerLayer));
