@@ -79,6 +79,8 @@ public sealed class CompiledAtOnceTests
         { typeof(SequenceEngine<>), "CellBack", false },
         { typeof(SequenceEngine<>), "CellGradients", false },
         { typeof(StreamGradient), "Columns", true },
+        { typeof(CellUpdate), "GruRecordStreams256", true },
+        { typeof(CellUpdate), "LstmRecordStreams256", true },
         { typeof(StreamGradient), "TransposedAdd", false },
         { typeof(StreamGradient), "Pair", false },
         { typeof(StreamGradient), "Block", false },

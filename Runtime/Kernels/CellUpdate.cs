@@ -542,6 +542,115 @@ internal static class CellUpdate
         }
     }
 
+    /// <summary>
+    /// <see cref="GruRecord{TVec}(ref float, int, ref float, ref float, ref float, ref float, int)"/> for a group of
+    /// sequences at 256 bits, H a multiple of 8, in <see cref="GruStreams256"/>'s two passes (r and z activated in the
+    /// scratch first). Sequence s's scratch is <paramref name="scratchStride"/> floats after the last, its state
+    /// <paramref name="stateStride"/>, and its tape's slots <paramref name="tapeStride"/> (<paramref name="before"/>,
+    /// <paramref name="gates"/> and, unless it is a null reference, <paramref name="top"/>). The same operations on each
+    /// element as <see cref="GruRecordPair256"/>, so the same values.
+    /// </summary>
+    [MethodImpl(CompiledAtOnce.NoInlining)]
+    public static void GruRecordStreams256(ref float y, nuint stride, nuint scratchStride, ref float h, nuint stateStride,
+        ref float before, ref float gates, ref float top, nuint tapeStride, nuint hidden, int group)
+    {
+        for (int s = 0; s < group; s++)
+        {
+            ref float rz = ref Unsafe.Add(ref y, ((nuint)s * scratchStride) + stride);
+            for (nuint k = 0; k < hidden; k += 8)
+            {
+                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref rz, k)).StoreUnsafe(ref rz, k);
+                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref rz, stride + k)).StoreUnsafe(ref rz, stride + k);
+            }
+        }
+
+        bool hasTop = !Unsafe.IsNullRef(ref top);
+        for (int s = 0; s < group; s++)
+        {
+            ref float ys = ref Unsafe.Add(ref y, (nuint)s * scratchStride);
+            ref float hs = ref Unsafe.Add(ref h, (nuint)s * stateStride);
+            nuint tape = (nuint)s * tapeStride;
+            ref float bs = ref Unsafe.Add(ref before, tape);
+            ref float gs = ref Unsafe.Add(ref gates, tape);
+            for (nuint k = 0; k < hidden; k += 8)
+            {
+                Vector256<float> r = Vector256.LoadUnsafe(ref ys, stride + k);
+                Vector256<float> z = Vector256.LoadUnsafe(ref ys, (2 * stride) + k);
+                Vector256<float> nh = Vector256.LoadUnsafe(ref ys, (3 * stride) + k);
+                Vector256<float> n = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r, nh, Vector256.LoadUnsafe(ref ys, k)));
+                Vector256<float> previous = Vector256.LoadUnsafe(ref hs, k);
+                Vector256<float> next = Vector256.MultiplyAddEstimate(z, previous - n, n);
+                previous.StoreUnsafe(ref bs, k);
+                r.StoreUnsafe(ref gs, k);
+                z.StoreUnsafe(ref gs, hidden + k);
+                n.StoreUnsafe(ref gs, (2 * hidden) + k);
+                nh.StoreUnsafe(ref gs, (3 * hidden) + k);
+                next.StoreUnsafe(ref hs, k);
+                if (hasTop)
+                {
+                    next.StoreUnsafe(ref Unsafe.Add(ref top, tape), k);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="LstmRecord{TVec}(ref float, int, ref float, ref float, ref float, ref float, ref float, int)"/> for a group
+    /// of sequences at 256 bits in <see cref="LstmStreams256"/>'s two passes, with <see cref="GruRecordStreams256"/>'s
+    /// arguments (each sequence's c right after its h). The same operations on each element as
+    /// <see cref="LstmRecord256"/>, so the same values.
+    /// </summary>
+    [MethodImpl(CompiledAtOnce.NoInlining)]
+    public static void LstmRecordStreams256(ref float y, nuint stride, nuint scratchStride, ref float h, nuint stateStride,
+        ref float before, ref float gates, ref float top, nuint tapeStride, nuint hidden, int group)
+    {
+        for (int s = 0; s < group; s++)
+        {
+            ref float ys = ref Unsafe.Add(ref y, (nuint)s * scratchStride);
+            for (nuint k = 0; k < hidden; k += 8)
+            {
+                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref ys, k)).StoreUnsafe(ref ys, k);
+                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref ys, stride + k)).StoreUnsafe(ref ys, stride + k);
+                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref ys, (3 * stride) + k)).StoreUnsafe(ref ys, (3 * stride) + k);
+            }
+        }
+
+        bool hasTop = !Unsafe.IsNullRef(ref top);
+        for (int s = 0; s < group; s++)
+        {
+            ref float ys = ref Unsafe.Add(ref y, (nuint)s * scratchStride);
+            ref float hs = ref Unsafe.Add(ref h, (nuint)s * stateStride);
+            ref float cs = ref Unsafe.Add(ref hs, hidden);
+            nuint tape = (nuint)s * tapeStride;
+            ref float bs = ref Unsafe.Add(ref before, tape);
+            ref float gs = ref Unsafe.Add(ref gates, tape);
+            for (nuint k = 0; k < hidden; k += 8)
+            {
+                Vector256<float> i = Vector256.LoadUnsafe(ref ys, k);
+                Vector256<float> f = Vector256.LoadUnsafe(ref ys, stride + k);
+                Vector256<float> g = TanhOperator.Invoke(Vector256.LoadUnsafe(ref ys, (2 * stride) + k));
+                Vector256<float> o = Vector256.LoadUnsafe(ref ys, (3 * stride) + k);
+                Vector256<float> previousC = Vector256.LoadUnsafe(ref cs, k);
+                Vector256<float> cell = Vector256.MultiplyAddEstimate(f, previousC, i * g);
+                Vector256<float> tanhC = TanhOperator.Invoke(cell);
+                Vector256<float> next = o * tanhC;
+                Vector256.LoadUnsafe(ref hs, k).StoreUnsafe(ref bs, k);
+                previousC.StoreUnsafe(ref bs, hidden + k);
+                i.StoreUnsafe(ref gs, k);
+                f.StoreUnsafe(ref gs, hidden + k);
+                g.StoreUnsafe(ref gs, (2 * hidden) + k);
+                o.StoreUnsafe(ref gs, (3 * hidden) + k);
+                tanhC.StoreUnsafe(ref gs, (4 * hidden) + k);
+                cell.StoreUnsafe(ref cs, k);
+                next.StoreUnsafe(ref hs, k);
+                if (hasTop)
+                {
+                    next.StoreUnsafe(ref Unsafe.Add(ref top, tape), k);
+                }
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Rnn<TVec>(ref float y, ref float h, nuint k, bool relu)
         where TVec : struct, ISimd<TVec>

@@ -148,6 +148,25 @@ public static partial class RecurrentEngine<TShape>
         int slot = Shape<TShape>.LayerInputSlot(layer);
         ref float layerTape = ref Unsafe.Add(ref record, Shape<TShape>.LayerTapeOffset(layer));
         ProjectStreams<TVec>(packed, layer, ref layerTape, sequenceTape, ref state, ref scratch, group);
+        if (typeof(TVec) == typeof(Simd256) && H % 8 == 0 && TShape.Cell != Cell.Rnn)
+        {
+            // The group's activations a pass at a time (CellUpdate.GruRecordStreams256): the same values as below.
+            ref float before = ref Unsafe.Add(ref layerTape, slot);
+            ref float top = ref layer == L - 1 ? ref Unsafe.Add(ref record, TopOffset) : ref Unsafe.NullRef<float>();
+            if (TShape.Cell == Cell.Gru)
+            {
+                CellUpdate.GruRecordStreams256(ref scratch, (nuint)PaddedHidden, (nuint)ScratchLength, ref state, (nuint)StateLength,
+                    ref before, ref Unsafe.Add(ref before, StatePerLayer), ref top, (nuint)sequenceTape, (nuint)H, group);
+            }
+            else
+            {
+                CellUpdate.LstmRecordStreams256(ref scratch, (nuint)PaddedHidden, (nuint)ScratchLength, ref state, (nuint)StateLength,
+                    ref before, ref Unsafe.Add(ref before, StatePerLayer), ref top, (nuint)sequenceTape, (nuint)H, group);
+            }
+
+            return;
+        }
+
         for (int s = 0; s < group; s++)
         {
             ref float y = ref Unsafe.Add(ref scratch, s * ScratchLength);
