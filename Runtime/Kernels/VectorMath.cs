@@ -625,10 +625,14 @@ internal static class VectorMath
                 TVec a10 = TVec.Load(ref g1, c0), a11 = TVec.Load(ref g1, c1);
                 TVec a20 = TVec.Load(ref g2, c0), a21 = TVec.Load(ref g2, c1);
                 TVec a30 = TVec.Load(ref g3, c0), a31 = TVec.Load(ref g3, c1);
+
+                // The last step's rows first, each pointer moved back a stride a step (an index times the stride cost two
+                // multiplications and sign extensions in every iteration).
+                ref float xs = ref Unsafe.Add(ref x, (steps - 1) * xStride);
+                ref float ds = ref Unsafe.Add(ref dr, (steps - 1) * dStride);
+                nint xBytes = (nint)xStride * sizeof(float), dBytes = (nint)dStride * sizeof(float);
                 for (int s = steps - 1; s >= 0; s--)
                 {
-                    ref float xs = ref Unsafe.Add(ref x, s * xStride);
-                    ref float ds = ref Unsafe.Add(ref dr, s * dStride);
                     TVec x0 = TVec.Load(ref xs, c0), x1 = TVec.Load(ref xs, c1);
                     TVec b0 = TVec.Broadcast(ds);
                     TVec b1 = TVec.Broadcast(Unsafe.Add(ref ds, 1));
@@ -642,6 +646,8 @@ internal static class VectorMath
                     a21 = TVec.MultiplyAdd(b2, x1, a21);
                     a30 = TVec.MultiplyAdd(b3, x0, a30);
                     a31 = TVec.MultiplyAdd(b3, x1, a31);
+                    xs = ref Unsafe.SubtractByteOffset(ref xs, xBytes);
+                    ds = ref Unsafe.SubtractByteOffset(ref ds, dBytes);
                 }
 
                 TVec.Store(a00, ref g0, c0);
