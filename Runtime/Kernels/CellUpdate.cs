@@ -478,15 +478,8 @@ internal static class CellUpdate
     [MethodImpl(CompiledAtOnce.NoInlining)]
     public static void GruStreams256(ref float y, nuint stride, nuint scratchStride, ref float h, nuint stateStride, nuint hidden, int group)
     {
-        for (int s = 0; s < group; s++)
-        {
-            ref float gates = ref Unsafe.Add(ref y, ((nuint)s * scratchStride) + stride);
-            for (nuint k = 0; k < hidden; k += 8)
-            {
-                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref gates, k)).StoreUnsafe(ref gates, k);
-                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref gates, stride + k)).StoreUnsafe(ref gates, stride + k);
-            }
-        }
+        SigmoidStreams256(ref Unsafe.Add(ref y, stride), scratchStride, hidden, group);
+        SigmoidStreams256(ref Unsafe.Add(ref y, 2 * stride), scratchStride, hidden, group);
 
         for (int s = 0; s < group; s++)
         {
@@ -512,16 +505,9 @@ internal static class CellUpdate
     [MethodImpl(CompiledAtOnce.NoInlining)]
     public static void LstmStreams256(ref float y, nuint stride, nuint scratchStride, ref float h, nuint stateStride, nuint hidden, int group)
     {
-        for (int s = 0; s < group; s++)
-        {
-            ref float ys = ref Unsafe.Add(ref y, (nuint)s * scratchStride);
-            for (nuint k = 0; k < hidden; k += 8)
-            {
-                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref ys, k)).StoreUnsafe(ref ys, k);
-                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref ys, stride + k)).StoreUnsafe(ref ys, stride + k);
-                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref ys, (3 * stride) + k)).StoreUnsafe(ref ys, (3 * stride) + k);
-            }
-        }
+        SigmoidStreams256(ref y, scratchStride, hidden, group);
+        SigmoidStreams256(ref Unsafe.Add(ref y, stride), scratchStride, hidden, group);
+        SigmoidStreams256(ref Unsafe.Add(ref y, 3 * stride), scratchStride, hidden, group);
 
         for (int s = 0; s < group; s++)
         {
@@ -554,15 +540,8 @@ internal static class CellUpdate
     public static void GruRecordStreams256(ref float y, nuint stride, nuint scratchStride, ref float h, nuint stateStride,
         ref float before, ref float gates, ref float top, nuint tapeStride, nuint hidden, int group)
     {
-        for (int s = 0; s < group; s++)
-        {
-            ref float rz = ref Unsafe.Add(ref y, ((nuint)s * scratchStride) + stride);
-            for (nuint k = 0; k < hidden; k += 8)
-            {
-                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref rz, k)).StoreUnsafe(ref rz, k);
-                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref rz, stride + k)).StoreUnsafe(ref rz, stride + k);
-            }
-        }
+        SigmoidStreams256(ref Unsafe.Add(ref y, stride), scratchStride, hidden, group);
+        SigmoidStreams256(ref Unsafe.Add(ref y, 2 * stride), scratchStride, hidden, group);
 
         bool hasTop = !Unsafe.IsNullRef(ref top);
         for (int s = 0; s < group; s++)
@@ -604,16 +583,9 @@ internal static class CellUpdate
     public static void LstmRecordStreams256(ref float y, nuint stride, nuint scratchStride, ref float h, nuint stateStride,
         ref float before, ref float gates, ref float top, nuint tapeStride, nuint hidden, int group)
     {
-        for (int s = 0; s < group; s++)
-        {
-            ref float ys = ref Unsafe.Add(ref y, (nuint)s * scratchStride);
-            for (nuint k = 0; k < hidden; k += 8)
-            {
-                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref ys, k)).StoreUnsafe(ref ys, k);
-                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref ys, stride + k)).StoreUnsafe(ref ys, stride + k);
-                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref ys, (3 * stride) + k)).StoreUnsafe(ref ys, (3 * stride) + k);
-            }
-        }
+        SigmoidStreams256(ref y, scratchStride, hidden, group);
+        SigmoidStreams256(ref Unsafe.Add(ref y, stride), scratchStride, hidden, group);
+        SigmoidStreams256(ref Unsafe.Add(ref y, 3 * stride), scratchStride, hidden, group);
 
         bool hasTop = !Unsafe.IsNullRef(ref top);
         for (int s = 0; s < group; s++)
@@ -647,6 +619,20 @@ internal static class CellUpdate
                 {
                     next.StoreUnsafe(ref Unsafe.Add(ref top, tape), k);
                 }
+            }
+        }
+    }
+
+    /// <summary>σ in place over one gate's <paramref name="hidden"/> floats (a multiple of 8) at <paramref name="gate"/> in each of <paramref name="group"/> scratch vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SigmoidStreams256(ref float gate, nuint scratchStride, nuint hidden, int group)
+    {
+        for (int s = 0; s < group; s++)
+        {
+            ref float g = ref Unsafe.Add(ref gate, (nuint)s * scratchStride);
+            for (nuint k = 0; k < hidden; k += 8)
+            {
+                SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref g, k)).StoreUnsafe(ref g, k);
             }
         }
     }
