@@ -1,6 +1,11 @@
 using System;
+using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Reflection;
+using System.Reflection.Emit;
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
 using Fixed.Engine;
 using Xunit;
 
@@ -171,5 +176,135 @@ public sealed class CompiledAtOnceTests
         MethodInfo step = typeof(RecurrentEngine<StraightStepTests.Gru1To32Shape>).GetMethods(BindingFlags.Public | BindingFlags.Static)
             .Single(m => m.Name == "Step" && m.GetParameters().Length == 4);
         Assert.True(step.MethodImplementationFlags.HasFlag(MethodImplAttributes.NoInlining));
+    }
+
+    /// <summary>
+    /// The lists above name the methods a step or an iteration was seen to compile out of line; which ones those are depends
+    /// on the JIT's inlining budget, so on the instruction set (in 2026-12 <c>StreamGradient.Pair</c>, inlined on AVX-512, was
+    /// compiled on its own on an AVX2 core and ran tier-0 code through the first ~1.5 s of batched training). This reads the
+    /// IL instead: every method with a loop, in every type declared under <c>Runtime/Kernels</c> and <c>Runtime/Training</c>,
+    /// is compiled optimized at its first call, whether or not it is meant to be inlined, unless it is listed here as work
+    /// done once per model or per call outside the loops that matter.
+    /// </summary>
+    [Fact]
+    public void EveryLoopInTheKernels_IsOptimizedAtItsFirstCall()
+    {
+        var missing = new List<string>();
+        foreach (Type type in KernelTypes())
+        {
+            foreach (MethodBase method in type.GetMethods(AllDeclared).Cast<MethodBase>().Concat(type.GetConstructors(AllDeclared)))
+            {
+                if (method.GetMethodBody() is not { } body || !HasBackwardBranch(body.GetILAsByteArray()!)
+                    || method.MethodImplementationFlags.HasFlag(MethodImplAttributes.AggressiveOptimization)
+                    || OnceOnly.Contains($"{type.Name}.{method.Name}"))
+                {
+                    continue;
+                }
+
+                missing.Add($"{type.FullName}.{method.Name}");
+            }
+        }
+
+        Assert.True(missing.Count == 0, "methods with a loop compiled tier 0 first (mark them [MethodImpl(CompiledAtOnce.Optimized)] or, " +
+            "for setup work, list them in OnceOnly):" + Environment.NewLine + string.Join(Environment.NewLine, missing.Distinct().Order(StringComparer.Ordinal)));
+    }
+
+    private const BindingFlags AllDeclared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly;
+
+    /// <summary>Loops that run once per model, per file or per call of a setup method, where tier-0 code costs nothing that matters.</summary>
+    private static readonly HashSet<string> OnceOnly = new(StringComparer.Ordinal)
+    {
+        "Checkpoint.Contents",           // a checkpoint's tensors, when it is saved
+        "Checkpoint.Restore",            // and when it is loaded
+        "CrossEntropyOptions..ctor",     // the class weights' check, once per options object
+        "PackedLayout`1.Walk",           // a Debug build's check that the packed copy is current
+    };
+
+    /// <summary>The runtime's types (nested ones too) whose declarations are in <c>Runtime/Kernels</c> or <c>Runtime/Training</c>.</summary>
+    private static IEnumerable<Type> KernelTypes([CallerFilePath] string thisFile = "")
+    {
+        string runtime = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(thisFile)))!, "Runtime");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string dir in new[] { "Kernels", "Training" })
+        {
+            foreach (string file in Directory.GetFiles(Path.Combine(runtime, dir), "*.cs"))
+            {
+                foreach (Match m in Regex.Matches(File.ReadAllText(file), @"\b(?:class|struct|interface)\s+([A-Z][A-Za-z0-9_]*)"))
+                {
+                    names.Add(m.Groups[1].Value);
+                }
+            }
+        }
+
+        Assert.True(names.Count > 20, $"found only {names.Count} type declarations under {runtime}");
+        return typeof(CompiledAtOnce).Assembly.GetTypes().Where(t => names.Contains(t.Name.Split('`')[0]) && !t.IsInterface);
+    }
+
+    /// <summary>Whether the IL branches back to an earlier instruction (a loop).</summary>
+    private static bool HasBackwardBranch(byte[] il)
+    {
+        int at = 0;
+        while (at < il.Length)
+        {
+            int start = at;
+            OpCode op = il[at] == 0xFE ? TwoByte[il[at + 1]] : OneByte[il[at]];
+            at += op.Size;
+            switch (op.OperandType)
+            {
+                case OperandType.ShortInlineBrTarget:
+                    if ((sbyte)il[at] + at + 1 <= start)
+                    {
+                        return true;
+                    }
+
+                    at += 1;
+                    break;
+                case OperandType.InlineBrTarget:
+                    if (BitConverter.ToInt32(il, at) + at + 4 <= start)
+                    {
+                        return true;
+                    }
+
+                    at += 4;
+                    break;
+                case OperandType.InlineSwitch:
+                    at += 4 + (4 * BitConverter.ToInt32(il, at));
+                    break;
+                case OperandType.InlineNone:
+                    break;
+                case OperandType.ShortInlineI or OperandType.ShortInlineVar:
+                    at += 1;
+                    break;
+                case OperandType.InlineVar:
+                    at += 2;
+                    break;
+                case OperandType.InlineI8 or OperandType.InlineR:
+                    at += 8;
+                    break;
+                default:
+                    at += 4;
+                    break;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly OpCode[] OneByte = OpCodesBy(size: 1);
+    private static readonly OpCode[] TwoByte = OpCodesBy(size: 2);
+
+    private static OpCode[] OpCodesBy(int size)
+    {
+        var table = new OpCode[256];
+        foreach (FieldInfo field in typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static))
+        {
+            var op = (OpCode)field.GetValue(null)!;
+            if (op.Size == size)
+            {
+                table[(ushort)op.Value & 0xFF] = op;
+            }
+        }
+
+        return table;
     }
 }

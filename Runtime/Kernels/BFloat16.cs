@@ -32,6 +32,7 @@ internal static class BFloat16
     public static float RoundToSingle(float value) => ToSingle(Round(value));
 
     /// <summary>Rounds every element of <paramref name="values"/> in place.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void RoundInPlace(Span<float> values)
     {
         for (int i = 0; i < values.Length; i++)

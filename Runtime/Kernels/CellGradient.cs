@@ -15,7 +15,7 @@ namespace Fixed;
 internal static class CellGradient
 {
     /// <summary>GRU: tape gates [r | z | n] and W_hn h + b_hn.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Gru<TVec>(ref float gates, ref float ghn, ref float hPrevious, ref float dh, ref float dpi, ref float dph, ref float dhDirect, int hidden)
         where TVec : struct, ISimd<TVec>
     {
@@ -49,7 +49,7 @@ internal static class CellGradient
     }
 
     /// <summary>RNN: the recorded activation a = h'; tanh' = 1 - a², ReLU' = [a &gt; 0].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Rnn<TVec>(ref float activation, ref float dh, ref float dpi, int hidden, bool relu)
         where TVec : struct, ISimd<TVec>
     {
@@ -65,13 +65,13 @@ internal static class CellGradient
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void Gru<TVec>(ref float gates, ref float ghn, ref float hPrevious, ref float dh, ref float dpi, ref float dph, ref float dhDirect, nuint h, nuint j)
         where TVec : struct, ISimd<TVec> =>
         Gru(ref gates, ref ghn, ref hPrevious, TVec.Load(ref dh, j), ref dpi, ref dph, ref dhDirect, h, j);
 
     /// <summary>One vector of the GRU's gradient with dLoss/dh' in a register (the single-layer sweep): the same operations.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Gru<TVec>(ref float gates, ref float ghn, ref float hPrevious, TVec d, ref float dpi, ref float dph, ref float dhDirect, nuint h, nuint j)
         where TVec : struct, ISimd<TVec>
     {
@@ -133,7 +133,7 @@ internal static class CellGradient
         TVec.Store(TVec.Multiply(dcj, f), ref dc, j);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void Rnn<TVec>(ref float activation, ref float dh, ref float dpi, nuint j, bool relu)
         where TVec : struct, ISimd<TVec>
     {
@@ -141,7 +141,7 @@ internal static class CellGradient
     }
 
     /// <summary>One vector of the RNN's gradient with dLoss/dh' in a register (the single-layer sweep): the same operations.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Rnn<TVec>(ref float activation, TVec d, ref float dpi, nuint j, bool relu)
         where TVec : struct, ISimd<TVec>
     {

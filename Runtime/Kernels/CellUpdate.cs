@@ -17,7 +17,7 @@ internal static class CellUpdate
     /// <c>r = σ(r)</c>, <c>z = σ(z)</c>, <c>n = tanh(n_x + r·n_h)</c>, <c>h' = n + z·(h - n)</c>.
     /// Leaves r, z, n activated (n over n_x) and n_h as it was.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Gru<TVec>(ref float y, int stride, ref float h, int hidden)
         where TVec : struct, ISimd<TVec>
     {
@@ -56,7 +56,7 @@ internal static class CellUpdate
     /// LSTM, scratch <c>[i | f | g | o | tanh(c')]</c>: <c>c' = σ(f)·c + σ(i)·tanh(g)</c>, <c>h' = σ(o)·tanh(c')</c>.
     /// Leaves the four gates activated and tanh(c') in the fifth block.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Lstm<TVec>(ref float y, int stride, ref float h, ref float c, int hidden)
         where TVec : struct, ISimd<TVec>
     {
@@ -80,7 +80,7 @@ internal static class CellUpdate
     }
 
     /// <summary>RNN: <c>h' = tanh(y)</c> or <c>relu(y)</c>, also left in the scratch.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Rnn<TVec>(ref float y, ref float h, int hidden, bool relu)
         where TVec : struct, ISimd<TVec>
     {
@@ -103,7 +103,7 @@ internal static class CellUpdate
     /// n_h after them, and h' to <paramref name="h"/> and, unless it is a null reference, to <paramref name="top"/>. The same
     /// operations as the update without recording, so the same values; the scratch is left with the pre-activations.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void GruRecord<TVec>(ref float y, int stride, ref float h, ref float before, ref float gates, ref float top, int hidden)
         where TVec : struct, ISimd<TVec>
     {
@@ -136,7 +136,7 @@ internal static class CellUpdate
     /// does: h and c before the step to <paramref name="before"/> (<c>[h | c]</c>), the gates <c>[i | f | g | o]</c> and
     /// tanh(c') after them to <paramref name="gates"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void LstmRecord<TVec>(ref float y, int stride, ref float h, ref float c, ref float before, ref float gates, ref float top, int hidden)
         where TVec : struct, ISimd<TVec>
     {
@@ -160,7 +160,7 @@ internal static class CellUpdate
     }
 
     /// <summary><see cref="Rnn{TVec}(ref float, ref float, int, bool)"/> recording: h before the step to <paramref name="before"/>, h' to <paramref name="gates"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void RnnRecord<TVec>(ref float y, ref float h, ref float before, ref float gates, ref float top, int hidden, bool relu)
         where TVec : struct, ISimd<TVec>
     {
@@ -176,7 +176,7 @@ internal static class CellUpdate
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void GruRecord<TVec>(ref float y, nuint stride, ref float h, ref float before, ref float gates, ref float top, nuint hidden, nuint k)
         where TVec : struct, ISimd<TVec>
     {
@@ -302,7 +302,7 @@ internal static class CellUpdate
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void LstmRecord<TVec>(ref float y, nuint stride, ref float h, ref float c, ref float before, ref float gates, ref float top, nuint hidden, nuint k)
         where TVec : struct, ISimd<TVec>
     {
@@ -329,7 +329,7 @@ internal static class CellUpdate
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void RnnRecord<TVec>(ref float y, ref float h, ref float before, ref float gates, ref float top, nuint k, bool relu)
         where TVec : struct, ISimd<TVec>
     {
@@ -344,7 +344,7 @@ internal static class CellUpdate
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void Gru<TVec>(ref float y, nuint stride, ref float h, nuint k)
         where TVec : struct, ISimd<TVec>
     {
@@ -387,7 +387,7 @@ internal static class CellUpdate
         TVec.Store(n1, ref y, l);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void Lstm<TVec>(ref float y, nuint stride, ref float h, ref float c, nuint k)
         where TVec : struct, ISimd<TVec>
     {
@@ -624,7 +624,7 @@ internal static class CellUpdate
     }
 
     /// <summary>σ in place over one gate's <paramref name="hidden"/> floats (a multiple of 8) at <paramref name="gate"/> in each of <paramref name="group"/> scratch vectors.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void SigmoidStreams256(ref float gate, nuint scratchStride, nuint hidden, int group)
     {
         for (int s = 0; s < group; s++)
@@ -637,7 +637,7 @@ internal static class CellUpdate
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void Rnn<TVec>(ref float y, ref float h, nuint k, bool relu)
         where TVec : struct, ISimd<TVec>
     {

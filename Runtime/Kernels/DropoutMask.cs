@@ -67,6 +67,7 @@ public readonly struct DropoutMask
     /// of <paramref name="sequence"/>'s step <paramref name="step"/> at the boundary above layer <paramref name="boundary"/>
     /// (of <paramref name="boundaries"/>). The two spans may be the same.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public void Apply(int sequence, int step, int boundary, int boundaries, ReadOnlySpan<float> source, Span<float> destination)
     {
         int units = source.Length;

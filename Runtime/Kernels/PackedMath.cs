@@ -35,7 +35,7 @@ internal static class PackedMath
     /// 96 × 32 on a Zen 4 core. The order of the additions differs from that kernel's, so the sums can differ in their last
     /// bits. Only with AVX-512 (the caller checks); <paramref name="nv"/> is a JIT-time constant at the call site.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void TransposedAdd512(int nv, ref float w, int cols, ref float d, ref float y)
     {
         const int n = 16;
@@ -108,7 +108,7 @@ internal static class PackedMath
     /// (<see cref="PackedLayout{TShape}.Index"/>): the rows of each block, column after column, so the kernel reads
     /// the weights in one sequential stream. <paramref name="rows"/> is a multiple of <c>TVec.Count</c>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void MultiplyAdd<TVec>(ref float w, int rows, int cols, ref float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
     {
@@ -148,7 +148,7 @@ internal static class PackedMath
     /// sum depends on nothing but its own row, so in either direction the results are bit for bit
     /// <see cref="MultiplyAdd{TVec}"/>'s.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void MultiplyAddAlternating<TVec>(ref float w, int rows, int cols, ref float x, ref float init, ref float y, bool backward)
         where TVec : struct, ISimd<TVec>
     {
@@ -218,7 +218,7 @@ internal static class PackedMath
     /// <c>y = init + x·w</c> for a single column (input size 1, the common sensor case): one pass of multiply-adds,
     /// inlined into the cell instead of a call to a block kernel.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void MultiplyAddColumn<TVec>(ref float w, int rows, float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
     {
@@ -388,7 +388,7 @@ internal static class PackedMath
     }
 
     /// <summary><see cref="Wide256"/>'s sums, left in registers (columns <paramref name="stride"/> floats apart): <c>y0</c>…<c>y7</c> (those past <paramref name="nv"/> zero).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     internal static void WideSums256(int nv, ref float w, nuint stride, int cols, ref float x, ref float init, out Vector256<float> y0, out Vector256<float> y1,
         out Vector256<float> y2, out Vector256<float> y3, out Vector256<float> y4, out Vector256<float> y5, out Vector256<float> y6, out Vector256<float> y7)
     {
@@ -471,7 +471,7 @@ internal static class PackedMath
     }
 
     /// <summary>A block of 1 or 2 vectors: four accumulators each, fed by columns j, j+1, j+2, j+3.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void Narrow<TVec, TCount>(ref float w, int rows, int cols, ref float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
         where TCount : struct, IConstant

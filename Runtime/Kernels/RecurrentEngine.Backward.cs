@@ -193,7 +193,7 @@ public static partial class RecurrentEngine<TShape>
     /// row loop and loss dispatch. Those made a step's few arithmetic operations ~60 instructions: 5 % of a batched GRU 1→32
     /// Backward on a Zen 5 core. Inlined into <see cref="HeadsAndLosses"/>, which is compiled optimized at its first call.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static double OneOutputSquaredErrors(ReadOnlySpan<float> values, Span<float> tape, int recorded, ReadOnlySpan<float> targets,
         int targetStart, int targetStride, float scale)
     {
@@ -220,6 +220,7 @@ public static partial class RecurrentEngine<TShape>
     /// state <paramref name="initial"/> laid out as its tensors are: h0 <c>[NumLayers, HiddenSize]</c>, then c0
     /// <c>[NumLayers, HiddenSize]</c> for the LSTM (<see cref="StateLength"/> floats in all). Empty: the zero state.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void InitialState(ReadOnlySpan<float> initial, Span<float> state)
     {
         CheckState(state);
@@ -275,6 +276,7 @@ public static partial class RecurrentEngine<TShape>
     /// <paramref name="outputs"/> (<c>[n, HiddenSize]</c>) and leaves the state at the end. The generated stack checks
     /// every length before it calls; a stack's recurrent layer has no head.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Record(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape) =>
         Record(parameters, state, inputs, outputs, tape, default, 0);
 
@@ -284,6 +286,7 @@ public static partial class RecurrentEngine<TShape>
     /// the batch; <see cref="Sweep(ParameterStore{TShape}, Span{float}, Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, DropoutMask, int)"/>
     /// needs the same two.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Record(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape,
         DropoutMask dropout, int sequence)
     {
@@ -345,7 +348,7 @@ public static partial class RecurrentEngine<TShape>
     /// <see cref="RecordStep"/> layer by layer through <see cref="CellStep"/>: every shape can take it (internal: the tests
     /// hold <see cref="RecordStraightStep"/> to it).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     internal static void RecordLayers(ReadOnlySpan<float> packed, ReadOnlySpan<float> values, Span<float> state, ReadOnlySpan<float> input,
         Span<float> record, Span<float> scratch, DropoutMask dropout, int sequence, int step, bool head)
     {
@@ -606,7 +609,7 @@ public static partial class RecurrentEngine<TShape>
     /// One vector of units of <see cref="SweepOneLayer{TVec}"/>: dLoss/dh' = carry + W_headᵀ dy (row by row, each a fused
     /// multiply-add as <see cref="VectorMath.Axpy"/> does it) or carry + dy, then the cell gradient over the tape's gates.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void SweepUnits<TVec>(ref float carry, ref float head, ref float dy, ref float gates, ref float extra, ref float cPrevious,
         ref float hPrevious, ref float dph, ref float dc, nuint j)
         where TVec : struct, ISimd<TVec>

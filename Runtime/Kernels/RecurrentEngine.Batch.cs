@@ -445,7 +445,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary><c>destination[0..count) = source[0..count)</c>, whole vectors then one float at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void CopyVectors<TVec>(ref float source, ref float destination, int count)
         where TVec : struct, ISimd<TVec>
     {

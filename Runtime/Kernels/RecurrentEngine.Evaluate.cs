@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 
 namespace Fixed.Engine;
@@ -12,6 +13,7 @@ namespace Fixed.Engine;
 public static partial class RecurrentEngine<TShape>
 {
     /// <summary>The loss the single-sequence Backward would return; advances <paramref name="state"/> as it does.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Evaluate(ParameterStore<TShape> parameters, Span<float> state, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         Loss loss, LossOn on, int warmUp)
     {
@@ -24,6 +26,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>The loss the batched Backward would return: <paramref name="batchSize"/> sequences, each from the zero state.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Evaluate(ParameterStore<TShape> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize,
         Loss loss, LossOn on, int warmUp, SequenceLayout layout) =>
         Evaluate(parameters, inputs, targets, batchSize, loss, on, warmUp, layout, default);
@@ -32,6 +35,7 @@ public static partial class RecurrentEngine<TShape>
     /// The loss the batched Backward from a learned initial state would return: every sequence starts from
     /// <paramref name="initial"/> (<see cref="InitialState"/>'s layout; empty: the zero state).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Evaluate(ParameterStore<TShape> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize,
         Loss loss, LossOn on, int warmUp, SequenceLayout layout, ReadOnlySpan<float> initial)
     {
@@ -82,6 +86,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary><see cref="Sequence"/> without the tape and the sweep: warm-up, the recorded steps, the loss. Returns the summed loss.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static double EvaluateSequence(ParameterStore<TShape> parameters, Span<float> state,
         ReadOnlySpan<float> inputs, int inputStart, int inputStride, int steps,
         ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, LossOn on, int warmUp, float scale)
@@ -115,6 +120,7 @@ public static partial class RecurrentEngine<TShape>
     /// <see cref="Group"/>'s forward half without the tape: the group's sequences side by side through the multi-stream cell,
     /// each one's loss summed on its own and added to <paramref name="sum"/> in batch order.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void EvaluateGroup(ref double sum, ReadOnlySpan<float> packed, ReadOnlySpan<float> values,
         ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int first, int group, int batchSize, int steps, int warmUp,
         Loss loss, LossOn on, SequenceLayout layout, float scale, CrossEntropyOptions? crossEntropy, ReadOnlySpan<float> initial)

@@ -46,11 +46,13 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>The loss <see cref="Backward(ParameterStore{TShape}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, Loss, LossOn, SequenceLayout, Span{float}, Span{float})"/> would return, from a forward pass only.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Evaluate(ParameterStore<TShape> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout) =>
         Evaluate(parameters, inputs, targets, lengths, loss, on, layout, default);
 
     /// <summary>The loss of the Backward from a learned initial state <paramref name="initial"/>, from a forward pass only.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Evaluate(ParameterStore<TShape> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, ReadOnlySpan<float> initial)
     {

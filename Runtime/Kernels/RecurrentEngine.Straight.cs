@@ -179,7 +179,7 @@ public static partial class RecurrentEngine<TShape>
     /// The head on h as <see cref="Head"/> computes it: for fewer than four outputs one <see cref="VectorMath.Dot"/> per
     /// output plus its bias (what <c>VectorMath.Project</c> does for them); for more, <c>Project</c> itself.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void StraightHead(ref float values, ref float h, ref float output)
     {
         if (!Shape<TShape>.HasHead)
@@ -224,7 +224,7 @@ public static partial class RecurrentEngine<TShape>
     /// The gate sums before the hidden product of a layer of <paramref name="inSize"/> inputs (a constant), at 512 bits: bias plus input columns (<see cref="PackedMath.MultiplyAddColumn{TVec}"/>
     /// for one input, <see cref="Block512"/> for more), and the GRU's <c>n_h</c> block from its bias.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void Inputs512(Cell cell, int inSize, bool upper, ref float packed, ref float x, ref float sums)
     {
         const int n = 16;
@@ -264,7 +264,7 @@ public static partial class RecurrentEngine<TShape>
     /// The activation of an RNN layer of more than two vectors of units at 512 bits (<see cref="Layer512"/>), from the sums
     /// <see cref="Block512"/> stored: one activation a vector, nothing to order.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void Update512(ref float sums, ref float h)
     {
         const int n = 16;
@@ -280,7 +280,7 @@ public static partial class RecurrentEngine<TShape>
     /// for one input, <see cref="Block256"/> for more, block by block of <paramref name="blockVectors"/> vectors where the
     /// rows are more than one block: <see cref="GateBlocks"/>), and the GRU's <c>n_h</c> block from its bias.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void Inputs256(Cell cell, int inSize, bool upper, int blockVectors, ref float packed, ref float x, ref float sums)
     {
         const int n = 8;
@@ -337,7 +337,7 @@ public static partial class RecurrentEngine<TShape>
     /// The activation of an RNN layer of more than two vectors of units at 256 bits (<see cref="Layer256"/>), from the sums
     /// <see cref="Block256"/> stored: one activation a vector, nothing to order.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void Update256(ref float sums, ref float h)
     {
         const int n = 8;
@@ -520,7 +520,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary><see cref="Narrow512"/>'s sums, left in registers: <c>y1</c> is zero for one vector.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void NarrowSums512(int nv, ref float w, int cols, ref float x, ref float init, out Vector512<float> y0, out Vector512<float> y1)
     {
         const int n = 16;
@@ -572,7 +572,7 @@ public static partial class RecurrentEngine<TShape>
     /// whole block. For the input columns, which no recurrence waits for: the block-wide form's locals, inlined into
     /// <c>Step</c> beside the hidden product's, left the JIT short of locals for the head, which then stayed a call.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void BlockByRows512(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
     {
         const int n = 16;
@@ -674,7 +674,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary><see cref="Wide512"/>'s sums, left in registers: <c>y0</c>…<c>y7</c> (those past <paramref name="nv"/> zero).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void WideSums512(int nv, ref float w, int cols, ref float x, ref float init, out Vector512<float> y0, out Vector512<float> y1,
         out Vector512<float> y2, out Vector512<float> y3, out Vector512<float> y4, out Vector512<float> y5, out Vector512<float> y6, out Vector512<float> y7)
     {
@@ -1228,7 +1228,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary><see cref="Narrow256"/>'s sums, left in registers: <c>y1</c> is zero for one vector.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void NarrowSums256(int nv, ref float w, int cols, ref float x, ref float init, out Vector256<float> y0, out Vector256<float> y1)
     {
         const int n = 8;
@@ -1280,7 +1280,7 @@ public static partial class RecurrentEngine<TShape>
     /// whole block. For the input columns, which no recurrence waits for: the block-wide form's locals, inlined into
     /// <c>Step</c> beside the hidden product's, left the JIT short of locals for the head, which then stayed a call.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void BlockByRows256(int nv, ref float w, int cols, ref float x, ref float init, ref float y)
     {
         const int n = 8;

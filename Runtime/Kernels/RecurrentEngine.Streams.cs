@@ -127,7 +127,7 @@ public static partial class RecurrentEngine<TShape>
     /// <see cref="CellStepStreams{TVec}"/>'s projections: each stream's gate pre-activations into its scratch
     /// (<see cref="ScratchLength"/> floats apart), the hidden projection of the whole group at once.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void ProjectStreams<TVec>(ReadOnlySpan<float> packed, int layer, ref float x, int xStride, ref float state, ref float scratch, int group)
         where TVec : struct, ISimd<TVec>
     {
@@ -172,7 +172,7 @@ public static partial class RecurrentEngine<TShape>
     /// <c>b_hn</c> into the n_h block of each stream's scratch, each vector of weights and bias loaded once for the whole
     /// group (<see cref="PackedMath.MultiplyAddColumn{TVec}"/>'s fused multiply-add per element, so the same values).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void InputColumnStreams<TVec>(ref float weights, ref float bias, ref float x, int xStride, ref float scratch, int group)
         where TVec : struct, ISimd<TVec>
     {

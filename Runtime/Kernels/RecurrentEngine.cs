@@ -256,7 +256,7 @@ public static partial class RecurrentEngine<TShape>
     }
 
     /// <summary>Runs every layer for one step, each layer's new h feeding the next.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void AdvanceLayers(ReadOnlySpan<float> packed, Span<float> state, ReadOnlySpan<float> input, Span<float> scratch)
     {
         bool backward = HiddenSweepAlternates && SweepParity.Next();

@@ -81,6 +81,7 @@ internal static class ReducedLayout<TShape>
     /// Rounds the recurrent layers' weight matrices (<c>weight_ih</c>, <c>weight_hh</c>) of <paramref name="parameters"/> (PyTorch
     /// layout) to bfloat16 in place; biases and the head are left as they are.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void RoundMatrices(Span<float> parameters)
     {
         int h = TShape.HiddenSize;
@@ -96,6 +97,7 @@ internal static class ReducedLayout<TShape>
     /// Writes the bfloat16 copy from the fp32 packed copy, whose matrices already hold bfloat16 values (so this drops only
     /// zero bits). <paramref name="packed"/> is the whole buffer of <see cref="StoredLength"/> floats.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Pack(Span<float> packed)
     {
         Span<ushort> reduced = MemoryMarshal.Cast<float, ushort>(packed.Slice(Offset)).Slice(0, Length);
@@ -110,6 +112,7 @@ internal static class ReducedLayout<TShape>
     }
 
     /// <summary>One <c>[Rows, cols]</c> matrix, block by block as <see cref="PackedLayout{TShape}.Index"/> cuts it, columns in pairs.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static void PackMatrix(ReadOnlySpan<float> matrix, int cols, Span<ushort> reduced)
     {
         int rows = Rows;

@@ -15,7 +15,7 @@ internal static class ReducedMath
     /// <c>y[0..rows) = init[0..rows) + W x</c> for a <c>[rows, cols]</c> bfloat16 matrix stored block by block, column pairs
     /// interleaved (<see cref="ReducedLayout{TShape}"/>). <paramref name="rows"/> is a multiple of <c>TVec.Count</c>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void MultiplyAdd<TVec>(ref ushort w, int rows, int cols, ref float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
     {
@@ -216,7 +216,7 @@ internal static class ReducedMath
     }
 
     /// <summary>A block of 1 or 2 vectors: <see cref="PackedMath"/>'s <c>Narrow</c>, columns j, j+1, j+2, j+3 into a, b, c, d.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void Narrow<TVec, TCount>(ref ushort w, int rows, int cols, ref float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
         where TCount : struct, IConstant

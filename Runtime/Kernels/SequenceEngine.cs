@@ -403,6 +403,7 @@ public static class SequenceEngine<TShape>
     /// The loss the single-sequence Backward would return, from a forward pass only: no tape, no gradient; leaves the state
     /// at the sequence end. Allocates nothing (a bidirectional network's layer buffers come from the shared array pool).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Evaluate(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         Loss loss, LossOn on, int warmUp, CrossEntropyOptions? crossEntropy)
     {
@@ -416,6 +417,7 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>The loss the batched Backward would return: <paramref name="batchSize"/> sequences, each from the zero state.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize,
         Loss loss, LossOn on, int warmUp, SequenceLayout layout, CrossEntropyOptions? crossEntropy) =>
         Evaluate(parameters, inputs, targets, batchSize, loss, on, warmUp, layout, crossEntropy, default);
@@ -424,6 +426,7 @@ public static class SequenceEngine<TShape>
     /// The batched Evaluate of a model with a learned initial state: every sequence from <paramref name="initial"/>
     /// (<see cref="InitialState"/>'s layout; empty: the zero state), as the batched Backward starts them. No dropout: eval mode.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize,
         Loss loss, LossOn on, int warmUp, SequenceLayout layout, CrossEntropyOptions? crossEntropy, ReadOnlySpan<float> initial)
     {
@@ -487,11 +490,13 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>The loss the Backward over sequences of different lengths would return, from a forward pass only.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, CrossEntropyOptions? crossEntropy) =>
         Evaluate(parameters, inputs, targets, lengths, loss, on, layout, crossEntropy, default);
 
     /// <summary>The Evaluate over sequences of different lengths, every sequence from <paramref name="initial"/> (empty: the zero state).</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static float Evaluate(ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout, CrossEntropyOptions? crossEntropy, ReadOnlySpan<float> initial)
     {
@@ -516,6 +521,7 @@ public static class SequenceEngine<TShape>
     /// One sequence's summed loss, computed as <see cref="Sequence"/> computes it (the same cell and head calls in the same
     /// order per direction, so the same bits), without recording.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static double EvaluateSequence(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, int inputStart, int inputStride,
         int steps, int warmUp, ReadOnlySpan<float> targets, int targetStart, int targetStride, Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, float scale)
     {
@@ -923,6 +929,7 @@ public static class SequenceEngine<TShape>
     /// <paramref name="outputs"/> (<c>[n, OutputSize]</c>) and leaves the state at PyTorch's <c>h_n</c>. A stack's
     /// recurrent layer has no head (its shape's OutputSize is 0); the generated stack checks every length before it calls.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Record(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape) =>
         Record(parameters, state, inputs, outputs, tape, default, 0);
 
@@ -932,6 +939,7 @@ public static class SequenceEngine<TShape>
     /// <paramref name="sequence"/> of the batch, applied between the stacked layers as the one-attribute model applies them;
     /// the matching Sweep needs the same two.
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Record(ReadOnlySpan<float> parameters, Span<float> state, ReadOnlySpan<float> inputs, Span<float> outputs, Span<float> tape,
         DropoutMask dropout, int sequence)
     {

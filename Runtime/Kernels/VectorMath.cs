@@ -19,7 +19,7 @@ namespace Fixed;
 internal static class VectorMath
 {
     /// <summary>Returns <c>sum(a[i] * b[i])</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static float Dot(ref float a, ref float b, int length)
     {
         int i = 0;
@@ -149,7 +149,7 @@ internal static class VectorMath
     /// the bias is added in the same pass instead of being copied in first. Serves the Linear head (the cells use
     /// <see cref="PackedMath"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void Project(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y,
         bool hasBias, bool accumulate)
     {
@@ -182,7 +182,7 @@ internal static class VectorMath
     /// the widest vector, folded to 128 bits, and the four folds are summed across lanes together (a transpose-add),
     /// which costs about half of four separate horizontal sums.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static Vector128<float> Dot4(ref float row0, int cols, ref float x)
     {
         ref float row1 = ref Unsafe.Add(ref row0, cols);
@@ -278,7 +278,7 @@ internal static class VectorMath
     }
 
     /// <summary><c>y += Wᵀ d</c> for row-major <c>W</c> of <paramref name="rows"/> × <paramref name="cols"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void MultiplyTransposedAdd(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> d, Span<float> y)
     {
         ref float rw = ref MemoryMarshal.GetReference(w);
@@ -724,7 +724,7 @@ internal static class VectorMath
     /// <paramref name="e"/> and the scalar <paramref name="xScalar"/> on the tape at <paramref name="dStride"/>), for a 16-wide
     /// <typeparamref name="TVec"/> and one column pair only.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static void OuterEightRows<TVec, TSums>(ref float g0, int cols, ref float dr, int dStride, ref float x, int xStride, int steps, int from, int pairs,
         ref float column, ref float bih, ref float bhh, ref float p, ref float e, ref float xScalar)
         where TVec : struct, ISimd<TVec>
@@ -921,6 +921,7 @@ internal static class VectorMath
     }
 
     /// <summary>The one-column case of <see cref="OuterAddSteps"/>, rows from <paramref name="from"/> in whole vectors; returns the rows done.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static int ColumnSteps<TVec>(ref float g, int rows, ref float d, int dStride, ref float x, int xStride, int steps, int from)
         where TVec : struct, ISimd<TVec>
     {
@@ -1035,7 +1036,7 @@ internal static class VectorMath
     }
 
     /// <summary><c>G += d xᵀ</c>: the weight gradient of <c>W x</c> for row-major <c>G</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static void OuterAdd(ReadOnlySpan<float> d, ReadOnlySpan<float> x, Span<float> g)
     {
         int rows = d.Length;

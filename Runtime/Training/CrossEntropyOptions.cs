@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Globalization;
 
@@ -52,6 +53,7 @@ public sealed class CrossEntropyOptions
     public float LabelSmoothing { get; }
 
     /// <summary>What the mean divides by: the sum of the weights of <paramref name="targets"/>' classes (their number when unweighted).</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     internal double Divisor(ReadOnlySpan<float> targets, int count)
     {
         if (_weight is null)
@@ -81,6 +83,7 @@ public sealed class CrossEntropyOptions
     /// <paramref name="scale"/> (1 / the batch's <see cref="Divisor"/>). With p = softmax(z), a = (1 - ε) w[y] + ε/C Σ_c w[c]:
     /// dLoss/dz_j = a · p_j - (1 - ε) w[y] [j = y] - ε/C · w[j].
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     internal double Apply(Span<float> logits, int target, float scale)
     {
         int classes = logits.Length;

@@ -153,6 +153,7 @@ public static class GradientClipping
     }
 
     /// <summary>Clamps every gradient to <c>[-clipValue, clipValue]</c>.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void ClipValue(Span<float> gradients, float clipValue)
     {
         if (float.IsNaN(clipValue) || clipValue < 0f)

@@ -27,6 +27,7 @@ internal static class LossFunctions
     }
 
     /// <summary>Cross-entropy targets must be whole class indices in [0, classes).</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void CheckTargets(Loss loss, ReadOnlySpan<float> targets, int classes, string parameterName)
     {
         if (loss != Loss.CrossEntropy)
@@ -56,7 +57,7 @@ internal static class LossFunctions
     /// MSE, the common case, is inlined into the caller (the training loops call this once per step for a few outputs, where
     /// the call itself was a visible share: ~2 % of an RNN 1→32 training iteration); the other losses are a call.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     public static double Apply(Loss loss, CrossEntropyOptions? crossEntropy, Span<float> output, ReadOnlySpan<float> target, float scale)
     {
         if (loss == Loss.Mse)
@@ -68,7 +69,7 @@ internal static class LossFunctions
     }
 
     /// <summary>Σ (output − target)², and dLoss/dOutput = 2·(output − target)·<paramref name="scale"/> over the output.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
     private static double Mse(Span<float> output, ReadOnlySpan<float> target, float scale)
     {
         double sum = 0;
@@ -102,6 +103,7 @@ internal static class LossFunctions
     /// <summary>1 / divisor as the gradients' scale: exactly <c>1f / count</c> when the mean is over a count.</summary>
     public static float Scale(double divisor) => divisor == Math.Floor(divisor) && divisor <= int.MaxValue ? 1f / (int)divisor : (float)(1.0 / divisor);
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static double Apply(Loss loss, Span<float> output, ReadOnlySpan<float> target, float scale)
     {
         double sum = 0;
@@ -138,6 +140,7 @@ internal static class LossFunctions
     }
 
     /// <summary><c>logsumexp(z) - z[c]</c>, with softmax(z) - onehot(c) as the gradient; max-shifted for stability.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private static double CrossEntropy(Span<float> logits, int target, float scale)
     {
         float max = float.NegativeInfinity;

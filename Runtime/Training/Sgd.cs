@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -51,6 +52,7 @@ public sealed class Sgd : Optimizer
     internal override IReadOnlyList<(string Name, AlignedBuffer Values)> Buffers =>
         Momentum > 0f ? [("momentum_buffer", _momentum)] : [];
 
+    [MethodImpl(CompiledAtOnce.Optimized)]
     private protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         float lr = LearningRate, mu = Momentum, decay = WeightDecay;

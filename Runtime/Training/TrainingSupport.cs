@@ -77,6 +77,7 @@ public static class TrainingSupport
     /// Checks a Backward or Evaluate over a padded batch of sequences of different lengths (<paramref name="lengths"/>, one per
     /// sequence); returns T, the padded length. Only the valid targets are checked (padding is never read).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static int CheckLengths(int inputSize, int outputSize, int window, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets,
         ReadOnlySpan<int> lengths, Loss loss, LossOn on, SequenceLayout layout)
     {
@@ -148,6 +149,7 @@ public static class TrainingSupport
     /// The number of elements a loss over sequences of different lengths is the mean of: per sequence one step
     /// (<see cref="LossOn.LastStep"/>) or its valid steps (<see cref="LossOn.AllSteps"/>), times OutputSize (one for cross-entropy).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static int LossCount(Loss loss, LossOn on, ReadOnlySpan<int> lengths, int outputSize)
     {
         int items = lengths.Length;
@@ -167,6 +169,7 @@ public static class TrainingSupport
     /// What the loss over sequences of different lengths divides by: <see cref="LossCount(Loss, LossOn, ReadOnlySpan{int}, int)"/>,
     /// or for weighted cross-entropy the sum of the valid targets' class weights (padding is never read).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static double LossDivisor(Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, ReadOnlySpan<int> lengths, int outputSize,
         ReadOnlySpan<float> targets, int steps, SequenceLayout layout)
     {
@@ -194,6 +197,7 @@ public static class TrainingSupport
     /// What the loss over a batch of equal-length sequences (or one sequence) divides by: <see cref="LossCount(Loss, LossOn, int, int, int, int)"/>,
     /// or for weighted cross-entropy the sum of the class weights of <paramref name="targets"/> (every one of them is used).
     /// </summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static double LossDivisor(Loss loss, CrossEntropyOptions? crossEntropy, LossOn on, int steps, int warmUp, int outputSize, int batchSize,
         ReadOnlySpan<float> targets) =>
         LossFunctions.Divisor(loss, crossEntropy, LossCount(loss, on, steps, warmUp, outputSize, batchSize), targets);
@@ -208,6 +212,7 @@ public static class TrainingSupport
     public static int TargetWidth(Loss loss, int outputSize) => LossFunctions.TargetWidth(loss, outputSize);
 
     /// <summary>The number of elements the loss is the mean of, for one sequence (<paramref name="batchSize"/> 1) or a batch.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static int LossCount(Loss loss, LossOn on, int steps, int warmUp, int outputSize, int batchSize) =>
         batchSize * (on == LossOn.AllSteps ? steps - warmUp : 1) * (loss == Loss.CrossEntropy ? 1 : outputSize);
 
@@ -233,6 +238,7 @@ public static class TrainingSupport
     }
 
     /// <summary>Copies <paramref name="rows"/> rows of <paramref name="width"/> floats, <paramref name="stride"/> apart from <paramref name="start"/>, into a dense <c>[rows, width]</c>.</summary>
+    [MethodImpl(CompiledAtOnce.Optimized)]
     public static void Gather(ReadOnlySpan<float> source, int start, int stride, int width, int rows, Span<float> into)
     {
         for (int r = 0; r < rows; r++)
