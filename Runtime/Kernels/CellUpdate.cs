@@ -277,12 +277,20 @@ internal static class CellUpdate
 
     /// <summary><see cref="LstmRecord{TVec}(ref float, nuint, ref float, ref float, ref float, ref float, ref float, nuint, nuint)"/> at 256 bits on <see cref="Vector256{T}"/> directly (<see cref="Gru256"/>): the same values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LstmRecord256(ref float y, nuint stride, ref float h, ref float c, ref float before, ref float gates, ref float top, nuint hidden, nuint k)
+    private static void LstmRecord256(ref float y, nuint stride, ref float h, ref float c, ref float before, ref float gates, ref float top, nuint hidden, nuint k) =>
+        LstmRecordActivated256(SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, k)), SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, stride + k)),
+            Vector256.LoadUnsafe(ref y, (2 * stride) + k), SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, (3 * stride) + k)), ref h, ref c, ref before, ref gates,
+            ref top, hidden, k);
+
+    /// <summary>
+    /// <see cref="LstmRecord256"/> from i, f and o already activated and g's pre-activation <paramref name="gPre"/> (for
+    /// <see cref="LstmRecordStreams256"/>, which activates them a pass earlier): the same operations, so the same values.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LstmRecordActivated256(Vector256<float> i, Vector256<float> f, Vector256<float> gPre, Vector256<float> o, ref float h, ref float c,
+        ref float before, ref float gates, ref float top, nuint hidden, nuint k)
     {
-        Vector256<float> i = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, k));
-        Vector256<float> f = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, stride + k));
-        Vector256<float> g = TanhOperator.Invoke(Vector256.LoadUnsafe(ref y, (2 * stride) + k));
-        Vector256<float> o = SigmoidOperator.Invoke(Vector256.LoadUnsafe(ref y, (3 * stride) + k));
+        Vector256<float> g = TanhOperator.Invoke(gPre);
         Vector256<float> previousC = Vector256.LoadUnsafe(ref c, k);
         Vector256<float> cell = Vector256.MultiplyAddEstimate(f, previousC, i * g);
         Vector256<float> tanhC = TanhOperator.Invoke(cell);
@@ -592,33 +600,13 @@ internal static class CellUpdate
         {
             ref float ys = ref Unsafe.Add(ref y, (nuint)s * scratchStride);
             ref float hs = ref Unsafe.Add(ref h, (nuint)s * stateStride);
-            ref float cs = ref Unsafe.Add(ref hs, hidden);
             nuint tape = (nuint)s * tapeStride;
-            ref float bs = ref Unsafe.Add(ref before, tape);
-            ref float gs = ref Unsafe.Add(ref gates, tape);
+            ref float ts = ref hasTop ? ref Unsafe.Add(ref top, tape) : ref Unsafe.NullRef<float>();
             for (nuint k = 0; k < hidden; k += 8)
             {
-                Vector256<float> i = Vector256.LoadUnsafe(ref ys, k);
-                Vector256<float> f = Vector256.LoadUnsafe(ref ys, stride + k);
-                Vector256<float> g = TanhOperator.Invoke(Vector256.LoadUnsafe(ref ys, (2 * stride) + k));
-                Vector256<float> o = Vector256.LoadUnsafe(ref ys, (3 * stride) + k);
-                Vector256<float> previousC = Vector256.LoadUnsafe(ref cs, k);
-                Vector256<float> cell = Vector256.MultiplyAddEstimate(f, previousC, i * g);
-                Vector256<float> tanhC = TanhOperator.Invoke(cell);
-                Vector256<float> next = o * tanhC;
-                Vector256.LoadUnsafe(ref hs, k).StoreUnsafe(ref bs, k);
-                previousC.StoreUnsafe(ref bs, hidden + k);
-                i.StoreUnsafe(ref gs, k);
-                f.StoreUnsafe(ref gs, hidden + k);
-                g.StoreUnsafe(ref gs, (2 * hidden) + k);
-                o.StoreUnsafe(ref gs, (3 * hidden) + k);
-                tanhC.StoreUnsafe(ref gs, (4 * hidden) + k);
-                cell.StoreUnsafe(ref cs, k);
-                next.StoreUnsafe(ref hs, k);
-                if (hasTop)
-                {
-                    next.StoreUnsafe(ref Unsafe.Add(ref top, tape), k);
-                }
+                LstmRecordActivated256(Vector256.LoadUnsafe(ref ys, k), Vector256.LoadUnsafe(ref ys, stride + k), Vector256.LoadUnsafe(ref ys, (2 * stride) + k),
+                    Vector256.LoadUnsafe(ref ys, (3 * stride) + k), ref hs, ref Unsafe.Add(ref hs, hidden), ref Unsafe.Add(ref before, tape),
+                    ref Unsafe.Add(ref gates, tape), ref ts, hidden, k);
             }
         }
     }
