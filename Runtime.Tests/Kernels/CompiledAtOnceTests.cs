@@ -180,7 +180,7 @@ public sealed class CompiledAtOnceTests
 
     /// <summary>
     /// The lists above name the methods a step or an iteration was seen to compile out of line; which ones those are depends
-    /// on the JIT's inlining budget, so on the instruction set (in 2026-12 <c>StreamGradient.Pair</c>, inlined on AVX-512, was
+    /// on the JIT's inlining budget, so on the instruction set (in 2026-12 <c>StreamGradient.Pair</c>, in none of the lists, was
     /// compiled on its own on an AVX2 core and ran tier-0 code through the first ~1.5 s of batched training). This reads the
     /// IL instead: every method with a loop, in every type declared under <c>Runtime/Kernels</c> and <c>Runtime/Training</c>,
     /// is compiled optimized at its first call, whether or not it is meant to be inlined, unless it is listed here as work
