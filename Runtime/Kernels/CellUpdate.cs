@@ -559,6 +559,7 @@ internal static class CellUpdate
             nuint tape = (nuint)s * tapeStride;
             ref float bs = ref Unsafe.Add(ref before, tape);
             ref float gs = ref Unsafe.Add(ref gates, tape);
+            ref float ts = ref hasTop ? ref Unsafe.Add(ref top, tape) : ref Unsafe.NullRef<float>();
             for (nuint k = 0; k < hidden; k += 8)
             {
                 Vector256<float> r = Vector256.LoadUnsafe(ref ys, stride + k);
@@ -575,7 +576,7 @@ internal static class CellUpdate
                 next.StoreUnsafe(ref hs, k);
                 if (hasTop)
                 {
-                    next.StoreUnsafe(ref Unsafe.Add(ref top, tape), k);
+                    next.StoreUnsafe(ref ts, k);
                 }
             }
         }

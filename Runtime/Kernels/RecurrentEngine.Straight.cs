@@ -929,7 +929,7 @@ public static partial class RecurrentEngine<TShape>
             bool record, ref float gates);
     }
 
-    /// <summary>Four vectors of 8 from <paramref name="at"/> (one gate's worth).</summary>
+    /// <summary>Four vectors of 8 stored to <paramref name="at"/> (one gate's worth).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store4(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, ref float at)
     {
