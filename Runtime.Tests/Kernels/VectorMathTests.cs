@@ -83,6 +83,40 @@ public sealed class VectorMathTests
         }
     }
 
+    /// <summary>
+    /// <c>TransposedAdd</c> (the backward recurrence's <c>W_hhᵀ·d</c>; at 256 bits with whole pairs of vectors of columns
+    /// its own kernel, which broadcasts <c>d</c> in registers) sums in the order of <c>OuterAndTransposedAdd</c>'s transposed
+    /// half, so the two give the same bits: for row counts around the kernels' blocks of four and eight rows, and a
+    /// recurrent layer's 96.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(13)]
+    [InlineData(20)]
+    [InlineData(96)]
+    public void TransposedAdd_EveryColumnCount_SameBitsAsOuterAndTransposedAdd(int rows)
+    {
+        var random = new Random(200 + rows);
+        for (int cols = 1; cols <= 70; cols++)
+        {
+            float[] w = Values(random, rows * cols), d = Values(random, rows), x = Values(random, cols), y = Values(random, cols);
+            float[] fused = (float[])y.Clone();
+            float[] g = new float[rows * cols];
+
+            VectorMath.TransposedAdd(w, d, y);
+            VectorMath.OuterAndTransposedAdd(w, d, x, g, fused);
+
+            for (int c = 0; c < cols; c++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(fused[c]) == BitConverter.SingleToInt32Bits(y[c]),
+                    $"rows {rows} cols {cols} column {c}: {y[c]:R} vs {fused[c]:R}");
+            }
+        }
+    }
+
     private static float[] Values(Random random, int count)
     {
         var values = new float[count];
