@@ -403,6 +403,28 @@ internal static class PackedMath
         Vector256<float> e7 = nv > 7 ? Vector256.LoadUnsafe(ref init, 7 * n) : default;
         Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
         int k = 0;
+        if (nv <= 4 && Avx.IsSupported)
+        {
+            // Eight columns a pass, x's eight values in one load and each broadcast in registers (both halves of the vector to
+            // each half, then the element across its half) instead of a broadcast load per column: every weight is used once,
+            // so the loop is bound by its loads (GateBlock256 in RecurrentEngine.Straight.cs does the same). Where the
+            // accumulators are more than eight, the four vectors this takes would not fit 16 registers beside them.
+            for (; k < cols - 7; k += 8)
+            {
+                ref float c = ref Unsafe.Add(ref w, (nuint)k * stride);
+                Vector256<float> columns = Vector256.LoadUnsafe(ref Unsafe.Add(ref x, k));
+                Vector256<float> low = Avx.Permute2x128(columns, columns, 0x00);
+                Vector256<float> high = Avx.Permute2x128(columns, columns, 0x11);
+                Columns2(nv, ref c, stride, Avx.Permute(low, 0x00), Avx.Permute(low, 0x55), ref e0, ref e1, ref e2, ref e3, ref o0, ref o1, ref o2, ref o3);
+                Columns2(nv, ref Unsafe.Add(ref c, 2 * stride), stride, Avx.Permute(low, 0xAA), Avx.Permute(low, 0xFF), ref e0, ref e1, ref e2, ref e3,
+                    ref o0, ref o1, ref o2, ref o3);
+                Columns2(nv, ref Unsafe.Add(ref c, 4 * stride), stride, Avx.Permute(high, 0x00), Avx.Permute(high, 0x55), ref e0, ref e1, ref e2, ref e3,
+                    ref o0, ref o1, ref o2, ref o3);
+                Columns2(nv, ref Unsafe.Add(ref c, 6 * stride), stride, Avx.Permute(high, 0xAA), Avx.Permute(high, 0xFF), ref e0, ref e1, ref e2, ref e3,
+                    ref o0, ref o1, ref o2, ref o3);
+            }
+        }
+
         for (; k < cols - 1; k += 2)
         {
             ref float c = ref Unsafe.Add(ref w, (nuint)k * stride);
@@ -468,6 +490,30 @@ internal static class PackedMath
         y5 = nv > 5 ? e5 + o5 : default;
         y6 = nv > 6 ? e6 + o6 : default;
         y7 = nv > 7 ? e7 + o7 : default;
+    }
+
+    /// <summary>
+    /// Two columns of <see cref="WideSums256"/> for up to four vectors of rows: column <paramref name="c"/> times
+    /// <paramref name="x0"/> onto the even accumulators, the next (<paramref name="stride"/> floats on) times
+    /// <paramref name="x1"/> onto the odd ones, in the loop's order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns2(int nv, ref float c, nuint stride, Vector256<float> x0, Vector256<float> x1, ref Vector256<float> e0, ref Vector256<float> e1,
+        ref Vector256<float> e2, ref Vector256<float> e3, ref Vector256<float> o0, ref Vector256<float> o1, ref Vector256<float> o2, ref Vector256<float> o3)
+    {
+        const int n = 8;
+        ref float d = ref Unsafe.Add(ref c, stride);
+        e0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 0), x0, e0);
+        o0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 0), x1, o0);
+        e1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, n), x0, e1);
+        o1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, n), x1, o1);
+        e2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 2 * n), x0, e2);
+        o2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 2 * n), x1, o2);
+        if (nv > 3)
+        {
+            e3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref c, 3 * n), x0, e3);
+            o3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref d, 3 * n), x1, o3);
+        }
     }
 
     /// <summary>A block of 1 or 2 vectors: four accumulators each, fed by columns j, j+1, j+2, j+3.</summary>
