@@ -882,27 +882,16 @@ public static partial class RecurrentEngine<TShape>
         ref float init = ref Unsafe.Add(ref sums, PackedLayout<TShape>.HiddenRowsOffset + (block * PaddedHidden));
 
         // PackedMath.Wide's accumulators (even columns on e, odd on o, from the sums) and its order of additions on each,
-        // eight columns a pass: the columns are read in order, 32 floats apart, and w moves on by eight of them.
+        // eight columns a pass (h's broadcasts from registers: PackedMath.Columns8): the columns are read in order, 32 floats
+        // apart, and w moves on by eight of them.
         Vector256<float> e0 = Load8(ref init, 0), e1 = Load8(ref init, 1), e2 = Load8(ref init, 2), e3 = Load8(ref init, 3);
         Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default;
+        const nuint stride = GateBlockVectors * n;
         ref float x = ref h;
         for (int k = 0; k < cols; k += 8)
         {
-            // h's eight columns in one load, each broadcast in registers (both halves of the vector to each half, then the
-            // element across its half): a product of one stream uses every weight once, and on a Zen 3 core its loads,
-            // eight weights and two broadcasts for eight multiply-adds, were what held it at ~72 % of the FMA rate (~82 %
-            // with the broadcasts made from registers, measured on the loop alone).
-            Vector256<float> columns = Vector256.LoadUnsafe(ref x);
-            Vector256<float> low = Avx.Permute2x128(columns, columns, 0x00);
-            Vector256<float> high = Avx.Permute2x128(columns, columns, 0x11);
-            Columns2(ref w, Avx.Permute(low, 0x00), Avx.Permute(low, 0x55), ref e0, ref e1, ref e2, ref e3, ref o0, ref o1, ref o2, ref o3);
-            Columns2(ref Unsafe.Add(ref w, 2 * GateBlockVectors * n), Avx.Permute(low, 0xAA), Avx.Permute(low, 0xFF), ref e0, ref e1, ref e2, ref e3,
-                ref o0, ref o1, ref o2, ref o3);
-            Columns2(ref Unsafe.Add(ref w, 4 * GateBlockVectors * n), Avx.Permute(high, 0x00), Avx.Permute(high, 0x55), ref e0, ref e1, ref e2, ref e3,
-                ref o0, ref o1, ref o2, ref o3);
-            Columns2(ref Unsafe.Add(ref w, 6 * GateBlockVectors * n), Avx.Permute(high, 0xAA), Avx.Permute(high, 0xFF), ref e0, ref e1, ref e2, ref e3,
-                ref o0, ref o1, ref o2, ref o3);
-            w = ref Unsafe.Add(ref w, 8 * GateBlockVectors * n);
+            PackedMath.Columns8(GateBlockVectors, ref w, stride, ref x, ref e0, ref e1, ref e2, ref e3, ref o0, ref o1, ref o2, ref o3);
+            w = ref Unsafe.Add(ref w, 8 * stride);
             x = ref Unsafe.Add(ref x, 8);
         }
 
@@ -937,25 +926,6 @@ public static partial class RecurrentEngine<TShape>
     /// <summary>Vector <paramref name="k"/> (of 8 floats) from <paramref name="at"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Load8(ref float at, int k) => Vector256.LoadUnsafe(ref at, (nuint)(8 * k));
-
-    /// <summary>
-    /// Two columns of a <see cref="GateBlock256{TEnd}"/> product: the even column <paramref name="x0"/> (four weight vectors
-    /// from <paramref name="w"/>) onto <paramref name="e0"/>…<paramref name="e3"/>, the odd one <paramref name="x1"/> (the next
-    /// four) onto <paramref name="o0"/>…<paramref name="o3"/>, alternating as <c>PackedMath.Wide</c> does.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Columns2(ref float w, Vector256<float> x0, Vector256<float> x1, ref Vector256<float> e0, ref Vector256<float> e1, ref Vector256<float> e2,
-        ref Vector256<float> e3, ref Vector256<float> o0, ref Vector256<float> o1, ref Vector256<float> o2, ref Vector256<float> o3)
-    {
-        e0 = Vector256.MultiplyAddEstimate(Load8(ref w, 0), x0, e0);
-        o0 = Vector256.MultiplyAddEstimate(Load8(ref w, 4), x1, o0);
-        e1 = Vector256.MultiplyAddEstimate(Load8(ref w, 1), x0, e1);
-        o1 = Vector256.MultiplyAddEstimate(Load8(ref w, 5), x1, o1);
-        e2 = Vector256.MultiplyAddEstimate(Load8(ref w, 2), x0, e2);
-        o2 = Vector256.MultiplyAddEstimate(Load8(ref w, 6), x1, o2);
-        e3 = Vector256.MultiplyAddEstimate(Load8(ref w, 3), x0, e3);
-        o3 = Vector256.MultiplyAddEstimate(Load8(ref w, 7), x1, o3);
-    }
 
     /// <summary>GRU's r = σ(sums), left over its sums for <see cref="GruCandidate"/>.</summary>
     private struct GruReset : IGateBlockEnd
