@@ -845,8 +845,8 @@ public static partial class RecurrentEngine<TShape>
     /// replaces, rather than registers: written as one method, the kept vectors and the activations' constants left the
     /// JIT's allocator of 16 vector registers short, and it kept half of a product's accumulators in memory, loaded and
     /// stored at every column (LSTM and GRU 1→32 on a Zen 3 core: 237 and 155 ns a step). Compiled on its own, each gate
-    /// holds eight accumulators and two broadcast columns in registers, and the store and load between two gates are a few
-    /// cycles of forwarding.
+    /// holds eight accumulators, eight columns of h (both halves of the vector) and two of their broadcasts in registers,
+    /// and the store and load between two gates are a few cycles of forwarding.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void GateBlocks256(Cell cell, ref float hidden, ref float h, ref float sums, bool record, ref float gates)
