@@ -453,7 +453,8 @@ internal static class VectorMath
     /// and order of additions (so the same sums), with <c>d</c> read eight rows at a time and each row's value broadcast in
     /// registers (both halves of the vector to each half, then the element across its half) instead of a broadcast load per
     /// row: every weight is used once, so the loop was bound by its loads (eight weights and four broadcasts for eight
-    /// multiply-adds; on a Zen 3 core a third of the single-sequence training iteration went to it). Returns the columns done.
+    /// multiply-adds; on a Zen 3 core almost a quarter of the single-sequence training iteration went to it). Returns the
+    /// columns done.
     /// </summary>
     [MethodImpl(CompiledAtOnce.Optimized)]
     private static int TransposedAdd256(ref float w, ref float d, ref float y, int rows, int cols)
