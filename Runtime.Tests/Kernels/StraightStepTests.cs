@@ -28,6 +28,13 @@ public sealed class StraightStepTests
     [Fact]
     public void Rnn1To32() => Compare<Rnn1To32Shape>(expectStraightOnAvx512: true, expectStraightOnAvx2: true);
 
+    // An RNN of one or two vectors of units (sums kept in registers through the activation) with a head of one output.
+    [Fact]
+    public void Rnn1To16() => Compare<Rnn1To16Shape>(expectStraightOnAvx512: true, expectStraightOnAvx2: true);
+
+    [Fact]
+    public void RnnRelu2To8NoBias() => Compare<RnnRelu2To8Shape>(expectStraightOnAvx512: true, expectStraightOnAvx2: true);
+
     [Fact]
     public void Gru3To32() => Compare<Gru3To32Shape>(expectStraightOnAvx512: true, expectStraightOnAvx2: true);
 
@@ -282,6 +289,30 @@ public sealed class StraightStepTests
         public static Cell Cell => Cell.Rnn;
         public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
         public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct Rnn1To16Shape : INetworkShape
+    {
+        public static int InputSize => 1;
+        public static int HiddenSize => 16;
+        public static int NumLayers => 1;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Rnn;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Tanh;
+        public static bool Bias => true;
+        public static int Window => 32;
+    }
+
+    private struct RnnRelu2To8Shape : INetworkShape
+    {
+        public static int InputSize => 2;
+        public static int HiddenSize => 8;
+        public static int NumLayers => 1;
+        public static int OutputSize => 1;
+        public static Cell Cell => Cell.Rnn;
+        public static Nonlinearity Nonlinearity => Nonlinearity.Relu;
+        public static bool Bias => false;
         public static int Window => 32;
     }
 
