@@ -42,4 +42,15 @@ internal sealed record FloorNetwork(string Key, string Display, Cell Cell, int I
 
     /// <summary>Bytes of the step's matrices as the kernels read them.</summary>
     public long MatrixBytes => MatrixWeights * (BFloat16 ? 2 : 4);
+
+    /// <summary>
+    /// Vectors of σ one step computes on vectors of <paramref name="lanes"/> floats: per layer and vector of units, the GRU's
+    /// r and z, the LSTM's i, f and o; none for the RNN.
+    /// </summary>
+    public long SigmoidVectors(int lanes) => (long)Layers * UnitVectors(lanes) * Cell switch { Cell.Gru => 2, Cell.Lstm => 3, _ => 0 };
+
+    /// <summary>Vectors of tanh one step computes: per layer and vector of units, the GRU's n, the LSTM's g and tanh(c'), the RNN's h.</summary>
+    public long TanhVectors(int lanes) => (long)Layers * UnitVectors(lanes) * (Cell == Cell.Lstm ? 2 : 1);
+
+    private int UnitVectors(int lanes) => (Hidden + lanes - 1) / lanes;
 }

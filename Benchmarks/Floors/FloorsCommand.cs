@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Threading;
 using Fixed.Benchmarks.Comparison;
 using Fixed.Benchmarks.Models;
@@ -24,10 +25,11 @@ namespace Fixed.Benchmarks.Floors;
 /// (what a stream does), and with every call on a zero state (eight states in turn, each zeroed after its step), which
 /// cuts the recurrence: consecutive steps no longer depend on each other, so the core overlaps one step's tail with the
 /// next step's head and what is left is the cost of the step's instructions themselves;</item>
-/// <item>two floors from the constants: the FMA floor (the step's multiply-adds at the measured rate) and the serial
-/// floor (per layer, the hidden product at full FMA rate, or its accumulator chains, or reading its weights from L2,
-/// whichever is longest; then the activations and the state update on the recurrence's path at their measured
-/// latencies).</item>
+/// <item>three floors from the constants: the FMA floor (the step's multiply-adds at the measured rate), the serial
+/// floor (per layer, the hidden product at full FMA rate or its accumulator chains, whichever is longer; then the
+/// activations and the state update on the recurrence's path at their measured latencies), and the work floor (the
+/// products at the FMA rate plus the activations at their measured throughput, or reading the weights once from L1 at
+/// its measured rate if that is longer).</item>
 /// </list>
 /// Writes <c>floors.csv</c> and <c>floors.md</c> into DIR; with <c>rtneural.csv</c> there (the report runs RTNeural
 /// first) the targets come from this run's RTNeural medians, otherwise the table says "not measured".
@@ -68,7 +70,13 @@ internal static class FloorsCommand
             MachineCalibration.SigmoidLatencyNanoseconds(),
             MachineCalibration.TanhLatencyNanoseconds(),
             MachineCalibration.L2BytesPerNanosecond(),
-            MachineCalibration.L1DataBytes);
+            MachineCalibration.L1DataBytes)
+        {
+            SigmoidThroughputNs = MachineCalibration.SigmoidThroughputNanoseconds(),
+            TanhThroughputNs = MachineCalibration.TanhThroughputNanoseconds(),
+            L1BytesPerNs = MachineCalibration.L1BytesPerNanosecond(),
+            Lanes = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : Vector128.IsHardwareAccelerated ? 4 : 1,
+        };
         Console.WriteLine(machine);
 
         var measured = new List<StepTimes>();
@@ -80,9 +88,19 @@ internal static class FloorsCommand
             measured.Add(times);
         }
 
-        // The rate once more after the networks: a rate that moved says the machine changed under the run.
+        // The rate once more after the networks: a rate that moved says the machine changed under the run. The activations'
+        // throughput and the L1 read rate once more too, keeping the better sample: on a shared host the core's other
+        // hardware thread takes load slots and pipes for seconds at a time (on 2026-12-07 the L1 read rate read 139 and
+        // 206 bytes per ns in two runs minutes apart, the multiply-add rate the same in both).
         double rateAfter = MachineCalibration.MultiplyAddsPerNanosecond();
-        FloorsReport.Write(output, machine with { MultiplyAddsPerNsAfter = rateAfter }, measured, RtNeuralResults.Load(output), runs, steps);
+        machine = machine with
+        {
+            MultiplyAddsPerNsAfter = rateAfter,
+            SigmoidThroughputNs = Math.Min(machine.SigmoidThroughputNs, MachineCalibration.SigmoidThroughputNanoseconds()),
+            TanhThroughputNs = Math.Min(machine.TanhThroughputNs, MachineCalibration.TanhThroughputNanoseconds()),
+            L1BytesPerNs = Math.Max(machine.L1BytesPerNs, MachineCalibration.L1BytesPerNanosecond()),
+        };
+        FloorsReport.Write(output, machine, measured, RtNeuralResults.Load(output), runs, steps);
         Console.WriteLine($"floors: {Path.Combine(output, "floors.md")}");
         return 0;
     }
@@ -206,8 +224,20 @@ internal sealed record MachineConstants(
     /// <summary>The rate the floors use: the better of the two samples.</summary>
     public double Rate => Math.Max(MultiplyAddsPerNs, MultiplyAddsPerNsAfter);
 
+    /// <summary>Nanoseconds per vector of σ when the vectors are independent (0 until measured).</summary>
+    public double SigmoidThroughputNs { get; init; }
+
+    /// <summary>Nanoseconds per vector of tanh when the vectors are independent (0 until measured).</summary>
+    public double TanhThroughputNs { get; init; }
+
+    /// <summary>Bytes per nanosecond read from L1 (0 until measured).</summary>
+    public double L1BytesPerNs { get; init; }
+
+    /// <summary>Floats per vector the constants were measured on (the widest accelerated vector).</summary>
+    public int Lanes { get; init; } = 8;
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"multiply-adds {MultiplyAddsPerNs:F1}/ns, FMA latency {FmaLatencyNs:F3} ns, σ {SigmoidLatencyNs:F2} ns, tanh {TanhLatencyNs:F2} ns, L2 read {L2BytesPerNs:F1} B/ns, L1d {L1DataBytes / 1024} KB");
+        $"multiply-adds {MultiplyAddsPerNs:F1}/ns, FMA latency {FmaLatencyNs:F3} ns, σ {SigmoidLatencyNs:F2} ns ({SigmoidThroughputNs:F2} independent), tanh {TanhLatencyNs:F2} ns ({TanhThroughputNs:F2} independent), L1 read {L1BytesPerNs:F1} B/ns, L2 read {L2BytesPerNs:F1} B/ns, L1d {L1DataBytes / 1024} KB, {Lanes} lanes");
 }
 
 /// <summary>One network's medians: <c>Step</c> with the state carried and with it reset before every call.</summary>

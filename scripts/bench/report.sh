@@ -7,7 +7,8 @@
 #   RTNeural side by side with our Step (scripts/bench/rtneural.sh: the C++ harness built against that checkout, the
 #   same weights, runs of both alternated on one core); without it the report's RTNeural columns say "not measured".
 #   The NativeAOT section includes the cold start (process start to first Step output), and bytes per model instance.
-#   The floors section (`floors`) measures the machine's constants (multiply-add rate, FMA/σ/tanh latency, L2 read rate)
+#   The floors section (`floors`) measures the machine's constants (multiply-add rate, FMA/σ/tanh latency, σ/tanh throughput,
+#   L1 and L2 read rates)
 #   and each comparison network's Step with the state carried and reset, and says what stops each short of its target.
 # About 16 minutes on the 2-core machine. The machine is shared: the report records the load average before and
 # after, leads with per-call medians (robust to preemption), and compares only numbers of this one run.
