@@ -230,14 +230,10 @@ internal static class MachineCalibration
         where TOperator : struct, IUnaryOperator
     {
         ref float p0 = ref CacheLineAlignment.AlignedStart(ref MemoryMarshal.GetArrayDataReference(ActivationBuffer));
+        MemoryMarshal.CreateSpan(ref p0, SweepVectors * 16).Fill(0.3f);
         if (Vector512.IsHardwareAccelerated)
         {
             Vector512<float> s = Vector512.Create(shift);
-            for (nuint k = 0; k < SweepVectors * 16; k += 16)
-            {
-                Vector512.Create(0.3f).StoreUnsafe(ref p0, k);
-            }
-
             for (long i = 0; i < n; i += SweepVectors)
             {
                 for (nuint k = 0; k < SweepVectors * 16; k += 16)
@@ -252,11 +248,6 @@ internal static class MachineCalibration
         if (Vector256.IsHardwareAccelerated)
         {
             Vector256<float> s = Vector256.Create(shift);
-            for (nuint k = 0; k < SweepVectors * 8; k += 8)
-            {
-                Vector256.Create(0.3f).StoreUnsafe(ref p0, k);
-            }
-
             for (long i = 0; i < n; i += SweepVectors)
             {
                 for (nuint k = 0; k < SweepVectors * 8; k += 8)
@@ -269,11 +260,6 @@ internal static class MachineCalibration
         }
 
         Vector128<float> b = Vector128.Create(shift);
-        for (nuint k = 0; k < SweepVectors * 4; k += 4)
-        {
-            Vector128.Create(0.3f).StoreUnsafe(ref p0, k);
-        }
-
         for (long i = 0; i < n; i += SweepVectors)
         {
             for (nuint k = 0; k < SweepVectors * 4; k += 4)
