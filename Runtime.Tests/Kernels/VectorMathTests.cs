@@ -45,6 +45,44 @@ public sealed class VectorMathTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void ProjectFour_EveryColumnCount_MatchesReference_ForEachStream(int rows)
+    {
+        // Four streams' inputs 'gap' floats apart beyond their own cols (a state's other floats), outputs 'rows' apart (the
+        // many-stream outputs, [N, O]); what lies between them must stay untouched.
+        var random = new Random(200 + rows);
+        const int gap = 3;
+        for (int cols = 1; cols <= 70; cols++)
+        {
+            int xStride = cols + gap;
+            float[] w = Values(random, rows * cols), bias = Values(random, rows), x = Values(random, 4 * xStride);
+            float[] y = new float[(4 * rows) + 1];
+            y[^1] = 42f;
+            VectorMath.ProjectFour(ref w[0], rows, cols, ref x[0], xStride, ref bias[0], ref y[0], rows);
+
+            for (int s = 0; s < 4; s++)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    double sum = bias[r], scale = Math.Abs(bias[r]);
+                    for (int c = 0; c < cols; c++)
+                    {
+                        sum += (double)w[r * cols + c] * x[s * xStride + c];
+                        scale += Math.Abs((double)w[r * cols + c] * x[s * xStride + c]);
+                    }
+
+                    float actual = y[s * rows + r];
+                    Assert.True(Math.Abs(sum - actual) <= 1e-5 * scale + 1e-30, $"rows {rows} cols {cols} stream {s} row {r}: {actual} vs {sum}");
+                }
+            }
+
+            Assert.Equal(42f, y[^1]);
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Rows))]
     public void MultiplyTransposedAddAndOuterAdd_EveryColumnCount_MatchReference(int rows)
     {

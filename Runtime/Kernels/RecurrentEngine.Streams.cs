@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Fixed.Engine;
 
@@ -86,7 +87,22 @@ public static partial class RecurrentEngine<TShape>
                 PackedLayout<TShape>.Dispatch(action);
             }
 
-            for (int s = 0; s < group; s++)
+            int s = 0;
+            if (Shape<TShape>.HasHead && O < 4 && Vector128.IsHardwareAccelerated)
+            {
+                // Four streams' heads at a time: each output row's four sums in one transpose-add instead of four horizontal
+                // sums (VectorMath.ProjectFour); the group's last streams, fewer than four, one at a time.
+                ref float w = ref Unsafe.Add(ref MemoryMarshal.GetReference(values), Shape<TShape>.HeadOffset);
+                ref float top = ref Unsafe.Add(ref MemoryMarshal.GetReference(groupStates), (L - 1) * StatePerLayer);
+                ref float y = ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), first * O);
+                for (; s + 4 <= group; s += 4)
+                {
+                    VectorMath.ProjectFour(ref w, O, H, ref Unsafe.Add(ref top, s * StateLength), StateLength, ref Unsafe.Add(ref w, O * H),
+                        ref Unsafe.Add(ref y, s * O), O);
+                }
+            }
+
+            for (; s < group; s++)
             {
                 Head(values, groupStates.Slice(s * StateLength + (L - 1) * StatePerLayer, H), outputs.Slice((first + s) * O, O));
             }

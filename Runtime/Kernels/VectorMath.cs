@@ -162,7 +162,7 @@ internal static class VectorMath
         {
             for (; r <= rows - 4; r += 4)
             {
-                Vector128<float> v = Dot4(ref Unsafe.Add(ref rw, r * cols), cols, ref rx);
+                Vector128<float> v = Dot4(ref Unsafe.Add(ref rw, r * cols), cols, ref rx, 0, cols);
                 v = hasBias ? v + Vector128.LoadUnsafe(ref rb, (nuint)r) : v;
                 v = accumulate ? v + Vector128.LoadUnsafe(ref ry, (nuint)r) : v;
                 v.StoreUnsafe(ref ry, (nuint)r);
@@ -178,16 +178,48 @@ internal static class VectorMath
     }
 
     /// <summary>
-    /// Four dot products of consecutive rows with <paramref name="x"/>, as one vector. Each row is accumulated in
-    /// the widest vector, folded to 128 bits, and the four folds are summed across lanes together (a transpose-add),
-    /// which costs about half of four separate horizontal sums.
+    /// The Linear head of four streams at once, for a head of fewer than four outputs (where <see cref="Project"/> takes one
+    /// <see cref="Dot"/> per output): <c>y_s = W x_s + b</c> for s = 0…3, x_s <paramref name="xStride"/> floats after x_(s−1)
+    /// and y_s <paramref name="yStride"/> after y_(s−1). Each output row's four sums come out of one <see cref="Dot4"/>, so
+    /// four horizontal sums cost about two; the sums are added in another order than <see cref="Dot"/>'s (within a few
+    /// units in the last place of one stream's own head).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
-    private static Vector128<float> Dot4(ref float row0, int cols, ref float x)
+    public static void ProjectFour(ref float w, int rows, int cols, ref float x0, int xStride, ref float bias, ref float y0, int yStride)
     {
-        ref float row1 = ref Unsafe.Add(ref row0, cols);
-        ref float row2 = ref Unsafe.Add(ref row1, cols);
-        ref float row3 = ref Unsafe.Add(ref row2, cols);
+        for (int r = 0; r < rows; r++)
+        {
+            Vector128<float> v = Dot4(ref Unsafe.Add(ref w, r * cols), 0, ref x0, xStride, cols) + Vector128.Create(Unsafe.Add(ref bias, r));
+            if (rows == 1 && yStride == 1)
+            {
+                v.StoreUnsafe(ref y0);
+            }
+            else
+            {
+                Unsafe.Add(ref y0, r) = v.GetElement(0);
+                Unsafe.Add(ref y0, yStride + r) = v.GetElement(1);
+                Unsafe.Add(ref y0, (2 * yStride) + r) = v.GetElement(2);
+                Unsafe.Add(ref y0, (3 * yStride) + r) = v.GetElement(3);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Four dot products as one vector: lane k is row k (<paramref name="rowStride"/> floats after row k − 1) with x k
+    /// (<paramref name="xStride"/> floats after x k − 1), <paramref name="cols"/> long. Four rows with one x
+    /// (<see cref="Project"/>: x's stride 0) or one row with four x (<see cref="ProjectFour"/>: the row's stride 0). Each
+    /// product is accumulated in the widest vector, folded to 128 bits, and the four folds are summed across lanes together
+    /// (a transpose-add), which costs about half of four separate horizontal sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
+    private static Vector128<float> Dot4(ref float row0, int rowStride, ref float x0, int xStride, int cols)
+    {
+        ref float row1 = ref Unsafe.Add(ref row0, rowStride);
+        ref float row2 = ref Unsafe.Add(ref row1, rowStride);
+        ref float row3 = ref Unsafe.Add(ref row2, rowStride);
+        ref float x1 = ref Unsafe.Add(ref x0, xStride);
+        ref float x2 = ref Unsafe.Add(ref x1, xStride);
+        ref float x3 = ref Unsafe.Add(ref x2, xStride);
         Vector128<float> a0 = Vector128<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
         int c = 0;
         if (Vector512.IsHardwareAccelerated && cols >= Vector512<float>.Count)
@@ -195,11 +227,10 @@ internal static class VectorMath
             Vector512<float> b0 = Vector512<float>.Zero, b1 = b0, b2 = b0, b3 = b0;
             for (; c <= cols - Vector512<float>.Count; c += Vector512<float>.Count)
             {
-                Vector512<float> xv = Vector512.LoadUnsafe(ref x, (nuint)c);
-                b0 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref row0, (nuint)c), xv, b0);
-                b1 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref row1, (nuint)c), xv, b1);
-                b2 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref row2, (nuint)c), xv, b2);
-                b3 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref row3, (nuint)c), xv, b3);
+                b0 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref row0, (nuint)c), Vector512.LoadUnsafe(ref x0, (nuint)c), b0);
+                b1 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref row1, (nuint)c), Vector512.LoadUnsafe(ref x1, (nuint)c), b1);
+                b2 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref row2, (nuint)c), Vector512.LoadUnsafe(ref x2, (nuint)c), b2);
+                b3 = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref row3, (nuint)c), Vector512.LoadUnsafe(ref x3, (nuint)c), b3);
             }
 
             a0 = Fold(Fold(b0));
@@ -213,11 +244,10 @@ internal static class VectorMath
             Vector256<float> b0 = Vector256<float>.Zero, b1 = b0, b2 = b0, b3 = b0;
             for (; c <= cols - Vector256<float>.Count; c += Vector256<float>.Count)
             {
-                Vector256<float> xv = Vector256.LoadUnsafe(ref x, (nuint)c);
-                b0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row0, (nuint)c), xv, b0);
-                b1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row1, (nuint)c), xv, b1);
-                b2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row2, (nuint)c), xv, b2);
-                b3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row3, (nuint)c), xv, b3);
+                b0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row0, (nuint)c), Vector256.LoadUnsafe(ref x0, (nuint)c), b0);
+                b1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row1, (nuint)c), Vector256.LoadUnsafe(ref x1, (nuint)c), b1);
+                b2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row2, (nuint)c), Vector256.LoadUnsafe(ref x2, (nuint)c), b2);
+                b3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row3, (nuint)c), Vector256.LoadUnsafe(ref x3, (nuint)c), b3);
             }
 
             a0 += Fold(b0);
@@ -228,11 +258,10 @@ internal static class VectorMath
 
         for (; c <= cols - Vector128<float>.Count; c += Vector128<float>.Count)
         {
-            Vector128<float> xv = Vector128.LoadUnsafe(ref x, (nuint)c);
-            a0 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref row0, (nuint)c), xv, a0);
-            a1 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref row1, (nuint)c), xv, a1);
-            a2 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref row2, (nuint)c), xv, a2);
-            a3 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref row3, (nuint)c), xv, a3);
+            a0 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref row0, (nuint)c), Vector128.LoadUnsafe(ref x0, (nuint)c), a0);
+            a1 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref row1, (nuint)c), Vector128.LoadUnsafe(ref x1, (nuint)c), a1);
+            a2 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref row2, (nuint)c), Vector128.LoadUnsafe(ref x2, (nuint)c), a2);
+            a3 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref row3, (nuint)c), Vector128.LoadUnsafe(ref x3, (nuint)c), a3);
         }
 
         Vector128<float> sums = SumEach(a0, a1, a2, a3);
@@ -244,7 +273,7 @@ internal static class VectorMath
             {
                 tail = Vector128.MultiplyAddEstimate(
                     Vector128.Create(Unsafe.Add(ref row0, c), Unsafe.Add(ref row1, c), Unsafe.Add(ref row2, c), Unsafe.Add(ref row3, c)),
-                    Vector128.Create(Unsafe.Add(ref x, c)),
+                    Vector128.Create(Unsafe.Add(ref x0, c), Unsafe.Add(ref x1, c), Unsafe.Add(ref x2, c), Unsafe.Add(ref x3, c)),
                     tail);
             }
 
