@@ -7,6 +7,8 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using Fixed.Benchmarks.Baselines;
+using Fixed.Benchmarks.Floors;
+using Fixed.Benchmarks.Models;
 using Fixed.Benchmarks.Reporting;
 using Fixed.Benchmarks.Suites;
 using Fixed.Benchmarks.Timing;
@@ -20,7 +22,8 @@ namespace Fixed.Benchmarks.Streams;
 /// <item>the machine's multiply-add rate (<see cref="FmaCalibration"/>), sampled between the network measurements;</item>
 /// <item>per network, at N streams: N single-stream <c>Step</c> calls, one multi-stream <c>Step</c>, and ONNX Runtime's
 /// batched <c>Run</c>, each call timed on its own, the three alternated sample by sample so that load hits them alike;
-/// the medians give ns per stream-step, the ratio multi ÷ single, and multi ÷ the FMA floor (multiply-adds ÷ rate);</item>
+/// the medians give ns per stream-step, the ratio multi ÷ single, multi ÷ the FMA floor (multiply-adds ÷ rate), and multi ÷
+/// the work floor (the FMA floor plus the activations at their measured throughput, <see cref="MachineCalibration"/>);</item>
 /// <item>PyTorch's batched eager step of the same N (<c>scripts/bench/pytorch_bench.py --streams N</c>, a child process);</item>
 /// <item>two cores: a larger set of streams split over 1 and 2 threads (each thread its own slice of states, one
 /// shared model), throughput in stream-steps per second, alternated round by round.</item>
@@ -75,12 +78,17 @@ internal static class StreamsCommand
             fmaSamples.Add(FmaCalibration.MultiplyAddsPerNanosecond());
         }
 
+        // The activations' throughput (the floors' calibration), before and after the networks, the better kept.
+        double sigmoid = MachineCalibration.SigmoidThroughputNanoseconds(), tanh = MachineCalibration.TanhThroughputNanoseconds();
         var rows = new List<Row>();
         foreach (string key in Networks)
         {
             rows.Add(Measure(key, streams, rounds, samples, fmaSamples));
         }
 
+        sigmoid = Math.Min(sigmoid, MachineCalibration.SigmoidThroughputNanoseconds());
+        tanh = Math.Min(tanh, MachineCalibration.TanhThroughputNanoseconds());
+        rows = rows.ConvertAll(r => r with { ActivationsNs = ActivationNanoseconds(r.Key, sigmoid, tanh) });
         double fmaRate = Statistics.Median(fmaSamples);
         Dictionary<string, double> pytorch = PyTorch(python, script, streams, quick, output);
         var threads = new List<ThreadRow>();
@@ -116,7 +124,22 @@ internal static class StreamsCommand
         return 0;
     }
 
-    private sealed record Row(string Key, string Display, long MultiplyAdds, double SingleNs, double MultiNs, double OrtNs, int Streams, double FloorNs);
+    private sealed record Row(string Key, string Display, long MultiplyAdds, double SingleNs, double MultiNs, double OrtNs, int Streams, double FloorNs)
+    {
+        /// <summary>A stream-step's σ and tanh vectors at their measured throughput (0 until measured).</summary>
+        public double ActivationsNs { get; init; }
+
+        /// <summary>The FMA floor plus the activations: both on the floating-point pipes, so no schedule beats their sum.</summary>
+        public double WorkNs => FloorNs + ActivationsNs;
+    }
+
+    /// <summary>A stream-step's activations: the floors' count of σ and tanh vectors for the network, at the measured throughput.</summary>
+    private static double ActivationNanoseconds(string key, double sigmoid, double tanh)
+    {
+        NetworkId n = StreamSubject.Create(key, 1).Network;
+        var shape = new FloorNetwork(key, n.Display, n.Cell, n.Input, n.Hidden, 1, false);
+        return (shape.SigmoidVectors(FmaCalibration.Lanes) * sigmoid) + (shape.TanhVectors(FmaCalibration.Lanes) * tanh);
+    }
 
     private sealed record ThreadRow(string Key, string Display, int Streams, double OneThread, double TwoThreads);
 
@@ -318,14 +341,16 @@ internal static class StreamsCommand
         md.AppendLine("Per stream-step = the median time of one call ÷ N. `single` is N calls of `Step(ref State, ...)`, one per stream; `multi` is one");
         md.AppendLine("`Step(Span<State>, ...)` call; ONNX Runtime is one batched `Run` (1 thread, pinned buffers); the three alternate call by call.");
         md.AppendLine("PyTorch is its batched eager step (`rnn(x, h)` + `linear`, no_grad, 1 thread), same N, run by this command as a child process.");
-        md.AppendLine("Floor = the network's multiply-adds per stream-step ÷ the measured rate.");
+        md.AppendLine("Floor = the network's multiply-adds per stream-step ÷ the measured rate. Activations = the stream-step's σ and tanh vectors at");
+        md.AppendLine("the throughput measured on independent vectors (the floors section's calibration); they run on the same floating-point pipes");
+        md.AppendLine("as the multiply-adds, so floor + activations is a bound no schedule beats (the work floor).");
         md.AppendLine();
-        md.AppendLine("| network | multiply-adds | single ns | multi ns | multi ÷ single | floor ns | multi ÷ floor | ONNX Runtime ns | PyTorch ns |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| network | multiply-adds | single ns | multi ns | multi ÷ single | floor ns | multi ÷ floor | activations ns | multi ÷ work floor | ONNX Runtime ns | PyTorch ns |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (Row r in rows)
         {
             string torch = pytorch.TryGetValue(r.Key, out double ns) ? (ns / streams).ToString("N0", c) : "not measured";
-            md.AppendLine(c, $"| {r.Display} | {r.MultiplyAdds:N0} | {r.SingleNs:F1} | {r.MultiNs:F1} | {r.MultiNs / r.SingleNs:F2} | {r.FloorNs:F1} | {r.MultiNs / r.FloorNs:F2} | {r.OrtNs:F1} | {torch} |");
+            md.AppendLine(c, $"| {r.Display} | {r.MultiplyAdds:N0} | {r.SingleNs:F1} | {r.MultiNs:F1} | {r.MultiNs / r.SingleNs:F2} | {r.FloorNs:F1} | {r.MultiNs / r.FloorNs:F2} | {r.ActivationsNs:F1} | {r.MultiNs / r.WorkNs:F2} | {r.OrtNs:F1} | {torch} |");
         }
 
         md.AppendLine();
