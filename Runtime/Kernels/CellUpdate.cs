@@ -497,8 +497,8 @@ internal static class CellUpdate
             {
                 Vector256<float> r = Vector256.LoadUnsafe(ref ys, stride + k);
                 Vector256<float> z = Vector256.LoadUnsafe(ref ys, (2 * stride) + k);
+                // n itself is not stored back: nothing reads this scratch after the step (training's record has its own pass).
                 Vector256<float> n = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r, Vector256.LoadUnsafe(ref ys, (3 * stride) + k), Vector256.LoadUnsafe(ref ys, k)));
-                n.StoreUnsafe(ref ys, k);
                 Vector256.MultiplyAddEstimate(z, Vector256.LoadUnsafe(ref hs, k) - n, n).StoreUnsafe(ref hs, k);
             }
         }
@@ -528,8 +528,8 @@ internal static class CellUpdate
                 Vector256<float> cell = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref ys, stride + k), Vector256.LoadUnsafe(ref cs, k),
                     Vector256.LoadUnsafe(ref ys, k) * g);
                 Vector256<float> tanhC = TanhOperator.Invoke(cell);
-                g.StoreUnsafe(ref ys, (2 * stride) + k);
-                tanhC.StoreUnsafe(ref ys, (4 * stride) + k);
+                // g and tanh(c') are not stored back to the scratch: nothing reads it after the step (training's record has
+                // its own pass, LstmRecordStreams256).
                 cell.StoreUnsafe(ref cs, k);
                 (Vector256.LoadUnsafe(ref ys, (3 * stride) + k) * tanhC).StoreUnsafe(ref hs, k);
             }
