@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Fixed.Benchmarks.Streams;
 
 namespace Fixed.Benchmarks.Floors;
 
@@ -51,6 +52,13 @@ internal sealed record FloorNetwork(string Key, string Display, Cell Cell, int I
 
     /// <summary>Vectors of tanh one step computes: per layer and vector of units, the GRU's n, the LSTM's g and tanh(c'), the RNN's h.</summary>
     public long TanhVectors(int lanes) => (long)Layers * UnitVectors(lanes) * (Cell == Cell.Lstm ? 2 : 1);
+
+    /// <summary>
+    /// Nanoseconds of one step's activations on this machine's widest vector (<see cref="FmaCalibration.Lanes"/>): its σ and
+    /// tanh vectors at the given throughputs (ns per vector).
+    /// </summary>
+    public double ActivationNanoseconds(double sigmoidNs, double tanhNs) =>
+        (SigmoidVectors(FmaCalibration.Lanes) * sigmoidNs) + (TanhVectors(FmaCalibration.Lanes) * tanhNs);
 
     private int UnitVectors(int lanes) => (Hidden + lanes - 1) / lanes;
 }

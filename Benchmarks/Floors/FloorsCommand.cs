@@ -6,11 +6,11 @@ using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Threading;
 using Fixed.Benchmarks.Comparison;
 using Fixed.Benchmarks.Models;
 using Fixed.Benchmarks.Reporting;
+using Fixed.Benchmarks.Streams;
 using Fixed.Benchmarks.Timing;
 
 namespace Fixed.Benchmarks.Floors;
@@ -75,7 +75,6 @@ internal static class FloorsCommand
             SigmoidThroughputNs = MachineCalibration.SigmoidThroughputNanoseconds(),
             TanhThroughputNs = MachineCalibration.TanhThroughputNanoseconds(),
             L1BytesPerNs = MachineCalibration.L1BytesPerNanosecond(),
-            Lanes = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : Vector128.IsHardwareAccelerated ? 4 : 1,
         };
         Console.WriteLine(machine);
 
@@ -233,11 +232,8 @@ internal sealed record MachineConstants(
     /// <summary>Bytes per nanosecond read from L1 (0 until measured).</summary>
     public double L1BytesPerNs { get; init; }
 
-    /// <summary>Floats per vector the constants were measured on (the widest accelerated vector).</summary>
-    public int Lanes { get; init; } = 8;
-
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"multiply-adds {MultiplyAddsPerNs:F1}/ns, FMA latency {FmaLatencyNs:F3} ns, σ {SigmoidLatencyNs:F2} ns ({SigmoidThroughputNs:F2} independent), tanh {TanhLatencyNs:F2} ns ({TanhThroughputNs:F2} independent), L1 read {L1BytesPerNs:F1} B/ns, L2 read {L2BytesPerNs:F1} B/ns, L1d {L1DataBytes / 1024} KB, {Lanes} lanes");
+        $"multiply-adds {MultiplyAddsPerNs:F1}/ns, FMA latency {FmaLatencyNs:F3} ns, σ {SigmoidLatencyNs:F2} ns ({SigmoidThroughputNs:F2} independent), tanh {TanhLatencyNs:F2} ns ({TanhThroughputNs:F2} independent), L1 read {L1BytesPerNs:F1} B/ns, L2 read {L2BytesPerNs:F1} B/ns, L1d {L1DataBytes / 1024} KB, {FmaCalibration.Lanes} lanes");
 }
 
 /// <summary>One network's medians: <c>Step</c> with the state carried and with it reset before every call.</summary>

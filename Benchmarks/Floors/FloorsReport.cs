@@ -22,7 +22,7 @@ internal static class FloorsReport
     /// <param name="Target">Half RTNeural's time in this run (RNN: 25 ns), or null.</param>
     /// <param name="Loads">Reading every matrix of the step once from L1 at the measured rate.</param>
     /// <param name="Activations">The step's σ and tanh vectors at their measured throughput.</param>
-    public sealed record Floors(double Fma, double Gate, double Serial, double Stream, double? Target, double Loads = 0, double Activations = 0)
+    public sealed record Floors(double Fma, double Gate, double Serial, double Stream, double? Target, double Loads, double Activations)
     {
         /// <summary>
         /// The work floor: the products at the FMA rate and the activations at their throughput, one after the other (they
@@ -70,8 +70,7 @@ internal static class FloorsReport
         };
         double stream = network.MatrixBytes > m.L1DataBytes ? network.MatrixBytes / m.L2BytesPerNs : 0;
         double loads = m.L1BytesPerNs > 0 ? network.MatrixBytes / m.L1BytesPerNs : 0;
-        double activations = (network.SigmoidVectors(m.Lanes) * m.SigmoidThroughputNs) + (network.TanhVectors(m.Lanes) * m.TanhThroughputNs);
-        return new Floors(fma, p, serial, stream, target, loads, activations);
+        return new Floors(fma, p, serial, stream, target, loads, network.ActivationNanoseconds(m.SigmoidThroughputNs, m.TanhThroughputNs));
     }
 
     /// <summary>Writes both files.</summary>

@@ -137,8 +137,7 @@ internal static class StreamsCommand
     private static double ActivationNanoseconds(string key, double sigmoid, double tanh)
     {
         NetworkId n = StreamSubject.Create(key, 1).Network;
-        var shape = new FloorNetwork(key, n.Display, n.Cell, n.Input, n.Hidden, 1, false);
-        return (shape.SigmoidVectors(FmaCalibration.Lanes) * sigmoid) + (shape.TanhVectors(FmaCalibration.Lanes) * tanh);
+        return new FloorNetwork(key, n.Display, n.Cell, n.Input, n.Hidden, 1, false).ActivationNanoseconds(sigmoid, tanh);
     }
 
     private sealed record ThreadRow(string Key, string Display, int Streams, double OneThread, double TwoThreads);
