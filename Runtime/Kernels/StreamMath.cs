@@ -432,22 +432,84 @@ internal static class StreamMath
                 TVec b1 = ns > 1 ? TVec.Broadcast(Unsafe.Add(ref z1, j)) : default;
                 TVec b2 = ns > 2 ? TVec.Broadcast(Unsafe.Add(ref z2, j)) : default;
                 TVec b3 = ns > 3 ? TVec.Broadcast(Unsafe.Add(ref z3, j)) : default;
+                // Statements, not `a = cond ? MultiplyAdd(..) : a`: through the conditional expressions the SSE build
+                // (Simd128, two vectors × four streams) kept seven accumulators on the stack, loaded and stored every
+                // column; as statements none, and LSTM 4→64's many-stream step measured ~25 % faster without AVX2.
                 a00 = TVec.MultiplyAdd(w0, b0, a00);
-                a01 = nv > 1 ? TVec.MultiplyAdd(w1, b0, a01) : a01;
-                a02 = nv > 2 ? TVec.MultiplyAdd(w2, b0, a02) : a02;
-                a03 = nv > 3 ? TVec.MultiplyAdd(w3, b0, a03) : a03;
-                a10 = ns > 1 ? TVec.MultiplyAdd(w0, b1, a10) : a10;
-                a11 = nv > 1 && ns > 1 ? TVec.MultiplyAdd(w1, b1, a11) : a11;
-                a12 = nv > 2 && ns > 1 ? TVec.MultiplyAdd(w2, b1, a12) : a12;
-                a13 = nv > 3 && ns > 1 ? TVec.MultiplyAdd(w3, b1, a13) : a13;
-                a20 = ns > 2 ? TVec.MultiplyAdd(w0, b2, a20) : a20;
-                a21 = nv > 1 && ns > 2 ? TVec.MultiplyAdd(w1, b2, a21) : a21;
-                a22 = nv > 2 && ns > 2 ? TVec.MultiplyAdd(w2, b2, a22) : a22;
-                a23 = nv > 3 && ns > 2 ? TVec.MultiplyAdd(w3, b2, a23) : a23;
-                a30 = ns > 3 ? TVec.MultiplyAdd(w0, b3, a30) : a30;
-                a31 = nv > 1 && ns > 3 ? TVec.MultiplyAdd(w1, b3, a31) : a31;
-                a32 = nv > 2 && ns > 3 ? TVec.MultiplyAdd(w2, b3, a32) : a32;
-                a33 = nv > 3 && ns > 3 ? TVec.MultiplyAdd(w3, b3, a33) : a33;
+                if (nv > 1)
+                {
+                    a01 = TVec.MultiplyAdd(w1, b0, a01);
+                }
+
+                if (nv > 2)
+                {
+                    a02 = TVec.MultiplyAdd(w2, b0, a02);
+                }
+
+                if (nv > 3)
+                {
+                    a03 = TVec.MultiplyAdd(w3, b0, a03);
+                }
+
+                if (ns > 1)
+                {
+                    a10 = TVec.MultiplyAdd(w0, b1, a10);
+                }
+
+                if (nv > 1 && ns > 1)
+                {
+                    a11 = TVec.MultiplyAdd(w1, b1, a11);
+                }
+
+                if (nv > 2 && ns > 1)
+                {
+                    a12 = TVec.MultiplyAdd(w2, b1, a12);
+                }
+
+                if (nv > 3 && ns > 1)
+                {
+                    a13 = TVec.MultiplyAdd(w3, b1, a13);
+                }
+
+                if (ns > 2)
+                {
+                    a20 = TVec.MultiplyAdd(w0, b2, a20);
+                }
+
+                if (nv > 1 && ns > 2)
+                {
+                    a21 = TVec.MultiplyAdd(w1, b2, a21);
+                }
+
+                if (nv > 2 && ns > 2)
+                {
+                    a22 = TVec.MultiplyAdd(w2, b2, a22);
+                }
+
+                if (nv > 3 && ns > 2)
+                {
+                    a23 = TVec.MultiplyAdd(w3, b2, a23);
+                }
+
+                if (ns > 3)
+                {
+                    a30 = TVec.MultiplyAdd(w0, b3, a30);
+                }
+
+                if (nv > 1 && ns > 3)
+                {
+                    a31 = TVec.MultiplyAdd(w1, b3, a31);
+                }
+
+                if (nv > 2 && ns > 3)
+                {
+                    a32 = TVec.MultiplyAdd(w2, b3, a32);
+                }
+
+                if (nv > 3 && ns > 3)
+                {
+                    a33 = TVec.MultiplyAdd(w3, b3, a33);
+                }
             }
 
             m = ref v;
