@@ -402,7 +402,10 @@ internal static partial class Emitter
         double dropout = 0)
     {
         w.Line("/// <summary>" + summary + "</summary>");
-        using (w.Open(access + " readonly struct " + name + " : global::Fixed.Engine.INetworkShape"))
+        // The width marker lets the engine pick its 512- or 256-bit straight step with a type test, which every compiler folds
+        // as it imports the method (IWideShape's remarks).
+        string width = hidden >= 16 ? "global::Fixed.Engine.IWideShape" : "global::Fixed.Engine.INarrowShape";
+        using (w.Open(access + " readonly struct " + name + " : global::Fixed.Engine.INetworkShape, " + width))
         {
             w.Line("public static int InputSize => " + Int(input) + ";");
             w.Line();

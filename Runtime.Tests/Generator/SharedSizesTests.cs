@@ -48,6 +48,33 @@ public sealed class SharedSizesTests
         }
     }
 
+    /// <summary>
+    /// The engine takes its 512-bit straight step for a shape marked <see cref="IWideShape"/> wherever AVX-512 is accelerated,
+    /// without looking at the hidden size: a wide mark on a narrow shape would read 16 lanes of an 8-lane layout. Every shape
+    /// the generator emits, single networks and stack layers alike, carries exactly one mark, and the right one.
+    /// </summary>
+    [Fact]
+    public void GeneratedShapes_CarryTheWidthMarkOfTheirHiddenSize()
+    {
+        var shapes = typeof(SharedSizesTests).Assembly.GetTypes()
+            .Where(t => t.IsNested && t.IsValueType && typeof(INetworkShape).IsAssignableFrom(t)
+                && (t.Name == "FixedShape" || t.DeclaringType is { Name: "FixedNetwork" }))
+            .ToList();
+        Assert.True(shapes.Count >= 65, $"only {shapes.Count} generated shapes found");
+        int wide = 0;
+        foreach (Type shape in shapes)
+        {
+            int hidden = (int)shape.GetProperty(nameof(INetworkShape.HiddenSize), BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+            bool isWide = typeof(IWideShape).IsAssignableFrom(shape);
+            bool isNarrow = typeof(INarrowShape).IsAssignableFrom(shape);
+            Assert.True(isWide != isNarrow, $"{shape.FullName}: wide {isWide}, narrow {isNarrow}");
+            Assert.True(isWide == hidden >= 16, $"{shape.FullName}: hidden size {hidden}, marked {(isWide ? "wide" : "narrow")}");
+            wide += isWide ? 1 : 0;
+        }
+
+        Assert.InRange(wide, 1, shapes.Count - 1);
+    }
+
     [Fact]
     public void GeneratedStacks_EachRecurrentLayersSpec_EqualsTheRuntimesShape()
     {

@@ -63,3 +63,29 @@ public interface INetworkShape
     /// </summary>
     static virtual double Dropout => 0;
 }
+
+/// <summary>
+/// Marks a generated shape whose hidden size is 16 or more: a whole 512-bit vector of units, so the engine's straight step
+/// runs at 16 lanes where AVX-512 is accelerated and at 8 where only AVX2 is (the width <c>PackedLayout</c> picks).
+/// </summary>
+/// <remarks>
+/// Why a marker and not a test of <see cref="INetworkShape.HiddenSize"/>: the engine chooses its 512- or 256-bit code in a
+/// method the JIT inlines, and it compiles only the branch taken if the choice is a constant as the method is imported. A
+/// type test on a struct (<c>default(TShape) is IWideShape</c>) is one, in the JIT and in NativeAOT's compiler alike; a test
+/// of a static member's value is one only once that member has been inlined, which the JIT does in time and NativeAOT's
+/// compiler does not: there both widths' code was compiled, the method ran out of the locals it may inline, and the head
+/// after the layer was left with calls (seen in the <c>x86-64-v4</c> listing of <c>Step</c>).
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface IWideShape : INetworkShape
+{
+}
+
+/// <summary>
+/// Marks a generated shape whose hidden size is below 16: at most 8 lanes (AVX2), never a 512-bit vector
+/// (<see cref="IWideShape"/> says why the engine needs to know this as a type).
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface INarrowShape : INetworkShape
+{
+}

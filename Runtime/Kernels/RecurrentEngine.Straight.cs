@@ -92,22 +92,62 @@ public static partial class RecurrentEngine<TShape>
     /// inlining), and LSTM 1→32's step was left with calls; a test of an argument that is a constant at the call site is
     /// folded as the inlinee is imported. The width and the cell are passed the same way.
     /// </summary>
+    /// <remarks>
+    /// The width is chosen first by the shape's marker (<see cref="IWideShape"/>, <see cref="INarrowShape"/>: every test then
+    /// folds as the method is imported, so only one width's code is compiled), and by <paramref name="lanes"/> only for a shape
+    /// without one. The JIT folds <paramref name="lanes"/> in time too; NativeAOT's compiler does not, and with AVX-512 it
+    /// compiled both widths into <c>Step</c>, which then ran out of the locals it may inline before its head.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StraightCell(int lanes, ref float packed, ref float state, ref float x, ref float sums)
     {
         ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
-        if (Vector512.IsHardwareAccelerated && lanes == 16)
+        if (default(TShape) is IWideShape)
         {
-            Inputs512(TShape.Cell, I, upper: false, ref packed, ref x, ref sums);
-            Layer512(TShape.Cell, PackedLayout<TShape>.Rows / 16, ref hidden, ref state, ref sums);
-            UpperLayer512(L, ref packed, ref state, ref sums);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Debug.Assert(lanes == 16);
+                StraightCell512(ref packed, ref hidden, ref state, ref x, ref sums);
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                Debug.Assert(lanes == 8);
+                StraightCell256(ref packed, ref hidden, ref state, ref x, ref sums);
+            }
+        }
+        else if (default(TShape) is INarrowShape)
+        {
+            if (Vector256.IsHardwareAccelerated && lanes == 8)
+            {
+                StraightCell256(ref packed, ref hidden, ref state, ref x, ref sums);
+            }
+        }
+        else if (Vector512.IsHardwareAccelerated && lanes == 16)
+        {
+            StraightCell512(ref packed, ref hidden, ref state, ref x, ref sums);
         }
         else if (Vector256.IsHardwareAccelerated && lanes == 8)
         {
-            Inputs256(TShape.Cell, I, upper: false, PackedMath.BlockVectors, ref packed, ref x, ref sums);
-            Layer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, PackedMath.BlockVectors, ref hidden, ref state, ref sums);
-            UpperLayer256(L, ref packed, ref state, ref sums);
+            StraightCell256(ref packed, ref hidden, ref state, ref x, ref sums);
         }
+    }
+
+    /// <summary><see cref="StraightCell"/> at 512 bits: the first layer's input sums and step, then the second layer's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StraightCell512(ref float packed, ref float hidden, ref float state, ref float x, ref float sums)
+    {
+        Inputs512(TShape.Cell, I, upper: false, ref packed, ref x, ref sums);
+        Layer512(TShape.Cell, PackedLayout<TShape>.Rows / 16, ref hidden, ref state, ref sums);
+        UpperLayer512(L, ref packed, ref state, ref sums);
+    }
+
+    /// <summary><see cref="StraightCell"/> at 256 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StraightCell256(ref float packed, ref float hidden, ref float state, ref float x, ref float sums)
+    {
+        Inputs256(TShape.Cell, I, upper: false, PackedMath.BlockVectors, ref packed, ref x, ref sums);
+        Layer256(TShape.Cell, PackedLayout<TShape>.Rows / 8, PackedMath.BlockVectors, ref hidden, ref state, ref sums);
+        UpperLayer256(L, ref packed, ref state, ref sums);
     }
 
     /// <summary>
@@ -116,20 +156,55 @@ public static partial class RecurrentEngine<TShape>
     /// <c>[r | z | n | n_h]</c>, LSTM <c>[i | f | g | o | tanh(c')]</c>, H floats each, as the general record copies them
     /// from the scratch). The RNN's one gate is h' itself, which its caller copies.
     /// </summary>
+    /// <remarks>The width is chosen as in <see cref="StraightCell"/>.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StraightCellRecord(int lanes, ref float packed, ref float state, ref float x, ref float sums, ref float gates)
     {
         ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
-        if (Vector512.IsHardwareAccelerated && lanes == 16)
+        if (default(TShape) is IWideShape)
         {
-            Inputs512(TShape.Cell, I, upper: false, ref packed, ref x, ref sums);
-            GatedLayer512(TShape.Cell, PackedLayout<TShape>.Rows / 16, ref hidden, ref state, ref sums, record: true, ref gates);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Debug.Assert(lanes == 16);
+                StraightRecord512(ref packed, ref hidden, ref state, ref x, ref sums, ref gates);
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                Debug.Assert(lanes == 8);
+                StraightRecord256(ref packed, ref hidden, ref state, ref x, ref sums, ref gates);
+            }
+        }
+        else if (default(TShape) is INarrowShape)
+        {
+            if (Vector256.IsHardwareAccelerated && lanes == 8)
+            {
+                StraightRecord256(ref packed, ref hidden, ref state, ref x, ref sums, ref gates);
+            }
+        }
+        else if (Vector512.IsHardwareAccelerated && lanes == 16)
+        {
+            StraightRecord512(ref packed, ref hidden, ref state, ref x, ref sums, ref gates);
         }
         else if (Vector256.IsHardwareAccelerated && lanes == 8)
         {
-            Inputs256(TShape.Cell, I, upper: false, PackedMath.BlockVectors, ref packed, ref x, ref sums);
-            Gated256(TShape.Cell, PackedLayout<TShape>.Rows / 8, PackedMath.BlockVectors, ref hidden, ref state, ref sums, record: true, ref gates);
+            StraightRecord256(ref packed, ref hidden, ref state, ref x, ref sums, ref gates);
         }
+    }
+
+    /// <summary><see cref="StraightCellRecord"/> at 512 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StraightRecord512(ref float packed, ref float hidden, ref float state, ref float x, ref float sums, ref float gates)
+    {
+        Inputs512(TShape.Cell, I, upper: false, ref packed, ref x, ref sums);
+        GatedLayer512(TShape.Cell, PackedLayout<TShape>.Rows / 16, ref hidden, ref state, ref sums, record: true, ref gates);
+    }
+
+    /// <summary><see cref="StraightCellRecord"/> at 256 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StraightRecord256(ref float packed, ref float hidden, ref float state, ref float x, ref float sums, ref float gates)
+    {
+        Inputs256(TShape.Cell, I, upper: false, PackedMath.BlockVectors, ref packed, ref x, ref sums);
+        Gated256(TShape.Cell, PackedLayout<TShape>.Rows / 8, PackedMath.BlockVectors, ref hidden, ref state, ref sums, record: true, ref gates);
     }
 
     /// <summary>
