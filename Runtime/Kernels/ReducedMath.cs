@@ -255,47 +255,47 @@ internal static class ReducedMath
             Vector256<float> x0 = Vector256.Create(xj);
             Vector256<float> x1 = Vector256.Create(Unsafe.Add(ref xj, 1));
             Vector256<uint> p = Vector256.LoadUnsafe(ref c, 0);
-            a0 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(p, 16).AsSingle(), x0, a0);
-            b0 = Vector256.MultiplyAddEstimate((p & high).AsSingle(), x1, b0);
+            a0 = Low(p, x0, a0);
+            b0 = High(p, high, x1, b0);
             p = Vector256.LoadUnsafe(ref c, 8);
-            a1 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(p, 16).AsSingle(), x0, a1);
-            b1 = Vector256.MultiplyAddEstimate((p & high).AsSingle(), x1, b1);
+            a1 = Low(p, x0, a1);
+            b1 = High(p, high, x1, b1);
             p = Vector256.LoadUnsafe(ref c, 16);
-            a2 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(p, 16).AsSingle(), x0, a2);
-            b2 = Vector256.MultiplyAddEstimate((p & high).AsSingle(), x1, b2);
+            a2 = Low(p, x0, a2);
+            b2 = High(p, high, x1, b2);
             if (nv > 3)
             {
                 p = Vector256.LoadUnsafe(ref c, 24);
-                a3 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(p, 16).AsSingle(), x0, a3);
-                b3 = Vector256.MultiplyAddEstimate((p & high).AsSingle(), x1, b3);
+                a3 = Low(p, x0, a3);
+                b3 = High(p, high, x1, b3);
             }
 
             if (nv > 4)
             {
                 p = Vector256.LoadUnsafe(ref c, 32);
-                a4 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(p, 16).AsSingle(), x0, a4);
-                b4 = Vector256.MultiplyAddEstimate((p & high).AsSingle(), x1, b4);
+                a4 = Low(p, x0, a4);
+                b4 = High(p, high, x1, b4);
             }
 
             if (nv > 5)
             {
                 p = Vector256.LoadUnsafe(ref c, 40);
-                a5 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(p, 16).AsSingle(), x0, a5);
-                b5 = Vector256.MultiplyAddEstimate((p & high).AsSingle(), x1, b5);
+                a5 = Low(p, x0, a5);
+                b5 = High(p, high, x1, b5);
             }
 
             if (nv > 6)
             {
                 p = Vector256.LoadUnsafe(ref c, 48);
-                a6 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(p, 16).AsSingle(), x0, a6);
-                b6 = Vector256.MultiplyAddEstimate((p & high).AsSingle(), x1, b6);
+                a6 = Low(p, x0, a6);
+                b6 = High(p, high, x1, b6);
             }
 
             if (nv > 7)
             {
                 p = Vector256.LoadUnsafe(ref c, 56);
-                a7 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(p, 16).AsSingle(), x0, a7);
-                b7 = Vector256.MultiplyAddEstimate((p & high).AsSingle(), x1, b7);
+                a7 = Low(p, x0, a7);
+                b7 = High(p, high, x1, b7);
             }
 
             c = ref Unsafe.Add(ref c, pairStride);
@@ -306,32 +306,32 @@ internal static class ReducedMath
         {
             // The odd last column: the low halves of a pair whose high halves are zero padding.
             Vector256<float> x0 = Vector256.Create(xj);
-            a0 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(Vector256.LoadUnsafe(ref c, 0), 16).AsSingle(), x0, a0);
-            a1 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(Vector256.LoadUnsafe(ref c, 8), 16).AsSingle(), x0, a1);
-            a2 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(Vector256.LoadUnsafe(ref c, 16), 16).AsSingle(), x0, a2);
+            a0 = Low(Vector256.LoadUnsafe(ref c, 0), x0, a0);
+            a1 = Low(Vector256.LoadUnsafe(ref c, 8), x0, a1);
+            a2 = Low(Vector256.LoadUnsafe(ref c, 16), x0, a2);
             if (nv > 3)
             {
-                a3 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(Vector256.LoadUnsafe(ref c, 24), 16).AsSingle(), x0, a3);
+                a3 = Low(Vector256.LoadUnsafe(ref c, 24), x0, a3);
             }
 
             if (nv > 4)
             {
-                a4 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(Vector256.LoadUnsafe(ref c, 32), 16).AsSingle(), x0, a4);
+                a4 = Low(Vector256.LoadUnsafe(ref c, 32), x0, a4);
             }
 
             if (nv > 5)
             {
-                a5 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(Vector256.LoadUnsafe(ref c, 40), 16).AsSingle(), x0, a5);
+                a5 = Low(Vector256.LoadUnsafe(ref c, 40), x0, a5);
             }
 
             if (nv > 6)
             {
-                a6 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(Vector256.LoadUnsafe(ref c, 48), 16).AsSingle(), x0, a6);
+                a6 = Low(Vector256.LoadUnsafe(ref c, 48), x0, a6);
             }
 
             if (nv > 7)
             {
-                a7 = Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(Vector256.LoadUnsafe(ref c, 56), 16).AsSingle(), x0, a7);
+                a7 = Low(Vector256.LoadUnsafe(ref c, 56), x0, a7);
             }
         }
 
@@ -363,6 +363,16 @@ internal static class ReducedMath
             (a7 + b7).StoreUnsafe(ref y, 56);
         }
     }
+
+    /// <summary><c>a + lo·x</c>: the low bfloat16 halves of <paramref name="pairs"/>, widened, times <paramref name="x"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Low(Vector256<uint> pairs, Vector256<float> x, Vector256<float> a) =>
+        Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(pairs, 16).AsSingle(), x, a);
+
+    /// <summary><c>b + hi·x</c>: the high bfloat16 halves of <paramref name="pairs"/> (the low halves masked off).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> High(Vector256<uint> pairs, Vector256<uint> mask, Vector256<float> x, Vector256<float> b) =>
+        Vector256.MultiplyAddEstimate((pairs & mask).AsSingle(), x, b);
 
     /// <summary>A block of 1 or 2 vectors: <see cref="PackedMath"/>'s <c>Narrow</c>, columns j, j+1, j+2, j+3 into a, b, c, d.</summary>
     [MethodImpl(CompiledAtOnce.NoInlining)]
