@@ -37,6 +37,13 @@ public partial class Rnn5x40Bf16;
 [Recurrent(5, 40, NumLayers = 2, OutputSize = 2, Window = 10)]
 public partial class Rnn5x40Twin;
 
+// Three gates of 8: a block of three vectors at 8 lanes (ReducedMath's Wide kernel with three accumulators per column).
+[Recurrent(3, 8, Cell = Cell.Gru, OutputSize = 1, Window = 12, WeightPrecision = WeightPrecision.BFloat16)]
+public partial class Gru3x8Bf16;
+
+[Recurrent(3, 8, Cell = Cell.Gru, OutputSize = 1, Window = 12)]
+public partial class Gru3x8Twin;
+
 /// <summary>A layer stack whose recurrent layer is bfloat16 (the Linear layers are fp32 whatever the attribute says).</summary>
 [Recurrent(2, 12, Cell = Cell.Gru, Name = "enc", Window = 10, WeightPrecision = WeightPrecision.BFloat16)]
 [Linear(12, 3, Name = "out")]

@@ -140,6 +140,9 @@ public sealed class BFloat16Tests
     public void Rnn5x40TwoLayers_TwinGivenRoundedWeights_ComputesTheSameBits() => TwinsAgree<Rnn5x40Bf16, Rnn5x40Twin>(15);
 
     [Fact]
+    public void Gru3x8_TwinGivenRoundedWeights_ComputesTheSameBits() => TwinsAgree<Gru3x8Bf16, Gru3x8Twin>(17);
+
+    [Fact]
     public void Stack_TwinGivenRoundedWeights_ComputesTheSameBits() => TwinsAgree<StackBf16, StackTwin>(16);
 
     public static TheoryData<string> FixtureNames => new(
