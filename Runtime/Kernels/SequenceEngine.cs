@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -633,17 +634,24 @@ public static class SequenceEngine<TShape>
     {
         if (!initial.IsEmpty && initial.Length != StateLength)
         {
-            Guard.ThrowLength(nameof(initial), StateLength, InitialShape, initial.Length);
+            ThrowInitialLength(nameof(initial), initial.Length);
         }
 
         if (!initialGradients.IsEmpty && initialGradients.Length != StateLength)
         {
-            Guard.ThrowLength(nameof(initialGradients), StateLength, InitialShape, initialGradients.Length);
+            ThrowInitialLength(nameof(initialGradients), initialGradients.Length);
         }
     }
 
-    private static string InitialShape => string.Create(CultureInfo.InvariantCulture,
-        $"h0 [{L * D}, {R}]{(IsLstm ? " and c0 [" + (L * D).ToString(CultureInfo.InvariantCulture) + ", " + H.ToString(CultureInfo.InvariantCulture) + "]" : string.Empty)}");
+    /// <summary>The length error of an initial state or its gradients, its message built here, off the checking path.</summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowInitialLength(string name, int length)
+    {
+        string shape = string.Create(CultureInfo.InvariantCulture,
+            $"h0 [{L * D}, {R}]{(IsLstm ? " and c0 [" + (L * D).ToString(CultureInfo.InvariantCulture) + ", " + H.ToString(CultureInfo.InvariantCulture) + "]" : string.Empty)}");
+        Guard.ThrowLength(name, StateLength, shape, length);
+    }
 
     private static void RequireOneDirection()
     {
@@ -819,7 +827,11 @@ public static class SequenceEngine<TShape>
     }
 
     /// <summary>The vector width the hidden size fills: 16, 8, 4 or 1 floats (as the main engine chooses it).</summary>
-    private static int Lanes => NetworkArithmetic.Lanes(H, Vector512.IsHardwareAccelerated, Vector256.IsHardwareAccelerated, Vector128.IsHardwareAccelerated);
+    private static int Lanes
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => NetworkArithmetic.Lanes(H, Vector512.IsHardwareAccelerated, Vector256.IsHardwareAccelerated, Vector128.IsHardwareAccelerated);
+    }
 
     /// <summary>The element-wise half of the step: activations and state update; h (or the LSTM's unprojected h) into <paramref name="h"/>.</summary>
     [MethodImpl(CompiledAtOnce.Optimized)]

@@ -32,8 +32,9 @@
 #   STEP_DISASM_NETWORKS="gru8 rnn32" ...                      # other networks (tools/StepDisasm: rnn32 gru8 gru32 lstm32 gru32l2)
 #
 # The AOT mode publishes tools/StepDisasm with NativeAOT for each named instruction set (x86-64-v3: AVX2 and FMA; x86-64-v4:
-# AVX-512), the JIT inside the compiler printing the engine's Step as it compiles it, and checks those listings the same
-# way. The instruction set need not be this machine's: the AVX-512 code is compiled, and so checked, on an AVX2 machine
+# AVX-512), the JIT inside the compiler printing every method of both engines as it compiles them (one thread, so the
+# listings do not interleave), and checks Step's listings the same way, and training's with
+# scripts/ci/check_training_disasm.sh --check (in the AOT build its own "fully optimized" run is what ships: no tiering). The instruction set need not be this machine's: the AVX-512 code is compiled, and so checked, on an AVX2 machine
 # too, where the JIT modes above see only the AVX2 code. NativeAOT compiles every Step, so all five networks are listed. It
 # found what the JIT modes could not (2026-12-07): for x86-64-v4 NativeAOT's compiler compiled both widths' code into Step
 # (it does not fold a test of a value an inlined getter returns while it imports the next method, as the JIT does), ran out
@@ -110,13 +111,17 @@ if [ "${1:-}" = "--aot" ]; then
         echo "=== NativeAOT, $isa"
         listing="$out/aot-$isa.asm"
         # Its own artifacts folder: the JIT build's bin/ and obj/ stay as they are.
+        # Every method of both engines is listed: Step for the check here, training's for check_training_disasm.sh.
         dotnet publish tools/StepDisasm -c Release -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet="$isa" \
-            -p:StepDisasmAotListing="$listing" --artifacts-path "$out/aot-$isa" -nologo -v q > "$out/aot-$isa.log" 2>&1 \
+            -p:StepDisasmAotListing="$listing" -p:StepDisasmAotMethods='*RecurrentEngine*:* *SequenceEngine*:*' \
+            --artifacts-path "$out/aot-$isa" -nologo -v q > "$out/aot-$isa.log" 2>&1 \
             || { tail -20 "$out/aot-$isa.log"; rc=1; continue; }
         check_listing "$listing" || rc=1
+        bash scripts/ci/check_training_disasm.sh --check "$listing" | tail -1
+        [ "${PIPESTATUS[0]}" -eq 0 ] || { bash scripts/ci/check_training_disasm.sh --check "$listing" | grep -v '^listing:'; rc=1; }
         mkdir -p "${CI_LOG_DIR:-artifacts/ci}" && cp "$listing" "${CI_LOG_DIR:-artifacts/ci}/step-aot-$isa.asm"
     done
-    [ $rc -eq 0 ] && echo "step disassembly (NativeAOT): no call, no range check in the engine's Step of rnn32 gru8 gru32 lstm32 gru32l2 for: $*"
+    [ $rc -eq 0 ] && echo "step disassembly (NativeAOT): no call, no range check in the engine's Step of rnn32 gru8 gru32 lstm32 gru32l2, and no call to a member meant to be inlined in training's methods, for: $*"
     exit $rc
 fi
 dotnet build tools/StepDisasm -c Release -nologo -v q > "$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }

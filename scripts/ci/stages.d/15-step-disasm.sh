@@ -7,6 +7,7 @@ case "${default_isa:-}" in
     avx512|avx2) run_stage step-disasm bash scripts/ci/check_step_disasm.sh ;;
     *)      skip_stage step-disasm "no network here takes the straight-line step (default path: ${default_isa:-unknown}; it needs AVX2 or AVX-512)" ;;
 esac
-# The same check of NativeAOT's code, for AVX2 (x86-64-v3) and AVX-512 (x86-64-v4) whatever this machine has: the compiler
-# targets the instruction set it is given, so the AVX-512 step is checked on an AVX2 machine too (~35 s each).
+# The same checks of NativeAOT's code, Step's and training's, for AVX2 (x86-64-v3) and AVX-512 (x86-64-v4) whatever this
+# machine has: the compiler targets the instruction set it is given, so the AVX-512 code is checked on an AVX2 machine too
+# (~35 s each).
 STAGE_TIMEOUT=600 run_stage step-disasm-aot bash scripts/ci/check_step_disasm.sh --aot x86-64-v3 x86-64-v4
