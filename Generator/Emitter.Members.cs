@@ -403,8 +403,9 @@ internal static partial class Emitter
     {
         w.Line("/// <summary>" + summary + "</summary>");
         // The width marker lets the engine pick its 512- or 256-bit straight step with a type test, which every compiler folds
-        // as it imports the method (IWideShape's remarks).
-        string width = hidden >= 16 ? "global::Fixed.Engine.IWideShape" : "global::Fixed.Engine.INarrowShape";
+        // as it imports the method (IWideShape's remarks): wide where the packed layout takes 16 lanes when AVX-512 is there.
+        bool wide = NetworkArithmetic.Lanes(hidden, vector512: true, vector256: true, vector128: true) == NetworkArithmetic.WidestLanes;
+        string width = wide ? "global::Fixed.Engine.IWideShape" : "global::Fixed.Engine.INarrowShape";
         using (w.Open(access + " readonly struct " + name + " : global::Fixed.Engine.INetworkShape, " + width))
         {
             w.Line("public static int InputSize => " + Int(input) + ";");
