@@ -490,7 +490,18 @@ internal static class CellUpdate
     /// <see cref="Gru256"/>, so the same values.
     /// </summary>
     [MethodImpl(CompiledAtOnce.NoInlining)]
-    public static void GruStreams256(ref float y, nuint stride, nuint scratchStride, ref float h, nuint stateStride, nuint hidden, int group)
+    public static void GruStreams256(ref float y, nuint stride, nuint scratchStride, ref float h, nuint stateStride, nuint hidden, int group) =>
+        // n itself is not stored back: nothing reads this scratch after the step (training's record has its own pass).
+        GruTwoPasses256(ref y, stride, scratchStride, ref h, stateStride, hidden, group, storeCandidate: false);
+
+    /// <summary>
+    /// The two passes of <see cref="GruStreams256"/> and <see cref="GruTwoPass256"/>: σ of r and z in place for every stream
+    /// of the group, then n and h' of every stream, n stored over n_x when <paramref name="storeCandidate"/> is set (a
+    /// constant at both call sites).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
+    private static void GruTwoPasses256(ref float y, nuint stride, nuint scratchStride, ref float h, nuint stateStride, nuint hidden, int group,
+        bool storeCandidate)
     {
         SigmoidStreams256(ref Unsafe.Add(ref y, stride), scratchStride, hidden, group);
         SigmoidStreams256(ref Unsafe.Add(ref y, 2 * stride), scratchStride, hidden, group);
@@ -503,9 +514,14 @@ internal static class CellUpdate
             {
                 Vector256<float> r = Vector256.LoadUnsafe(ref ys, stride + k);
                 Vector256<float> z = Vector256.LoadUnsafe(ref ys, (2 * stride) + k);
-                // n itself is not stored back: nothing reads this scratch after the step (training's record has its own pass).
                 Vector256<float> n = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r, Vector256.LoadUnsafe(ref ys, (3 * stride) + k), Vector256.LoadUnsafe(ref ys, k)));
-                Vector256.MultiplyAddEstimate(z, Vector256.LoadUnsafe(ref hs, k) - n, n).StoreUnsafe(ref hs, k);
+                Vector256<float> previous = Vector256.LoadUnsafe(ref hs, k);
+                if (storeCandidate)
+                {
+                    n.StoreUnsafe(ref ys, k);
+                }
+
+                Vector256.MultiplyAddEstimate(z, previous - n, n).StoreUnsafe(ref hs, k);
             }
         }
     }
@@ -628,20 +644,8 @@ internal static class CellUpdate
     /// (training's record copies them from there); the same operations on each element, so the same values.
     /// </summary>
     [MethodImpl(CompiledAtOnce.NoInlining)]
-    private static void GruTwoPass256(ref float y, nuint stride, ref float h, nuint hidden)
-    {
-        SigmoidStreams256(ref Unsafe.Add(ref y, stride), 0, hidden, 1);
-        SigmoidStreams256(ref Unsafe.Add(ref y, 2 * stride), 0, hidden, 1);
-        for (nuint k = 0; k < hidden; k += 8)
-        {
-            Vector256<float> r = Vector256.LoadUnsafe(ref y, stride + k);
-            Vector256<float> z = Vector256.LoadUnsafe(ref y, (2 * stride) + k);
-            Vector256<float> n = TanhOperator.Invoke(Vector256.MultiplyAddEstimate(r, Vector256.LoadUnsafe(ref y, (3 * stride) + k), Vector256.LoadUnsafe(ref y, k)));
-            Vector256<float> previous = Vector256.LoadUnsafe(ref h, k);
-            n.StoreUnsafe(ref y, k);
-            Vector256.MultiplyAddEstimate(z, previous - n, n).StoreUnsafe(ref h, k);
-        }
-    }
+    private static void GruTwoPass256(ref float y, nuint stride, ref float h, nuint hidden) =>
+        GruTwoPasses256(ref y, stride, 0, ref h, 0, hidden, 1, storeCandidate: true);
 
     /// <summary>σ in place over one gate's <paramref name="hidden"/> floats (a multiple of 8) at <paramref name="gate"/> in each of <paramref name="group"/> scratch vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining | CompiledAtOnce.Optimized)]
