@@ -17,7 +17,7 @@ internal static class ActivationLoop
         ref float r = ref MemoryMarshal.GetReference(values);
         int length = values.Length;
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Path512.Taken)
         {
             for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
             {

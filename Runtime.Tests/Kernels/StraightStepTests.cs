@@ -168,7 +168,7 @@ public sealed class StraightStepTests
     private static void Compare<TShape>(bool expectStraightOnAvx512, bool expectStraightOnAvx2)
         where TShape : struct, INetworkShape
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (Path512.Taken)
         {
             Assert.Equal(expectStraightOnAvx512, RecurrentEngine<TShape>.IsStraight);
         }

@@ -16,6 +16,8 @@ namespace Fixed.Tests.Platform;
 /// <item><c>sse</c>: DOTNET_EnableAVX2=0. Vector128 only (Vector256 needs AVX2; Avx.IsSupported stays true).</item>
 /// <item><c>scalar</c>: DOTNET_EnableHWIntrinsic=0. Nothing accelerated; the kernels take their scalar fallback.</item>
 /// <item><c>neon</c>: linux-arm64 (qemu). AdvSimd, Vector128 only.</item>
+/// <item><c>avx512-emulated</c>: the runtime built with <c>-p:FixedEmulate512=true</c> on a machine without AVX-512
+/// (.ci/run's test-avx512-emulated stage): the kernels take their 512-bit code on software Vector512.</item>
 /// </list>
 /// With or without the variable (a developer's plain <c>dotnet test</c>), the tests check that the hierarchy the
 /// kernels rely on holds (512 ⇒ 256 ⇒ 128), that the instruction set the active path is named after is really
@@ -34,6 +36,7 @@ public sealed class IsaPathTests
     public static string ActivePath()
     {
         if (Vector512.IsHardwareAccelerated) return "avx512";
+        if (Path512.IsEmulatedBuild) return "avx512-emulated";
         if (Vector256.IsHardwareAccelerated) return Avx2.IsSupported ? "avx2" : "vector256";
         if (Vector128.IsHardwareAccelerated)
         {
@@ -45,7 +48,7 @@ public sealed class IsaPathTests
     }
 
     private static string Describe() =>
-        $"active={ActivePath()} Vector512={Vector512.IsHardwareAccelerated} Vector256={Vector256.IsHardwareAccelerated} " +
+        $"active={ActivePath()} emulated512={Path512.IsEmulatedBuild} Vector512={Vector512.IsHardwareAccelerated} Vector256={Vector256.IsHardwareAccelerated} " +
         $"Vector128={Vector128.IsHardwareAccelerated} Avx512F={Avx512F.IsSupported} Avx2={Avx2.IsSupported} " +
         $"Avx={Avx.IsSupported} Sse2={Sse2.IsSupported} AdvSimd={AdvSimd.IsSupported} " +
         $"arch={System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture} " +
@@ -77,6 +80,9 @@ public sealed class IsaPathTests
             case "avx512":
                 Assert.True(Avx512F.IsSupported, "Vector512 accelerated without Avx512F. " + Describe());
                 break;
+            case "avx512-emulated":
+                Assert.True(Path512.Taken, "the emulated build does not take the 512-bit code. " + Describe());
+                break;
             case "avx2":
                 Assert.True(Avx2.IsSupported, Describe());
                 break;
@@ -95,7 +101,7 @@ public sealed class IsaPathTests
         // that fits the hidden size. For each hidden size it must be the one the active path provides.
         int widest = path switch
         {
-            "avx512" => 16,
+            "avx512" or "avx512-emulated" => 16,
             "avx2" or "vector256" => 8,
             "sse" or "neon" or "vector128" => 4,
             _ => 1,
@@ -116,8 +122,8 @@ public sealed class IsaPathTests
             // A developer's run names no path: the one this process takes must still be one of the paths the CI
             // names, each with exactly the vector widths documented above (on x64 or arm64, where the suite runs).
             string path = ActivePath();
-            Assert.True(path is "avx512" or "avx2" or "sse" or "scalar" or "neon",
-                $"the active path '{path}' is none of avx512, avx2, sse, scalar, neon: the CI could not name it. " + Describe());
+            Assert.True(path is "avx512" or "avx2" or "sse" or "scalar" or "neon" or "avx512-emulated",
+                $"the active path '{path}' is none of avx512, avx2, sse, scalar, neon, avx512-emulated: the CI could not name it. " + Describe());
             expected = path;
         }
 
@@ -132,6 +138,12 @@ public sealed class IsaPathTests
                                 "Expect avx2 here (.ci/run: FIXED_DEFAULT_ISA=avx2). " + Describe());
                 Expect(v512: true, v256: true, v128: true);
                 Assert.True(Avx512F.IsSupported, "Avx512F.IsSupported. " + Describe());
+                Assert.True(Avx2.IsSupported, "Avx2.IsSupported. " + Describe());
+                break;
+            case "avx512-emulated":
+                // The emulated build on a machine without AVX-512: software Vector512, hardware 256-bit vectors beneath it.
+                Assert.True(Path512.IsEmulatedBuild, "FIXED_EXPECTED_ISA=avx512-emulated, but the runtime was not built with -p:FixedEmulate512=true. " + Describe());
+                Expect(v512: false, v256: true, v128: true);
                 Assert.True(Avx2.IsSupported, "Avx2.IsSupported. " + Describe());
                 break;
             case "avx2":
@@ -152,7 +164,7 @@ public sealed class IsaPathTests
                 Assert.True(AdvSimd.IsSupported, "AdvSimd.IsSupported. " + Describe());
                 break;
             default:
-                Assert.Fail($"{Variable}='{expected}' is not one of avx512, avx2, sse, scalar, neon.");
+                Assert.Fail($"{Variable}='{expected}' is not one of avx512, avx2, sse, scalar, neon, avx512-emulated.");
                 break;
         }
     }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Runtime.Intrinsics;
 using System.Text.RegularExpressions;
 using Fixed.Tests.Reliability;
 using Xunit;
@@ -86,7 +87,13 @@ public class StackDisassemblyTests
         else
         {
             // The straight-line path (one layer, small: RecurrentEngine.Straight.cs): no call but the error and repack paths.
-            Assert.All(step.Calls, c => Assert.True(c.Contains(":Throw", StringComparison.Ordinal) || c.Contains(":Repack(", StringComparison.Ordinal), c));
+            // Not in the emulated 512-bit build (Path512) on a machine without AVX-512: there every Vector512 operation is a
+            // call of its own, so the JIT's inlining budget runs out early and its code says nothing of the real build's; the
+            // sizes above are what this test reads there.
+            if (!(Path512.IsEmulatedBuild && !Vector512.IsHardwareAccelerated))
+            {
+                Assert.All(step.Calls, c => Assert.True(c.Contains(":Throw", StringComparison.Ordinal) || c.Contains(":Repack(", StringComparison.Ordinal), c));
+            }
         }
     }
 

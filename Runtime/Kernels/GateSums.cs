@@ -45,7 +45,7 @@ internal static class GateSums
         where TColumn : struct, IColumn
     {
         int r = 0;
-        if (Vector512.IsHardwareAccelerated && rows >= Vector512<float>.Count)
+        if ((Path512.Emulated || Vector512.IsHardwareAccelerated) && rows >= Vector512<float>.Count)
         {
             r = Rows<Simd512, TColumn>(ref column, ref bih, ref bhh, rows, ref d, ref e, ref x, stride, steps, r);
         }

@@ -35,7 +35,7 @@ internal static class PackedLayout<TShape>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => NetworkArithmetic.Lanes(
-            TShape.HiddenSize, Vector512.IsHardwareAccelerated, Vector256.IsHardwareAccelerated, Vector128.IsHardwareAccelerated);
+            TShape.HiddenSize, Path512.Emulated || Vector512.IsHardwareAccelerated, Vector256.IsHardwareAccelerated, Vector128.IsHardwareAccelerated);
     }
 
     /// <summary>
@@ -252,7 +252,7 @@ internal static class PackedLayout<TShape>
         }
 
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Path512.Emulated || Vector512.IsHardwareAccelerated)
         {
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {

@@ -537,7 +537,7 @@ public static partial class RecurrentEngine<TShape>
     private static bool SweepsPackedColumns
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Vector512.IsHardwareAccelerated && PackedLayout<TShape>.Lanes == 16 && H % 16 == 0 && PackedLayout<TShape>.Rows == GH
+        get => (Path512.Emulated || Vector512.IsHardwareAccelerated) && PackedLayout<TShape>.Lanes == 16 && H % 16 == 0 && PackedLayout<TShape>.Rows == GH
             && GH <= PackedMath.BlockVectors * 16;
     }
 

@@ -104,7 +104,7 @@ public static partial class RecurrentEngine<TShape>
         ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
         if (default(TShape) is IWideShape)
         {
-            if (Vector512.IsHardwareAccelerated)
+            if (Path512.Emulated || Vector512.IsHardwareAccelerated)
             {
                 Debug.Assert(lanes == 16);
                 StraightCell512(ref packed, ref hidden, ref state, ref x, ref sums);
@@ -122,7 +122,7 @@ public static partial class RecurrentEngine<TShape>
                 StraightCell256(ref packed, ref hidden, ref state, ref x, ref sums);
             }
         }
-        else if (Vector512.IsHardwareAccelerated && lanes == 16)
+        else if ((Path512.Emulated || Vector512.IsHardwareAccelerated) && lanes == 16)
         {
             StraightCell512(ref packed, ref hidden, ref state, ref x, ref sums);
         }
@@ -163,7 +163,7 @@ public static partial class RecurrentEngine<TShape>
         ref float hidden = ref Unsafe.Add(ref packed, I * PackedLayout<TShape>.Rows);
         if (default(TShape) is IWideShape)
         {
-            if (Vector512.IsHardwareAccelerated)
+            if (Path512.Emulated || Vector512.IsHardwareAccelerated)
             {
                 Debug.Assert(lanes == 16);
                 StraightRecord512(ref packed, ref hidden, ref state, ref x, ref sums, ref gates);
@@ -181,7 +181,7 @@ public static partial class RecurrentEngine<TShape>
                 StraightRecord256(ref packed, ref hidden, ref state, ref x, ref sums, ref gates);
             }
         }
-        else if (Vector512.IsHardwareAccelerated && lanes == 16)
+        else if ((Path512.Emulated || Vector512.IsHardwareAccelerated) && lanes == 16)
         {
             StraightRecord512(ref packed, ref hidden, ref state, ref x, ref sums, ref gates);
         }

@@ -830,7 +830,7 @@ public static class SequenceEngine<TShape>
     private static int Lanes
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => NetworkArithmetic.Lanes(H, Vector512.IsHardwareAccelerated, Vector256.IsHardwareAccelerated, Vector128.IsHardwareAccelerated);
+        get => NetworkArithmetic.Lanes(H, Path512.Emulated || Vector512.IsHardwareAccelerated, Vector256.IsHardwareAccelerated, Vector128.IsHardwareAccelerated);
     }
 
     /// <summary>The element-wise half of the step: activations and state update; h (or the LSTM's unprojected h) into <paramref name="h"/>.</summary>

@@ -24,7 +24,7 @@ internal static class VectorMath
     {
         int i = 0;
         float sum = 0f;
-        if (Vector512.IsHardwareAccelerated && length >= Vector512<float>.Count)
+        if ((Path512.Emulated || Vector512.IsHardwareAccelerated) && length >= Vector512<float>.Count)
         {
             Vector512<float> acc = Vector512<float>.Zero;
             for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
@@ -69,7 +69,7 @@ internal static class VectorMath
     public static void Axpy(float a, ref float x, ref float y, int length)
     {
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Path512.Emulated || Vector512.IsHardwareAccelerated)
         {
             Vector512<float> va = Vector512.Create(a);
             for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
@@ -113,7 +113,7 @@ internal static class VectorMath
         ref float ry = ref MemoryMarshal.GetReference(y);
         int length = y.Length;
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Path512.Emulated || Vector512.IsHardwareAccelerated)
         {
             for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
             {
@@ -222,7 +222,7 @@ internal static class VectorMath
         ref float x3 = ref Unsafe.Add(ref x2, xStride);
         Vector128<float> a0 = Vector128<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
         int c = 0;
-        if (Vector512.IsHardwareAccelerated && cols >= Vector512<float>.Count)
+        if ((Path512.Emulated || Vector512.IsHardwareAccelerated) && cols >= Vector512<float>.Count)
         {
             Vector512<float> b0 = Vector512<float>.Zero, b1 = b0, b2 = b0, b3 = b0;
             for (; c <= cols - Vector512<float>.Count; c += Vector512<float>.Count)
@@ -347,7 +347,7 @@ internal static class VectorMath
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float ry = ref MemoryMarshal.GetReference(y);
         int done = 0;
-        if (Vector512.IsHardwareAccelerated && cols >= Vector512<float>.Count)
+        if ((Path512.Emulated || Vector512.IsHardwareAccelerated) && cols >= Vector512<float>.Count)
         {
             done = OuterAndTransposedAdd<Simd512>(ref rw, ref rd, ref rx, ref rg, ref ry, rows, cols);
         }
@@ -448,7 +448,7 @@ internal static class VectorMath
         ref float rd = ref MemoryMarshal.GetReference(d);
         ref float ry = ref MemoryMarshal.GetReference(y);
         int done = 0;
-        if (Vector512.IsHardwareAccelerated && cols >= Vector512<float>.Count)
+        if ((Path512.Emulated || Vector512.IsHardwareAccelerated) && cols >= Vector512<float>.Count)
         {
             done = TransposedAdd<Simd512>(ref rw, ref rd, ref ry, rows, cols);
         }
@@ -661,7 +661,7 @@ internal static class VectorMath
         {
             // One column (input size 1, or a head's bias): the rows are the vector, x_s the broadcast.
             int r = 0;
-            if (Vector512.IsHardwareAccelerated && rows >= Vector512<float>.Count)
+            if ((Path512.Emulated || Vector512.IsHardwareAccelerated) && rows >= Vector512<float>.Count)
             {
                 r = ColumnSteps<Simd512>(ref rg, rows, ref rd, dStride, ref rx, xStride, steps, r);
             }
@@ -681,7 +681,7 @@ internal static class VectorMath
         }
 
         int c = 0;
-        if (Vector512.IsHardwareAccelerated && cols >= Vector512<float>.Count)
+        if ((Path512.Emulated || Vector512.IsHardwareAccelerated) && cols >= Vector512<float>.Count)
         {
             c = OuterSteps<Simd512>(ref rg, rows, cols, ref rd, dStride, ref rx, xStride, steps, c);
         }
@@ -955,7 +955,7 @@ internal static class VectorMath
         Span<float> column, Span<float> bih, Span<float> bhh, ReadOnlySpan<float> p, ReadOnlySpan<float> e, ReadOnlySpan<float> x,
         int stride, int steps)
     {
-        if (!Vector512.IsHardwareAccelerated || rows % 8 != 0 || cols % (2 * Vector512<float>.Count) != 0 || steps == 0)
+        if (!(Path512.Emulated || Vector512.IsHardwareAccelerated) || rows % 8 != 0 || cols % (2 * Vector512<float>.Count) != 0 || steps == 0)
         {
             OuterAddSteps(g, rows, cols, d, stride, h, stride, steps);
             GateSums.BiasSteps(column, bih, bhh, p, e, x, stride, steps);
@@ -1085,7 +1085,7 @@ internal static class VectorMath
         ref float rd = ref MemoryMarshal.GetReference(d);
         int rows = g.Length;
         int r = 0;
-        if (Vector512.IsHardwareAccelerated && rows >= Vector512<float>.Count)
+        if ((Path512.Emulated || Vector512.IsHardwareAccelerated) && rows >= Vector512<float>.Count)
         {
             r = AddSteps<Simd512>(ref rg, rows, ref rd, dStride, steps, r);
         }

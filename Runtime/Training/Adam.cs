@@ -148,7 +148,7 @@ internal sealed class AdamCore
         // The same arithmetic as the scalar loop below (no multiply fused with an add; division and square root are correctly
         // rounded at every width), sixteen or eight parameters at a time. The one change of form: √v / correction2 is the
         // correctly rounded quotient computed from the divisor's reciprocal (QuotientByConstant), the same bits as the division.
-        if (Vector512.IsHardwareAccelerated)
+        if (Path512.Emulated || Vector512.IsHardwareAccelerated)
         {
             i = UpdateVectors<Simd512>(ref rp, ref rg, ref rm, ref rv, parameters.Length, i, stepSize, correction2, shrink, decoupled);
         }

@@ -52,7 +52,7 @@ public static class GradientClipping
         ref float r = ref MemoryMarshal.GetReference(values);
         int n = values.Length;
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Path512.Emulated || Vector512.IsHardwareAccelerated)
         {
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
@@ -96,7 +96,7 @@ public static class GradientClipping
         int n = values.Length;
         int i = 0;
         double sum = 0;
-        if (Vector512.IsHardwareAccelerated && n >= 2 * Vector512<float>.Count)
+        if ((Path512.Emulated || Vector512.IsHardwareAccelerated) && n >= 2 * Vector512<float>.Count)
         {
             // Squares of floats are exact in double, so a fused multiply-add rounds once, exactly as the product and sum do.
             Vector512<double> a0 = Vector512<double>.Zero, a1 = a0, a2 = a0, a3 = a0;
