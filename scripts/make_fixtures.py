@@ -246,6 +246,13 @@ GRAD = [
     Tf("lstm", 2, 3, 1, 2,                       11, 16, "l1",            "last", 2, bias=False, B=5),
     S("lstm", 6, 10, 1, 0,                        1,  2, "huber",         "last", 0, h0=True),
     S("lstm", 3, 9, 2, 3,                        20, 20, "mse",           "all",  5),
+    # One sequence through whole vectors of 16 and 32 units: with AVX-512 the backward sweep then reads W_hhᵀ column by
+    # column from the packed copy (RecurrentEngine.SweepsPackedColumns), which before these was held to PyTorch only
+    # through the batched-equals-one-by-one tests.
+    S("rnn", 1, 32, 1, 1,                        16, 16, "mse",           "all",  2, h0=True),
+    S("gru", 1, 32, 1, 1,                        16, 16, "mse",           "all",  2, h0=True),
+    S("lstm", 1, 32, 1, 1,                       16, 16, "mse",           "all",  2, h0=True),
+    S("gru", 2, 16, 1, 2,                        12, 12, "huber",         "last", 1),
 ]
 
 LOSS_SHORT = {"mse": "mse", "l1": "l1", "huber": "huber", "cross_entropy": "ce"}

@@ -193,6 +193,18 @@ public partial class Grad_lstm_i6_h10_l1_o0_single_huber_last_k0_t1_w2_h0;
 [Recurrent(3, 9, Cell = Cell.Lstm, NumLayers = 2, OutputSize = 3, Window = 20)]
 public partial class Grad_lstm_i3_h9_l2_o3_single_mse_all_k5_t20_w20;
 
+[Recurrent(1, 32, OutputSize = 1, Window = 16)]
+public partial class Grad_rnn_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0;
+
+[Recurrent(1, 32, Cell = Cell.Gru, OutputSize = 1, Window = 16)]
+public partial class Grad_gru_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0;
+
+[Recurrent(1, 32, Cell = Cell.Lstm, OutputSize = 1, Window = 16)]
+public partial class Grad_lstm_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0;
+
+[Recurrent(2, 16, Cell = Cell.Gru, OutputSize = 2, Window = 12)]
+public partial class Grad_gru_i2_h16_l1_o2_single_huber_last_k1_t12_w12;
+
 public static partial class FixtureModels
 {
     public static readonly string[] ForwardNames =
@@ -264,6 +276,10 @@ public static partial class FixtureModels
         "lstm_i2_h3_l1_nobias_o2_tf_b5_l1_last_k2_t11_w16",
         "lstm_i6_h10_l1_o0_single_huber_last_k0_t1_w2_h0",
         "lstm_i3_h9_l2_o3_single_mse_all_k5_t20_w20",
+        "rnn_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0",
+        "gru_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0",
+        "lstm_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0",
+        "gru_i2_h16_l1_o2_single_huber_last_k1_t12_w12",
     ];
 
     public static IFixtureCase Forward(string name) => name switch
@@ -336,6 +352,10 @@ public static partial class FixtureModels
         "lstm_i2_h3_l1_nobias_o2_tf_b5_l1_last_k2_t11_w16" => new FixtureCase<Grad_lstm_i2_h3_l1_nobias_o2_tf_b5_l1_last_k2_t11_w16>(),
         "lstm_i6_h10_l1_o0_single_huber_last_k0_t1_w2_h0" => new FixtureCase<Grad_lstm_i6_h10_l1_o0_single_huber_last_k0_t1_w2_h0>(),
         "lstm_i3_h9_l2_o3_single_mse_all_k5_t20_w20" => new FixtureCase<Grad_lstm_i3_h9_l2_o3_single_mse_all_k5_t20_w20>(),
+        "rnn_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0" => new FixtureCase<Grad_rnn_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0>(),
+        "gru_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0" => new FixtureCase<Grad_gru_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0>(),
+        "lstm_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0" => new FixtureCase<Grad_lstm_i1_h32_l1_o1_single_mse_all_k2_t16_w16_h0>(),
+        "gru_i2_h16_l1_o2_single_huber_last_k1_t12_w12" => new FixtureCase<Grad_gru_i2_h16_l1_o2_single_huber_last_k1_t12_w12>(),
         _ => throw new System.ArgumentException(name),
     };
 }
