@@ -16,9 +16,10 @@ namespace Fixed;
 /// Built with <c>-p:FixedEmulate512=true</c> (the compile constant <c>FIXED_EMULATE_512</c>; scripts/ci/test_emulated512.sh,
 /// CI's <c>test-avx512-emulated</c> stage), it is <c>true</c>: the 512-bit kernels then run on any machine, on .NET's
 /// software <see cref="Vector512{T}"/>, which computes each operation on two hardware 256-bit halves, and the few AVX-512
-/// instructions the kernels name directly come from <c>Avx512Emulation.cs</c>. Same operations in the same order as an
-/// AVX-512 core, so the same results and tolerances, at a fraction of its speed. It exists so that a machine without
-/// AVX-512 still runs the kernel tests through the 512-bit code: the CI machine has lacked AVX-512 for weeks at a time.
+/// instructions the kernels name directly come from <c>Avx512Emulation.cs</c>. The same operations in the same order as
+/// on an AVX-512 core (the software multiply-add fuses, as the hardware's does), so the same tolerances hold, at a
+/// fraction of its speed. It exists so that a machine without AVX-512 still runs the kernel tests through the 512-bit
+/// code: the CI machine has lacked AVX-512 for days at a time.
 /// </para>
 /// </remarks>
 internal static class Path512
