@@ -76,18 +76,22 @@ internal static class ReducedMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref uint Pair(ref ushort w, int column, int rows) => ref Unsafe.As<ushort, uint>(ref Unsafe.Add(ref w, (nuint)column * (nuint)rows));
 
-    /// <summary>A block of 3 to 8 vectors: <see cref="PackedMath"/>'s <c>Wide</c>, even columns into <c>a</c>, odd into <c>b</c>.</summary>
+    /// <summary>
+    /// A block of 3 to 8 vectors: <see cref="PackedMath"/>'s <c>Wide</c>, even columns into <c>a</c>, odd into <c>b</c>.
+    /// Each column pair's slots are loaded once and widened twice (<see cref="ISimd{TSelf}.BFloat16Low"/>,
+    /// <see cref="ISimd{TSelf}.BFloat16High"/>), the high halves' mask held in a register, and the loop moves its
+    /// references on rather than computing each pair's address. Written with <see cref="ISimd{TSelf}.LoadBFloat16Pairs"/>
+    /// and an address multiplied out per pair, the JIT computed the address with an <c>imul</c> and loaded the mask again
+    /// for every pair, at every width (the listings of SSE, AVX2 and AVX-512 alike); a 256-bit copy of the kernel fixed it for
+    /// AVX2 alone (f0c2061). This one form serves every width: on a Zen 3 core, alternated in one process, its AVX2 step was
+    /// as fast as that copy's (bf16 GRU and LSTM 1→64: 0.994–1.014 of its time, per-round medians) and its SSE step took
+    /// 0.95 of the old generic kernel's.
+    /// </summary>
     [MethodImpl(CompiledAtOnce.NoInlining)]
     private static void Wide<TVec, TCount>(ref ushort w, int rows, int cols, ref float x, ref float init, ref float y)
         where TVec : struct, ISimd<TVec>
         where TCount : struct, IConstant
     {
-        if (typeof(TVec) == typeof(Simd256))
-        {
-            Wide256<TCount>(ref w, rows, cols, ref x, ref init, ref y);
-            return;
-        }
-
         int nv = TCount.Value;
         nuint n = (nuint)TVec.Count;
         TVec a0 = TVec.Load(ref init, 0);
@@ -99,97 +103,93 @@ internal static class ReducedMath
         TVec a6 = nv > 6 ? TVec.Load(ref init, 6 * n) : default;
         TVec a7 = nv > 7 ? TVec.Load(ref init, 7 * n) : default;
         TVec b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
-        TVec lo, hi;
-        int j = 0;
-        for (; j < cols - 1; j += 2)
+        TVec high = TVec.BFloat16HighMask;
+        ref uint c = ref Unsafe.As<ushort, uint>(ref w);
+        nuint pairStride = (nuint)rows; // a column pair: one 32-bit slot per row
+        ref float xj = ref x;
+        ref float xPairsEnd = ref Unsafe.Add(ref x, cols & ~1);
+        while (Unsafe.IsAddressLessThan(ref xj, ref xPairsEnd))
         {
-            ref uint c = ref Pair(ref w, j, rows);
-            TVec x0 = TVec.Broadcast(Unsafe.Add(ref x, j));
-            TVec x1 = TVec.Broadcast(Unsafe.Add(ref x, j + 1));
-            TVec.LoadBFloat16Pairs(ref c, 0, out lo, out hi);
-            a0 = TVec.MultiplyAdd(lo, x0, a0);
-            b0 = TVec.MultiplyAdd(hi, x1, b0);
-            TVec.LoadBFloat16Pairs(ref c, n, out lo, out hi);
-            a1 = TVec.MultiplyAdd(lo, x0, a1);
-            b1 = TVec.MultiplyAdd(hi, x1, b1);
-            TVec.LoadBFloat16Pairs(ref c, 2 * n, out lo, out hi);
-            a2 = TVec.MultiplyAdd(lo, x0, a2);
-            b2 = TVec.MultiplyAdd(hi, x1, b2);
+            TVec x0 = TVec.Broadcast(xj);
+            TVec x1 = TVec.Broadcast(Unsafe.Add(ref xj, 1));
+            TVec p = TVec.LoadBFloat16Slots(ref c, 0);
+            a0 = TVec.MultiplyAdd(TVec.BFloat16Low(p), x0, a0);
+            b0 = TVec.MultiplyAdd(TVec.BFloat16High(p, high), x1, b0);
+            p = TVec.LoadBFloat16Slots(ref c, n);
+            a1 = TVec.MultiplyAdd(TVec.BFloat16Low(p), x0, a1);
+            b1 = TVec.MultiplyAdd(TVec.BFloat16High(p, high), x1, b1);
+            p = TVec.LoadBFloat16Slots(ref c, 2 * n);
+            a2 = TVec.MultiplyAdd(TVec.BFloat16Low(p), x0, a2);
+            b2 = TVec.MultiplyAdd(TVec.BFloat16High(p, high), x1, b2);
             if (nv > 3)
             {
-                TVec.LoadBFloat16Pairs(ref c, 3 * n, out lo, out hi);
-                a3 = TVec.MultiplyAdd(lo, x0, a3);
-                b3 = TVec.MultiplyAdd(hi, x1, b3);
+                p = TVec.LoadBFloat16Slots(ref c, 3 * n);
+                a3 = TVec.MultiplyAdd(TVec.BFloat16Low(p), x0, a3);
+                b3 = TVec.MultiplyAdd(TVec.BFloat16High(p, high), x1, b3);
             }
 
             if (nv > 4)
             {
-                TVec.LoadBFloat16Pairs(ref c, 4 * n, out lo, out hi);
-                a4 = TVec.MultiplyAdd(lo, x0, a4);
-                b4 = TVec.MultiplyAdd(hi, x1, b4);
+                p = TVec.LoadBFloat16Slots(ref c, 4 * n);
+                a4 = TVec.MultiplyAdd(TVec.BFloat16Low(p), x0, a4);
+                b4 = TVec.MultiplyAdd(TVec.BFloat16High(p, high), x1, b4);
             }
 
             if (nv > 5)
             {
-                TVec.LoadBFloat16Pairs(ref c, 5 * n, out lo, out hi);
-                a5 = TVec.MultiplyAdd(lo, x0, a5);
-                b5 = TVec.MultiplyAdd(hi, x1, b5);
+                p = TVec.LoadBFloat16Slots(ref c, 5 * n);
+                a5 = TVec.MultiplyAdd(TVec.BFloat16Low(p), x0, a5);
+                b5 = TVec.MultiplyAdd(TVec.BFloat16High(p, high), x1, b5);
             }
 
             if (nv > 6)
             {
-                TVec.LoadBFloat16Pairs(ref c, 6 * n, out lo, out hi);
-                a6 = TVec.MultiplyAdd(lo, x0, a6);
-                b6 = TVec.MultiplyAdd(hi, x1, b6);
+                p = TVec.LoadBFloat16Slots(ref c, 6 * n);
+                a6 = TVec.MultiplyAdd(TVec.BFloat16Low(p), x0, a6);
+                b6 = TVec.MultiplyAdd(TVec.BFloat16High(p, high), x1, b6);
             }
 
             if (nv > 7)
             {
-                TVec.LoadBFloat16Pairs(ref c, 7 * n, out lo, out hi);
-                a7 = TVec.MultiplyAdd(lo, x0, a7);
-                b7 = TVec.MultiplyAdd(hi, x1, b7);
+                p = TVec.LoadBFloat16Slots(ref c, 7 * n);
+                a7 = TVec.MultiplyAdd(TVec.BFloat16Low(p), x0, a7);
+                b7 = TVec.MultiplyAdd(TVec.BFloat16High(p, high), x1, b7);
             }
+
+            c = ref Unsafe.Add(ref c, pairStride);
+            xj = ref Unsafe.Add(ref xj, 2);
         }
 
-        if (j < cols)
+        if ((cols & 1) != 0)
         {
             // The odd last column: the low halves of a pair whose high halves are zero padding.
-            ref uint c = ref Pair(ref w, j, rows);
-            TVec x0 = TVec.Broadcast(Unsafe.Add(ref x, j));
-            TVec.LoadBFloat16Pairs(ref c, 0, out lo, out _);
-            a0 = TVec.MultiplyAdd(lo, x0, a0);
-            TVec.LoadBFloat16Pairs(ref c, n, out lo, out _);
-            a1 = TVec.MultiplyAdd(lo, x0, a1);
-            TVec.LoadBFloat16Pairs(ref c, 2 * n, out lo, out _);
-            a2 = TVec.MultiplyAdd(lo, x0, a2);
+            TVec x0 = TVec.Broadcast(xj);
+            a0 = TVec.MultiplyAdd(TVec.BFloat16Low(TVec.LoadBFloat16Slots(ref c, 0)), x0, a0);
+            a1 = TVec.MultiplyAdd(TVec.BFloat16Low(TVec.LoadBFloat16Slots(ref c, n)), x0, a1);
+            a2 = TVec.MultiplyAdd(TVec.BFloat16Low(TVec.LoadBFloat16Slots(ref c, 2 * n)), x0, a2);
             if (nv > 3)
             {
-                TVec.LoadBFloat16Pairs(ref c, 3 * n, out lo, out _);
-                a3 = TVec.MultiplyAdd(lo, x0, a3);
+                a3 = TVec.MultiplyAdd(TVec.BFloat16Low(TVec.LoadBFloat16Slots(ref c, 3 * n)), x0, a3);
             }
 
             if (nv > 4)
             {
-                TVec.LoadBFloat16Pairs(ref c, 4 * n, out lo, out _);
-                a4 = TVec.MultiplyAdd(lo, x0, a4);
+                a4 = TVec.MultiplyAdd(TVec.BFloat16Low(TVec.LoadBFloat16Slots(ref c, 4 * n)), x0, a4);
             }
 
             if (nv > 5)
             {
-                TVec.LoadBFloat16Pairs(ref c, 5 * n, out lo, out _);
-                a5 = TVec.MultiplyAdd(lo, x0, a5);
+                a5 = TVec.MultiplyAdd(TVec.BFloat16Low(TVec.LoadBFloat16Slots(ref c, 5 * n)), x0, a5);
             }
 
             if (nv > 6)
             {
-                TVec.LoadBFloat16Pairs(ref c, 6 * n, out lo, out _);
-                a6 = TVec.MultiplyAdd(lo, x0, a6);
+                a6 = TVec.MultiplyAdd(TVec.BFloat16Low(TVec.LoadBFloat16Slots(ref c, 6 * n)), x0, a6);
             }
 
             if (nv > 7)
             {
-                TVec.LoadBFloat16Pairs(ref c, 7 * n, out lo, out _);
-                a7 = TVec.MultiplyAdd(lo, x0, a7);
+                a7 = TVec.MultiplyAdd(TVec.BFloat16Low(TVec.LoadBFloat16Slots(ref c, 7 * n)), x0, a7);
             }
         }
 
@@ -221,158 +221,6 @@ internal static class ReducedMath
             TVec.Store(TVec.Add(a7, b7), ref y, 7 * n);
         }
     }
-
-    /// <summary>
-    /// <see cref="Wide{TVec, TCount}"/> at 256 bits on <c>Vector256</c> directly: the same accumulators fed by the same
-    /// columns in the same order (the same sums, bit for bit), the loop moving references on instead of multiplying the
-    /// column by the block's height, and the mask of the high halves held in a register. Through the generic wrapper the
-    /// JIT computed each column pair's address with a multiply, loaded the mask again every pair, and wrote each
-    /// multiply-add into the widened weight's register and copied it back to the accumulator (<c>vfmadd213ps</c> then
-    /// <c>vmovaps</c>); here every multiply-add accumulates in place (<c>vfmadd231ps</c>). On a Zen 3 core (16 vector
-    /// registers, the bf16 GRU 1→64 spending 70 % of its step in this kernel) see docs/performance.md for what it gained.
-    /// </summary>
-    [MethodImpl(CompiledAtOnce.NoInlining)]
-    private static void Wide256<TCount>(ref ushort w, int rows, int cols, ref float x, ref float init, ref float y)
-        where TCount : struct, IConstant
-    {
-        int nv = TCount.Value;
-        Vector256<float> a0 = Vector256.LoadUnsafe(ref init, 0);
-        Vector256<float> a1 = Vector256.LoadUnsafe(ref init, 8);
-        Vector256<float> a2 = Vector256.LoadUnsafe(ref init, 16);
-        Vector256<float> a3 = nv > 3 ? Vector256.LoadUnsafe(ref init, 24) : default;
-        Vector256<float> a4 = nv > 4 ? Vector256.LoadUnsafe(ref init, 32) : default;
-        Vector256<float> a5 = nv > 5 ? Vector256.LoadUnsafe(ref init, 40) : default;
-        Vector256<float> a6 = nv > 6 ? Vector256.LoadUnsafe(ref init, 48) : default;
-        Vector256<float> a7 = nv > 7 ? Vector256.LoadUnsafe(ref init, 56) : default;
-        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
-        Vector256<uint> high = Vector256.Create(0xFFFF0000u);
-        ref uint c = ref Unsafe.As<ushort, uint>(ref w);
-        nuint pairStride = (nuint)rows; // a column pair: one 32-bit slot per row
-        ref float xj = ref x;
-        ref float xPairsEnd = ref Unsafe.Add(ref x, cols & ~1);
-        while (Unsafe.IsAddressLessThan(ref xj, ref xPairsEnd))
-        {
-            Vector256<float> x0 = Vector256.Create(xj);
-            Vector256<float> x1 = Vector256.Create(Unsafe.Add(ref xj, 1));
-            Vector256<uint> p = Vector256.LoadUnsafe(ref c, 0);
-            a0 = Low(p, x0, a0);
-            b0 = High(p, high, x1, b0);
-            p = Vector256.LoadUnsafe(ref c, 8);
-            a1 = Low(p, x0, a1);
-            b1 = High(p, high, x1, b1);
-            p = Vector256.LoadUnsafe(ref c, 16);
-            a2 = Low(p, x0, a2);
-            b2 = High(p, high, x1, b2);
-            if (nv > 3)
-            {
-                p = Vector256.LoadUnsafe(ref c, 24);
-                a3 = Low(p, x0, a3);
-                b3 = High(p, high, x1, b3);
-            }
-
-            if (nv > 4)
-            {
-                p = Vector256.LoadUnsafe(ref c, 32);
-                a4 = Low(p, x0, a4);
-                b4 = High(p, high, x1, b4);
-            }
-
-            if (nv > 5)
-            {
-                p = Vector256.LoadUnsafe(ref c, 40);
-                a5 = Low(p, x0, a5);
-                b5 = High(p, high, x1, b5);
-            }
-
-            if (nv > 6)
-            {
-                p = Vector256.LoadUnsafe(ref c, 48);
-                a6 = Low(p, x0, a6);
-                b6 = High(p, high, x1, b6);
-            }
-
-            if (nv > 7)
-            {
-                p = Vector256.LoadUnsafe(ref c, 56);
-                a7 = Low(p, x0, a7);
-                b7 = High(p, high, x1, b7);
-            }
-
-            c = ref Unsafe.Add(ref c, pairStride);
-            xj = ref Unsafe.Add(ref xj, 2);
-        }
-
-        if ((cols & 1) != 0)
-        {
-            // The odd last column: the low halves of a pair whose high halves are zero padding.
-            Vector256<float> x0 = Vector256.Create(xj);
-            a0 = Low(Vector256.LoadUnsafe(ref c, 0), x0, a0);
-            a1 = Low(Vector256.LoadUnsafe(ref c, 8), x0, a1);
-            a2 = Low(Vector256.LoadUnsafe(ref c, 16), x0, a2);
-            if (nv > 3)
-            {
-                a3 = Low(Vector256.LoadUnsafe(ref c, 24), x0, a3);
-            }
-
-            if (nv > 4)
-            {
-                a4 = Low(Vector256.LoadUnsafe(ref c, 32), x0, a4);
-            }
-
-            if (nv > 5)
-            {
-                a5 = Low(Vector256.LoadUnsafe(ref c, 40), x0, a5);
-            }
-
-            if (nv > 6)
-            {
-                a6 = Low(Vector256.LoadUnsafe(ref c, 48), x0, a6);
-            }
-
-            if (nv > 7)
-            {
-                a7 = Low(Vector256.LoadUnsafe(ref c, 56), x0, a7);
-            }
-        }
-
-        (a0 + b0).StoreUnsafe(ref y, 0);
-        (a1 + b1).StoreUnsafe(ref y, 8);
-        (a2 + b2).StoreUnsafe(ref y, 16);
-        if (nv > 3)
-        {
-            (a3 + b3).StoreUnsafe(ref y, 24);
-        }
-
-        if (nv > 4)
-        {
-            (a4 + b4).StoreUnsafe(ref y, 32);
-        }
-
-        if (nv > 5)
-        {
-            (a5 + b5).StoreUnsafe(ref y, 40);
-        }
-
-        if (nv > 6)
-        {
-            (a6 + b6).StoreUnsafe(ref y, 48);
-        }
-
-        if (nv > 7)
-        {
-            (a7 + b7).StoreUnsafe(ref y, 56);
-        }
-    }
-
-    /// <summary><c>a + lo·x</c>: the low bfloat16 halves of <paramref name="pairs"/>, widened, times <paramref name="x"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Low(Vector256<uint> pairs, Vector256<float> x, Vector256<float> a) =>
-        Vector256.MultiplyAddEstimate(Vector256.ShiftLeft(pairs, 16).AsSingle(), x, a);
-
-    /// <summary><c>b + hi·x</c>: the high bfloat16 halves of <paramref name="pairs"/> (the low halves masked off).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> High(Vector256<uint> pairs, Vector256<uint> mask, Vector256<float> x, Vector256<float> b) =>
-        Vector256.MultiplyAddEstimate((pairs & mask).AsSingle(), x, b);
 
     /// <summary>A block of 1 or 2 vectors: <see cref="PackedMath"/>'s <c>Narrow</c>, columns j, j+1, j+2, j+3 into a, b, c, d.</summary>
     [MethodImpl(CompiledAtOnce.NoInlining)]

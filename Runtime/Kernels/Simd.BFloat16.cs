@@ -18,6 +18,21 @@ internal readonly partial struct Simd512
         low = new(Vector512.ShiftLeft(pair, 16).AsSingle());
         high = new((pair & Vector512.Create(0xFFFF0000u)).AsSingle());
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 LoadBFloat16Slots(ref uint source, nuint offset) => new(Vector512.LoadUnsafe(ref source, offset).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 BFloat16Low(Simd512 slots) => new(Vector512.ShiftLeft(slots._value.AsUInt32(), 16).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 BFloat16High(Simd512 slots, Simd512 highMask) => new(slots._value & highMask._value);
+
+    public static Simd512 BFloat16HighMask
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => new(Vector512.Create(0xFFFF0000u).AsSingle());
+    }
 }
 
 internal readonly partial struct Simd256
@@ -28,6 +43,21 @@ internal readonly partial struct Simd256
         Vector256<uint> pair = Vector256.LoadUnsafe(ref source, offset);
         low = new(Vector256.ShiftLeft(pair, 16).AsSingle());
         high = new((pair & Vector256.Create(0xFFFF0000u)).AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 LoadBFloat16Slots(ref uint source, nuint offset) => new(Vector256.LoadUnsafe(ref source, offset).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 BFloat16Low(Simd256 slots) => new(Vector256.ShiftLeft(slots._value.AsUInt32(), 16).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 BFloat16High(Simd256 slots, Simd256 highMask) => new(slots._value & highMask._value);
+
+    public static Simd256 BFloat16HighMask
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => new(Vector256.Create(0xFFFF0000u).AsSingle());
     }
 }
 
@@ -40,6 +70,21 @@ internal readonly partial struct Simd128
         low = new(Vector128.ShiftLeft(pair, 16).AsSingle());
         high = new((pair & Vector128.Create(0xFFFF0000u)).AsSingle());
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 LoadBFloat16Slots(ref uint source, nuint offset) => new(Vector128.LoadUnsafe(ref source, offset).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 BFloat16Low(Simd128 slots) => new(Vector128.ShiftLeft(slots._value.AsUInt32(), 16).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 BFloat16High(Simd128 slots, Simd128 highMask) => new(slots._value & highMask._value);
+
+    public static Simd128 BFloat16HighMask
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => new(Vector128.Create(0xFFFF0000u).AsSingle());
+    }
 }
 
 internal readonly partial struct Simd1
@@ -50,5 +95,21 @@ internal readonly partial struct Simd1
         uint pair = Unsafe.Add(ref source, offset);
         low = new(BitConverter.UInt32BitsToSingle(pair << 16));
         high = new(BitConverter.UInt32BitsToSingle(pair & 0xFFFF0000u));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 LoadBFloat16Slots(ref uint source, nuint offset) => new(BitConverter.UInt32BitsToSingle(Unsafe.Add(ref source, offset)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 BFloat16Low(Simd1 slots) => new(BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(slots._value) << 16));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1 BFloat16High(Simd1 slots, Simd1 highMask) =>
+        new(BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(slots._value) & BitConverter.SingleToUInt32Bits(highMask._value)));
+
+    public static Simd1 BFloat16HighMask
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => new(BitConverter.UInt32BitsToSingle(0xFFFF0000u));
     }
 }

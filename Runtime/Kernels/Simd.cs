@@ -63,6 +63,25 @@ internal interface ISimd<TSelf>
     /// (into <paramref name="high"/>). See <c>Simd.BFloat16.cs</c>.
     /// </summary>
     static abstract void LoadBFloat16Pairs(ref uint source, nuint offset, out TSelf low, out TSelf high);
+
+    /// <summary>
+    /// <c>Count</c> 32-bit slots of bfloat16 pairs from <paramref name="offset"/>, loaded as they are (their bits in a vector
+    /// of floats): <see cref="BFloat16Low"/> and <see cref="BFloat16High"/> widen each half, so that a kernel loads once,
+    /// holds the mask in a register, and widens both halves. See <c>Simd.BFloat16.cs</c>.
+    /// </summary>
+    static abstract TSelf LoadBFloat16Slots(ref uint source, nuint offset);
+
+    /// <summary>The low bfloat16 halves of <paramref name="slots"/> widened to fp32 (exactly: shifted up 16 bits).</summary>
+    static abstract TSelf BFloat16Low(TSelf slots);
+
+    /// <summary>
+    /// The high bfloat16 halves of <paramref name="slots"/> as fp32 (exactly: the low 16 bits cleared by
+    /// <paramref name="highMask"/>, a vector of the bits <c>0xFFFF0000</c>, <see cref="BFloat16HighMask"/>).
+    /// </summary>
+    static abstract TSelf BFloat16High(TSelf slots, TSelf highMask);
+
+    /// <summary>Every lane the bits <c>0xFFFF0000</c>: the mask <see cref="BFloat16High"/> takes, made once per kernel.</summary>
+    static abstract TSelf BFloat16HighMask { get; }
 }
 
 /// <summary>
