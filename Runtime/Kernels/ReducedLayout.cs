@@ -11,7 +11,8 @@ namespace Fixed;
 /// layer <c>Wx</c> then <c>Wh</c> with the same row blocks as the fp32 copy. Within a block, columns go in pairs: each
 /// 32-bit slot holds one row's value of column 2p (low half) and of column 2p+1 (high half), so the kernel
 /// (<see cref="ReducedMath"/>) gets two columns' weights for one row vector with one load
-/// (<see cref="ISimd{TSelf}.LoadBFloat16Pairs"/>); an odd last column is paired with zeros.
+/// (<see cref="ISimd{TSelf}.LoadBFloat16Slots"/>, widened by <see cref="ISimd{TSelf}.BFloat16Low"/> and
+/// <see cref="ISimd{TSelf}.BFloat16High"/>); an odd last column is paired with zeros.
 /// </summary>
 /// <remarks>
 /// The fp32 packed copy of such a model holds the same rounded weights (<see cref="PackedLayout{TShape}.Pack"/> is given

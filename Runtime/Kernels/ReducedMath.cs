@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Fixed;
 
@@ -7,7 +6,8 @@ namespace Fixed;
 /// <see cref="PackedMath.MultiplyAdd{TVec}"/> over the bfloat16 copy (<see cref="ReducedLayout{TShape}"/>): the same row
 /// blocks, the same accumulators fed by the same columns in the same order, so that the sums are bit for bit those of the
 /// fp32 kernel over the same (rounded) weights; only the loads differ: one 32-bit load per row vector and column pair,
-/// widened to two fp32 vectors in registers (<see cref="ISimd{TSelf}.LoadBFloat16Pairs"/>). Half the bytes per step, which
+/// widened to two fp32 vectors in registers (<see cref="ISimd{TSelf}.LoadBFloat16Slots"/>, <see cref="ISimd{TSelf}.BFloat16Low"/>,
+/// <see cref="ISimd{TSelf}.BFloat16High"/>). Half the bytes per step, which
 /// is the point: hidden-64 GRU and LSTM matrices (48 and 64 KB in fp32) fit the 48 KB L1 cache this way.
 /// </summary>
 internal static class ReducedMath
@@ -80,8 +80,8 @@ internal static class ReducedMath
     /// A block of 3 to 8 vectors: <see cref="PackedMath"/>'s <c>Wide</c>, even columns into <c>a</c>, odd into <c>b</c>.
     /// Each column pair's slots are loaded once and widened twice (<see cref="ISimd{TSelf}.BFloat16Low"/>,
     /// <see cref="ISimd{TSelf}.BFloat16High"/>), the high halves' mask held in a register, and the loop moves its
-    /// references on rather than computing each pair's address. Written with <see cref="ISimd{TSelf}.LoadBFloat16Pairs"/>
-    /// and an address multiplied out per pair, the JIT computed the address with an <c>imul</c> and loaded the mask again
+    /// references on rather than computing each pair's address. Written with a load-and-widen of both halves at once (with
+    /// the mask made inside it) and an address multiplied out per pair, the JIT computed the address with an <c>imul</c> and loaded the mask again
     /// for every pair, at every width (the listings of SSE, AVX2 and AVX-512 alike); a 256-bit copy of the kernel fixed it for
     /// AVX2 alone (f0c2061). This one form serves every width: on a Zen 3 core, alternated in one process, its AVX2 step was
     /// as fast as that copy's (bf16 GRU and LSTM 1→64: 0.994–1.014 of its time, per-round medians) and its SSE step took
@@ -233,7 +233,8 @@ internal static class ReducedMath
         TVec a0 = TVec.Load(ref init, 0);
         TVec a1 = nv > 1 ? TVec.Load(ref init, n) : default;
         TVec b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
-        TVec lo, hi;
+        TVec high = TVec.BFloat16HighMask;
+        TVec slots;
         int j = 0;
         for (; j < cols - 3; j += 4)
         {
@@ -243,20 +244,20 @@ internal static class ReducedMath
             TVec x1 = TVec.Broadcast(Unsafe.Add(ref x, j + 1));
             TVec x2 = TVec.Broadcast(Unsafe.Add(ref x, j + 2));
             TVec x3 = TVec.Broadcast(Unsafe.Add(ref x, j + 3));
-            TVec.LoadBFloat16Pairs(ref p, 0, out lo, out hi);
-            a0 = TVec.MultiplyAdd(lo, x0, a0);
-            b0 = TVec.MultiplyAdd(hi, x1, b0);
-            TVec.LoadBFloat16Pairs(ref r, 0, out lo, out hi);
-            c0 = TVec.MultiplyAdd(lo, x2, c0);
-            d0 = TVec.MultiplyAdd(hi, x3, d0);
+            slots = TVec.LoadBFloat16Slots(ref p, 0);
+            a0 = TVec.MultiplyAdd(TVec.BFloat16Low(slots), x0, a0);
+            b0 = TVec.MultiplyAdd(TVec.BFloat16High(slots, high), x1, b0);
+            slots = TVec.LoadBFloat16Slots(ref r, 0);
+            c0 = TVec.MultiplyAdd(TVec.BFloat16Low(slots), x2, c0);
+            d0 = TVec.MultiplyAdd(TVec.BFloat16High(slots, high), x3, d0);
             if (nv > 1)
             {
-                TVec.LoadBFloat16Pairs(ref p, n, out lo, out hi);
-                a1 = TVec.MultiplyAdd(lo, x0, a1);
-                b1 = TVec.MultiplyAdd(hi, x1, b1);
-                TVec.LoadBFloat16Pairs(ref r, n, out lo, out hi);
-                c1 = TVec.MultiplyAdd(lo, x2, c1);
-                d1 = TVec.MultiplyAdd(hi, x3, d1);
+                slots = TVec.LoadBFloat16Slots(ref p, n);
+                a1 = TVec.MultiplyAdd(TVec.BFloat16Low(slots), x0, a1);
+                b1 = TVec.MultiplyAdd(TVec.BFloat16High(slots, high), x1, b1);
+                slots = TVec.LoadBFloat16Slots(ref r, n);
+                c1 = TVec.MultiplyAdd(TVec.BFloat16Low(slots), x2, c1);
+                d1 = TVec.MultiplyAdd(TVec.BFloat16High(slots, high), x3, d1);
             }
         }
 
@@ -265,12 +266,12 @@ internal static class ReducedMath
             // j is a multiple of 4 here, then one more: an even column is a pair's low half, an odd one its high half.
             ref uint p = ref Pair(ref w, j & ~1, rows);
             TVec x0 = TVec.Broadcast(Unsafe.Add(ref x, j));
-            TVec.LoadBFloat16Pairs(ref p, 0, out lo, out hi);
-            a0 = TVec.MultiplyAdd((j & 1) == 0 ? lo : hi, x0, a0);
+            slots = TVec.LoadBFloat16Slots(ref p, 0);
+            a0 = TVec.MultiplyAdd((j & 1) == 0 ? TVec.BFloat16Low(slots) : TVec.BFloat16High(slots, high), x0, a0);
             if (nv > 1)
             {
-                TVec.LoadBFloat16Pairs(ref p, n, out lo, out hi);
-                a1 = TVec.MultiplyAdd((j & 1) == 0 ? lo : hi, x0, a1);
+                slots = TVec.LoadBFloat16Slots(ref p, n);
+                a1 = TVec.MultiplyAdd((j & 1) == 0 ? TVec.BFloat16Low(slots) : TVec.BFloat16High(slots, high), x0, a1);
             }
         }
 

@@ -12,14 +12,6 @@ namespace Fixed;
 internal readonly partial struct Simd512
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadBFloat16Pairs(ref uint source, nuint offset, out Simd512 low, out Simd512 high)
-    {
-        Vector512<uint> pair = Vector512.LoadUnsafe(ref source, offset);
-        low = new(Vector512.ShiftLeft(pair, 16).AsSingle());
-        high = new((pair & Vector512.Create(0xFFFF0000u)).AsSingle());
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512 LoadBFloat16Slots(ref uint source, nuint offset) => new(Vector512.LoadUnsafe(ref source, offset).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -37,14 +29,6 @@ internal readonly partial struct Simd512
 
 internal readonly partial struct Simd256
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadBFloat16Pairs(ref uint source, nuint offset, out Simd256 low, out Simd256 high)
-    {
-        Vector256<uint> pair = Vector256.LoadUnsafe(ref source, offset);
-        low = new(Vector256.ShiftLeft(pair, 16).AsSingle());
-        high = new((pair & Vector256.Create(0xFFFF0000u)).AsSingle());
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256 LoadBFloat16Slots(ref uint source, nuint offset) => new(Vector256.LoadUnsafe(ref source, offset).AsSingle());
 
@@ -64,14 +48,6 @@ internal readonly partial struct Simd256
 internal readonly partial struct Simd128
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadBFloat16Pairs(ref uint source, nuint offset, out Simd128 low, out Simd128 high)
-    {
-        Vector128<uint> pair = Vector128.LoadUnsafe(ref source, offset);
-        low = new(Vector128.ShiftLeft(pair, 16).AsSingle());
-        high = new((pair & Vector128.Create(0xFFFF0000u)).AsSingle());
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128 LoadBFloat16Slots(ref uint source, nuint offset) => new(Vector128.LoadUnsafe(ref source, offset).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -89,14 +65,6 @@ internal readonly partial struct Simd128
 
 internal readonly partial struct Simd1
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadBFloat16Pairs(ref uint source, nuint offset, out Simd1 low, out Simd1 high)
-    {
-        uint pair = Unsafe.Add(ref source, offset);
-        low = new(BitConverter.UInt32BitsToSingle(pair << 16));
-        high = new(BitConverter.UInt32BitsToSingle(pair & 0xFFFF0000u));
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd1 LoadBFloat16Slots(ref uint source, nuint offset) => new(BitConverter.UInt32BitsToSingle(Unsafe.Add(ref source, offset)));
 

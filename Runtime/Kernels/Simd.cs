@@ -58,13 +58,6 @@ internal interface ISimd<TSelf>
     static abstract TSelf MinNative(TSelf a, TSelf b);
 
     /// <summary>
-    /// <c>Count</c> pairs of bfloat16 values widened to fp32 (exactly): each 32-bit element of <paramref name="source"/> from
-    /// <paramref name="offset"/> holds one value in its low half (into <paramref name="low"/>) and one in its high half
-    /// (into <paramref name="high"/>). See <c>Simd.BFloat16.cs</c>.
-    /// </summary>
-    static abstract void LoadBFloat16Pairs(ref uint source, nuint offset, out TSelf low, out TSelf high);
-
-    /// <summary>
     /// <c>Count</c> 32-bit slots of bfloat16 pairs from <paramref name="offset"/>, loaded as they are (their bits in a vector
     /// of floats): <see cref="BFloat16Low"/> and <see cref="BFloat16High"/> widen each half, so that a kernel loads once,
     /// holds the mask in a register, and widens both halves. See <c>Simd.BFloat16.cs</c>.
